@@ -1,0 +1,58 @@
+"""`misme-build`: the corpus builders' command line.
+
+Each subcommand lives in its own module, which provides ``add_arguments(parser)`` and
+``run(args) -> int``. Modules are imported only when their subcommand runs, so a
+broken optional dependency of one builder never stops another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from builders.errors import UserError
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo-sources": ("builders.demo_sources", "synthesise RAVDESS/DEAM/Soundtracks in their real formats"),
+    "misme": ("builders.misme", "plan, render, build or separate the MiSME corpus"),
+    "verify": ("builders.verify", "compare a build with another build or a digest"),
+    "features": ("builders.features", "extract openSMILE / Essentia feature tables"),
+    "baselines": ("builders.baselines", "cross-validated baseline predictions for experiments A-F"),
+    "demo": ("builders.demo", "run the whole demo chain end to end"),
+}
+
+
+def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, object | None]:
+    parser = argparse.ArgumentParser(prog="misme-build", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    module = None
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub_parser)
+            sub_parser.set_defaults(run=module.run)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser, _ = build_parser(argv)
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 2
+        return int(args.run(args) or 0)
+    except UserError as error:
+        print(f"misme-build: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("misme-build: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
