@@ -1,0 +1,194 @@
+"""The inventory: one row per source file with its checksum, format, loudness and activity.
+
+Probing (hashing, decoding, loudness measurement) runs in parallel and is cached by
+(absolute path, size, mtime) under ``OUT/.cache`` so that re-planning is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+from tqdm import tqdm
+
+from builders.atomic import atomic_file
+from builders.loudness import gain_to_target, measure_integrated_loudness
+
+ACTIVITY_FRAME_S = 0.02
+PROBE_VERSION = 1  # bump when the probe's definition changes, to invalidate caches
+PROBE_COLUMNS = [
+    "sha256", "size_bytes", "frames", "duration_s", "sample_rate", "channels",
+    "loudness_lufs", "active_start_s", "active_end_s",
+]
+
+
+@dataclass(frozen=True)
+class ProbeJob:
+    path: str
+    measure_activity: bool
+    dual_mono_if_mono: bool
+    activity_floor_db: float
+    target_lufs: float
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def activity_region(signal: np.ndarray, sample_rate: int, floor_db: float) -> tuple[float, float]:
+    """First and last 20 ms frame whose RMS is within ``floor_db`` dB of the loudest frame.
+
+    ``signal`` is mono float. Returns (start_s, end_s); the whole clip for silence.
+    """
+    hop = max(1, int(round(ACTIVITY_FRAME_S * sample_rate)))
+    n_frames = len(signal) // hop
+    if n_frames == 0:
+        return 0.0, len(signal) / sample_rate
+    frames = signal[: n_frames * hop].astype(np.float64).reshape(n_frames, hop)
+    rms_db = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-20)
+    active = np.flatnonzero(rms_db >= rms_db.max() + floor_db)
+    if rms_db.max() <= -190 or len(active) == 0:
+        return 0.0, len(signal) / sample_rate
+    return round(active[0] * hop / sample_rate, 6), round((active[-1] + 1) * hop / sample_rate, 6)
+
+
+def probe_file(job: ProbeJob) -> dict:
+    """Measure one file. Raises ``ValueError`` with a readable reason when it is unusable."""
+    path = Path(job.path)
+    try:
+        signal, sample_rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as error:
+        raise ValueError(f"cannot decode audio ({str(error).strip() or type(error).__name__})") from error
+    frames, channels = signal.shape
+    if frames == 0:
+        raise ValueError("audio file has no samples")
+    loudness = measure_integrated_loudness(path, dual_mono=job.dual_mono_if_mono and channels == 1,
+                                           target_lufs=job.target_lufs)
+    if not np.isfinite(loudness):
+        raise ValueError("audio is silent (loudness -inf)")
+    start, end = (np.nan, np.nan)
+    if job.measure_activity:
+        start, end = activity_region(signal.mean(axis=1), sample_rate, job.activity_floor_db)
+    return {
+        "sha256": sha256_file(path),
+        "size_bytes": path.stat().st_size,
+        "frames": int(frames),
+        "duration_s": round(frames / sample_rate, 6),
+        "sample_rate": int(sample_rate),
+        "channels": int(channels),
+        "loudness_lufs": float(loudness),
+        "active_start_s": float(start),
+        "active_end_s": float(end),
+    }
+
+
+def _probe_or_reason(job: ProbeJob) -> dict | str:
+    try:
+        return probe_file(job)
+    except ValueError as error:
+        return str(error)
+    except Exception as error:  # noqa: BLE001 - any failure of one file becomes a listed skip
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+class ProbeCache:
+    """Probe results keyed by (absolute path, size, mtime_ns, probe settings)."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.entries: dict[str, dict] = {}
+        if path and path.is_file():
+            try:
+                self.entries = json.loads(path.read_text())
+            except (json.JSONDecodeError, OSError):
+                self.entries = {}
+
+    @staticmethod
+    def key(job: ProbeJob) -> str:
+        stat = os.stat(job.path)
+        return json.dumps([PROBE_VERSION, job.path, stat.st_size, stat.st_mtime_ns, job.measure_activity,
+                           job.dual_mono_if_mono, job.activity_floor_db, job.target_lufs])
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        with atomic_file(self.path) as tmp:
+            tmp.write_text(json.dumps(self.entries, sort_keys=True))
+
+
+def probe_files(jobs: list[ProbeJob], *, workers: int = 1, cache_path: Path | None = None,
+                progress: bool = True) -> list[dict | str]:
+    """Probe every job (cached, in parallel); a dict per usable file or a reason string."""
+    cache = ProbeCache(cache_path)
+    keys = [ProbeCache.key(job) for job in jobs]
+    todo = [i for i, key in enumerate(keys) if key not in cache.entries]
+    bar = tqdm(total=len(todo), desc="probing sources", unit="file",
+               disable=not progress or not todo or os.environ.get("MISME_NO_PROGRESS") == "1")
+    results: dict[int, dict | str] = {}
+    try:
+        if workers > 1 and len(todo) > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for index, result in zip(todo, pool.map(_probe_or_reason, [jobs[i] for i in todo], chunksize=4)):
+                    results[index] = result
+                    bar.update()
+        else:
+            for index in todo:
+                results[index] = _probe_or_reason(jobs[index])
+                bar.update()
+    finally:
+        bar.close()
+        for index, result in results.items():
+            if isinstance(result, dict):
+                cache.entries[keys[index]] = result
+        cache.save()
+    return [results[i] if i in results else cache.entries[keys[i]] for i in range(len(jobs))]
+
+
+def build_inventory(listing: pd.DataFrame, roots: dict[str, Path], *, target_lufs: float,
+                    speech_dual_mono: bool, activity_floor_db: float, sample_rate: int,
+                    workers: int = 1, cache_path: Path | None = None,
+                    progress: bool = True) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Add probe columns, the gain to target and the 44.1 kHz length to the readers' listing.
+
+    Returns the inventory (sorted by source_id) and the (source_id, reason) pairs of
+    files left out because they could not be used.
+    """
+    listing = listing.sort_values("source_id", kind="stable").reset_index(drop=True)
+    jobs = [
+        ProbeJob(
+            path=str((roots[corpus] / rel).resolve()),
+            measure_activity=corpus == "ravdess",
+            dual_mono_if_mono=speech_dual_mono and corpus == "ravdess",
+            activity_floor_db=activity_floor_db,
+            target_lufs=target_lufs,
+        )
+        for corpus, rel in zip(listing["corpus"], listing["path"])
+    ]
+    results = probe_files(jobs, workers=workers, cache_path=cache_path, progress=progress)
+    keep, skipped, rows = [], [], []
+    for index, result in enumerate(results):
+        if isinstance(result, str):
+            skipped.append((str(listing.at[index, "source_id"]), result))
+        else:
+            keep.append(index)
+            rows.append(result)
+    inventory = listing.iloc[keep].reset_index(drop=True)
+    probed = pd.DataFrame(rows, columns=PROBE_COLUMNS)
+    inventory = pd.concat([inventory, probed], axis=1)
+    inventory["gain_db"] = [gain_to_target(v, target_lufs) for v in inventory["loudness_lufs"]]
+    inventory["frames_44k"] = [
+        int(f) if int(sr) == sample_rate else int(round(int(f) * sample_rate / int(sr)))
+        for f, sr in zip(inventory["frames"], inventory["sample_rate"])
+    ]
+    return inventory, sorted(skipped)
