@@ -1,8 +1,184 @@
-"""`misme-leaderboard`: run a challenge leaderboard (in progress)."""
+"""`misme-leaderboard`: host a challenge leaderboard (store, teams, submissions, Streamlit page)."""
+
+from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from leaderboard.errors import LeaderboardError
 
 
-def main(argv=None) -> int:
-    argparse.ArgumentParser(prog="misme-leaderboard", description=__doc__).parse_args(argv)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="misme-leaderboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser("init", help="create the store and the challenge row")
+    _config_options(init)
+
+    team = commands.add_parser("team", help="manage teams")
+    team_commands = team.add_subparsers(dest="team_command", required=True)
+    add = team_commands.add_parser("add", help="add a team; prints its token once")
+    add.add_argument("name")
+    _config_options(add)
+    listing = team_commands.add_parser("list", help="list the teams")
+    _config_options(listing)
+
+    submit = commands.add_parser("submit", help="validate and score a prediction file")
+    submit.add_argument("predictions", type=Path)
+    _config_options(submit)
+    submit.add_argument("--task", required=True)
+    submit.add_argument("--token", required=True)
+    submit.add_argument("--phase", help="default: the phase open now")
+    submit.add_argument("--note", default="")
+
+    select = commands.add_parser("select", help="choose a scored submission for the ranking")
+    select.add_argument("submission", type=int)
+    _config_options(select)
+    select.add_argument("--token", required=True)
+
+    show = commands.add_parser("show", help="print the leaderboard")
+    _config_options(show)
+    show.add_argument("--task", required=True)
+    show.add_argument("--phase", help="default: the open (or last started) phase")
+    show.add_argument("--private", action="store_true",
+                      help="rank on the private ids even before the phase ends (organizers)")
+
+    serve = commands.add_parser("serve", help="run the Streamlit leaderboard")
+    _config_options(serve)
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="127.0.0.1")
+
+    export = commands.add_parser("export-challenge",
+                                 help="participant copy of a dataset without test labels "
+                                      "+ the organizer's solution files")
+    export.add_argument("out", type=Path)
+    export.add_argument("--dataset", type=Path, required=True, help="a built dataset folder")
+    export.add_argument("--test-folds", type=int, nargs="+", required=True)
+    return parser
+
+
+def _config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, required=True, help="challenge TOML file")
+    parser.add_argument("--db", help="database URL (overrides the config's)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except LeaderboardError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "export-challenge":
+        return _export(args)
+    from leaderboard.config import load_config
+
+    config = load_config(args.config, args.db)
+    handlers = {"init": _init, "team": _team, "submit": _submit, "select": _select,
+                "show": _show, "serve": _serve}
+    return handlers[args.command](args, config)
+
+
+def _init(args, config) -> int:
+    from leaderboard.store import init_store
+
+    init_store(config)
+    print(f"challenge {config.name!r} ready in {config.database_url}")
     return 0
+
+
+def _team(args, config) -> int:
+    from leaderboard.store import add_team, list_teams
+
+    if args.team_command == "add":
+        token = add_team(config, args.name)
+        print(f"team {args.name.strip()!r} added; its token (shown only once):")
+        print(token)
+        return 0
+    for team in list_teams(config):
+        print(f"{team.id}\t{team.name}")
+    return 0
+
+
+def _submit(args, config) -> int:
+    from leaderboard.service import submit
+
+    outcome = submit(config, args.predictions, args.task, args.token, args.phase, args.note)
+    print(f"submission {outcome.submission_id}: {outcome.status}")
+    if outcome.status == "scored":
+        for name, value in sorted(outcome.public_metrics.items()):
+            print(f"  {name} (public ids) = {value:.6g}")
+    else:
+        print(outcome.message)
+    if outcome.quota is not None:
+        print(f"quota left: today {_left(outcome.quota.left_today)}, "
+              f"total {_left(outcome.quota.left_total)}")
+    return 0 if outcome.status == "scored" else 2
+
+
+def _left(value: int | None) -> str:
+    return "unlimited" if value is None else str(value)
+
+
+def _select(args, config) -> int:
+    from leaderboard.service import select_submission
+
+    chosen = select_submission(config, args.token, args.submission)
+    print(f"submission {chosen.id} selected for {chosen.task} / {chosen.phase}")
+    return 0
+
+
+def _show(args, config) -> int:
+    from leaderboard.ranking import build_board
+    from leaderboard.store import utc_now
+
+    phase = args.phase or config.current_or_last_phase(utc_now()).name
+    board = build_board(config, args.task, phase, reveal_private=args.private)
+    print(f"{config.name} - {board.task} - phase {board.phase} - ranked on {board.subset} ids "
+          f"by {board.primary_metric} ({'higher' if board.higher_is_better else 'lower'} is better)")
+    if board.table.empty:
+        print("no scored submissions yet")
+        return 0
+    print(format_table(board.table).to_string(index=False))
+    return 0
+
+
+def format_table(table):
+    """The board as printable text columns."""
+    shown = table.copy()
+    shown["submitted"] = shown["submitted"].map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S"))
+    shown["significant"] = shown["significant"].map(lambda s: "yes" if s else "")
+    return shown.round(4)
+
+
+def _serve(args, config) -> int:
+    import leaderboard.app as app
+
+    command = [sys.executable, "-m", "streamlit", "run", app.__file__,
+               "--server.headless", "true", "--server.address", args.address,
+               "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
+               "--", "--config", str(args.config.resolve())]
+    env = dict(os.environ)
+    if args.db:
+        env["MISME_LEADERBOARD_DB"] = args.db
+    return subprocess.call(command, env=env)
+
+
+def _export(args) -> int:
+    from leaderboard.export import export_challenge
+
+    summary = export_challenge(args.dataset, args.out, tuple(args.test_folds))
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

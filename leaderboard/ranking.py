@@ -1,0 +1,195 @@
+"""Leaderboard tables: one row per team, ranked by the primary metric, with
+Diebold-Mariano tests against the leader (Holm-corrected) and a pairwise p-value matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from leaderboard.config import ChallengeConfig
+from leaderboard.models import Score, Submission, SubsetResult, Team
+from leaderboard.store import challenge_row, read_session, utc_now
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Board:
+    """A ranked table plus what it was computed on."""
+
+    task: str
+    phase: str
+    subset: str  # the ids the ranking is computed on: "public" or "private"
+    private_visible: bool
+    primary_metric: str
+    higher_is_better: bool
+    table: pd.DataFrame  # rank, team, submission, submitted, metrics..., p_value, p_holm, significant
+    losses: dict[int, np.ndarray]  # by submission id, for the pairwise matrix
+
+
+def primary_metric(config: ChallengeConfig, task: str) -> tuple[str, bool]:
+    from benchmark.tasks import get_task
+
+    task_config = config.task(task)
+    default = get_task(task)
+    metric = task_config.primary_metric or default.primary_metric
+    higher = task_config.higher_is_better
+    return metric, default.higher_is_better if higher is None else higher
+
+
+def build_board(config: ChallengeConfig, task: str, phase: str, reveal_private: bool = False,
+                now: datetime | None = None) -> Board:
+    """The ranking of `task` in `phase`; private ids only once the phase ended (or revealed)."""
+    config.task(task)
+    phase_config = config.phase(phase)
+    metric, higher = primary_metric(config, task)
+    private_visible = reveal_private or phase_config.has_ended(now or utc_now())
+    with read_session(config) as session:
+        candidates = _scored_submissions(session, config, task, phase)
+        subset = "private" if private_visible and _has_private(session, candidates) else "public"
+        chosen = _choose_per_team(candidates, higher)
+        ranked = _rank(_attach(session, chosen, subset), higher)
+        losses = _losses(session, list(ranked["submission"]), subset)
+    table = _with_significance(ranked, losses, higher)
+    return Board(task, phase, subset, private_visible, metric, higher, table, losses)
+
+
+def _scored_submissions(session, config: ChallengeConfig, task: str, phase: str) -> pd.DataFrame:
+    challenge = challenge_row(session, config)
+    query = (select(Submission.id, Team.name, Submission.created_at, Submission.selected,
+                    Score.value)
+             .join(Team, Team.id == Submission.team_id)
+             .join(Score, Score.submission_id == Submission.id)
+             .where(Team.challenge_id == challenge.id, Submission.task == task,
+                    Submission.phase == phase, Submission.status == "scored",
+                    Score.subset == "public", Score.metric == "primary"))
+    rows = session.execute(query).all()
+    return pd.DataFrame(rows, columns=["submission", "team", "submitted", "selected", "public"])
+
+
+def _has_private(session, candidates: pd.DataFrame) -> bool:
+    if candidates.empty:
+        return False
+    first = int(candidates["submission"].iloc[0])
+    return session.scalar(select(SubsetResult.id).where(
+        SubsetResult.submission_id == first, SubsetResult.subset == "private")) is not None
+
+
+def _choose_per_team(candidates: pd.DataFrame, higher: bool) -> pd.DataFrame:
+    """Per team the selected submission, else the best public one (ties: earliest)."""
+    if candidates.empty:
+        return candidates
+    ordered = _order(candidates, "public", higher)
+    ordered = ordered.sort_values("selected", ascending=False, kind="stable")
+    return ordered.drop_duplicates("team", keep="first")
+
+
+def _order(frame: pd.DataFrame, column: str, higher: bool) -> pd.DataFrame:
+    return frame.sort_values([column, "submitted", "submission"],
+                             ascending=[not higher, True, True], kind="stable")
+
+
+def _attach(session, chosen: pd.DataFrame, subset: str) -> pd.DataFrame:
+    """Add every metric of `subset` as columns of the chosen submissions."""
+    if chosen.empty:
+        return chosen.assign(score=pd.Series(dtype=float))
+    ids = [int(i) for i in chosen["submission"]]
+    rows = session.execute(select(Score.submission_id, Score.metric, Score.value).where(
+        Score.submission_id.in_(ids), Score.subset == subset)).all()
+    metrics = (pd.DataFrame(rows, columns=["submission", "metric", "value"])
+               .pivot(index="submission", columns="metric", values="value"))
+    metrics = metrics.rename(columns={"primary": "score"})
+    return chosen.merge(metrics, left_on="submission", right_index=True, how="left")
+
+
+def _rank(frame: pd.DataFrame, higher: bool) -> pd.DataFrame:
+    ranked = _order(frame, "score", higher).reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    return ranked
+
+
+def _losses(session, submission_ids: list[int], subset: str) -> dict[int, np.ndarray]:
+    from leaderboard.service import load_losses
+
+    if not submission_ids:
+        return {}
+    rows = session.execute(select(SubsetResult.submission_id, SubsetResult.losses_npy).where(
+        SubsetResult.submission_id.in_(submission_ids), SubsetResult.subset == subset)).all()
+    return {int(sid): load_losses(blob) for sid, blob in rows}
+
+
+def _with_significance(ranked: pd.DataFrame, losses: dict[int, np.ndarray],
+                       higher: bool) -> pd.DataFrame:
+    table = ranked.drop(columns=["selected"]).copy()
+    table["p_value"] = np.nan
+    table["p_holm"] = np.nan
+    table["significant"] = False
+    if len(table) < 2:
+        return table
+    leader = losses[int(table["submission"].iloc[0])]
+    raw = [dm_p_value(leader, losses[int(sid)]) for sid in table["submission"].iloc[1:]]
+    table.loc[1:, "p_value"] = raw
+    table.loc[1:, "p_holm"] = holm_adjust(raw)
+    table["significant"] = table["p_holm"] < ALPHA
+    return table
+
+
+def dm_p_value(losses_a: np.ndarray, losses_b: np.ndarray) -> float:
+    """Two-sided Diebold-Mariano p-value on paired per-id losses; 1.0 when they never differ."""
+    from benchmark.errors import BenchmarkError
+    from benchmark.stats import diebold_mariano_from_losses
+
+    differences = losses_a - losses_b
+    if not np.any(differences):
+        return 1.0
+    try:
+        result = diebold_mariano_from_losses(losses_a, losses_b)
+    except BenchmarkError:
+        return float("nan")  # e.g. zero variance of the differential
+    return float(getattr(result, "p_value", result))
+
+
+def holm_adjust(p_values: list[float]) -> list[float]:
+    from benchmark.stats import holm
+
+    values = np.asarray(p_values, dtype=float)
+    finite = ~np.isnan(values)
+    adjusted = np.full_like(values, np.nan)
+    if finite.any():
+        adjusted[finite] = np.asarray(_holm_values(holm(values[finite].tolist())), dtype=float)
+    return adjusted.tolist()
+
+
+def _holm_values(result):
+    return getattr(result, "adjusted", result)
+
+
+def pairwise_p_values(board: Board) -> pd.DataFrame:
+    """Matrix of two-sided DM p-values between the board's rows (team names as labels)."""
+    teams = list(board.table["team"])
+    ids = [int(s) for s in board.table["submission"]]
+    matrix = pd.DataFrame(np.nan, index=teams, columns=teams)
+    for i, a in enumerate(ids):
+        for j in range(i + 1, len(ids)):
+            p = dm_p_value(board.losses[a], board.losses[ids[j]])
+            matrix.iloc[i, j] = matrix.iloc[j, i] = p
+    return matrix
+
+
+def team_submissions(config: ChallengeConfig, task: str, phase: str) -> pd.DataFrame:
+    """Every submission of a task and phase (any status), newest first, without hidden scores."""
+    with read_session(config) as session:
+        challenge = challenge_row(session, config)
+        rows = session.execute(
+            select(Submission.id, Team.name, Submission.status, Submission.message,
+                   Submission.note, Submission.created_at, Submission.selected)
+            .join(Team, Team.id == Submission.team_id)
+            .where(Team.challenge_id == challenge.id, Submission.task == task,
+                   Submission.phase == phase)
+            .order_by(Submission.id.desc())).all()
+    return pd.DataFrame(rows, columns=["submission", "team", "status", "message", "note",
+                                       "submitted", "selected"])

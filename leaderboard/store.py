@@ -1,0 +1,192 @@
+"""The leaderboard store: engine set-up, teams and tokens, quota-checked submission rows.
+
+Writes run in short transactions. On SQLite a write transaction starts with
+BEGIN IMMEDIATE (one writer at a time, others wait on the busy timeout); on
+PostgreSQL the team row is locked with SELECT ... FOR UPDATE. Either way the
+quota check and the insert of the new submission are one atomic step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from leaderboard.config import ChallengeConfig, Quota
+from leaderboard.errors import LeaderboardError
+from leaderboard.models import Base, Challenge, Submission, Team
+
+MAX_TEAM_NAME = 100
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@lru_cache(maxsize=16)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL per process."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+        _use_explicit_sqlite_transactions(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _use_explicit_sqlite_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def read_session(config: ChallengeConfig) -> Iterator[Session]:
+    with Session(engine_for(config.database_url), expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(config: ChallengeConfig) -> Iterator[Session]:
+    """A transaction that holds the write lock from its first statement (SQLite) and commits."""
+    engine = engine_for(config.database_url).execution_options(sqlite_begin="IMMEDIATE")
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challenge:
+    """Create the tables (idempotent) and the challenge row."""
+    try:
+        Base.metadata.create_all(engine_for(config.database_url))
+    except OperationalError as error:
+        raise LeaderboardError(f"cannot open database {config.database_url}: {error.orig}") from None
+    with write_session(config) as session:
+        existing = session.scalar(select(Challenge).where(Challenge.name == config.name))
+        if existing is not None:
+            return existing
+        challenge = Challenge(name=config.name, created_at=now or utc_now())
+        session.add(challenge)
+        return challenge
+
+
+def challenge_row(session: Session, config: ChallengeConfig) -> Challenge:
+    try:
+        challenge = session.scalar(select(Challenge).where(Challenge.name == config.name))
+    except OperationalError:
+        challenge = None
+    if challenge is None:
+        raise LeaderboardError(
+            f"challenge {config.name!r} is not initialised in {config.database_url}; "
+            "run `misme-leaderboard init --config ...` first")
+    return challenge
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_team_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise LeaderboardError("team name must not be empty")
+    if len(name) > MAX_TEAM_NAME:
+        raise LeaderboardError(f"team name is longer than {MAX_TEAM_NAME} characters")
+    if _CONTROL_CHARACTERS.search(name):
+        raise LeaderboardError("team name must not contain control characters")
+    return name
+
+
+def add_team(config: ChallengeConfig, name: str, now: datetime | None = None) -> str:
+    """Create a team; returns its token (shown once, only its hash is stored)."""
+    name = check_team_name(name)
+    token = secrets.token_urlsafe(24)
+    try:
+        with write_session(config) as session:
+            challenge = challenge_row(session, config)
+            session.add(Team(challenge_id=challenge.id, name=name,
+                             token_sha256=hash_token(token), created_at=now or utc_now()))
+    except IntegrityError:
+        raise LeaderboardError(f"a team named {name!r} already exists") from None
+    return token
+
+
+def team_for_token(session: Session, config: ChallengeConfig, token: str) -> Team:
+    challenge = challenge_row(session, config)
+    team = session.scalar(select(Team).where(Team.token_sha256 == hash_token(token.strip()),
+                                             Team.challenge_id == challenge.id))
+    if team is None:
+        raise LeaderboardError("unknown team token")
+    return team
+
+
+def list_teams(config: ChallengeConfig) -> list[Team]:
+    with read_session(config) as session:
+        challenge = challenge_row(session, config)
+        return list(session.scalars(select(Team).where(Team.challenge_id == challenge.id)
+                                    .order_by(Team.id)))
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    used_today: int
+    used_total: int
+    quota: Quota
+
+    @property
+    def left_today(self) -> int | None:
+        return None if self.quota.per_day is None else max(0, self.quota.per_day - self.used_today)
+
+    @property
+    def left_total(self) -> int | None:
+        return None if self.quota.total is None else max(0, self.quota.total - self.used_total)
+
+    def refusal(self) -> str | None:
+        if self.left_today == 0:
+            return f"daily quota reached ({self.quota.per_day} per UTC day); try again after 00:00 UTC"
+        if self.left_total == 0:
+            return f"total quota reached ({self.quota.total} submissions in this phase)"
+        return None
+
+
+def utc_day_start(now: datetime) -> datetime:
+    now = now.astimezone(UTC)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+def quota_state(session: Session, team_id: int, task: str, phase: str, quota: Quota,
+                now: datetime) -> QuotaState:
+    counted = ["pending", "scored"] + ([] if not quota.count_failed
+                                       else ["invalid", "failed", "timed-out"])
+    base = select(func.count(Submission.id)).where(
+        Submission.team_id == team_id, Submission.task == task, Submission.phase == phase,
+        Submission.status.in_(counted))
+    day_start = utc_day_start(now)
+    today = base.where(Submission.created_at >= day_start,
+                       Submission.created_at < day_start + timedelta(days=1))
+    return QuotaState(used_today=session.scalar(today) or 0, used_total=session.scalar(base) or 0,
+                      quota=quota)
+
+
+def previous_with_same_file(session: Session, team_id: int, task: str, phase: str,
+                            file_sha256: str) -> Submission | None:
+    """An earlier submission of the same file that will give the same answer again."""
+    return session.scalar(select(Submission).where(
+        Submission.team_id == team_id, Submission.task == task, Submission.phase == phase,
+        Submission.file_sha256 == file_sha256,
+        Submission.status.in_(["pending", "scored", "invalid"])).order_by(Submission.id))

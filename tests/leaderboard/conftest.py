@@ -1,0 +1,122 @@
+"""Shared fixtures: a tiny challenge (solution files + TOML) in a temporary folder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leaderboard.config import ChallengeConfig, load_config
+
+EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+DEV_START = datetime(2025, 1, 1, tzinfo=UTC)
+IN_DEV = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
+AFTER_DEV = datetime(2025, 2, 2, tzinfo=UTC)
+
+
+class Clock:
+    """An injectable clock that only moves when told."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def ser_solution(n_actors: int = 8, clips: int = 6) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    rows = []
+    for actor in range(1, n_actors + 1):
+        for clip in range(clips):
+            rows.append({"id": f"a{actor:02d}-c{clip:02d}", "fold": 6,
+                         "emotion": int(rng.integers(1, 9)), "actor": f"{actor:02d}"})
+    return pd.DataFrame(rows)
+
+
+def mer_solution(n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    return pd.DataFrame({"id": [f"m{i:03d}" for i in range(n)], "fold": 6,
+                         "valence": rng.uniform(1, 9, n).round(3),
+                         "arousal": rng.uniform(1, 9, n).round(3)})
+
+
+CONFIG_TEMPLATE = """
+name = "Tiny MiSME challenge"
+description = "A test challenge."
+max_file_bytes = {max_file_bytes}
+time_limit_s = {time_limit_s}
+
+[quotas]
+per_day = {per_day}
+total = {total}
+count_failed = {count_failed}
+
+[[tasks]]
+name = "misme-ser"
+solution = "solutions/misme-ser.parquet"
+
+[[tasks]]
+name = "misme-mer"
+solution = "solutions/misme-mer.parquet"
+
+[[phases]]
+name = "dev"
+start = "2025-01-01T00:00:00Z"
+end = "2025-02-01T00:00:00Z"
+public_fraction = 0.5
+seed = 3
+
+[[phases]]
+name = "test"
+start = "2025-02-01T00:00:00Z"
+end = "2025-03-01T00:00:00Z"
+public_fraction = 0.5
+seed = 4
+"""
+
+
+def write_challenge(folder: Path, per_day: int = 5, total: int = 50, count_failed: bool = False,
+                    max_file_bytes: int = 1_000_000, time_limit_s: float = 60) -> Path:
+    (folder / "solutions").mkdir(parents=True, exist_ok=True)
+    ser_solution().to_parquet(folder / "solutions" / "misme-ser.parquet", index=False)
+    mer_solution().to_parquet(folder / "solutions" / "misme-mer.parquet", index=False)
+    path = folder / "challenge.toml"
+    path.write_text(CONFIG_TEMPLATE.format(
+        per_day=per_day, total=total, count_failed=str(count_failed).lower(),
+        max_file_bytes=max_file_bytes, time_limit_s=time_limit_s), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def challenge(tmp_path: Path) -> ChallengeConfig:
+    from leaderboard.store import init_store
+
+    config = load_config(write_challenge(tmp_path))
+    init_store(config, now=DEV_START)
+    return config
+
+
+def ser_predictions(path: Path, correct: int, seed: int = 0) -> Path:
+    """A SER prediction file with exactly the first `correct` ids (sorted) right."""
+    solution = ser_solution().sort_values("id").reset_index(drop=True)
+    predicted = solution["emotion"].copy()
+    wrong = np.arange(len(solution)) >= correct
+    predicted[wrong] = predicted[wrong] % 8 + 1
+    frame = pd.DataFrame({"id": solution["id"], "emotion": predicted})
+    frame = frame.sample(frac=1.0, random_state=seed)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def mer_predictions(path: Path, noise: float, seed: int = 0) -> Path:
+    solution = mer_solution()
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"id": solution["id"],
+                          "valence": solution["valence"] + rng.normal(0, noise, len(solution)),
+                          "arousal": solution["arousal"] + rng.normal(0, noise, len(solution))})
+    frame.to_csv(path, index=False)
+    return path

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leaderboard.config import load_config
+from leaderboard.errors import LeaderboardError
+from tests.leaderboard.conftest import AFTER_DEV, IN_DEV, write_challenge
+
+
+def test_config_defaults_and_paths(tmp_path: Path) -> None:
+    config = load_config(write_challenge(tmp_path))
+    assert config.name == "Tiny MiSME challenge"
+    assert config.database_url == f"sqlite:///{(tmp_path / 'challenge.db').resolve()}"
+    assert config.task("misme-ser").solution == (tmp_path / "solutions/misme-ser.parquet").resolve()
+    assert config.task("misme-ser").primary_metric is None
+    assert [p.name for p in config.phases] == ["dev", "test"]
+    assert config.open_phase(IN_DEV).name == "dev"
+    assert config.open_phase(AFTER_DEV).name == "test"
+    assert config.phase("dev").quota.per_day == 5
+    assert config.phase("dev").quota.count_failed is False
+
+
+def test_database_url_override_and_relative_sqlite(tmp_path: Path) -> None:
+    path = write_challenge(tmp_path)
+    assert load_config(path, "sqlite:////tmp/x.db").database_url == "sqlite:////tmp/x.db"
+    path.write_text('database = "sqlite:///db/board.db"\n' + path.read_text())
+    assert load_config(path).database_url == f"sqlite:///{(tmp_path / 'db/board.db').resolve()}"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace('name = "Tiny MiSME challenge"', ""), "name is required"),
+    (lambda t: t.replace('end = "2025-02-01T00:00:00Z"', 'end = "2024-12-01T00:00:00Z"'),
+     "end must be after start"),
+    (lambda t: t.replace('start = "2025-01-01T00:00:00Z"', 'start = "2025-01-01T00:00:00"'),
+     "time zone"),
+    (lambda t: t.replace('start = "2025-01-01T00:00:00Z"', 'start = "yesterday"'),
+     "not an ISO date-time"),
+    (lambda t: t.replace("public_fraction = 0.5\nseed = 3", "public_fraction = 1.5\nseed = 3"),
+     "public_fraction"),
+    (lambda t: t.replace("per_day = 5", "per_day = -1"), "per_day must be a positive integer"),
+    (lambda t: t + "\ncolour = 'red'\n", "unknown key(s) colour"),
+    (lambda t: t.replace('name = "test"', 'name = "dev"'), "duplicate phase name"),
+    (lambda t: t + "\n[[tasks\n", "not valid TOML"),
+])
+def test_config_errors_are_clear(tmp_path: Path, edit, message: str) -> None:
+    path = write_challenge(tmp_path)
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(LeaderboardError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(LeaderboardError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
