@@ -1,0 +1,471 @@
+"""Strict reading of solution and prediction files (CSV or Parquet).
+
+CSV rules: UTF-8 (a BOM is tolerated), comma-separated, one header line, RFC 4180
+quoting. Every cell is read as text first: ids stay strings ("007" stays "007"),
+numbers must parse completely, labels must belong to the task's label set. Blank
+lines are ignored; "row N" in messages counts records after the header (row 1 is the
+first data record, line 2 of a plain CSV file).
+
+The happy path is vectorised (pyarrow CSV reader + Arrow compute); only when the fast
+reader refuses a file does a slower pure-Python pass locate every problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from benchmark.errors import BenchmarkError, InvalidSubmission, Problem
+from benchmark.tasks import Task
+
+MAX_PROBLEMS = 50
+DEFAULT_MAX_BYTES = 200_000_000
+SOLUTION_MAX_BYTES = 4_000_000_000
+_MISSING_TOKENS = {"na", "n/a", "#n/a", "nan", "-nan", "+nan", "none", "null", "nil", "<na>"}
+_INF_TOKENS = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+
+
+class _Problems:
+    """Collects problems up to a cap, counting all of them."""
+
+    def __init__(self, cap: int = MAX_PROBLEMS):
+        self.cap, self.items, self.total = cap, [], 0
+
+    def add(self, row: int | None, column: str | None, message: str) -> None:
+        self.total += 1
+        if len(self.items) < self.cap:
+            self.items.append(Problem(row, column, message))
+
+    def add_rows(self, rows: np.ndarray, column: str | None, describe) -> None:
+        """Add one problem per row number in ``rows``; ``describe(i)`` gets the array index."""
+        for index in rows[: max(self.cap - len(self.items), 0)]:
+            self.items.append(Problem(int(index) + 1, column, describe(int(index))))
+        self.total += len(rows)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+@dataclass
+class _Raw:
+    """A file's columns as Arrow arrays; ``rows[i]`` is the row number of record i."""
+
+    columns: list[str]
+    arrays: list[pa.Array]
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class _Fatal(Exception):
+    """The file cannot be read at all; carries the problem."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.problem = Problem(row, None, message)
+
+
+# ---------------------------------------------------------------- loading bytes
+
+
+def _load(path: Path, max_bytes: int) -> tuple[_Raw, list[Problem]]:
+    path = Path(path)
+    if not path.is_file():
+        raise BenchmarkError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _Fatal(f"file is {size:,} bytes, over the size cap of {max_bytes:,} bytes")
+    if size == 0:
+        raise _Fatal("file is empty")
+    data = path.read_bytes()
+    if data.startswith(b"PAR1"):
+        return _load_parquet(path), []
+    _refuse_binary(data, path)
+    return _load_csv(data)
+
+
+def _refuse_binary(data: bytes, path: Path) -> None:
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        raise _Fatal("this is a ZIP archive; extract it and submit the CSV or Parquet file inside")
+    if data.startswith(b"\x1f\x8b"):
+        raise _Fatal("this is a gzip-compressed file; decompress it and submit the CSV")
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise _Fatal("this is a Python pickle; pickles are never loaded (they can run code): "
+                     "submit CSV or Parquet")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        raise _Fatal("the file is named like Parquet but is not a Parquet file (no PAR1 magic)")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _Fatal(f"binary content (NUL byte at offset {nul}); expected a UTF-8 CSV or a "
+                     "Parquet file", _line_row(data, nul))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        row = _line_row(data, error.start)
+        raise _Fatal(f"line {row + 1}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
+                     f"{error.start}); save the file as UTF-8", row) from None
+
+
+def _line_row(data: bytes, offset: int) -> int:
+    """Data row of the line holding ``offset`` (the header line is row 0)."""
+    return data.count(b"\n", 0, offset)
+
+
+def _load_parquet(path: Path) -> _Raw:
+    try:
+        table = pq.read_table(path)
+    except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
+        raise _Fatal(f"not a readable Parquet file ({type(error).__name__}: {error})") from None
+    arrays = []
+    for column in table.columns:
+        array = column.combine_chunks()
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
+        if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
+            array = array.cast(pa.string())
+        arrays.append(array)
+    return _Raw(list(table.schema.names), arrays, np.arange(1, table.num_rows + 1))
+
+
+def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    if not data.strip():
+        raise _Fatal("file is empty (no header line)")
+    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    header = next(csv.reader([first_line]), [])
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _load_csv_slowly(data.decode("utf-8"))
+    arrays = [column.combine_chunks() for column in table.columns]
+    return _Raw(header, arrays, np.arange(1, table.num_rows + 1)), []
+
+
+def _load_csv_slowly(text: str) -> tuple[_Raw, list[Problem]]:
+    """Pure-Python pass used only for files the fast reader refuses: finds every bad record."""
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+        kept: list[list[str]] = []
+        rows: list[int] = []
+        row = 0
+        for record in reader:
+            if not record:
+                continue
+            row += 1
+            if len(record) != len(header):
+                problems.append(Problem(row, None, f"has {len(record)} fields but the header has "
+                                                   f"{len(header)}"))
+                continue
+            kept.append(record)
+            rows.append(row)
+    except csv.Error as error:
+        raise _Fatal(f"CSV syntax error at line {reader.line_num}: {error}",
+                     max(reader.line_num - 1, 0)) from None
+    columns = list(zip(*kept)) if kept else [() for _ in header]
+    arrays = [pa.array(list(values), type=pa.string()) for values in columns]
+    return _Raw(header, arrays, np.asarray(rows, dtype=np.int64)), problems
+
+
+# ---------------------------------------------------------------- header
+
+
+def _check_header(raw: _Raw, required: tuple[str, ...], problems: _Problems,
+                  allow_extra: bool = False) -> dict[str, int]:
+    """Map each required column present exactly once to its index; report the rest."""
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(raw.columns):
+        positions.setdefault(name, []).append(index)
+    found = {}
+    for name, where in positions.items():
+        if len(where) > 1:
+            problems.add(None, name, f"column appears {len(where)} times (columns "
+                                     f"{', '.join(str(i + 1) for i in where)})")
+        elif name in required:
+            found[name] = where[0]
+        elif not allow_extra:
+            problems.add(None, name, "unknown column" + _hint(name, required)
+                         + f"; expected exactly: {', '.join(required)}")
+    for name in required:
+        if name not in positions:
+            problems.add(None, name, "missing column" + _separator_hint(raw.columns))
+    return found
+
+
+def _hint(name: str, expected: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name.strip().lower(), expected, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _separator_hint(columns: list[str]) -> str:
+    if len(columns) == 1:
+        for sep in (";", "\t", "|"):
+            if sep in columns[0]:
+                return f" (the header looks {sep!r}-separated; use commas)"
+    return ""
+
+
+# ---------------------------------------------------------------- cells
+
+
+def _describe_bad_cell(raw: str) -> str:
+    stripped = raw.strip().lower()
+    if raw == "":
+        return "empty cell"
+    if stripped in _MISSING_TOKENS:
+        return f"missing value {raw!r}; every id needs a prediction"
+    if stripped in _INF_TOKENS:
+        return f"infinite value {raw!r}"
+    if raw != raw.strip():
+        return f"value {raw!r} has leading or trailing whitespace"
+    if re.fullmatch(r"[+-]?\d+,\d*", raw):
+        return f"not a number: {raw!r} (use '.' as the decimal separator)"
+    return f"not a number: {raw!r}"
+
+
+def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> np.ndarray | None:
+    if not pa.types.is_string(array.type):
+        problems.add(None, "id", f"has type {array.type}; ids must be strings (so that '007' "
+                                 "is not read as 7)")
+        return None
+    ids = array.to_numpy(zero_copy_only=False)
+    bad = pc.is_null(array).to_numpy(zero_copy_only=False)
+    bad |= pc.equal(pc.utf8_length(array.fill_null("")), 0).to_numpy(zero_copy_only=False)
+    trimmed = pc.utf8_trim_whitespace(array.fill_null(""))
+    spaced = pc.not_equal(trimmed, array.fill_null("")).to_numpy(zero_copy_only=False) & ~bad
+    problems.add_rows(raw.rows[np.flatnonzero(bad)] - 1, "id", lambda i: "missing id")
+    problems.add_rows(raw.rows[np.flatnonzero(spaced)] - 1, "id",
+                      lambda i: f"id {_row_value(ids, raw, i)!r} has leading or trailing whitespace")
+    return ids
+
+
+def _row_value(values: np.ndarray, raw: _Raw, row_index: int):
+    """Value of the record whose row number is ``row_index + 1``."""
+    return values[int(np.searchsorted(raw.rows, row_index + 1))]
+
+
+def _parse_numbers(array: pa.Array, column: str, raw: _Raw, problems: _Problems) -> np.ndarray:
+    t = array.type
+    if pa.types.is_string(t):
+        try:
+            values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+            text = None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            text = array.to_numpy(zero_copy_only=False)
+            values = _numbers_from_text(text)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            text = array.to_numpy(zero_copy_only=False) if text is None else text
+            problems.add_rows(raw.rows[bad] - 1, column,
+                              lambda i: _describe_bad_cell(_row_value(text, raw, i)))
+        return values
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.where(pc.is_valid(array).to_numpy(zero_copy_only=False), values, np.nan)
+        bad = np.flatnonzero(~np.isfinite(values))
+        problems.add_rows(raw.rows[bad] - 1, column,
+                          lambda i: f"value {_row_value(values, raw, i)} is not a finite number"
+                          if not np.isnan(_row_value(values, raw, i)) else "missing value")
+        return values
+    problems.add(None, column, f"has type {t}; expected numbers")
+    return np.full(len(array), np.nan)
+
+
+def _numbers_from_text(text: np.ndarray) -> np.ndarray:
+    series = pd.Series(text, dtype=object)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    spaced = series.str.strip().to_numpy() != text
+    values[spaced] = np.nan
+    return values
+
+
+def _label_lookup(task: Task) -> dict[str, int]:
+    lookup = {label.lower(): code for code, label in enumerate(task.labels)}
+    if task.code_base is not None:
+        lookup.update({str(code + task.code_base): code for code in range(len(task.labels))})
+    return lookup
+
+
+def _expected_labels(task: Task) -> str:
+    text = "expected one of " + ", ".join(task.labels)
+    if task.code_base is not None:
+        text += f" or a code {task.code_base}-{task.code_base + len(task.labels) - 1}"
+    return text
+
+
+def _parse_labels(array: pa.Array, column: str, task: Task, raw: _Raw,
+                  problems: _Problems) -> np.ndarray:
+    """Label codes 0..K-1 (-1 where invalid)."""
+    t = array.type
+    if pa.types.is_integer(t) and task.code_base is not None:
+        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+        valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
+        codes = np.where(valid, values - task.code_base, -1)
+        codes = np.where((codes >= 0) & (codes < len(task.labels)), codes, -1).astype(np.int64)
+        text = np.where(valid, values.astype(np.int64).astype(str), "")
+    elif pa.types.is_string(t):
+        encoded = pc.dictionary_encode(array.fill_null(""))
+        lookup = _label_lookup(task)
+        table = np.array([lookup.get(str(v).lower(), -1) if v == str(v).strip() else -1
+                          for v in encoded.dictionary.to_pylist()], dtype=np.int64)
+        codes = table[encoded.indices.to_numpy(zero_copy_only=False)] if len(table) else \
+            np.full(len(array), -1, dtype=np.int64)
+        text = None
+    else:
+        problems.add(None, column, f"has type {t}; {_expected_labels(task)}")
+        return np.full(len(array), -1, dtype=np.int64)
+    bad = np.flatnonzero(codes < 0)
+    if len(bad):
+        text = array.fill_null("").to_numpy(zero_copy_only=False) if text is None else text
+        problems.add_rows(raw.rows[bad] - 1, column,
+                          lambda i: _describe_bad_label(_row_value(text, raw, i), task))
+    return codes
+
+
+def _describe_bad_label(value: str, task: Task) -> str:
+    if value == "" or value.strip().lower() in _MISSING_TOKENS:
+        return _describe_bad_cell(value)
+    if value != value.strip():
+        return f"label {value!r} has leading or trailing whitespace"
+    return f"unknown label {value!r}; {_expected_labels(task)}"
+
+
+def _parse_target(array: pa.Array, column: str, task: Task, raw: _Raw, problems: _Problems):
+    if task.kind == "classification":
+        return _parse_labels(array, column, task, raw, problems)
+    return _parse_numbers(array, column, raw, problems)
+
+
+def _as_column(values: np.ndarray, task: Task):
+    if task.kind == "classification":
+        return pd.Categorical.from_codes(values, categories=list(task.labels))
+    return values
+
+
+# ---------------------------------------------------------------- public API
+
+
+def read_solution(path: Path, task: Task) -> pd.DataFrame:
+    """Read a solution file: columns ``id`` (str), ``fold`` (int64) and the task's targets.
+
+    Classification targets become a categorical with the task's labels (codes or names
+    accepted in the file); regression targets float64. Extra columns are ignored. Any
+    problem raises :class:`BenchmarkError`.
+    """
+    problems = _Problems()
+    try:
+        raw, early = _load(Path(path), SOLUTION_MAX_BYTES)
+    except _Fatal as fatal:
+        raise BenchmarkError(f"solution {path}: {fatal.problem}") from None
+    for problem in early:
+        problems.add(problem.row, problem.column, problem.message)
+    required = ("id", "fold", *task.targets)
+    found = _check_header(raw, required, problems, allow_extra=True)
+    if problems or len(raw) == 0:
+        if len(raw) == 0:
+            problems.add(None, None, "no data rows")
+        _raise_solution(path, problems)
+    ids = _parse_ids(raw.arrays[found["id"]], raw, problems)
+    folds = _parse_numbers(raw.arrays[found["fold"]], "fold", raw, problems)
+    if np.isfinite(folds).all() and (folds != np.round(folds)).any():
+        problems.add(None, "fold", "folds must be whole numbers")
+    columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems) for t in task.targets}
+    if ids is not None:
+        dup = pd.Index(ids).duplicated()
+        problems.add_rows(raw.rows[np.flatnonzero(dup)] - 1, "id",
+                          lambda i: f"duplicate id {_row_value(ids, raw, i)!r}")
+    if problems:
+        _raise_solution(path, problems)
+    frame = pd.DataFrame({"id": pd.array(ids, dtype="str"), "fold": folds.astype(np.int64)})
+    for target, values in columns.items():
+        frame[target] = _as_column(values, task)
+    return frame
+
+
+def _raise_solution(path: Path, problems: _Problems) -> None:
+    raise BenchmarkError("solution " + str(InvalidSubmission(str(path), problems.items,
+                                                             problems.total)))
+
+
+def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+    """Read and strictly validate a prediction file against ``solution``.
+
+    Returns columns ``id`` + targets aligned row for row with ``solution`` (same id
+    order), or raises :class:`InvalidSubmission` listing every problem found (capped at
+    ``MAX_PROBLEMS``). A missing file raises :class:`BenchmarkError`.
+    """
+    source = str(path)
+    problems = _Problems()
+    try:
+        raw, early = _load(Path(path), max_bytes)
+    except _Fatal as fatal:
+        raise InvalidSubmission(source, [fatal.problem]) from None
+    for problem in early:
+        problems.add(problem.row, problem.column, problem.message)
+    found = _check_header(raw, task.columns, problems)
+    if len(raw) == 0 and not early:
+        problems.add(None, None, "the file has a header but no data rows")
+        raise InvalidSubmission(source, problems.items, problems.total)
+    ids = _parse_ids(raw.arrays[found["id"]], raw, problems) if "id" in found else None
+    columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems)
+               for t in task.targets if t in found}
+    position = _align(ids, raw, solution, problems) if ids is not None else None
+    if problems or position is None:
+        raise InvalidSubmission(source, problems.items, problems.total)
+    frame = pd.DataFrame({"id": solution["id"].array})
+    for target, values in columns.items():
+        aligned = np.empty_like(values)
+        aligned[position] = values
+        frame[target] = _as_column(aligned, task)
+    return frame
+
+
+def _align(ids: np.ndarray, raw: _Raw, solution: pd.DataFrame, problems: _Problems) -> np.ndarray:
+    """Position in ``solution`` of every prediction row; reports duplicate, extra, missing ids."""
+    n_solution = len(solution)
+    if len(raw) > n_solution:
+        problems.add(None, None, f"the file has {len(raw):,} rows but the solution has "
+                                 f"{n_solution:,} ids")
+    position = pd.Index(solution["id"]).get_indexer(ids)
+    extra = np.flatnonzero(position < 0)
+    problems.add_rows(raw.rows[extra] - 1, "id",
+                      lambda i: f"id {_row_value(ids, raw, i)!r} is not in the solution")
+    known = np.where(position >= 0, position, -1 - np.arange(len(position)))
+    duplicate = np.flatnonzero(pd.Index(known).duplicated() & (position >= 0))
+
+    def describe_duplicate(i: int) -> str:
+        index = int(np.searchsorted(raw.rows, i + 1))
+        first = raw.rows[np.flatnonzero(position == position[index])[0]]
+        return f"duplicate id {ids[index]!r} (first seen in row {first})"
+
+    problems.add_rows(raw.rows[duplicate] - 1, "id", describe_duplicate)
+    covered = np.zeros(n_solution, dtype=bool)
+    covered[position[position >= 0]] = True
+    solution_ids = solution["id"].to_numpy()
+    for index in np.flatnonzero(~covered)[: MAX_PROBLEMS]:
+        problems.add(None, "id", f"id {solution_ids[index]!r} of the solution has no prediction")
+    problems.total += max(int((~covered).sum()) - MAX_PROBLEMS, 0)
+    return position

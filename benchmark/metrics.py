@@ -1,0 +1,194 @@
+"""Evaluation metrics as pure functions (scikit-learn style: ``metric(y_true, y_pred)``).
+
+Classification metrics accept any hashable labels; ``labels`` fixes the label set and
+order (default: sorted union of ``y_true`` and ``y_pred``). Regression metrics accept
+1-d arrays of finite floats of equal length >= 1 (Pearson and CCC need >= 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+# ---------------------------------------------------------------- validation
+
+
+def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    if t.ndim != 1 or p.ndim != 1:
+        raise ValueError("y_true and y_pred must be 1-d")
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} values but y_pred has {len(p)}")
+    if len(t) == 0:
+        raise ValueError("no values to score")
+    return t, p
+
+
+def _float_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    t, p = _pair(y_true, y_pred)
+    t, p = t.astype(np.float64), p.astype(np.float64)
+    if not (np.isfinite(t).all() and np.isfinite(p).all()):
+        raise ValueError("y_true and y_pred must be finite")
+    return t, p
+
+
+def encode_labels(y_true, y_pred, labels: Sequence | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+    """Integer codes of ``y_true`` and ``y_pred`` in ``labels`` (ValueError for unknown labels)."""
+    t, p = _pair(y_true, y_pred)
+    if labels is None:
+        labels = sorted(set(pd.unique(t)) | set(pd.unique(p)))
+    labels = list(labels)
+    t_codes = pd.Categorical(t, categories=labels).codes.astype(np.int64)
+    p_codes = pd.Categorical(p, categories=labels).codes.astype(np.int64)
+    if (t_codes < 0).any() or (p_codes < 0).any():
+        raise ValueError("y_true or y_pred contains a label that is not in `labels`")
+    return t_codes, p_codes, labels
+
+
+# ---------------------------------------------------------------- classification
+
+
+def confusion_from_codes(t_codes: np.ndarray, p_codes: np.ndarray, n_labels: int) -> np.ndarray:
+    """Confusion matrix C[i, j] = #(true == i and pred == j) from integer codes 0..K-1."""
+    counts = np.bincount(t_codes * n_labels + p_codes, minlength=n_labels * n_labels)
+    return counts.reshape(n_labels, n_labels)
+
+
+def confusion_matrix(y_true, y_pred, labels: Sequence | None = None) -> np.ndarray:
+    """C[i, j] = number of samples with true label ``labels[i]`` predicted as ``labels[j]``.
+
+    Same convention as ``sklearn.metrics.confusion_matrix`` (rows = truth).
+    """
+    t, p, labels = encode_labels(y_true, y_pred, labels)
+    return confusion_from_codes(t, p, len(labels))
+
+
+def accuracy_from_confusion(cm: np.ndarray) -> float:
+    return float(np.trace(cm) / cm.sum())
+
+
+def recall_per_class_from_confusion(cm: np.ndarray) -> np.ndarray:
+    """recall_k = C[k, k] / sum_j C[k, j]; NaN for classes absent from the truth."""
+    support = cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(support > 0, np.diag(cm) / support, np.nan)
+
+
+def precision_per_class_from_confusion(cm: np.ndarray) -> np.ndarray:
+    """precision_k = C[k, k] / sum_i C[i, k]; 0 for classes never predicted (sklearn's zero_division=0)."""
+    predicted = cm.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(predicted > 0, np.diag(cm) / np.maximum(predicted, 1), 0.0)
+
+
+def uar_from_confusion(cm: np.ndarray) -> float:
+    return float(np.nanmean(recall_per_class_from_confusion(cm)))
+
+
+def macro_f1_from_confusion(cm: np.ndarray) -> float:
+    """Mean F1 over classes present in the truth or the predictions (F1 = 0 when P + R = 0)."""
+    present = (cm.sum(axis=1) + cm.sum(axis=0)) > 0
+    recall = np.nan_to_num(recall_per_class_from_confusion(cm))
+    precision = precision_per_class_from_confusion(cm)
+    denominator = precision + recall
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0)
+    return float(f1[present].mean())
+
+
+def accuracy(y_true, y_pred) -> float:
+    """Accuracy = (1/n) sum_i [y_pred_i == y_true_i]."""
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(t == p))
+
+
+def uar(y_true, y_pred, labels: Sequence | None = None) -> float:
+    """Unweighted average recall: UAR = (1/|K|) sum_{k in K} TP_k / (TP_k + FN_k).
+
+    K is the set of classes present in ``y_true`` (classes only predicted are ignored),
+    as in ``sklearn.metrics.balanced_accuracy_score``. Reference: Schuller et al.,
+    "The INTERSPEECH 2009 Emotion Challenge", 2009.
+    """
+    return uar_from_confusion(confusion_matrix(y_true, y_pred, labels))
+
+
+def macro_f1(y_true, y_pred, labels: Sequence | None = None) -> float:
+    """Macro F1 = (1/|K|) sum_k 2 P_k R_k / (P_k + R_k), K = classes in truth or predictions.
+
+    Matches ``sklearn.metrics.f1_score(average="macro", zero_division=0)``.
+    """
+    return macro_f1_from_confusion(confusion_matrix(y_true, y_pred, labels))
+
+
+def precision_recall_per_class(y_true, y_pred, labels: Sequence | None = None) -> dict[str, dict]:
+    """Per class: precision = TP/(TP+FP) (0 if never predicted), recall = TP/(TP+FN)
+    (NaN if absent from the truth), support = TP+FN."""
+    t, p, labels = encode_labels(y_true, y_pred, labels)
+    cm = confusion_from_codes(t, p, len(labels))
+    precision = precision_per_class_from_confusion(cm)
+    recall = recall_per_class_from_confusion(cm)
+    return {str(label): {"precision": float(precision[k]), "recall": float(recall[k]),
+                         "support": int(cm[k].sum())} for k, label in enumerate(labels)}
+
+
+# ---------------------------------------------------------------- regression
+
+
+def rmse(y_true, y_pred) -> float:
+    """Root mean squared error: sqrt((1/n) sum_i (y_pred_i - y_true_i)^2)."""
+    t, p = _float_pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((p - t) ** 2)))
+
+
+def mae(y_true, y_pred) -> float:
+    """Mean absolute error: (1/n) sum_i |y_pred_i - y_true_i|."""
+    t, p = _float_pair(y_true, y_pred)
+    return float(np.mean(np.abs(p - t)))
+
+
+def r2(y_true, y_pred) -> float:
+    """Coefficient of determination R^2 = 1 - sum (y - f)^2 / sum (y - mean(y))^2.
+
+    NaN when ``y_true`` is constant (undefined); otherwise equals ``sklearn.metrics.r2_score``.
+    """
+    t, p = _float_pair(y_true, y_pred)
+    total = np.sum((t - t.mean()) ** 2)
+    return float(1 - np.sum((t - p) ** 2) / total) if total > 0 else float("nan")
+
+
+def pearson(y_true, y_pred) -> tuple[float, float]:
+    """Pearson r = cov(x, y) / (sd(x) sd(y)) and its two-sided p-value.
+
+    p = 2 P(T >= |t|), t = r sqrt((n-2)/(1-r^2)), T ~ Student-t with n-2 df (as
+    ``scipy.stats.pearsonr``). (NaN, NaN) when either input is constant or n < 3.
+    """
+    t, p = _float_pair(y_true, y_pred)
+    n = len(t)
+    dt, dp = t - t.mean(), p - p.mean()
+    denominator = np.sqrt(np.sum(dt * dt) * np.sum(dp * dp))
+    if n < 3 or denominator == 0:
+        return float("nan"), float("nan")
+    r = float(np.clip(np.sum(dt * dp) / denominator, -1.0, 1.0))
+    if abs(r) == 1.0:
+        return r, 0.0
+    statistic = r * np.sqrt((n - 2) / (1 - r * r))
+    return r, float(2 * _st.t.sf(abs(statistic), n - 2))
+
+
+def ccc(y_true, y_pred) -> float:
+    """Lin's concordance correlation coefficient with population (divisor n) moments:
+
+    CCC = 2 s_xy / (s_x^2 + s_y^2 + (mean_x - mean_y)^2).
+
+    Lin (1989), Biometrics 45:255-268. Note: the MuSe 2021+ challenge baselines compute
+    the moments with n-1 divisors, which gives slightly different values for small n.
+    NaN when both inputs are constant and equal (0/0).
+    """
+    t, p = _float_pair(y_true, y_pred)
+    mt, mp = t.mean(), p.mean()
+    covariance = np.mean((t - mt) * (p - mp))
+    denominator = np.mean((t - mt) ** 2) + np.mean((p - mp) ** 2) + (mt - mp) ** 2
+    return float(2 * covariance / denominator) if denominator > 0 else float("nan")

@@ -1,0 +1,93 @@
+"""The task registry: what a solution and a prediction file contain for each task.
+
+Adding a task is one :func:`register` call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from benchmark.errors import BenchmarkError
+
+RAVDESS_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+
+
+@dataclass(frozen=True)
+class Task:
+    """A benchmark task.
+
+    ``labels`` is the ordered label set of a classification task (None for regression);
+    when ``code_base`` is an int, the 1-based codes ``code_base .. code_base+len(labels)-1``
+    are accepted as well as the names (RAVDESS emotion codes 1-8). ``value_range`` is the
+    documented scale of regression targets (informative; predictions are not clipped).
+    """
+
+    name: str
+    kind: Literal["classification", "regression"]
+    targets: tuple[str, ...]
+    labels: tuple[str, ...] | None
+    primary_metric: str
+    higher_is_better: bool
+    description: str
+    code_base: int | None = None
+    value_range: tuple[float, float] | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns of a prediction file."""
+        return ("id", *self.targets)
+
+
+TASKS: dict[str, Task] = {}
+
+
+def register(task: Task) -> Task:
+    """Add ``task`` to :data:`TASKS` (names are unique)."""
+    if task.name in TASKS:
+        raise ValueError(f"task {task.name!r} is already registered")
+    if (task.kind == "classification") != (task.labels is not None):
+        raise ValueError("classification tasks need labels; regression tasks must not have them")
+    if task.kind == "classification" and len(task.targets) != 1:
+        raise ValueError("classification tasks have exactly one target")
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    """Return the task called ``name``; BenchmarkError listing the known tasks otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        known = ", ".join(sorted(TASKS))
+        raise BenchmarkError(f"unknown task {name!r}; known tasks: {known}") from None
+
+
+def _ser(name: str, what: str) -> Task:
+    return register(Task(
+        name, "classification", ("emotion",), RAVDESS_EMOTIONS, "accuracy", True,
+        f"8-class speech emotion recognition on {what}; `emotion` as name or RAVDESS code 1-8",
+        code_base=1,
+    ))
+
+
+def _mer(name: str, targets: tuple[str, ...], scale: tuple[float, float] | None, what: str) -> Task:
+    where = f" on [{scale[0]:g}, {scale[1]:g}]" if scale else " on the lexicon's scale"
+    return register(Task(
+        name, "regression", targets, None, "rmse", False,
+        f"{what}; {', '.join(targets)}{where}", value_range=scale,
+    ))
+
+
+_ser("misme-ser", "the MiSME speech+music mixes (SER window)")
+_ser("misme-ser-speech", "the RAVDESS speech clips alone")
+_mer("misme-mer", ("valence", "arousal"), (1, 9), "music emotion regression on the MiSME mixes")
+_mer("misme-mer-music", ("valence", "arousal"), (1, 9), "music emotion regression on the music alone")
+register(Task(
+    "mer-quadrant", "classification", ("quadrant",), QUADRANTS, "accuracy", True,
+    "instrumental MER: valence/arousal quadrant Q1-Q4",
+))
+_mer("mer-va", ("valence", "arousal"), (-1, 1), "instrumental MER regression")
+_mer("muse-vad", ("valence", "arousal", "dominance"), None,
+     "MuSe-style soundtrack VAD regression (NRC-VAD [0, 1] or Warriner 1-9)")
