@@ -1,0 +1,105 @@
+"""`misme-build misme plan` end to end on the demo sources: determinism and bad input."""
+
+import filecmp
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from builders.cli import main
+
+MANIFESTS = ("sources.parquet", "mixes.parquet", "audit.json", "recipe.toml")
+
+
+def plan(src, out, *extra):
+    return main(["misme", "plan", "--ravdess", str(src / "RAVDESS"), "--deam", str(src / "DEAM"),
+                 "--soundtracks", str(src / "Soundtracks"), "--out", str(out), *extra])
+
+
+@pytest.fixture(scope="module")
+def planned(demo_sources, tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan1")
+    assert plan(demo_sources, out, "--workers", "1") == 0
+    return out
+
+
+def test_manifests_are_written_with_the_documented_columns(planned):
+    for name in MANIFESTS:
+        assert (planned / "manifests" / name).is_file()
+    mixes = pd.read_parquet(planned / "manifests" / "mixes.parquet")
+    for column in ("mix_id", "fold", "speech_id", "music_id", "n_placements", "window_index",
+                   "window_start_s", "speech_offset_s", "emotion", "valence", "arousal"):
+        assert column in mixes.columns
+    sources = pd.read_parquet(planned / "manifests" / "sources.parquet")
+    for column in ("source_id", "corpus", "path", "sha256", "duration_s", "sample_rate", "channels", "actor",
+                   "gender", "emotion", "intensity", "statement", "repetition", "valence", "arousal",
+                   "loudness_lufs", "gain_db", "fold"):
+        assert column in sources.columns
+    assert not sources["path"].str.startswith("/").any(), "paths must be relative to the corpus root"
+    assert set(sources["corpus"]) == {"ravdess", "deam", "soundtracks"}
+
+
+def test_same_sources_give_byte_identical_manifests(planned, demo_sources, tmp_path):
+    copy = tmp_path / "elsewhere" / "sources"
+    shutil.copytree(demo_sources, copy)
+    assert plan(copy, tmp_path / "plan2", "--workers", "2") == 0
+    for name in MANIFESTS:
+        assert filecmp.cmp(planned / "manifests" / name, tmp_path / "plan2" / "manifests" / name, shallow=False), name
+
+
+def test_a_different_seed_gives_different_folds(planned, demo_sources, tmp_path):
+    assert plan(demo_sources, tmp_path / "other", "--seed", "7") == 0
+    a = pd.read_parquet(planned / "manifests" / "sources.parquet").set_index("source_id")["fold"]
+    b = pd.read_parquet(tmp_path / "other" / "manifests" / "sources.parquet").set_index("source_id")["fold"]
+    assert not a.equals(b)
+
+
+def _run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "builders.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def test_missing_root_is_a_one_line_error(tmp_path, demo_sources):
+    result = _run_cli("misme", "plan", "--ravdess", tmp_path / "nope", "--deam", demo_sources / "DEAM",
+                      "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "nope" in result.stderr
+    assert not (tmp_path / "out" / "manifests").exists()
+
+
+def test_empty_folder_is_a_one_line_error(tmp_path, demo_sources):
+    (tmp_path / "empty").mkdir()
+    result = _run_cli("misme", "plan", "--ravdess", tmp_path / "empty", "--deam", demo_sources / "DEAM",
+                      "--out", tmp_path / "out")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "manifests").exists()
+
+
+def test_corrupt_audio_and_bad_names_are_listed_skips(tmp_path, demo_sources):
+    src = tmp_path / "src"
+    shutil.copytree(demo_sources, src)
+    victim = sorted((src / "RAVDESS").rglob("03-01-*.wav"))[0]
+    victim.write_bytes(b"RIFF" + b"\x00" * 100)
+    (victim.parent / "03-01-09-01-01-01-01.wav").write_bytes(b"bad emotion code")
+    assert plan(src, tmp_path / "out") == 0
+    audit = pd.read_json(tmp_path / "out" / "manifests" / "audit.json", typ="series")
+    skipped = {entry["item"] for entry in audit["skipped"]}
+    assert any(victim.stem in item for item in skipped)
+    assert any("03-01-09" in item for item in skipped)
+    result = _run_cli("misme", "plan", "--ravdess", src / "RAVDESS", "--deam", src / "DEAM",
+                      "--out", tmp_path / "strict", "--strict")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not (tmp_path / "strict" / "manifests").exists()
+
+
+def test_annotation_csv_without_a_needed_column_is_an_error(tmp_path, demo_sources):
+    src = tmp_path / "src"
+    shutil.copytree(demo_sources, src)
+    csv = next((src / "DEAM").rglob("static_annotations_averaged_songs_1_2000.csv"))
+    text = csv.read_text().replace("arousal_mean", "arousal_average")
+    csv.write_text(text)
+    result = _run_cli("misme", "plan", "--ravdess", src / "RAVDESS", "--deam", src / "DEAM", "--out", tmp_path / "o")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "arousal_mean" in result.stderr
+    assert not (tmp_path / "o" / "manifests").exists()
