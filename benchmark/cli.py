@@ -1,8 +1,146 @@
-"""`misme-score`: validate and score prediction files (in progress)."""
+"""`misme-score`: validate, score and compare prediction files.
+
+Exit status: 0 on success, 2 when an input is invalid (every problem is listed on
+stderr), 130 when interrupted. User mistakes never print a traceback.
+"""
+
+from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+
+from benchmark.errors import BenchmarkError, InvalidSubmission
+from benchmark.io import DEFAULT_MAX_BYTES, read_predictions, read_solution
+from benchmark.tasks import TASKS, get_task
+
+PROG = "misme-score"
 
 
-def main(argv=None) -> int:
-    argparse.ArgumentParser(prog="misme-score", description=__doc__).parse_args(argv)
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--solution", required=True, type=Path, help="solution file (CSV or Parquet)")
+    parser.add_argument("--task", required=True, help="task name (see `misme-score tasks`)")
+    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                        help="size cap of a prediction file (default: %(default)s)")
+
+
+def _outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", type=Path, help="also write the report as JSON")
+    parser.add_argument("--markdown", type=Path, help="also write the report as Markdown")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    validate = sub.add_parser("validate", help="check a prediction file; list every problem")
+    validate.add_argument("predictions", type=Path)
+    _common(validate)
+    score = sub.add_parser("score", help="score a prediction file per fold and pooled")
+    score.add_argument("predictions", type=Path)
+    _common(score)
+    _outputs(score)
+    compare = sub.add_parser("compare", help="Diebold-Mariano (and McNemar) test of A against B")
+    compare.add_argument("a", type=Path)
+    compare.add_argument("b", type=Path)
+    _common(compare)
+    compare.add_argument("--h", type=int, default=1, help="forecast horizon (default 1)")
+    compare.add_argument("--power", type=float, default=2, help="loss |e|^power (default 2)")
+    compare.add_argument("--alternative", default="two-sided",
+                         choices=["two-sided", "less", "greater"],
+                         help="'less': A is more accurate than B (R dm.test's meaning)")
+    compare.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                         help="bootstrap resamples for confidence intervals (0 to skip)")
+    compare.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    _outputs(compare)
+    sub.add_parser("tasks", help="list the registered tasks")
+    return parser
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is None:
+        return
+    temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        raise BenchmarkError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _run_validate(args) -> int:
+    task = get_task(args.task)
+    solution = read_solution(args.solution, task)
+    predictions = read_predictions(args.predictions, solution, task, max_bytes=args.max_bytes)
+    print(f"OK: {args.predictions} is a valid {task.name} submission ({len(predictions):,} ids)")
     return 0
+
+
+def _run_score(args) -> int:
+    from benchmark import report
+    from benchmark.scoring import score
+
+    task = get_task(args.task)
+    solution = read_solution(args.solution, task)
+    predictions = read_predictions(args.predictions, solution, task, max_bytes=args.max_bytes)
+    result = score(predictions, solution, task)
+    _write(args.json, report.to_json(result))
+    _write(args.markdown, report.to_markdown(result))
+    print(report.to_terminal(result), end="")
+    return 0
+
+
+def _run_compare(args) -> int:
+    from benchmark import report
+    from benchmark.compare import compare
+
+    task = get_task(args.task)
+    solution = read_solution(args.solution, task)
+    frames, errors = [], []
+    for path in (args.a, args.b):
+        try:
+            frames.append(read_predictions(path, solution, task, max_bytes=args.max_bytes))
+        except InvalidSubmission as error:
+            errors.append(str(error))
+    if errors:
+        raise BenchmarkError("\n".join(errors))
+    result = compare(*frames, solution, task, h=args.h, power=args.power,
+                     alternative=args.alternative, n_resamples=args.bootstrap, seed=args.seed)
+    _write(args.json, report.to_json(result))
+    _write(args.markdown, report.to_markdown(result))
+    print(report.to_terminal(result), end="")
+    return 0
+
+
+def _run_tasks(args) -> int:
+    width = max(map(len, TASKS))
+    for task in TASKS.values():
+        direction = "higher" if task.higher_is_better else "lower"
+        print(f"{task.name.ljust(width)}  {task.kind:<14}  columns: {', '.join(task.columns)}; "
+              f"primary: {task.primary_metric} ({direction} is better)")
+        print(f"{''.ljust(width)}  {task.description}")
+    return 0
+
+
+COMMANDS = {"validate": _run_validate, "score": _run_score, "compare": _run_compare,
+            "tasks": _run_tasks}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except BenchmarkError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
