@@ -1,0 +1,147 @@
+"""Audio input/output shared by the builders: decode, resample, quantise, checksum, write.
+
+Conventions (docs/architecture.md, render rule): arrays are float32 ``[frames, channels]``;
+everything is resampled to 44.1 kHz with the SoX resampler (python-soxr, quality "HQ");
+clips are written as 16-bit PCM (FLAC or WAV) with ``np.rint(x * 32767)``, no dither;
+a clip's checksum is the sha256 of its int16 PCM, interleaved, little-endian.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from builders.atomic import temp_sibling
+from builders.errors import UserError
+
+SAMPLE_RATE = 44100
+FULL_SCALE = 32767
+FORMATS = {"flac": "FLAC", "wav": "WAV"}
+CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks (bounded memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_source(path: Path, expected_sha256: str) -> None:
+    """Raise UserError naming ``path`` when it is missing or differs from the planned sha256."""
+    if not Path(path).is_file():
+        raise UserError(f"source file missing: {path} (re-plan if the corpus moved)")
+    actual = file_sha256(path)
+    if actual != expected_sha256:
+        raise UserError(
+            f"source file changed since planning: {path} (sha256 {actual[:12]}..., "
+            f"manifest {expected_sha256[:12]}...); restore it or re-plan"
+        )
+
+
+def read_audio(path: Path) -> tuple[np.ndarray, int]:
+    """Decode any file libsndfile reads (WAV, FLAC, MP3) as float32 ``[frames, channels]``."""
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as error:
+        raise UserError(f"cannot decode audio file {path}: {error}") from error
+    return data, int(rate)
+
+
+def resample(x: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample float32 ``[frames, channels]`` with soxr (HQ); identity when already at target."""
+    if rate == target:
+        return x
+    return np.ascontiguousarray(soxr.resample(x, rate, target, quality="HQ"), dtype=np.float32)
+
+
+def fit_length(x: np.ndarray, frames: int) -> np.ndarray:
+    """Trim or zero-pad ``x`` to exactly ``frames`` frames."""
+    if len(x) >= frames:
+        return x[:frames]
+    pad = np.zeros((frames - len(x), x.shape[1]), dtype=x.dtype)
+    return np.concatenate([x, pad])
+
+
+def db_to_gain(gain_db: float) -> np.float32:
+    """Linear float32 factor for a gain in dB."""
+    return np.float32(10.0 ** (float(gain_db) / 20.0))
+
+
+def to_stereo(x: np.ndarray) -> np.ndarray:
+    """Mono -> both channels; stereo unchanged; more channels is a user error."""
+    if x.shape[1] == 1:
+        return np.repeat(x, 2, axis=1)
+    if x.shape[1] == 2:
+        return x
+    raise UserError(f"unsupported channel count {x.shape[1]} (mono or stereo sources only)")
+
+
+def peak_normalise(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Scale the whole clip by 1/peak when its peak exceeds full scale; return (clip, gain_db <= 0)."""
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak <= 1.0:
+        return x, 0.0
+    gain = np.float32(1.0 / peak)
+    return x * gain, float(20.0 * np.log10(float(gain)))
+
+
+def quantise(x: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1] -> int16 by ``np.rint(x * 32767)``, no dither.
+
+    The caller keeps peaks <= 1.0 (see :func:`peak_normalise`); the final clip only guards
+    against float rounding of a peak that is exactly full scale.
+    """
+    scaled = np.rint(x.astype(np.float32) * np.float32(FULL_SCALE))
+    return np.clip(scaled, -FULL_SCALE - 1, FULL_SCALE).astype("<i2")
+
+
+def pcm_sha256(pcm: np.ndarray) -> str:
+    """sha256 of int16 PCM, interleaved frames, little-endian."""
+    return hashlib.sha256(np.ascontiguousarray(pcm, dtype="<i2").tobytes()).hexdigest()
+
+
+def encode(pcm: np.ndarray, audio_format: str = "flac", rate: int = SAMPLE_RATE) -> bytes:
+    """Encode int16 PCM as a 16-bit FLAC or WAV file in memory."""
+    buffer = io.BytesIO()
+    sf.write(buffer, pcm, rate, format=FORMATS[audio_format], subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary sibling, fsync-free, then rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_clip(path: Path, pcm: np.ndarray, audio_format: str = "flac") -> str:
+    """Write int16 PCM atomically; return its :func:`pcm_sha256`."""
+    write_bytes_atomic(Path(path), encode(pcm, audio_format))
+    return pcm_sha256(pcm)
+
+
+def decode_pcm(data: bytes | Path) -> tuple[np.ndarray, int]:
+    """Decode a 16-bit clip (bytes or path) to int16 ``[frames, channels]`` and its rate."""
+    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else str(data)
+    pcm, rate = sf.read(source, dtype="int16", always_2d=True)
+    return pcm, int(rate)
+
+
+def clip_sha256(data: bytes | Path) -> str:
+    """Checksum of an encoded clip recomputed from its decoded PCM."""
+    return pcm_sha256(decode_pcm(data)[0])
