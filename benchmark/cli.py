@@ -140,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - a bug of ours; keep the traceback opt-in
+        if os.environ.get("MISME_DEBUG"):
+            raise
+        print(f"{PROG}: internal error ({type(error).__name__}: {error}); please report it "
+              "(set MISME_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

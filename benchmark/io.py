@@ -182,7 +182,8 @@ def _load_csv_slowly(text: str) -> tuple[_Raw, list[Problem]]:
             kept.append(record)
             rows.append(row)
     except csv.Error as error:
-        raise _Fatal(f"CSV syntax error at line {reader.line_num}: {error}",
+        hint = "; a quoted field is never closed" if "end of data" in str(error) else ""
+        raise _Fatal(f"CSV syntax error at line {reader.line_num}: {error}{hint}",
                      max(reader.line_num - 1, 0)) from None
     columns = list(zip(*kept)) if kept else [() for _ in header]
     arrays = [pa.array(list(values), type=pa.string()) for values in columns]
@@ -231,6 +232,7 @@ def _separator_hint(columns: list[str]) -> str:
 
 
 def _describe_bad_cell(raw: str) -> str:
+    raw = str(raw)
     stripped = raw.strip().lower()
     if raw == "":
         return "empty cell"
@@ -295,7 +297,7 @@ def _parse_numbers(array: pa.Array, column: str, raw: _Raw, problems: _Problems)
 
 def _numbers_from_text(text: np.ndarray) -> np.ndarray:
     series = pd.Series(text, dtype=object)
-    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    values = np.array(pd.to_numeric(series, errors="coerce"), dtype=np.float64)
     spaced = series.str.strip().to_numpy() != text
     values[spaced] = np.nan
     return values
@@ -345,6 +347,7 @@ def _parse_labels(array: pa.Array, column: str, task: Task, raw: _Raw,
 
 
 def _describe_bad_label(value: str, task: Task) -> str:
+    value = str(value)
     if value == "" or value.strip().lower() in _MISSING_TOKENS:
         return _describe_bad_cell(value)
     if value != value.strip():
