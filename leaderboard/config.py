@@ -111,6 +111,8 @@ def parse_config(raw: dict[str, Any], path: Path, database_url: str | None = Non
                    for i, p in enumerate(_table_list(raw, "phases", where)))
     _check_unique([t.name for t in tasks], "task", where)
     _check_unique([p.name for p in phases], "phase", where)
+    for index, task in enumerate(tasks):
+        _check_task_against_benchmark(task, f"{where} tasks[{index}]")
     return ChallengeConfig(
         name=_text(raw, "name", where),
         path=path,
@@ -150,6 +152,27 @@ def _parse_task(raw: dict[str, Any], base: Path, where: str) -> TaskConfig:
         primary_metric=metric,
         higher_is_better=higher,
     )
+
+
+def _check_task_against_benchmark(task: TaskConfig, where: str) -> None:
+    from benchmark.errors import BenchmarkError
+    from benchmark.scoring import CLASSIFICATION_METRICS, REGRESSION_METRICS
+    from benchmark.tasks import get_task
+
+    try:
+        known = get_task(task.name)
+    except BenchmarkError as error:
+        raise LeaderboardError(f"{where}: {error}") from None
+    if task.primary_metric is None:
+        return
+    if known.kind == "classification":
+        metrics = CLASSIFICATION_METRICS
+    else:
+        metrics = REGRESSION_METRICS + tuple(f"{m}_{t}" for m in REGRESSION_METRICS
+                                             for t in known.targets)
+    if task.primary_metric not in metrics:
+        raise LeaderboardError(f"{where}: primary_metric {task.primary_metric!r} is not a metric "
+                               f"of {task.name}; choose one of {', '.join(metrics)}")
 
 
 def _parse_phase(raw: dict[str, Any], where: str, default_quota: Quota) -> PhaseConfig:

@@ -32,13 +32,17 @@ class Board:
 
 
 def primary_metric(config: ChallengeConfig, task: str) -> tuple[str, bool]:
+    """(metric name, higher is better) of a task: the config's choice, else the benchmark's."""
     from benchmark.tasks import get_task
 
     task_config = config.task(task)
     default = get_task(task)
     metric = task_config.primary_metric or default.primary_metric
-    higher = task_config.higher_is_better
-    return metric, default.higher_is_better if higher is None else higher
+    if task_config.higher_is_better is not None:
+        return metric, task_config.higher_is_better
+    if metric == default.primary_metric:
+        return metric, default.higher_is_better
+    return metric, not metric.startswith(("rmse", "mae"))
 
 
 def build_board(config: ChallengeConfig, task: str, phase: str, reveal_private: bool = False,
@@ -49,16 +53,17 @@ def build_board(config: ChallengeConfig, task: str, phase: str, reveal_private: 
     metric, higher = primary_metric(config, task)
     private_visible = reveal_private or phase_config.has_ended(now or utc_now())
     with read_session(config) as session:
-        candidates = _scored_submissions(session, config, task, phase)
+        candidates = _scored_submissions(session, config, task, phase, metric)
         subset = "private" if private_visible and _has_private(session, candidates) else "public"
         chosen = _choose_per_team(candidates, higher)
-        ranked = _rank(_attach(session, chosen, subset), higher)
+        ranked = _rank(_attach(session, chosen, subset, metric), higher)
         losses = _losses(session, list(ranked["submission"]), subset)
-    table = _with_significance(ranked, losses, higher)
+    table = _arrange(_with_significance(ranked, losses), metric, subset)
     return Board(task, phase, subset, private_visible, metric, higher, table, losses)
 
 
-def _scored_submissions(session, config: ChallengeConfig, task: str, phase: str) -> pd.DataFrame:
+def _scored_submissions(session, config: ChallengeConfig, task: str, phase: str,
+                        metric: str) -> pd.DataFrame:
     challenge = challenge_row(session, config)
     query = (select(Submission.id, Team.name, Submission.created_at, Submission.selected,
                     Score.value)
@@ -66,7 +71,7 @@ def _scored_submissions(session, config: ChallengeConfig, task: str, phase: str)
              .join(Score, Score.submission_id == Submission.id)
              .where(Team.challenge_id == challenge.id, Submission.task == task,
                     Submission.phase == phase, Submission.status == "scored",
-                    Score.subset == "public", Score.metric == "primary"))
+                    Score.subset == "public", Score.metric == metric))
     rows = session.execute(query).all()
     return pd.DataFrame(rows, columns=["submission", "team", "submitted", "selected", "public"])
 
@@ -93,16 +98,16 @@ def _order(frame: pd.DataFrame, column: str, higher: bool) -> pd.DataFrame:
                              ascending=[not higher, True, True], kind="stable")
 
 
-def _attach(session, chosen: pd.DataFrame, subset: str) -> pd.DataFrame:
+def _attach(session, chosen: pd.DataFrame, subset: str, metric: str) -> pd.DataFrame:
     """Add every metric of `subset` as columns of the chosen submissions."""
     if chosen.empty:
-        return chosen.assign(score=pd.Series(dtype=float))
+        return chosen.assign(score=pd.Series(dtype=float), **{metric: pd.Series(dtype=float)})
     ids = [int(i) for i in chosen["submission"]]
     rows = session.execute(select(Score.submission_id, Score.metric, Score.value).where(
         Score.submission_id.in_(ids), Score.subset == subset)).all()
     metrics = (pd.DataFrame(rows, columns=["submission", "metric", "value"])
                .pivot(index="submission", columns="metric", values="value"))
-    metrics = metrics.rename(columns={"primary": "score"})
+    metrics["score"] = metrics[metric]
     return chosen.merge(metrics, left_on="submission", right_index=True, how="left")
 
 
@@ -122,8 +127,18 @@ def _losses(session, submission_ids: list[int], subset: str) -> dict[int, np.nda
     return {int(sid): load_losses(blob) for sid, blob in rows}
 
 
-def _with_significance(ranked: pd.DataFrame, losses: dict[int, np.ndarray],
-                       higher: bool) -> pd.DataFrame:
+def _arrange(table: pd.DataFrame, metric: str, subset: str) -> pd.DataFrame:
+    """Column order: rank, team, primary metric, other metrics, significance, submission."""
+    fixed = ["rank", "team", "submission", "submitted", "score", "public",
+             "significant", "p_holm", "p_value"]
+    others = sorted(c for c in table.columns if c not in fixed and c != metric)
+    public = [] if subset == "public" else ["public"]
+    ordered = table[["rank", "team", metric, *others, *public, "significant", "p_holm",
+                     "p_value", "submission", "submitted"]]
+    return ordered.rename(columns={"public": f"public {metric}"})
+
+
+def _with_significance(ranked: pd.DataFrame, losses: dict[int, np.ndarray]) -> pd.DataFrame:
     table = ranked.drop(columns=["selected"]).copy()
     table["p_value"] = np.nan
     table["p_holm"] = np.nan
@@ -150,7 +165,7 @@ def dm_p_value(losses_a: np.ndarray, losses_b: np.ndarray) -> float:
         result = diebold_mariano_from_losses(losses_a, losses_b)
     except BenchmarkError:
         return float("nan")  # e.g. zero variance of the differential
-    return float(getattr(result, "p_value", result))
+    return float(result.pvalue)
 
 
 def holm_adjust(p_values: list[float]) -> list[float]:
@@ -160,12 +175,8 @@ def holm_adjust(p_values: list[float]) -> list[float]:
     finite = ~np.isnan(values)
     adjusted = np.full_like(values, np.nan)
     if finite.any():
-        adjusted[finite] = np.asarray(_holm_values(holm(values[finite].tolist())), dtype=float)
+        adjusted[finite] = holm(values[finite])
     return adjusted.tolist()
-
-
-def _holm_values(result):
-    return getattr(result, "adjusted", result)
 
 
 def pairwise_p_values(board: Board) -> pd.DataFrame:

@@ -184,9 +184,7 @@ def _record(config: ChallengeConfig, submission_id: int, result: dict[str, Any],
 
 
 def _score_rows(submission_id: int, subset: str, scored: dict[str, Any]) -> list[Score]:
-    metrics = dict(scored["metrics"])
-    metrics.setdefault("primary", scored["primary"])
-    metrics["primary"] = scored["primary"]
+    metrics = scored["metrics"]
     return [Score(submission_id=submission_id, subset=subset, metric=name, value=value)
             for name, value in sorted(metrics.items())]
 

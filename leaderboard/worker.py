@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     limit_memory(int(request["memory_limit_mb"]))
     try:
         result = evaluate(request, out_dir)
-    except MemoryError:
+    except (MemoryError, ImportError):  # imports fail first when the address space is too small
         result = {"status": "failed",
                   "message": f"scoring ran out of memory (limit {request['memory_limit_mb']} MB)"}
     except Exception as error:  # noqa: BLE001 - every failure becomes a status, never a traceback
@@ -53,7 +53,9 @@ def _failure(error: Exception) -> dict[str, Any]:
 
 
 def _problems_message(error) -> str:
-    shown = [str(problem) for problem in error.problems[:MAX_PROBLEMS_SHOWN]]
+    # Problems about rows of the file first; long runs of missing ids after them.
+    problems = sorted(error.problems, key=lambda problem: "has no prediction" in problem.message)
+    shown = [str(problem) for problem in problems[:MAX_PROBLEMS_SHOWN]]
     more = error.total - len(shown)
     noun = "problem" if error.total == 1 else "problems"
     lines = [f"{error.total} {noun} found; nothing was scored", *(f"- {p}" for p in shown)]
@@ -70,16 +72,18 @@ def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     from leaderboard.splits import ids_digest, public_mask
 
     task = get_task(request["task"])
-    solution = _phase_rows(read_solution(request["solution"], task), request.get("folds"))
-    predictions = read_predictions(request["predictions"], solution, task,
+    solution = read_solution(Path(request["solution"]), task)
+    solution = _phase_rows(_with_groups(solution, request["solution"]), request.get("folds"))
+    predictions = read_predictions(Path(request["predictions"]), solution, task,
                                    max_bytes=int(request["max_bytes"]))
     public = public_mask(solution, float(request["public_fraction"]), int(request["seed"]))
     subsets: dict[str, Any] = {}
     for subset, mask in (("public", public), ("private", ~public)):
         if not mask.any():
             continue
-        sub_solution = solution[mask].sort_values("id", kind="stable").reset_index(drop=True)
-        sub_predictions = _align(predictions, sub_solution)
+        order = np.argsort(solution["id"].to_numpy()[mask].astype(str), kind="stable")
+        sub_solution = solution[mask].iloc[order].reset_index(drop=True)
+        sub_predictions = predictions[mask].iloc[order].reset_index(drop=True)
         scored = _score_subset(sub_solution, sub_predictions, task)
         np.save(out_dir / f"losses-{subset}.npy", scored.pop("losses"))
         scored["ids_sha256"] = ids_digest(sub_solution["id"])
@@ -88,15 +92,32 @@ def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     return {"status": "scored", "message": "scored", "subsets": subsets}
 
 
+def _with_groups(solution, path: str):
+    """Add the solution file's speaker/group column (read_solution keeps only id, fold, targets)."""
+    import pandas as pd
+
+    from leaderboard.splits import GROUP_COLUMNS
+
+    if str(path).endswith(".csv"):
+        header = pd.read_csv(path, nrows=0).columns
+        wanted = [c for c in GROUP_COLUMNS if c in header][:1]
+        extra = pd.read_csv(path, usecols=["id", *wanted], dtype=str) if wanted else None
+    else:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+        wanted = [c for c in GROUP_COLUMNS if c in names][:1]
+        extra = pq.read_table(path, columns=["id", *wanted]).to_pandas() if wanted else None
+    if extra is None:
+        return solution
+    groups = extra.assign(id=extra["id"].astype(str)).set_index("id")[wanted[0]].astype(str)
+    return solution.assign(**{wanted[0]: groups.reindex(solution["id"].astype(str)).to_numpy()})
+
+
 def _phase_rows(solution, folds):
     if folds is None:
         return solution.reset_index(drop=True)
     return solution[solution["fold"].isin(folds)].reset_index(drop=True)
-
-
-def _align(predictions, solution):
-    indexed = predictions.set_index(predictions["id"].astype(str))
-    return indexed.loc[solution["id"].astype(str)].reset_index(drop=True)
 
 
 def _score_subset(solution, predictions, task) -> dict[str, Any]:
@@ -104,57 +125,38 @@ def _score_subset(solution, predictions, task) -> dict[str, Any]:
 
     from benchmark.scoring import score
 
-    report = score(solution, predictions, task)
-    losses = report.per_id_loss.reindex(solution["id"].astype(str).to_numpy())
-    return {
-        "metrics": _finite_metrics(report.pooled),
-        "primary": float(report.primary),
-        "details": {"per_fold": _per_fold(report.per_fold), **_plots(solution, predictions, task)},
-        "losses": np.asarray(losses, dtype=np.float64),
-    }
-
-
-def _finite_metrics(pooled) -> dict[str, float]:
-    items = pooled.items() if hasattr(pooled, "items") else vars(pooled).items()
-    metrics = {}
-    for name, value in items:
-        if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
-            metrics[str(name)] = float(value)
-    return metrics
-
-
-def _per_fold(per_fold) -> list[dict[str, Any]]:
-    if hasattr(per_fold, "to_dict") and hasattr(per_fold, "columns"):
-        rows = per_fold.reset_index().to_dict(orient="records")
-    elif isinstance(per_fold, dict):
-        rows = [{"fold": fold, **dict(values)} for fold, values in per_fold.items()]
-    else:
-        rows = list(per_fold)
-    return [{k: v for k, v in row.items() if isinstance(v, int | float | str)} for row in rows]
-
-
-def _plots(solution, predictions, task) -> dict[str, Any]:
+    report = score(predictions, solution, task)
+    losses = report.per_id_loss.reindex(solution["id"]).to_numpy(dtype=np.float64)
+    details = {"per_fold": _per_fold(report.per_fold)}
     if task.kind == "classification":
-        target = task.targets[0]
-        truth = solution[target].astype(str)
-        guess = predictions[target].astype(str)
-        labels = sorted(set(truth) | set(guess), key=_label_order(task))
-        matrix = [[int(((truth == t) & (guess == p)).sum()) for p in labels] for t in labels]
-        return {"confusion": {"labels": labels, "matrix": matrix}}
+        details["confusion"] = {"labels": report.extras["labels"],
+                                "matrix": report.extras["confusion_matrix"]}
+    else:
+        details["scatter"] = _scatter(solution, predictions, task)
+    return {"metrics": _finite(report.pooled), "primary": float(report.primary),
+            "details": details, "losses": losses}
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {str(k): float(v) for k, v in metrics.items() if v is not None and v == v}
+
+
+def _per_fold(per_fold: dict[int, dict[str, float]]) -> list[dict[str, float]]:
+    return [{"fold": int(fold), **_finite(values)} for fold, values in sorted(per_fold.items())]
+
+
+def _scatter(solution, predictions, task) -> dict[str, dict[str, list[float]]]:
+    """Predicted-vs-true pairs per target, sorted by value so that no id order survives."""
     import numpy as np
 
     step = max(1, len(solution) // MAX_SCATTER_POINTS)
     scatter = {}
     for target in task.targets:
-        pairs = np.column_stack([solution[target].to_numpy(float), predictions[target].to_numpy(float)])
-        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))][::step].round(4)  # no id order kept
+        pairs = np.column_stack([solution[target].to_numpy(float),
+                                 predictions[target].to_numpy(float)])
+        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))][::step].round(4)
         scatter[target] = {"true": pairs[:, 0].tolist(), "pred": pairs[:, 1].tolist()}
-    return {"scatter": scatter}
-
-
-def _label_order(task):
-    order = {label: i for i, label in enumerate(task.labels or ())}
-    return lambda label: (order.get(label, len(order)), label)
+    return scatter
 
 
 if __name__ == "__main__":

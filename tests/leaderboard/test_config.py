@@ -43,6 +43,9 @@ def test_database_url_override_and_relative_sqlite(tmp_path: Path) -> None:
     (lambda t: t + "\ncolour = 'red'\n", "unknown key(s) colour"),
     (lambda t: t.replace('name = "test"', 'name = "dev"'), "duplicate phase name"),
     (lambda t: t + "\n[[tasks\n", "not valid TOML"),
+    (lambda t: t.replace('name = "misme-mer"', 'name = "misme-xyz"'), "unknown task 'misme-xyz'"),
+    (lambda t: t.replace('name = "misme-mer"', 'name = "misme-mer"\nprimary_metric = "accuracy"'),
+     "primary_metric 'accuracy' is not a metric of misme-mer"),
 ])
 def test_config_errors_are_clear(tmp_path: Path, edit, message: str) -> None:
     path = write_challenge(tmp_path)
