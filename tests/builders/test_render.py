@@ -1,0 +1,259 @@
+"""Render phase: views, checksums, cross-checks against pyloudnorm and pydub, resume, errors."""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+import shutil
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+import pyloudnorm
+import pytest
+import soundfile as sf
+import soxr
+import yaml
+from pydub import AudioSegment
+
+from builders import audio_io, render
+from builders.errors import UserError
+from builders.render import render_dataset
+from tests.builders.test_render_support import W, make_build
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch):
+    monkeypatch.setenv("MISME_NO_PROGRESS", "1")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("render")
+    out, roots = make_build(base)
+    summary = render_dataset(out, progress=False)
+    return out, roots, summary
+
+
+def fresh_plan(built, tmp_path, name="out2"):
+    """A copy of the planned (unrendered) manifests in a new OUT."""
+    out = tmp_path / name
+    (out / "manifests").mkdir(parents=True)
+    for f in ("audit.json", "recipe.toml"):
+        shutil.copy(built[0] / "manifests" / f, out / "manifests" / f)
+    for f, drop in (("sources.parquet", render.SOURCE_RESULTS), ("mixes.parquet", render.MIX_RESULTS)):
+        table = pq.read_table(built[0] / "manifests" / f)
+        pq.write_table(table.drop_columns(list(drop)), out / "manifests" / f)
+    return out
+
+
+def rows(out, name):
+    return pq.read_table(out / "manifests" / f"{name}.parquet").to_pylist()
+
+
+def pcm(out, view, clip_id, ext="flac"):
+    return audio_io.decode_pcm(out / "audio" / view / f"{clip_id}.{ext}")[0]
+
+
+def test_load_dataset_mixed_matches_plan(built):
+    out, _, summary = built
+    mixes = rows(out, "mixes")
+    ds = datasets.load_dataset(str(out), "mixed")
+    assert sorted(ds) == [f"fold{k}" for k in range(1, 7)]
+    for k in range(1, 7):
+        split = ds[f"fold{k}"].with_format("arrow")[:]
+        planned = sorted(m["mix_id"] for m in mixes if m["fold"] == k)
+        assert split.column("id").to_pylist() == planned
+        for i, audio in enumerate(split.column("audio").to_pylist()):
+            data, rate = sf.read(__import__("io").BytesIO(audio["bytes"]), dtype="int16", always_2d=True)
+            assert rate == 44100 and data.shape[1] == 2
+            assert np.abs(data.astype(np.int32)).max() <= 32767
+            assert audio_io.pcm_sha256(data) == split.column("audio_sha256")[i].as_py()
+            window = audio_io.decode_pcm(split.column("audio_window")[i].as_py()["bytes"])[0]
+            assert window.shape == (W, 2)
+    assert summary.counts["mixed"] == len(mixes) == 12
+    assert summary.rendered == 6 + 12 + 12 and summary.resumed == 0
+
+
+def test_rendered_speech_and_music_measure_minus_23_lufs(built):
+    out, _, _ = built
+    checked = 0
+    for row in rows(out, "sources"):
+        view = "speech" if row["corpus"] == "ravdess" else "music"
+        data = pcm(out, view, row["source_id"])
+        assert data.shape == (row["frames_44k"], 2)
+        if row["render_gain_db"] < 0:  # the click track: scaled to full scale, never clipped
+            assert np.abs(data).max() == 32767
+            continue
+        lufs = pyloudnorm.Meter(44100).integrated_loudness(data / 32767.0)
+        assert lufs == pytest.approx(-23.0, abs=0.5), row["source_id"]
+        checked += 1
+    assert checked == 17
+
+
+def test_speech_view_is_soxr_resampled_gain_applied_dual_mono(built):
+    out, roots, _ = built
+    row = next(r for r in rows(out, "sources") if r["corpus"] == "ravdess")
+    x, rate = sf.read(roots["ravdess"] / row["path"], dtype="float32", always_2d=True)
+    assert rate == 48000
+    y = soxr.resample(x, 48000, 44100, quality="HQ")[: row["frames_44k"]] * np.float32(10 ** (row["gain_db"] / 20))
+    expected = np.rint(np.repeat(y, 2, axis=1) * np.float32(32767)).astype(np.int16)
+    np.testing.assert_array_equal(pcm(out, "speech", row["source_id"]), expected)
+
+
+def test_mix_equals_pydub_overlay_within_one_lsb(built):
+    out, _, _ = built
+    compared = 0
+    for mix in rows(out, "mixes"):
+        if mix["mix_gain_db"] < 0:
+            continue
+        speech = pcm(out, "speech", mix["speech_id"])
+        crop = speech[mix["speech_crop_start_frame"] : mix["speech_crop_start_frame"] + mix["speech_frames"]]
+        voice = AudioSegment(data=crop.tobytes(), sample_width=2, frame_rate=44100, channels=2)
+        music = pcm(out, "music", mix["music_id"])
+        mixed = AudioSegment(data=music.tobytes(), sample_width=2, frame_rate=44100, channels=2)
+        for k in range(mix["n_placements"]):
+            start = k * W + mix["speech_offset_frame"]
+            assert start % 441 == 0
+            mixed = mixed.overlay(voice, position=start // 441 * 10)
+        theirs = np.frombuffer(mixed.raw_data, dtype="<i2").reshape(-1, 2)
+        ours = pcm(out, "mixed", mix["mix_id"])
+        assert ours.shape == theirs.shape
+        assert np.abs(ours.astype(np.int32) - theirs).max() <= 1
+        assert np.any(ours != music)  # the speech really is in there
+        compared += 1
+    assert compared == 11
+
+
+def test_mix_stems_sum_to_the_written_mix_and_window_is_its_crop(built):
+    out, roots, _ = built
+    sources = {r["source_id"]: r for r in rows(out, "sources")}
+    attenuated = 0
+    for mix in rows(out, "mixes"):
+        music, speech = render.mix_stems(mix, sources[mix["speech_id"]], sources[mix["music_id"]], roots)
+        assert music.dtype == speech.dtype == np.float32 and music.shape == (mix["music_frames"], 2)
+        written = pcm(out, "mixed", mix["mix_id"])
+        np.testing.assert_array_equal(audio_io.quantise(music + speech), written)
+        start = mix["window_start_frame"]
+        np.testing.assert_array_equal(pcm(out, "mixed-window", mix["mix_id"]), written[start : start + W])
+        if mix["mix_gain_db"] < 0:
+            attenuated += 1
+            assert np.abs(written).max() == 32767
+            assert np.abs(music + speech).max() <= 1.0 + 1e-6
+        assert 0.0 < mix["overlap"] < 1.0
+    assert attenuated == 1
+
+
+def test_overlap_counts_only_active_speech():
+    mix = {"music_frames": 4 * W, "window_frames": W, "speech_offset_frame": 1000, "n_placements": 4}
+    segment = np.zeros((44100, 2), dtype=np.float32)
+    segment[8820:30870] = 0.2  # 0.5 s of "speech" inside 1 s of silence
+    assert render.measured_overlap(mix, segment) == pytest.approx(4 * 22050 / (4 * W), rel=0.05)
+
+
+def test_solutions_and_build_report(built):
+    out, _, _ = built
+    ser = pq.read_table(out / "solutions" / "misme-ser.parquet").to_pylist()
+    mixes = rows(out, "mixes")
+    assert [(r["id"], r["fold"], r["emotion"]) for r in ser] == [(m["mix_id"], m["fold"], m["emotion"]) for m in mixes]
+    mer = pq.read_table(out / "solutions" / "misme-mer-music.parquet")
+    assert mer.column_names == ["id", "fold", "valence", "arousal"] and mer.num_rows == 12
+    assert pq.read_table(out / "solutions" / "misme-ser-speech.parquet").column("emotion").to_pylist() == [1, 2, 3, 4, 5, 6]
+    report = json.loads((out / "build-report.json").read_text())
+    assert report["attenuated_mixes"] == 1 and report["n_mixes"] == 12
+    assert set(report["overlap"]["per_fold"]) == {"1", "2", "3", "4", "5", "6"}
+    assert report["loudness"]["speech"]["mean"] == pytest.approx(-23.0, abs=0.5)
+
+
+def test_card_declares_configs_and_digest(built):
+    out, _, summary = built
+    text = (out / "README.md").read_text()
+    header = yaml.safe_load(text.split("---")[1])
+    configs = {c["config_name"]: c for c in header["configs"]}
+    assert {"speech", "music", "mixed", "mixed-cv1"} <= set(configs)
+    for config in ("speech", "music", "mixed"):
+        splits = [d["split"] for d in configs[config]["data_files"]]
+        assert splits == [f"fold{k}" for k in range(1, 7)]
+        assert all(re.fullmatch(r"^\w+(\.\w+)*$", s) for s in splits)
+    assert (out / "digest.txt").read_text().strip() == summary.digest
+    assert summary.digest in text and "seed = 7" in text
+    cv = datasets.load_dataset(str(out), "music-cv2")
+    assert cv["test"].num_rows == 2 and cv["train"].num_rows == 10
+
+
+def test_two_workers_other_paths_and_wav_give_the_same_digest(built, tmp_path):
+    src2 = tmp_path / "copied-sources"
+    shutil.copytree(built[0].parent / "src", src2)
+    out2 = fresh_plan(built, tmp_path)
+    roots2 = {c: src2 / c for c in ("ravdess", "deam", "soundtracks")}
+    summary = render_dataset(out2, workers=2, roots=roots2, progress=False)
+    assert summary.digest == built[2].digest
+    assert pq.read_table(out2 / "manifests" / "mixes.parquet").equals(pq.read_table(built[0] / "manifests" / "mixes.parquet"))
+    out3 = fresh_plan(built, tmp_path, "out-wav")
+    assert render_dataset(out3, audio_format="wav", roots=roots2, progress=False).digest == built[2].digest
+    assert len(list((out3 / "audio" / "mixed-window").glob("*.wav"))) == 12
+
+
+def test_kill_and_resume_gives_the_same_digest(built, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(built[0], out)
+    victims = rows(out, "mixes")[:3]
+    for mix in victims[:2]:  # killed before its record was written
+        (out / "audio" / "mixed" / f"{mix['mix_id']}.json").unlink()
+    (out / "audio" / "mixed-window" / f"{victims[2]['mix_id']}.flac").unlink()  # killed between clips
+    stale = out / "audio" / "mixed" / f".{victims[0]['mix_id']}.flac.tmp-99999"
+    stale.write_bytes(b"half a file")
+    shutil.rmtree(out / "data" / "mixed")
+    summary = render_dataset(out, progress=False)
+    assert summary.digest == built[2].digest
+    assert summary.rendered == 3 and summary.resumed == 6 + 12 + 9
+    assert not stale.exists()
+
+
+def test_changed_or_missing_source_is_a_user_error_naming_it(built, tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(built[0].parent / "src", src)
+    roots = {c: src / c for c in ("ravdess", "deam", "soundtracks")}
+    row = next(r for r in rows(built[0], "sources") if r["source_id"] == "deam-4")
+    path = roots["deam"] / row["path"]
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(UserError, match=r"changed since planning: .*MEMD_audio/4\.wav"):
+        render_dataset(fresh_plan(built, tmp_path), roots=roots, progress=False)
+    path.unlink()
+    with pytest.raises(UserError, match=r"source file missing: .*MEMD_audio/4\.wav"):
+        render_dataset(fresh_plan(built, tmp_path, "out3"), roots=roots, workers=2, progress=False)
+
+
+def test_full_disk_is_a_user_error_and_leaves_nothing_half_written(built, tmp_path, monkeypatch):
+    out = fresh_plan(built, tmp_path)
+    real_replace = audio_io.os.replace
+    calls = {"n": 0}
+
+    def failing_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(audio_io.os, "replace", failing_replace)
+    with pytest.raises(UserError, match="No space left on device"):
+        render_dataset(out, roots=built[1], progress=False)
+    assert not list((out / "audio").rglob(".*.tmp-*"))
+    assert not (out / "digest.txt").exists() and not (out / "data").exists()
+    monkeypatch.setattr(audio_io.os, "replace", real_replace)
+    assert render_dataset(out, roots=built[1], progress=False).digest == built[2].digest
+
+
+def test_bad_arguments_are_user_errors(built, tmp_path):
+    with pytest.raises(UserError, match="unknown audio format"):
+        render_dataset(built[0], audio_format="mp3")
+    with pytest.raises(UserError, match="manifest not found"):
+        render_dataset(tmp_path / "nothing")
+    out = fresh_plan(built, tmp_path)
+    with pytest.raises(UserError, match="build-state.json not found"):
+        render_dataset(out, progress=False)
+    with pytest.raises(UserError, match="source root for 'deam' not found"):
+        render_dataset(out, roots={"ravdess": built[1]["ravdess"]}, progress=False)
