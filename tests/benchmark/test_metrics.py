@@ -29,6 +29,7 @@ def _values(seed: int, n: int = 200):
     return t, 0.7 * t + rng.normal(0, 1, n) + 0.5
 
 
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_classification_metrics_match_sklearn(seed):
     t, p = _labels(seed)

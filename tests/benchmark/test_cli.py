@@ -1,0 +1,102 @@
+"""End-to-end behaviour of the `misme-score` command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from tests.benchmark.conftest import MER_GOOD, SER_GOOD
+
+
+def test_validate_ok(tmp_path, ser_solution, run_cli):
+    path = tmp_path / "p.csv"
+    path.write_text(SER_GOOD)
+    code, out, err = run_cli("validate", path, "--solution", ser_solution, "--task", "misme-ser")
+    assert code == 0 and "valid misme-ser submission (6 ids)" in out and err == ""
+
+
+def test_score_writes_json_and_markdown(tmp_path, ser_solution, run_cli):
+    path = tmp_path / "p.csv"
+    path.write_text(SER_GOOD)
+    code, out, _ = run_cli("score", path, "--solution", ser_solution, "--task", "misme-ser",
+                           "--json", tmp_path / "r.json", "--markdown", tmp_path / "r.md")
+    assert code == 0
+    data = json.loads((tmp_path / "r.json").read_text())
+    # truth 1,3,5,3,8,4 vs predicted 1,3,4,3,8,4: 5 of 6 right
+    assert data["primary"] == data["pooled"]["accuracy"] == 5 / 6
+    assert data["extras"]["confusion_matrix"][4][3] == 1  # one angry predicted as sad
+    markdown = (tmp_path / "r.md").read_text()
+    assert "## Confusion matrix" in markdown and "| angry |" in markdown
+    assert "accuracy = 0.8333" in out and "Per-class precision and recall" in out
+
+
+def test_compare_regression(tmp_path, mer_solution, run_cli):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(MER_GOOD)
+    frame = pd.read_csv(tmp_path / "a.csv", dtype={"id": str})
+    frame[["valence", "arousal"]] += np.array([[0.5, -0.3], [1, 0.2], [0, 0.7], [-0.4, 0.1],
+                                               [0.9, 0.9], [0.2, -1]])
+    frame.to_csv(b, index=False)
+    code, out, err = run_cli("compare", a, b, "--solution", mer_solution, "--task", "misme-mer",
+                             "--bootstrap", 50, "--json", tmp_path / "c.json")
+    assert code == 0, err
+    data = json.loads((tmp_path / "c.json").read_text())
+    names = [t["name"] for t in data["tests"]]
+    assert names == ["valence", "arousal", "mean over targets"]
+    assert all(0 <= t["pvalue"] <= t["pvalue_holm"] <= 1 for t in data["tests"])
+    assert data["bootstrap"]["a_minus_b"][0] <= data["bootstrap"]["a_minus_b"][1]
+    assert "diebold-mariano" in out
+
+
+def test_compare_classification_includes_mcnemar(tmp_path, ser_solution, run_cli):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(SER_GOOD)
+    b.write_text(SER_GOOD.replace("a,happy", "a,calm").replace("b,sad", "b,angry"))
+    code, out, err = run_cli("compare", a, b, "--solution", ser_solution, "--task", "misme-ser",
+                             "--bootstrap", 0, "--json", tmp_path / "c.json")
+    assert code == 0, err
+    tests = {t["test"]: t for t in json.loads((tmp_path / "c.json").read_text())["tests"]}
+    # truth of b is angry: A (sad) is wrong there, B right; B (calm) is wrong on a, A right
+    assert tests["mcnemar"]["only_a_correct"] == 1 and tests["mcnemar"]["only_b_correct"] == 1
+    assert "mcnemar" in out
+
+
+def test_compare_lists_problems_of_both_files(tmp_path, mer_solution, run_cli):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(MER_GOOD.replace("7.25", "x"))
+    b.write_text(MER_GOOD.replace("9.0", "inf"))
+    code, out, err = run_cli("compare", a, b, "--solution", mer_solution, "--task", "misme-mer")
+    assert code == 2 and out == ""
+    assert "a.csv" in err and "b.csv" in err and "not a number" in err and "infinite" in err
+
+
+def test_user_mistakes_exit_2_without_traceback(tmp_path, mer_solution, run_cli):
+    path = tmp_path / "p.csv"
+    path.write_text(MER_GOOD)
+    bad_solution = tmp_path / "s.csv"
+    bad_solution.write_text("id,fold,valence,arousal\na,1,5,5\na,1,5,5\n")
+    for args in (
+        ("score", path, "--solution", mer_solution, "--task", "nope"),
+        ("score", tmp_path / "missing.csv", "--solution", mer_solution, "--task", "misme-mer"),
+        ("score", path, "--solution", tmp_path / "missing.parquet", "--task", "misme-mer"),
+        ("score", path, "--solution", bad_solution, "--task", "misme-mer"),
+        ("score", path, "--solution", mer_solution, "--task", "misme-mer",
+         "--json", tmp_path / "no-dir" / "r.json"),
+    ):
+        code, out, err = run_cli(*args)
+        assert code == 2, args
+        assert "Traceback" not in err and err.startswith("misme-score: error:"), err
+
+
+def test_tasks_lists_registry(run_cli):
+    code, out, _ = run_cli("tasks")
+    assert code == 0
+    for name in ("misme-ser", "misme-ser-speech", "misme-mer", "misme-mer-music", "mer-quadrant",
+                 "mer-va", "muse-vad"):
+        assert name in out
+
+
+def test_no_command_exits_2(run_cli):
+    assert run_cli()[0] == 2
