@@ -1,0 +1,93 @@
+"""`misme-build verify`: recomputes checksums from the shards' audio and compares builds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from builders import audio_io, cli
+from builders.render import render_dataset
+from tests.builders.test_render_support import make_build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("verify")
+    out, roots = make_build(base)
+    return out, roots, render_dataset(out, progress=False)
+
+
+@pytest.fixture
+def copy(built, tmp_path):
+    target = tmp_path / "copy"
+    shutil.copytree(built[0], target)
+    return target
+
+
+def verify(*args):
+    return cli.main(["verify", *map(str, args)])
+
+
+def corrupt_first_mix(out, new_sample: int = 1234, fix_checksum: bool = False) -> str:
+    """Rewrite one clip's audio inside the mixed fold1 shard; return its id."""
+    shard = sorted((out / "data" / "mixed").glob("fold1-*.parquet"))[0]
+    table = pq.read_table(shard)
+    rows = table.to_pylist()
+    data = audio_io.decode_pcm(rows[0]["audio"]["bytes"])[0].copy()
+    data[100, 0] = np.int16(new_sample)
+    rows[0]["audio"]["bytes"] = audio_io.encode(data)
+    if fix_checksum:
+        rows[0]["audio_sha256"] = audio_io.pcm_sha256(data)
+    pq.write_table(pa.Table.from_pylist(rows, table.schema), shard)
+    return rows[0]["id"]
+
+
+def test_consistent_build_and_digest(built, capsys):
+    out, _, summary = built
+    assert verify(out) == 0
+    assert "identical" in capsys.readouterr().out
+    assert verify(out, "--digest", summary.digest, "--workers", "2") == 0
+    assert verify(out, "--digest", "0" * 64) == 1
+    assert "DIFFERENT" in capsys.readouterr().out
+
+
+def test_against_identical_copy_and_sources(built, copy):
+    assert verify(built[0], "--against", copy) == 0
+    assert verify(built[0], "--check-sources") == 0
+
+
+def test_corrupted_clip_is_named(built, copy, capsys):
+    clip = corrupt_first_mix(copy)
+    assert verify(copy) == 1
+    assert f"mixed/{clip}: audio does not match its recorded audio_sha256" in capsys.readouterr().out
+
+
+def test_different_build_names_the_first_differing_clips(built, copy, capsys):
+    clip = corrupt_first_mix(copy, fix_checksum=True)
+    assert verify(built[0], "--against", copy) == 1
+    printed = capsys.readouterr().out
+    assert "differing clips: 1" in printed and f"mixed/{clip}:" in printed
+
+
+def test_modified_source_is_named_by_check_sources(built, copy, tmp_path, capsys):
+    src = tmp_path / "src"
+    shutil.copytree(built[0].parent / "src", src)
+    roots = {c: str(src / c) for c in ("ravdess", "deam", "soundtracks")}
+    (copy / "build-state.json").write_text(json.dumps({"roots": roots}))
+    target = src / "soundtracks" / "Set1" / "003.wav"
+    target.write_bytes(target.read_bytes()[:-2] + b"\x00\x01")
+    assert verify(copy, "--check-sources") == 1
+    assert "Set1/003.wav" in capsys.readouterr().out
+
+
+def test_user_errors_exit_2(built, tmp_path, capsys):
+    assert verify(tmp_path / "missing") == 2
+    assert verify(built[0], "--digest", "xyz") == 2
+    (tmp_path / "empty").mkdir()
+    assert verify(tmp_path / "empty") == 2
+    assert "no dataset shards" in capsys.readouterr().err
