@@ -108,8 +108,13 @@ def count_unets(folder: Path) -> int:
     checkpoint = tf.train.latest_checkpoint(str(folder))
     if checkpoint is None:
         raise ModelError(f"{folder}: the 'checkpoint' file names no readable checkpoint")
-    names = [name for name, _ in tf.train.list_variables(checkpoint)]
-    kernels = [n for n in names if "conv2d_transpose" in n and n.endswith("kernel")]
+    return unets_in(name for name, _ in tf.train.list_variables(checkpoint))
+
+
+def unets_in(variable_names) -> int:
+    """U-Nets in a checkpoint's variable names: 6 ``conv2d_transpose*/kernel`` each
+    (optimizer slots such as ``.../kernel/Adam`` are not counted)."""
+    kernels = [n for n in variable_names if "conv2d_transpose" in n and n.endswith("/kernel")]
     return len(kernels) // UNET_TRANSPOSED_CONVS
 
 
