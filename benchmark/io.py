@@ -63,7 +63,7 @@ class _Raw:
     """A file's columns as Arrow arrays; ``rows[i]`` is the row number of record i."""
 
     columns: list[str]
-    arrays: list[pa.Array]
+    arrays: list[pa.Array | pa.ChunkedArray]
     rows: np.ndarray
 
     def __len__(self) -> int:
@@ -158,8 +158,7 @@ def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return _load_csv_slowly(data.decode("utf-8"))
-    arrays = [column.combine_chunks() for column in table.columns]
-    return _Raw(header, arrays, np.arange(1, table.num_rows + 1)), []
+    return _Raw(header, list(table.columns), np.arange(1, table.num_rows + 1)), []
 
 
 def _load_csv_slowly(text: str) -> tuple[_Raw, list[Problem]]:
@@ -247,12 +246,12 @@ def _describe_bad_cell(raw: str) -> str:
     return f"not a number: {raw!r}"
 
 
-def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> np.ndarray | None:
+def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> pa.Array | None:
     if not pa.types.is_string(array.type):
         problems.add(None, "id", f"has type {array.type}; ids must be strings (so that '007' "
                                  "is not read as 7)")
         return None
-    ids = array.to_numpy(zero_copy_only=False)
+    ids = array
     bad = pc.is_null(array).to_numpy(zero_copy_only=False)
     bad |= pc.equal(pc.utf8_length(array.fill_null("")), 0).to_numpy(zero_copy_only=False)
     trimmed = pc.utf8_trim_whitespace(array.fill_null(""))
@@ -265,7 +264,8 @@ def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> np.ndarray | 
 
 def _row_value(values: np.ndarray, raw: _Raw, row_index: int):
     """Value of the record whose row number is ``row_index + 1``."""
-    return values[int(np.searchsorted(raw.rows, row_index + 1))]
+    value = values[int(np.searchsorted(raw.rows, row_index + 1))]
+    return value.as_py() if isinstance(value, pa.Scalar) else value
 
 
 def _parse_numbers(array: pa.Array, column: str, raw: _Raw, problems: _Problems) -> np.ndarray:
@@ -328,6 +328,8 @@ def _parse_labels(array: pa.Array, column: str, task: Task, raw: _Raw,
         codes = np.where((codes >= 0) & (codes < len(task.labels)), codes, -1).astype(np.int64)
         text = np.where(valid, values.astype(np.int64).astype(str), "")
     elif pa.types.is_string(t):
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
         encoded = pc.dictionary_encode(array.fill_null(""))
         lookup = _label_lookup(task)
         table = np.array([lookup.get(str(v).lower(), -1) if v == str(v).strip() else -1
@@ -395,13 +397,13 @@ def read_solution(path: Path, task: Task) -> pd.DataFrame:
     if np.isfinite(folds).all() and (folds != np.round(folds)).any():
         problems.add(None, "fold", "folds must be whole numbers")
     columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems) for t in task.targets}
-    if ids is not None:
-        dup = pd.Index(ids).duplicated()
+    if ids is not None and len(pc.unique(ids)) < len(ids):
+        dup = pd.Index(ids.to_numpy(zero_copy_only=False)).duplicated()
         problems.add_rows(raw.rows[np.flatnonzero(dup)] - 1, "id",
                           lambda i: f"duplicate id {_row_value(ids, raw, i)!r}")
     if problems:
         _raise_solution(path, problems)
-    frame = pd.DataFrame({"id": pd.array(ids, dtype="str"), "fold": folds.astype(np.int64)})
+    frame = pd.DataFrame({"id": ids.to_pandas(), "fold": folds.astype(np.int64)})
     for target, values in columns.items():
         frame[target] = _as_column(values, task)
     return frame
@@ -446,29 +448,40 @@ def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
     return frame
 
 
-def _align(ids: np.ndarray, raw: _Raw, solution: pd.DataFrame, problems: _Problems) -> np.ndarray:
+def _align(ids: pa.Array, raw: _Raw, solution: pd.DataFrame, problems: _Problems) -> np.ndarray:
     """Position in ``solution`` of every prediction row; reports duplicate, extra, missing ids."""
     n_solution = len(solution)
     if len(raw) > n_solution:
         problems.add(None, None, f"the file has {len(raw):,} rows but the solution has "
                                  f"{n_solution:,} ids")
-    position = pd.Index(solution["id"]).get_indexer(ids)
+    solution_ids = pa.array(solution["id"], type=pa.string())
+    position = pc.index_in(ids, value_set=solution_ids).fill_null(-1).to_numpy(
+        zero_copy_only=False).astype(np.int64)
     extra = np.flatnonzero(position < 0)
     problems.add_rows(raw.rows[extra] - 1, "id",
                       lambda i: f"id {_row_value(ids, raw, i)!r} is not in the solution")
-    known = np.where(position >= 0, position, -1 - np.arange(len(position)))
-    duplicate = np.flatnonzero(pd.Index(known).duplicated() & (position >= 0))
-
-    def describe_duplicate(i: int) -> str:
-        index = int(np.searchsorted(raw.rows, i + 1))
-        first = raw.rows[np.flatnonzero(position == position[index])[0]]
-        return f"duplicate id {ids[index]!r} (first seen in row {first})"
-
-    problems.add_rows(raw.rows[duplicate] - 1, "id", describe_duplicate)
-    covered = np.zeros(n_solution, dtype=bool)
-    covered[position[position >= 0]] = True
-    solution_ids = solution["id"].to_numpy()
-    for index in np.flatnonzero(~covered)[: MAX_PROBLEMS]:
-        problems.add(None, "id", f"id {solution_ids[index]!r} of the solution has no prediction")
-    problems.total += max(int((~covered).sum()) - MAX_PROBLEMS, 0)
+    counts = np.bincount(position[position >= 0], minlength=n_solution)
+    if (counts > 1).any():
+        _report_duplicates(ids, position, raw, problems)
+    missing = np.flatnonzero(counts == 0)
+    for index in missing[:MAX_PROBLEMS]:
+        problems.add(None, "id", f"id {solution_ids[int(index)].as_py()!r} of the solution has "
+                                 "no prediction")
+    problems.total += max(len(missing) - MAX_PROBLEMS, 0)
     return position
+
+
+def _report_duplicates(ids: pa.Array, position: np.ndarray, raw: _Raw, problems: _Problems) -> None:
+    valid = np.flatnonzero(position >= 0)
+    duplicated = pd.Index(position[valid]).duplicated()
+    first_row: dict[int, int] = {}
+    for index in valid[~duplicated]:
+        first_row[int(position[index])] = int(raw.rows[index])
+    rows = raw.rows[valid[duplicated]]
+
+    def describe(i: int) -> str:
+        index = int(np.searchsorted(raw.rows, i + 1))
+        return (f"duplicate id {ids[index].as_py()!r} (first seen in row "
+                f"{first_row[int(position[index])]})")
+
+    problems.add_rows(rows - 1, "id", describe)
