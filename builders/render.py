@@ -67,6 +67,15 @@ class RenderSummary:
     attenuated: int
     digest: str
 
+    @property
+    def text(self) -> str:
+        """A few lines for the command line."""
+        counts = ", ".join(f"{view} {n}" for view, n in self.counts.items())
+        return (f"rendered {self.rendered} unit(s), resumed {self.resumed}; clips: {counts}\n"
+                f"attenuated mixes: {self.attenuated}\n"
+                f"dataset digest: {self.digest}\n"
+                f"dataset written to {self.out / 'data'} (card {self.out / 'README.md'})")
+
 
 # ---------------------------------------------------------------- sources and stems
 

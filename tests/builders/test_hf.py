@@ -35,7 +35,7 @@ def test_bss_config_round_trips_through_load_dataset_and_verify(tmp_path):
     assert [p.name for p in written] == [f"fold{k}-00000-of-00001.parquet" for k in range(1, 7)]
     digest = hf.finalize(tmp_path)
     assert "config_name: bss" in (tmp_path / "README.md").read_text()
-    ds = datasets.load_dataset(str(tmp_path), "bss")
+    ds = datasets.load_dataset(str(tmp_path), "bss", cache_dir=str(tmp_path) + "-hf-cache")
     fold1 = ds["fold1"].with_format("arrow")[:]
     assert fold1.column("id").to_pylist() == ["clip-000", "clip-006"]
     audio = fold1.column("audio")[0].as_py()
@@ -55,7 +55,7 @@ def test_large_folds_are_cut_into_numbered_shards(tmp_path):
     fold1 = sorted(p.name for p in written if p.name.startswith("fold1-"))
     assert fold1 == ["fold1-00000-of-00002.parquet", "fold1-00001-of-00002.parquet"]
     hf.finalize(tmp_path)
-    ds = datasets.load_dataset(str(tmp_path), "speech")
+    ds = datasets.load_dataset(str(tmp_path), "speech", cache_dir=str(tmp_path) + "-hf-cache")
     assert sum(ds[s].num_rows for s in ds) == 12 and ds["fold1"].num_rows == 2
 
 

@@ -59,7 +59,7 @@ def pcm(out, view, clip_id, ext="flac"):
 def test_load_dataset_mixed_matches_plan(built):
     out, _, summary = built
     mixes = rows(out, "mixes")
-    ds = datasets.load_dataset(str(out), "mixed")
+    ds = datasets.load_dataset(str(out), "mixed", cache_dir=str(out) + "-hf-cache")
     assert sorted(ds) == [f"fold{k}" for k in range(1, 7)]
     for k in range(1, 7):
         split = ds[f"fold{k}"].with_format("arrow")[:]
@@ -178,7 +178,7 @@ def test_card_declares_configs_and_digest(built):
         assert all(re.fullmatch(r"^\w+(\.\w+)*$", s) for s in splits)
     assert (out / "digest.txt").read_text().strip() == summary.digest
     assert summary.digest in text and "seed = 7" in text
-    cv = datasets.load_dataset(str(out), "music-cv2")
+    cv = datasets.load_dataset(str(out), "music-cv2", cache_dir=str(out) + "-hf-cache")
     assert cv["test"].num_rows == 2 and cv["train"].num_rows == 10
 
 
