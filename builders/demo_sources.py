@@ -125,9 +125,10 @@ def synth_speech(seed: int, name: str, speaker: Speaker, emotion: int, intensity
     syllable = np.minimum(np.searchsorted(edges, t, side="right") - 1, len(vowels) - 1)
     envelope = _syllable_envelope(rng, t, edges, syllable, voice)
     f0 = _f0_contour(rng, t, edges, speaker, voice)
-    source = _glottal_source(rng, f0, voice, speaker)
-    voiced = _formant_filter(source * envelope, vowels, syllable, speaker.formant_scale)
-    speech = voiced + _consonant_bursts(rng, n, edges, voice)
+    voiced, aspiration = _glottal_source(rng, f0, voice, speaker)
+    vowel_sounds = _formant_filter((voiced + aspiration) * envelope, vowels, syllable, speaker.formant_scale)
+    # a direct voiced path keeps the emotion-dependent spectral tilt above F3
+    speech = vowel_sounds + 0.2 * voiced * envelope + _consonant_bursts(rng, n, edges, voice)
     return _pad_with_silence(rng, speech, voice)
 
 
@@ -152,7 +153,8 @@ def _f0_contour(rng, t, edges, speaker: Speaker, voice: Voice) -> np.ndarray:
     return speaker.base_f0 * voice.f0_factor * 2 ** (semitones / 12) * (1 + jitter)
 
 
-def _glottal_source(rng, f0: np.ndarray, voice: Voice, speaker: Speaker) -> np.ndarray:
+def _glottal_source(rng, f0: np.ndarray, voice: Voice, speaker: Speaker) -> tuple[np.ndarray, np.ndarray]:
+    """Voiced excitation (differentiated glottal pulses) and aspiration noise."""
     phase = np.cumsum(f0 / SPEECH_RATE) % 1.0
     sharpness = math.exp(1.2 + 0.9 * voice.brightness)
     pulse = (0.5 - 0.5 * np.cos(2 * np.pi * phase)) ** sharpness
@@ -160,7 +162,7 @@ def _glottal_source(rng, f0: np.ndarray, voice: Voice, speaker: Speaker) -> np.n
     voiced /= np.max(np.abs(voiced)) + 1e-12
     breath = float(np.clip(voice.breath + speaker.breath_offset, 0.0, 0.6))
     noise = rng.standard_normal(f0.size) * (0.4 + 0.6 * pulse) * 0.5
-    return (1 - breath) * voiced + breath * noise
+    return (1 - breath) * voiced, breath * noise
 
 
 def _formant_filter(excitation: np.ndarray, vowels: str, syllable: np.ndarray,
@@ -172,7 +174,7 @@ def _formant_filter(excitation: np.ndarray, vowels: str, syllable: np.ndarray,
         if not mask.any():
             continue
         filtered = np.zeros_like(excitation)
-        for gain, (freq, bandwidth) in zip((1.0, 0.55, 0.3), zip(formants, (80, 110, 160)), strict=True):
+        for gain, (freq, bandwidth) in zip((1.0, 0.55, 0.3), zip(formants, (90, 120, 200)), strict=True):
             b, a = signal.iirpeak(freq * scale, freq * scale / bandwidth, fs=SPEECH_RATE)
             filtered += gain * signal.lfilter(b, a, excitation)
         out[mask] = filtered[mask]
@@ -186,7 +188,7 @@ def _consonant_bursts(rng, n: int, edges: np.ndarray, voice: Voice) -> np.ndarra
     for start in (edges[:-1] * SPEECH_RATE).astype(int):
         stop = min(start + length, n)
         noise = np.diff(rng.standard_normal(stop - start + 1))
-        bursts[start:stop] += 0.25 * voice.consonants * noise * decay[: stop - start]
+        bursts[start:stop] += 0.06 * voice.consonants * noise * decay[: stop - start]
     return bursts
 
 
@@ -342,6 +344,11 @@ MAJOR, MINOR = (0, 4, 7), (0, 3, 7)
 MAJOR_SCALE, MINOR_SCALE = (0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10)
 
 
+PROGRESSIONS = ((0, 3, 4, 0), (0, 5, 3, 4), (0, 4, 5, 3), (0, 3, 0, 4))  # scale degrees per bar
+DIATONIC_MAJOR = {0: True, 3: True, 4: True, 5: False}  # I IV V vi in a major key
+DIATONIC_MINOR = {0: False, 3: False, 4: False, 5: True}  # i iv v VI in a natural minor key
+
+
 def synth_music(seed: int, item: str, valence: float, arousal: float, duration_s: float) -> np.ndarray:
     """A music-like stereo excerpt (float64, 44.1 kHz) that carries valence and arousal."""
     rng = rng_for(seed, "demo-music-audio", item)
@@ -349,9 +356,9 @@ def synth_music(seed: int, item: str, valence: float, arousal: float, duration_s
     mixer = _Mixer(int(duration_s * MUSIC_RATE), _wavetable(style.brightness), style)
     beat = 60.0 / style.tempo
     key = 45 + int(rng.integers(0, 12)) + style.register
-    scale = MAJOR_SCALE if style.major_share >= 0.5 else MINOR_SCALE
-    for bar_start in np.arange(0.0, duration_s, 4 * beat):
-        chord = _chord(rng, key, scale, style)
+    progression = PROGRESSIONS[int(rng.integers(0, len(PROGRESSIONS)))]
+    for bar, bar_start in enumerate(np.arange(0.0, duration_s, 4 * beat)):
+        chord = _chord(rng, key, progression[bar % len(progression)], style)
         for i, note in enumerate(chord):
             mixer.note(bar_start, 4 * beat, note, 0.22, -0.6 + 1.2 * i / max(len(chord) - 1, 1))
         mixer.note(bar_start, 4 * beat, chord[0] - 12, 0.3, 0.0)
@@ -360,10 +367,16 @@ def synth_music(seed: int, item: str, valence: float, arousal: float, duration_s
     return _finish(rng, mixer.out, style)
 
 
-def _chord(rng, key: int, scale: tuple[int, ...], style: Style) -> list[float]:
-    root = key + scale[int(rng.choice([0, 3, 4, 5]))]
-    quality = MAJOR if rng.random() < style.major_share else MINOR
-    notes = [root + step for step in quality]
+def _chord(rng, key: int, degree: int, style: Style) -> list[float]:
+    """A diatonic triad of the valence's mode; mid valences borrow from the other mode."""
+    in_major = style.major_share >= 0.5
+    scale, qualities = (MAJOR_SCALE, DIATONIC_MAJOR) if in_major else (MINOR_SCALE, DIATONIC_MINOR)
+    major = qualities[degree]
+    borrow = (1 - style.major_share) if in_major else style.major_share
+    if rng.random() < borrow:
+        major = not major
+    root = key + scale[degree]
+    notes = [root + step for step in (MAJOR if major else MINOR)]
     if rng.random() < style.dissonance:
         notes.append(root + float(rng.choice([1, 6, 11])))
     detune = style.dissonance * 0.15
