@@ -33,7 +33,7 @@ import argparse
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -55,6 +55,25 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
 }
 MODELS = ("rf", "dummy")
 SPEECH_CORPORA = ("ravdess",)
+
+
+@dataclass(frozen=True)
+class RandomForestSettings:
+    """Random-forest sizes: SER classifier and (per target) MER regressor."""
+
+    ser_trees: int = 1000
+    ser_max_features: str | float = "sqrt"
+    mer_trees: int = 100
+    mer_max_features: str | float = 0.333
+
+
+# "thesis" = the thesis's settings (default). "demo" = a documented deviation for the
+# 2-core demo: 300 SER trees, and MER splits over sqrt(n_features) instead of a third of
+# them (a 1,100-column Essentia table makes max_features=0.333 ~10x slower).
+PRESETS = {
+    "thesis": RandomForestSettings(),
+    "demo": RandomForestSettings(ser_trees=300, mer_max_features="sqrt"),
+}
 
 
 @dataclass(frozen=True)
@@ -201,7 +220,7 @@ def load_features(out: Path, domain: Domain, view: str, expected: pd.DataFrame) 
 # ---------------------------------------------------------------- models
 
 
-def make_model(domain: Domain, model: str, seed: int, workers: int):
+def make_model(domain: Domain, model: str, seed: int, workers: int, preset: str = "thesis"):
     """An unfitted sklearn pipeline: mean imputer -> StandardScaler -> estimator."""
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
@@ -209,22 +228,24 @@ def make_model(domain: Domain, model: str, seed: int, workers: int):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    seed = seed % (2**32)
+    seed, rf = seed % (2**32), PRESETS[preset]
     if domain.classification:
-        estimator = (RandomForestClassifier(n_estimators=1000, max_features="sqrt", random_state=seed, n_jobs=workers)
+        estimator = (RandomForestClassifier(n_estimators=rf.ser_trees, max_features=rf.ser_max_features,
+                                            random_state=seed, n_jobs=workers)
                      if model == "rf" else DummyClassifier(strategy="stratified", random_state=seed))
     else:
-        estimator = (RandomForestRegressor(n_estimators=100, max_features=0.333, random_state=seed, n_jobs=workers)
+        estimator = (RandomForestRegressor(n_estimators=rf.mer_trees, max_features=rf.mer_max_features,
+                                           random_state=seed, n_jobs=workers)
                      if model == "rf" else DummyRegressor(strategy="mean"))
     return make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), StandardScaler(), estimator)
 
 
 def fit_predict(domain: Domain, model: str, x_train: np.ndarray, y_train: pd.DataFrame,
-                tests: list[np.ndarray], seed: int, workers: int) -> list[pd.DataFrame]:
+                tests: list[np.ndarray], seed: int, workers: int, preset: str = "thesis") -> list[pd.DataFrame]:
     """Fit on the training rows (one model per target for MER) and predict each test matrix."""
     outputs = [pd.DataFrame(index=range(len(x))) for x in tests]
     for target in domain.targets:
-        pipeline = make_model(domain, model, derive_seed(seed, f"{model}-{target}"), workers)
+        pipeline = make_model(domain, model, derive_seed(seed, f"{model}-{target}"), workers, preset)
         pipeline.fit(x_train, y_train[target].to_numpy())
         for output, x_test in zip(outputs, tests, strict=True):
             output[target] = pipeline.predict(x_test) if len(x_test) else []
@@ -233,7 +254,7 @@ def fit_predict(domain: Domain, model: str, x_train: np.ndarray, y_train: pd.Dat
 
 def cross_validate(domain: Domain, model: str, train: tuple[pd.DataFrame, np.ndarray],
                    tests: dict[str, tuple[pd.DataFrame, np.ndarray]], *, seed: int,
-                   workers: int) -> dict[str, pd.DataFrame]:
+                   workers: int, preset: str = "thesis") -> dict[str, pd.DataFrame]:
     """Out-of-fold predictions (``id`` + targets, sorted by id) for each test view.
 
     For test fold k the model sees only the training view's rows of the other folds.
@@ -251,7 +272,7 @@ def cross_validate(domain: Domain, model: str, train: tuple[pd.DataFrame, np.nda
             raise UserError(f"test fold {fold} leaves no training data")
         outputs = fit_predict(domain, model, x_train[fit_rows], train_labels[fit_rows],
                               [tests[n][1][m] for n, m in zip(names, masks, strict=True)],
-                              derive_seed(seed, f"baseline-{domain.name}", f"fold{fold}"), workers)
+                              derive_seed(seed, f"baseline-{domain.name}", f"fold{fold}"), workers, preset)
         for name, mask, output in zip(names, masks, outputs, strict=True):
             output.insert(0, "id", tests[name][0]["id"].to_numpy()[mask])
             parts[name].append(output)
@@ -355,7 +376,7 @@ def plan_runs(out: Path, domains: list[Domain], experiments: list[str], models: 
 
 
 def predict_all(out: Path, domains: dict[str, Domain], runs: list[Run], *, seed: int = 0,
-                workers: int = 1) -> dict[Run, pd.DataFrame]:
+                workers: int = 1, preset: str = "thesis") -> dict[Run, pd.DataFrame]:
     """Out-of-fold prediction frames for every run (each train view fit once per fold and model)."""
     sources, mixes = load_manifests(out)
     check_folds(sources, mixes)
@@ -377,7 +398,8 @@ def predict_all(out: Path, domains: dict[str, Domain], runs: list[Run], *, seed:
         domain = domains[domain_name]
         test_views = sorted({r.test_view for r in group})
         predictions = cross_validate(domain, model, view_data(domain, train_view),
-                                     {v: view_data(domain, v) for v in test_views}, seed=seed, workers=workers)
+                                     {v: view_data(domain, v) for v in test_views}, seed=seed, workers=workers,
+                                     preset=preset)
         for run in group:
             frame = predictions[run.test_view]
             if run.experiment == "A" and run.task == domain.mix_task:
@@ -490,13 +512,18 @@ def _fmt(value, percent: bool = False) -> str:
     return f"{100 * value:.1f} %" if percent else f"{value:.3f}"
 
 
-def reproduction_table(results: pd.DataFrame) -> str:
+def reproduction_table(results: pd.DataFrame, preset: str = "thesis") -> str:
     """Markdown: our accuracy / RMSE / R² / PCC per experiment beside the thesis's numbers."""
+    rf = PRESETS[preset]
+    settings = (f"Our rf: RandomForestClassifier({rf.ser_trees} trees, max_features={rf.ser_max_features!r}) for "
+                f"SER, RandomForestRegressor({rf.mer_trees} trees, max_features={rf.mer_max_features!r}) per "
+                f"target for MER (preset `{preset}`"
+                + ("" if preset == "thesis" else "; a deviation from the thesis's settings, for speed") + ").")
     lines = ["# MiSME baselines: reproduction table", "",
              "Thesis numbers: Laugs 2020 (seed 000), real RAVDESS + DEAM/Soundtracks, speaker-independent "
              "6-fold CV (SPEC section 4); `–` = not reported. Ours: this build, pooled out-of-fold predictions "
              "on the mixes' ids for B-F and on the source clips for A (task misme-ser-speech / misme-mer-music). "
-             "SER chance ≈ 12.5 %.", "",
+             "SER chance ≈ 12.5 %.", "", settings, "",
              "## SER (8 emotions, accuracy)", "",
              "| exp | train → test | model | accuracy | UAR | thesis RF | thesis DNN |",
              "|---|---|---|---|---|---|---|"]
@@ -529,7 +556,8 @@ def reproduction_table(results: pd.DataFrame) -> str:
 
 def run_baselines(out: Path, *, experiments: str = "all", models: str = "rf,dummy", tasks: str = "ser,mer",
                   submissions: Path | None = None, workers: int = 1, seed: int = 0, bss: str = "auto",
-                  speech_set: str = "speech-is10", music_set: str = "music-essentia") -> dict:
+                  speech_set: str = "speech-is10", music_set: str = "music-essentia",
+                  preset: str = "thesis") -> dict:
     """Make every prediction file, score them, write results.csv, dm.csv and reproduction.md.
 
     Returns ``{"files": [...], "results": DataFrame, "dm": DataFrame, "notes": [...]}``.
@@ -544,11 +572,13 @@ def run_baselines(out: Path, *, experiments: str = "all", models: str = "rf,dumm
         raise UserError(f"--bss must be auto, spleeter or oracle, not {bss!r}")
     if workers < 1:
         raise UserError("--workers must be at least 1")
+    if preset not in PRESETS:
+        raise UserError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
     domains = {name: all_domains[name] for name in task_list}
     runs, notes = plan_runs(out, list(domains.values()), experiment_list, model_list, bss=bss, skip_missing=every)
     if not runs:
         raise UserError("no experiment can run: " + "; ".join(notes))
-    predictions = predict_all(out, domains, runs, seed=seed, workers=workers)
+    predictions = predict_all(out, domains, runs, seed=seed, workers=workers, preset=preset)
     sources, mixes = load_manifests(out)
     solutions = {task: solution_for(out, task, sources, mixes, domains, submissions / ".solutions")
                  for task in sorted({r.task for r in runs})}
@@ -565,9 +595,10 @@ def run_baselines(out: Path, *, experiments: str = "all", models: str = "rf,dumm
     with atomic_file(submissions / "dm.csv") as tmp:
         dm.to_csv(tmp, index=False, float_format="%.6g")
     with atomic_file(submissions / "reproduction.md") as tmp:
-        tmp.write_text(reproduction_table(results))
+        tmp.write_text(reproduction_table(results, preset))
     with atomic_file(submissions / "baselines.json") as tmp:
-        tmp.write_text(json.dumps({"seed": seed, "bss": bss, "speech_features": speech_set,
+        tmp.write_text(json.dumps({"seed": seed, "bss": bss, "preset": preset,
+                                   "random_forest": asdict(PRESETS[preset]), "speech_features": speech_set,
                                    "music_features": music_set, "notes": notes,
                                    "files": [str(p.relative_to(submissions)) for p in files]}, indent=2))
     return {"files": files, "results": results, "dm": dm, "notes": notes, "submissions": submissions}
@@ -586,6 +617,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bss", default="auto", choices=("auto", "spleeter", "oracle"),
                         help="separated views for C/E/F: Spleeter (bss-*), oracle (bss-oracle-*), or auto "
                              "(Spleeter if its features exist)")
+    parser.add_argument("--preset", default="thesis", choices=tuple(PRESETS),
+                        help="random-forest sizes: thesis (default: SER 1000 trees, MER 100 trees with "
+                             "max_features 0.333) or demo (SER 300 trees, MER max_features sqrt; faster)")
     parser.add_argument("--speech-features", default="speech-is10", choices=("speech-is10", "speech-egemaps"))
     parser.add_argument("--music-features", default="music-essentia", choices=("music-essentia",))
 
@@ -593,7 +627,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     summary = run_baselines(args.out, experiments=args.experiments, models=args.models, tasks=args.tasks,
                             submissions=args.submissions, workers=args.workers, seed=args.seed, bss=args.bss,
-                            speech_set=args.speech_features, music_set=args.music_features)
+                            speech_set=args.speech_features, music_set=args.music_features, preset=args.preset)
     for note in summary["notes"]:
         print(note)
     table = summary["results"][["task", "file", "primary_metric", "primary"]]

@@ -95,7 +95,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def summary(build: Path) -> dict:
-    return baselines.run_baselines(build, speech_set="speech-egemaps", workers=1)
+    return baselines.run_baselines(build, speech_set="speech-egemaps", workers=1, preset="demo")
 
 
 def _result(summary: dict, task: str, file: str) -> pd.Series:
@@ -142,16 +142,16 @@ def test_single_source_predictions_are_broadcast_to_mixes(build: Path, summary: 
 
 
 def test_predictions_are_out_of_fold(tmp_path: Path) -> None:
-    """Shuffling fold 1's training labels must not change fold 1's predictions (and must change others')."""
+    """Shuffling fold 1's labels must not change fold 1's predictions (and must change others')."""
     out = make_build(tmp_path / "OUT", bss=())
     domains = baselines.make_domains("speech-egemaps")
-    runs, _ = baselines.plan_runs(out, [domains["ser"]], ["D"], ["rf"])
-    before = baselines.predict_all(out, domains, runs)[runs[0]].set_index("id")["emotion"]
+    runs, _ = baselines.plan_runs(out, [domains["mer"]], ["D"], ["rf"])
+    before = baselines.predict_all(out, domains, runs, preset="demo")[runs[0]].set_index("id")["valence"]
     mixes = pd.read_parquet(out / "manifests" / "mixes.parquet")
     in_fold1 = mixes["fold"] == 1
-    mixes.loc[in_fold1, "emotion"] = mixes.loc[in_fold1, "emotion"].sample(frac=1, random_state=3).to_numpy()
+    mixes.loc[in_fold1, "valence"] = mixes.loc[in_fold1, "valence"].sample(frac=1, random_state=3).to_numpy()
     mixes.to_parquet(out / "manifests" / "mixes.parquet", index=False)
-    after = baselines.predict_all(out, domains, runs)[runs[0]].set_index("id")["emotion"]
+    after = baselines.predict_all(out, domains, runs, preset="demo")[runs[0]].set_index("id")["valence"]
     fold_of = mixes.set_index("mix_id")["fold"]
     assert (before[fold_of[before.index] == 1] == after[fold_of[after.index] == 1]).all()
     assert (before[fold_of[before.index] != 1] != after[fold_of[after.index] != 1]).any()
@@ -205,3 +205,16 @@ def test_bad_arguments_are_user_errors(build: Path) -> None:
         baselines.run_baselines(build, experiments="A,G")
     with pytest.raises(UserError, match="unknown model"):
         baselines.run_baselines(build, models="svm")
+
+
+def test_thesis_models_and_demo_preset() -> None:
+    domains = baselines.make_domains()
+    ser = baselines.make_model(domains["ser"], "rf", 7, 2)[-1]
+    assert (ser.n_estimators, ser.max_features, ser.random_state, ser.n_jobs) == (1000, "sqrt", 7, 2)
+    mer = baselines.make_model(domains["mer"], "rf", 7, 1)[-1]
+    assert (type(mer).__name__, mer.n_estimators, mer.max_features) == ("RandomForestRegressor", 100, 0.333)
+    assert baselines.make_model(domains["ser"], "dummy", 7, 1)[-1].strategy == "stratified"
+    assert baselines.make_model(domains["mer"], "dummy", 7, 1)[-1].strategy == "mean"
+    assert baselines.make_model(domains["ser"], "rf", 7, 1, "demo")[-1].n_estimators == 300
+    steps = [name for name, _ in baselines.make_model(domains["mer"], "rf", 7, 1).steps]
+    assert steps[:2] == ["simpleimputer", "standardscaler"]
