@@ -80,7 +80,9 @@ seed = 4
 
 
 def write_challenge(folder: Path, per_day: int = 5, total: int = 50, count_failed: bool = False,
-                    max_file_bytes: int = 1_000_000, time_limit_s: float = 60) -> Path:
+                    max_file_bytes: int = 1_000_000, time_limit_s: float = 60,
+                    open_now: bool = False) -> Path:
+    """A challenge folder; `open_now` moves the dev phase to 2020-2099 (for the live app)."""
     (folder / "solutions").mkdir(parents=True, exist_ok=True)
     ser_solution().to_parquet(folder / "solutions" / "misme-ser.parquet", index=False)
     mer_solution().to_parquet(folder / "solutions" / "misme-mer.parquet", index=False)
@@ -88,6 +90,10 @@ def write_challenge(folder: Path, per_day: int = 5, total: int = 50, count_faile
     path.write_text(CONFIG_TEMPLATE.format(
         per_day=per_day, total=total, count_failed=str(count_failed).lower(),
         max_file_bytes=max_file_bytes, time_limit_s=time_limit_s), encoding="utf-8")
+    if open_now:
+        text = path.read_text().replace('start = "2025-01-01T00:00:00Z"', 'start = "2020-01-01T00:00:00Z"')
+        text = text.replace("2025-02-01T00:00:00Z", "2099-01-01T00:00:00Z")
+        path.write_text(text.replace("2025-03-01T00:00:00Z", "2099-06-01T00:00:00Z"))
     return path
 
 

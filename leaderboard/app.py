@@ -1,0 +1,241 @@
+"""Streamlit leaderboard: `streamlit run leaderboard/app.py -- --config challenge.toml`
+(or set MISME_LEADERBOARD_CONFIG). Team names, notes and messages are always shown as
+text (data grid cells, st.text, st.code), never as Markdown or HTML."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from sqlalchemy import select
+
+from leaderboard.config import ChallengeConfig, load_config
+from leaderboard.errors import LeaderboardError
+from leaderboard.models import Submission, SubsetResult
+from leaderboard.ranking import Board, build_board, pairwise_p_values, team_submissions
+from leaderboard.store import quota_state, read_session, team_for_token, utc_now
+
+CONFIG_ENV = "MISME_LEADERBOARD_CONFIG"
+DB_ENV = "MISME_LEADERBOARD_DB"
+PAGES = ("Leaderboard", "Submission detail", "Pairwise comparison", "Submit", "Challenge info")
+
+
+def config_path_from(argv: list[str], environ: dict[str, str]) -> str:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config")
+    known, _ = parser.parse_known_args(argv)
+    path = known.config or environ.get(CONFIG_ENV)
+    if not path:
+        raise LeaderboardError(f"no challenge config: pass -- --config FILE or set {CONFIG_ENV}")
+    return path
+
+
+def app_config() -> ChallengeConfig:
+    return load_config(config_path_from(sys.argv[1:], dict(os.environ)), os.environ.get(DB_ENV))
+
+
+def main() -> None:
+    st.set_page_config(page_title="MiSME leaderboard", layout="wide")
+    try:
+        config = app_config()
+    except LeaderboardError as error:
+        st.error("The leaderboard cannot start.")
+        st.text(str(error))
+        return
+    page = st.sidebar.radio("Page", PAGES, key="page")
+    task = st.sidebar.selectbox("Task", [t.name for t in config.tasks], key="task")
+    phases = [p.name for p in config.phases]
+    current = config.current_or_last_phase(utc_now()).name
+    phase = st.sidebar.selectbox("Phase", phases, index=phases.index(current), key="phase")
+    st.title(config.name, anchor=False)
+    try:
+        RENDERERS[page](config, task, phase)
+    except LeaderboardError as error:
+        st.error("Something is not right.")
+        st.text(str(error))
+
+
+def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    board = build_board(config, task, phase)
+    st.subheader(f"Leaderboard: {task}, phase {phase}", anchor=False)
+    direction = "higher" if board.higher_is_better else "lower"
+    ids = "private (final)" if board.subset == "private" else "public"
+    st.caption(f"Ranked on the {ids} ids by {board.primary_metric} ({direction} is better); "
+               "ties go to the earlier submission. 'significant': Diebold-Mariano test against "
+               "the leader on paired per-id losses, Holm-corrected at 0.05."
+               + ("" if board.private_visible else
+                  f" Private scores are hidden until the phase ends "
+                  f"({config.phase(phase).end:%Y-%m-%d %H:%M} UTC)."))
+    if board.table.empty:
+        st.info("No scored submissions yet.")
+        return
+    st.dataframe(board_frame(board), hide_index=True, width="stretch",
+                 key="board", column_config={
+                     "significant": st.column_config.CheckboxColumn("significant vs leader"),
+                     "submitted": st.column_config.DatetimeColumn("submitted (UTC)",
+                                                                  format="YYYY-MM-DD HH:mm")})
+
+
+def board_frame(board: Board) -> pd.DataFrame:
+    """The table as shown: primary metrics first, p-values rounded, naive UTC times."""
+    frame = board.table.copy()
+    frame["submitted"] = frame["submitted"].dt.tz_convert("UTC").dt.tz_localize(None)
+    hidden = [c for c in frame.columns if c.startswith("pearson_p")]
+    return frame.drop(columns=hidden)
+
+
+def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    board = build_board(config, task, phase)
+    st.subheader("Submission detail", anchor=False)
+    if board.table.empty:
+        st.info("No scored submissions yet.")
+        return
+    labels = {int(r.submission): f"#{r.submission} (rank {r.rank})" for r in board.table.itertuples()}
+    teams = dict(zip(board.table["submission"].astype(int), board.table["team"], strict=True))
+    chosen = st.selectbox("Submission", list(labels), format_func=lambda s: labels[s],
+                          key="detail_submission")
+    st.text(f"Team: {teams[chosen]}")
+    submission, details = _submission_details(config, chosen, board.subset)
+    if submission.note:
+        st.text(f"Note: {submission.note}")
+    per_fold = pd.DataFrame(details.get("per_fold", []))
+    if not per_fold.empty and board.primary_metric in per_fold:
+        st.markdown(f"**{board.primary_metric} per fold** ({board.subset} ids)")
+        st.bar_chart(per_fold.set_index(per_fold["fold"].astype(str))[board.primary_metric])
+    if "confusion" in details:
+        st.markdown("**Confusion matrix** (rows: true, columns: predicted)")
+        st.altair_chart(confusion_chart(details["confusion"]), width="stretch")
+    for target, pairs in details.get("scatter", {}).items():
+        st.markdown(f"**{target}: predicted vs true**")
+        st.altair_chart(scatter_chart(pairs, target), width="stretch")
+
+
+def _submission_details(config: ChallengeConfig, submission_id: int,
+                        subset: str) -> tuple[Submission, dict]:
+    with read_session(config) as session:
+        submission = session.get(Submission, submission_id)
+        blob = session.scalar(select(SubsetResult.details_json).where(
+            SubsetResult.submission_id == submission_id, SubsetResult.subset == subset))
+    return submission, json.loads(blob) if blob else {}
+
+
+def confusion_chart(confusion: dict) -> alt.Chart:
+    labels = confusion["labels"]
+    cells = pd.DataFrame([{"true": t, "predicted": p, "count": confusion["matrix"][i][j]}
+                          for i, t in enumerate(labels) for j, p in enumerate(labels)])
+    base = alt.Chart(cells).encode(x=alt.X("predicted:N", sort=labels),
+                                   y=alt.Y("true:N", sort=labels))
+    heat = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues")),
+                                   tooltip=["true", "predicted", "count"])
+    return (heat + base.mark_text().encode(text="count:Q")).properties(height=360)
+
+
+def scatter_chart(pairs: dict, target: str) -> alt.Chart:
+    points = pd.DataFrame({"true": pairs["true"], "predicted": pairs["pred"]})
+    low = float(min(points.min()))
+    high = float(max(points.max()))
+    diagonal = pd.DataFrame({"true": [low, high], "predicted": [low, high]})
+    dots = alt.Chart(points).mark_circle(opacity=0.5).encode(
+        x=alt.X("true:Q", title=f"true {target}"), y=alt.Y("predicted:Q", title=f"predicted {target}"))
+    line = alt.Chart(diagonal).mark_line(color="gray").encode(x="true:Q", y="predicted:Q")
+    return (dots + line).properties(height=320)
+
+
+def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    board = build_board(config, task, phase)
+    st.subheader("Pairwise Diebold-Mariano p-values", anchor=False)
+    st.caption(f"Two-sided DM tests on the paired per-id losses ({board.subset} ids), "
+               "uncorrected; rows and columns in rank order.")
+    if len(board.table) < 2:
+        st.info("At least two ranked teams are needed.")
+        return
+    matrix = pairwise_p_values(board)
+    st.dataframe(matrix.round(4), width="stretch", key="pairwise")
+
+
+def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    from leaderboard.service import submit
+
+    st.subheader(f"Submit predictions for {task}", anchor=False)
+    token = st.text_input("Team token", type="password", key="token")
+    _show_quota(config, task, token)
+    with st.form("submit", clear_on_submit=False):
+        upload = st.file_uploader("Prediction file (CSV or Parquet)", type=["csv", "parquet"])
+        note = st.text_input("Note (optional)", max_chars=500)
+        sent = st.form_submit_button("Submit")
+    if not sent:
+        return
+    if upload is None or not token:
+        st.warning("Give your team token and a prediction file.")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        outcome = submit(config, path, task, token, note=note, file_name=upload.name)
+    show_outcome(outcome)
+
+
+def show_outcome(outcome) -> None:
+    if outcome.status == "scored":
+        st.success(f"Submission {outcome.submission_id} scored.")
+        st.dataframe(pd.DataFrame([outcome.public_metrics]).round(4), hide_index=True)
+    else:
+        st.error(f"Submission {outcome.submission_id}: {outcome.status}")
+        st.code(outcome.message, language=None)
+    if outcome.quota is not None:
+        st.text(f"Quota left: today {_left(outcome.quota.left_today)}, "
+                f"total {_left(outcome.quota.left_total)}")
+
+
+def _show_quota(config: ChallengeConfig, task: str, token: str) -> None:
+    if not token:
+        return
+    now = utc_now()
+    phase = config.open_phase(now)
+    with read_session(config) as session:
+        team = team_for_token(session, config, token)
+        state = quota_state(session, team.id, task, phase.name, phase.quota, now)
+    st.text(f"Team {team.name}: quota left in phase {phase.name}: today "
+            f"{_left(state.left_today)}, total {_left(state.left_total)}")
+
+
+def _left(value: int | None) -> str:
+    return "unlimited" if value is None else str(value)
+
+
+def info_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    from benchmark.tasks import get_task
+
+    st.subheader("Challenge", anchor=False)
+    if config.description:
+        st.text(config.description)
+    st.markdown("**Tasks**")
+    st.dataframe(pd.DataFrame([{"task": t.name, "description": get_task(t.name).description,
+                                "primary metric": t.primary_metric or get_task(t.name).primary_metric}
+                               for t in config.tasks]), hide_index=True)
+    st.markdown("**Phases** (UTC)")
+    st.dataframe(pd.DataFrame([{"phase": p.name, "start": f"{p.start:%Y-%m-%d %H:%M}",
+                                "end": f"{p.end:%Y-%m-%d %H:%M}",
+                                "public share of ids": p.public_fraction,
+                                "per day": _left(p.quota.per_day), "total": _left(p.quota.total),
+                                "failed count": p.quota.count_failed}
+                               for p in config.phases]), hide_index=True)
+    st.text(f"Maximum file size: {config.max_file_bytes:,} bytes; scoring time limit: "
+            f"{config.time_limit_s:g} s")
+    st.markdown("**Recent submissions**")
+    recent = team_submissions(config, task, phase).head(50)
+    st.dataframe(recent.drop(columns=["message"]), hide_index=True)
+
+
+RENDERERS = {"Leaderboard": leaderboard_page, "Submission detail": detail_page,
+             "Pairwise comparison": pairwise_page, "Submit": submit_page,
+             "Challenge info": info_page}
+
+main()
