@@ -111,8 +111,12 @@ def _refuse_binary(data: bytes, path: Path) -> None:
     if nul >= 0:
         raise _Fatal(f"binary content (NUL byte at offset {nul}); expected a UTF-8 CSV or a "
                      "Parquet file", _line_row(data, nul))
+
+
+def _check_utf8(data: bytes) -> str:
+    """Decoded text, or a fatal problem naming the line of the first invalid byte."""
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         row = _line_row(data, error.start)
         raise _Fatal(f"line {row + 1}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
@@ -145,7 +149,8 @@ def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
         data = data[len(codecs.BOM_UTF8):]
     if not data.strip():
         raise _Fatal("file is empty (no header line)")
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    end = data.find(b"\n")
+    first_line = _check_utf8(data[: end if end >= 0 else len(data)].rstrip(b"\r"))
     header = next(csv.reader([first_line]), [])
     names = [f"c{i}" for i in range(len(header))]
     try:
@@ -156,8 +161,8 @@ def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return _load_csv_slowly(data.decode("utf-8"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # the fast reader also rejects bad UTF-8
+        return _load_csv_slowly(_check_utf8(data))
     return _Raw(header, list(table.columns), np.arange(1, table.num_rows + 1)), []
 
 

@@ -192,3 +192,31 @@ def ccc(y_true, y_pred) -> float:
     covariance = np.mean((t - mt) * (p - mp))
     denominator = np.mean((t - mt) ** 2) + np.mean((p - mp) ** 2) + (mt - mp) ** 2
     return float(2 * covariance / denominator) if denominator > 0 else float("nan")
+
+
+def _pearson_pvalue(r: float, n: int) -> float:
+    if n < 3 or np.isnan(r):
+        return float("nan")
+    if abs(r) >= 1.0:
+        return 0.0
+    return float(2 * _st.t.sf(abs(r * np.sqrt((n - 2) / (1 - r * r))), n - 2))
+
+
+def regression_summary(y_true, y_pred) -> dict[str, float]:
+    """All regression metrics at once (rmse, mae, r2, pearson_r, pearson_p, ccc), sharing the
+    centred arrays; same formulas and edge cases as the single-metric functions above."""
+    t, p = _float_pair(y_true, y_pred)
+    n = len(t)
+    e = p - t
+    mt, mp = t.mean(), p.mean()
+    dt, dp = t - mt, p - mp
+    stt, spp, stp = float(dt @ dt), float(dp @ dp), float(dt @ dp)
+    sse = float(e @ e)
+    r = float(np.clip(stp / np.sqrt(stt * spp), -1, 1)) if n >= 3 and stt * spp > 0 else float("nan")
+    ccc_denominator = (stt + spp) / n + (mt - mp) ** 2
+    return {
+        "rmse": float(np.sqrt(sse / n)), "mae": float(np.mean(np.abs(e))),
+        "r2": 1 - sse / stt if stt > 0 else float("nan"),
+        "pearson_r": r, "pearson_p": _pearson_pvalue(r, n),
+        "ccc": 2 * stp / n / ccc_denominator if ccc_denominator > 0 else float("nan"),
+    }

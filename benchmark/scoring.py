@@ -142,11 +142,8 @@ def _score_classification(predictions, solution, task, fold_ids, fold_index):
 def _regression_metrics(truth: dict, pred: dict, index) -> dict[str, float]:
     result: dict[str, float] = {}
     for target in truth:
-        t, p = truth[target][index], pred[target][index]
-        r, pvalue = m.pearson(t, p)
-        result.update({f"rmse_{target}": m.rmse(t, p), f"mae_{target}": m.mae(t, p),
-                       f"r2_{target}": m.r2(t, p), f"pearson_r_{target}": r,
-                       f"pearson_p_{target}": pvalue, f"ccc_{target}": m.ccc(t, p)})
+        summary = m.regression_summary(truth[target][index], pred[target][index])
+        result.update({f"{name}_{target}": value for name, value in summary.items()})
     for name in REGRESSION_METRICS:
         result[name] = float(np.mean([result[f"{name}_{target}"] for target in truth]))
     return result

@@ -127,3 +127,19 @@ def test_regression_bounds(pair):
     assert np.isnan(c) or -1 - 1e-9 <= c <= 1 + 1e-9
     r = m.pearson(t, p)[0]
     assert np.isnan(r) or -1 <= r <= 1
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_regression_summary_equals_single_metrics(seed):
+    t, p = _values(seed, n=50)
+    summary = m.regression_summary(t, p)
+    r, pvalue = m.pearson(t, p)
+    expected = {"rmse": m.rmse(t, p), "mae": m.mae(t, p), "r2": m.r2(t, p), "pearson_r": r,
+                "pearson_p": pvalue, "ccc": m.ccc(t, p)}
+    assert summary == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_regression_summary_edge_cases_match_single_metrics():
+    summary = m.regression_summary([2.0, 2.0, 2.0], [1.0, 2.0, 3.0])
+    assert np.isnan(summary["r2"]) and np.isnan(summary["pearson_r"])
+    assert summary["ccc"] == pytest.approx(m.ccc([2.0, 2.0, 2.0], [1.0, 2.0, 3.0]))
