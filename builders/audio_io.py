@@ -100,8 +100,10 @@ def quantise(x: np.ndarray) -> np.ndarray:
     The caller keeps peaks <= 1.0 (see :func:`peak_normalise`); the final clip only guards
     against float rounding of a peak that is exactly full scale.
     """
-    scaled = np.rint(x.astype(np.float32) * np.float32(FULL_SCALE))
-    return np.clip(scaled, -FULL_SCALE - 1, FULL_SCALE).astype("<i2")
+    scaled = np.multiply(x, np.float32(FULL_SCALE), dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -FULL_SCALE - 1, FULL_SCALE, out=scaled)
+    return scaled.astype("<i2")
 
 
 def pcm_sha256(pcm: np.ndarray) -> str:

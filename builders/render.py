@@ -45,10 +45,14 @@ MAX_BATCH = 16
 
 @dataclass(frozen=True)
 class RenderBatch:
-    """A self-contained unit of work: rows of one kind, the source rows they use, and roots."""
+    """A self-contained unit of work: (kind, row) items, the source rows they use, and roots.
 
-    kind: str  # "speech" | "music" | "mix"
-    rows: tuple[dict, ...]
+    kind is "speech" or "music" (a source row -> one clip of that view) or "mix" (a mix
+    row -> the ``mixed`` and ``mixed-window`` clips). A music clip is batched with its
+    mixes so that it is decoded once for all of them.
+    """
+
+    rows: tuple[tuple[str, dict], ...]
     roots: dict[str, str]
     audio_dir: str
     audio_format: str = "flac"
@@ -104,6 +108,22 @@ def normalised_source(source_44k: np.ndarray, gain_db: float) -> np.ndarray:
     return audio_io.to_stereo(source_44k * audio_io.db_to_gain(gain_db))
 
 
+def _placements(mix_row: Mapping) -> list[tuple[int, int]]:
+    """(start, stop) frames of every speech placement inside the music."""
+    frames, length = int(mix_row["music_frames"]), int(mix_row["speech_frames"])
+    window, offset = int(mix_row["window_frames"]), int(mix_row["speech_offset_frame"])
+    starts = (k * window + offset for k in range(int(mix_row["n_placements"])))
+    return [(start, min(start + length, frames)) for start in starts if start < frames]
+
+
+def _normalised_parts(mix_row: Mapping, speech_44k: np.ndarray, music_44k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(normalised music stem, normalised speech segment), float32 stereo."""
+    music = normalised_source(audio_io.fit_length(music_44k, int(mix_row["music_frames"])), mix_row["music_gain_db"])
+    crop, length = int(mix_row["speech_crop_start_frame"]), int(mix_row["speech_frames"])
+    segment = audio_io.fit_length(speech_44k[crop : crop + length], length)
+    return music, normalised_source(segment, mix_row["speech_gain_db"])
+
+
 def place_stems(mix_row: Mapping, speech_44k: np.ndarray, music_44k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unattenuated (music_stem, speech_stem, speech_segment) of one mix, float32 stereo.
 
@@ -111,28 +131,41 @@ def place_stems(mix_row: Mapping, speech_44k: np.ndarray, music_44k: np.ndarray)
     normalised speech, placed at ``k * window_frames + speech_offset_frame`` for every
     window k < n_placements.
     """
-    frames = int(mix_row["music_frames"])
-    music = normalised_source(audio_io.fit_length(music_44k, frames), mix_row["music_gain_db"])
-    crop, length = int(mix_row["speech_crop_start_frame"]), int(mix_row["speech_frames"])
-    segment = audio_io.fit_length(speech_44k[crop : crop + length], length)
-    segment = normalised_source(segment, mix_row["speech_gain_db"])
+    music, segment = _normalised_parts(mix_row, speech_44k, music_44k)
     speech = np.zeros_like(music)
-    window, offset = int(mix_row["window_frames"]), int(mix_row["speech_offset_frame"])
-    for k in range(int(mix_row["n_placements"])):
-        start = k * window + offset
-        stop = min(start + length, frames)
-        if start < frames:
-            speech[start:stop] = segment[: stop - start]
+    for start, stop in _placements(mix_row):
+        speech[start:stop] = segment[: stop - start]
     return music, speech, segment
+
+
+def _peak(x: np.ndarray) -> float:
+    return max(float(x.max()), -float(x.min())) if x.size else 0.0
 
 
 def attenuate_stems(music: np.ndarray, speech: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Scale both stems by 1/peak of their sum when it exceeds full scale; return gain in dB."""
-    peak = float(np.max(np.abs(music + speech))) if music.size else 0.0
+    peak = _peak(music + speech)
     if peak <= 1.0:
         return music, speech, 0.0
     gain = np.float32(1.0 / peak)
     return music * gain, speech * gain, float(20.0 * np.log10(float(gain)))
+
+
+def render_mix_signal(mix_row: Mapping, speech_44k: np.ndarray, music_44k: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """(mix, mix_gain_db, speech_segment): the mix equals the sum of :func:`mix_stems`' stems.
+
+    Fast path: the speech is added into the music in place (adding 0 elsewhere changes
+    nothing); a mix that needs attenuation is rebuilt from the scaled stems.
+    """
+    music, segment = _normalised_parts(mix_row, speech_44k, music_44k)
+    mix = music  # a new array (gain applied), never the cached source
+    for start, stop in _placements(mix_row):
+        mix[start:stop] += segment[: stop - start]
+    if _peak(mix) <= 1.0:
+        return mix, 0.0, segment
+    music_stem, speech_stem, _ = place_stems(mix_row, speech_44k, music_44k)
+    music_stem, speech_stem, gain_db = attenuate_stems(music_stem, speech_stem)
+    return music_stem + speech_stem, gain_db, segment
 
 
 def mix_stems(mix_row: Mapping, speech_row: Mapping, music_row: Mapping, roots: Mapping[str, Path]) -> tuple[np.ndarray, np.ndarray]:
@@ -210,8 +243,8 @@ def _save_record(record: Path, key: str, result: dict) -> None:
     audio_io.write_bytes_atomic(record, json.dumps({"key": key, "result": result}, sort_keys=True).encode())
 
 
-def _render_source(batch: RenderBatch, row: dict, cache: dict) -> dict:
-    view, sid = batch.kind, row["source_id"]
+def _render_source(batch: RenderBatch, view: str, row: dict, cache: dict) -> dict:
+    sid = row["source_id"]
     clip = clip_path(batch.audio_dir, view, sid, batch.audio_format)
     record, key = _record_path(batch.audio_dir, view, sid), _unit_key(row, [row], batch.audio_format)
     if (done := _finished(record, key, [clip])) is not None:
@@ -231,9 +264,9 @@ def _render_mix(batch: RenderBatch, row: dict, cache: dict) -> dict:
     record, key = _record_path(batch.audio_dir, "mixed", mid), _unit_key(row, [speech_row, music_row], batch.audio_format)
     if (done := _finished(record, key, clips)) is not None:
         return {**done, "resumed": True}
-    music, speech, segment = place_stems(row, _cached(cache, speech_row, batch.roots), _cached(cache, music_row, batch.roots))
-    music, speech, gain_db = attenuate_stems(music, speech)
-    pcm = audio_io.quantise(music + speech)
+    mix, gain_db, segment = render_mix_signal(row, _cached(cache, speech_row, batch.roots),
+                                              _cached(cache, music_row, batch.roots))
+    pcm = audio_io.quantise(mix)
     start, window = int(row["window_start_frame"]), int(row["window_frames"])
     window_pcm = audio_io.fit_length(pcm[start : start + window], window)
     result = {
@@ -255,13 +288,13 @@ def _cached(cache: dict, row: Mapping, roots: Mapping[str, str]) -> np.ndarray:
 
 
 def render_batch(batch: RenderBatch) -> list[dict]:
-    """Render one batch; returns one result dict per row (``id``, checksums, gains, ``resumed``).
+    """Render one batch; returns one result per item (``kind``, ``id``, checksums, gains, ``resumed``).
 
     Pure apart from the files it writes: decoded sources are cached only for the batch.
     """
     cache: dict[str, np.ndarray] = {}
-    unit = _render_mix if batch.kind == "mix" else _render_source
-    return [unit(batch, row, cache) for row in batch.rows]
+    return [{"kind": kind, **(_render_mix(batch, row, cache) if kind == "mix" else _render_source(batch, kind, row, cache))}
+            for kind, row in batch.rows]
 
 
 # ---------------------------------------------------------------- the whole build
@@ -308,22 +341,24 @@ def recipe_value(out: Path, key: str, default: Any, table: str | None = None) ->
 
 def plan_batches(sources: list[dict], mixes: list[dict], roots: dict[str, str], audio_dir: Path,
                  audio_format: str, floor_db: float) -> list[RenderBatch]:
-    """Cut the work into batches: sources in runs of MAX_BATCH, mixes grouped by music clip."""
+    """Cut the work into batches: each music clip with its mixes (<= MAX_BATCH), speech in runs."""
     by_id = {s["source_id"]: s for s in sources}
-    batches = []
-    for kind in ("speech", "music"):
-        rows = [s for s in sources if (s["corpus"] in SPEECH_CORPORA) == (kind == "speech")]
-        for i in range(0, len(rows), MAX_BATCH):
-            batches.append(RenderBatch(kind, tuple(rows[i : i + MAX_BATCH]), roots, str(audio_dir), audio_format))
-    groups: dict[str, list[dict]] = {}
+    speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA]
+    groups: dict[str, list[dict]] = {s["source_id"]: [] for s in sources if s["corpus"] not in SPEECH_CORPORA}
     for row in mixes:
         groups.setdefault(row["music_id"], []).append(row)
+    batches = []
+    for i in range(0, len(speech), MAX_BATCH):
+        items = tuple(("speech", s) for s in speech[i : i + MAX_BATCH])
+        batches.append(RenderBatch(items, roots, str(audio_dir), audio_format))
     for music_id in sorted(groups):
         group = groups[music_id]
-        for i in range(0, len(group), MAX_BATCH):
-            rows = tuple(group[i : i + MAX_BATCH])
-            used = {sid: by_id[sid] for r in rows for sid in (r["speech_id"], r["music_id"])}
-            batches.append(RenderBatch("mix", rows, roots, str(audio_dir), audio_format, used, floor_db))
+        for i in range(0, max(len(group), 1), MAX_BATCH):
+            items = [("mix", r) for r in group[i : i + MAX_BATCH]]
+            if i == 0 and music_id in by_id:
+                items.insert(0, ("music", by_id[music_id]))
+            used = {sid: by_id[sid] for _, r in items if "mix_id" in r for sid in (r["speech_id"], r["music_id"])}
+            batches.append(RenderBatch(tuple(items), roots, str(audio_dir), audio_format, used, floor_db))
     return batches
 
 
@@ -335,15 +370,16 @@ def run_batches(batches: list[RenderBatch], workers: int, progress: bool) -> dic
     with tqdm(total=total, desc="render", unit="clip", disable=disable, file=None) as bar:
         if workers <= 1:
             for batch in batches:
-                results[batch.kind].extend(render_batch(batch))
+                for result in render_batch(batch):
+                    results[result.pop("kind")].append(result)
                 bar.update(len(batch.rows))
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(render_batch, b): b for b in batches}
                 for future in as_completed(futures):
-                    batch = futures[future]
-                    results[batch.kind].extend(future.result())
-                    bar.update(len(batch.rows))
+                    for result in future.result():
+                        results[result.pop("kind")].append(result)
+                    bar.update(len(futures[future].rows))
     for kind in results:
         results[kind].sort(key=lambda r: r["id"])
     return results

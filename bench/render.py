@@ -1,0 +1,110 @@
+"""Render throughput against its floor, and peak memory. Prints figures; asserts nothing.
+
+    python bench/render.py [--small] [--workers N] [--keep DIR]
+
+Builds the demo corpus (builders.demo_sources) and plans it (builders.misme), then times:
+- clips: rendering every clip (speech, music, mixed, mixed-window) with ``render_batch``;
+- export: the rest of ``render_dataset`` (manifest write-back, HF shards, solutions,
+  build report, digest, card), measured by re-running it on the finished clips (resume);
+- floor: decoding every source file once + encoding every output clip once (FLAC), the
+  least any renderer must do. Target: clips / floor <= 1.3.
+Peak memory is the maximum resident set size of this process and of its worker processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from builders import audio_io, render  # noqa: E402
+from builders.demo_sources import write_demo_sources  # noqa: E402
+from builders.misme import plan_corpus  # noqa: E402
+
+SMALL = {"clips_per_actor": 2, "n_deam": 8, "n_soundtracks": 4, "deam_duration_range": (10.0, 20.0),
+         "soundtracks_duration_s": 12.0}
+
+
+def floor_seconds(out: Path, roots: dict[str, str]) -> tuple[float, int, int]:
+    """Time to decode each source once and encode each rendered clip once (clips read untimed)."""
+    sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
+    elapsed, n_out = 0.0, 0
+    for row in sources:
+        path = Path(roots[row["corpus"]]) / row["path"]
+        start = time.perf_counter()
+        sf.read(str(path), dtype="float32", always_2d=True)
+        elapsed += time.perf_counter() - start
+    for clip in sorted((out / "audio").glob("*/*.flac")):
+        pcm, _ = audio_io.decode_pcm(clip)
+        start = time.perf_counter()
+        audio_io.encode(pcm, "flac")
+        elapsed += time.perf_counter() - start
+        n_out += 1
+    return elapsed, len(sources), n_out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="the small test-size demo corpus")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args()
+    os.environ["MISME_NO_PROGRESS"] = "1"
+    base = args.keep or Path(tempfile.mkdtemp(prefix="bench-render-"))
+    try:
+        src, out = base / "src", base / "out"
+        write_demo_sources(src, **(SMALL if args.small else {}))
+        recipe = None
+        if args.small:  # 2 music clips per fold: K = 2
+            from builders.recipe import DEFAULT_RECIPE
+
+            recipe = base / "recipe.toml"
+            recipe.write_text(DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2"))
+        start = time.perf_counter()
+        plan_corpus(ravdess=src / "RAVDESS", deam=src / "DEAM", soundtracks=src / "Soundtracks", out=out,
+                    recipe_path=recipe, workers=args.workers, progress=False)
+        print(f"plan: {time.perf_counter() - start:.1f} s")
+
+        sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
+        mixes = pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
+        roots = render.resolve_roots(out, None, (s["corpus"] for s in sources))
+        shutil.rmtree(out / "audio", ignore_errors=True)
+        batches = render.plan_batches(sources, mixes, roots, out / "audio", "flac", -35.0)
+        start = time.perf_counter()
+        render.run_batches(batches, args.workers, progress=False)
+        clips = time.perf_counter() - start
+        start = time.perf_counter()
+        summary = render.render_dataset(out, workers=args.workers, progress=False)
+        export = time.perf_counter() - start
+        floor, n_in, n_out = floor_seconds(out, roots)
+
+        audio_s = sum(m["music_frames"] for m in mixes) / 44100
+        print(f"corpus: {n_in} sources, {len(mixes)} mixes ({audio_s / 60:.1f} min of mixed audio), "
+              f"{n_out} output clips, workers {args.workers}")
+        print(f"render clips: {clips:.2f} s; export (shards, card, report): {export:.2f} s; "
+              f"total {clips + export:.2f} s")
+        print(f"floor (decode inputs once + encode outputs once, 1 process): {floor:.2f} s")
+        ratio = clips * args.workers / floor
+        print(f"ratio clips x workers / floor = {ratio:.2f} (target <= 1.3: {'ok' if ratio <= 1.3 else 'MISSED'})")
+        print(f"ratio total x workers / floor = {(clips + export) * args.workers / floor:.2f}")
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak memory: this process {own:.0f} MB, largest worker/child {children:.0f} MB")
+        print(f"digest: {summary.digest}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
