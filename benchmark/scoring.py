@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from benchmark import metrics as m
 from benchmark.errors import BenchmarkError
@@ -93,14 +94,21 @@ def _aligned(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task) -> p
         raise BenchmarkError(f"predictions lack column(s) {', '.join(missing)}")
     if len(solution) == 0:
         raise BenchmarkError("the solution is empty")
-    pred_ids, sol_ids = predictions["id"].to_numpy(), solution["id"].to_numpy()
-    if len(pred_ids) == len(sol_ids) and (pred_ids == sol_ids).all():
+    if len(predictions) == len(solution) and _same_ids(predictions["id"], solution["id"]):
         return predictions
+    pred_ids, sol_ids = predictions["id"].to_numpy(), solution["id"].to_numpy()
     if len(pred_ids) == len(sol_ids) and predictions["id"].is_unique \
             and set(pred_ids) == set(sol_ids):
         return predictions.set_index("id").loc[sol_ids].reset_index()
     raise BenchmarkError("predictions do not cover exactly the solution's ids; "
                          "read them with benchmark.io.read_predictions")
+
+
+def _same_ids(a: pd.Series, b: pd.Series) -> bool:
+    try:
+        return pa.array(a, type=pa.string()).equals(pa.array(b, type=pa.string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return bool((a.to_numpy() == b.to_numpy()).all())
 
 
 def _codes(column: pd.Series, task: Task) -> np.ndarray:
