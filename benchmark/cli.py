@@ -7,6 +7,7 @@ stderr), 130 when interrupted. User mistakes never print a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -146,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: internal error ({type(error).__name__}: {error}); please report it "
               "(set MISME_DEBUG=1 for a traceback)", file=sys.stderr)
         return 1
+    finally:
+        # Free Arrow buffers while Arrow's thread pool is still alive: works around the
+        # intermittent "terminate called without an active exception" abort at interpreter
+        # exit (apache/arrow#34314).
+        gc.collect()
 
 
 if __name__ == "__main__":
