@@ -326,9 +326,19 @@ def read_mix(path: Path) -> np.ndarray:
     return pcm.astype(np.float32) / audio_io.FULL_SCALE
 
 
-def _oracle_unit(task: tuple[dict, str, str, Any]) -> dict:
-    row, mix_path, ext, stems_fn = task
-    music, speech = stems_fn(row)
+_PROCESS_STEMS: StemsFn | None = None
+
+
+def _set_process_stems(stems_fn: StemsFn) -> None:
+    """Pool initializer: the stems function is sent once per process, not once per task."""
+    global _PROCESS_STEMS
+    _PROCESS_STEMS = stems_fn
+
+
+def _oracle_unit(task: tuple[dict, str, str]) -> dict:
+    row, mix_path, ext = task
+    assert _PROCESS_STEMS is not None
+    music, speech = _PROCESS_STEMS(row)
     mix = read_mix(Path(mix_path))
     music_est, speech_est = oracle_separate(mix, music, speech)
     paths = _clip_paths(Path(mix_path).parents[1], "oracle", row["mix_id"], ext)
@@ -393,13 +403,14 @@ def _progress(total: int, backend: str, progress: bool) -> tqdm:
 
 def _run_oracle(todo: list[dict], audio_dir: Path, ext: str, stems_fn: StemsFn, workers: int,
                 on_done: Callable[[dict], None]) -> None:
-    tasks = [(row, str(mix_clip(audio_dir, row["mix_id"])), ext, stems_fn) for row in todo]
-    if workers <= 1:
+    tasks = [(row, str(mix_clip(audio_dir, row["mix_id"])), ext) for row in todo]
+    if workers <= 1 or len(tasks) <= 1:
+        _set_process_stems(stems_fn)
         for task in tasks:
             on_done(_oracle_unit(task))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(_oracle_unit, tasks):
+    with ProcessPoolExecutor(max_workers=workers, initializer=_set_process_stems, initargs=(stems_fn,)) as pool:
+        for result in pool.map(_oracle_unit, tasks, chunksize=4):
             on_done(result)
 
 

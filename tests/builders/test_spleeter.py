@@ -49,7 +49,7 @@ def tiny_model(spleeter_env, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def rendered(spleeter_env, tmp_path_factory):
     out, _ = make_build(tmp_path_factory.mktemp("spleeter-render"))
     render_dataset(out, progress=False)
     return out
@@ -98,16 +98,20 @@ def test_clips_shapes_rate_and_checksums(separated):
     assert main(["verify", str(separated)]) == 0
 
 
-def test_speech_clip_is_the_window_of_the_full_separation(separated, tiny_model):
+@pytest.fixture(scope="module")
+def worker(tiny_model, tmp_path_factory):
+    """One worker process (TensorFlow + model loaded once) shared by the protocol tests."""
+    started = separation.SpleeterWorker(spleeter_python(), tiny_model, tmp_path_factory.mktemp("worker"))
+    yield started
+    started.close()
+    assert started.process.returncode == 0
+
+
+def test_speech_clip_is_the_window_of_the_full_separation(separated, worker, tmp_path):
     """Separation runs on the full mix, then the vocals are cropped to the SER window."""
     row = next(r for r in pq.read_table(separated / "manifests" / "mixes.parquet").to_pylist() if r["window_index"] > 0)
-    python = separation.spleeter_python()
-    worker = separation.SpleeterWorker(python, tiny_model, separated.parent)
-    try:
-        vocals, accompaniment = separated.parent / "v.npy", separated.parent / "a.npy"
-        worker.separate(separated / "audio" / "mixed" / f"{row['mix_id']}.flac", vocals, accompaniment)
-    finally:
-        worker.close()
+    vocals, accompaniment = tmp_path / "v.npy", tmp_path / "a.npy"
+    worker.separate(separated / "audio" / "mixed" / f"{row['mix_id']}.flac", vocals, accompaniment)
     full = np.load(vocals)
     start = row["window_start_frame"]
     expected = audio_io.quantise(audio_io.peak_normalise(full[start : start + W])[0])
@@ -159,22 +163,18 @@ print(json.dumps({{"diffs": {{k: float(np.abs(ours[k] - theirs[k]).max()) for k 
     assert shapes == {"vocals": [132300, 2], "accompaniment": [132300, 2]}
 
 
-def test_worker_survives_a_bad_job(tiny_model, tmp_path):
+def test_worker_survives_a_bad_job(worker, tmp_path):
     import soundfile as sf
 
-    worker = separation.SpleeterWorker(spleeter_python(), tiny_model, tmp_path)
-    try:
-        assert worker.info["ready"] and worker.info["instruments"] == ["vocals", "accompaniment"]
-        with pytest.raises(UserError, match="Spleeter failed on"):
-            worker.separate(tmp_path / "missing.flac", tmp_path / "v.wav", tmp_path / "a.wav")
-        sf.write(tmp_path / "in.wav", np.zeros((44100, 1), np.float32), 44100)
-        answer = worker.separate(tmp_path / "in.wav", tmp_path / "v.wav", tmp_path / "a.wav")
-        assert answer["ok"] and answer["frames"] == 44100
-        stems, rate = sf.read(tmp_path / "a.wav", always_2d=True)
-        assert stems.shape == (44100, 2) and rate == 44100
-    finally:
-        worker.close()
-    assert worker.process.returncode == 0
+    assert worker.info["ready"] and worker.info["instruments"] == ["vocals", "accompaniment"]
+    assert worker.info["sample_rate"] == 44100
+    with pytest.raises(UserError, match="Spleeter failed on"):
+        worker.separate(tmp_path / "missing.flac", tmp_path / "v.wav", tmp_path / "a.wav")
+    sf.write(tmp_path / "in.wav", np.zeros((44100, 1), np.float32), 44100)
+    answer = worker.separate(tmp_path / "in.wav", tmp_path / "v.wav", tmp_path / "a.wav")
+    assert answer["ok"] and answer["frames"] == 44100
+    stems, rate = sf.read(tmp_path / "a.wav", always_2d=True)
+    assert stems.shape == (44100, 2) and rate == 44100
 
 
 def test_corrupt_mix_leaves_no_variant(rendered, tiny_model, tmp_path, capsys):
