@@ -244,7 +244,7 @@ def _version(package: str) -> str:
 
 def plan_corpus(*, ravdess: Path, deam: Path | None, soundtracks: Path | None, out: Path,
                 recipe_path: Path | None = None, seed: int | None = None, workers: int = 1,
-                strict: bool = False, progress: bool = True) -> Plan:
+                strict: bool = False, progress: bool = True, cache_dir: Path | None = None) -> Plan:
     """Scan the sources, build the inventory and write ``OUT/manifests`` atomically."""
     from builders.inventory import build_inventory
 
@@ -256,12 +256,19 @@ def plan_corpus(*, ravdess: Path, deam: Path | None, soundtracks: Path | None, o
     inventory, probe_skips = build_inventory(
         listing, roots, target_lufs=recipe.target_lufs, speech_dual_mono=recipe.speech_dual_mono,
         activity_floor_db=recipe.activity_floor_db, sample_rate=recipe.sample_rate,
-        workers=max(1, workers), cache_path=out / ".cache" / "probe-cache.json", progress=progress,
+        workers=max(1, workers), cache_path=Path(cache_dir or out / ".cache") / "probe-cache.json", progress=progress,
     )
     if strict and probe_skips:
         first_id, first_reason = probe_skips[0]
         raise UserError(f"{len(probe_skips)} source file(s) unusable (--strict), first: {first_id}: {first_reason}")
-    plan = plan_mixes(inventory, recipe)
+    try:
+        plan = plan_mixes(inventory, recipe)
+    except UserError as error:
+        if probe_skips:
+            first_id, first_reason = probe_skips[0]
+            raise UserError(f"{error} ({len(probe_skips)} source file(s) were unusable, first: "
+                            f"{first_id}: {first_reason})") from error
+        raise
     plan.audit["skipped"] = (
         [{"corpus": c, "item": i, "reason": r} for c, i, r in sorted(reader_skips)]
         + [{"corpus": sid.split("-", 1)[0], "item": sid, "reason": r} for sid, r in probe_skips]
@@ -343,6 +350,7 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipe", type=Path, help="recipe TOML (default manifests/misme-v1/recipe.toml)")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--strict", action="store_true", help="fail instead of skipping unusable source files")
+    parser.add_argument("--cache-dir", type=Path, help="where probe results are cached (default OUT/.cache)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -370,7 +378,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--workers must be at least 1")
     if args.step in ("plan", "build"):
         plan = plan_corpus(ravdess=args.ravdess, deam=args.deam, soundtracks=args.soundtracks, out=args.out,
-                           recipe_path=args.recipe, seed=args.seed, workers=args.workers, strict=args.strict)
+                           recipe_path=args.recipe, seed=args.seed, workers=args.workers, strict=args.strict,
+                           cache_dir=args.cache_dir)
         print(summarise(plan))
         print(f"manifests written to {Path(args.out) / 'manifests'}")
         if args.step == "plan":

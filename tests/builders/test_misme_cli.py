@@ -4,22 +4,41 @@ import filecmp
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from builders.cli import main
+from builders.manifest_io import read_manifest
+from builders.misme import plan_mixes
+from builders.recipe import DEFAULT_RECIPE, load_recipe
 
 MANIFESTS = ("sources.parquet", "mixes.parquet", "audit.json", "recipe.toml")
 
 
-def plan(src, out, *extra):
-    return main(["misme", "plan", "--ravdess", str(src / "RAVDESS"), "--deam", str(src / "DEAM"),
-                 "--soundtracks", str(src / "Soundtracks"), "--out", str(out), *extra])
+@pytest.fixture(scope="module")
+def small_recipe(tmp_path_factory):
+    """The v1 recipe with K=2: the test corpus has only 2 music clips per fold."""
+    path = tmp_path_factory.mktemp("recipe") / "recipe.toml"
+    path.write_text(DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2"))
+    return path
 
 
 @pytest.fixture(scope="module")
-def planned(demo_sources, tmp_path_factory):
+def plan(small_recipe, tmp_path_factory):
+    shared_cache = tmp_path_factory.mktemp("probe-cache")
+
+    def run(src, out, *extra, own_cache=False):
+        cache = [] if own_cache else ["--cache-dir", str(shared_cache)]
+        return main(["misme", "plan", "--ravdess", str(src / "RAVDESS"), "--deam", str(src / "DEAM"),
+                     "--soundtracks", str(src / "Soundtracks"), "--out", str(out), "--recipe", str(small_recipe),
+                     *cache, *extra])
+    return run
+
+
+@pytest.fixture(scope="module")
+def planned(demo_sources, tmp_path_factory, plan):
     out = tmp_path_factory.mktemp("plan1")
     assert plan(demo_sources, out, "--workers", "1") == 0
     return out
@@ -41,19 +60,21 @@ def test_manifests_are_written_with_the_documented_columns(planned):
     assert set(sources["corpus"]) == {"ravdess", "deam", "soundtracks"}
 
 
-def test_same_sources_give_byte_identical_manifests(planned, demo_sources, tmp_path):
+def test_same_sources_give_byte_identical_manifests(planned, demo_sources, tmp_path, plan):
     copy = tmp_path / "elsewhere" / "sources"
     shutil.copytree(demo_sources, copy)
-    assert plan(copy, tmp_path / "plan2", "--workers", "2") == 0
+    assert plan(copy, tmp_path / "plan2", "--workers", "2", own_cache=True) == 0
     for name in MANIFESTS:
         assert filecmp.cmp(planned / "manifests" / name, tmp_path / "plan2" / "manifests" / name, shallow=False), name
 
 
-def test_a_different_seed_gives_different_folds(planned, demo_sources, tmp_path):
-    assert plan(demo_sources, tmp_path / "other", "--seed", "7") == 0
-    a = pd.read_parquet(planned / "manifests" / "sources.parquet").set_index("source_id")["fold"]
-    b = pd.read_parquet(tmp_path / "other" / "manifests" / "sources.parquet").set_index("source_id")["fold"]
-    assert not a.equals(b)
+def test_a_different_seed_gives_different_folds(planned, small_recipe):
+    inventory = read_manifest(planned / "manifests" / "sources.parquet")
+    recipe, _ = load_recipe(small_recipe)
+    same = plan_mixes(inventory.drop(columns=["fold", "quadrant"]), recipe)
+    other = plan_mixes(inventory.drop(columns=["fold", "quadrant"]), replace(recipe, seed=7))
+    assert (same.sources["fold"].to_numpy() == inventory["fold"].to_numpy()).all()
+    assert not (other.sources["fold"].to_numpy() == inventory["fold"].to_numpy()).all()
 
 
 def _run_cli(*args):
@@ -76,7 +97,7 @@ def test_empty_folder_is_a_one_line_error(tmp_path, demo_sources):
     assert not (tmp_path / "out" / "manifests").exists()
 
 
-def test_corrupt_audio_and_bad_names_are_listed_skips(tmp_path, demo_sources):
+def test_corrupt_audio_and_bad_names_are_listed_skips(tmp_path, demo_sources, plan, small_recipe):
     src = tmp_path / "src"
     shutil.copytree(demo_sources, src)
     victim = sorted((src / "RAVDESS").rglob("03-01-*.wav"))[0]
@@ -87,8 +108,9 @@ def test_corrupt_audio_and_bad_names_are_listed_skips(tmp_path, demo_sources):
     skipped = {entry["item"] for entry in audit["skipped"]}
     assert any(victim.stem in item for item in skipped)
     assert any("03-01-09" in item for item in skipped)
-    result = _run_cli("misme", "plan", "--ravdess", src / "RAVDESS", "--deam", src / "DEAM",
-                      "--out", tmp_path / "strict", "--strict")
+    result = _run_cli("misme", "plan", "--ravdess", src / "RAVDESS", "--deam", src / "DEAM", "--soundtracks",
+                      src / "Soundtracks", "--out", tmp_path / "strict", "--strict", "--recipe", small_recipe,
+                      "--cache-dir", tmp_path / "out" / ".cache")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert not (tmp_path / "strict" / "manifests").exists()
 
