@@ -376,10 +376,14 @@ def run_batches(batches: list[RenderBatch], workers: int, progress: bool) -> dic
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(render_batch, b): b for b in batches}
-                for future in as_completed(futures):
-                    for result in future.result():
-                        results[result.pop("kind")].append(result)
-                    bar.update(len(futures[future].rows))
+                try:
+                    for future in as_completed(futures):
+                        for result in future.result():
+                            results[result.pop("kind")].append(result)
+                        bar.update(len(futures[future].rows))
+                except BaseException:  # a user error or Ctrl-C: stop at once, finished clips stay
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
     for kind in results:
         results[kind].sort(key=lambda r: r["id"])
     return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 
 import datasets
@@ -45,6 +46,10 @@ def test_demo_plan_render_load_and_verify(demo_sources, tmp_path, capsys):
     data, rate = sf.read(io.BytesIO(first.column("audio")[0].as_py()["bytes"]), dtype="int16", always_2d=True)
     assert rate == 44100 and data.shape == (mixes[[m["mix_id"] for m in mixes].index(first.column("id")[0].as_py())]["music_frames"], 2)
     assert np.abs(data.astype(np.int32)).max() <= 32767
+    report = json.loads((out / "build-report.json").read_text())  # planner gains: ffmpeg loudnorm
+    for view in ("speech", "music"):
+        measured = report["loudness"][view]["clips"]
+        assert len(measured) == 8 and all(abs(lufs + 23.0) <= 0.5 for lufs in measured.values()), measured
     speech = datasets.load_dataset(str(out), "speech", cache_dir=str(out) + "-hf-cache")
     assert sum(speech[s].num_rows for s in speech) == 48
     # a second build: sources copied elsewhere, 2 workers -> verify says identical
