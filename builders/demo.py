@@ -1,0 +1,205 @@
+"""`misme-build demo`: the whole chain on the synthetic demo corpus, end to end.
+
+demo sources -> plan -> render -> separate (oracle; Spleeter when its environment and a
+model exist) -> features -> baselines -> demo challenge (teams = baselines) -> leaderboard.
+Everything goes under one folder (default ``demo-output/``); re-running reuses what is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from builders.errors import UserError
+
+DEMO_CHALLENGE = """# The demo challenge: the baselines of experiments A-F compete on the demo corpus.
+name = "MiSME demo challenge"
+description = "Synthetic demo corpus; teams are the toolkit's baselines (experiment and model)."
+database = "sqlite:///{database}"
+max_file_bytes = 20000000
+time_limit_s = 120
+
+[quotas]
+per_day = 100
+total = 1000
+count_failed = false
+
+[[tasks]]
+name = "misme-ser"
+solution = "{ser_solution}"
+
+[[tasks]]
+name = "misme-mer"
+solution = "{mer_solution}"
+
+[[phases]]
+name = "dev"
+start = "2020-01-01T00:00:00Z"
+end = "2099-12-31T00:00:00Z"
+public_fraction = 0.5
+seed = 1
+"""
+EXPERIMENT_NAMES = {"A": "single->single", "B": "single->mixed", "C": "single->BSS",
+                    "D": "mixed->mixed", "E": "mixed->BSS", "F": "BSS->BSS"}
+
+
+def _step(title: str) -> float:
+    print(f"\n== {title}", flush=True)
+    return time.perf_counter()
+
+
+def _done(start: float) -> None:
+    print(f"   done in {time.perf_counter() - start:.1f} s", flush=True)
+
+
+def demo_sources_step(root: Path, seed: int) -> Path:
+    from builders.demo_sources import write_demo_sources
+
+    src = root / "sources"
+    if (src / ".misme-demo-sources.json").is_file():
+        print(f"   reusing {src}")
+    else:
+        summary = write_demo_sources(src, seed=seed)
+        print(f"   wrote {src}: {json.dumps(summary, default=str)[:300]}")
+    return src
+
+
+def build_step(src: Path, build: Path, workers: int) -> None:
+    from builders.misme import plan_corpus, summarise
+    from builders.render import render_dataset
+
+    plan = plan_corpus(ravdess=src / "RAVDESS", deam=src / "DEAM", soundtracks=src / "Soundtracks", out=build,
+                       workers=workers)
+    print(summarise(plan))
+    summary = render_dataset(build, workers=workers)
+    print(getattr(summary, "text", summary))
+
+
+def separation_step(build: Path, workers: int) -> list[str]:
+    from builders.separation import separate_dataset
+
+    backends = ["oracle"]
+    separate_dataset(build, backend="oracle", workers=workers)
+    model_dir = os.environ.get("MODEL_PATH")
+    try:
+        from builders.separation import resolve_model_dir, spleeter_python
+
+        spleeter_python()
+        resolve_model_dir(model_dir)
+    except UserError as reason:
+        print(f"   Spleeter skipped: {reason}")
+    else:
+        separate_dataset(build, backend="spleeter", model_dir=model_dir, workers=workers)
+        backends.append("spleeter")
+    return backends
+
+
+def features_step(build: Path, workers: int) -> None:
+    from builders.features import extract_features
+
+    for feature_set in ("speech-is10", "music-essentia"):
+        for path in extract_features(build, feature_set, workers=workers):
+            print(f"   {path.relative_to(build)}")
+
+
+def baselines_step(build: Path, submissions: Path, workers: int) -> dict:
+    from builders.baselines import run_baselines
+
+    result = run_baselines(build, submissions=submissions, workers=workers, preset="demo")
+    for note in result["notes"]:
+        print(f"   note: {note}")
+    return result
+
+
+def _team_name(label: str) -> str:
+    experiment, *rest = label.split("-")
+    model = rest[-1] if rest else "?"
+    variant = "-".join(rest[:-1])
+    suffix = f" ({variant})" if variant else ""
+    return f"{model.upper()} {experiment}: {EXPERIMENT_NAMES.get(experiment, experiment)}{suffix}"
+
+
+def challenge_step(root: Path, build: Path, submissions: Path) -> Path:
+    from leaderboard.config import load_config
+    from leaderboard.service import submit
+    from leaderboard.store import add_team, init_store
+
+    config_path = root / "challenge.toml"
+    database = (root / "leaderboard.db").resolve()
+    if database.exists():
+        database.unlink()  # the demo board is rebuilt from the current baselines every run
+    config_path.write_text(DEMO_CHALLENGE.format(
+        database=database, ser_solution=(build / "solutions" / "misme-ser.parquet").resolve(),
+        mer_solution=(build / "solutions" / "misme-mer.parquet").resolve()))
+    config = load_config(config_path)
+    init_store(config)
+    labels = sorted({p.stem for task in ("misme-ser", "misme-mer") for p in (submissions / task).glob("*.csv")})
+    for label in labels:
+        token = add_team(config, _team_name(label))
+        for task in ("misme-ser", "misme-mer"):
+            path = submissions / task / f"{label}.csv"
+            if path.is_file():
+                outcome = submit(config, path, task, token, note=f"baseline {label}")
+                if outcome.status != "scored":
+                    print(f"   {label} {task}: {outcome.status}: {outcome.message}")
+    return config_path
+
+
+def print_leaderboards(config_path: Path) -> None:
+    from leaderboard.cli import main as leaderboard_main
+
+    for task in ("misme-ser", "misme-mer"):
+        print(f"\n-- leaderboard {task} (public ids of the dev phase)")
+        leaderboard_main(["show", "--config", str(config_path), "--task", task])
+
+
+def run_demo(root: Path, *, workers: int = 2, seed: int = 0) -> Path:
+    """Run every step under ``root``; returns the challenge config path."""
+    root = Path(root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    build, submissions = root / "build", root / "submissions"
+    started = time.perf_counter()
+    t = _step("1/7 demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)")
+    src = demo_sources_step(root, seed)
+    _done(t)
+    t = _step("2/7 plan + render the MiSME corpus")
+    build_step(src, build, workers)
+    _done(t)
+    t = _step("3/7 source separation")
+    backends = separation_step(build, workers)
+    print(f"   backends: {', '.join(backends)}")
+    _done(t)
+    t = _step("4/7 features (openSMILE IS10, Essentia MusicExtractor)")
+    features_step(build, workers)
+    _done(t)
+    t = _step("5/7 baselines for experiments A-F (rf, dummy)")
+    baselines_step(build, submissions, workers)
+    print(f"   prediction files and results under {submissions}")
+    _done(t)
+    t = _step("6/7 demo challenge: teams = baselines, submitted through the leaderboard service")
+    config_path = challenge_step(root, build, submissions)
+    _done(t)
+    _step("7/7 leaderboards")
+    print_leaderboards(config_path)
+    print(f"\nDemo finished in {time.perf_counter() - started:.0f} s. Where to look:")
+    print(f"  dataset:        {build}  (datasets.load_dataset('{build}', 'mixed'); card {build / 'README.md'})")
+    print(f"  baselines:      {submissions / 'results.csv'}, {submissions / 'reproduction.md'}")
+    print(f"  leaderboard:    .venv/bin/misme-leaderboard serve --config {config_path}  "
+          "(then open http://127.0.0.1:8501)")
+    return config_path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("demo-output"), help="demo folder (default demo-output)")
+    parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic sources")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    run_demo(args.out, workers=args.workers, seed=args.seed)
+    return 0
