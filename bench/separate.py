@@ -44,7 +44,8 @@ def fresh_copy(rendered: Path, base: Path, name: str) -> Path:
 def find_model(base: Path) -> tuple[Path, str]:
     real = Path(os.environ.get("MODEL_PATH", "pretrained_models")) / "2stems"
     if (real / ".probe").exists() and (real / "checkpoint").exists():
-        return real, f"pretrained model {real}"
+        kind = "custom model (params.json)" if (real / "params.json").exists() else "pretrained model"
+        return real, f"{kind} {real}"
     start = time.perf_counter()
     model = train_tiny_model(base / "models")
     return model, f"tiny model (trained in {time.perf_counter() - start:.1f} s; RTF only indicative)"
