@@ -644,6 +644,23 @@ def _finish(out: Path, backend: str, identity: dict, results: dict[str, dict], e
                              quality=summary)
 
 
+def identity_checksums(out: Path) -> dict[tuple[str, str], str]:
+    """``("separation-identity", <config>) -> identity digest`` for each BSS config present.
+
+    Meant to be merged into the dataset digest's checksums (``hf.finalize`` and
+    ``verify``), so that the digest covers the model files' hashes and Spleeter's version,
+    not only the clips.
+    """
+    from builders.hf import shard_files
+
+    found = {}
+    for backend, config in CONFIGS.items():
+        path = Path(out) / "manifests" / f"separation-{backend}.json"
+        if path.is_file() and shard_files(Path(out), config):
+            found[("separation-identity", config)] = json.loads(path.read_text())["identity_digest"]
+    return found
+
+
 def iter_card_sections(out: Path) -> Iterator[str]:
     """Markdown sections (method, identity, quality) of every separation done in OUT, for the card."""
     import pandas as pd

@@ -153,6 +153,9 @@ def test_oracle_card_digest_and_verify(oracle):
     document = json.loads((oracle / "manifests" / "separation-oracle.json").read_text())
     assert document["identity"]["backend"] == "oracle" and len(document["digest"]) == 64
     assert main(["verify", str(oracle)]) == 0
+    assert separation.identity_checksums(oracle) == {("separation-identity", "bss-oracle"): document["identity_digest"]}
+    sections = "\n".join(separation.iter_card_sections(oracle))
+    assert "## BSS variant `bss-oracle` (oracle)" in sections and "| all | 12 |" in sections
 
 
 def test_oracle_is_reproducible_with_more_workers(oracle, tmp_path):
