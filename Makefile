@@ -28,7 +28,8 @@ spleeter-env: $(SPLEETER_VENV)/.installed
 demo: install
 	$(BIN)/misme-build demo --out $(DEMO_OUT)
 
-test: install
+# The suite includes the Spleeter tests (they train a tiny model), so it needs that environment.
+test: install spleeter-env
 	$(BIN)/python -m pytest
 
 lint: install

@@ -227,9 +227,20 @@ def tool_versions() -> dict[str, str]:
             "pyloudnorm": getattr(pyloudnorm, "__version__", "unknown")}
 
 
+def identity_checksums(out: Path) -> dict[tuple[str, str], str]:
+    """Entries that are not clips but still define the corpus: the BSS model identities."""
+    from builders.separation import identity_checksums as separation_identities
+
+    return separation_identities(out)
+
+
 def finalize(out: Path) -> str:
-    """Compute the dataset digest from the shards, write OUT/digest.txt and OUT/README.md."""
-    digest = digest_of(recorded_checksums(out))
+    """Compute the dataset digest from the shards, write OUT/digest.txt and OUT/README.md.
+
+    The digest covers every clip's checksum and the separation identities (model files'
+    hashes, Spleeter's version), so a different model cannot pass as the same corpus.
+    """
+    digest = digest_of({**recorded_checksums(out), **identity_checksums(out)})
     with atomic_file(out / "digest.txt") as tmp:
         tmp.write_text(digest + "\n")
     with atomic_file(out / "README.md") as tmp:
@@ -299,7 +310,8 @@ def dataset_card(out: Path, digest: str) -> str:
         "`audio_sha256` (sha256 of the clip's int16 PCM, interleaved little-endian).", "",
         "## Dataset digest", "",
         f"`{digest}`", "",
-        "sha256 over the sorted lines `<view>\\t<id>\\t<audio_sha256>\\n` of every clip; check a copy",
+        "sha256 over the sorted lines `<view>\\t<id>\\t<audio_sha256>\\n` of every clip (and of each",
+        "separation model's identity); check a copy",
         "with `misme-build verify OUT --digest <digest>`.", "",
         f"Source checksums digest: `{sources_digest(out)}`", "",
         "## Counts", "", *_fold_counts(out), "",
@@ -307,4 +319,11 @@ def dataset_card(out: Path, digest: str) -> str:
         "## Tool versions", "", versions, "",
         "## Fold audit", "", "```json", audit, "```", "",
         "## Build report (summary)", "", "```json", json.dumps(summary, indent=2, sort_keys=True), "```", "",
+        *_separation_sections(out),
     ])
+
+
+def _separation_sections(out: Path) -> list[str]:
+    from builders.separation import iter_card_sections
+
+    return list(iter_card_sections(out))

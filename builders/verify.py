@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from builders import audio_io
 from builders.errors import UserError
-from builders.hf import CONFIG_VIEWS, digest_of, shard_files
+from builders.hf import CONFIG_VIEWS, digest_of, identity_checksums, shard_files
 
 SHOW = 10
 Key = tuple[str, str]
@@ -111,6 +111,7 @@ def verify_build(out: Path, *, workers: int = 1, progress: bool = True) -> Verif
             problems.append(f"{key[0]}/{key[1]}: in the shards but not in the manifests")
         elif key in manifest and manifest[key] != checksums[key]:
             problems.append(f"{key[0]}/{key[1]}: audio does not match the manifest's checksum")
+    checksums.update(identity_checksums(out))
     return Verification(out, checksums, problems)
 
 
