@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import scipy.fft
 from tqdm import tqdm
 
 from builders import audio_io, separation_quality
@@ -87,19 +88,42 @@ class SeparationSummary:
 # ---------------------------------------------------------------- oracle
 
 
-def _stft(x: np.ndarray) -> np.ndarray:
-    from scipy.signal import stft
+def _hann(n_fft: int) -> np.ndarray:
+    """Periodic Hann window (the STFT-friendly one, as scipy's ``get_window('hann')``)."""
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
 
-    return stft(x, window="hann", nperseg=ORACLE_N_FFT, noverlap=ORACLE_N_FFT - ORACLE_HOP,
-                boundary="zeros", padded=True)[2]
+
+def _stft(x: np.ndarray) -> np.ndarray:
+    """Hann STFT of ``x`` [channels, frames]: ``[channels, n_frames, n_fft/2+1]`` complex64.
+
+    The signal is zero-padded by n_fft/2 at both ends (centred frames) and at the end to
+    a whole number of hops, as scipy.signal.stft(boundary="zeros", padded=True) does.
+    """
+    n_fft, hop = ORACLE_N_FFT, ORACLE_HOP
+    length = x.shape[-1] + n_fft
+    extra = (-(length - n_fft)) % hop
+    padded = np.pad(x.astype(np.float32), ((0, 0), (n_fft // 2, n_fft // 2 + extra)))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
+    return scipy.fft.rfft(frames * _hann(n_fft), axis=-1).astype(np.complex64, copy=False)
 
 
 def _istft(spec: np.ndarray, frames: int) -> np.ndarray:
-    from scipy.signal import istft
-
-    x = istft(spec, window="hann", nperseg=ORACLE_N_FFT, noverlap=ORACLE_N_FFT - ORACLE_HOP,
-              boundary=True)[1]
-    return audio_io.fit_length(np.asarray(x, dtype=np.float32)[:, None], frames)[:, 0]
+    """Inverse of ``_stft`` by weighted overlap-add; returns [frames, channels] float32."""
+    n_fft, hop = ORACLE_N_FFT, ORACLE_HOP
+    window = _hann(n_fft)
+    blocks = scipy.fft.irfft(spec, n=n_fft, axis=-1).astype(np.float32, copy=False) * window
+    channels, n_frames, _ = blocks.shape
+    per_hop = n_fft // hop  # n_fft is a whole number of hops: overlap-add hop-sized pieces
+    pieces = blocks.reshape(channels, n_frames, per_hop, hop)
+    signal = np.zeros((channels, n_frames + per_hop - 1, hop), dtype=np.float32)
+    norm = np.zeros((n_frames + per_hop - 1, hop), dtype=np.float32)
+    squared = (window**2).reshape(per_hop, hop)
+    for k in range(per_hop):
+        signal[:, k: k + n_frames] += pieces[:, :, k]
+        norm[k: k + n_frames] += squared[k]
+    signal = (signal / np.where(norm > 1e-8, norm, 1.0)).reshape(channels, -1)
+    signal = signal[:, n_fft // 2: n_fft // 2 + frames]
+    return audio_io.fit_length(np.ascontiguousarray(signal.T), frames)
 
 
 def ideal_ratio_mask(target: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -117,16 +141,13 @@ def oracle_separate(mix: np.ndarray, music: np.ndarray, speech: np.ndarray) -> t
     Per channel: Hann STFT (4096 / hop 1024, Spleeter's frame), speech mask
     ``|S|² / (|S|² + |M|²)`` and music mask ``1 - speech mask`` (a Wiener-like power
     ratio), applied to the *mix* STFT, inverse STFT, trimmed to the mix length. Pure
-    numpy/scipy, deterministic. All arrays are float32 ``[frames, channels]``.
+    numpy, deterministic. All arrays are float32 ``[frames, channels]``.
     """
     frames = len(mix)
-    music_out = np.zeros_like(mix, dtype=np.float32)
-    speech_out = np.zeros_like(mix, dtype=np.float32)
-    for c in range(mix.shape[1]):
-        mask = ideal_ratio_mask(_stft(speech[:, c]), _stft(music[:, c]))
-        spec = _stft(mix[:, c])
-        speech_out[:, c] = _istft(spec * mask, frames)
-        music_out[:, c] = _istft(spec * (1.0 - mask), frames)
+    mask = ideal_ratio_mask(_stft(speech.T), _stft(music.T))
+    spec = _stft(mix.T)
+    speech_out = _istft(spec * mask, frames)
+    music_out = _istft(spec * (1.0 - mask), frames)
     return music_out, speech_out
 
 
@@ -484,10 +505,8 @@ def _run_spleeter(todo: list[dict], audio_dir: Path, ext: str, stems_fn: StemsFn
 
 def _identity(backend: str, model_folder: Path | None, python: Path | None) -> dict:
     if backend == "oracle":
-        import scipy
-
         return {"backend": "oracle", "method": "ideal ratio mask |S|^2/(|S|^2+|M|^2) on the mix STFT",
-                "n_fft": ORACLE_N_FFT, "hop": ORACLE_HOP, "window": "hann", "scipy": scipy.__version__,
+                "n_fft": ORACLE_N_FFT, "hop": ORACLE_HOP, "window": "hann",
                 "numpy": np.__version__}
     assert model_folder is not None and python is not None
     return {"backend": "spleeter", "model": MODEL_NAME, "spleeter_version": spleeter_version(python),
