@@ -13,7 +13,7 @@ and the columns ``id`` + the feature columns (float64, sorted by name):
   ``rhythm.beats_position`` are dropped. Non-finite values are stored as NaN.
 
 The speech sets read the mono downmix of the clip (channel mean; speech clips are dual
-mono). Each clip's features are cached under ``OUT/features/.cache/<set>/`` keyed by the
+mono) resampled to 16 kHz (``OPENSMILE_RATE``). Each clip's features are cached under ``OUT/features/.cache/<set>/`` keyed by the
 sha256 of the clip file and a fingerprint of the extractor settings, so re-runs, and
 clips with identical audio, cost nothing. The Parquet schema metadata key
 ``misme.features`` records the set, view, extractor settings and library versions.
@@ -73,6 +73,11 @@ ESSENTIA_SETTINGS: dict[str, object] = {
     "gfccStats": ["mean"],
 }
 ESSENTIA_DROPPED = ("rhythm.beats_position",)
+
+# openSMILE's cost is linear in samples; IS10 and eGeMAPS were designed for 16 kHz speech
+# (the INTERSPEECH 2010 challenge data), so the speech sets analyse the mono downmix
+# resampled to 16 kHz (soxr HQ): 2.2x faster than at 44.1 kHz.
+OPENSMILE_RATE = 16000
 
 
 @dataclass(frozen=True)
@@ -150,11 +155,15 @@ def flatten_pool(pool) -> dict[str, float]:
 
 
 def extract_opensmile(path: Path, extractor: str) -> dict[str, float]:
-    """openSMILE functionals of the clip's mono downmix."""
+    """openSMILE functionals of the clip's mono downmix, resampled to ``OPENSMILE_RATE``."""
     import soundfile
+    import soxr
 
     signal, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    frame = _smile(extractor).process_signal(signal.mean(axis=1), rate)
+    mono = signal.mean(axis=1)
+    if rate != OPENSMILE_RATE:
+        mono = soxr.resample(mono, rate, OPENSMILE_RATE, quality="HQ").astype(np.float32)
+    frame = _smile(extractor).process_signal(mono, OPENSMILE_RATE)
     return {str(k): _finite(v) for k, v in frame.iloc[0].items()}
 
 
@@ -196,7 +205,8 @@ def settings(set_name: str) -> dict:
         info["settings"] = ESSENTIA_SETTINGS
         info["dropped"] = ["metadata.*", "strings", "matrices (cov/icov)", *ESSENTIA_DROPPED]
     else:
-        info["settings"] = {"feature_level": "Functionals", "input": "mono downmix (channel mean)"}
+        info["settings"] = {"feature_level": "Functionals", "input": "mono downmix (channel mean)",
+                            "sample_rate": OPENSMILE_RATE, "resampler": "soxr HQ"}
     return info
 
 
