@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -165,11 +164,14 @@ def _serve(args, config) -> int:
     command = [sys.executable, "-m", "streamlit", "run", app.__file__,
                "--server.headless", "true", "--server.address", args.address,
                "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "minimal",
                "--", "--config", str(args.config.resolve())]
     env = dict(os.environ)
     if args.db:
         env["MISME_LEADERBOARD_DB"] = args.db
-    return subprocess.call(command, env=env)
+    sys.stdout.flush()
+    os.execve(sys.executable, command, env)  # the server takes this process's id (and signals)
+    return 0
 
 
 def _export(args) -> int:
