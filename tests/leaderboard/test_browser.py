@@ -102,3 +102,15 @@ def test_ranking_rows_in_a_real_browser(served_challenge: tuple[str, Path]) -> N
     assert ranks == ["1", "2", "3"]
     assert dialogs == []  # the hostile team name was shown as text, not executed
     assert injected == 0
+
+
+def test_browser_requirement_skips_or_fails(monkeypatch, tmp_path: Path) -> None:
+    import tests.leaderboard.test_browser as module
+
+    monkeypatch.setattr(module, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("MISME_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        module._require_chromium()
+    monkeypatch.setenv("MISME_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="MISME_REQUIRE_BROWSER=1"):
+        module._require_chromium()
