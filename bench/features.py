@@ -1,9 +1,10 @@
 """Feature extraction cost: seconds per clip for each set, cache speed-up, projected demo cost.
 
 Run: ``.venv/bin/python bench/features.py``. Prints measurements; asserts nothing.
-The projection uses the demo's sizes (about 100 speech clips, 500 SER windows of 4.5 s and
-500 BSS windows; 60 music clips of ~35 s and 500 mixes + 500 BSS music of ~35 s) and the
-number of workers given as the first argument (default 2).
+The projection uses the demo's sizes as measured on a default `make demo` build (96 speech
+clips, 480 SER windows of 4.5 s and 480 BSS windows; 60 music clips and 480 mixes + 480
+BSS music of ~19 s mean duration) and the number of workers given as the first argument
+(default 2). The machine's load matters: run it on an idle machine.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def main() -> None:
         cached = time.perf_counter() - start
         print(f"cache: first run {first:.2f} s, re-run {cached:.3f} s (speed-up x{first / max(cached, 1e-9):.0f})")
 
-    speech_clips = 100 + 500 + 500
-    music_seconds = 35.0 * (60 + 500 + 500)
+    speech_clips = 96 + 480 + 480
+    music_seconds = 19.0 * (60 + 480 + 480)
     print(f"projected demo, {workers} workers: speech-is10 {speech_clips * is10 / workers:.0f} s "
           f"({speech_clips} clips), music-essentia {music_seconds * per_second / workers:.0f} s "
           f"({music_seconds / 3600:.1f} h of audio)")
