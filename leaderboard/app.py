@@ -80,7 +80,10 @@ def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
                  key="board", column_config={
                      "significant": st.column_config.CheckboxColumn("significant vs leader"),
                      "submitted": st.column_config.DatetimeColumn("submitted (UTC)",
-                                                                  format="YYYY-MM-DD HH:mm")})
+                                                                  format="YYYY-MM-DD HH:mm"),
+                     # tiny p-values would otherwise print as long strings of zeros
+                     "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
+                     "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e")})
 
 
 def board_frame(board: Board) -> pd.DataFrame:
