@@ -47,5 +47,6 @@ def read_manifest(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas(types_mapper={
         pa.int64(): pd.Int64Dtype(),
         pa.string(): pd.StringDtype(),
+        pa.large_string(): pd.StringDtype(),
         pa.bool_(): pd.BooleanDtype(),
     }.get)

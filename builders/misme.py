@@ -274,7 +274,8 @@ def plan_corpus(*, ravdess: Path, deam: Path | None, soundtracks: Path | None, o
         + [{"corpus": sid.split("-", 1)[0], "item": sid, "reason": r} for sid, r in probe_skips]
     )
     plan.audit["sources_digest"] = _sources_digest(plan.sources)
-    write_plan(plan, out, recipe, selection_path)
+    if not write_plan(plan, out, recipe, selection_path) and progress:
+        print(f"plan unchanged: kept {out / 'manifests'} (and what later steps added to it)")
     _write_build_state(out, roots)
     return plan
 
@@ -296,17 +297,51 @@ def _check_writable(out: Path) -> None:
         raise UserError(f"cannot write to output folder {out}: {error.strerror or error}") from error
 
 
-def write_plan(plan: Plan, out: Path, recipe: MismeRecipe, selection_path: str | None = None) -> None:
-    """Write the manifests folder as a whole (temporary folder, then rename)."""
+def write_plan(plan: Plan, out: Path, recipe: MismeRecipe, selection_path: str | None = None) -> bool:
+    """Write the manifests folder as a whole (temporary folder, then rename).
+
+    When OUT already holds the same plan, the folder is left untouched, so that what later
+    steps added to it (rendered checksums, separation manifests) survives a re-plan.
+    Returns True when the manifests were (re)written.
+    """
     extra = {"build": {"tool_versions": tool_versions(), "music_selection_file": selection_path or ""}}
+    manifests = Path(out) / "manifests"
     try:
-        with atomic_dir(Path(out) / "manifests") as tmp:
+        with atomic_dir(manifests) as tmp:
             write_manifest(plan.sources, tmp / "sources.parquet")
             write_manifest(plan.mixes, tmp / "mixes.parquet")
             (tmp / "audit.json").write_text(json.dumps(plan.audit, indent=2, sort_keys=True) + "\n")
             (tmp / "recipe.toml").write_text(recipe.to_toml(extra))
+            if _same_plan(tmp, manifests):
+                raise _PlanUnchanged
+    except _PlanUnchanged:
+        return False
     except OSError as error:
         raise UserError(f"cannot write manifests under {out}: {error.strerror or error}") from error
+    return True
+
+
+class _PlanUnchanged(Exception):
+    """Raised inside ``atomic_dir`` to discard a freshly written plan equal to the existing one."""
+
+
+def _same_plan(new: Path, existing: Path) -> bool:
+    """True when ``existing`` holds ``new``'s plan (later steps may have added columns and files)."""
+    from builders.manifest_io import read_manifest
+
+    for name in ("audit.json", "recipe.toml"):
+        if not (existing / name).is_file() or (existing / name).read_bytes() != (new / name).read_bytes():
+            return False
+    for name in ("sources.parquet", "mixes.parquet"):
+        if not (existing / name).is_file():
+            return False
+        planned = read_manifest(new / name)
+        present = read_manifest(existing / name)
+        if not set(planned.columns) <= set(present.columns):
+            return False
+        if not present[list(planned.columns)].equals(planned):
+            return False
+    return True
 
 
 def _write_build_state(out: Path, roots: dict[str, Path]) -> None:

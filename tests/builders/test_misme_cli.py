@@ -125,3 +125,16 @@ def test_annotation_csv_without_a_needed_column_is_an_error(tmp_path, demo_sourc
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "arousal_mean" in result.stderr
     assert not (tmp_path / "o" / "manifests").exists()
+
+
+def test_replanning_the_same_corpus_keeps_what_later_steps_added(planned, demo_sources, plan):
+    mixes_path = planned / "manifests" / "mixes.parquet"
+    extra = planned / "manifests" / "separation-oracle.json"
+    extra.write_text("{}")
+    rendered = pd.read_parquet(mixes_path)
+    rendered["audio_sha256"] = "0" * 64
+    rendered.to_parquet(mixes_path)
+    assert plan(demo_sources, planned) == 0
+    assert extra.is_file()
+    assert "audio_sha256" in pd.read_parquet(mixes_path).columns
+    extra.unlink()
