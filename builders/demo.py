@@ -191,6 +191,8 @@ def run_demo(root: Path, *, workers: int = 2, seed: int = 0) -> Path:
     print_leaderboards(config_path)
     print(f"\nDemo finished in {time.perf_counter() - started:.0f} s. Where to look:")
     print(f"  dataset:        {build}  (datasets.load_dataset('{build}', 'mixed'); card {build / 'README.md'})")
+    print(f"  digest:         {(build / 'digest.txt').read_text().strip()}  "
+          f"(misme-build verify {build} --digest ...)")
     print(f"  baselines:      {submissions / 'results.csv'}, {submissions / 'reproduction.md'}")
     print(f"  leaderboard:    .venv/bin/misme-leaderboard serve --config {config_path}  "
           "(then open http://127.0.0.1:8501)")
