@@ -399,13 +399,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_source_arguments(build)
     build.add_argument("--format", choices=("flac", "wav"), default="flac", dest="audio_format")
     separate = steps.add_parser("separate", help="blind source separation copy of the mixes (bss variants)")
-    try:
-        from builders import separation
-    except ImportError:
-        separation = None
-    if separation is not None and hasattr(separation, "add_arguments"):
-        separation.add_arguments(separate)
-    parser.set_defaults(step_parsers={"separate": separate})
+    from builders import separation
+
+    separation.add_arguments(separate)
 
 
 def run(args: argparse.Namespace) -> int:
