@@ -250,8 +250,8 @@ def plan_corpus(*, ravdess: Path, deam: Path | None, soundtracks: Path | None, o
 
     recipe, recipe_path = load_recipe(recipe_path, seed=seed)
     out = Path(out)
-    _check_writable(out)
     listing, roots, reader_skips = read_sources(ravdess, deam, soundtracks)
+    _check_writable(out)
     listing, selection_path = apply_music_selection(listing, recipe, recipe_path)
     inventory, probe_skips = build_inventory(
         listing, roots, target_lufs=recipe.target_lufs, speech_dual_mono=recipe.speech_dual_mono,

@@ -86,7 +86,7 @@ def test_missing_root_is_a_one_line_error(tmp_path, demo_sources):
                       "--out", tmp_path / "out")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "nope" in result.stderr
-    assert not (tmp_path / "out" / "manifests").exists()
+    assert not (tmp_path / "out").exists(), "a failed plan must not leave an output folder behind"
 
 
 def test_empty_folder_is_a_one_line_error(tmp_path, demo_sources):
