@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from leaderboard.config import ChallengeConfig, Quota
@@ -88,7 +88,7 @@ def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challeng
 def challenge_row(session: Session, config: ChallengeConfig) -> Challenge:
     try:
         challenge = session.scalar(select(Challenge).where(Challenge.name == config.name))
-    except OperationalError:
+    except (OperationalError, ProgrammingError):  # no such table: SQLite / PostgreSQL
         challenge = None
     if challenge is None:
         raise LeaderboardError(
