@@ -60,24 +60,24 @@ def _done(start: float) -> None:
     print(f"   done in {time.perf_counter() - start:.1f} s", flush=True)
 
 
-def demo_sources_step(root: Path, seed: int) -> Path:
+def demo_sources_step(root: Path, seed: int, size: dict) -> Path:
     from builders.demo_sources import write_demo_sources
 
     src = root / "sources"
     if (src / ".misme-demo-sources.json").is_file():
         print(f"   reusing {src}")
     else:
-        summary = write_demo_sources(src, seed=seed, **DEMO_SIZE)
+        summary = write_demo_sources(src, seed=seed, **size)
         print(f"   wrote {src}: {json.dumps(summary, default=str)[:300]}")
     return src
 
 
-def build_step(src: Path, build: Path, workers: int) -> None:
+def build_step(src: Path, build: Path, workers: int, recipe_path: Path | None = None) -> None:
     from builders.misme import plan_corpus, summarise
     from builders.render import render_dataset
 
     plan = plan_corpus(ravdess=src / "RAVDESS", deam=src / "DEAM", soundtracks=src / "Soundtracks", out=build,
-                       workers=workers)
+                       workers=workers, recipe_path=recipe_path)
     print(summarise(plan))
     summary = render_dataset(build, workers=workers)
     print(getattr(summary, "text", summary))
@@ -134,8 +134,7 @@ def challenge_step(root: Path, build: Path, submissions: Path) -> Path:
 
     config_path = root / "challenge.toml"
     database = (root / "leaderboard.db").resolve()
-    if database.exists():
-        database.unlink()  # the demo board is rebuilt from the current baselines every run
+    _reset_database(config_path, database)  # the demo board is rebuilt from the current baselines every run
     config_path.write_text(DEMO_CHALLENGE.format(
         database=database, ser_solution=(build / "solutions" / "misme-ser.parquet").resolve(),
         mer_solution=(build / "solutions" / "misme-mer.parquet").resolve()))
@@ -153,6 +152,18 @@ def challenge_step(root: Path, build: Path, submissions: Path) -> Path:
     return config_path
 
 
+def _reset_database(config_path: Path, database: Path) -> None:
+    """Delete the demo's SQLite database, its WAL files and any engine this process holds on it."""
+    from leaderboard.config import load_config
+    from leaderboard.store import engine_for
+
+    if config_path.is_file() and database.exists():
+        engine_for(load_config(config_path).database_url).dispose()
+    engine_for.cache_clear()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
 def print_leaderboards(config_path: Path) -> None:
     from leaderboard.cli import main as leaderboard_main
 
@@ -161,17 +172,22 @@ def print_leaderboards(config_path: Path) -> None:
         leaderboard_main(["show", "--config", str(config_path), "--task", task])
 
 
-def run_demo(root: Path, *, workers: int = 2, seed: int = 0) -> Path:
-    """Run every step under ``root``; returns the challenge config path."""
+def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None = None,
+             recipe_path: Path | None = None) -> Path:
+    """Run every step under ``root``; returns the challenge config path.
+
+    ``size`` overrides the demo corpus size (``write_demo_sources`` arguments) and
+    ``recipe_path`` the MiSME recipe (default: the standard v1 recipe).
+    """
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     build, submissions = root / "build", root / "submissions"
     started = time.perf_counter()
     t = _step("1/7 demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)")
-    src = demo_sources_step(root, seed)
+    src = demo_sources_step(root, seed, size or DEMO_SIZE)
     _done(t)
     t = _step("2/7 plan + render the MiSME corpus")
-    build_step(src, build, workers)
+    build_step(src, build, workers, recipe_path)
     _done(t)
     t = _step("3/7 source separation")
     backends = separation_step(build, workers)
