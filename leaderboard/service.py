@@ -24,9 +24,11 @@ from leaderboard.errors import LeaderboardError
 from leaderboard.models import Score, Submission, SubsetResult, Team
 from leaderboard.store import (
     QuotaState,
+    check_note,
     previous_with_same_file,
     quota_state,
     read_session,
+    safe_file_name,
     team_for_token,
     utc_now,
     write_session,
@@ -55,7 +57,7 @@ def submit(config: ChallengeConfig, prediction_path: str | Path, task: str, toke
     phase_config = _phase_for(config, phase, now)
     file_sha256 = _checked_file_hash(config, prediction_path)
     submission_id = _reserve(config, token, task, phase_config, file_sha256,
-                             file_name or prediction_path.name, note, now)
+                             safe_file_name(file_name or prediction_path.name), check_note(note), now)
     request = _request(config, task_config.solution, task, phase_config, prediction_path)
     result, losses = run_isolated(request, config.time_limit_s)
     _record(config, submission_id, result, losses, clock())

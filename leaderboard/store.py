@@ -112,6 +112,28 @@ def check_team_name(name: str) -> str:
     return name
 
 
+MAX_NOTE = 1000
+_NOTE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # newlines and tabs are fine
+
+
+def check_note(note: str) -> str:
+    """A submission note as stored: text, at most MAX_NOTE characters, no control characters.
+
+    (PostgreSQL refuses NUL in text columns; refusing early keeps both backends alike.)
+    """
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise LeaderboardError(f"note is longer than {MAX_NOTE} characters")
+    if _NOTE_FORBIDDEN.search(note):
+        raise LeaderboardError("note must not contain control characters (newlines and tabs are fine)")
+    return note
+
+
+def safe_file_name(name: str) -> str:
+    """The uploaded file's name as stored: control characters replaced, at most 255 characters."""
+    return _CONTROL_CHARACTERS.sub("?", name)[:255]
+
+
 def add_team(config: ChallengeConfig, name: str, now: datetime | None = None) -> str:
     """Create a team; returns its token (shown once, only its hash is stored)."""
     name = check_team_name(name)

@@ -149,3 +149,20 @@ def test_solution_labels_never_reach_error_messages(challenge, tmp_path) -> None
 
     leaked = _failure(ValueError("solution label of a01-c00 is 'angry'"))
     assert leaked == {"status": "failed", "message": "scoring failed (ValueError)"}
+
+
+@pytest.mark.parametrize("note", ["a\x00b", "bell\x07", "x" * 1001])
+def test_notes_with_control_characters_or_too_long_are_refused(challenge, tmp_path, note) -> None:
+    token = add_team(challenge, "Team A")
+    with pytest.raises(LeaderboardError, match="note"):
+        submit(challenge, ser_predictions(tmp_path / "p.csv", 30), "misme-ser", token, note=note,
+               clock=Clock(IN_DEV))
+    assert _rows(challenge, "select count(*) from submissions") == [(0,)]
+
+
+def test_multiline_notes_and_odd_file_names_are_kept_as_text(challenge, tmp_path) -> None:
+    token = add_team(challenge, "Team A")
+    submit(challenge, ser_predictions(tmp_path / "p.csv", 30), "misme-ser", token,
+           note="line one\n<b>line two</b>", file_name="pred\x00s.csv", clock=Clock(IN_DEV))
+    assert _rows(challenge, "select note, file_name from submissions") == [
+        ("line one\n<b>line two</b>", "pred?s.csv")]
