@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from builders.errors import UserError
-from builders.seeding import rng_for
+from builders.seeding import rng_for, seeded_order
 
 
 def quadrant(valence: float, arousal: float, midpoint: float = 5.0) -> str:
@@ -17,12 +17,6 @@ def quadrant(valence: float, arousal: float, midpoint: float = 5.0) -> str:
     if a > 0:
         return "Q1" if v > 0 else "Q2"
     return "Q4" if v > 0 else "Q3"
-
-
-def _seeded_order(ids: list[str], seed: int, purpose: str) -> list[str]:
-    """``ids`` in an order drawn from (seed, purpose, id) only: stable under reordering."""
-    keys = {i: rng_for(seed, purpose, i).random() for i in ids}
-    return sorted(ids, key=lambda i: (keys[i], i))
 
 
 def _fold_offsets(n_folds: int, seed: int, purpose: str) -> list[int]:
@@ -42,7 +36,7 @@ def assign_actor_folds(actors: pd.DataFrame, n_folds: int, seed: int) -> dict[st
     position = 0
     for gender in sorted(actors["gender"].unique()):
         members = sorted(actors.loc[actors["gender"] == gender, "actor"].astype(str).unique())
-        for actor in _seeded_order(members, seed, f"folds-actors-{gender}"):
+        for actor in seeded_order(members, seed, f"folds-actors-{gender}"):
             folds[actor] = fold_order[position % n_folds]
             position += 1
     return folds
@@ -61,7 +55,7 @@ def assign_music_folds(music: pd.DataFrame, n_folds: int, seed: int) -> dict[str
     position = 0
     strata = music.groupby(["corpus", "quadrant"], sort=True)["source_id"]
     for (corpus, quad), ids in strata:
-        for source_id in _seeded_order(sorted(ids.astype(str)), seed, f"folds-music-{corpus}-{quad}"):
+        for source_id in seeded_order(sorted(ids.astype(str)), seed, f"folds-music-{corpus}-{quad}"):
             folds[source_id] = fold_order[position % n_folds]
             position += 1
     return folds

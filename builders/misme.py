@@ -24,7 +24,7 @@ from builders.atomic import atomic_dir, atomic_file
 from builders.errors import UserError
 from builders.manifest_io import write_manifest
 from builders.recipe import MismeRecipe, load_recipe
-from builders.seeding import rng_for
+from builders.seeding import rng_for, seeded_order
 
 SPEECH_CORPORA = ("ravdess",)
 MUSIC_CORPORA = ("deam", "soundtracks")
@@ -61,8 +61,8 @@ def _pair_balanced(speech_ids: list[str], music_ids: list[str], k: int, seed: in
     Music is put in a seeded cyclic order and speech clip i takes positions
     i*K .. i*K+K-1 of that cycle (distinct because K <= number of music clips).
     """
-    music_order = fold_rules._seeded_order(music_ids, seed, f"pairing-music-fold{fold}")
-    speech_order = fold_rules._seeded_order(speech_ids, seed, f"pairing-speech-fold{fold}")
+    music_order = seeded_order(music_ids, seed, f"pairing-music-fold{fold}")
+    speech_order = seeded_order(speech_ids, seed, f"pairing-speech-fold{fold}")
     n = len(music_order)
     return {sid: [music_order[(i * k + j) % n] for j in range(k)] for i, sid in enumerate(speech_order)}
 
@@ -99,8 +99,7 @@ def _assign_folds(speech: pd.DataFrame, music: pd.DataFrame, recipe: MismeRecipe
     fold_rules.check_folds(speech, music, recipe.n_folds)
 
 
-def _mix_rows(speech: pd.DataFrame, music: pd.DataFrame, recipe: MismeRecipe) -> tuple[pd.DataFrame, int, int]:
-    wf, sr = recipe.window_frames, recipe.sample_rate
+def _mix_rows(speech: pd.DataFrame, music: pd.DataFrame, recipe: MismeRecipe) -> pd.DataFrame:
     music_by_id = music.set_index("source_id")
     rows = []
     for fold in range(1, recipe.n_folds + 1):
@@ -117,8 +116,7 @@ def _mix_rows(speech: pd.DataFrame, music: pd.DataFrame, recipe: MismeRecipe) ->
             for pair_index, mid in enumerate(pairs[sid]):
                 rows.append({"speech_id": sid, "music_id": mid, "pair_index": pair_index, "fold": fold,
                              "music_frames": int(music_by_id.at[mid, "frames_44k"])})
-    mixes = pd.DataFrame(rows)
-    return mixes, wf, sr
+    return pd.DataFrame(rows)
 
 
 def plan_mixes(inventory: pd.DataFrame, recipe: MismeRecipe) -> Plan:
@@ -130,7 +128,8 @@ def plan_mixes(inventory: pd.DataFrame, recipe: MismeRecipe) -> Plan:
     """
     speech, music, excluded = _split_inventory(inventory, recipe)
     _assign_folds(speech, music, recipe)
-    mixes, wf, sr = _mix_rows(speech, music, recipe)
+    mixes = _mix_rows(speech, music, recipe)
+    wf, sr = recipe.window_frames, recipe.sample_rate
     speech_by_id = speech.set_index("source_id")
     music_by_id = music.set_index("source_id")
     s = speech_by_id.loc[mixes["speech_id"]].reset_index()

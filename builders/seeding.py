@@ -20,3 +20,9 @@ def rng_for(seed: int, purpose: str, stable_id: str = "") -> np.random.Generator
     whatever else was drawn before, in whatever process.
     """
     return np.random.Generator(np.random.PCG64(derive_seed(seed, purpose, stable_id)))
+
+
+def seeded_order(ids: list[str], seed: int, purpose: str) -> list[str]:
+    """``ids`` in an order drawn from (seed, purpose, id) only: stable under reordering and subsetting."""
+    keys = {i: rng_for(seed, purpose, i).random() for i in ids}
+    return sorted(ids, key=lambda i: (keys[i], i))

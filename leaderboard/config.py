@@ -60,18 +60,10 @@ class ChallengeConfig:
     description: str = ""
 
     def task(self, name: str) -> TaskConfig:
-        for task in self.tasks:
-            if task.name == name:
-                return task
-        known = ", ".join(t.name for t in self.tasks)
-        raise LeaderboardError(f"unknown task {name!r} in this challenge (tasks: {known})")
+        return _named(self.tasks, name, "task")
 
     def phase(self, name: str) -> PhaseConfig:
-        for phase in self.phases:
-            if phase.name == name:
-                return phase
-        known = ", ".join(p.name for p in self.phases)
-        raise LeaderboardError(f"unknown phase {name!r} in this challenge (phases: {known})")
+        return _named(self.phases, name, "phase")
 
     def open_phase(self, now: datetime) -> PhaseConfig:
         for phase in self.phases:
@@ -86,6 +78,15 @@ class ChallengeConfig:
             if phase.is_open(now):
                 return phase
         return started[-1] if started else self.phases[0]
+
+
+def _named(items, name: str, kind: str):
+    """The item called ``name``, or a LeaderboardError listing the known names."""
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(item.name for item in items)
+    raise LeaderboardError(f"unknown {kind} {name!r} in this challenge ({kind}s: {known})")
 
 
 def load_config(path: str | Path, database_url: str | None = None) -> ChallengeConfig:

@@ -50,17 +50,21 @@ def test_quota_holds_under_concurrent_submissions(tmp_path: Path) -> None:
     assert _count(config, "select count(*) from submissions") == (3,)
 
 
-def test_parallel_scored_submissions_lose_nothing(tmp_path: Path) -> None:
-    path = write_challenge(tmp_path)
-    config = load_config(path)
-    init_store(config)
+def submit_three_teams_in_parallel(path: Path, config, tmp_path: Path) -> list[str]:
+    """Three new teams each submit one file at the same time, from three processes."""
     jobs = []
     for index in range(3):
         token = add_team(config, f"Team {index}")
         jobs.append((str(path), token, str(ser_predictions(tmp_path / f"p{index}.csv", 10 * index))))
     with multiprocessing.get_context("spawn").Pool(3) as pool:
-        statuses = pool.map(_submit_one, jobs, chunksize=1)
-    assert statuses == ["scored"] * 3
+        return pool.map(_submit_one, jobs, chunksize=1)
+
+
+def test_parallel_scored_submissions_lose_nothing(tmp_path: Path) -> None:
+    path = write_challenge(tmp_path)
+    config = load_config(path)
+    init_store(config)
+    assert submit_three_teams_in_parallel(path, config, tmp_path) == ["scored"] * 3
     assert _count(config, "select count(*) from submissions where status='scored'") == (3,)
     assert _count(config, "select count(distinct submission_id) from scores") == (3,)
     assert _count(config, "select count(*) from subset_results") == (6,)

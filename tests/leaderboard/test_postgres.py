@@ -46,7 +46,7 @@ from tests.leaderboard.conftest import (
     ser_predictions,
     write_challenge,
 )
-from tests.leaderboard.test_concurrency import _reserve_one, _submit_one
+from tests.leaderboard.test_concurrency import _reserve_one, submit_three_teams_in_parallel
 from tests.leaderboard.test_store import HOSTILE, _reserve_at
 
 REQUIRE_ENV = "MISME_REQUIRE_POSTGRES"
@@ -338,13 +338,7 @@ def test_concurrent_reservations_never_exceed_the_quota(pg_url: str, tmp_path: P
 def test_concurrent_scored_submissions_lose_nothing(pg_url: str, tmp_path: Path) -> None:
     path, config = _config(tmp_path, pg_url)
     init_store(config, now=DEV_START)
-    jobs = []
-    for index in range(3):
-        token = add_team(config, f"Team {index}")
-        jobs.append((str(path), token, str(ser_predictions(tmp_path / f"p{index}.csv", 10 * index))))
-    with multiprocessing.get_context("spawn").Pool(3) as pool:
-        statuses = pool.map(_submit_one, jobs, chunksize=1)
-    assert statuses == ["scored"] * 3
+    assert submit_three_teams_in_parallel(path, config, tmp_path) == ["scored"] * 3
     assert _rows(config, "select count(*) from submissions where status = 'scored'") == [(3,)]
     assert _rows(config, "select count(distinct submission_id) from scores") == [(3,)]
     assert _rows(config, "select count(*) from subset_results") == [(6,)]
