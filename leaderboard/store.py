@@ -134,10 +134,22 @@ def safe_file_name(name: str) -> str:
     return _CONTROL_CHARACTERS.sub("?", name)[:255]
 
 
+TOKEN_PREFIX = "team_"
+
+
+def new_token() -> str:
+    """A fresh team token: 192 random bits, URL-safe, prefixed so it never starts with '-'.
+
+    A bare ``token_urlsafe`` starts with '-' about one time in 64, and then
+    ``--token <value>`` is read by argparse as an option, not a value.
+    """
+    return TOKEN_PREFIX + secrets.token_urlsafe(24)
+
+
 def add_team(config: ChallengeConfig, name: str, now: datetime | None = None) -> str:
     """Create a team; returns its token (shown once, only its hash is stored)."""
     name = check_team_name(name)
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     try:
         with write_session(config) as session:
             challenge = challenge_row(session, config)

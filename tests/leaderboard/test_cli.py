@@ -74,3 +74,18 @@ def test_missing_config_and_uninitialised_store(tmp_path: Path, capsys) -> None:
     config = str(write_challenge(tmp_path))
     assert main(["show", "--config", config, "--task", "misme-ser"]) == 2
     assert "not initialised" in capsys.readouterr().err
+
+
+def test_token_starting_with_dash_still_parses(tmp_path: Path, capsys, monkeypatch) -> None:
+    """``token_urlsafe`` begins with '-' about once in 64 draws; the issued token must still work as ``--token X``."""
+    import leaderboard.store as store
+
+    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: "-" + "A" * 31)
+    config = str(write_challenge(tmp_path, open_now=True))
+    assert main(["init", "--config", config]) == 0
+    assert main(["team", "add", "Dash", "--config", config]) == 0
+    token = _token(capsys)
+    assert not token.startswith("-")
+    predictions = ser_predictions(tmp_path / "p.csv", 30)
+    assert main(["submit", str(predictions), "--config", config, "--task", "misme-ser",
+                 "--token", token]) == 0
