@@ -8,6 +8,7 @@ a clip's checksum is the sha256 of its int16 PCM, interleaved, little-endian.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -17,7 +18,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from builders.atomic import temp_sibling
+from builders.atomic import atomic_file, temp_sibling
 from builders.errors import UserError
 
 SAMPLE_RATE = 44100
@@ -94,13 +95,15 @@ def peak_normalise(x: np.ndarray) -> tuple[np.ndarray, float]:
     return x * gain, float(20.0 * np.log10(float(gain)))
 
 
-def quantise(x: np.ndarray) -> np.ndarray:
+def quantise(x: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """float32 in [-1, 1] -> int16 by ``np.rint(x * 32767)``, no dither.
 
     The caller keeps peaks <= 1.0 (see :func:`peak_normalise`); the final clip only guards
-    against float rounding of a peak that is exactly full scale.
+    against float rounding of a peak that is exactly full scale. ``overwrite=True`` lets a
+    caller that owns a float32 ``x`` have it used as scratch space (same result, no copy).
     """
-    scaled = np.multiply(x, np.float32(FULL_SCALE), dtype=np.float32)
+    scaled = x if overwrite and x.dtype == np.float32 and x.flags.writeable else None
+    scaled = np.multiply(x, np.float32(FULL_SCALE), out=scaled, dtype=np.float32)
     np.rint(scaled, out=scaled)
     np.clip(scaled, -FULL_SCALE - 1, FULL_SCALE, out=scaled)
     return scaled.astype("<i2")
@@ -108,7 +111,7 @@ def quantise(x: np.ndarray) -> np.ndarray:
 
 def pcm_sha256(pcm: np.ndarray) -> str:
     """sha256 of int16 PCM, interleaved frames, little-endian."""
-    return hashlib.sha256(np.ascontiguousarray(pcm, dtype="<i2").tobytes()).hexdigest()
+    return hashlib.sha256(np.ascontiguousarray(pcm, dtype="<i2")).hexdigest()
 
 
 def encode(pcm: np.ndarray, audio_format: str = "flac", rate: int = SAMPLE_RATE) -> bytes:
@@ -132,8 +135,16 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 def write_clip(path: Path, pcm: np.ndarray, audio_format: str = "flac") -> str:
-    """Write int16 PCM atomically; return its :func:`pcm_sha256`."""
-    write_bytes_atomic(Path(path), encode(pcm, audio_format))
+    """Write int16 PCM atomically; return its :func:`pcm_sha256`.
+
+    libsndfile encodes straight into the temporary file (the same bytes as :func:`encode`,
+    without a Python callback per block), which is then renamed into place.
+    """
+    with atomic_file(Path(path)) as tmp:
+        try:
+            sf.write(str(tmp), pcm, SAMPLE_RATE, format=FORMATS[audio_format], subtype="PCM_16")
+        except (sf.LibsndfileError, RuntimeError) as error:  # e.g. "System error: No space left on device"
+            raise OSError(errno.EIO, str(error), str(path)) from error
     return pcm_sha256(pcm)
 
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tomllib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -189,8 +190,11 @@ def speech_activity(segment: np.ndarray, floor_db: float = DEFAULT_ACTIVITY_FLOO
     if n == 0:
         return np.zeros(0, dtype=bool)
     blocks = -(-n // ACTIVITY_FRAME)
+    squares = np.square(segment.astype(np.float64))
     power = np.zeros(blocks * ACTIVITY_FRAME, dtype=np.float64)
-    power[:n] = np.mean(segment.astype(np.float64) ** 2, axis=1)
+    for channel in range(squares.shape[1]):  # the mean over channels, summed in order (np.mean(axis=1) is slow)
+        power[:n] += squares[:, channel]
+    power[:n] /= squares.shape[1]
     level = 10.0 * np.log10(power.reshape(blocks, ACTIVITY_FRAME).mean(axis=1) + 1e-20)
     active = (level >= level.max() + floor_db) & (level > ABSOLUTE_FLOOR_DB)
     return np.repeat(active, ACTIVITY_FRAME)[:n]
@@ -240,7 +244,9 @@ def _finished(record: Path, key: str, clips: Iterable[Path]) -> dict | None:
 
 
 def _save_record(record: Path, key: str, result: dict) -> None:
-    audio_io.write_bytes_atomic(record, json.dumps({"key": key, "result": result}, sort_keys=True).encode())
+    # Written in place after the unit's clips were renamed into place: a torn record does
+    # not parse, and :func:`_finished` then renders the unit again.
+    record.write_text(json.dumps({"key": key, "result": result}, sort_keys=True))
 
 
 def _render_source(batch: RenderBatch, view: str, row: dict, cache: dict) -> dict:
@@ -251,7 +257,8 @@ def _render_source(batch: RenderBatch, view: str, row: dict, cache: dict) -> dic
         return {**done, "resumed": True}
     x = normalised_source(_cached(cache, row, batch.roots), row["gain_db"])
     x, gain_db = audio_io.peak_normalise(x)
-    result = {"id": sid, "audio_sha256": audio_io.write_clip(clip, audio_io.quantise(x), batch.audio_format),
+    pcm = audio_io.quantise(x, overwrite=True)  # x is a new array: the gain was applied to a copy
+    result = {"id": sid, "audio_sha256": audio_io.write_clip(clip, pcm, batch.audio_format),
               "render_gain_db": gain_db}
     _save_record(record, key, result)
     return {**result, "resumed": False}
@@ -266,7 +273,7 @@ def _render_mix(batch: RenderBatch, row: dict, cache: dict) -> dict:
         return {**done, "resumed": True}
     mix, gain_db, segment = render_mix_signal(row, _cached(cache, speech_row, batch.roots),
                                               _cached(cache, music_row, batch.roots))
-    pcm = audio_io.quantise(mix)
+    pcm = audio_io.quantise(mix, overwrite=True)  # the mix is a fresh array (see render_mix_signal)
     start, window = int(row["window_start_frame"]), int(row["window_frames"])
     window_pcm = audio_io.fit_length(pcm[start : start + window], window)
     result = {
@@ -280,7 +287,43 @@ def _render_mix(batch: RenderBatch, row: dict, cache: dict) -> dict:
     return {**result, "resumed": False}
 
 
+class SpeechCache:
+    """Decoded 44.1 kHz speech kept across batches in one process, least recently used first out.
+
+    A speech clip is used by its own clip and by K mixes in other batches of its fold;
+    batches run fold by fold, so a cache of about one fold's speech decodes each clip
+    about once per worker. The key includes the file's size and mtime, so a file changed
+    during the build is decoded (and its sha256 checked) again. Bounded in bytes.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.used = max_bytes, 0
+        self.entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+    def get(self, row: Mapping, roots: Mapping[str, str]) -> np.ndarray:
+        try:
+            stat = source_path(row, roots).stat()
+        except OSError:
+            return load_source_44k(row, roots)  # raises the user-facing "source file missing"
+        key = (row["source_id"], row["sha256"], int(row["frames_44k"]), stat.st_size, stat.st_mtime_ns)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        data = load_source_44k(row, roots)
+        data.flags.writeable = False  # shared by every mix that uses it
+        self.entries[key] = data
+        self.used += data.nbytes
+        while self.used > self.max_bytes and len(self.entries) > 1:
+            self.used -= self.entries.popitem(last=False)[1].nbytes
+        return data
+
+
+_SPEECH_CACHE = SpeechCache(int(float(os.environ.get("MISME_SPEECH_CACHE_MB", "256")) * 2**20))
+
+
 def _cached(cache: dict, row: Mapping, roots: Mapping[str, str]) -> np.ndarray:
+    if row["corpus"] in SPEECH_CORPORA:
+        return _SPEECH_CACHE.get(row, roots)
     sid = row["source_id"]
     if sid not in cache:
         cache[sid] = load_source_44k(row, roots)
@@ -290,7 +333,8 @@ def _cached(cache: dict, row: Mapping, roots: Mapping[str, str]) -> np.ndarray:
 def render_batch(batch: RenderBatch) -> list[dict]:
     """Render one batch; returns one result per item (``kind``, ``id``, checksums, gains, ``resumed``).
 
-    Pure apart from the files it writes: decoded sources are cached only for the batch.
+    Pure apart from the files it writes: music is decoded once per batch; speech goes
+    through the process's bounded :class:`SpeechCache` (it never changes an output).
     """
     cache: dict[str, np.ndarray] = {}
     return [{"kind": kind, **(_render_mix(batch, row, cache) if kind == "mix" else _render_source(batch, kind, row, cache))}
@@ -341,25 +385,34 @@ def recipe_value(out: Path, key: str, default: Any, table: str | None = None) ->
 
 def plan_batches(sources: list[dict], mixes: list[dict], roots: dict[str, str], audio_dir: Path,
                  audio_format: str, floor_db: float) -> list[RenderBatch]:
-    """Cut the work into batches: each music clip with its mixes (<= MAX_BATCH), speech in runs."""
+    """Cut the work into batches, fold by fold: the fold's speech in runs, then each music clip
+    with its mixes (<= MAX_BATCH). Fold order keeps a worker's speech cache warm."""
     by_id = {s["source_id"]: s for s in sources}
-    speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA]
     groups: dict[str, list[dict]] = {s["source_id"]: [] for s in sources if s["corpus"] not in SPEECH_CORPORA}
     for row in mixes:
         groups.setdefault(row["music_id"], []).append(row)
     batches = []
-    for i in range(0, len(speech), MAX_BATCH):
-        items = tuple(("speech", s) for s in speech[i : i + MAX_BATCH])
-        batches.append(RenderBatch(items, roots, str(audio_dir), audio_format))
-    for music_id in sorted(groups):
-        group = groups[music_id]
-        for i in range(0, max(len(group), 1), MAX_BATCH):
-            items = [("mix", r) for r in group[i : i + MAX_BATCH]]
-            if i == 0 and music_id in by_id:
-                items.insert(0, ("music", by_id[music_id]))
-            used = {sid: by_id[sid] for _, r in items if "mix_id" in r for sid in (r["speech_id"], r["music_id"])}
-            batches.append(RenderBatch(tuple(items), roots, str(audio_dir), audio_format, used, floor_db))
+    for fold in sorted({_fold_of(s) for s in sources} | {_fold_of(m) for m in mixes}):
+        speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA and _fold_of(s) == fold]
+        for i in range(0, len(speech), MAX_BATCH):
+            items = tuple(("speech", s) for s in speech[i : i + MAX_BATCH])
+            batches.append(RenderBatch(items, roots, str(audio_dir), audio_format))
+        for music_id in sorted(groups):
+            group = groups[music_id]
+            if _fold_of(by_id.get(music_id) or group[0]) != fold:
+                continue
+            for i in range(0, max(len(group), 1), MAX_BATCH):
+                items = [("mix", r) for r in group[i : i + MAX_BATCH]]
+                if i == 0 and music_id in by_id:
+                    items.insert(0, ("music", by_id[music_id]))
+                used = {sid: by_id[sid] for _, r in items if "mix_id" in r for sid in (r["speech_id"], r["music_id"])}
+                batches.append(RenderBatch(tuple(items), roots, str(audio_dir), audio_format, used, floor_db))
     return batches
+
+
+def _fold_of(row: Mapping) -> int:
+    fold = row.get("fold")
+    return -1 if fold is None else int(fold)
 
 
 def run_batches(batches: list[RenderBatch], workers: int, progress: bool) -> dict[str, list[dict]]:

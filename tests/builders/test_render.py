@@ -257,3 +257,61 @@ def test_bad_arguments_are_user_errors(built, tmp_path):
         render_dataset(out, progress=False)
     with pytest.raises(UserError, match="source root for 'deam' not found"):
         render_dataset(out, roots={"ravdess": built[1]["ravdess"]}, progress=False)
+
+
+def test_speech_activity_equals_the_mean_over_channels_definition():
+    rng = np.random.default_rng(7)
+    segment = (rng.standard_normal((30000, 2)) * np.linspace(0, 0.3, 30000)[:, None]).astype(np.float32)
+    segment[:5000] *= 1e-3  # a quiet lead-in that must come out inactive
+    blocks = -(-len(segment) // render.ACTIVITY_FRAME)
+    power = np.zeros(blocks * render.ACTIVITY_FRAME)
+    power[: len(segment)] = np.mean(segment.astype(np.float64) ** 2, axis=1)
+    level = 10 * np.log10(power.reshape(blocks, -1).mean(axis=1) + 1e-20)
+    expected = np.repeat((level >= level.max() - 35.0) & (level > -70.0), render.ACTIVITY_FRAME)[: len(segment)]
+    assert np.array_equal(render.speech_activity(segment), expected)
+    assert 0 < expected.sum() < len(segment)
+
+
+def test_batches_run_fold_by_fold_and_cover_every_unit_once(built):
+    out, roots, _ = built
+    sources, mixes = rows(out, "sources"), rows(out, "mixes")
+    resolved = render.resolve_roots(out, roots, (s["corpus"] for s in sources))
+    batches = render.plan_batches(sources, mixes, resolved, out / "audio", "flac", -35.0)
+    folds = [{row["fold"] for _, row in batch.rows} for batch in batches]
+    assert all(len(f) == 1 for f in folds)
+    order = [f.pop() for f in folds]
+    assert order == sorted(order)
+    units = [(kind, row.get("mix_id") or row["source_id"]) for batch in batches for kind, row in batch.rows]
+    assert len(units) == len(set(units)) == len(sources) + len(mixes)
+
+
+def test_speech_cache_is_bounded_and_notices_a_changed_file(built, tmp_path, monkeypatch):
+    out, roots, _ = built
+    speech = [s for s in rows(out, "sources") if s["corpus"] == "ravdess"][:3]
+    copied = tmp_path / "ravdess"
+    for row in speech:
+        (copied / row["path"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(roots["ravdess"] / row["path"], copied / row["path"])
+    local = {"ravdess": str(copied)}
+    loads = []
+    real_load = render.load_source_44k
+    monkeypatch.setattr(render, "load_source_44k", lambda row, r: loads.append(row["source_id"]) or real_load(row, r))
+    budget = sum(render.load_source_44k(row, local).nbytes for row in speech) - 1  # not all three fit
+    loads.clear()
+    cache = render.SpeechCache(max_bytes=budget)
+    first = cache.get(speech[0], local)
+    assert cache.get(speech[0], local) is first and loads == [speech[0]["source_id"]]
+    assert not first.flags.writeable
+    cache.get(speech[1], local)
+    cache.get(speech[2], local)  # over budget: the least recently used entry goes
+    assert cache.used <= budget and len(cache.entries) == 2
+    cache.get(speech[0], local)
+    assert loads.count(speech[0]["source_id"]) == 2
+    path = copied / speech[2]["path"]
+    data, rate = sf.read(path, dtype="int16")
+    sf.write(path, data[::-1], rate, subtype="PCM_16")  # same size, new content and mtime
+    with pytest.raises(UserError, match="changed since planning"):
+        cache.get(speech[2], local)
+    path.unlink()
+    with pytest.raises(UserError, match="source file missing"):
+        cache.get(speech[2], local)
