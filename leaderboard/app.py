@@ -168,7 +168,8 @@ def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
 
     st.subheader(f"Submit predictions for {task}", anchor=False)
     token = st.text_input("Team token", type="password", key="token")
-    _show_quota(config, task, token)
+    quota_line = st.empty()  # filled again after a submission, so it never shows the old count
+    _show_quota(quota_line, config, task, token)
     with st.form("submit", clear_on_submit=False):
         upload = st.file_uploader("Prediction file (CSV or Parquet)", type=["csv", "parquet"])
         note = st.text_input("Note (optional)", max_chars=500)
@@ -182,6 +183,7 @@ def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         outcome = submit(config, path, task, token, note=note, file_name=upload.name)
+    _show_quota(quota_line, config, task, token)
     show_outcome(outcome)
 
 
@@ -197,7 +199,7 @@ def show_outcome(outcome) -> None:
                 f"total {_left(outcome.quota.left_total)}")
 
 
-def _show_quota(config: ChallengeConfig, task: str, token: str) -> None:
+def _show_quota(slot, config: ChallengeConfig, task: str, token: str) -> None:
     if not token:
         return
     now = utc_now()
@@ -205,8 +207,8 @@ def _show_quota(config: ChallengeConfig, task: str, token: str) -> None:
     with read_session(config) as session:
         team = team_for_token(session, config, token)
         state = quota_state(session, team.id, task, phase.name, phase.quota, now)
-    st.text(f"Team {team.name}: quota left in phase {phase.name}: today "
-            f"{_left(state.left_today)}, total {_left(state.left_total)}")
+    slot.text(f"Team {team.name}: quota left in phase {phase.name}: today "
+              f"{_left(state.left_today)}, total {_left(state.left_total)}")
 
 
 def _left(value: int | None) -> str:
