@@ -118,15 +118,21 @@ def _placements(mix_row: Mapping) -> list[tuple[int, int]]:
 
 
 def _normalised_parts(mix_row: Mapping, speech_44k: np.ndarray, music_44k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(normalised music stem, normalised speech segment), float32 stereo."""
+    """(normalised music stem, float32 stereo; normalised speech segment, float32 in the source's channels).
+
+    Mono speech stays ``[frames, 1]`` and is broadcast to both channels where it is added:
+    the same values as duplicating it first, without the copy.
+    """
     music = normalised_source(audio_io.fit_length(music_44k, int(mix_row["music_frames"])), mix_row["music_gain_db"])
     crop, length = int(mix_row["speech_crop_start_frame"]), int(mix_row["speech_frames"])
     segment = audio_io.fit_length(speech_44k[crop : crop + length], length)
-    return music, normalised_source(segment, mix_row["speech_gain_db"])
+    if segment.shape[1] > 2:
+        audio_io.to_stereo(segment)  # raises the user-facing channel-count error
+    return music, segment * audio_io.db_to_gain(mix_row["speech_gain_db"])
 
 
 def place_stems(mix_row: Mapping, speech_44k: np.ndarray, music_44k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unattenuated (music_stem, speech_stem, speech_segment) of one mix, float32 stereo.
+    """Unattenuated (music_stem, speech_stem, speech_segment) of one mix, float32 (stems stereo).
 
     The speech segment is frames ``[speech_crop_start_frame, +speech_frames)`` of the
     normalised speech, placed at ``k * window_frames + speech_offset_frame`` for every
@@ -182,9 +188,9 @@ def mix_stems(mix_row: Mapping, speech_row: Mapping, music_row: Mapping, roots: 
 def speech_activity(segment: np.ndarray, floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB) -> np.ndarray:
     """Per-frame boolean activity of a placed speech segment.
 
-    Energy-based: mean power over channels in 20 ms blocks; a block is active when its
-    level is within ``floor_db`` of the loudest block and above -70 dBFS. Every sample
-    frame of a block takes the block's decision.
+    Energy-based: mean power over channels in 20 ms blocks (mono and dual-mono give the
+    same result); a block is active when its level is within ``floor_db`` of the loudest
+    block and above -70 dBFS. Every sample frame of a block takes the block's decision.
     """
     n = len(segment)
     if n == 0:
