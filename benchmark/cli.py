@@ -17,6 +17,7 @@ from benchmark.io import DEFAULT_MAX_BYTES, read_predictions, read_solution
 from benchmark.tasks import TASKS, get_task
 
 PROG = "misme-score"
+MAX_BOOTSTRAP = 1_000_000
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -61,12 +62,35 @@ def build_parser() -> argparse.ArgumentParser:
 def _write(path: Path | None, text: str) -> None:
     if path is None:
         return
-    temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    shown = path
     try:
+        if path.exists() and not path.is_file():  # /dev/stdout, a pipe: write through, never replace
+            if path.is_dir():
+                raise IsADirectoryError(21, "Is a directory")
+            with path.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        path = Path(os.path.realpath(path))  # a symlink to a file: replace the file, keep the link
+        temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(path)
     except OSError as error:
-        raise BenchmarkError(f"cannot write {path}: {error.strerror or error}") from None
+        raise BenchmarkError(f"cannot write {shown}: {error.strerror or error}") from None
+
+
+def _check_options(args) -> None:
+    """Refuse option values that make no sense (exit 2, not a traceback or a silent report)."""
+    if args.max_bytes < 1:
+        raise BenchmarkError(f"--max-bytes must be positive, not {args.max_bytes}")
+    if getattr(args, "power", None) is not None and not 0 < args.power < float("inf"):
+        raise BenchmarkError(f"--power must be a positive number, not {args.power}")
+    if getattr(args, "h", None) is not None and args.h < 1:
+        raise BenchmarkError(f"--h must be a positive integer, not {args.h}")
+    if getattr(args, "bootstrap", None) is not None and not 0 <= args.bootstrap <= MAX_BOOTSTRAP:
+        raise BenchmarkError(f"--bootstrap must be between 0 and {MAX_BOOTSTRAP:,}, "
+                             f"not {args.bootstrap}")
+    if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
+        raise BenchmarkError(f"--seed must be a non-negative integer, not {args.seed}")
 
 
 def _run_validate(args) -> int:
@@ -134,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        if args.command != "tasks":
+            _check_options(args)
         return COMMANDS[args.command](args)
     except BenchmarkError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import threading
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.benchmark.conftest import MER_GOOD, SER_GOOD
 
@@ -100,3 +104,46 @@ def test_tasks_lists_registry(run_cli):
 
 def test_no_command_exits_2(run_cli):
     assert run_cli()[0] == 2
+
+
+@pytest.mark.parametrize("option", [("--max-bytes", "0"), ("--h", "0"), ("--power", "0"),
+                                    ("--power", "nan"), ("--bootstrap", "-1"),
+                                    ("--bootstrap", "10000000000"), ("--seed", "-1")])
+def test_senseless_options_exit_2(option, tmp_path, mer_solution, run_cli):
+    path = tmp_path / "p.csv"
+    path.write_text(MER_GOOD)
+    code, out, err = run_cli("compare", path, path, "--solution", mer_solution, "--task",
+                             "misme-mer", *option)
+    assert code == 2 and out == "" and f"{option[0]} must be" in err, err
+
+
+def test_report_through_a_symlink_keeps_the_link(tmp_path, mer_solution, run_cli):
+    path = tmp_path / "p.csv"
+    path.write_text(MER_GOOD)
+    target, link = tmp_path / "real.json", tmp_path / "link.json"
+    target.write_text("old")
+    link.symlink_to(target)
+    code, _, err = run_cli("score", path, "--solution", mer_solution, "--task", "misme-mer",
+                           "--json", link)
+    assert code == 0, err
+    assert link.is_symlink() and json.loads(target.read_text())["task"] == "misme-mer"
+
+
+def test_report_to_a_pipe_is_written_through(tmp_path, mer_solution, run_cli):
+    """``--json /dev/stdout`` and the like: write into the pipe, never replace it by a file."""
+    path = tmp_path / "p.csv"
+    path.write_text(MER_GOOD)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    code, _, err = run_cli("score", path, "--solution", mer_solution, "--task", "misme-mer",
+                           "--json", fifo)
+    if reader.is_alive():  # nothing opened the pipe: unblock the reader
+        with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "w"):
+            pass
+    reader.join(timeout=10)
+    assert code == 0, err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced by a regular file"
+    assert json.loads(received[0])["task"] == "misme-mer"
