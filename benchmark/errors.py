@@ -28,7 +28,9 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            column = self.column if len(self.column) <= 60 else \
+                f"{self.column[:60]}... ({len(self.column):,} characters)"
+            where.append(f"column '{column}'")
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 

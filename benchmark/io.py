@@ -35,6 +35,10 @@ DEFAULT_MAX_BYTES = 200_000_000
 SOLUTION_MAX_BYTES = 4_000_000_000
 _MISSING_TOKENS = {"na", "n/a", "#n/a", "nan", "-nan", "+nan", "none", "null", "nil", "<na>"}
 _INF_TOKENS = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+# |value| bound of every number: squares and sums of larger values overflow to inf, which
+# would give a submission an infinite (unrankable) score
+MAX_ABS_VALUE = 1e100
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class _Problems:
@@ -81,18 +85,24 @@ class _Fatal(Exception):
 # ---------------------------------------------------------------- loading bytes
 
 
-def _load(path: Path, max_bytes: int) -> tuple[_Raw, list[Problem]]:
+def _load(path: Path, max_bytes: int, n_ids: int | None = None) -> tuple[_Raw, list[Problem]]:
     path = Path(path)
-    if not path.is_file():
-        raise BenchmarkError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size > max_bytes:
+    try:
+        if not path.is_file():
+            raise BenchmarkError(f"{path}: " + ("is a directory, not a file" if path.is_dir() else
+                                               "not a regular file" if path.exists() else
+                                               "no such file"))
+        with path.open("rb") as handle:  # read at most the cap, whatever stat() said
+            data = handle.read(max(max_bytes, 0) + 1)
+    except OSError as error:
+        raise BenchmarkError(f"{path}: cannot read ({error.strerror or error})") from None
+    if len(data) > max_bytes:
+        size = max(path.stat().st_size, len(data))
         raise _Fatal(f"file is {size:,} bytes, over the size cap of {max_bytes:,} bytes")
-    if size == 0:
+    if not data:
         raise _Fatal("file is empty")
-    data = path.read_bytes()
     if data.startswith(b"PAR1"):
-        return _load_parquet(path), []
+        return _load_parquet(data, max_bytes, n_ids), []
     _refuse_binary(data, path)
     return _load_csv(data)
 
@@ -105,12 +115,19 @@ def _refuse_binary(data: bytes, path: Path) -> None:
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise _Fatal("this is a Python pickle; pickles are never loaded (they can run code): "
                      "submit CSV or Parquet")
+    for bom, name in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                      (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+        if data.startswith(bom):
+            raise _Fatal(f"the file is {name}-encoded (it starts with a {name} byte-order mark); "
+                         "save it as UTF-8")
     if path.suffix.lower() in (".parquet", ".pq"):
         raise _Fatal("the file is named like Parquet but is not a Parquet file (no PAR1 magic)")
     nul = data.find(b"\x00")
     if nul >= 0:
+        hint = "; the file looks UTF-16-encoded: save it as UTF-8" if data[1:2] == b"\x00" or \
+            data[:1] == b"\x00" else ""
         raise _Fatal(f"binary content (NUL byte at offset {nul}); expected a UTF-8 CSV or a "
-                     "Parquet file", _line_row(data, nul))
+                     f"Parquet file{hint}", _line_row(data, nul) or None)
 
 
 def _check_utf8(data: bytes) -> str:
@@ -120,7 +137,7 @@ def _check_utf8(data: bytes) -> str:
     except UnicodeDecodeError as error:
         row = _line_row(data, error.start)
         raise _Fatal(f"line {row + 1}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
-                     f"{error.start}); save the file as UTF-8", row) from None
+                     f"{error.start}); save the file as UTF-8", row or None) from None
 
 
 def _line_row(data: bytes, offset: int) -> int:
@@ -128,15 +145,45 @@ def _line_row(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset)
 
 
-def _load_parquet(path: Path) -> _Raw:
+def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
+    """Read a Parquet file held in ``data``, refusing "bombs" before decoding them.
+
+    A small Parquet file can expand enormously (run-length encoded rows, compressed long
+    strings, one dictionary entry repeated on every row): a file with far more rows than the
+    solution's ``n_ids`` is refused unread (a few extra rows are reported row by row later),
+    the uncompressed size and the dictionary-decoded size are checked against ``max_bytes``.
+    """
     try:
-        table = pq.read_table(path)
+        probe = pq.ParquetFile(pa.BufferReader(data))
+        meta, schema = probe.metadata, probe.schema
+        if n_ids is not None and meta.num_rows > 2 * n_ids + 1000:
+            raise _Fatal(f"the file has {meta.num_rows:,} rows but the solution has "
+                         f"{n_ids:,} ids")
+        unpacked = sum(meta.row_group(g).column(c).total_uncompressed_size
+                       for g in range(meta.num_row_groups) for c in range(meta.num_columns))
+        if unpacked > max_bytes:
+            raise _Fatal(f"the Parquet data is {unpacked:,} bytes uncompressed, over the size "
+                         f"cap of {max_bytes:,} bytes")
+        strings = [i for i in range(len(schema)) if schema.column(i).physical_type == "BYTE_ARRAY"
+                   and "." not in schema.column(i).path]
+        table = pq.ParquetFile(pa.BufferReader(data), read_dictionary=strings).read()
+    except _Fatal:
+        raise
     except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
         raise _Fatal(f"not a readable Parquet file ({type(error).__name__}: {error})") from None
-    arrays = []
+    arrays, decoded = [], 0
     for column in table.columns:
         array = column.combine_chunks()
         if pa.types.is_dictionary(array.type):
+            values = array.dictionary
+            if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or \
+                    pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+                lengths = pc.binary_length(values).fill_null(0).to_numpy(zero_copy_only=False)
+                indices = array.indices.fill_null(0).to_numpy(zero_copy_only=False)
+                decoded += int(lengths[indices].sum()) if len(lengths) else 0
+                if decoded > max_bytes:
+                    raise _Fatal(f"the Parquet data is over {max_bytes:,} bytes once decoded, "
+                                 f"over the size cap of {max_bytes:,} bytes")
             array = array.dictionary_decode()
         if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
             array = array.cast(pa.string())
@@ -149,9 +196,12 @@ def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
         data = data[len(codecs.BOM_UTF8):]
     if not data.strip():
         raise _Fatal("file is empty (no header line)")
-    end = data.find(b"\n")
-    first_line = _check_utf8(data[: end if end >= 0 else len(data)].rstrip(b"\r"))
-    header = next(csv.reader([first_line]), [])
+    end = min((i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0), default=len(data))
+    first_line = _check_utf8(data[:end])
+    try:
+        header = next(csv.reader([first_line], strict=True), [])
+    except csv.Error as error:
+        raise _Fatal(f"CSV syntax error in the header line: {error}") from None
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pa_csv.read_csv(
@@ -235,20 +285,29 @@ def _separator_hint(columns: list[str]) -> str:
 # ---------------------------------------------------------------- cells
 
 
+def _show(value, limit: int = 60) -> str:
+    """repr() of a value from the file, shortened: a message never echoes a huge cell."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    return repr(value)
+
+
 def _describe_bad_cell(raw: str) -> str:
     raw = str(raw)
     stripped = raw.strip().lower()
     if raw == "":
         return "empty cell"
     if stripped in _MISSING_TOKENS:
-        return f"missing value {raw!r}; every id needs a prediction"
+        return f"missing value {_show(raw)}; every id needs a prediction"
     if stripped in _INF_TOKENS:
-        return f"infinite value {raw!r}"
+        return f"infinite value {_show(raw)}"
     if raw != raw.strip():
-        return f"value {raw!r} has leading or trailing whitespace"
+        return f"value {_show(raw)} has leading or trailing whitespace"
+    if _NUMBER.fullmatch(raw):
+        return f"value {_show(raw)} is out of range (|value| must be below {MAX_ABS_VALUE:g})"
     if re.fullmatch(r"[+-]?\d+,\d*", raw):
-        return f"not a number: {raw!r} (use '.' as the decimal separator)"
-    return f"not a number: {raw!r}"
+        return f"not a number: {_show(raw)} (use '.' as the decimal separator)"
+    return f"not a number: {_show(raw)}"
 
 
 def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> pa.Array | None:
@@ -263,7 +322,7 @@ def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> pa.Array | No
     spaced = pc.not_equal(trimmed, array.fill_null("")).to_numpy(zero_copy_only=False) & ~bad
     problems.add_rows(raw.rows[np.flatnonzero(bad)] - 1, "id", lambda i: "missing id")
     problems.add_rows(raw.rows[np.flatnonzero(spaced)] - 1, "id",
-                      lambda i: f"id {_row_value(ids, raw, i)!r} has leading or trailing whitespace")
+                      lambda i: f"id {_show(_row_value(ids, raw, i))} has leading or trailing whitespace")
     return ids
 
 
@@ -282,22 +341,30 @@ def _parse_numbers(array: pa.Array, column: str, raw: _Raw, problems: _Problems)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             text = array.to_numpy(zero_copy_only=False)
             values = _numbers_from_text(text)
-        bad = np.flatnonzero(~np.isfinite(values))
+        bad = np.flatnonzero(~(np.abs(values) < MAX_ABS_VALUE))
         if len(bad):
             text = array.to_numpy(zero_copy_only=False) if text is None else text
             problems.add_rows(raw.rows[bad] - 1, column,
                               lambda i: _describe_bad_cell(_row_value(text, raw, i)))
         return values
     if pa.types.is_integer(t) or pa.types.is_floating(t):
-        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+        # safe=False: integers beyond 2**53 are rounded, never an error
+        values = pc.cast(array, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         values = np.where(pc.is_valid(array).to_numpy(zero_copy_only=False), values, np.nan)
-        bad = np.flatnonzero(~np.isfinite(values))
-        problems.add_rows(raw.rows[bad] - 1, column,
-                          lambda i: f"value {_row_value(values, raw, i)} is not a finite number"
-                          if not np.isnan(_row_value(values, raw, i)) else "missing value")
+        bad = np.flatnonzero(~(np.abs(values) < MAX_ABS_VALUE))
+        problems.add_rows(raw.rows[bad] - 1, column, lambda i: _describe_bad_value(
+            _row_value(values, raw, i)))
         return values
     problems.add(None, column, f"has type {t}; expected numbers")
     return np.full(len(array), np.nan)
+
+
+def _describe_bad_value(value: float) -> str:
+    if np.isnan(value):
+        return "missing value"
+    if np.isinf(value):
+        return f"value {value} is not a finite number"
+    return f"value {value:g} is out of range (|value| must be below {MAX_ABS_VALUE:g})"
 
 
 def _numbers_from_text(text: np.ndarray) -> np.ndarray:
@@ -327,11 +394,11 @@ def _parse_labels(array: pa.Array, column: str, task: Task, raw: _Raw,
     """Label codes 0..K-1 (-1 where invalid)."""
     t = array.type
     if pa.types.is_integer(t) and task.code_base is not None:
-        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+        values = pc.cast(array, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
         codes = np.where(valid, values - task.code_base, -1)
         codes = np.where((codes >= 0) & (codes < len(task.labels)), codes, -1).astype(np.int64)
-        text = np.where(valid, values.astype(np.int64).astype(str), "")
+        text = pc.cast(array, pa.string()).fill_null("").to_numpy(zero_copy_only=False)
     elif pa.types.is_string(t):
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()
@@ -358,8 +425,8 @@ def _describe_bad_label(value: str, task: Task) -> str:
     if value == "" or value.strip().lower() in _MISSING_TOKENS:
         return _describe_bad_cell(value)
     if value != value.strip():
-        return f"label {value!r} has leading or trailing whitespace"
-    return f"unknown label {value!r}; {_expected_labels(task)}"
+        return f"label {_show(value)} has leading or trailing whitespace"
+    return f"unknown label {_show(value)}; {_expected_labels(task)}"
 
 
 def _parse_target(array: pa.Array, column: str, task: Task, raw: _Raw, problems: _Problems):
@@ -399,13 +466,13 @@ def read_solution(path: Path, task: Task) -> pd.DataFrame:
         _raise_solution(path, problems)
     ids = _parse_ids(raw.arrays[found["id"]], raw, problems)
     folds = _parse_numbers(raw.arrays[found["fold"]], "fold", raw, problems)
-    if np.isfinite(folds).all() and (folds != np.round(folds)).any():
-        problems.add(None, "fold", "folds must be whole numbers")
+    if np.isfinite(folds).all() and ((folds != np.round(folds)) | (np.abs(folds) >= 2**31)).any():
+        problems.add(None, "fold", "folds must be whole numbers (of at most 10 digits)")
     columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems) for t in task.targets}
     if ids is not None and len(pc.unique(ids)) < len(ids):
         dup = pd.Index(ids.to_numpy(zero_copy_only=False)).duplicated()
         problems.add_rows(raw.rows[np.flatnonzero(dup)] - 1, "id",
-                          lambda i: f"duplicate id {_row_value(ids, raw, i)!r}")
+                          lambda i: f"duplicate id {_show(_row_value(ids, raw, i))}")
     if problems:
         _raise_solution(path, problems)
     frame = pd.DataFrame({"id": ids.to_pandas(), "fold": folds.astype(np.int64)})
@@ -430,7 +497,7 @@ def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
     source = str(path)
     problems = _Problems()
     try:
-        raw, early = _load(Path(path), max_bytes)
+        raw, early = _load(Path(path), max_bytes, n_ids=len(solution))
     except _Fatal as fatal:
         raise InvalidSubmission(source, [fatal.problem]) from None
     for problem in early:
@@ -462,15 +529,16 @@ def _align(ids: pa.Array, raw: _Raw, solution: pd.DataFrame, problems: _Problems
     solution_ids = pa.array(solution["id"], type=pa.string())
     position = pc.index_in(ids, value_set=solution_ids).fill_null(-1).to_numpy(
         zero_copy_only=False).astype(np.int64)
-    extra = np.flatnonzero(position < 0)
+    blank = pc.equal(pc.utf8_length(ids.fill_null("")), 0).to_numpy(zero_copy_only=False)
+    extra = np.flatnonzero((position < 0) & ~blank)  # a missing id is reported once, as such
     problems.add_rows(raw.rows[extra] - 1, "id",
-                      lambda i: f"id {_row_value(ids, raw, i)!r} is not in the solution")
+                      lambda i: f"id {_show(_row_value(ids, raw, i))} is not in the solution")
     counts = np.bincount(position[position >= 0], minlength=n_solution)
     if (counts > 1).any():
         _report_duplicates(ids, position, raw, problems)
     missing = np.flatnonzero(counts == 0)
     for index in missing[:MAX_PROBLEMS]:
-        problems.add(None, "id", f"id {solution_ids[int(index)].as_py()!r} of the solution has "
+        problems.add(None, "id", f"id {_show(solution_ids[int(index)].as_py())} of the solution has "
                                  "no prediction")
     problems.total += max(len(missing) - MAX_PROBLEMS, 0)
     return position
@@ -486,7 +554,7 @@ def _report_duplicates(ids: pa.Array, position: np.ndarray, raw: _Raw, problems:
 
     def describe(i: int) -> str:
         index = int(np.searchsorted(raw.rows, i + 1))
-        return (f"duplicate id {ids[index].as_py()!r} (first seen in row "
+        return (f"duplicate id {_show(ids[index].as_py())} (first seen in row "
                 f"{first_row[int(position[index])]})")
 
     problems.add_rows(rows - 1, "id", describe)

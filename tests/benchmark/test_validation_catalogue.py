@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from benchmark.errors import InvalidSubmission
+from benchmark.errors import BenchmarkError, InvalidSubmission
 from benchmark.io import read_predictions, read_solution
 from benchmark.tasks import get_task
 from tests.benchmark.conftest import MER_GOOD, SER_GOOD
@@ -116,6 +116,29 @@ CASES = [
      ["row 3", "has 4 fields but the header has 3"]),
     ("semicolons", "mer", "p.csv", MER_GOOD.replace(",", ";"), ["';'-separated"]),
     ("unterminated-quote", "mer", "p.csv", MER_GOOD + '"f,1,1\n', ["line", "CSV"]),
+    # hostile inputs found by an audit (each crashed, blew up or misreported before)
+    ("utf-16", "mer", "p.csv", MER_GOOD.encode("utf-16"), ["UTF-16", "save it as UTF-8"]),
+    ("utf-16-no-bom", "mer", "p.csv", MER_GOOD.encode("utf-16-le"), ["UTF-16", "save it as UTF-8"]),
+    ("overflowing-number", "mer", "p.csv", MER_GOOD.replace("7.25", "1e309"),
+     ["row 3, column 'valence'", "'1e309' is out of range"]),
+    ("number-whose-square-overflows", "mer", "p.csv", MER_GOOD.replace("7.25", "-1e200"),
+     ["row 3, column 'valence'", "'-1e200' is out of range"]),
+    ("header-field-over-csv-limit", "mer", "p.csv", "id,valence,arousal," + "x" * 200_000 + "\n",
+     ["header line", "field larger than field limit"]),
+    ("huge-id-not-echoed", "mer", "p.csv", MER_GOOD.replace("\nb,", "\n" + "b" * 100_000 + ","),
+     ["row 3, column 'id'", "(100,000 characters) is not in the solution"]),
+    ("parquet-duplicate-columns", "mer", "p.parquet", _parquet(pa.Table.from_arrays(
+        [pa.array(MER_IDS), pa.array([5.0] * 6), pa.array([5.0] * 6), pa.array([5.0] * 6)],
+        names=["id", "valence", "arousal", "valence"])), ["column 'valence'", "appears 2 times"]),
+    ("parquet-null-ids", "mer", "p.parquet", _parquet(pa.table({
+        "id": pa.array([None] * 6, pa.string()), "valence": [5.0] * 6, "arousal": [5.0] * 6})),
+     ["row 1, column 'id': missing id", "no prediction"]),
+    ("parquet-int64-extreme-code", "ser", "p.parquet", _parquet(pa.table({
+        "id": MER_IDS, "emotion": pa.array([2**63 - 1, 3, 5, 3, 8, 4], pa.int64())})),
+     ["row 1, column 'emotion'", "unknown label '9223372036854775807'"]),
+    ("parquet-far-more-rows-than-ids", "mer", "p.parquet", _parquet(pa.table({
+        "id": [f"x{i}" for i in range(5000)], "valence": [5.0] * 5000, "arousal": [5.0] * 5000})),
+     ["the file has 5,000 rows but the solution has 6 ids"]),
 ]
 
 
@@ -139,6 +162,8 @@ def test_malformed_file_exits_2_with_precise_message(case, tmp_path, mer_solutio
     code, out, err = run_cli("validate", path, "--solution", solution, "--task", task)
     assert code == 2
     assert "Traceback" not in err and out == ""
+    assert "Warning" not in err and len(err) < 10_000  # no numpy noise, no echoed huge cell
+    assert "None is not in the solution" not in err  # a missing id is reported once, as such
     for fragment in fragments:
         assert fragment in err, f"{fragment!r} not in:\n{err}"
     code, out, _ = run_cli("score", path, "--solution", solution, "--task", task)
@@ -202,6 +227,13 @@ VALID_MER = {
                                                "valence": _mer_frame()["valence"],
                                                "arousal": _mer_frame()["arousal"]})),
     "quoted-multiline-free": MER_GOOD.replace("\na,", '\n"a",'),
+    "cr-only-line-ends": MER_GOOD.replace("\n", "\r"),
+    "parquet-row-groups": (lambda: (lambda sink: (pq.write_table(pa.Table.from_pandas(
+        _mer_frame(), preserve_index=False), sink, row_group_size=2), sink.getvalue())[1])(
+        io.BytesIO()))(),
+    "parquet-dictionary": _parquet(pa.table({"id": pa.array(MER_IDS).dictionary_encode(),
+                                             "valence": _mer_frame()["valence"],
+                                             "arousal": _mer_frame()["arousal"]})),
 }
 
 
@@ -252,3 +284,46 @@ def test_reordered_rows_are_aligned_to_the_solution(tmp_path, mer_solution):
     frame = read_predictions(_write(tmp_path, "p.csv", VALID_MER["reordered"]), solution, task)
     assert frame["id"].tolist() == solution["id"].tolist()
     assert frame.loc[frame["id"] == "b", "valence"].item() == 7.25
+
+
+# ---------------------------------------------------------------- hostile inputs (audit)
+
+def test_parquet_bombs_are_refused_before_decoding(tmp_path, mer_solution):
+    """A small Parquet file must not expand past the size cap in memory."""
+    task = get_task("misme-mer")
+    solution = read_solution(mer_solution, task)
+    big = "x" * 400_000
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0] * 6, pa.int32()), pa.array([big]))
+    for name, ids, fragment in (
+        ("dictionary", repeated, "once decoded, over the size cap"),
+        ("compressed", pa.array([big] + MER_IDS[1:]), "uncompressed, over the size cap"),
+    ):
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(pa.table({"id": ids, "valence": [5.0] * 6, "arousal": [5.0] * 6}), path,
+                       compression="zstd")
+        assert path.stat().st_size < 100_000
+        with pytest.raises(InvalidSubmission) as raised:
+            read_predictions(path, solution, task, max_bytes=1_000_000 if name == "dictionary"
+                             else 300_000)
+        assert fragment in str(raised.value), str(raised.value)
+
+
+def test_parquet_integers_beyond_float_precision_do_not_crash(tmp_path, mer_solution):
+    task = get_task("misme-mer")
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"id": MER_IDS, "valence": pa.array([2**64 - 1] * 6, pa.uint64()),
+                             "arousal": [5.0] * 6}), path)
+    frame = read_predictions(path, read_solution(mer_solution, task), task)
+    assert frame["valence"].iloc[0] == float(2**64 - 1)
+
+
+def test_solution_with_absurd_fold_is_refused(tmp_path):
+    solution = tmp_path / "s.csv"
+    solution.write_text("id,fold,valence,arousal\na,1e50,5,5\nb,1,5,5\n")
+    with pytest.raises(BenchmarkError, match="folds must be whole numbers"):
+        read_solution(solution, get_task("misme-mer"))
+
+
+def test_directory_is_named_as_such(tmp_path, mer_solution, run_cli):
+    code, _, err = run_cli("validate", tmp_path, "--solution", mer_solution, "--task", "misme-mer")
+    assert code == 2 and "is a directory, not a file" in err
