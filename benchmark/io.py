@@ -212,17 +212,23 @@ def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # the fast reader also rejects bad UTF-8
-        return _load_csv_slowly(_check_utf8(data))
+        return _load_csv_slowly(data)
     return _Raw(header, list(table.columns), np.arange(1, table.num_rows + 1)), []
 
 
-def _load_csv_slowly(text: str) -> tuple[_Raw, list[Problem]]:
-    """Pure-Python pass used only for files the fast reader refuses: finds every bad record."""
+def _load_csv_slowly(data: bytes) -> tuple[_Raw, list[Problem]]:
+    """Pure-Python pass used only for files the fast reader refuses: finds every bad record.
+
+    Streams the bytes and keeps one list per column (not one per record): its memory stays
+    a small multiple of the file's size.
+    """
+    _check_utf8(data)  # names the line of the first invalid byte
     problems: list[Problem] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""),
+                        strict=True)
     try:
         header = next(reader)
-        kept: list[list[str]] = []
+        columns: list[list[str]] = [[] for _ in header]
         rows: list[int] = []
         row = 0
         for record in reader:
@@ -233,14 +239,17 @@ def _load_csv_slowly(text: str) -> tuple[_Raw, list[Problem]]:
                 problems.append(Problem(row, None, f"has {len(record)} fields but the header has "
                                                    f"{len(header)}"))
                 continue
-            kept.append(record)
+            for column, value in zip(columns, record, strict=True):
+                column.append(value)
             rows.append(row)
     except csv.Error as error:
         hint = "; a quoted field is never closed" if "end of data" in str(error) else ""
         raise _Fatal(f"CSV syntax error at line {reader.line_num}: {error}{hint}",
-                     max(reader.line_num - 1, 0)) from None
-    columns = list(zip(*kept)) if kept else [() for _ in header]
-    arrays = [pa.array(list(values), type=pa.string()) for values in columns]
+                     max(reader.line_num - 1, 0) or None) from None
+    arrays = []
+    for index in range(len(columns)):  # convert column by column, freeing each list
+        arrays.append(pa.array(columns[index], type=pa.string()))
+        columns[index] = []
     return _Raw(header, arrays, np.asarray(rows, dtype=np.int64)), problems
 
 
