@@ -109,3 +109,16 @@ def test_dm_helpers() -> None:
     assert dm_p_value(same, same) == 1.0
     assert holm_adjust([0.01, float("nan"), 0.04]) == pytest.approx([0.02, np.nan, 0.04],
                                                                      nan_ok=True)
+
+
+@pytest.mark.parametrize("higher", [True, False])
+def test_an_undefined_primary_score_ranks_last_in_either_direction(higher) -> None:
+    """E.g. Pearson r or CCC of constant predictions is NaN: such a submission never leads."""
+    import pandas as pd
+
+    from leaderboard.ranking import _order
+
+    frame = pd.DataFrame({"team": ["n", "a", "b"], "public": [np.nan, 0.4, 0.7],
+                          "submitted": [1, 2, 3], "submission": [1, 2, 3]})
+    ordered = list(_order(frame, "public", higher)["team"])
+    assert ordered == (["b", "a", "n"] if higher else ["a", "b", "n"])
