@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -12,6 +13,15 @@ from builders.errors import UserError
 
 DEFAULT_RECIPE = Path(__file__).resolve().parent.parent / "manifests" / "misme-v1" / "recipe.toml"
 PAIRINGS = ("balanced", "random")
+# The keys a recipe file may hold (a build's manifests/recipe.toml adds the [build] table).
+KNOWN_KEYS = {
+    "": {"name", "version", "seed", "loudness", "audio", "folds", "mixing", "music", "build"},
+    "loudness": {"target_lufs", "speech_dual_mono"},
+    "audio": {"sample_rate", "format"},
+    "folds": {"n_folds"},
+    "mixing": {"window_s", "mixes_per_speech", "pairing", "activity_floor_db"},
+    "music": {"selection"},
+}
 
 
 @dataclass(frozen=True)
@@ -66,18 +76,38 @@ def _get(table: dict, key: str, kind: type, default, where: str):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise UserError(f"recipe: `{where}{key}` must be {kind.__name__}, got {value!r}")
+    if kind is float and not math.isfinite(value):
+        raise UserError(f"recipe: `{where}{key}` must be a finite number, got {value!r}")
     return value
+
+
+def _reject_unknown(data: dict) -> None:
+    """A misspelt key would silently fall back to its default: name it instead."""
+    for table, known in KNOWN_KEYS.items():
+        scope = data.get(table, {}) if table else data
+        if not isinstance(scope, dict):
+            raise UserError(f"recipe: `{table}` must be a table, got {scope!r}")
+        unknown = sorted(set(scope) - known)
+        if unknown:
+            prefix = f"{table}." if table else ""
+            raise UserError(f"recipe: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
+                            f"allowed: {', '.join(prefix + k for k in sorted(known))}")
 
 
 def load_recipe(path: Path | None = None, *, seed: int | None = None) -> tuple[MismeRecipe, Path]:
     """Read and validate a recipe file; ``seed`` overrides the recipe's seed."""
     path = Path(path) if path else DEFAULT_RECIPE
+    if path.is_dir():
+        raise UserError(f"recipe is a folder, not a TOML file: {path}")
     if not path.is_file():
         raise UserError(f"recipe file not found: {path}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"recipe {path} is not valid TOML: {error}") from error
+    except OSError as error:
+        raise UserError(f"cannot read recipe {path}: {error.strerror or error}") from error
+    _reject_unknown(data)
     loud, audio, folds = data.get("loudness", {}), data.get("audio", {}), data.get("folds", {})
     mixing, music = data.get("mixing", {}), data.get("music", {})
     recipe = MismeRecipe(
@@ -110,5 +140,8 @@ def _validate(recipe: MismeRecipe) -> None:
         raise UserError("recipe: folds.n_folds must be at least 2")
     if recipe.window_s <= 0 or recipe.mixes_per_speech < 1:
         raise UserError("recipe: mixing.window_s must be > 0 and mixing.mixes_per_speech >= 1")
+    if recipe.activity_floor_db >= 0:
+        raise UserError(f"recipe: mixing.activity_floor_db must be below 0 dB (a floor under the loudest "
+                        f"frame), got {recipe.activity_floor_db}")
     if recipe.sample_rate not in (16000, 22050, 44100, 48000):
         raise UserError(f"recipe: unsupported audio.sample_rate {recipe.sample_rate}")

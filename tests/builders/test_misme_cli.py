@@ -138,3 +138,27 @@ def test_replanning_the_same_corpus_keeps_what_later_steps_added(planned, demo_s
     assert extra.is_file()
     assert "audio_sha256" in pd.read_parquet(mixes_path).columns
     extra.unlink()
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    (("window_s = 4.5", "window_s = nan"), "mixing.window_s"),
+    (("window_s = 4.5", "window_s = inf"), "mixing.window_s"),
+    (("mixes_per_speech = 2", "mixes_per_spech = 2"), "mixing.mixes_per_spech"),
+    (("seed = 20200830", "seed = 20200830\nsede = 1"), "sede"),
+    (("activity_floor_db = -35.0", "activity_floor_db = 10.0"), "activity_floor_db"),
+])
+def test_recipe_mistakes_are_one_line_errors(tmp_path, demo_sources, small_recipe, capsys, change, named):
+    recipe = tmp_path / "recipe.toml"
+    text = small_recipe.read_text()
+    assert change[0] in text
+    recipe.write_text(text.replace(*change))
+    code = main(["misme", "plan", "--ravdess", str(demo_sources / "RAVDESS"), "--deam", str(demo_sources / "DEAM"),
+                 "--out", str(tmp_path / "out"), "--recipe", str(recipe)])
+    err = capsys.readouterr().err
+    assert code == 2 and named in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "manifests").exists()
+
+
+def test_a_build_recipe_toml_is_accepted_as_a_recipe(planned):
+    recipe, _ = load_recipe(planned / "manifests" / "recipe.toml")
+    assert recipe.mixes_per_speech == 2
