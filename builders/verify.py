@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
@@ -96,14 +97,17 @@ def verify_build(out: Path, *, workers: int = 1, progress: bool = True) -> Verif
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 results = list(tqdm(pool.map(shard_checksums, *zip(*jobs, strict=True)), total=len(jobs),
                                     desc=f"verify {out.name}", disable=disable))
-    except OSError as error:
+    except (OSError, pa.ArrowException) as error:
         raise UserError(f"cannot read shards under {out}: {error}") from error
     checksums, problems = {}, []
     for key, actual, recorded in (row for rows in results for row in rows):
         checksums[key] = actual
         if actual != recorded:
             problems.append(f"{key[0]}/{key[1]}: audio does not match its recorded audio_sha256")
-    manifest = manifest_checksums(out)
+    try:
+        manifest = manifest_checksums(out)
+    except (OSError, pa.ArrowException) as error:
+        raise UserError(f"cannot read the manifests under {out / 'manifests'}: {error}") from error
     for key in sorted(manifest.keys() | (checksums.keys() if manifest else set())):
         if key not in checksums:
             problems.append(f"{key[0]}/{key[1]}: in the manifests but not in the shards")
@@ -134,8 +138,15 @@ def check_sources(out: Path) -> list[str]:
         roots = json.loads((out / "build-state.json").read_text())["roots"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise UserError(f"--check-sources needs {out / 'build-state.json'} with the source roots ({error})") from error
+    manifest = out / "manifests" / "sources.parquet"
+    if not manifest.is_file():
+        raise UserError(f"--check-sources needs {manifest} (run `misme-build misme plan` first)")
+    try:
+        rows = pq.read_table(manifest, columns=["corpus", "path", "sha256"]).to_pylist()
+    except (OSError, pa.ArrowException) as error:
+        raise UserError(f"--check-sources cannot read {manifest}: {error}") from error
     problems = []
-    for row in pq.read_table(out / "manifests" / "sources.parquet", columns=["corpus", "path", "sha256"]).to_pylist():
+    for row in rows:
         path = Path(roots.get(row["corpus"], "")) / row["path"]
         try:
             audio_io.check_source(path, row["sha256"])

@@ -91,3 +91,24 @@ def test_user_errors_exit_2(built, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert verify(tmp_path / "empty") == 2
     assert "no dataset shards" in capsys.readouterr().err
+
+
+def test_unreadable_shard_or_manifest_is_a_one_line_error(copy, capsys):
+    shard = sorted((copy / "data" / "mixed").glob("*.parquet"))[0]
+    shard.write_bytes(shard.read_bytes()[:5000])
+    assert verify(copy) == 2
+    assert verify(copy, "--workers", "2") == 2
+    err = capsys.readouterr().err
+    assert "cannot read shards" in err and "Traceback" not in err
+
+
+def test_unreadable_manifests_are_one_line_errors(copy, capsys):
+    (copy / "manifests" / "mixes.parquet").write_bytes(b"junk")
+    assert verify(copy) == 2
+    assert "cannot read the manifests" in capsys.readouterr().err
+
+
+def test_check_sources_without_sources_manifest_is_a_one_line_error(copy, capsys):
+    (copy / "manifests" / "sources.parquet").unlink()
+    assert verify(copy, "--check-sources") == 2
+    assert "--check-sources needs" in capsys.readouterr().err
