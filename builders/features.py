@@ -374,6 +374,11 @@ def extract_features(out: Path, set_name: str, views: list[str] | None = None, *
         views_text = ", ".join(FEATURE_SETS[set_name].views)
         raise UserError(f"no view of {set_name} ({views_text}) is rendered under {out / 'audio'}; "
                         "run `misme-build misme render OUT` first")
+    for view in chosen:  # every view checked before any table is written: no half-done run
+        if view not in FEATURE_SETS[set_name].views:
+            raise UserError(f"feature set {set_name} applies to the views "
+                            f"{', '.join(FEATURE_SETS[set_name].views)}, not '{view}'")
+        view_clips(out, view)
     return [extract_view(out, set_name, view, workers=workers) for view in chosen]
 
 
@@ -389,7 +394,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views else None
+    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views is not None else None
+    if views == []:
+        raise UserError(f"--views names no view: {args.views!r}")
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     for path in extract_features(args.out, args.feature_set, views, workers=args.workers):

@@ -136,3 +136,11 @@ def test_missing_dependency_is_a_user_error(build: Path, monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "essentia", None)  # `import essentia` now raises ImportError
     with pytest.raises(UserError, match="'essentia'"):
         features.extract_features(build, "music-essentia")
+
+
+def test_a_missing_later_view_writes_no_table(build: Path, capsys: pytest.CaptureFixture) -> None:
+    code = cli_main(["features", str(build), "--set", "speech-egemaps", "--views", "speech,bss-speech"])
+    assert code == 2 and "bss-speech" in capsys.readouterr().err
+    assert not features.table_path(build, "speech-egemaps", "speech").exists()
+    assert cli_main(["features", str(build), "--set", "speech-egemaps", "--views", ","]) == 2
+    assert "--views names no view" in capsys.readouterr().err
