@@ -574,6 +574,10 @@ def run_baselines(out: Path, *, experiments: str = "all", models: str = "rf,dumm
         raise UserError("--workers must be at least 1")
     if preset not in PRESETS:
         raise UserError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
+    if not (out / "manifests").is_dir():
+        raise UserError(f"{out} is not a MiSME build folder (no manifests/); run `misme-build misme build` first")
+    if submissions.exists() and not submissions.is_dir():
+        raise UserError(f"--out must be a folder, but {submissions} is a file")
     domains = {name: all_domains[name] for name in task_list}
     runs, notes = plan_runs(out, list(domains.values()), experiment_list, model_list, bss=bss, skip_missing=every)
     if not runs:

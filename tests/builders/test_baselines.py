@@ -218,3 +218,14 @@ def test_thesis_models_and_demo_preset() -> None:
     assert baselines.make_model(domains["ser"], "rf", 7, 1, "demo")[-1].n_estimators == 300
     steps = [name for name, _ in baselines.make_model(domains["mer"], "rf", 7, 1).steps]
     assert steps[:2] == ["simpleimputer", "standardscaler"]
+
+
+def test_wrong_folders_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli_main(["baselines", str(tmp_path / "nope")]) == 2
+    assert "not a MiSME build folder" in capsys.readouterr().err
+    out = make_build(tmp_path / "OUT", bss=())
+    (tmp_path / "file.txt").write_text("x")
+    code = cli_main(["baselines", str(out), "--experiments", "D", "--models", "dummy", "--tasks", "mer",
+                     "--out", str(tmp_path / "file.txt")])
+    err = capsys.readouterr().err
+    assert code == 2 and "is a file" in err and "Traceback" not in err
