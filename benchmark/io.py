@@ -92,8 +92,8 @@ def _load(path: Path, max_bytes: int, n_ids: int | None = None) -> tuple[_Raw, l
             raise BenchmarkError(f"{path}: " + ("is a directory, not a file" if path.is_dir() else
                                                "not a regular file" if path.exists() else
                                                "no such file"))
-        with path.open("rb") as handle:  # read at most the cap, whatever stat() said
-            data = handle.read(max(max_bytes, 0) + 1)
+        with path.open("rb") as handle:
+            data = _read_capped(handle, path.stat().st_size, max(max_bytes, 0) + 1)
     except OSError as error:
         raise BenchmarkError(f"{path}: cannot read ({error.strerror or error})") from None
     if len(data) > max_bytes:
@@ -105,6 +105,21 @@ def _load(path: Path, max_bytes: int, n_ids: int | None = None) -> tuple[_Raw, l
         return _load_parquet(data, max_bytes, n_ids), []
     _refuse_binary(data, path)
     return _load_csv(data)
+
+
+def _read_capped(handle, size_hint: int, limit: int) -> bytes:
+    """At most ``limit`` bytes, whatever stat() said (a file can grow while it is read).
+
+    The first read asks for the file's size + 1 only: ``read(limit)`` would allocate the
+    whole cap up front (4 GB for a solution file, over a scoring worker's memory limit).
+    """
+    parts = [handle.read(min(size_hint + 1, limit))]
+    total = len(parts[0])
+    while parts[-1] and total < limit:
+        parts.append(handle.read(min(1 << 24, limit - total)))
+        total += len(parts[-1])
+    parts = [part for part in parts if part]
+    return parts[0] if len(parts) == 1 else b"".join(parts)  # one part: no copy
 
 
 def _refuse_binary(data: bytes, path: Path) -> None:
