@@ -180,7 +180,12 @@ def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None =
     ``recipe_path`` the MiSME recipe (default: the standard v1 recipe).
     """
     root = Path(root).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise UserError(f"--seed must be a non-negative integer, got {seed!r}")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create the demo folder {root}: {error.strerror or error}") from error
     build, submissions = root / "build", root / "submissions"
     started = time.perf_counter()
     t = _step("1/7 demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)")

@@ -586,12 +586,15 @@ def write_demo_sources(dest: Path, *, seed: int = 0, clips_per_actor: int = 4, n
         "deam": {"sample_rate": MUSIC_RATE, "duration_range_s": [low, high]},
         "soundtracks": {"sample_rate": MUSIC_RATE, "duration_s": soundtracks_duration_s},
     }
-    with atomic_dir(dest) as tmp:
-        summary["ravdess"]["files"] = write_ravdess(tmp / "RAVDESS", seed, clips_per_actor)
-        summary["deam"].update(write_deam(tmp / "DEAM", seed, n_deam, (low, high), music_format))
-        summary["soundtracks"].update(
-            write_soundtracks(tmp / "Soundtracks", seed, n_soundtracks, soundtracks_duration_s, music_format))
-        (tmp / MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    try:
+        with atomic_dir(dest) as tmp:
+            summary["ravdess"]["files"] = write_ravdess(tmp / "RAVDESS", seed, clips_per_actor)
+            summary["deam"].update(write_deam(tmp / "DEAM", seed, n_deam, (low, high), music_format))
+            summary["soundtracks"].update(
+                write_soundtracks(tmp / "Soundtracks", seed, n_soundtracks, soundtracks_duration_s, music_format))
+            (tmp / MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    except OSError as error:
+        raise UserError(f"cannot write demo sources to {dest}: {error.strerror or error}") from error
     return {"dest": str(dest), **summary}
 
 

@@ -53,3 +53,14 @@ def test_a_rerun_reuses_the_build_and_keeps_the_digest(demo_run):
     run_demo(root, workers=1, recipe_path=recipe)
     assert (root / "build" / "digest.txt").read_text() == digest
     assert all(p.stat().st_mtime_ns == t for p, t in clips.items()), "re-run must not re-render clips"
+
+
+def test_wrong_out_or_seed_is_a_one_line_error_before_any_work(tmp_path, capsys):
+    from builders.cli import main
+
+    (tmp_path / "file.txt").write_text("x")
+    assert main(["demo", "--out", str(tmp_path / "file.txt")]) == 2
+    assert "cannot create the demo folder" in capsys.readouterr().err
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--seed", "-1"]) == 2
+    assert "--seed" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists()

@@ -197,3 +197,11 @@ def test_bad_sizes_are_one_line_errors_and_write_nothing(tmp_path, capsys, optio
 def test_bad_duration_range_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="durations"):
         demo.write_demo_sources(tmp_path / "x", deam_duration_range=(30.0, 20.0))
+
+
+def test_unwritable_destination_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("x")
+    code = main(["demo-sources", str(tmp_path / "file.txt" / "src"), "--clips-per-actor", "1",
+                 "--deam", "1", "--soundtracks", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write demo sources" in err and len(err.strip().splitlines()) == 1
