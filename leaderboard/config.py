@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from leaderboard.errors import LeaderboardError
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_MEMORY_LIMIT_MB = 4096
+DATABASE_DIALECTS = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def load_config(path: str | Path, database_url: str | None = None) -> ChallengeC
         raise LeaderboardError(f"config file not found: {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise LeaderboardError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise LeaderboardError(f"cannot read config file {path}: {error.strerror or error}") from None
     return parse_config(raw, path, database_url)
 
 
@@ -117,7 +121,7 @@ def parse_config(raw: dict[str, Any], path: Path, database_url: str | None = Non
     return ChallengeConfig(
         name=_text(raw, "name", where),
         path=path,
-        database_url=database_url or _database_url(raw.get("database"), path),
+        database_url=_check_dialect(database_url, "--db") if database_url else _database_url(raw.get("database"), path),
         tasks=tasks,
         phases=tuple(sorted(phases, key=lambda p: p.start)),
         max_file_bytes=_positive_int(raw, "max_file_bytes", where, DEFAULT_MAX_FILE_BYTES),
@@ -132,11 +136,20 @@ def _database_url(value: Any, config_path: Path) -> str:
         return f"sqlite:///{config_path.resolve().with_suffix('.db')}"
     if not isinstance(value, str) or "://" not in value:
         raise LeaderboardError(f"{config_path}: database must be a URL such as sqlite:///x.db")
+    _check_dialect(value, f"{config_path}: database")
     if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
         relative = value.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
             return f"sqlite:///{(config_path.parent / relative).resolve()}"
     return value
+
+
+def _check_dialect(url: str, where: str) -> str:
+    """The URL's database must be one the store supports (sqlite or postgresql, any driver)."""
+    dialect = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
+    if dialect not in DATABASE_DIALECTS:
+        raise LeaderboardError(f"{where}: {url!r} is not a sqlite:/// or postgresql:// database URL")
+    return url
 
 
 def _parse_task(raw: dict[str, Any], base: Path, where: str) -> TaskConfig:
@@ -147,9 +160,12 @@ def _parse_task(raw: dict[str, Any], base: Path, where: str) -> TaskConfig:
     metric = raw.get("primary_metric")
     if metric is not None and not isinstance(metric, str):
         raise LeaderboardError(f"{where}: primary_metric must be a metric name")
+    solution = (base / _text(raw, "solution", where)).resolve()
+    if not solution.is_file():  # else every submission would be stored as invalid, charged to the team
+        raise LeaderboardError(f"{where}: solution file not found: {solution}")
     return TaskConfig(
         name=_text(raw, "name", where),
-        solution=(base / _text(raw, "solution", where)).resolve(),
+        solution=solution,
         primary_metric=metric,
         higher_is_better=higher,
     )
@@ -254,7 +270,7 @@ def _positive_int(raw: dict[str, Any], key: str, where: str, default: int | None
 
 def _positive_float(raw: dict[str, Any], key: str, where: str, default: float) -> float:
     value = raw.get(key, default)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < math.inf:
         raise LeaderboardError(f"{where}: {key} must be a positive number")
     return float(value)
 

@@ -46,6 +46,11 @@ def test_database_url_override_and_relative_sqlite(tmp_path: Path) -> None:
     (lambda t: t.replace('name = "misme-mer"', 'name = "misme-xyz"'), "unknown task 'misme-xyz'"),
     (lambda t: t.replace('name = "misme-mer"', 'name = "misme-mer"\nprimary_metric = "accuracy"'),
      "primary_metric 'accuracy' is not a metric of misme-mer"),
+    (lambda t: t.replace("time_limit_s = 60", "time_limit_s = nan"), "time_limit_s must be a positive number"),
+    (lambda t: t.replace("time_limit_s = 60", "time_limit_s = inf"), "time_limit_s must be a positive number"),
+    (lambda t: 'database = "mysql://host/db"\n' + t, "not a sqlite:/// or postgresql:// database URL"),
+    (lambda t: t.replace("solutions/misme-ser.parquet", "solutions/nope.parquet"), "solution file not found"),
+    (lambda t: t.replace("solutions/misme-ser.parquet", "solutions"), "solution file not found"),
 ])
 def test_config_errors_are_clear(tmp_path: Path, edit, message: str) -> None:
     path = write_challenge(tmp_path)
@@ -57,3 +62,14 @@ def test_config_errors_are_clear(tmp_path: Path, edit, message: str) -> None:
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(LeaderboardError, match="config file not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_config_path_is_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(LeaderboardError, match="cannot read config file"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize("url", ["mysql://host/db", "nonsense", "sqlite3:///x.db"])
+def test_database_override_with_an_unknown_scheme(tmp_path: Path, url: str) -> None:
+    with pytest.raises(LeaderboardError, match="not a sqlite:/// or postgresql:// database URL"):
+        load_config(write_challenge(tmp_path), url)
