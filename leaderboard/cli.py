@@ -159,6 +159,7 @@ def format_table(table):
 
 
 def _serve(args, config) -> int:
+    _check_port(args.address, args.port)
     import leaderboard.app as app
 
     command = [sys.executable, "-m", "streamlit", "run", app.__file__,
@@ -172,6 +173,21 @@ def _serve(args, config) -> int:
     sys.stdout.flush()
     os.execve(sys.executable, command, env)  # the server takes this process's id (and signals)
     return 0
+
+
+def _check_port(address: str, port: int) -> None:
+    """Fail with one line here rather than inside Streamlit once it has started."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise LeaderboardError(f"--port must be from 1 to 65535, got {port}")
+    try:
+        family, kind, proto, _, sockaddr = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(sockaddr)
+    except OSError as error:
+        raise LeaderboardError(f"cannot serve on {address}:{port}: {error.strerror or error}") from None
 
 
 def _export(args) -> int:

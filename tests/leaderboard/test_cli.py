@@ -89,3 +89,20 @@ def test_token_starting_with_dash_still_parses(tmp_path: Path, capsys, monkeypat
     predictions = ser_predictions(tmp_path / "p.csv", 30)
     assert main(["submit", str(predictions), "--config", config, "--task", "misme-ser",
                  "--token", token]) == 0
+
+
+def test_serve_with_a_bad_or_busy_port_is_a_one_line_error(tmp_path: Path, capsys, monkeypatch) -> None:
+    import os
+    import socket
+
+    monkeypatch.setattr(os, "execve", lambda *a: pytest.fail("the server must not start"))
+    config = str(write_challenge(tmp_path))
+    for port in ("0", "70000", "-1"):
+        assert main(["serve", "--config", config, "--port", port]) == 2
+        err = capsys.readouterr().err
+        assert "--port must be from 1 to 65535" in err and err.count("\n") == 1
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = str(busy.getsockname()[1])
+        assert main(["serve", "--config", config, "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port}" in err and err.count("\n") == 1
