@@ -49,6 +49,10 @@ def export_challenge(dataset: Path, out: Path, test_folds: tuple[int, ...]) -> s
     try:
         id_map, tasks = _export_into(dataset, staging, shards, test_folds, key)
         staging.rename(out)
+    except OSError as error:
+        raise LeaderboardError(f"cannot write {out}: {error.strerror or error}") from None
+    except pa.ArrowException as error:
+        raise LeaderboardError(f"cannot read the dataset {dataset}: {error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return (f"participant copy: {out / 'participant'} ({len(shards)} shards, folds "

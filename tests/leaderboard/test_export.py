@@ -122,3 +122,12 @@ def test_export_refuses_existing_output(tmp_path: Path, capsys) -> None:
     assert main(["export-challenge", str(tmp_path / "c"), "--dataset", str(build),
                  "--test-folds", "6"]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_export_into_an_unwritable_place_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    build = build_out(tmp_path / "build")
+    (tmp_path / "file.txt").write_text("x")
+    assert main(["export-challenge", str(tmp_path / "file.txt" / "c"), "--dataset", str(build),
+                 "--test-folds", "6"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and err.count("\n") == 1
