@@ -89,9 +89,29 @@ def _run(args: argparse.Namespace) -> int:
 def _init(args, config) -> int:
     from leaderboard.store import init_store
 
+    _check_solutions(config)
     init_store(config)
     print(f"challenge {config.name!r} ready in {config.database_url}")
     return 0
+
+
+def _check_solutions(config) -> None:
+    """Every solution file reads, and holds every fold a phase names (else each submission fails)."""
+    from benchmark.errors import BenchmarkError
+    from benchmark.io import read_solution
+    from benchmark.tasks import get_task
+
+    for task in config.tasks:
+        try:
+            folds = set(read_solution(task.solution, get_task(task.name))["fold"])
+        except BenchmarkError as error:
+            lines = [line.strip(" -") for line in str(error).splitlines()]
+            raise LeaderboardError(f"task {task.name}: {'; '.join(lines[:4])}") from None
+        for phase in config.phases:
+            missing = sorted(set(phase.folds or ()) - folds)
+            if missing:
+                raise LeaderboardError(f"phase {phase.name}: fold(s) {missing} are not in {task.solution} "
+                                       f"(folds: {sorted(folds)})")
 
 
 def _team(args, config) -> int:

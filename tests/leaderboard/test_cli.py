@@ -106,3 +106,18 @@ def test_serve_with_a_bad_or_busy_port_is_a_one_line_error(tmp_path: Path, capsy
         assert main(["serve", "--config", config, "--port", port]) == 2
     err = capsys.readouterr().err
     assert f"cannot serve on 127.0.0.1:{port}" in err and err.count("\n") == 1
+
+
+def test_init_checks_solution_files_and_phase_folds(tmp_path: Path, capsys) -> None:
+    config = write_challenge(tmp_path)
+    text = config.read_text()
+    config.write_text(text.replace("seed = 3", "seed = 3\nfolds = [9]"))
+    assert main(["init", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "phase dev: fold(s) [9] are not in" in err and err.count("\n") == 1
+    (tmp_path / "solutions" / "bad.csv").write_text("id,emotion\na,1\n")
+    config.write_text(text.replace("solutions/misme-ser.parquet", "solutions/bad.csv"))
+    assert main(["init", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "task misme-ser" in err and "fold" in err and err.count("\n") == 1
+    assert not (tmp_path / "challenge.db").exists()
