@@ -380,11 +380,16 @@ def resolve_roots(out: Path, roots: Mapping[str, Path] | None, corpora: Iterable
 
 
 def recipe_value(out: Path, key: str, default: Any, table: str | None = None) -> Any:
-    """A value from OUT/manifests/recipe.toml (top level or ``[table]``), or ``default``."""
+    """A value from OUT/manifests/recipe.toml (top level or ``[table]``), or ``default`` when
+    the recipe does not set it. A missing or unreadable recipe is a user error: silently
+    falling back to defaults could render a planned non-default corpus differently."""
+    path = out / "manifests" / "recipe.toml"
     try:
-        recipe = tomllib.loads((out / "manifests" / "recipe.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return default
+        recipe = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} not found: the plan is incomplete (re-run `misme-build misme plan`)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UserError(f"cannot read {path}: {error}") from None
     scope = recipe.get(table, {}) if table else recipe
     return scope.get(key, default) if isinstance(scope, dict) else default
 

@@ -87,11 +87,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _init(args, config) -> int:
-    from leaderboard.store import init_store
+    from leaderboard.store import init_store, shown_url
 
     _check_solutions(config)
     init_store(config)
-    print(f"challenge {config.name!r} ready in {config.database_url}")
+    print(f"challenge {config.name!r} ready in {shown_url(config.database_url)}")
     return 0
 
 

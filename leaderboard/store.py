@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import Engine, create_engine, event, func, make_url, select
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from leaderboard.config import ChallengeConfig, Quota
@@ -75,7 +75,7 @@ def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challeng
     try:
         Base.metadata.create_all(engine_for(config.database_url))
     except OperationalError as error:
-        raise LeaderboardError(f"cannot open database {config.database_url}: {error.orig}") from None
+        raise LeaderboardError(f"cannot open database {shown_url(config.database_url)}: {error.orig}") from None
     with write_session(config) as session:
         existing = session.scalar(select(Challenge).where(Challenge.name == config.name))
         if existing is not None:
@@ -85,14 +85,30 @@ def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challeng
         return challenge
 
 
+def shown_url(url: str) -> str:
+    """A database URL for messages: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _is_missing_table(error: OperationalError | ProgrammingError) -> bool:
+    """SQLite's "no such table" or PostgreSQL's undefined_table (SQLSTATE 42P01)."""
+    return getattr(error.orig, "sqlstate", None) == "42P01" or "no such table" in str(error.orig)
+
+
 def challenge_row(session: Session, config: ChallengeConfig) -> Challenge:
     try:
         challenge = session.scalar(select(Challenge).where(Challenge.name == config.name))
-    except (OperationalError, ProgrammingError):  # no such table: SQLite / PostgreSQL
+    except (OperationalError, ProgrammingError) as error:
+        if not _is_missing_table(error):  # e.g. an unreachable server: not "not initialised"
+            reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+            raise LeaderboardError(f"cannot use database {shown_url(config.database_url)}: {reason}") from None
         challenge = None
     if challenge is None:
         raise LeaderboardError(
-            f"challenge {config.name!r} is not initialised in {config.database_url}; "
+            f"challenge {config.name!r} is not initialised in {shown_url(config.database_url)}; "
             "run `misme-leaderboard init --config ...` first")
     return challenge
 

@@ -315,3 +315,15 @@ def test_speech_cache_is_bounded_and_notices_a_changed_file(built, tmp_path, mon
     path.unlink()
     with pytest.raises(UserError, match="source file missing"):
         cache.get(speech[2], local)
+
+
+def test_missing_or_broken_recipe_is_a_user_error_not_silent_defaults(built, tmp_path):
+    out = fresh_plan(built, tmp_path)
+    recipe = out / "manifests" / "recipe.toml"
+    recipe.write_text("seed = [unclosed\n")
+    with pytest.raises(UserError, match="cannot read .*recipe.toml"):
+        render_dataset(out, roots=built[1], progress=False)
+    recipe.unlink()
+    with pytest.raises(UserError, match="recipe.toml not found"):
+        render_dataset(out, roots=built[1], progress=False)
+    assert not (out / "digest.txt").exists()

@@ -134,3 +134,20 @@ def test_naive_datetimes_are_rejected(challenge: ChallengeConfig) -> None:
     token = add_team(challenge, "Team A")
     with pytest.raises(Exception, match="naive datetime"):
         _reserve_at(challenge, token, datetime(2025, 1, 5), "a" * 64)
+
+
+def test_unreachable_database_is_not_reported_as_uninitialised(tmp_path) -> None:
+    """A server that refuses the connection (loopback, closed port) is named as such, password masked."""
+    import dataclasses
+
+    from leaderboard.config import load_config
+    from leaderboard.store import list_teams
+    from tests.leaderboard.conftest import write_challenge
+
+    config = load_config(write_challenge(tmp_path))
+    config = dataclasses.replace(config, database_url="postgresql://organizer:s3cret@127.0.0.1:1/challenge")
+    with pytest.raises(LeaderboardError) as caught:
+        list_teams(config)
+    message = str(caught.value)
+    assert message.startswith("cannot use database postgresql://organizer:***@127.0.0.1:1/challenge: ")
+    assert "not initialised" not in message and "s3cret" not in message
