@@ -116,6 +116,7 @@ def parse_config(raw: dict[str, Any], path: Path, database_url: str | None = Non
                    for i, p in enumerate(_table_list(raw, "phases", where)))
     _check_unique([t.name for t in tasks], "task", where)
     _check_unique([p.name for p in phases], "phase", where)
+    _check_no_overlap(phases, where)
     for index, task in enumerate(tasks):
         _check_task_against_benchmark(task, f"{where} tasks[{index}]")
     return ChallengeConfig(
@@ -144,11 +145,22 @@ def _database_url(value: Any, config_path: Path) -> str:
     return value
 
 
+def _check_no_overlap(phases: tuple[PhaseConfig, ...], where: str) -> None:
+    """At most one phase is open at any time (a submission belongs to exactly one phase)."""
+    ordered = sorted(phases, key=lambda p: p.start)
+    for earlier, later in zip(ordered, ordered[1:]):
+        if later.start < earlier.end:
+            raise LeaderboardError(f"{where}: phases {earlier.name!r} and {later.name!r} overlap "
+                                   f"({earlier.name} ends {earlier.end.isoformat()}, "
+                                   f"{later.name} starts {later.start.isoformat()})")
+
+
 def _check_dialect(url: str, where: str) -> str:
     """The URL's database must be one the store supports (sqlite or postgresql, any driver)."""
     dialect = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
     if dialect not in DATABASE_DIALECTS:
-        raise LeaderboardError(f"{where}: {url!r} is not a sqlite:/// or postgresql:// database URL")
+        shown = url.split("@", 1)[-1] if "@" in url else url  # never echo credentials
+        raise LeaderboardError(f"{where}: {shown!r} is not a sqlite:/// or postgresql:// database URL")
     return url
 
 

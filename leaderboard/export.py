@@ -40,6 +40,11 @@ def export_challenge(dataset: Path, out: Path, test_folds: tuple[int, ...]) -> s
     if out.exists():
         raise LeaderboardError(f"{out} already exists; choose a new output folder")
     folds_present = {_fold_of(s) for s in shards}
+    if len(set(test_folds)) != len(test_folds):
+        raise LeaderboardError(f"--test-folds names a fold twice: {list(test_folds)}")
+    if folds_present and set(test_folds) >= folds_present:
+        raise LeaderboardError(f"--test-folds {list(test_folds)} would hide every fold: participants need "
+                               "at least one labelled fold to train on")
     if missing := sorted(set(test_folds) - folds_present):
         raise LeaderboardError(f"test fold(s) {missing} not found in {dataset}/data "
                                f"(folds present: {sorted(folds_present)})")

@@ -49,6 +49,8 @@ def test_database_url_override_and_relative_sqlite(tmp_path: Path) -> None:
     (lambda t: t.replace("time_limit_s = 60", "time_limit_s = nan"), "time_limit_s must be a positive number"),
     (lambda t: t.replace("time_limit_s = 60", "time_limit_s = inf"), "time_limit_s must be a positive number"),
     (lambda t: 'database = "mysql://host/db"\n' + t, "not a sqlite:/// or postgresql:// database URL"),
+    (lambda t: t.replace('start = "2025-02-01T00:00:00Z"', 'start = "2025-01-15T00:00:00Z"'),
+     "phases 'dev' and 'test' overlap"),
     (lambda t: t.replace("solutions/misme-ser.parquet", "solutions/nope.parquet"), "solution file not found"),
     (lambda t: t.replace("solutions/misme-ser.parquet", "solutions"), "solution file not found"),
 ])
@@ -73,3 +75,9 @@ def test_config_path_is_a_folder(tmp_path: Path) -> None:
 def test_database_override_with_an_unknown_scheme(tmp_path: Path, url: str) -> None:
     with pytest.raises(LeaderboardError, match="not a sqlite:/// or postgresql:// database URL"):
         load_config(write_challenge(tmp_path), url)
+
+
+def test_unknown_database_url_is_not_echoed_with_its_credentials(tmp_path: Path) -> None:
+    with pytest.raises(LeaderboardError) as caught:
+        load_config(write_challenge(tmp_path), "mysql://organizer:s3cret@db.example/x")
+    assert "s3cret" not in str(caught.value) and "db.example/x" in str(caught.value)

@@ -131,3 +131,14 @@ def test_export_into_an_unwritable_place_is_a_one_line_error(tmp_path: Path, cap
                  "--test-folds", "6"]) == 2
     err = capsys.readouterr().err
     assert "cannot write" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("folds", "message"), [
+    (["6", "6"], "names a fold twice"),
+    (["1", "6"], "would hide every fold"),
+])
+def test_export_needs_distinct_test_folds_and_a_labelled_one(tmp_path: Path, capsys, folds, message) -> None:
+    build = build_out(tmp_path / "build")
+    assert main(["export-challenge", str(tmp_path / "c"), "--dataset", str(build), "--test-folds", *folds]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
