@@ -11,14 +11,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-from builders.atomic import atomic_file, temp_sibling
+from builders.atomic import atomic_file
 from builders.errors import UserError
 
 SAMPLE_RATE = 44100
@@ -119,19 +118,6 @@ def encode(pcm: np.ndarray, audio_format: str = "flac", rate: int = SAMPLE_RATE)
     buffer = io.BytesIO()
     sf.write(buffer, pcm, rate, format=FORMATS[audio_format], subtype="PCM_16")
     return buffer.getvalue()
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary sibling, fsync-free, then rename into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(path)
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_clip(path: Path, pcm: np.ndarray, audio_format: str = "flac") -> str:

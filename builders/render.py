@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tomllib
 from collections import OrderedDict
@@ -324,12 +325,27 @@ class SpeechCache:
         return data
 
 
-_SPEECH_CACHE = SpeechCache(int(float(os.environ.get("MISME_SPEECH_CACHE_MB", "256")) * 2**20))
+_speech_cache: SpeechCache | None = None
+
+
+def speech_cache() -> SpeechCache:
+    """This process's speech cache, sized by ``MISME_SPEECH_CACHE_MB`` (default 256) on first use."""
+    global _speech_cache
+    if _speech_cache is None:
+        raw = os.environ.get("MISME_SPEECH_CACHE_MB", "256")
+        try:
+            megabytes = float(raw)
+        except ValueError:
+            megabytes = math.nan
+        if not 0 <= megabytes < math.inf:
+            raise UserError(f"MISME_SPEECH_CACHE_MB must be a number of megabytes >= 0, got {raw!r}")
+        _speech_cache = SpeechCache(int(megabytes * 2**20))
+    return _speech_cache
 
 
 def _cached(cache: dict, row: Mapping, roots: Mapping[str, str]) -> np.ndarray:
     if row["corpus"] in SPEECH_CORPORA:
-        return _SPEECH_CACHE.get(row, roots)
+        return speech_cache().get(row, roots)
     sid = row["source_id"]
     if sid not in cache:
         cache[sid] = load_source_44k(row, roots)
@@ -507,6 +523,7 @@ def _render_dataset(out: Path, workers: int, audio_format: str, roots: dict[str,
         raise UserError(f"output folder is not writable: {audio_dir}")
     clean_stale_temp_files(audio_dir)
     floor_db = float(recipe_value(out, "activity_floor_db", DEFAULT_ACTIVITY_FLOOR_DB, "mixing"))
+    speech_cache()  # a bad MISME_SPEECH_CACHE_MB is reported here, before any work
     batches = plan_batches(sources, mixes, resolved, audio_dir, audio_format, floor_db)
     results = run_batches(batches, workers, progress)
 

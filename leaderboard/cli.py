@@ -87,7 +87,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _init(args, config) -> int:
-    from leaderboard.store import init_store, shown_url
+    from leaderboard.config import shown_url
+    from leaderboard.store import init_store
 
     _check_solutions(config)
     init_store(config)

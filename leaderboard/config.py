@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
 from leaderboard.errors import LeaderboardError
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -155,12 +158,19 @@ def _check_no_overlap(phases: tuple[PhaseConfig, ...], where: str) -> None:
                                    f"{later.name} starts {later.start.isoformat()})")
 
 
+def shown_url(url: str) -> str:
+    """A database URL for messages: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def _check_dialect(url: str, where: str) -> str:
     """The URL's database must be one the store supports (sqlite or postgresql, any driver)."""
     dialect = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
     if dialect not in DATABASE_DIALECTS:
-        shown = url.split("@", 1)[-1] if "@" in url else url  # never echo credentials
-        raise LeaderboardError(f"{where}: {shown!r} is not a sqlite:/// or postgresql:// database URL")
+        raise LeaderboardError(f"{where}: {shown_url(url)!r} is not a sqlite:/// or postgresql:// database URL")
     return url
 
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event, func, make_url, select
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from leaderboard.config import ChallengeConfig, Quota
+from leaderboard.config import ChallengeConfig, Quota, shown_url
 from leaderboard.errors import LeaderboardError
 from leaderboard.models import Base, Challenge, Submission, Team
 
@@ -83,14 +83,6 @@ def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challeng
         challenge = Challenge(name=config.name, created_at=now or utc_now())
         session.add(challenge)
         return challenge
-
-
-def shown_url(url: str) -> str:
-    """A database URL for messages: the password masked."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
 
 
 def _is_missing_table(error: OperationalError | ProgrammingError) -> bool:

@@ -17,7 +17,7 @@ import soxr
 import yaml
 from pydub import AudioSegment
 
-from builders import audio_io, render
+from builders import atomic, audio_io, render
 from builders.errors import UserError
 from builders.render import render_dataset
 from tests.builders.test_render_support import W, make_build
@@ -229,7 +229,7 @@ def test_changed_or_missing_source_is_a_user_error_naming_it(built, tmp_path):
 
 def test_full_disk_is_a_user_error_and_leaves_nothing_half_written(built, tmp_path, monkeypatch):
     out = fresh_plan(built, tmp_path)
-    real_replace = audio_io.os.replace
+    real_replace = atomic.os.replace
     calls = {"n": 0}
 
     def failing_replace(src, dst):
@@ -238,12 +238,12 @@ def test_full_disk_is_a_user_error_and_leaves_nothing_half_written(built, tmp_pa
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         real_replace(src, dst)
 
-    monkeypatch.setattr(audio_io.os, "replace", failing_replace)
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
     with pytest.raises(UserError, match="No space left on device"):
         render_dataset(out, roots=built[1], progress=False)
     assert not list((out / "audio").rglob(".*.tmp-*"))
     assert not (out / "digest.txt").exists() and not (out / "data").exists()
-    monkeypatch.setattr(audio_io.os, "replace", real_replace)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
     assert render_dataset(out, roots=built[1], progress=False).digest == built[2].digest
 
 
@@ -327,3 +327,13 @@ def test_missing_or_broken_recipe_is_a_user_error_not_silent_defaults(built, tmp
     with pytest.raises(UserError, match="recipe.toml not found"):
         render_dataset(out, roots=built[1], progress=False)
     assert not (out / "digest.txt").exists()
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "nan"])
+def test_bad_speech_cache_size_is_a_user_error_before_any_work(built, tmp_path, monkeypatch, value):
+    out = fresh_plan(built, tmp_path)
+    monkeypatch.setattr(render, "_speech_cache", None)
+    monkeypatch.setenv("MISME_SPEECH_CACHE_MB", value)
+    with pytest.raises(UserError, match="MISME_SPEECH_CACHE_MB must be a number of megabytes"):
+        render_dataset(out, roots=built[1], progress=False)
+    assert not list((out / "audio").rglob("*.flac"))
