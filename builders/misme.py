@@ -198,7 +198,9 @@ MIX_COLUMNS = [
 
 def read_sources(ravdess: Path, deam: Path | None, soundtracks: Path | None) -> tuple[pd.DataFrame, dict[str, Path], list]:
     """Run the corpus readers; returns the joint listing, the roots and every skipped file."""
-    from builders.corpora import read_deam, read_ravdess, read_soundtracks
+    from builders.corpora.deam import read_deam
+    from builders.corpora.ravdess import read_ravdess
+    from builders.corpora.soundtracks import read_soundtracks
 
     if deam is None and soundtracks is None:
         raise UserError("give at least one music corpus: --deam and/or --soundtracks")

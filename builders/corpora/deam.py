@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.corpora import (
+from builders.corpora.listing import (
     AUDIO_SUFFIXES,
     STRING,
     CorpusListing,

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from builders.corpora import (
-    EMOTION_NAMES,
+from builders.corpora.listing import (
     CorpusListing,
     checked_root,
     files_below,
@@ -21,6 +20,9 @@ from builders.corpora import (
 from builders.errors import UserError
 
 RAVDESS_SUFFIXES = (".wav", ".mp4")
+EMOTION_NAMES: tuple[str, ...] = (
+    "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised",
+)
 _NAME = re.compile(r"^\d{2}(-\d{2}){6}$")
 _ACTOR_FOLDER = re.compile(r"^actor_(\d{2})$", re.IGNORECASE)
 

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from builders.corpora import LISTING_DTYPES, read_deam, read_deam_annotations
-from builders.corpora.deam import ANNOTATION_FILES, read_deam_metadata
+from builders.corpora.deam import (
+    ANNOTATION_FILES,
+    read_deam,
+    read_deam_annotations,
+    read_deam_metadata,
+)
+from builders.corpora.listing import LISTING_DTYPES
 from builders.errors import UserError
 
 HEADER = "song_id, valence_mean, valence_std, arousal_mean, arousal_std\r\n"

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from builders.corpora import LISTING_DTYPES, parse_ravdess_name, read_ravdess
+from builders.corpora.listing import LISTING_DTYPES
+from builders.corpora.ravdess import parse_ravdess_name, read_ravdess
 from builders.errors import UserError
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from builders.corpora import LISTING_DTYPES, read_soundtracks, read_soundtracks_ratings
+from builders.corpora.listing import LISTING_DTYPES
+from builders.corpora.soundtracks import read_soundtracks, read_soundtracks_ratings
 from builders.errors import UserError
 
 
