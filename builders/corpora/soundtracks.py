@@ -2,7 +2,8 @@
 
 ``mean_ratings_set1.csv`` has a lower-case header (``number,valence,energy,...``),
 ``mean_ratings_set2.csv`` a capitalised one (``Number,Valence,Energy,...``); both
-are UTF-8 with a BOM and CRLF. Arousal is the ``energy`` rating.
+are UTF-8 with a BOM and CRLF. Arousal is the ``energy`` rating. Set 2's ``link`` column
+gives the set-1 number of the same excerpt (:func:`read_soundtracks_links`).
 """
 
 from __future__ import annotations
@@ -40,17 +41,7 @@ def read_soundtracks_ratings(path: Path) -> pd.DataFrame:
     ``arousal`` (= energy), float64 on 1-9, sorted by number.
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise UserError(f"{path}: cannot read Soundtracks ratings ({error})") from None
-    raw.columns = [str(name).strip().lower() for name in raw.columns]
-    require_columns(raw, ("number", "valence", "energy"), path)
-    number = raw["number"].str.strip()
-    bad = ~number.str.fullmatch(r"\d{1,3}").fillna(False)
-    if bad.any():
-        raise UserError(f"{path}: number {raw['number'][bad].iloc[0]!r} is not a 1-3 digit number")
-    raw["number"] = number.str.zfill(3)
+    raw = _read_ratings_csv(path, ("number", "valence", "energy"))
     table = pd.DataFrame({
         "number": raw["number"].astype(STRING),
         "valence": numeric_column(raw, "valence", path, "number"),
@@ -60,6 +51,47 @@ def read_soundtracks_ratings(path: Path) -> pd.DataFrame:
     if duplicated.any():
         raise UserError(f"{path}: number {table['number'][duplicated].iloc[0]} appears twice")
     return table.sort_values("number", kind="stable").reset_index(drop=True)
+
+
+def read_soundtracks_links(path: Path) -> pd.DataFrame:
+    """Set-2 excerpts that are set-1 excerpts too, from ``mean_ratings_set2.csv``'s ``link``.
+
+    Returns columns ``set2_number`` and ``set1_number`` (3-digit strings): one row per
+    set-2 excerpt whose ``link`` names a set-1 number, sorted by ``set2_number``, so a
+    builder can keep one clip per distinct excerpt and report the pairs. Two set-2 rows
+    may name the same set-1 excerpt. An empty ``link`` means no counterpart; anything
+    but a 1-3 digit number is a UserError naming the set-2 number.
+    """
+    path = Path(path)
+    raw = _read_ratings_csv(path, ("number", "link"))
+    link = raw["link"].fillna("").str.strip()
+    bad = (link != "") & ~link.str.fullmatch(r"\d{1,3}")
+    if bad.any():
+        first = bad.to_numpy().nonzero()[0][0]
+        raise UserError(f"{path}: link of number {raw['number'].iloc[first]} is "
+                        f"{raw['link'].iloc[first]!r}, expected a set-1 number (1-3 digits)")
+    linked = link != ""
+    table = pd.DataFrame({
+        "set2_number": raw["number"][linked].astype(STRING),
+        "set1_number": link[linked].str.zfill(3).astype(STRING),
+    })
+    return table.sort_values("set2_number", kind="stable").reset_index(drop=True)
+
+
+def _read_ratings_csv(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
+    """The ratings file as text cells, lower-case column names, ``number`` zero-padded."""
+    try:
+        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise UserError(f"{path}: cannot read Soundtracks ratings ({error})") from None
+    raw.columns = [str(name).strip().lower() for name in raw.columns]
+    require_columns(raw, needed, path)
+    number = raw["number"].str.strip()
+    bad = ~number.str.fullmatch(r"\d{1,3}").fillna(False)
+    if bad.any():
+        raise UserError(f"{path}: number {raw['number'][bad].iloc[0]!r} is not a 1-3 digit number")
+    raw["number"] = number.str.zfill(3)
+    return raw
 
 
 def read_soundtracks(root: Path) -> CorpusListing:

@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 from builders.corpora.listing import LISTING_DTYPES
-from builders.corpora.soundtracks import read_soundtracks, read_soundtracks_ratings
+from builders.corpora.soundtracks import (
+    read_soundtracks,
+    read_soundtracks_links,
+    read_soundtracks_ratings,
+)
 from builders.errors import UserError
 
 
@@ -99,3 +103,49 @@ def test_reference_ratings_set1_and_set2(reference_data):
             assert row.valence == float(raw[row.number][valence])
     set1 = read_soundtracks_ratings(folder / "mean_ratings_set1.csv").set_index("number")
     assert tuple(set1.loc["001"]) == (4.83, 6.83)
+
+
+SET2_HEADER = b"\xef\xbb\xbfNumber,Valence,Energy,Tension,TARGET,soundtrack,link\r\n"
+
+
+def test_links_pair_set2_numbers_with_set1_numbers(tmp_path):
+    path = tmp_path / "mean_ratings_set2.csv"
+    path.write_bytes(SET2_HEADER + b"10,2.5,8.2,8.5,ANGER_HIGH,X,234\r\n"
+                     b"002,2.5,8.2,8.5,ANGER_HIGH,X,\r\n"
+                     b"095,2.5,8.2,8.5,ANGER_HIGH,X,234\r\n"
+                     b"001,2.5,8.2,8.5,ANGER_HIGH,X,7\r\n")
+    links = read_soundtracks_links(path)
+    assert list(links.itertuples(index=False, name=None)) == [
+        ("001", "007"), ("010", "234"), ("095", "234")]
+    assert all(str(dtype) == "string" for dtype in links.dtypes)
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    (b"003,2.5,8.2,8.5,ANGER_HIGH,X,12a\r\n", r"link of number 003 is '12a', expected a set-1 number"),
+    (b"003,2.5,8.2,8.5,ANGER_HIGH,X,1234\r\n", r"link of number 003 is '1234'"),
+    (b"x3,2.5,8.2,8.5,ANGER_HIGH,X,12\r\n", r"number 'x3' is not a 1-3 digit number"),
+])
+def test_bad_links_are_user_errors(tmp_path, row, message):
+    path = tmp_path / "mean_ratings_set2.csv"
+    path.write_bytes(SET2_HEADER + row)
+    with pytest.raises(UserError, match=r"mean_ratings_set2\.csv: " + message):
+        read_soundtracks_links(path)
+
+
+def test_links_need_the_link_column(tmp_path):
+    path = tmp_path / "mean_ratings_set1.csv"
+    path.write_bytes(b"\xef\xbb\xbfnumber,valence,energy\r\n001,4.83,3.17\r\n")
+    with pytest.raises(UserError, match=r"mean_ratings_set1\.csv: missing column 'link'"):
+        read_soundtracks_links(path)
+
+
+def test_reference_links_name_existing_set1_excerpts(reference_data):
+    folder = reference_data / "soundtracks"
+    links = read_soundtracks_links(folder / "mean_ratings_set2.csv")
+    assert len(links) == 110 and links.set2_number.is_unique
+    assert links.set1_number.nunique() == 102  # eight set-1 excerpts are in set 2 twice
+    pairs = dict(links.itertuples(index=False, name=None))
+    assert pairs["001"] == "227" and pairs["002"] == "124"
+    assert pairs["010"] == pairs["095"] == "234"  # the readme: 010 is the same as 095
+    set1 = set(read_soundtracks_ratings(folder / "mean_ratings_set1.csv").number)
+    assert set(links.set1_number) <= set1
