@@ -183,7 +183,9 @@ class CallCache:
         try:
             method, params, response = _parse_record(raw)
         except ValueError as error:
-            raise UserError(f"{self.path}, line {number}: corrupt call cache line: {error}") from None
+            raise UserError(
+                f"{self.path}, line {number}: corrupt call cache line: {error}"
+            ) from None
         key = call_key(method, params)
         if key in self._entries:
             self._check_same(key, response, f"line {number}")

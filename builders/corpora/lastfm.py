@@ -215,7 +215,9 @@ class LastfmClient:
         error = _error_of(response)
         if error is not None:
             return TrackTags(artist, track, False, {}, f"error {error[0]}: {error[1]}")
-        return TrackTags(artist, track, True, self._parsed(parse_top_tags, TOP_TAGS, params, response))
+        return TrackTags(
+            artist, track, True, self._parsed(parse_top_tags, TOP_TAGS, params, response)
+        )
 
     def _parsed(self, parse: Callable[[Any], Any], method: str, params: dict, response: Any) -> Any:
         try:
@@ -285,7 +287,11 @@ def _classify(reply: requests.Response) -> tuple[str, Any, str]:
     if error is not None and error[0] in _NOT_FOUND:
         return "ok", body, ""
     if error is not None and error[0] in _KEY_ERRORS:
-        return "fail", None, f"Last.fm refused the API key (error {error[0]}: {error[1]}); check LASTFM_API_KEY"
+        return (
+            "fail",
+            None,
+            f"Last.fm refused the API key (error {error[0]}: {error[1]}); check LASTFM_API_KEY",
+        )
     if error is not None:
         return "fail", None, f"error {error[0]}: {error[1]}"
     if status != 200 or body is None:
@@ -306,4 +312,6 @@ def _retry_after(reply: requests.Response) -> float | None:
 def _check_positive(name: str, value: float, allow_zero: bool = False) -> None:
     ok = isinstance(value, int | float) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
-        raise UserError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, not {value!r}")
+        raise UserError(
+            f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, not {value!r}"
+        )

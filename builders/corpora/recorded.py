@@ -244,7 +244,7 @@ LASTFM_TRACK_NOT_FOUND = {"error": 6, "message": "Track not found", "links": []}
 def lastfm_calls(
     tracks: Sequence[RecordedLastfmTrack], tag: str = "soundtrack", per_page: int = 50
 ) -> list[Call]:
-    """The calls a real run would record: every top-tracks page of ``tag``, then each track's tags."""
+    """The calls a real run records: each top-tracks page of ``tag``, then each track's tags."""
     calls: list[Call] = []
     pages = max(1, -(-len(tracks) // per_page))
     for page in range(1, pages + 1):
@@ -269,4 +269,3 @@ def write_demo_lastfm_cache(
 ) -> int:
     """Write a recorded Last.fm call cache for ``tracks`` of ``tag`` (atomically); lines written."""
     return write_call_cache(path, lastfm_calls(list(tracks), tag, per_page))
-

@@ -8,7 +8,9 @@ which uses the real ``spotipy`` client and records every answer in a
 - ``search`` with params ``{"q": "track:<title> artist:<artist>", "type": "track",
   "limit": 10}``: the raw search response;
 - ``audio_features`` with params ``{"ids": "<spotify id>"}``: the raw response
-  ``{"audio_features": [{...}]}`` (one id a call, so the cache does not depend on batching).
+  ``{"audio_features": [{...}]}`` (one id a call, so the cache does not depend on batching),
+  or Spotify's refusal ``{"error": {"status": 403, "message": ...}}``, so that a replay
+  reaches the same "instrumentalness unknown" as the run that recorded it.
 
 With the cache alone no credentials and no network are needed. With ``SPOTIPY_CLIENT_ID``
 and ``SPOTIPY_CLIENT_SECRET`` set (client-credentials flow), calls missing from the cache
@@ -21,7 +23,8 @@ or ``song_id,instrumentalness``), from the recorded cache, or from a live call w
 app still has access. A refused live call is reported as "unknown", never guessed.
 
 **Token overlap.** A word token is a maximal run of Unicode letters and digits in the
-NFKC-normalised, case-folded text (``"Don't Stop"`` -> ``{"don", "t", "stop"}``); tokens
+text after NFKD normalisation, removal of combining marks (accents) and case folding
+(``"Don't Stop"`` -> ``{"don", "t", "stop"}``, ``"Beyoncé"`` -> ``{"beyonce"}``); tokens
 form sets (repeats count once). For the local text L = artist + " " + title and a
 candidate C = its artists' names + its track name, the overlap is |L ∩ C| / |L|: the share
 of the local tokens the candidate has (extra candidate tokens such as "Remastered" cost
@@ -65,8 +68,10 @@ _DROP_WORDS = {"0", "false", "no", "n", "drop"}
 
 
 def tokens(text: str) -> frozenset[str]:
-    """The set of word tokens of ``text`` (letters and digits, NFKC, case-folded)."""
-    return frozenset(_TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()))
+    """The set of word tokens of ``text``: letters and digits, accents removed, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return frozenset(_TOKEN.findall(plain.casefold()))
 
 
 def token_overlap(local: str, candidate: str) -> Fraction:
@@ -255,7 +260,9 @@ def read_review_list(path: Path | str) -> dict[str, ReviewEntry]:
 
 def _review_entry(path: Path, line: int, fields: list[str]) -> ReviewEntry:
     if len(fields) > 3 or not fields[0]:
-        raise UserError(f"{path}, line {line}: expected song_id[,keep,note] (quote notes with commas)")
+        raise UserError(
+            f"{path}, line {line}: expected song_id[,keep,note] (quote notes with commas)"
+        )
     fields = fields + [""] * (3 - len(fields))
     word = fields[1].lower()
     if word not in _KEEP_WORDS | _DROP_WORDS:
@@ -309,7 +316,11 @@ class SpotifyReader:
         self.api_prefix = api_prefix
         self.token_url = token_url
         self.search_limit = search_limit
-        self._settings = {"retries": retries, "backoff_factor": backoff_factor, "timeout": timeout_s}
+        self._settings = {
+            "retries": retries,
+            "backoff_factor": backoff_factor,
+            "timeout": timeout_s,
+        }
         self._client: spotipy.Spotify | None = None
 
     def search(self, artist: str, title: str) -> Any:
@@ -320,7 +331,7 @@ class SpotifyReader:
         )
 
     def match(self, artist: str, title: str, threshold: float = OVERLAP_THRESHOLD) -> SpotifyMatch:
-        """The best search result for the song and whether its token overlap reaches ``threshold``."""
+        """The song's best search result, and whether its token overlap reaches ``threshold``."""
         if not tokens(f"{artist} {title}"):
             return SpotifyMatch(False, None, None, None, None)
         return best_match(artist, title, self.search(artist, title), threshold)
@@ -328,8 +339,10 @@ class SpotifyReader:
     def audio_features(self, spotify_id: str) -> dict[str, Any] | None:
         """The audio-features object of a track (None if Spotify has none for it).
 
-        UserError for a call that is neither recorded nor possible; a live call refused with
-        HTTP 403 (endpoint closed to this app) raises :class:`AudioFeaturesRefused`.
+        UserError for a call that is neither recorded nor possible. Spotify's refusal (HTTP
+        403: the endpoint is closed to new apps) is recorded as its error object
+        ``{"error": {"status": 403, "message": ...}}``, so a replay gives the same answer,
+        and raises :class:`AudioFeaturesRefused`.
         """
         params = audio_features_params(spotify_id)
 
@@ -339,10 +352,18 @@ class SpotifyReader:
         how = "or give an instrumentalness table (Spotify closed audio-features to new apps)"
         response = self._call("audio_features", params, fetch, how)
         try:
+            if "error" in response:
+                error = response["error"]
+                raise AudioFeaturesRefused(
+                    f"Spotify refused audio-features (HTTP {error['status']}: "
+                    f"{error['message']}); give an instrumentalness table"
+                )
             features = response["audio_features"]
             return None if not features or features[0] is None else dict(features[0])
         except (KeyError, TypeError, IndexError):
-            raise UserError(f"unexpected Spotify audio-features response for {spotify_id}") from None
+            raise UserError(
+                f"unexpected Spotify audio-features response for {spotify_id}"
+            ) from None
 
     def instrumentalness(self, spotify_id: str, song_id: str | None = None) -> Instrumentalness:
         """Instrumentalness of a matched track: the user's table first, then audio features."""
@@ -379,17 +400,21 @@ class SpotifyReader:
         except spotipy.SpotifyOauthError as error:
             raise UserError(f"Spotify refused the client credentials: {_one_line(error)}") from None
         except spotipy.SpotifyException as error:
+            message = _one_line(str(error.msg).split("\n", 1)[-1])
             if method == "audio_features" and error.http_status == 403:
-                raise AudioFeaturesRefused(
-                    "Spotify refused audio-features (HTTP 403: closed to new apps); "
-                    "give an instrumentalness table"
+                return {"error": {"status": 403, "message": message}}
+            if "Max Retries" in str(error.msg):
+                detail = _one_line(error.reason or message)
+                raise UserError(
+                    f"Spotify {method} {params} failed after retries: {detail}"
                 ) from None
-            detail = _one_line(error.reason or error.msg)
             raise UserError(
-                f"Spotify {method} {params} failed (HTTP {error.http_status}): {detail}"
+                f"Spotify {method} {params} failed (HTTP {error.http_status}): {message}"
             ) from None
         except requests.RequestException as error:
-            raise UserError(f"could not reach Spotify at {self.api_prefix}: {_one_line(error)}") from None
+            raise UserError(
+                f"could not reach Spotify at {self.api_prefix}: {_one_line(error)}"
+            ) from None
 
     def _spotipy(self) -> spotipy.Spotify:
         if self._client is None:
@@ -413,7 +438,7 @@ class SpotifyReader:
 
 
 class AudioFeaturesRefused(Exception):
-    """A live audio-features call refused by Spotify (HTTP 403); instrumentalness is unknown."""
+    """Spotify refused the audio-features call (HTTP 403); instrumentalness is unknown."""
 
 
 def _one_line(value: object) -> str:
@@ -434,7 +459,7 @@ class LocalSong:
 
 @dataclass(frozen=True)
 class ScreeningDecision:
-    """Whether a song is kept, by which stage (``spotify``, ``review`` or ``unscreened``), and why."""
+    """Whether a song is kept, by which stage (``spotify``, ``review``, ``unscreened``), and why."""
 
     song_id: str
     keep: bool
@@ -511,7 +536,9 @@ def _screened(
     if not found.matched:
         reason = found.describe()
         if found.candidate is not None:
-            reason = f"no Spotify match with token overlap >= {overlap_threshold:.2f}: best {reason}"
+            reason = (
+                f"no Spotify match with token overlap >= {overlap_threshold:.2f}: best {reason}"
+            )
         overlap = None if found.overlap is None else float(found.overlap)
         return ScreeningDecision(song.song_id, False, "spotify", reason, overlap=overlap)
     value = spotify.instrumentalness(found.spotify_id, song.song_id)
@@ -521,8 +548,16 @@ def _screened(
     else:
         keep = value.value >= threshold
         sign = ">=" if keep else "<"
-        reason = f"{matched}; instrumentalness {value.value:.3f} {sign} {threshold:.2f} ({value.source})"
+        reason = (
+            f"{matched}; instrumentalness {value.value:.3f} {sign} {threshold:.2f} ({value.source})"
+        )
     return ScreeningDecision(
-        song.song_id, keep, "spotify", reason, found.spotify_id, float(found.overlap),
-        value.value, value.source,
+        song.song_id,
+        keep,
+        "spotify",
+        reason,
+        found.spotify_id,
+        float(found.overlap),
+        value.value,
+        value.source,
     )
