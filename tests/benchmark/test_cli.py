@@ -140,10 +140,11 @@ def test_report_to_a_pipe_is_written_through(tmp_path, mer_solution, run_cli):
     reader.start()
     code, _, err = run_cli("score", path, "--solution", mer_solution, "--task", "misme-mer",
                            "--json", fifo)
-    if reader.is_alive():  # nothing opened the pipe: unblock the reader
+    reader.join(timeout=60)
+    if reader.is_alive():  # nothing ever opened the pipe for writing: unblock the reader
         with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "w"):
             pass
-    reader.join(timeout=10)
+        reader.join(timeout=60)
     assert code == 0, err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced by a regular file"
     assert json.loads(received[0])["task"] == "misme-mer"
