@@ -14,12 +14,12 @@ import sys
 from builders.errors import UserError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "demo-sources": ("builders.demo_sources", "synthesise RAVDESS/DEAM/Soundtracks in their real formats"),
-    "misme": ("builders.misme", "plan, render, build or separate the MiSME corpus"),
-    "verify": ("builders.verify", "compare a build with another build or a digest"),
-    "features": ("builders.features", "extract openSMILE / Essentia feature tables"),
-    "baselines": ("builders.baselines", "cross-validated baseline predictions for experiments A-F"),
-    "demo": ("builders.demo", "run the whole demo chain end to end"),
+    "demo-sources": ("builders.demo.sources", "synthesise RAVDESS/DEAM/Soundtracks in their real formats"),
+    "misme": ("builders.misme.cli", "plan, render, build or separate the MiSME corpus"),
+    "verify": ("builders.verify_command", "compare a build with another build or a digest"),
+    "features": ("builders.features_command", "extract openSMILE / Essentia feature tables"),
+    "baselines": ("builders.misme.baselines", "cross-validated baseline predictions for experiments A-F"),
+    "demo": ("builders.demo.run", "run the whole demo chain end to end"),
 }
 
 

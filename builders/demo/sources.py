@@ -30,9 +30,9 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from builders.atomic import atomic_dir
+from builders.common.atomic import atomic_dir
+from builders.common.seeding import rng_for
 from builders.errors import UserError
-from builders.seeding import rng_for
 
 SPEECH_RATE = 48_000
 MUSIC_RATE = 44_100

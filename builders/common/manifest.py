@@ -8,6 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from builders.errors import UserError
+
 
 def _arrow_type(series: pd.Series) -> pa.DataType:
     kind = series.dtype
@@ -42,9 +44,19 @@ def write_manifest(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(to_arrow(frame), path, compression="zstd", compression_level=9, use_dictionary=False)
 
 
-def read_manifest(path: Path) -> pd.DataFrame:
-    """Read a manifest back with nullable integer and string dtypes."""
-    return pq.read_table(path).to_pandas(types_mapper={
+def read_manifest_table(path: Path, *, hint: str = "run the plan step first") -> pa.Table:
+    """A manifest as an Arrow table; UserError when it is missing or unreadable."""
+    if not Path(path).is_file():
+        raise UserError(f"manifest not found: {path} ({hint})")
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise UserError(f"cannot read manifest {path}: {error}") from error
+
+
+def read_manifest_frame(path: Path, *, hint: str = "run the plan step first") -> pd.DataFrame:
+    """A manifest as a pandas frame with nullable integer, string and boolean dtypes."""
+    return read_manifest_table(path, hint=hint).to_pandas(types_mapper={
         pa.int64(): pd.Int64Dtype(),
         pa.string(): pd.StringDtype(),
         pa.large_string(): pd.StringDtype(),

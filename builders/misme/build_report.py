@@ -6,7 +6,7 @@
 - ``overlap``: per mix, the fraction of the music duration covered by active speech,
   measured at render time on the placed speech (energy-based activity: 20 ms blocks
   within ``activity_floor_db`` of the loudest block and above -70 dBFS, see
-  ``builders.render.speech_activity``); its distribution overall and per fold.
+  ``builders.misme.render.speech_activity``); its distribution overall and per fold.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pyloudnorm
 
-from builders import audio_io
-from builders.atomic import atomic_file
-from builders.seeding import rng_for
+from builders.common import audio
+from builders.common.atomic import atomic_file
+from builders.common.seeding import rng_for
+from builders.misme.spec import SPEECH_CORPORA
 
 SAMPLE_SIZE = 8
 VIEWS = ("speech", "music", "mixed")
@@ -39,12 +40,12 @@ def distribution(values: list[float]) -> dict[str, float | int]:
 
 def clip_loudness(path: Path) -> float:
     """Integrated loudness (LUFS) of a rendered 16-bit clip."""
-    pcm, rate = audio_io.decode_pcm(Path(path))
-    return float(pyloudnorm.Meter(rate).integrated_loudness(pcm.astype(np.float64) / audio_io.FULL_SCALE))
+    pcm, rate = audio.decode_pcm(Path(path))
+    return float(pyloudnorm.Meter(rate).integrated_loudness(pcm.astype(np.float64) / audio.FULL_SCALE))
 
 
 def _find_clip(out: Path, view: str, clip_id: str) -> Path | None:
-    for ext in audio_io.FORMATS:
+    for ext in audio.FORMATS:
         path = out / "audio" / view / f"{clip_id}.{ext}"
         if path.is_file():
             return path
@@ -64,8 +65,8 @@ def build_report(out: Path, seed: int, sample_size: int = SAMPLE_SIZE) -> dict:
     """Measure the rendered build under ``out`` (manifests must carry the render results)."""
     sources = pq.read_table(out / "manifests" / "sources.parquet", columns=["source_id", "corpus"]).to_pylist()
     mixes = pq.read_table(out / "manifests" / "mixes.parquet", columns=["mix_id", "fold", "mix_gain_db", "overlap"]).to_pylist()
-    ids = {"speech": [s["source_id"] for s in sources if s["corpus"] == "ravdess"],
-           "music": [s["source_id"] for s in sources if s["corpus"] != "ravdess"],
+    ids = {"speech": [s["source_id"] for s in sources if s["corpus"] in SPEECH_CORPORA],
+           "music": [s["source_id"] for s in sources if s["corpus"] not in SPEECH_CORPORA],
            "mixed": [m["mix_id"] for m in mixes]}
     loudness = {}
     for view in VIEWS:

@@ -1,9 +1,10 @@
 """Audio input/output shared by the builders: decode, resample, quantise, checksum, write.
 
 Conventions (docs/architecture.md, render rule): arrays are float32 ``[frames, channels]``;
-everything is resampled to 44.1 kHz with the SoX resampler (python-soxr, quality "HQ");
-clips are written as 16-bit PCM (FLAC or WAV) with ``np.rint(x * 32767)``, no dither;
-a clip's checksum is the sha256 of its int16 PCM, interleaved, little-endian.
+resampling uses the SoX resampler (python-soxr, quality "HQ"); clips are written as
+16-bit PCM (FLAC or WAV) with ``np.rint(x * 32767)``, no dither; a clip's checksum is the
+sha256 of its int16 PCM, interleaved, little-endian. What a dataset writes (rate,
+channels, format) is its :class:`OutputSpec`, declared once by the dataset.
 """
 
 from __future__ import annotations
@@ -11,28 +12,48 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-from builders.atomic import atomic_file
+from builders.common.atomic import atomic_file
+from builders.common.hashing import file_sha256
 from builders.errors import UserError
 
-SAMPLE_RATE = 44100
 FULL_SCALE = 32767
 FORMATS = {"flac": "FLAC", "wav": "WAV"}
-CHUNK = 1 << 20
+SAMPLE_RATES = (16000, 22050, 44100, 48000)
+CHANNEL_COUNTS = (1, 2)
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, read in chunks (bounded memory)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class OutputSpec:
+    """What every clip of a dataset is: sample rate, channel count, file format (16-bit PCM)."""
+
+    sample_rate: int
+    channels: int
+    audio_format: str = "flac"
+
+    def __post_init__(self) -> None:
+        if self.sample_rate not in SAMPLE_RATES:
+            raise UserError(f"unsupported sample rate {self.sample_rate} Hz "
+                            f"(supported: {', '.join(map(str, SAMPLE_RATES))})")
+        if self.channels not in CHANNEL_COUNTS:
+            raise UserError(f"unsupported channel count {self.channels} (mono or stereo output)")
+        if self.audio_format not in FORMATS:
+            raise UserError(f"unsupported audio format {self.audio_format!r} (flac or wav)")
+
+    @property
+    def suffix(self) -> str:
+        return f".{self.audio_format}"
+
+    def describe(self) -> str:
+        """E.g. ``44.1 kHz stereo 16-bit FLAC``."""
+        layout = "mono" if self.channels == 1 else "stereo"
+        return f"{self.sample_rate / 1000:g} kHz {layout} 16-bit {self.audio_format.upper()}"
 
 
 def check_source(path: Path, expected_sha256: str) -> None:
@@ -56,11 +77,16 @@ def read_audio(path: Path) -> tuple[np.ndarray, int]:
     return data, int(rate)
 
 
-def resample(x: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
+def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
     """Resample float32 ``[frames, channels]`` with soxr (HQ); identity when already at target."""
     if rate == target:
         return x
     return np.ascontiguousarray(soxr.resample(x, rate, target, quality="HQ"), dtype=np.float32)
+
+
+def resampled_length(frames: int, rate: int, target: int) -> int:
+    """The frame count of ``frames`` at ``rate`` after resampling to ``target``."""
+    return int(frames) if int(rate) == target else int(round(int(frames) * target / int(rate)))
 
 
 def fit_length(x: np.ndarray, frames: int) -> np.ndarray:
@@ -83,6 +109,18 @@ def to_stereo(x: np.ndarray) -> np.ndarray:
     if x.shape[1] == 2:
         return x
     raise UserError(f"unsupported channel count {x.shape[1]} (mono or stereo sources only)")
+
+
+def to_mono(x: np.ndarray) -> np.ndarray:
+    """The channel mean as ``[frames, 1]`` float32 (mono unchanged)."""
+    if x.shape[1] == 1:
+        return x
+    return np.ascontiguousarray(x.mean(axis=1, dtype=np.float32)[:, None])
+
+
+def to_channels(x: np.ndarray, channels: int) -> np.ndarray:
+    """``x`` with the output's channel count: mono/stereo duplicated or averaged."""
+    return to_stereo(x) if channels == 2 else to_mono(x)
 
 
 def peak_normalise(x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -113,22 +151,24 @@ def pcm_sha256(pcm: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(pcm, dtype="<i2")).hexdigest()
 
 
-def encode(pcm: np.ndarray, audio_format: str = "flac", rate: int = SAMPLE_RATE) -> bytes:
+def encode(pcm: np.ndarray, spec: OutputSpec) -> bytes:
     """Encode int16 PCM as a 16-bit FLAC or WAV file in memory."""
     buffer = io.BytesIO()
-    sf.write(buffer, pcm, rate, format=FORMATS[audio_format], subtype="PCM_16")
+    sf.write(buffer, pcm, spec.sample_rate, format=FORMATS[spec.audio_format], subtype="PCM_16")
     return buffer.getvalue()
 
 
-def write_clip(path: Path, pcm: np.ndarray, audio_format: str = "flac") -> str:
-    """Write int16 PCM atomically; return its :func:`pcm_sha256`.
+def write_clip(path: Path, pcm: np.ndarray, spec: OutputSpec) -> str:
+    """Write int16 PCM atomically in the output's format and rate; return its :func:`pcm_sha256`.
 
     libsndfile encodes straight into the temporary file (the same bytes as :func:`encode`,
     without a Python callback per block), which is then renamed into place.
     """
+    if pcm.shape[1] != spec.channels:
+        raise ValueError(f"{path}: {pcm.shape[1]} channels, the output spec says {spec.channels}")
     with atomic_file(Path(path)) as tmp:
         try:
-            sf.write(str(tmp), pcm, SAMPLE_RATE, format=FORMATS[audio_format], subtype="PCM_16")
+            sf.write(str(tmp), pcm, spec.sample_rate, format=FORMATS[spec.audio_format], subtype="PCM_16")
         except (sf.LibsndfileError, RuntimeError) as error:  # e.g. "System error: No space left on device"
             raise OSError(errno.EIO, str(error), str(path)) from error
     return pcm_sha256(pcm)

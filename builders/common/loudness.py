@@ -7,6 +7,7 @@ ffmpeg comes from the ``imageio-ffmpeg`` wheel; ffmpeg-normalize finds it throug
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -27,10 +28,15 @@ def ffmpeg_executable() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+@functools.cache
 def ensure_ffmpeg_path() -> str:
-    """Point ffmpeg-normalize at imageio-ffmpeg's binary; returns the path."""
+    """Point ffmpeg-normalize at imageio-ffmpeg's binary, once per process; returns the path.
+
+    ``FFMPEG_PATH`` is ffmpeg-normalize's only way to be told where ffmpeg is; a value the
+    user set is kept.
+    """
     path = ffmpeg_executable()
-    os.environ["FFMPEG_PATH"] = path
+    os.environ.setdefault("FFMPEG_PATH", path)
     return path
 
 

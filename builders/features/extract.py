@@ -1,4 +1,4 @@
-"""`misme-build features`: openSMILE / Essentia feature tables for the rendered views.
+"""openSMILE / Essentia feature tables for the rendered views of a build (`misme-build features`).
 
 Output: ``OUT/features/<set>/<view>.parquet`` with one row per clip, sorted by ``id``,
 and the columns ``id`` + the feature columns (float64, sorted by name):
@@ -12,7 +12,8 @@ and the columns ``id`` + the feature columns (float64, sorted by name):
   strings, ``metadata.*``, matrices (MFCC/GFCC ``cov``/``icov``) and the variable-length
   ``rhythm.beats_position`` are dropped. Non-finite values are stored as NaN.
 
-The speech sets read the mono downmix of the clip (channel mean; speech clips are dual
+A set applies to the views whose content (``speech`` or ``music``, declared by the dataset's
+spec) it was made for. The speech sets read the mono downmix of the clip (channel mean; speech clips are dual
 mono) resampled to 16 kHz (``OPENSMILE_RATE``). Each clip's features are cached under ``OUT/features/.cache/<set>/`` keyed by the
 sha256 of the clip file and a fingerprint of the extractor settings, so re-runs, and
 clips with identical audio, cost nothing. The Parquet schema metadata key
@@ -21,41 +22,25 @@ clips with identical audio, cost nothing. The Parquet schema metadata key
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
-import os
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
-from builders.atomic import atomic_file
+from builders.common.atomic import atomic_file
+from builders.common.hashing import file_sha256
+from builders.common.versions import package_version
+from builders.engine import map_units
 from builders.errors import UserError
-
-SPEECH_VIEWS = ("speech", "mixed-window", "bss-speech", "bss-oracle-speech")
-MUSIC_VIEWS = ("music", "mixed", "bss-music", "bss-oracle-music")
-
-# Which build step writes each view (for the "missing view" message).
-VIEW_MADE_BY = {
-    "speech": "`misme-build misme render OUT`",
-    "music": "`misme-build misme render OUT`",
-    "mixed": "`misme-build misme render OUT`",
-    "mixed-window": "`misme-build misme render OUT`",
-    "bss-music": "`misme-build misme separate OUT` (Spleeter)",
-    "bss-speech": "`misme-build misme separate OUT` (Spleeter)",
-    "bss-oracle-music": "`misme-build misme separate OUT` (oracle separation)",
-    "bss-oracle-speech": "`misme-build misme separate OUT` (oracle separation)",
-}
+from builders.hf.spec import DatasetSpec
 
 # MusicExtractor settings, chosen for cost (measured in bench/features.py): only mean and
 # stdev statistics (the defaults add var/median/min/max/derivatives: 4,400 columns for
@@ -82,18 +67,22 @@ OPENSMILE_RATE = 16000
 
 @dataclass(frozen=True)
 class FeatureSet:
-    """One named feature set: which extractor, which views it applies to."""
+    """One named feature set: which extractor, which content it applies to."""
 
     name: str
     package: str  # the Python package it needs
-    views: tuple[str, ...]
+    content: str  # "speech" or "music": the views it applies to
     extractor: str  # opensmile FeatureSet name, or "MusicExtractor"
+
+    def views(self, spec: DatasetSpec) -> tuple[str, ...]:
+        """The views of ``spec`` this set applies to."""
+        return tuple(v.name for v in spec.views if v.content == self.content)
 
 
 FEATURE_SETS: dict[str, FeatureSet] = {
-    "speech-is10": FeatureSet("speech-is10", "opensmile", SPEECH_VIEWS, "IS10"),
-    "speech-egemaps": FeatureSet("speech-egemaps", "opensmile", SPEECH_VIEWS, "eGeMAPSv02"),
-    "music-essentia": FeatureSet("music-essentia", "essentia", MUSIC_VIEWS, "MusicExtractor"),
+    "speech-is10": FeatureSet("speech-is10", "opensmile", "speech", "IS10"),
+    "speech-egemaps": FeatureSet("speech-egemaps", "opensmile", "speech", "eGeMAPSv02"),
+    "music-essentia": FeatureSet("music-essentia", "essentia", "music", "MusicExtractor"),
 }
 
 
@@ -189,18 +178,11 @@ def extract_clip(set_name: str, path: Path) -> dict[str, float]:
 # ---------------------------------------------------------------- cache
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib_metadata.version(package)
-    except importlib_metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def settings(set_name: str) -> dict:
     """The settings that determine a set's features (recorded in the output and the cache key)."""
     spec = FEATURE_SETS[set_name]
     info: dict[str, object] = {"set": set_name, "extractor": spec.extractor,
-                               "package": spec.package, "version": _version(spec.package)}
+                               "package": spec.package, "version": package_version(spec.package)}
     if spec.package == "essentia":
         info["settings"] = ESSENTIA_SETTINGS
         info["dropped"] = ["metadata.*", "strings", "matrices (cov/icov)", *ESSENTIA_DROPPED]
@@ -213,14 +195,6 @@ def settings(set_name: str) -> dict:
 def settings_fingerprint(set_name: str) -> str:
     text = json.dumps(settings(set_name), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def cache_path(out: Path, set_name: str, checksum: str) -> Path:
@@ -251,57 +225,36 @@ def _extract_job(job: tuple[str, str, str]) -> tuple[str, dict[str, float]]:
 # ---------------------------------------------------------------- views -> tables
 
 
-def view_clips(out: Path, view: str) -> list[Path]:
+def view_clips(out: Path, spec: DatasetSpec, view: str) -> list[Path]:
     """The clips of a view, sorted by id; UserError naming the build step if there are none."""
-    folder = out / "audio" / view
+    folder = Path(out) / "audio" / view
     clips = sorted(p for p in folder.glob("*") if p.suffix in (".flac", ".wav")) if folder.is_dir() else []
     if not clips:
-        raise UserError(f"view '{view}' has no clips in {folder}; it is made by {VIEW_MADE_BY[view]}")
+        raise UserError(f"view '{view}' has no clips in {folder}; it is made by {spec.view(view).made_by}")
     return sorted(clips, key=lambda p: p.stem)
 
 
-def available_views(out: Path, set_name: str) -> list[str]:
+def available_views(out: Path, spec: DatasetSpec, set_name: str) -> list[str]:
     """The views of a set that have rendered clips."""
-    return [v for v in FEATURE_SETS[set_name].views
-            if (out / "audio" / v).is_dir() and any((out / "audio" / v).iterdir())]
-
-
-def _progress(total: int, desc: str) -> tqdm:
-    return tqdm(total=total, desc=desc, unit="clip",
-                disable=total == 0 or os.environ.get("MISME_NO_PROGRESS") == "1")
-
-
-def _run_jobs(jobs: list[tuple[str, str, str]], workers: int, desc: str) -> Iterator[tuple[str, dict]]:
-    bar = _progress(len(jobs), desc)
-    try:
-        if workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                yield _extract_job(job)
-                bar.update()
-            return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(_extract_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
-                yield result
-                bar.update()
-    finally:
-        bar.close()
+    return [v for v in FEATURE_SETS[set_name].views(spec)
+            if (Path(out) / "audio" / v).is_dir() and any((Path(out) / "audio" / v).iterdir())]
 
 
 def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1,
-                 desc: str = "features") -> dict[str, dict[str, float]]:
+                 desc: str = "features", progress: bool = True) -> dict[str, dict[str, float]]:
     """Features of each clip (by clip id), from the cache or extracted in parallel."""
     clip_paths = {clip.stem: Path(clip) for clip in clips}
     targets = {i: cache_path(out, set_name, file_sha256(p)) for i, p in clip_paths.items()}
-    fresh: dict[Path, dict[str, float]] = {}
     jobs: dict[Path, tuple[str, str, str]] = {}
     for clip_id, target in targets.items():
         if target not in jobs and not target.exists():  # identical audio is extracted once
             jobs[target] = (set_name, str(clip_paths[clip_id]), str(target))
-    for target, row in _run_jobs(list(jobs.values()), workers, desc):
-        fresh[Path(target)] = row
+    chunk = max(1, len(jobs) // (workers * 8))
+    fresh = dict(map_units(_extract_job, list(jobs.values()), workers=workers, desc=desc, unit="clip",
+                           chunksize=chunk, progress=progress))
     rows: dict[str, dict[str, float]] = {}
     for clip_id, target in targets.items():
-        row = fresh.get(target) or _read_cached(target)
+        row = fresh.get(str(target)) or _read_cached(target)
         if row is None:
             raise UserError(f"feature cache entry {target} is unreadable; delete it and re-run")
         rows[clip_id] = row
@@ -343,63 +296,43 @@ def table_path(out: Path, set_name: str, view: str) -> Path:
     return Path(out) / "features" / set_name / f"{view}.parquet"
 
 
-def extract_view(out: Path, set_name: str, view: str, *, workers: int = 1) -> Path:
+def _check_set_and_view(spec: DatasetSpec, set_name: str, view: str) -> None:
+    if view not in FEATURE_SETS[set_name].views(spec):
+        raise UserError(f"feature set {set_name} applies to the views "
+                        f"{', '.join(FEATURE_SETS[set_name].views(spec))}, not '{view}'")
+
+
+def extract_view(out: Path, spec: DatasetSpec, set_name: str, view: str, *, workers: int = 1,
+                 progress: bool = True) -> Path:
     """Extract one set on one view and write ``OUT/features/<set>/<view>.parquet``."""
     out = Path(out)
-    if set_name not in FEATURE_SETS:
-        raise UserError(f"unknown feature set '{set_name}'; choose from {', '.join(FEATURE_SETS)}")
-    spec = FEATURE_SETS[set_name]
-    if view not in spec.views:
-        raise UserError(f"feature set {set_name} applies to the views {', '.join(spec.views)}, not '{view}'")
-    _require(spec.package)
-    clips = view_clips(out, view)
-    rows = extract_rows(out, set_name, clips, workers=workers, desc=f"{set_name} {view}")
+    check_set_name(set_name)
+    _check_set_and_view(spec, set_name, view)
+    _require(FEATURE_SETS[set_name].package)
+    clips = view_clips(out, spec, view)
+    rows = extract_rows(out, set_name, clips, workers=workers, desc=f"{set_name} {view}", progress=progress)
     info = {**settings(set_name), "view": view, "n_clips": len(rows)}
     path = table_path(out, set_name, view)
     write_table(to_table(rows), path, info)
     return path
 
 
-def extract_features(out: Path, set_name: str, views: list[str] | None = None, *,
-                     workers: int = 1) -> list[Path]:
-    """Extract ``set_name`` on ``views`` (default: every view of the set that exists)."""
-    out = Path(out)
+def check_set_name(set_name: str) -> None:
     if set_name not in FEATURE_SETS:
         raise UserError(f"unknown feature set '{set_name}'; choose from {', '.join(FEATURE_SETS)}")
-    if not (out / "manifests").is_dir() and not (out / "audio").is_dir():
-        raise UserError(f"{out} is not a MiSME build folder (no manifests/ or audio/); "
-                        "run `misme-build misme build` first")
-    chosen = views or available_views(out, set_name)
+
+
+def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[str] | None = None, *,
+                     workers: int = 1, progress: bool = True) -> list[Path]:
+    """Extract ``set_name`` on ``views`` (default: every view of the set that exists)."""
+    out = Path(out)
+    check_set_name(set_name)
+    chosen = views or available_views(out, spec, set_name)
     if not chosen:
-        views_text = ", ".join(FEATURE_SETS[set_name].views)
+        views_text = ", ".join(FEATURE_SETS[set_name].views(spec))
         raise UserError(f"no view of {set_name} ({views_text}) is rendered under {out / 'audio'}; "
-                        "run `misme-build misme render OUT` first")
+                        "run the render step first")
     for view in chosen:  # every view checked before any table is written: no half-done run
-        if view not in FEATURE_SETS[set_name].views:
-            raise UserError(f"feature set {set_name} applies to the views "
-                            f"{', '.join(FEATURE_SETS[set_name].views)}, not '{view}'")
-        view_clips(out, view)
-    return [extract_view(out, set_name, view, workers=workers) for view in chosen]
-
-
-# ---------------------------------------------------------------- CLI
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", type=Path, help="build folder (with audio/<view>/)")
-    parser.add_argument("--set", required=True, choices=sorted(FEATURE_SETS), dest="feature_set",
-                        help="feature set")
-    parser.add_argument("--views", help="comma-separated views (default: every rendered view of the set)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
-
-
-def run(args: argparse.Namespace) -> int:
-    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views is not None else None
-    if views == []:
-        raise UserError(f"--views names no view: {args.views!r}")
-    if args.workers < 1:
-        raise UserError("--workers must be at least 1")
-    for path in extract_features(args.out, args.feature_set, views, workers=args.workers):
-        frame_shape = pq.read_metadata(path)
-        print(f"{path}: {frame_shape.num_rows} clips x {frame_shape.num_columns - 1} features")
-    return 0
+        _check_set_and_view(spec, set_name, view)
+        view_clips(out, spec, view)
+    return [extract_view(out, spec, set_name, view, workers=workers, progress=progress) for view in chosen]

@@ -61,7 +61,7 @@ def _done(start: float) -> None:
 
 
 def demo_sources_step(root: Path, seed: int, size: dict) -> Path:
-    from builders.demo_sources import write_demo_sources
+    from builders.demo.sources import write_demo_sources
 
     src = root / "sources"
     if (src / ".misme-demo-sources.json").is_file():
@@ -73,8 +73,8 @@ def demo_sources_step(root: Path, seed: int, size: dict) -> Path:
 
 
 def build_step(src: Path, build: Path, workers: int, recipe_path: Path | None = None) -> None:
-    from builders.misme import plan_corpus, summarise
-    from builders.render import render_dataset
+    from builders.misme.plan import plan_corpus, summarise
+    from builders.misme.render import render_dataset
 
     plan = plan_corpus(ravdess=src / "RAVDESS", deam=src / "DEAM", soundtracks=src / "Soundtracks", out=build,
                        workers=workers, recipe_path=recipe_path)
@@ -84,14 +84,13 @@ def build_step(src: Path, build: Path, workers: int, recipe_path: Path | None = 
 
 
 def separation_step(build: Path, workers: int) -> list[str]:
-    from builders.separation import separate_dataset
+    from builders.misme.separation import separate_dataset
+    from builders.misme.spleeter import resolve_model_dir, spleeter_python
 
     backends = ["oracle"]
     separate_dataset(build, backend="oracle", workers=workers)
     model_dir = os.environ.get("MODEL_PATH")
     try:
-        from builders.separation import resolve_model_dir, spleeter_python
-
         spleeter_python()
         resolve_model_dir(model_dir)
     except UserError as reason:
@@ -103,15 +102,17 @@ def separation_step(build: Path, workers: int) -> list[str]:
 
 
 def features_step(build: Path, workers: int) -> None:
-    from builders.features import extract_features
+    from builders.features.extract import extract_features
+    from builders.misme.spec import spec_for_build
 
+    spec = spec_for_build(build)
     for feature_set in ("speech-is10", "music-essentia"):
-        for path in extract_features(build, feature_set, workers=workers):
+        for path in extract_features(build, spec, feature_set, workers=workers):
             print(f"   {path.relative_to(build)}")
 
 
 def baselines_step(build: Path, submissions: Path, workers: int) -> dict:
-    from builders.baselines import run_baselines
+    from builders.misme.baselines import run_baselines
 
     result = run_baselines(build, submissions=submissions, workers=workers, preset="demo")
     for note in result["notes"]:

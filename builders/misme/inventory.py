@@ -6,20 +6,22 @@ Probing (hashing, decoding, loudness measurement) runs in parallel and is cached
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from tqdm import tqdm
 
-from builders.atomic import atomic_file
-from builders.loudness import gain_to_target, measure_integrated_loudness
+from builders.common.atomic import atomic_file
+from builders.common.audio import resampled_length
+from builders.common.hashing import file_sha256
+from builders.common.loudness import gain_to_target, measure_integrated_loudness
+from builders.common.seeding import rng_for
+from builders.corpora.ravdess import EMOTION_NAMES
+from builders.engine import map_units
 
 ACTIVITY_FRAME_S = 0.02
 PROBE_VERSION = 1  # bump when the probe's definition changes, to invalidate caches
@@ -31,19 +33,13 @@ PROBE_COLUMNS = [
 
 @dataclass(frozen=True)
 class ProbeJob:
+    """One source file to probe, and how (plain data: it may run in another process)."""
+
     path: str
     measure_activity: bool
     dual_mono_if_mono: bool
     activity_floor_db: float
     target_lufs: float
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def activity_region(signal: np.ndarray, sample_rate: int, floor_db: float) -> tuple[float, float]:
@@ -81,7 +77,7 @@ def probe_file(job: ProbeJob) -> dict:
     if job.measure_activity:
         start, end = activity_region(signal.mean(axis=1), sample_rate, job.activity_floor_db)
     return {
-        "sha256": sha256_file(path),
+        "sha256": file_sha256(path),
         "size_bytes": path.stat().st_size,
         "frames": int(frames),
         "duration_s": round(frames / sample_rate, 6),
@@ -133,33 +129,26 @@ def probe_files(jobs: list[ProbeJob], *, workers: int = 1, cache_path: Path | No
     cache = ProbeCache(cache_path)
     keys = [ProbeCache.key(job) for job in jobs]
     todo = [i for i, key in enumerate(keys) if key not in cache.entries]
-    bar = tqdm(total=len(todo), desc="probing sources", unit="file",
-               disable=not progress or not todo or os.environ.get("MISME_NO_PROGRESS") == "1")
-    results: dict[int, dict | str] = {}
+
+    def remember(position: int, result: dict | str) -> None:
+        if isinstance(result, dict):
+            cache.entries[keys[todo[position]]] = result
+
     try:
-        if workers > 1 and len(todo) > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for index, result in zip(todo, pool.map(_probe_or_reason, [jobs[i] for i in todo], chunksize=4)):
-                    results[index] = result
-                    bar.update()
-        else:
-            for index in todo:
-                results[index] = _probe_or_reason(jobs[index])
-                bar.update()
+        results = map_units(_probe_or_reason, [jobs[i] for i in todo], workers=workers, desc="probing sources",
+                            unit="file", on_result=remember, chunksize=4, progress=progress)
     finally:
-        bar.close()
-        for index, result in results.items():
-            if isinstance(result, dict):
-                cache.entries[keys[index]] = result
         cache.save()
-    return [results[i] if i in results else cache.entries[keys[i]] for i in range(len(jobs))]
+    fresh = dict(zip(todo, results, strict=True))
+    return [fresh[i] if i in fresh else cache.entries[keys[i]] for i in range(len(jobs))]
 
 
 def build_inventory(listing: pd.DataFrame, roots: dict[str, Path], *, target_lufs: float,
                     speech_dual_mono: bool, activity_floor_db: float, sample_rate: int,
                     workers: int = 1, cache_path: Path | None = None,
                     progress: bool = True) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Add probe columns, the gain to target and the 44.1 kHz length to the readers' listing.
+    """Add probe columns, the gain to target and the length at ``sample_rate`` (column
+    ``frames_44k``, named after v1's 44.1 kHz) to the readers' listing.
 
     Returns the inventory (sorted by source_id) and the (source_id, reason) pairs of
     files left out because they could not be used.
@@ -187,14 +176,9 @@ def build_inventory(listing: pd.DataFrame, roots: dict[str, Path], *, target_luf
     probed = pd.DataFrame(rows, columns=PROBE_COLUMNS)
     inventory = pd.concat([inventory, probed], axis=1)
     inventory["gain_db"] = [gain_to_target(v, target_lufs) for v in inventory["loudness_lufs"]]
-    inventory["frames_44k"] = [
-        int(f) if int(sr) == sample_rate else int(round(int(f) * sample_rate / int(sr)))
-        for f, sr in zip(inventory["frames"], inventory["sample_rate"])
-    ]
+    inventory["frames_44k"] = [resampled_length(f, sr, sample_rate)
+                               for f, sr in zip(inventory["frames"], inventory["sample_rate"])]
     return inventory, sorted(skipped)
-
-
-EMOTION_NAMES = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 
 
 def synthetic_inventory(*, n_actors: int = 24, n_deam: int = 744, n_soundtracks: int = 314,
@@ -204,8 +188,6 @@ def synthetic_inventory(*, n_actors: int = 24, n_deam: int = 744, n_soundtracks:
     Defaults give 1,440 RAVDESS clips (60 per actor) and 1,058 music clips, the
     thesis's corpus size, so that planning can be measured and tested without audio.
     """
-    from builders.seeding import rng_for
-
     rows = []
     for actor in range(1, n_actors + 1):
         for emotion in range(1, 9):

@@ -12,7 +12,7 @@ predicts the test view's clips of fold k, so every prediction is out-of-fold. Mo
 ``rf`` = RandomForestClassifier(1000 trees, max_features="sqrt") for SER, one
 RandomForestRegressor(100 trees, max_features=0.333) per target for MER; ``dummy`` =
 DummyClassifier("stratified") / DummyRegressor("mean"). Random states derive from
-``--seed`` via ``builders.seeding.derive_seed``.
+``--seed`` via ``builders.common.seeding.derive_seed``.
 
 Outputs under SUBMISSIONS (default ``OUT/baselines``):
 
@@ -40,10 +40,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from builders import features as feats
-from builders.atomic import atomic_file
+from builders.common.atomic import atomic_file
+from builders.common.seeding import derive_seed
 from builders.errors import UserError
-from builders.seeding import derive_seed
+from builders.features import extract as feats
+from builders.misme.spec import SPEECH_CORPORA, made_by
 
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "A": ("single", "single"),
@@ -54,7 +55,6 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "F": ("bss", "bss"),
 }
 MODELS = ("rf", "dummy")
-SPEECH_CORPORA = ("ravdess",)
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def labels(domain: Domain, role: str, sources: pd.DataFrame, mixes: pd.DataFrame
 
 def _feature_hint(out: Path, domain: Domain, view: str) -> str:
     if not (Path(out) / "audio" / view).is_dir():
-        return f"the view '{view}' is made by {feats.VIEW_MADE_BY[view]}, then `misme-build features`"
+        return f"the view '{view}' is made by {made_by(view)}, then `misme-build features`"
     return f"run `misme-build features {out} --set {domain.feature_set} --views {view}`"
 
 

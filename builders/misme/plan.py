@@ -1,7 +1,7 @@
-"""The MiSME corpus: RAVDESS speech mixed into instrumental music (Laugs 2020).
+"""The MiSME plan: RAVDESS speech mixed into instrumental music (Laugs 2020).
 
 Plan (cheap, deterministic): sources -> inventory -> folds -> mix plan -> manifests.
-Render (heavy, parallel): manifests -> audio (``builders.render``).
+Render (heavy, parallel): manifests -> audio (``builders.misme.render``).
 
 ``plan_mixes`` is a pure function of the inventory table, so a full-size plan can be
 computed without audio (``bench/plan.py``).
@@ -9,25 +9,29 @@ computed without audio (``bench/plan.py``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import platform
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-from builders import folds as fold_rules
-from builders.atomic import atomic_dir, atomic_file
+from builders.common.atomic import atomic_dir
+from builders.common.build_state import write_build_state
+from builders.common.folds import quadrant
+from builders.common.hashing import lines_sha256
+from builders.common.manifest import read_manifest_frame, write_manifest
+from builders.common.seeding import rng_for, seeded_order
+from builders.common.versions import package_versions
+from builders.corpora.deam import read_deam
+from builders.corpora.ravdess import read_ravdess
+from builders.corpora.soundtracks import read_soundtracks
 from builders.errors import UserError
-from builders.manifest_io import write_manifest
-from builders.recipe import MismeRecipe, load_recipe
-from builders.seeding import rng_for, seeded_order
+from builders.misme import folds as fold_rules
+from builders.misme.inventory import build_inventory
+from builders.misme.recipe import MismeRecipe, load_recipe
+from builders.misme.spec import MUSIC_CORPORA, SPEECH_CORPORA
 
-SPEECH_CORPORA = ("ravdess",)
-MUSIC_CORPORA = ("deam", "soundtracks")
 TOOL_PACKAGES = ("numpy", "pandas", "pyarrow", "soundfile", "soxr", "ffmpeg-normalize", "imageio-ffmpeg")
 
 
@@ -80,38 +84,39 @@ def _split_inventory(inventory: pd.DataFrame, recipe: MismeRecipe) -> tuple[pd.D
     speech = inventory[inventory["corpus"].isin(SPEECH_CORPORA)].copy()
     music = inventory[inventory["corpus"].isin(MUSIC_CORPORA)].copy()
     short = music["frames_44k"] < recipe.window_frames
-    excluded = [(sid, f"music shorter than the {recipe.window_s} s window ({d:.2f} s)")
+    excluded = [(sid, f"music shorter than the {recipe.mixing.window_s} s window ({d:.2f} s)")
                 for sid, d in zip(music.loc[short, "source_id"], music.loc[short, "duration_s"])]
     music = music[~short].copy()
     if speech.empty:
         raise UserError("no usable RAVDESS speech in the inventory")
     if music.empty:
-        raise UserError(f"no usable music clip of at least {recipe.window_s} s in the inventory")
-    music["quadrant"] = [fold_rules.quadrant(v, a) for v, a in zip(music["valence"], music["arousal"])]
+        raise UserError(f"no usable music clip of at least {recipe.mixing.window_s} s in the inventory")
+    music["quadrant"] = [quadrant(v, a) for v, a in zip(music["valence"], music["arousal"])]
     return speech, music, excluded
 
 
 def _assign_folds(speech: pd.DataFrame, music: pd.DataFrame, recipe: MismeRecipe) -> None:
-    actor_folds = fold_rules.assign_actor_folds(speech[["actor", "gender"]].drop_duplicates(), recipe.n_folds, recipe.seed)
+    n_folds = recipe.folds.n_folds
+    actor_folds = fold_rules.assign_actor_folds(speech[["actor", "gender"]].drop_duplicates(), n_folds, recipe.seed)
     speech["fold"] = speech["actor"].astype(str).map(actor_folds).astype("int64")
-    music_folds = fold_rules.assign_music_folds(music, recipe.n_folds, recipe.seed)
+    music_folds = fold_rules.assign_music_folds(music, n_folds, recipe.seed)
     music["fold"] = music["source_id"].astype(str).map(music_folds).astype("int64")
-    fold_rules.check_folds(speech, music, recipe.n_folds)
+    fold_rules.check_folds(speech, music, n_folds)
 
 
 def _mix_rows(speech: pd.DataFrame, music: pd.DataFrame, recipe: MismeRecipe) -> pd.DataFrame:
     music_by_id = music.set_index("source_id")
-    rows = []
-    for fold in range(1, recipe.n_folds + 1):
+    rows, k = [], recipe.mixing.mixes_per_speech
+    for fold in range(1, recipe.folds.n_folds + 1):
         fold_speech = sorted(speech.loc[speech["fold"] == fold, "source_id"].astype(str))
         fold_music = sorted(music.loc[music["fold"] == fold, "source_id"].astype(str))
-        if len(fold_music) < recipe.mixes_per_speech:
+        if len(fold_music) < k:
             raise UserError(f"fold {fold} has {len(fold_music)} usable music clips; the recipe needs at least "
-                            f"{recipe.mixes_per_speech} distinct clips per speech clip (mixing.mixes_per_speech)")
-        if recipe.pairing == "balanced":
-            pairs = _pair_balanced(fold_speech, fold_music, recipe.mixes_per_speech, recipe.seed, fold)
+                            f"{k} distinct clips per speech clip (mixing.mixes_per_speech)")
+        if recipe.mixing.pairing == "balanced":
+            pairs = _pair_balanced(fold_speech, fold_music, k, recipe.seed, fold)
         else:
-            pairs = _pair_random(fold_speech, fold_music, recipe.mixes_per_speech, recipe.seed)
+            pairs = _pair_random(fold_speech, fold_music, k, recipe.seed)
         for sid in fold_speech:
             for pair_index, mid in enumerate(pairs[sid]):
                 rows.append({"speech_id": sid, "music_id": mid, "pair_index": pair_index, "fold": fold,
@@ -129,7 +134,7 @@ def plan_mixes(inventory: pd.DataFrame, recipe: MismeRecipe) -> Plan:
     speech, music, excluded = _split_inventory(inventory, recipe)
     _assign_folds(speech, music, recipe)
     mixes = _mix_rows(speech, music, recipe)
-    wf, sr = recipe.window_frames, recipe.sample_rate
+    wf, sr = recipe.window_frames, recipe.audio.sample_rate
     speech_by_id = speech.set_index("source_id")
     music_by_id = music.set_index("source_id")
     s = speech_by_id.loc[mixes["speech_id"]].reset_index()
@@ -139,7 +144,7 @@ def plan_mixes(inventory: pd.DataFrame, recipe: MismeRecipe) -> Plan:
     mixes["music_duration_s"] = (mixes["music_frames"] / sr).round(6)
     mixes["n_placements"] = mixes["music_frames"] // wf
     mixes["window_frames"] = wf
-    mixes["window_s"] = recipe.window_s
+    mixes["window_s"] = recipe.mixing.window_s
     mixes["window_index"] = [int(rng_for(recipe.seed, "ser-window", mid).integers(p))
                              for mid, p in zip(mixes["mix_id"], mixes["n_placements"])]
     mixes["window_start_frame"] = mixes["window_index"] * wf
@@ -164,7 +169,7 @@ def plan_mixes(inventory: pd.DataFrame, recipe: MismeRecipe) -> Plan:
     sources = sources.sort_values("source_id", kind="stable").reset_index(drop=True)
     sources = sources[[c for c in SOURCE_COLUMNS if c in sources.columns]]
     audit = {
-        "folds": fold_rules.fold_audit(speech, music, recipe.n_folds),
+        "folds": fold_rules.fold_audit(speech, music, recipe.folds.n_folds),
         "leakage": fold_rules.leakage_check(speech, music),
         "counts": {"speech": int(len(speech)), "music": int(len(music)), "mixes": int(len(mixes)),
                    "actors": int(speech["actor"].nunique())},
@@ -198,10 +203,6 @@ MIX_COLUMNS = [
 
 def read_sources(ravdess: Path, deam: Path | None, soundtracks: Path | None) -> tuple[pd.DataFrame, dict[str, Path], list]:
     """Run the corpus readers; returns the joint listing, the roots and every skipped file."""
-    from builders.corpora.deam import read_deam
-    from builders.corpora.ravdess import read_ravdess
-    from builders.corpora.soundtracks import read_soundtracks
-
     if deam is None and soundtracks is None:
         raise UserError("give at least one music corpus: --deam and/or --soundtracks")
     listings = [read_ravdess(Path(ravdess))]
@@ -217,9 +218,9 @@ def read_sources(ravdess: Path, deam: Path | None, soundtracks: Path | None) -> 
 
 def apply_music_selection(listing: pd.DataFrame, recipe: MismeRecipe, recipe_path: Path) -> tuple[pd.DataFrame, str | None]:
     """Keep only the music clips named in the recipe's selection CSV (columns corpus,id)."""
-    if not recipe.music_selection:
+    if not recipe.music.selection:
         return listing, None
-    path = (recipe_path.parent / recipe.music_selection).resolve()
+    path = (recipe_path.parent / recipe.music.selection).resolve()
     if not path.is_file():
         raise UserError(f"music selection list named by the recipe not found: {path}")
     selection = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
@@ -231,32 +232,22 @@ def apply_music_selection(listing: pd.DataFrame, recipe: MismeRecipe, recipe_pat
 
 
 def tool_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "misme-toolkit": _version("misme-toolkit")}
-    versions.update({name: _version(name) for name in TOOL_PACKAGES})
-    return versions
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    """Versions of the packages the plan depends on (recorded in the recipe as used)."""
+    return package_versions(("misme-toolkit", *TOOL_PACKAGES))
 
 
 def plan_corpus(*, ravdess: Path, deam: Path | None, soundtracks: Path | None, out: Path,
                 recipe_path: Path | None = None, seed: int | None = None, workers: int = 1,
                 strict: bool = False, progress: bool = True, cache_dir: Path | None = None) -> Plan:
     """Scan the sources, build the inventory and write ``OUT/manifests`` atomically."""
-    from builders.inventory import build_inventory
-
     recipe, recipe_path = load_recipe(recipe_path, seed=seed)
     out = Path(out)
     listing, roots, reader_skips = read_sources(ravdess, deam, soundtracks)
     _check_writable(out)
     listing, selection_path = apply_music_selection(listing, recipe, recipe_path)
     inventory, probe_skips = build_inventory(
-        listing, roots, target_lufs=recipe.target_lufs, speech_dual_mono=recipe.speech_dual_mono,
-        activity_floor_db=recipe.activity_floor_db, sample_rate=recipe.sample_rate,
+        listing, roots, target_lufs=recipe.loudness.target_lufs, speech_dual_mono=recipe.loudness.speech_dual_mono,
+        activity_floor_db=recipe.mixing.activity_floor_db, sample_rate=recipe.audio.sample_rate,
         workers=max(1, workers), cache_path=Path(cache_dir or out / ".cache") / "probe-cache.json", progress=progress,
     )
     if strict and probe_skips:
@@ -277,15 +268,12 @@ def plan_corpus(*, ravdess: Path, deam: Path | None, soundtracks: Path | None, o
     plan.audit["sources_digest"] = _sources_digest(plan.sources)
     if not write_plan(plan, out, recipe, selection_path) and progress:
         print(f"plan unchanged: kept {out / 'manifests'} (and what later steps added to it)")
-    _write_build_state(out, roots)
+    write_build_state(out, roots)
     return plan
 
 
 def _sources_digest(sources: pd.DataFrame) -> str:
-    import hashlib
-
-    lines = "".join(f"{sid}\t{sha}\n" for sid, sha in zip(sources["source_id"], sources["sha256"]))
-    return hashlib.sha256(lines.encode()).hexdigest()
+    return lines_sha256(f"{sid}\t{sha}\n" for sid, sha in zip(sources["source_id"], sources["sha256"]))
 
 
 def _check_writable(out: Path) -> None:
@@ -328,26 +316,19 @@ class _PlanUnchanged(Exception):
 
 def _same_plan(new: Path, existing: Path) -> bool:
     """True when ``existing`` holds ``new``'s plan (later steps may have added columns and files)."""
-    from builders.manifest_io import read_manifest
-
     for name in ("audit.json", "recipe.toml"):
         if not (existing / name).is_file() or (existing / name).read_bytes() != (new / name).read_bytes():
             return False
     for name in ("sources.parquet", "mixes.parquet"):
         if not (existing / name).is_file():
             return False
-        planned = read_manifest(new / name)
-        present = read_manifest(existing / name)
+        planned = read_manifest_frame(new / name)
+        present = read_manifest_frame(existing / name)
         if not set(planned.columns) <= set(present.columns):
             return False
         if not present[list(planned.columns)].equals(planned):
             return False
     return True
-
-
-def _write_build_state(out: Path, roots: dict[str, Path]) -> None:
-    with atomic_file(Path(out) / "build-state.json") as tmp:
-        tmp.write_text(json.dumps({"roots": {k: str(v) for k, v in sorted(roots.items())}}, indent=2) + "\n")
 
 
 def summarise(plan: Plan) -> str:
@@ -372,61 +353,6 @@ def summarise(plan: Plan) -> str:
         lines.append(f"skipped files: {len(plan.audit['skipped'])} (see audit.json), e.g. "
                      f"{plan.audit['skipped'][0]['item']}: {plan.audit['skipped'][0]['reason']}")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- command line
-
-
-def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ravdess", type=Path, required=True, help="RAVDESS root (Actor_XX/03-01-*.wav)")
-    parser.add_argument("--deam", type=Path, help="DEAM root (MEMD_audio/*.mp3 + static annotation CSVs)")
-    parser.add_argument("--soundtracks", type=Path, help="Soundtracks root (Set1/NNN.mp3 + mean_ratings_set1.csv)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--seed", type=int, help="override the recipe's seed")
-    parser.add_argument("--recipe", type=Path, help="recipe TOML (default manifests/misme-v1/recipe.toml)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
-    parser.add_argument("--strict", action="store_true", help="fail instead of skipping unusable source files")
-    parser.add_argument("--cache-dir", type=Path, help="where probe results are cached (default OUT/.cache)")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True)
-    _add_source_arguments(steps.add_parser("plan", help="scan sources, assign folds, write OUT/manifests"))
-    render = steps.add_parser("render", help="render audio and the Hugging Face dataset from OUT/manifests")
-    render.add_argument("out", type=Path)
-    render.add_argument("--workers", type=int, default=1)
-    render.add_argument("--format", choices=("flac", "wav"), default="flac", dest="audio_format")
-    build = steps.add_parser("build", help="plan + render")
-    _add_source_arguments(build)
-    build.add_argument("--format", choices=("flac", "wav"), default="flac", dest="audio_format")
-    separate = steps.add_parser("separate", help="blind source separation copy of the mixes (bss variants)")
-    from builders import separation
-
-    separation.add_arguments(separate)
-
-
-def run(args: argparse.Namespace) -> int:
-    if getattr(args, "workers", 1) < 1:
-        raise UserError("--workers must be at least 1")
-    if args.step in ("plan", "build"):
-        plan = plan_corpus(ravdess=args.ravdess, deam=args.deam, soundtracks=args.soundtracks, out=args.out,
-                           recipe_path=args.recipe, seed=args.seed, workers=args.workers, strict=args.strict,
-                           cache_dir=args.cache_dir)
-        print(summarise(plan))
-        print(f"manifests written to {Path(args.out) / 'manifests'}")
-        if args.step == "plan":
-            return 0
-    if args.step in ("render", "build"):
-        from builders.render import render_dataset
-
-        summary = render_dataset(Path(args.out), workers=args.workers, audio_format=args.audio_format)
-        print(summary if isinstance(summary, str) else getattr(summary, "text", summary))
-        return 0
-    if args.step == "separate":
-        from builders import separation
-
-        return int(separation.run(args) or 0)
-    raise UserError(f"unknown step {args.step}")
 
 
 __all__ = ["Plan", "plan_mixes", "plan_corpus", "write_plan", "summarise"]

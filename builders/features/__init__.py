@@ -1,0 +1,1 @@
+"""Feature tables (openSMILE, Essentia) for the rendered views of any dataset."""

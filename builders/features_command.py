@@ -1,0 +1,34 @@
+"""`misme-build features OUT --set SET [--views V,...]`: feature tables of a build's views."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from builders.engine import add_arguments as add_engine_arguments
+from builders.engine import check_workers
+from builders.errors import UserError
+from builders.features.extract import FEATURE_SETS, extract_features
+from builders.registry import spec_for_build
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, help="build folder (with audio/<view>/)")
+    parser.add_argument("--set", required=True, choices=sorted(FEATURE_SETS), dest="feature_set",
+                        help="feature set")
+    parser.add_argument("--views", help="comma-separated views (default: every rendered view of the set)")
+    add_engine_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views is not None else None
+    if views == []:
+        raise UserError(f"--views names no view: {args.views!r}")
+    check_workers(args.workers)
+    spec = spec_for_build(args.out)
+    for path in extract_features(args.out, spec, args.feature_set, views, workers=args.workers):
+        frame_shape = pq.read_metadata(path)
+        print(f"{path}: {frame_shape.num_rows} clips x {frame_shape.num_columns - 1} features")
+    return 0

@@ -1,0 +1,81 @@
+"""A dataset's declaration as data: its configs, views, folds and output spec.
+
+Each dataset package builds its :class:`DatasetSpec` (usually from its recipe); the
+export, digest, card and verify code reads everything it needs from it and knows no
+dataset by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from builders.common.audio import OutputSpec
+from builders.errors import UserError
+
+
+@dataclass(frozen=True)
+class ManifestLink:
+    """Where a config's planned per-clip checksums live: ``OUT/manifests/<file>``.
+
+    ``where`` = (column, values) keeps only the rows whose column is one of the values
+    (e.g. the speech rows of ``sources.parquet``). The checksum columns are
+    ``audio_sha256`` and, for a config with a window view, ``audio_window_sha256``.
+    """
+
+    file: str
+    id_column: str
+    where: tuple[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class ConfigSpec:
+    """One Hugging Face config: the view in its ``audio`` column (and ``audio_window``)."""
+
+    name: str
+    audio_view: str
+    window_view: str | None = None
+    manifest: ManifestLink | None = None
+    identity_file: str | None = None  # manifests/<file> whose "identity_digest" the digest covers
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        return (self.audio_view,) if self.window_view is None else (self.audio_view, self.window_view)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A folder of clips ``OUT/audio/<name>/``: what it holds and which step makes it."""
+
+    name: str
+    content: str  # "speech" or "music": which feature sets apply
+    made_by: str
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything generic code needs to know about one dataset's build."""
+
+    name: str
+    title: str
+    summary: str  # the card's opening paragraph (Markdown)
+    output: OutputSpec
+    n_folds: int
+    configs: tuple[ConfigSpec, ...]
+    views: tuple[ViewSpec, ...] = ()
+    sources_manifest: str = "sources.parquet"  # corpus, path, sha256 per source file
+
+    @property
+    def folds(self) -> range:
+        return range(1, self.n_folds + 1)
+
+    def config(self, name: str) -> ConfigSpec:
+        for config in self.configs:
+            if config.name == name:
+                return config
+        raise ValueError(f"{self.name} has no config {name!r}")
+
+    def view(self, name: str) -> ViewSpec:
+        for view in self.views:
+            if view.name == name:
+                return view
+        raise UserError(f"{self.name} has no view {name!r} (views: {', '.join(v.name for v in self.views)})")

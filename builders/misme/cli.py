@@ -1,0 +1,66 @@
+"""`misme-build misme plan|render|build|separate`: the MiSME corpus from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from builders.engine import add_arguments as add_engine_arguments
+from builders.engine import check_workers
+from builders.misme import separation
+from builders.misme.plan import plan_corpus, summarise
+from builders.misme.render import DEFAULT_SPEECH_CACHE_MB, check_speech_cache_mb, render_dataset
+
+SPEECH_CACHE_ENV = "MISME_SPEECH_CACHE_MB"
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ravdess", type=Path, required=True, help="RAVDESS root (Actor_XX/03-01-*.wav)")
+    parser.add_argument("--deam", type=Path, help="DEAM root (MEMD_audio/*.mp3 + static annotation CSVs)")
+    parser.add_argument("--soundtracks", type=Path, help="Soundtracks root (Set1/NNN.mp3 + mean_ratings_set1.csv)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--seed", type=int, help="override the recipe's seed")
+    parser.add_argument("--recipe", type=Path, help="recipe TOML (default manifests/misme-v1/recipe.toml)")
+    add_engine_arguments(parser)
+    parser.add_argument("--strict", action="store_true", help="fail instead of skipping unusable source files")
+    parser.add_argument("--cache-dir", type=Path, help="where probe results are cached (default OUT/.cache)")
+
+
+def _add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speech-cache-mb", default=os.environ.get(SPEECH_CACHE_ENV, DEFAULT_SPEECH_CACHE_MB),
+                        help=f"decoded speech kept per worker, MB (default ${SPEECH_CACHE_ENV} or "
+                             f"{DEFAULT_SPEECH_CACHE_MB}); changes speed only, never an output byte")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True)
+    _add_source_arguments(steps.add_parser("plan", help="scan sources, assign folds, write OUT/manifests"))
+    render = steps.add_parser("render", help="render audio and the Hugging Face dataset from OUT/manifests "
+                                             "(rate, channels and format from the recipe)")
+    render.add_argument("out", type=Path)
+    add_engine_arguments(render)
+    _add_render_arguments(render)
+    build = steps.add_parser("build", help="plan + render")
+    _add_source_arguments(build)
+    _add_render_arguments(build)
+    separation.add_arguments(steps.add_parser("separate", help="blind source separation copy of the mixes "
+                                                               "(bss variants)"))
+
+
+def run(args: argparse.Namespace) -> int:
+    check_workers(args.workers)
+    if args.step == "separate":
+        return separation.run(args)
+    speech_cache_mb = check_speech_cache_mb(args.speech_cache_mb) if args.step != "plan" else 0.0
+    if args.step in ("plan", "build"):
+        plan = plan_corpus(ravdess=args.ravdess, deam=args.deam, soundtracks=args.soundtracks, out=args.out,
+                           recipe_path=args.recipe, seed=args.seed, workers=args.workers, strict=args.strict,
+                           cache_dir=args.cache_dir)
+        print(summarise(plan))
+        print(f"manifests written to {Path(args.out) / 'manifests'}")
+        if args.step == "plan":
+            return 0
+    summary = render_dataset(Path(args.out), workers=args.workers, speech_cache_mb=speech_cache_mb)
+    print(summary.text)
+    return 0

@@ -1,0 +1,89 @@
+"""MiSME's Hugging Face export: the ``speech``, ``music`` and ``mixed`` configs, the
+benchmark solution files, and the card sections only MiSME has (build report, separation).
+
+Layout and digest: ``builders.hf``; what the configs are: ``builders.misme.spec``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from builders.hf.card import finalize_dataset, read_json
+from builders.hf.shards import write_config_shards
+from builders.hf.solutions import write_solution
+from builders.hf.spec import DatasetSpec
+from builders.misme import separation_outputs
+from builders.misme.spec import SPEECH_CORPORA
+
+SPEECH_COLUMNS = ("fold", "actor", "gender", "emotion", "emotion_name", "intensity", "statement", "repetition")
+MUSIC_COLUMNS = ("corpus", "fold", "valence", "arousal", "valence_norm", "arousal_norm", "quadrant")
+MIX_COLUMNS = ("speech_id", "music_id", "fold", "pair_index", "window_index", "window_start_s",
+               "emotion", "emotion_name", "intensity", "statement", "actor", "gender",
+               "valence", "arousal", "valence_norm", "arousal_norm", "mix_gain_db", "overlap")
+COLUMN_TYPES: dict[str, pa.DataType] = {
+    **dict.fromkeys(("fold", "emotion", "intensity", "statement", "repetition", "pair_index", "window_index"),
+                    pa.int64()),
+    **dict.fromkeys(("valence", "arousal", "valence_norm", "arousal_norm", "window_start_s", "mix_gain_db",
+                     "overlap"), pa.float64()),
+    **dict.fromkeys(("actor", "gender", "emotion_name", "corpus", "quadrant", "speech_id", "music_id",
+                     "audio_sha256", "audio_window_sha256"), pa.string()),
+}
+
+
+def _norm(x: float | None) -> float | None:
+    return None if x is None or x != x else (float(x) - 5.0) / 4.0
+
+
+def _metadata_table(rows: Sequence[Mapping], id_column: str, columns: Sequence[str],
+                    checksums: Sequence[str]) -> pa.Table:
+    data = {"id": pa.array([r[id_column] for r in rows], pa.string())}
+    for column in (*columns, *checksums):
+        data[column] = pa.array([r.get(column) for r in rows], COLUMN_TYPES.get(column))
+    return pa.table(data)
+
+
+def clip_file(out: Path, spec: DatasetSpec, view: str, clip_id: str) -> Path:
+    """``OUT/audio/<view>/<id>.<ext>`` of a rendered clip."""
+    return Path(out) / "audio" / view / f"{clip_id}{spec.output.suffix}"
+
+
+def export_core_configs(out: Path, spec: DatasetSpec, sources: Sequence[Mapping], mixes: Sequence[Mapping]) -> None:
+    """Write the ``speech``, ``music`` and ``mixed`` configs from rendered clips and manifests."""
+    speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA]
+    music = [{**s, "valence_norm": _norm(s["valence"]), "arousal_norm": _norm(s["arousal"])}
+             for s in sources if s["corpus"] not in SPEECH_CORPORA]
+    for config, rows, columns in (("speech", speech, SPEECH_COLUMNS), ("music", music, MUSIC_COLUMNS)):
+        table = _metadata_table(rows, "source_id", columns, ("audio_sha256",))
+        write_config_shards(out, spec, config, table, [clip_file(out, spec, config, r["source_id"]) for r in rows])
+    table = _metadata_table(mixes, "mix_id", MIX_COLUMNS, ("audio_sha256", "audio_window_sha256"))
+    write_config_shards(out, spec, "mixed", table, [clip_file(out, spec, "mixed", r["mix_id"]) for r in mixes],
+                        [clip_file(out, spec, "mixed-window", r["mix_id"]) for r in mixes])
+
+
+def write_solutions(out: Path, sources: Sequence[Mapping], mixes: Sequence[Mapping]) -> None:
+    """Benchmark solution files under OUT/solutions/ (id, fold, targets)."""
+    speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA]
+    music = [s for s in sources if s["corpus"] not in SPEECH_CORPORA]
+    emotion, va = {"emotion": pa.int64()}, {"valence": pa.float64(), "arousal": pa.float64()}
+    write_solution(out, "misme-ser", mixes, "mix_id", emotion)
+    write_solution(out, "misme-mer", mixes, "mix_id", va)
+    write_solution(out, "misme-ser-speech", speech, "source_id", emotion)
+    write_solution(out, "misme-mer-music", music, "source_id", va)
+
+
+def build_report_section(out: Path) -> str:
+    """The build report's headline numbers, for the card."""
+    report = read_json(Path(out) / "build-report.json")
+    summary = {k: report[k] for k in ("n_mixes", "attenuated_mixes", "overlap", "loudness") if k in report}
+    return "\n".join(["## Build report (summary)", "", "```json", json.dumps(summary, indent=2, sort_keys=True),
+                      "```", ""])
+
+
+def finalize_build(out: Path, spec: DatasetSpec) -> str:
+    """Digest and card of the build as it stands (core configs and any separation)."""
+    sections = [build_report_section(out), *separation_outputs.card_sections(out)]
+    return finalize_dataset(out, spec, sections)

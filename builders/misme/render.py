@@ -1,0 +1,493 @@
+"""Render phase: every output clip is a pure function of its manifest row and the source files.
+
+``render_batch`` is the unit of work (a :class:`RenderBatch` of manifest rows + source roots
++ the output spec -> clip files and their checksums); its only state is the worker's
+decoded-speech cache, which never changes an output, so the same function runs in this
+process, a local process pool or a distributed engine (``builders.engine``).
+``render_dataset`` drives a whole build folder: it renders the views ``speech``, ``music``,
+``mixed`` and ``mixed-window`` under ``OUT/audio/<view>/``, writes the checksums back into
+the manifests, then the Hugging Face shards, solutions, build report, digest and card.
+
+Resuming (``builders.common.resume``): a finished unit (one source, or one mix with its SER
+window) leaves ``OUT/audio/<view>/<id>.json`` with its results and a key of its inputs,
+written after its clips were renamed into place; a re-run skips units whose record and
+clips exist and whose key still matches the manifest row.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from builders.common import audio
+from builders.common.atomic import atomic_file, remove_stale_temp_files
+from builders.common.audio import OutputSpec
+from builders.common.build_state import resolve_roots
+from builders.common.manifest import read_manifest_table
+from builders.common.resume import finished_result, save_result, unit_key
+from builders.engine import check_workers, map_units
+from builders.errors import UserError
+from builders.misme import build_report, export
+from builders.misme.recipe import build_recipe
+from builders.misme.spec import SPEECH_CORPORA, dataset_spec
+
+MIX_RESULTS = ("mix_gain_db", "overlap", "audio_sha256", "audio_window_sha256")
+SOURCE_RESULTS = ("audio_sha256", "render_gain_db")
+ACTIVITY_BLOCK_S = 0.02
+DEFAULT_ACTIVITY_FLOOR_DB = -35.0
+ABSOLUTE_FLOOR_DB = -70.0
+MAX_BATCH = 16
+DEFAULT_SPEECH_CACHE_MB = 256
+
+
+@dataclass(frozen=True)
+class RenderBatch:
+    """A self-contained unit of work: (kind, row) items, the source rows they use, roots, output.
+
+    kind is "speech" or "music" (a source row -> one clip of that view) or "mix" (a mix
+    row -> the ``mixed`` and ``mixed-window`` clips). A music clip is batched with its
+    mixes so that it is decoded once for all of them. ``roots`` maps corpus names to the
+    folders on the machine that runs the batch.
+    """
+
+    rows: tuple[tuple[str, dict], ...]
+    roots: dict[str, str]
+    audio_dir: str
+    output: OutputSpec
+    sources: dict[str, dict] = field(default_factory=dict)
+    activity_floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB
+
+
+@dataclass(frozen=True)
+class RenderSummary:
+    """What ``render_dataset`` did."""
+
+    out: Path
+    counts: dict[str, int]
+    rendered: int
+    resumed: int
+    attenuated: int
+    digest: str
+
+    @property
+    def text(self) -> str:
+        """A few lines for the command line."""
+        counts = ", ".join(f"{view} {n}" for view, n in self.counts.items())
+        return (f"rendered {self.rendered} unit(s), resumed {self.resumed}; clips: {counts}\n"
+                f"attenuated mixes: {self.attenuated}\n"
+                f"dataset digest: {self.digest}\n"
+                f"dataset written to {self.out / 'data'} (card {self.out / 'README.md'})")
+
+
+# ---------------------------------------------------------------- sources and stems
+
+
+def source_path(row: Mapping, roots: Mapping[str, Path | str]) -> Path:
+    """Absolute path of a source row (``path`` is relative to its corpus root)."""
+    corpus = row["corpus"]
+    if corpus not in roots or roots[corpus] is None:
+        raise UserError(f"no root given for corpus {corpus!r} (needed by {row['source_id']})")
+    return Path(roots[corpus]) / row["path"]
+
+
+def load_source(row: Mapping, roots: Mapping[str, Path | str], sample_rate: int) -> np.ndarray:
+    """Decode a source after checking its sha256, resample to ``sample_rate`` (the recipe's),
+    fit to ``frames_44k`` (its planned length at that rate; the name is v1's).
+
+    No gain is applied; channels are kept (mono stays ``[frames, 1]``).
+    """
+    path = source_path(row, roots)
+    audio.check_source(path, row["sha256"])
+    data, rate = audio.read_audio(path)
+    return audio.fit_length(audio.resample(data, rate, sample_rate), int(row["frames_44k"]))
+
+
+def normalised_source(source: np.ndarray, gain_db: float) -> np.ndarray:
+    """Loudness-normalised stereo float32 clip (stored gain applied, mono duplicated)."""
+    return audio.to_stereo(source * audio.db_to_gain(gain_db))
+
+
+def _placements(mix_row: Mapping) -> list[tuple[int, int]]:
+    """(start, stop) frames of every speech placement inside the music."""
+    frames, length = int(mix_row["music_frames"]), int(mix_row["speech_frames"])
+    window, offset = int(mix_row["window_frames"]), int(mix_row["speech_offset_frame"])
+    starts = (k * window + offset for k in range(int(mix_row["n_placements"])))
+    return [(start, min(start + length, frames)) for start in starts if start < frames]
+
+
+def _normalised_parts(mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(normalised music stem, float32 stereo; normalised speech segment, float32 in the source's channels).
+
+    Mono speech stays ``[frames, 1]`` and is broadcast to both channels where it is added:
+    the same values as duplicating it first, without the copy.
+    """
+    music = normalised_source(audio.fit_length(music_source, int(mix_row["music_frames"])), mix_row["music_gain_db"])
+    crop, length = int(mix_row["speech_crop_start_frame"]), int(mix_row["speech_frames"])
+    segment = audio.fit_length(speech_source[crop : crop + length], length)
+    if segment.shape[1] > 2:
+        audio.to_stereo(segment)  # raises the user-facing channel-count error
+    return music, segment * audio.db_to_gain(mix_row["speech_gain_db"])
+
+
+def place_stems(mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unattenuated (music_stem, speech_stem, speech_segment) of one mix, float32 (stems stereo).
+
+    The speech segment is frames ``[speech_crop_start_frame, +speech_frames)`` of the
+    normalised speech, placed at ``k * window_frames + speech_offset_frame`` for every
+    window k < n_placements.
+    """
+    music, segment = _normalised_parts(mix_row, speech_source, music_source)
+    speech = np.zeros_like(music)
+    for start, stop in _placements(mix_row):
+        speech[start:stop] = segment[: stop - start]
+    return music, speech, segment
+
+
+def _peak(x: np.ndarray) -> float:
+    return max(float(x.max()), -float(x.min())) if x.size else 0.0
+
+
+def attenuate_stems(music: np.ndarray, speech: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Scale both stems by 1/peak of their sum when it exceeds full scale; return gain in dB."""
+    peak = _peak(music + speech)
+    if peak <= 1.0:
+        return music, speech, 0.0
+    gain = np.float32(1.0 / peak)
+    return music * gain, speech * gain, float(20.0 * np.log10(float(gain)))
+
+
+def render_mix_signal(mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """(mix, mix_gain_db, speech_segment): the mix equals the sum of :func:`mix_stems`' stems.
+
+    Fast path: the speech is added into the music in place (adding 0 elsewhere changes
+    nothing); a mix that needs attenuation is rebuilt from the scaled stems.
+    """
+    music, segment = _normalised_parts(mix_row, speech_source, music_source)
+    mix = music  # a new array (gain applied), never the cached source
+    for start, stop in _placements(mix_row):
+        mix[start:stop] += segment[: stop - start]
+    if _peak(mix) <= 1.0:
+        return mix, 0.0, segment
+    music_stem, speech_stem, _ = place_stems(mix_row, speech_source, music_source)
+    music_stem, speech_stem, gain_db = attenuate_stems(music_stem, speech_stem)
+    return music_stem + speech_stem, gain_db, segment
+
+
+def mix_stems(mix_row: Mapping, speech_row: Mapping, music_row: Mapping, roots: Mapping[str, Path | str],
+              sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """float32 ``[frames, 2]`` (music_stem, speech_stem) exactly as summed into the mix.
+
+    The mix attenuation is applied, so the rendered mix is ``quantise(music + speech)``.
+    """
+    speech, music = (load_source(row, roots, sample_rate) for row in (speech_row, music_row))
+    music, speech, _ = place_stems(mix_row, speech, music)
+    music, speech, _ = attenuate_stems(music, speech)
+    return music, speech
+
+
+def activity_block(sample_rate: int) -> int:
+    """Frames in one 20 ms activity block (882 at 44.1 kHz)."""
+    return int(round(ACTIVITY_BLOCK_S * sample_rate))
+
+
+def speech_activity(segment: np.ndarray, sample_rate: int, floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB) -> np.ndarray:
+    """Per-frame boolean activity of a placed speech segment.
+
+    Energy-based: mean power over channels in 20 ms blocks (mono and dual-mono give the
+    same result); a block is active when its level is within ``floor_db`` of the loudest
+    block and above -70 dBFS. Every sample frame of a block takes the block's decision.
+    """
+    n, block = len(segment), activity_block(sample_rate)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    blocks = -(-n // block)
+    squares = np.square(segment.astype(np.float64))
+    power = np.zeros(blocks * block, dtype=np.float64)
+    for channel in range(squares.shape[1]):  # the mean over channels, summed in order (np.mean(axis=1) is slow)
+        power[:n] += squares[:, channel]
+    power[:n] /= squares.shape[1]
+    level = 10.0 * np.log10(power.reshape(blocks, block).mean(axis=1) + 1e-20)
+    active = (level >= level.max() + floor_db) & (level > ABSOLUTE_FLOOR_DB)
+    return np.repeat(active, block)[:n]
+
+
+def measured_overlap(mix_row: Mapping, segment: np.ndarray, sample_rate: int,
+                     floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB) -> float:
+    """Fraction of the music duration covered by active placed speech."""
+    frames = int(mix_row["music_frames"])
+    if frames <= 0:
+        return 0.0
+    active = speech_activity(segment, sample_rate, floor_db)
+    window, offset = int(mix_row["window_frames"]), int(mix_row["speech_offset_frame"])
+    covered = 0
+    for k in range(int(mix_row["n_placements"])):
+        start = k * window + offset
+        covered += int(active[: max(0, min(len(active), frames - start))].sum())
+    return covered / frames
+
+
+# ---------------------------------------------------------------- units of work
+
+
+def clip_path(audio_dir: Path | str, view: str, clip_id: str, output: OutputSpec) -> Path:
+    """``OUT/audio/<view>/<id>.<ext>``."""
+    return Path(audio_dir) / view / f"{clip_id}{output.suffix}"
+
+
+def record_path(audio_dir: Path | str, view: str, clip_id: str) -> Path:
+    """The unit's resume record ``OUT/audio/<view>/<id>.json``."""
+    return Path(audio_dir) / view / f"{clip_id}.json"
+
+
+def _unit_key(row: Mapping, sources: Iterable[Mapping], output: OutputSpec) -> str:
+    """Hash of everything a unit's output depends on (planned row, sources, output spec)."""
+    planned = {k: v for k, v in row.items() if k not in MIX_RESULTS + SOURCE_RESULTS}
+    inputs = [(s["source_id"], s["sha256"], s["frames_44k"]) for s in sources]
+    # v1 keys held the format only; the rate is in the planned row (frames), the channels are fixed
+    return unit_key(planned, inputs, output.audio_format)
+
+
+def _render_source(batch: RenderBatch, view: str, row: dict, sources: SourceCache) -> dict:
+    sid, output = row["source_id"], batch.output
+    clip = clip_path(batch.audio_dir, view, sid, output)
+    record, key = record_path(batch.audio_dir, view, sid), _unit_key(row, [row], output)
+    if (done := finished_result(record, key, [clip])) is not None:
+        return {**done, "resumed": True}
+    x = normalised_source(sources.get(row, batch.roots, output.sample_rate), row["gain_db"])
+    x, gain_db = audio.peak_normalise(x)
+    pcm = audio.quantise(x, overwrite=True)  # x is a new array: the gain was applied to a copy
+    result = {"id": sid, "audio_sha256": audio.write_clip(clip, pcm, output), "render_gain_db": gain_db}
+    save_result(record, key, result)
+    return {**result, "resumed": False}
+
+
+def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> dict:
+    mid, output = row["mix_id"], batch.output
+    speech_row, music_row = batch.sources[row["speech_id"]], batch.sources[row["music_id"]]
+    clips = [clip_path(batch.audio_dir, v, mid, output) for v in ("mixed", "mixed-window")]
+    record, key = record_path(batch.audio_dir, "mixed", mid), _unit_key(row, [speech_row, music_row], output)
+    if (done := finished_result(record, key, clips)) is not None:
+        return {**done, "resumed": True}
+    mix, gain_db, segment = render_mix_signal(row, sources.get(speech_row, batch.roots, output.sample_rate),
+                                              sources.get(music_row, batch.roots, output.sample_rate))
+    pcm = audio.quantise(mix, overwrite=True)  # the mix is a fresh array (see render_mix_signal)
+    start, window = int(row["window_start_frame"]), int(row["window_frames"])
+    window_pcm = audio.fit_length(pcm[start : start + window], window)
+    result = {
+        "id": mid,
+        "audio_sha256": audio.write_clip(clips[0], pcm, output),
+        "audio_window_sha256": audio.write_clip(clips[1], window_pcm, output),
+        "mix_gain_db": gain_db,
+        "overlap": measured_overlap(row, segment, output.sample_rate, batch.activity_floor_db),
+    }
+    save_result(record, key, result)
+    return {**result, "resumed": False}
+
+
+class SpeechCache:
+    """Decoded speech kept across batches in one worker, least recently used first out.
+
+    A speech clip is used by its own clip and by K mixes in other batches of its fold;
+    batches run fold by fold, so a cache of about one fold's speech decodes each clip
+    about once per worker. The key includes the file's size and mtime, so a file changed
+    during the build is decoded (and its sha256 checked) again. Bounded in bytes.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.used = max_bytes, 0
+        self.entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+    def get(self, row: Mapping, roots: Mapping[str, str], sample_rate: int) -> np.ndarray:
+        try:
+            stat = source_path(row, roots).stat()
+        except OSError:
+            return load_source(row, roots, sample_rate)  # raises the user-facing "source file missing"
+        key = (row["source_id"], row["sha256"], int(row["frames_44k"]), sample_rate, stat.st_size, stat.st_mtime_ns)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        data = load_source(row, roots, sample_rate)
+        data.flags.writeable = False  # shared by every mix that uses it
+        self.entries[key] = data
+        self.used += data.nbytes
+        while self.used > self.max_bytes and len(self.entries) > 1:
+            self.used -= self.entries.popitem(last=False)[1].nbytes
+        return data
+
+
+@dataclass(frozen=True)
+class SpeechCacheFactory:
+    """The per-worker state of a render: a :class:`SpeechCache` of ``megabytes`` MB."""
+
+    megabytes: float = DEFAULT_SPEECH_CACHE_MB
+
+    def __call__(self) -> SpeechCache:
+        return SpeechCache(int(self.megabytes * 2**20))
+
+
+class SourceCache:
+    """One batch's view of the sources: speech through the worker's cache, music decoded once."""
+
+    def __init__(self, speech: SpeechCache) -> None:
+        self.speech, self.music = speech, {}
+
+    def get(self, row: Mapping, roots: Mapping[str, str], sample_rate: int) -> np.ndarray:
+        if row["corpus"] in SPEECH_CORPORA:
+            return self.speech.get(row, roots, sample_rate)
+        if row["source_id"] not in self.music:
+            self.music[row["source_id"]] = load_source(row, roots, sample_rate)
+        return self.music[row["source_id"]]
+
+
+def render_batch(speech_cache: SpeechCache, batch: RenderBatch) -> list[dict]:
+    """Render one batch; returns one result per item (``kind``, ``id``, checksums, gains, ``resumed``).
+
+    Pure apart from the files it writes: music is decoded once per batch; speech goes
+    through the worker's bounded :class:`SpeechCache` (it never changes an output).
+    """
+    sources = SourceCache(speech_cache)
+    return [{"kind": kind, **(_render_mix(batch, row, sources) if kind == "mix"
+                              else _render_source(batch, kind, row, sources))}
+            for kind, row in batch.rows]
+
+
+# ---------------------------------------------------------------- the whole build
+
+
+def plan_batches(sources: list[dict], mixes: list[dict], roots: dict[str, str], audio_dir: Path,
+                 output: OutputSpec, floor_db: float) -> list[RenderBatch]:
+    """Cut the work into batches, fold by fold: the fold's speech in runs, then each music clip
+    with its mixes (<= MAX_BATCH). Fold order keeps a worker's speech cache warm."""
+    by_id = {s["source_id"]: s for s in sources}
+    groups: dict[str, list[dict]] = {s["source_id"]: [] for s in sources if s["corpus"] not in SPEECH_CORPORA}
+    for row in mixes:
+        groups.setdefault(row["music_id"], []).append(row)
+    batches = []
+    for fold in sorted({_fold_of(s) for s in sources} | {_fold_of(m) for m in mixes}):
+        speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA and _fold_of(s) == fold]
+        for i in range(0, len(speech), MAX_BATCH):
+            items = tuple(("speech", s) for s in speech[i : i + MAX_BATCH])
+            batches.append(RenderBatch(items, roots, str(audio_dir), output))
+        for music_id in sorted(groups):
+            group = groups[music_id]
+            if _fold_of(by_id.get(music_id) or group[0]) != fold:
+                continue
+            for i in range(0, max(len(group), 1), MAX_BATCH):
+                items = [("mix", r) for r in group[i : i + MAX_BATCH]]
+                if i == 0 and music_id in by_id:
+                    items.insert(0, ("music", by_id[music_id]))
+                used = {sid: by_id[sid] for _, r in items if "mix_id" in r for sid in (r["speech_id"], r["music_id"])}
+                batches.append(RenderBatch(tuple(items), roots, str(audio_dir), output, used, floor_db))
+    return batches
+
+
+def _fold_of(row: Mapping) -> int:
+    fold = row.get("fold")
+    return -1 if fold is None else int(fold)
+
+
+def run_batches(batches: list[RenderBatch], workers: int, progress: bool,
+                speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB) -> dict[str, list[dict]]:
+    """Run batches through the engine; results per kind, sorted by id."""
+    results: dict[str, list[dict]] = {"speech": [], "music": [], "mix": []}
+    done = map_units(render_batch, batches, workers=workers, desc="render", unit="clip",
+                     weights=[len(b.rows) for b in batches], state=SpeechCacheFactory(speech_cache_mb),
+                     progress=progress)
+    for result in (r for batch in done for r in batch):
+        results[result.pop("kind")].append(result)
+    for kind in results:
+        results[kind].sort(key=lambda r: r["id"])
+    return results
+
+
+def write_back(path: Path, table: pa.Table, id_column: str, results: list[dict], columns: tuple[str, ...],
+               types: dict[str, pa.DataType]) -> pa.Table:
+    """Replace the render-result ``columns`` of a manifest with ``results`` (atomically)."""
+    by_id = {r["id"]: r for r in results}
+    table = table.drop_columns([c for c in columns if c in table.column_names])
+    ids = table.column(id_column).to_pylist()
+    for column in columns:
+        values = [by_id[i].get(column) if i in by_id else None for i in ids]
+        table = table.append_column(pa.field(column, types[column]), pa.array(values, type=types[column]))
+    with atomic_file(path) as tmp:
+        pq.write_table(table, tmp)
+    return table
+
+
+def check_speech_cache_mb(megabytes: object) -> float:
+    """The decoded-speech cache size in MB (>= 0), else a UserError."""
+    try:
+        value = float(megabytes)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise UserError(f"--speech-cache-mb (or MISME_SPEECH_CACHE_MB) must be a number of megabytes >= 0, "
+                        f"got {megabytes!r}")
+    return value
+
+
+def render_dataset(out: Path, *, workers: int = 1, roots: dict[str, Path] | None = None, progress: bool = True,
+                   speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB) -> RenderSummary:
+    """Render every view of OUT from OUT/manifests, then shards, solutions, report, digest, card.
+
+    The rate, channels and format come from the build's recipe (``manifests/recipe.toml``).
+    """
+    out = Path(out)
+    check_workers(workers)
+    speech_cache_mb = check_speech_cache_mb(speech_cache_mb)
+    try:
+        return _render_dataset(out, workers, roots, progress, speech_cache_mb)
+    except OSError as error:
+        where = error.filename or out
+        raise UserError(f"cannot write the build under {out}: {where}: {error.strerror or error}") from error
+
+
+def _render_dataset(out: Path, workers: int, roots: dict[str, Path] | None, progress: bool,
+                    speech_cache_mb: float) -> RenderSummary:
+    started = time.time()
+    manifests = out / "manifests"
+    hint = "run `misme-build misme plan` first"
+    sources_table = read_manifest_table(manifests / "sources.parquet", hint=hint)
+    mixes_table = read_manifest_table(manifests / "mixes.parquet", hint=hint)
+    sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
+    resolved = resolve_roots(out, roots, (s["corpus"] for s in sources))
+    recipe = build_recipe(out)
+    spec = dataset_spec(recipe)
+    audio_dir = out / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(audio_dir, os.W_OK):
+        raise UserError(f"output folder is not writable: {audio_dir}")
+    remove_stale_temp_files(audio_dir, started)
+    batches = plan_batches(sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db)
+    results = run_batches(batches, workers, progress, speech_cache_mb)
+
+    source_results = sorted(results["speech"] + results["music"], key=lambda r: r["id"])
+    sources_table = write_back(manifests / "sources.parquet", sources_table, "source_id", source_results,
+                               SOURCE_RESULTS, {"audio_sha256": pa.string(), "render_gain_db": pa.float64()})
+    mixes_table = write_back(manifests / "mixes.parquet", mixes_table, "mix_id", results["mix"], MIX_RESULTS,
+                             {"mix_gain_db": pa.float64(), "overlap": pa.float64(),
+                              "audio_sha256": pa.string(), "audio_window_sha256": pa.string()})
+    sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
+    export.export_core_configs(out, spec, sources, mixes)
+    export.write_solutions(out, sources, mixes)
+    build_report.write_build_report(out, seed=recipe.seed)
+    digest = export.finalize_build(out, spec)
+    all_results = source_results + results["mix"]
+    return RenderSummary(
+        out=out,
+        counts={"speech": len(results["speech"]), "music": len(results["music"]),
+                "mixed": len(results["mix"]), "mixed-window": len(results["mix"])},
+        rendered=sum(not r["resumed"] for r in all_results),
+        resumed=sum(r["resumed"] for r in all_results),
+        attenuated=sum(r["mix_gain_db"] < 0 for r in results["mix"]),
+        digest=digest,
+    )

@@ -1,0 +1,381 @@
+"""`misme-build misme separate OUT --backend spleeter|oracle`: the BSS copies of the mixes.
+
+Both backends separate the *full* rendered mix (``OUT/audio/mixed/<mix_id>.flac``) and
+then crop the speech estimate to the mix's SER window ``[window_start_frame,
++window_frames)``:
+
+* ``spleeter``: Spleeter's 2-stem model (``accompaniment`` = BSS-music, ``vocals`` =
+  BSS-speech), run in its own environment (``make spleeter-env``) by
+  ``builders/misme/spleeter_worker.py``: each engine worker talks to its own worker
+  process over a pipe; views ``bss-music`` / ``bss-speech``, config ``bss``.
+* ``oracle``: ideal ratio masks from the true stems (``builders.misme.oracle``); views
+  ``bss-oracle-music`` / ``bss-oracle-speech``, config ``bss-oracle``.
+
+Clips follow the render rule (the recipe's rate, stereo, ``np.rint(x * 32767)`` 16-bit, a
+peak over full scale is scaled down and the gain recorded, checksum = sha256 of the int16
+PCM). Per-clip SI-SDR/SDR against the true stems (``separation_quality``) go to
+``OUT/manifests/separation-<backend>.parquet``; the identity of the separation (backend,
+Spleeter version, sha256 of every model file, method parameters) and its digest to
+``OUT/manifests/separation-<backend>.json``. Clips are a resumable cache keyed by that
+identity and the mix's checksum; the Hugging Face config folder is replaced atomically
+only when every clip is done, so a failed run never leaves a half-written variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import soundfile as sf
+
+from builders.common import audio
+from builders.common.atomic import atomic_file
+from builders.common.audio import OutputSpec
+from builders.common.build_state import resolve_roots
+from builders.common.manifest import read_manifest_table, write_manifest
+from builders.common.resume import finished_result, save_result, unit_key
+from builders.engine import add_arguments as add_engine_arguments
+from builders.engine import check_workers, map_units
+from builders.errors import UserError
+from builders.hf.shards import config_metadata, write_config_shards
+from builders.misme import export, separation_quality
+from builders.misme.oracle import ORACLE_HOP, ORACLE_N_FFT, oracle_separate
+from builders.misme.recipe import build_recipe
+from builders.misme.render import mix_stems
+from builders.misme.separation_outputs import BACKENDS, CONFIGS, VIEWS, identity_path
+from builders.misme.spec import dataset_spec
+from builders.misme.spleeter import (
+    MODEL_NAME,
+    SpleeterSession,
+    SpleeterSessionFactory,
+    model_files,
+    resolve_model_dir,
+    spleeter_python,
+    spleeter_version,
+)
+
+
+@dataclass
+class SeparationSummary:
+    """What :func:`separate_dataset` did."""
+
+    out: Path
+    backend: str
+    config: str
+    clips: int
+    separated: int
+    resumed: int
+    digest: str
+    quality: list[dict]
+
+    @property
+    def text(self) -> str:
+        overall = next((r for r in self.quality if r["fold"] == "all"), {})
+        scores = ", ".join(f"{k} {overall.get(k + '_mean', float('nan')):.2f} dB"
+                           for k in ("music_si_sdr", "speech_si_sdr"))
+        return (f"{self.backend}: {self.clips} mixes ({self.separated} separated, {self.resumed} resumed) "
+                f"-> config {self.config!r}; mean {scores}; separation digest {self.digest[:16]}")
+
+
+# ---------------------------------------------------------------- the work unit
+
+
+@dataclass(frozen=True)
+class StemSources:
+    """What re-mixing a mix's true stems needs: its two source rows and the roots."""
+
+    speech: dict
+    music: dict
+    roots: dict[str, str]
+
+    def stems(self, mix_row: Mapping, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+        return mix_stems(mix_row, self.speech, self.music, self.roots, sample_rate)
+
+
+@dataclass(frozen=True)
+class SeparationUnit:
+    """One mix to separate (plain data): its row, files, resume record and true-stem sources."""
+
+    row: dict
+    mix_path: str
+    outputs: tuple[str, str]  # music clip (full mix length), speech clip (SER window)
+    record: str
+    key: str
+    output: OutputSpec
+    stem_sources: StemSources | None  # None: no quality (Spleeter with --no-quality)
+
+    def true_stems(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.stem_sources is None:
+            return None
+        return self.stem_sources.stems(self.row, self.output.sample_rate)
+
+
+def _write(path: Path, x: np.ndarray, output: OutputSpec) -> tuple[np.ndarray, str, float]:
+    """Peak-guard, quantise and write a clip atomically; (decoded float, sha256, gain dB)."""
+    x, gain_db = audio.peak_normalise(np.ascontiguousarray(x, dtype=np.float32))
+    pcm = audio.quantise(x)
+    sha = audio.write_clip(path, pcm, output)
+    return pcm.astype(np.float32) / audio.FULL_SCALE, sha, gain_db
+
+
+def window_of(x: np.ndarray, row: Mapping) -> np.ndarray:
+    """The SER window ``[window_start_frame, +window_frames)`` of a full-length clip."""
+    start, length = int(row["window_start_frame"]), int(row["window_frames"])
+    return audio.fit_length(x[start : start + length], length)
+
+
+def finish_clip(unit: SeparationUnit, music_est: np.ndarray, speech_est: np.ndarray,
+                stems: tuple[np.ndarray, np.ndarray] | None) -> dict:
+    """Write one mix's separated music (full) and speech (SER window), its record; checksums, quality.
+
+    ``stems`` = the true (music, speech) of the full mix, or None to skip quality.
+    """
+    row, frames = unit.row, int(unit.row["music_frames"])
+    music_est = audio.fit_length(audio.to_stereo(music_est), frames)
+    speech_est = audio.fit_length(audio.to_stereo(speech_est), frames)
+    music_clip, music_sha, music_gain = _write(Path(unit.outputs[0]), music_est, unit.output)
+    speech_clip, speech_sha, speech_gain = _write(Path(unit.outputs[1]), window_of(speech_est, row), unit.output)
+    result: dict[str, Any] = {"mix_id": row["mix_id"], "fold": int(row["fold"]), "audio_sha256": music_sha,
+                              "audio_window_sha256": speech_sha, "music_clip_gain_db": music_gain,
+                              "speech_clip_gain_db": speech_gain}
+    result.update(dict.fromkeys(separation_quality.METRIC_COLUMNS, float("nan")))
+    if stems is not None:
+        result.update(separation_quality.clip_quality(music_clip, stems[0], speech_clip, window_of(stems[1], row)))
+    save_result(Path(unit.record), unit.key, result)
+    return result
+
+
+def read_mix(path: Path) -> np.ndarray:
+    """Decoded rendered mix, float32 ``[frames, 2]``; UserError naming an undecodable file."""
+    try:
+        pcm, _ = audio.decode_pcm(Path(path))
+    except (sf.LibsndfileError, RuntimeError) as error:
+        raise UserError(f"cannot decode the rendered mix {path}: {error} (re-render it)") from None
+    return pcm.astype(np.float32) / audio.FULL_SCALE
+
+
+def separate_oracle(unit: SeparationUnit) -> dict:
+    """Oracle unit: ideal ratio masks from the re-mixed true stems."""
+    music, speech = unit.true_stems()
+    music_est, speech_est = oracle_separate(read_mix(Path(unit.mix_path)), music, speech)
+    return finish_clip(unit, music_est, speech_est, (music, speech))
+
+
+def separate_spleeter(session: SpleeterSession, unit: SeparationUnit) -> dict:
+    """Spleeter unit, run by an engine worker through its own Spleeter process."""
+    mix_id, rate, output_rate = unit.row["mix_id"], session.sample_rate, unit.output.sample_rate
+    scratch = session.scratch
+    mix_path = Path(unit.mix_path)
+    if rate != output_rate:  # a model at another rate: feed it resampled float audio
+        mix_path = scratch / f"{mix_id}.input.npy"
+        np.save(mix_path, audio.resample(read_mix(Path(unit.mix_path)), output_rate, rate))
+    vocals, accompaniment = scratch / f"{mix_id}.vocals.npy", scratch / f"{mix_id}.accompaniment.npy"
+    try:
+        session.worker.separate(mix_path, vocals, accompaniment, job_id=mix_id)
+        speech_est = audio.resample(np.load(vocals).astype(np.float32), rate, output_rate)
+        music_est = audio.resample(np.load(accompaniment).astype(np.float32), rate, output_rate)
+    finally:
+        for path in (vocals, accompaniment, scratch / f"{mix_id}.input.npy"):
+            path.unlink(missing_ok=True)
+    return finish_clip(unit, music_est, speech_est, unit.true_stems())
+
+
+# ---------------------------------------------------------------- identity and outputs
+
+
+def _identity(backend: str, model_folder: Path | None, python: Path | None) -> dict:
+    if backend == "oracle":
+        return {"backend": "oracle", "method": "ideal ratio mask |S|^2/(|S|^2+|M|^2) on the mix STFT",
+                "n_fft": ORACLE_N_FFT, "hop": ORACLE_HOP, "window": "hann",
+                "numpy": np.__version__}
+    assert model_folder is not None and python is not None
+    return {"backend": "spleeter", "model": MODEL_NAME, "spleeter_version": spleeter_version(python),
+            "model_files": model_files(model_folder), "separation": "full mix, vocals cropped to the SER window"}
+
+
+def identity_digest(identity: Mapping) -> str:
+    """sha256 of the canonical JSON of a separation's identity (backend, versions, model hashes)."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def separation_digest(identity: Mapping, views: tuple[str, str], results: list[dict]) -> str:
+    """sha256 over the identity digest and the sorted ``<view>\\t<id>\\t<sha256>`` clip lines."""
+    lines = [identity_digest(identity)]
+    for r in sorted(results, key=lambda r: r["mix_id"]):
+        lines.append(f"{views[0]}\t{r['mix_id']}\t{r['audio_sha256']}")
+        lines.append(f"{views[1]}\t{r['mix_id']}\t{r['audio_window_sha256']}")
+    return hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest()
+
+
+def clip_paths(out: Path, backend: str, mix_id: str, output: OutputSpec) -> tuple[Path, Path]:
+    """The separated (music, speech) clips of one mix."""
+    music_view, speech_view = VIEWS[backend]
+    return (Path(out) / "audio" / music_view / f"{mix_id}{output.suffix}",
+            Path(out) / "audio" / speech_view / f"{mix_id}{output.suffix}")
+
+
+def _write_config(out: Path, backend: str, results: dict[str, dict], spec) -> None:
+    try:
+        meta = config_metadata(out, "mixed")
+    except UserError:
+        raise UserError(f"no `mixed` config under {out / 'data'}: run `misme-build misme render {out}` first") from None
+    ids = meta.column("id").to_pylist()
+    if set(ids) != set(results):
+        raise UserError(f"the `mixed` config of {out} does not match manifests/mixes.parquet: re-run the render")
+    meta = meta.drop_columns([c for c in ("audio_sha256", "audio_window_sha256") if c in meta.column_names])
+    meta = meta.append_column("audio_sha256", pa.array([results[i]["audio_sha256"] for i in ids], pa.string()))
+    meta = meta.append_column("audio_window_sha256",
+                              pa.array([results[i]["audio_window_sha256"] for i in ids], pa.string()))
+    paths = [clip_paths(out, backend, i, spec.output) for i in ids]
+    write_config_shards(out, spec, CONFIGS[backend], meta, [p[0] for p in paths], [p[1] for p in paths])
+
+
+def _write_manifest(out: Path, backend: str, results: list[dict]) -> Path:
+    columns = ["mix_id", "fold", "audio_sha256", "audio_window_sha256", "music_clip_gain_db",
+               "speech_clip_gain_db", *separation_quality.METRIC_COLUMNS]
+    frame = pd.DataFrame([{c: r[c] for c in columns} for r in sorted(results, key=lambda r: r["mix_id"])],
+                         columns=columns)
+    path = out / "manifests" / f"separation-{backend}.parquet"
+    with atomic_file(path) as tmp:
+        write_manifest(frame, tmp)
+    return path
+
+
+def _write_identity(out: Path, backend: str, identity: dict, digest: str, summary: list[dict]) -> None:
+    document = {"backend": backend, "config": CONFIGS[backend], "views": list(VIEWS[backend]),
+                "identity": identity, "identity_digest": identity_digest(identity), "digest": digest,
+                "quality": summary}
+    with atomic_file(identity_path(out, backend)) as tmp:
+        tmp.write_text(json.dumps(document, indent=2, sort_keys=True, allow_nan=True) + "\n")
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _read_mixes(out: Path) -> list[dict]:
+    path = out / "manifests" / "mixes.parquet"
+    mixes = read_manifest_table(path, hint="run `misme-build misme plan` first").to_pylist()
+    if not mixes:
+        raise UserError(f"{path} has no mixes")
+    if any(m.get("audio_sha256") is None for m in mixes):
+        raise UserError(f"the mixes of {out} are not rendered: run `misme-build misme render {out}` first")
+    return sorted(mixes, key=lambda m: m["mix_id"])
+
+
+def _clip_key(identity_key: str, row: Mapping, quality: bool) -> str:
+    return unit_key(identity_key, row["mix_id"], row.get("audio_sha256"), int(row["window_start_frame"]),
+                    int(row["window_frames"]), int(row["music_frames"]), quality)
+
+
+def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: OutputSpec, quality: bool,
+           roots: Mapping[str, Path] | None) -> list[SeparationUnit]:
+    needs_stems = quality or backend == "oracle"
+    sources, resolved = {}, {}
+    if needs_stems:
+        table = read_manifest_table(out / "manifests" / "sources.parquet").to_pylist()
+        sources = {s["source_id"]: s for s in table}
+        resolved = resolve_roots(out, roots, (s["corpus"] for s in table))
+    key_base = identity_digest(identity)
+    units = []
+    for row in mixes:
+        mix_path = out / "audio" / "mixed" / f"{row['mix_id']}{output.suffix}"
+        if not mix_path.is_file():
+            raise UserError(f"rendered mix missing: {mix_path} (run `misme-build misme render {out}` first)")
+        stems = StemSources(sources[row["speech_id"]], sources[row["music_id"]], resolved) if needs_stems else None
+        outputs = clip_paths(out, backend, row["mix_id"], output)
+        record = outputs[0].with_suffix(".json")
+        units.append(SeparationUnit(row, str(mix_path), (str(outputs[0]), str(outputs[1])), str(record),
+                                    _clip_key(key_base, row, quality), output, stems))
+    return units
+
+
+def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | None = None, workers: int = 1,
+                     progress: bool = True, roots: Mapping[str, Path] | None = None,
+                     quality: bool = True) -> SeparationSummary:
+    """Separate every rendered mix of OUT and write the ``bss`` / ``bss-oracle`` variant.
+
+    The true stems (which the oracle needs, and Spleeter's quality measure) are re-mixed
+    from the sources (roots from ``roots`` or OUT/build-state.json); ``quality=False``
+    skips the measure for Spleeter. Raises UserError for a user's mistake.
+    """
+    out = Path(out)
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r}: choose {' or '.join(BACKENDS)}")
+    check_workers(workers)
+    python = model_folder = None
+    if backend == "spleeter":  # cheap checks first: nothing is written before they pass
+        python = spleeter_python()
+        model_folder = resolve_model_dir(model_dir)
+    mixes = _read_mixes(out)
+    spec = dataset_spec(build_recipe(out))
+    identity = _identity(backend, model_folder, python)
+    units = _units(out, backend, mixes, identity, spec.output, quality, roots)
+    results: dict[str, dict] = {}
+    todo = []
+    for unit in units:
+        done = finished_result(Path(unit.record), unit.key, [Path(p) for p in unit.outputs])
+        if done is not None:
+            results[unit.row["mix_id"]] = done
+        else:
+            todo.append(unit)
+    if backend == "oracle":
+        fn, state = separate_oracle, None
+    else:
+        threads = max(1, (os.cpu_count() or 1) // workers)  # TensorFlow threads per Spleeter process
+        fn, state = separate_spleeter, SpleeterSessionFactory(str(python), str(model_folder), threads)
+    try:
+        separated = map_units(fn, todo, workers=workers, desc=f"separate ({backend})", unit="mix", state=state,
+                              progress=progress)
+    except OSError as error:
+        raise UserError(f"cannot write the separation under {out}: {error}") from error
+    results.update({r["mix_id"]: r for r in separated})
+    return _publish(out, backend, identity, results, spec, len(todo))
+
+
+def _publish(out: Path, backend: str, identity: dict, results: dict[str, dict], spec, separated: int) -> SeparationSummary:
+    ordered = [r for _, r in sorted(results.items())]
+    _write_config(out, backend, results, spec)
+    _write_manifest(out, backend, ordered)
+    summary = separation_quality.summarise(pd.DataFrame(ordered)).to_dict("records")
+    digest = separation_digest(identity, VIEWS[backend], ordered)
+    _write_identity(out, backend, identity, digest, summary)
+    export.finalize_build(out, spec)
+    return SeparationSummary(out=out, backend=backend, config=CONFIGS[backend], clips=len(results),
+                             separated=separated, resumed=len(results) - separated, digest=digest,
+                             quality=summary)
+
+
+def true_stems(out: Path, mix_row: Mapping, roots: Mapping[str, Path] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The true (music, speech) stems of one mix of OUT, as summed into the rendered mix."""
+    sources = {s["source_id"]: s for s in read_manifest_table(Path(out) / "manifests" / "sources.parquet").to_pylist()}
+    resolved = resolve_roots(Path(out), roots, (s["corpus"] for s in sources.values()))
+    rate = build_recipe(out).audio.sample_rate
+    return mix_stems(mix_row, sources[mix_row["speech_id"]], sources[mix_row["music_id"]], resolved, rate)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, help="rendered build folder")
+    parser.add_argument("--backend", choices=BACKENDS, default="spleeter",
+                        help="spleeter (2-stem model) or oracle (ideal ratio masks from the true stems)")
+    parser.add_argument("--model-dir", type=Path, default=None,
+                        help=f"Spleeter model folder holding the checkpoint and .probe "
+                             f"(default $MODEL_PATH/{MODEL_NAME}, else pretrained_models/{MODEL_NAME})")
+    add_engine_arguments(parser)
+    parser.add_argument("--no-quality", action="store_true",
+                        help="skip SI-SDR/SDR (Spleeter only; needs no source files then)")
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = separate_dataset(args.out, backend=args.backend, model_dir=args.model_dir,
+                               workers=args.workers, quality=not getattr(args, "no_quality", False))
+    print(summary.text)
+    return 0
