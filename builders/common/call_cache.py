@@ -238,7 +238,7 @@ def _write_whole(fd: int, data: bytes, path: Path) -> None:
         problem = f"only {written} of {len(data)} bytes written"
     if written != len(data):
         if written > 0:
-            pass
+            os.ftruncate(fd, before)
         raise UserError(f"cannot append to the call cache {path}: {problem}")
     os.fsync(fd)
 
