@@ -82,12 +82,20 @@ def token_overlap(local: str, candidate: str) -> Fraction:
     return Fraction(len(wanted & tokens(candidate)), len(wanted))
 
 
-def search_query(artist: str, title: str) -> str:
-    """The Spotify search query for a song: ``track:<title> artist:<artist>``, spaces collapsed."""
-    return f"track:{' '.join(title.split())} artist:{' '.join(artist.split())}"
+def search_query(artist: str | None, title: str | None) -> str:
+    """The Spotify search query for a song: ``track:<title> artist:<artist>``, spaces collapsed.
+
+    A missing (None or blank) artist or title leaves its filter out.
+    """
+    fields = (("track", title), ("artist", artist))
+    return " ".join(f"{name}:{' '.join(value.split())}" for name, value in fields if _has(value))
 
 
-def search_params(artist: str, title: str, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
+def _has(text: str | None) -> bool:
+    return bool(text and text.strip())
+
+
+def search_params(artist: str | None, title: str | None, limit: int = SEARCH_LIMIT) -> dict:
     """The recorded params of the ``search`` call for a song."""
     return {"q": search_query(artist, title), "type": "track", "limit": limit}
 
@@ -136,10 +144,10 @@ def _candidates(response: Any, query: str) -> list[tuple[str, str, float | None]
 
 
 def best_match(
-    artist: str, title: str, response: Any, threshold: float = OVERLAP_THRESHOLD
+    artist: str | None, title: str | None, response: Any, threshold: float = OVERLAP_THRESHOLD
 ) -> SpotifyMatch:
     """The best candidate of a raw search response for ``artist`` + ``title`` (see module)."""
-    local = f"{artist} {title}"
+    local = _local_text(artist, title)
     best: tuple[Fraction, str, str, float | None] | None = None
     for spotify_id, label, duration in _candidates(response, search_query(artist, title)):
         overlap = token_overlap(local, label)
@@ -151,6 +159,11 @@ def best_match(
     if overlap >= _exact(threshold):
         return SpotifyMatch(True, spotify_id, duration, overlap, label)
     return SpotifyMatch(False, None, None, overlap, label)
+
+
+def _local_text(artist: str | None, title: str | None) -> str:
+    """The local side of the overlap: artist + " " + title (a missing one as empty)."""
+    return f"{artist or ''} {title or ''}"
 
 
 def _exact(threshold: float) -> Fraction:
@@ -323,16 +336,22 @@ class SpotifyReader:
         }
         self._client: spotipy.Spotify | None = None
 
-    def search(self, artist: str, title: str) -> Any:
+    def search(self, artist: str | None, title: str | None) -> Any:
         """The raw search response for ``track:<title> artist:<artist>``."""
         params = search_params(artist, title, self.search_limit)
         return self._call(
             "search", params, lambda client: client.search(**params), "so the search can be made"
         )
 
-    def match(self, artist: str, title: str, threshold: float = OVERLAP_THRESHOLD) -> SpotifyMatch:
-        """The song's best search result, and whether its token overlap reaches ``threshold``."""
-        if not tokens(f"{artist} {title}"):
+    def match(
+        self, artist: str | None, title: str | None, threshold: float = OVERLAP_THRESHOLD
+    ) -> SpotifyMatch:
+        """The song's best search result, and whether its token overlap reaches ``threshold``.
+
+        A song without artist and title tokens is no match, and Spotify is not asked.
+        """
+        if not tokens(_local_text(artist, title)):
+            _exact(threshold)
             return SpotifyMatch(False, None, None, None, None)
         return best_match(artist, title, self.search(artist, title), threshold)
 
@@ -453,8 +472,8 @@ class LocalSong:
     """A local song to screen: its id (as the builder names it), artist and title."""
 
     song_id: str
-    artist: str
-    title: str
+    artist: str | None
+    title: str | None
 
 
 @dataclass(frozen=True)
@@ -530,7 +549,7 @@ def _reviewed(entry: ReviewEntry) -> ScreeningDecision:
 def _screened(
     song: LocalSong, spotify: SpotifyReader, overlap_threshold: float, threshold: float
 ) -> ScreeningDecision:
-    if not tokens(f"{song.artist} {song.title}"):
+    if not tokens(_local_text(song.artist, song.title)):
         return ScreeningDecision(song.song_id, False, "spotify", "no artist or title to search")
     found = spotify.match(song.artist, song.title, overlap_threshold)
     if not found.matched:

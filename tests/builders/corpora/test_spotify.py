@@ -407,3 +407,14 @@ def test_demo_cache_is_the_same_bytes_every_time(tmp_path: Path) -> None:
     write_demo_spotify_cache(tmp_path / "b.jsonl", SONGS)
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert len(_id(1)) == 22 and _id(1).isalnum()
+
+
+def test_missing_metadata_is_reported_and_never_searched(tmp_path: Path) -> None:
+    assert search_params(None, "Lone Title")["q"] == "track:Lone Title"
+    assert search_params("  An   Artist ", " ")["q"] == "artist:An Artist"
+    reader = SpotifyReader(tmp_path / "empty.jsonl")  # any search would be a missing call
+    songs = [LocalSong("1", None, None), LocalSong("2", " ", "--")]
+    screening = screen_songs(songs, spotify=reader)
+    assert [d.reason for d in screening.decisions] == ["no artist or title to search"] * 2
+    assert screening.kept() == ()
+    assert not reader.match(None, None).matched
