@@ -10,7 +10,8 @@ which uses the real ``spotipy`` client and records every answer in a
 - ``audio_features`` with params ``{"ids": "<spotify id>"}``: the raw response
   ``{"audio_features": [{...}]}`` (one id a call, so the cache does not depend on batching),
   or Spotify's refusal ``{"error": {"status": 403, "message": ...}}``, so that a replay
-  reaches the same "instrumentalness unknown" as the run that recorded it.
+  reaches the same "instrumentalness unknown" as the run that recorded it (delete such a
+  line to ask again with an app that has access).
 
 With the cache alone no credentials and no network are needed. With ``SPOTIPY_CLIENT_ID``
 and ``SPOTIPY_CLIENT_SECRET`` set (client-credentials flow), calls missing from the cache
@@ -31,6 +32,11 @@ of the local tokens the candidate has (extra candidate tokens such as "Remastere
 nothing). An empty L has overlap 0. A candidate matches when overlap >= 0.7, compared
 exactly (as fractions); among the search results the highest overlap wins, ties going to
 the earlier result (Spotify's own ranking).
+
+**Screening** (:func:`screen_songs`, the instrumental-MER rule for DEAM songs): kept when
+matched (overlap >= 0.7) with instrumentalness >= 0.5; then the manual review list
+(:func:`read_review_list`, CSV ``song_id[,keep,note]``) overrides, and on its own (no
+Spotify at all) it is the selection. Each song gets a decision with its reason for the audit.
 """
 
 from __future__ import annotations
