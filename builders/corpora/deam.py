@@ -72,20 +72,34 @@ def read_deam_static(paths: Sequence[Path]) -> StaticAnnotations:
 
     ``table`` has columns ``song_id`` (str, no leading zeros), ``valence``, ``arousal``
     (float64, 1-9), one row per song sorted numerically by id. A song present in two
-    files keeps the value from the first path given. Inside one file, a song on two
-    lines with different valence/arousal is a UserError naming both lines; the same
-    values twice are kept once and listed in ``duplicates`` as ``(file, note)``.
+    files keeps the value from the first path given (noted). Inside one file, a song on
+    two lines with different valence/arousal is a UserError naming both lines; the same
+    values twice are kept once. Notes are ``(file, note)`` pairs in ``duplicates``.
     """
     if not paths:
         raise UserError("no DEAM annotation file given")
     tables, notes = [], []
     for path in paths:
         table, found = _read_annotation_file(Path(path))
+        notes.extend(found + _across_files(table, tables, Path(path), [Path(p) for p in paths]))
         tables.append(table)
-        notes.extend(found)
     table = pd.concat(tables, ignore_index=True).drop_duplicates("song_id", keep="first")
     order = table["song_id"].astype("int64").argsort(kind="stable")
     return StaticAnnotations(table.iloc[order].reset_index(drop=True), tuple(notes))
+
+
+def _across_files(table: pd.DataFrame, earlier: list[pd.DataFrame], path: Path,
+                  paths: list[Path]) -> list[tuple[str, str]]:
+    """Notes for songs of ``table`` already read from an earlier file (which wins)."""
+    notes = []
+    for before, first_path in zip(earlier, paths):
+        kept = before.set_index("song_id")
+        for song, valence, arousal in table.itertuples(index=False):
+            if song in kept.index:
+                same = (kept.loc[song, "valence"], kept.loc[song, "arousal"]) == (valence, arousal)
+                notes.append((str(path), f"song {song} is also in {first_path.name}"
+                              f"{'' if same else ' with other values'}; kept {first_path.name}'s"))
+    return notes
 
 
 def read_deam_annotations(paths: Sequence[Path]) -> pd.DataFrame:

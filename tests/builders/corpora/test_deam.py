@@ -106,6 +106,8 @@ def test_first_file_wins_for_a_song_in_two_files(tmp_path):
     table = read_deam_annotations([first, second])
     assert list(table.song_id) == ["5", "7"]
     assert table.set_index("song_id").loc["7", "valence"] == 2.0
+    assert read_deam_static([first, second]).duplicates == (
+        (str(second), "song 7 is also in a.csv with other values; kept a.csv's"),)
 
 
 def test_missing_root_empty_root_and_no_audio_are_user_errors(demo_sources, tmp_path):
@@ -125,6 +127,7 @@ def test_reference_annotations_both_files(reference_data):
     assert len(paths) == 2
     table = read_deam_annotations(paths)
     assert len(table) == 1802 and table.song_id.is_unique
+    assert read_deam_static(paths).duplicates == ()  # no song repeated, within or across files
     values = table.set_index("song_id")
     assert tuple(values.loc["2"]) == (3.1, 3.0)
     assert tuple(values.loc["2000"]) == (5.8, 6.0)
