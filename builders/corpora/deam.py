@@ -330,6 +330,9 @@ def _sample_values(cells: list[str], names: list[str], path: Path, line: int,
     values = np.empty(len(texts), dtype="float64")
     for index, text in enumerate(texts):
         column = names[index + 1]
+        if column == "":
+            raise UserError(f"{where}: value {text!r} in column {index + 2}, which has no "
+                            "sample_<ms>ms name in the header")
         if text == "":
             raise UserError(f"{where}: empty cell in column {column} between rated samples")
         value = _number(text)

@@ -256,6 +256,16 @@ def test_bad_dynamic_header_is_a_user_error(tmp_path, header, message):
         read_deam_dynamic(*paths)
 
 
+def test_dynamic_value_under_an_unnamed_trailing_header_cell_is_an_error(tmp_path):
+    header = DYNAMIC_HEADER.replace("\r\n", ",\r\n")
+    valence, arousal = _dynamic(tmp_path, "7,0.1,0.2,,,\r\n", "7,0.1,0.2,0.3,0.4,0.5\r\n", header=header)
+    with pytest.raises(UserError, match=r"arousal\.csv: line 2 \(song 7\): value '0\.5' in column 6, "
+                                        r"which has no sample_<ms>ms name"):
+        read_deam_dynamic(valence, arousal)
+    arousal.write_bytes((header + "7,0.1,0.2,,,\r\n").encode())
+    assert list(read_deam_dynamic(valence, arousal).song("7").times_s) == [15.0, 15.5]
+
+
 def test_dynamic_repeats_conflicting_is_an_error_identical_is_a_note(tmp_path):
     valence, arousal = _dynamic(tmp_path, "7,0.1,0.2,,\r\n8,0,,,\r\n7,0.1,0.25,,\r\n",
                                 "7,0.1,0.2,,\r\n8,0,,,\r\n")
