@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.corpora.listing import STRING
+from builders.corpora.listing import STRING, checked_root, files_named, relative_posix
 from builders.errors import UserError
 
 DEAM_TRACKLIST = "deam-final-tracklist.csv"
@@ -179,19 +179,44 @@ def _emopia_row(record: Mapping[str, str], where: str) -> _Row:
     }
 
 
-def read_thesis_tracklists(folder: Path) -> pd.DataFrame:
-    """The three tracklists below ``folder`` (their file names) as one frame by clip id."""
-    folder = Path(folder)
+def find_thesis_files(folder: Path) -> dict[str, Path]:
+    """The tracklists and split file below ``folder`` (any depth, names case-insensitive).
+
+    Keys ``deam``, ``soundtracks``, ``emopia`` and ``splits``, for those found; a name
+    found twice is a UserError listing both.
+    """
+    folder = checked_root(folder, "tracklist")
+    wanted = TRACKLIST_FILES | {"splits": SPLIT_FILE}
+    found = {}
+    for key, name in wanted.items():
+        paths = files_named(folder, [name])
+        if len(paths) > 1:
+            listed = ", ".join(relative_posix(path, folder) for path in paths)
+            raise UserError(f"{name} is below {folder} more than once: {listed}")
+        if paths:
+            found[key] = paths[0]
+    return found
+
+
+def read_thesis_tracklists(folder: Path, corpora: Iterable[str] = tuple(TRACKLIST_FILES)
+                           ) -> pd.DataFrame:
+    """The tracklists of ``corpora`` found below ``folder``, as one frame by clip id."""
     readers = {"deam": read_deam_tracklist, "soundtracks": read_soundtracks_tracklist,
                "emopia": read_emopia_tracklist}
+    found = find_thesis_files(folder)
     frames = []
-    for corpus, name in TRACKLIST_FILES.items():
-        path = folder / name
-        if not path.is_file():
-            raise UserError(f"{folder}: no {name} (the thesis's {corpus} tracklist)")
-        frames.append(readers[corpus](path))
+    for corpus in corpora:
+        if corpus not in readers:
+            raise UserError(f"unknown tracklist corpus {corpus!r} (expected one of "
+                            f"{', '.join(readers)})")
+        if corpus not in found:
+            raise UserError(f"no {TRACKLIST_FILES[corpus]} (the thesis's {corpus} tracklist) "
+                            f"found below {folder}")
+        frames.append(readers[corpus](found[corpus]))
+    if not frames:
+        raise UserError("no tracklist corpus asked for")
     table = pd.concat(frames, ignore_index=True).astype(TRACKLIST_DTYPES)
-    _check_unique(table, folder)
+    _check_unique(table, Path(folder))
     return table.sort_values("clip_id", kind="stable").reset_index(drop=True)
 
 

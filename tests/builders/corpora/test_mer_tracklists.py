@@ -14,6 +14,7 @@ from builders.corpora.mer_tracklists import (
     SPLIT_FILE,
     TRACKLIST_DTYPES,
     compare_with_splits,
+    find_thesis_files,
     quadrant,
     read_deam_tracklist,
     read_emopia_tracklist,
@@ -81,11 +82,21 @@ def test_own_tracklists_read_into_one_typed_frame(tmp_path):
     assert rows.loc["e_Q4_2w5XkAt_3WU_0.mp3"].line == 5  # after the three-line title
 
 
-def test_a_missing_tracklist_file_is_named(tmp_path):
-    _tracklists(tmp_path)
-    (tmp_path / SOUNDTRACKS_TRACKLIST).unlink()
+def test_tracklists_found_below_the_folder_and_a_subset_read(tmp_path):
+    _tracklists(tmp_path / "thesis" / "tracklists")
+    (tmp_path / "thesis" / "tracklists" / SOUNDTRACKS_TRACKLIST).unlink()
+    _write(tmp_path / "thesis", SPLIT_FILE, "{}")
+    found = find_thesis_files(tmp_path)
+    assert found == {"deam": tmp_path / "thesis" / "tracklists" / DEAM_TRACKLIST,
+                     "emopia": tmp_path / "thesis" / "tracklists" / EMOPIA_TRACKLIST,
+                     "splits": tmp_path / "thesis" / SPLIT_FILE}
     with pytest.raises(UserError, match=f"no {SOUNDTRACKS_TRACKLIST} .*soundtracks tracklist"):
         read_thesis_tracklists(tmp_path)
+    table = read_thesis_tracklists(tmp_path, corpora=["deam"])
+    assert set(table.corpus) == {"deam"} and len(table) == 3
+    _write(tmp_path / "copy", DEAM_TRACKLIST, DEAM_HEADER)
+    with pytest.raises(UserError, match=f"{DEAM_TRACKLIST} is below .* more than once"):
+        find_thesis_files(tmp_path)
 
 
 @pytest.mark.parametrize(("row", "message"), [
