@@ -16,11 +16,11 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # Spleeter pins numpy<2 / TensorFlow 2.12, so it lives in its own environment,
-# spoken to through builders/spleeter_worker.py over a subprocess.
-$(SPLEETER_VENV)/.installed: builders/spleeter-requirements.txt
+# spoken to through builders/misme/spleeter_worker.py over a subprocess.
+$(SPLEETER_VENV)/.installed: builders/misme/spleeter-requirements.txt
 	$(PYTHON) -m venv $(SPLEETER_VENV)
 	$(SPLEETER_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SPLEETER_VENV)/bin/python -m pip install --quiet -r builders/spleeter-requirements.txt
+	$(SPLEETER_VENV)/bin/python -m pip install --quiet -r builders/misme/spleeter-requirements.txt
 	touch $@
 
 spleeter-env: $(SPLEETER_VENV)/.installed

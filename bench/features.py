@@ -20,7 +20,9 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from builders import features  # noqa: E402
+from builders.features import extract as features  # noqa: E402
+from builders.misme.recipe import MismeRecipe  # noqa: E402
+from builders.misme.spec import dataset_spec  # noqa: E402
 
 RATE = 44100
 
@@ -63,10 +65,10 @@ def main() -> None:
         print(f"music-essentia  {essentia_20s * 1000:7.1f} ms per 20 s clip ({per_second * 1000:.1f} ms per audio second)")
 
         start = time.perf_counter()
-        features.extract_features(out, "speech-egemaps", ["speech"])
+        features.extract_features(out, dataset_spec(MismeRecipe()), "speech-egemaps", ["speech"])
         first = time.perf_counter() - start
         start = time.perf_counter()
-        features.extract_features(out, "speech-egemaps", ["speech"])
+        features.extract_features(out, dataset_spec(MismeRecipe()), "speech-egemaps", ["speech"])
         cached = time.perf_counter() - start
         print(f"cache: first run {first:.2f} s, re-run {cached:.3f} s (speed-up x{first / max(cached, 1e-9):.0f})")
 

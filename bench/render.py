@@ -2,7 +2,7 @@
 
     python bench/render.py [--small] [--workers N] [--keep DIR]
 
-Builds the demo corpus (builders.demo_sources) and plans it (builders.misme), then times:
+Builds the demo corpus (builders.demo.sources) and plans it (builders.misme.plan), then times:
 - clips: rendering every clip (speech, music, mixed, mixed-window) with ``render_batch``;
 - export: the rest of ``render_dataset`` (manifest write-back, HF shards, solutions,
   build report, digest, card), measured by re-running it on the finished clips (resume);
@@ -29,9 +29,15 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from builders import audio_io, render  # noqa: E402
-from builders.demo_sources import write_demo_sources  # noqa: E402
-from builders.misme import plan_corpus  # noqa: E402
+from builders.common import audio as audio_io  # noqa: E402
+from builders.common.audio import OutputSpec  # noqa: E402
+from builders.common.build_state import resolve_roots  # noqa: E402
+from builders.demo.sources import write_demo_sources  # noqa: E402
+from builders.misme import render  # noqa: E402
+from builders.misme.plan import plan_corpus  # noqa: E402
+from builders.misme.recipe import DEFAULT_RECIPE  # noqa: E402
+
+OUTPUT = OutputSpec(44100, 2)
 
 SMALL = {"clips_per_actor": 2, "n_deam": 8, "n_soundtracks": 4, "deam_duration_range": (10.0, 20.0),
          "soundtracks_duration_s": 12.0}
@@ -51,10 +57,10 @@ def floor_seconds(out: Path, roots: dict[str, str], scratch: Path) -> tuple[floa
     for clip in sorted((out / "audio").glob("*/*.flac")):
         pcm, _ = audio_io.decode_pcm(clip)
         start = time.perf_counter()
-        sf.write(str(scratch / f"{n_out}.flac"), pcm, audio_io.SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+        sf.write(str(scratch / f"{n_out}.flac"), pcm, OUTPUT.sample_rate, format="FLAC", subtype="PCM_16")
         to_file += time.perf_counter() - start
         start = time.perf_counter()
-        audio_io.encode(pcm, "flac")
+        audio_io.encode(pcm, OUTPUT)
         in_memory += time.perf_counter() - start
         n_out += 1
     shutil.rmtree(scratch, ignore_errors=True)
@@ -74,8 +80,6 @@ def main() -> None:
         write_demo_sources(src, **(SMALL if args.small else {}))
         recipe = None
         if args.small:  # 2 music clips per fold: K = 2
-            from builders.recipe import DEFAULT_RECIPE
-
             recipe = base / "recipe.toml"
             recipe.write_text(DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2"))
         start = time.perf_counter()
@@ -85,9 +89,9 @@ def main() -> None:
 
         sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
         mixes = pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
-        roots = render.resolve_roots(out, None, (s["corpus"] for s in sources))
+        roots = resolve_roots(out, None, (s["corpus"] for s in sources))
         shutil.rmtree(out / "audio", ignore_errors=True)
-        batches = render.plan_batches(sources, mixes, roots, out / "audio", "flac", -35.0)
+        batches = render.plan_batches(sources, mixes, roots, out / "audio", OUTPUT, -35.0)
         start = time.perf_counter()
         render.run_batches(batches, args.workers, progress=False)
         clips = time.perf_counter() - start

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from builders import separation  # noqa: E402
 from builders.errors import UserError  # noqa: E402
-from builders.render import render_dataset  # noqa: E402
-from tests.builders.spleeter_model import spleeter_python, train_tiny_model  # noqa: E402
-from tests.builders.test_render_support import make_build  # noqa: E402
+from builders.misme import separation  # noqa: E402
+from builders.misme.render import render_dataset  # noqa: E402
+from tests.builders.misme.render_support import make_build  # noqa: E402
+from tests.builders.misme.spleeter_model import spleeter_python, train_tiny_model  # noqa: E402
 
 
 def audio_seconds(out: Path) -> float:

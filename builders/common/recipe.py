@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -28,6 +28,16 @@ class StrictModel(BaseModel):
     """A recipe table: frozen, strict types (an int is still a valid float), no unknown keys."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    def with_value(self, key: str, value: Any) -> Self:
+        """A validated copy with one dotted key changed, e.g. ``with_value("mixing.pairing", "random")``."""
+        data = self.model_dump()
+        scope, *path = key.split(".")
+        table = data
+        for part in [scope, *path][:-1]:
+            table = table[part]
+        table[[scope, *path][-1]] = value
+        return parse_recipe(type(self), data)
 
 
 def read_toml(path: Path, what: str = "recipe") -> dict[str, Any]:

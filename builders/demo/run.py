@@ -85,7 +85,7 @@ def build_step(src: Path, build: Path, workers: int, recipe_path: Path | None = 
 
 def separation_step(build: Path, workers: int) -> list[str]:
     from builders.misme.separation import separate_dataset
-    from builders.misme.spleeter import resolve_model_dir, spleeter_python
+    from builders.misme.spleeter_client import resolve_model_dir, spleeter_python
 
     backends = ["oracle"]
     separate_dataset(build, backend="oracle", workers=workers)

@@ -53,7 +53,7 @@ from builders.misme.recipe import build_recipe
 from builders.misme.render import mix_stems
 from builders.misme.separation_outputs import BACKENDS, CONFIGS, VIEWS, identity_path
 from builders.misme.spec import dataset_spec
-from builders.misme.spleeter import (
+from builders.misme.spleeter_client import (
     MODEL_NAME,
     SpleeterSession,
     SpleeterSessionFactory,

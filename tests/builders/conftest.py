@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from builders.demo_sources import write_demo_sources
+from builders.demo.sources import write_demo_sources
 
 SMALL_DEMO = {
     "seed": 0,

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SPLEETER_PYTHON = REPO / ".venv-spleeter" / "bin" / "python"
 RATE = 44100
-ADAPTER = "builders.spleeter_worker.SoundfileAudioAdapter"
+ADAPTER = "builders.misme.spleeter_worker.SoundfileAudioAdapter"
 
 
 def spleeter_python() -> Path | None:

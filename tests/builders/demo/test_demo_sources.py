@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from builders import demo_sources as demo
 from builders.cli import main
 from builders.corpora.deam import read_deam
 from builders.corpora.ravdess import read_ravdess
 from builders.corpora.soundtracks import read_soundtracks
+from builders.demo import sources as demo
 from builders.errors import UserError
 
 TINY = {"clips_per_actor": 1, "n_deam": 2, "n_soundtracks": 1, "deam_duration_range": (10.0, 11.0),

@@ -14,12 +14,16 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from builders import audio_io, separation, separation_quality, spleeter_worker
 from builders.cli import main
+from builders.common import audio as audio_io
 from builders.errors import UserError
-from builders.render import render_dataset
-from builders.separation_quality import sdr, si_sdr
-from tests.builders.test_render_support import W, make_build
+from builders.hf.digest import identity_checksums
+from builders.misme import separation, separation_quality, spleeter_worker
+from builders.misme.render import render_dataset
+from builders.misme.separation_outputs import card_sections
+from builders.misme.separation_quality import sdr, si_sdr
+from builders.misme.spec import spec_for_build
+from tests.builders.misme.render_support import W, make_build
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +121,7 @@ def test_oracle_build_is_good_and_swapped_stems_would_be_caught(oracle):
     # the same clips scored against the wrong stems (a swapped-stem bug) score very low
     row = pq.read_table(oracle / "manifests" / "mixes.parquet").to_pylist()[0]
     music_clip, _ = audio_io.read_audio(oracle / "audio" / "bss-oracle-music" / f"{row['mix_id']}.flac")
-    true_music, true_speech = separation.BuildStems(oracle)(row)
+    true_music, true_speech = separation.true_stems(oracle, row)
     assert si_sdr(music_clip, true_music) > 10.0
     assert si_sdr(music_clip, true_speech) < -10.0
 
@@ -153,8 +157,9 @@ def test_oracle_card_digest_and_verify(oracle):
     document = json.loads((oracle / "manifests" / "separation-oracle.json").read_text())
     assert document["identity"]["backend"] == "oracle" and len(document["digest"]) == 64
     assert main(["verify", str(oracle)]) == 0
-    assert separation.identity_checksums(oracle) == {("separation-identity", "bss-oracle"): document["identity_digest"]}
-    sections = "\n".join(separation.iter_card_sections(oracle))
+    expected = {("separation-identity", "bss-oracle"): document["identity_digest"]}
+    assert identity_checksums(oracle, spec_for_build(oracle)) == expected
+    sections = "\n".join(card_sections(oracle))
     assert "## BSS variant `bss-oracle` (oracle)" in sections and "| all | 12 |" in sections
 
 
@@ -174,17 +179,11 @@ def test_oracle_is_reproducible_with_more_workers(oracle, tmp_path):
 def test_a_failed_run_leaves_no_variant(rendered, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(rendered, out)
-    stems = separation.BuildStems(out)
-    calls = []
-
-    def flaky(row):
-        calls.append(row["mix_id"])
-        if len(calls) == 3:
-            raise UserError("source vanished")
-        return stems(row)
-
-    with pytest.raises(UserError, match="vanished"):
-        separation.separate_dataset(out, backend="oracle", progress=False, stems=flaky)
+    third = sorted(m["mix_id"] for m in pq.read_table(out / "manifests" / "mixes.parquet").to_pylist())[2]
+    damaged = out / "audio" / "mixed" / f"{third}.flac"
+    damaged.write_bytes(damaged.read_bytes()[:60])  # a header and nothing after it
+    with pytest.raises(UserError, match=f"cannot decode the rendered mix .*{third}"):
+        separation.separate_dataset(out, backend="oracle", progress=False)
     assert not (out / "data" / "bss-oracle").exists()
     assert not (out / "manifests" / "separation-oracle.parquet").exists()
     assert len(list((out / "audio" / "bss-oracle-music").glob("*.flac"))) == 2  # the resumable cache

@@ -16,12 +16,14 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from builders import audio_io, separation
 from builders.cli import main
+from builders.common import audio as audio_io
 from builders.errors import UserError
-from builders.render import render_dataset
-from tests.builders.spleeter_model import REPO, spleeter_python, train_tiny_model
-from tests.builders.test_render_support import W, make_build
+from builders.misme import separation
+from builders.misme import spleeter_client as spleeter
+from builders.misme.render import render_dataset
+from tests.builders.misme.render_support import W, make_build
+from tests.builders.misme.spleeter_model import REPO, spleeter_python, train_tiny_model
 
 pytestmark = [pytest.mark.spleeter, pytest.mark.slow]
 
@@ -67,7 +69,7 @@ def separated(rendered, tiny_model, tmp_path_factory):
 def test_tiny_model_is_an_offline_spleeter_model(tiny_model):
     assert (tiny_model / ".probe").exists() and (tiny_model / "checkpoint").exists()
     assert json.loads((tiny_model / "params.json").read_text())["instrument_list"] == ["vocals", "accompaniment"]
-    assert separation.resolve_model_dir(tiny_model.parent) == tiny_model
+    assert spleeter.resolve_model_dir(tiny_model.parent) == tiny_model
 
 
 def test_bss_loads_with_the_ids_and_folds_of_mixed(separated):
@@ -101,7 +103,7 @@ def test_clips_shapes_rate_and_checksums(separated):
 @pytest.fixture(scope="module")
 def worker(tiny_model, tmp_path_factory):
     """One worker process (TensorFlow + model loaded once) shared by the protocol tests."""
-    started = separation.SpleeterWorker(spleeter_python(), tiny_model, tmp_path_factory.mktemp("worker"))
+    started = spleeter.SpleeterWorker(spleeter_python(), tiny_model, tmp_path_factory.mktemp("worker"))
     yield started
     started.close()
     assert started.process.returncode == 0
@@ -133,7 +135,7 @@ def test_identity_covers_model_files_and_spleeter_version(separated, tiny_model,
     params = json.loads((other / "params.json").read_text())
     (other / "params.json").unlink()  # hard link: replace, do not edit in place
     (other / "params.json").write_text(json.dumps({**params, "learning_rate": 2e-4}))
-    python = separation.spleeter_python()
+    python = spleeter.spleeter_python()
     first = separation.identity_digest(separation._identity("spleeter", tiny_model, python))
     assert first == document["identity_digest"]
     assert separation.identity_digest(separation._identity("spleeter", other, python)) != first
@@ -143,7 +145,7 @@ def test_worker_matches_spleeter_separator(tiny_model, tmp_path):
     """The worker's persistent session computes what Spleeter's own Separator computes."""
     script = f"""
 import json, numpy as np, os, sys
-sys.path.insert(0, {str(REPO / 'builders')!r})
+sys.path.insert(0, {str(REPO / 'builders' / 'misme')!r})
 import spleeter_worker as w
 from spleeter.separator import Separator
 rng = np.random.default_rng(0)

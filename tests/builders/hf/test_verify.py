@@ -10,9 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from builders import audio_io, cli
-from builders.render import render_dataset
-from tests.builders.test_render_support import make_build
+from builders import cli
+from builders.common import audio as audio_io
+from builders.common.audio import OutputSpec
+from builders.misme.render import render_dataset
+from tests.builders.misme.render_support import make_build
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def corrupt_first_mix(out, new_sample: int = 1234, fix_checksum: bool = False) -
     rows = table.to_pylist()
     data = audio_io.decode_pcm(rows[0]["audio"]["bytes"])[0].copy()
     data[100, 0] = np.int16(new_sample)
-    rows[0]["audio"]["bytes"] = audio_io.encode(data)
+    rows[0]["audio"]["bytes"] = audio_io.encode(data, OutputSpec(44100, 2))
     if fix_checksum:
         rows[0]["audio_sha256"] = audio_io.pcm_sha256(data)
     pq.write_table(pa.Table.from_pylist(rows, table.schema), shard)
@@ -90,7 +92,25 @@ def test_user_errors_exit_2(built, tmp_path, capsys):
     assert verify(built[0], "--digest", "xyz") == 2
     (tmp_path / "empty").mkdir()
     assert verify(tmp_path / "empty") == 2
+    assert "is not a build folder" in capsys.readouterr().err
+
+
+def test_a_planned_build_without_shards_says_so(copy, capsys):
+    shutil.rmtree(copy / "data")
+    assert verify(copy) == 2
     assert "no dataset shards" in capsys.readouterr().err
+
+
+def test_undecodable_clip_is_named_with_its_shard_not_a_traceback(copy, capsys):
+    shard = sorted((copy / "data" / "mixed").glob("fold1-*.parquet"))[0]
+    table = pq.read_table(shard)
+    rows = table.to_pylist()
+    rows[0]["audio"]["bytes"] = rows[0]["audio"]["bytes"][:40] + b"\x00" * 64  # a header, then nothing
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), shard)
+    assert verify(copy) == 1
+    captured = capsys.readouterr()
+    assert f"mixed/{rows[0]['id']}: cannot decode its audio in {shard}" in captured.out
+    assert "Traceback" not in captured.err + captured.out
 
 
 def test_unreadable_shard_or_manifest_is_a_one_line_error(copy, capsys):

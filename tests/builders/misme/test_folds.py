@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from builders.folds import assign_actor_folds, assign_music_folds, quadrant
+from builders.common.folds import quadrant
+from builders.misme.folds import assign_actor_folds, assign_music_folds
 
 
 def test_quadrant_rule_counts_zero_as_low():

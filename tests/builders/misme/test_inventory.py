@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from builders.inventory import activity_region, build_inventory
+from builders.misme.inventory import activity_region, build_inventory
 
 
 def _speech_like(path, seconds=3.0, rate=48000, active=(1.0, 2.0)):

@@ -13,9 +13,9 @@ import pytest
 import soundfile as sf
 
 from builders import cli
-from builders.misme import plan_corpus
-from builders.recipe import DEFAULT_RECIPE
-from builders.render import render_dataset
+from builders.misme.plan import plan_corpus
+from builders.misme.recipe import DEFAULT_RECIPE
+from builders.misme.render import render_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +61,28 @@ def test_demo_plan_render_load_and_verify(demo_sources, tmp_path, capsys):
     assert render_dataset(out2, workers=2, roots=roots2, progress=False).digest == summary.digest
     assert cli.main(["verify", str(out), "--against", str(out2)]) == 0
     assert "identical" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_recipe_at_48_khz_with_5_folds_and_wav_is_built_as_asked(demo_sources, tmp_path):
+    recipe = tmp_path / "recipe-48k.toml"
+    text = DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2")
+    text = text.replace("sample_rate = 44100", "sample_rate = 48000").replace('format = "flac"', 'format = "wav"')
+    recipe.write_text(text.replace("n_folds = 6", "n_folds = 5"))
+    out = tmp_path / "out"
+    assert cli.main(["misme", "build", "--ravdess", str(demo_sources / "RAVDESS"), "--deam",
+                     str(demo_sources / "DEAM"), "--soundtracks", str(demo_sources / "Soundtracks"),
+                     "--out", str(out), "--recipe", str(recipe), "--workers", "2"]) == 0
+    mixes = pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
+    assert {m["fold"] for m in mixes} == {1, 2, 3, 4, 5} and {m["window_frames"] for m in mixes} == {216000}
+    assert sorted(p.name.split("-")[0] for p in (out / "data" / "mixed").glob("*.parquet")) == [
+        f"fold{k}" for k in range(1, 6)]
+    ds = datasets.load_dataset(str(out), "mixed", cache_dir=str(out) + "-hf-cache")
+    assert sorted(ds) == [f"fold{k}" for k in range(1, 6)]
+    row = ds["fold1"].with_format("arrow")[:1]
+    data, rate = sf.read(io.BytesIO(row.column("audio_window")[0].as_py()["bytes"]), dtype="int16", always_2d=True)
+    assert (rate, data.shape) == (48000, (216000, 2))
+    assert row.column("audio")[0].as_py()["path"].endswith(".wav")
+    card = (out / "README.md").read_text()
+    assert "48 kHz stereo 16-bit WAV; 5 folds" in card and "mixed-cv5" in card and "mixed-cv6" not in card
+    assert cli.main(["verify", str(out)]) == 0

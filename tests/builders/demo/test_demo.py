@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
-from builders.demo import run_demo
-from builders.recipe import DEFAULT_RECIPE
+from builders.demo.run import run_demo
+from builders.misme.recipe import DEFAULT_RECIPE
 
 pytestmark = pytest.mark.slow
 

@@ -11,11 +11,14 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from builders import features
 from builders.cli import main as cli_main
 from builders.errors import UserError
+from builders.features import extract as features
+from builders.misme.recipe import DEFAULT_RECIPE, MismeRecipe
+from builders.misme.spec import dataset_spec
 
 RATE = 44100
+SPEC = dataset_spec(MismeRecipe())
 
 
 def harmonic(f0: float, seconds: float, seed: int, vibrato: float = 0.05) -> np.ndarray:
@@ -39,6 +42,7 @@ def write_clip(out: Path, view: str, clip_id: str, signal: np.ndarray) -> Path:
 def build(tmp_path: Path) -> Path:
     out = tmp_path / "OUT"
     (out / "manifests").mkdir(parents=True)
+    (out / "manifests" / "recipe.toml").write_text(DEFAULT_RECIPE.read_text())
     write_clip(out, "speech", "ravdess-b", harmonic(220.0, 3.0, 1))
     write_clip(out, "speech", "ravdess-a", harmonic(110.0, 3.0, 2))
     write_clip(out, "music", "deam-2", harmonic(330.0, 6.0, 3, vibrato=0.0))
@@ -47,7 +51,7 @@ def build(tmp_path: Path) -> Path:
 
 
 def test_egemaps_table_layout(build: Path) -> None:
-    [path] = features.extract_features(build, "speech-egemaps")
+    [path] = features.extract_features(build, SPEC, "speech-egemaps")
     assert path == build / "features" / "speech-egemaps" / "speech.parquet"
     table = features.read_table(path)
     assert list(table["id"]) == ["ravdess-a", "ravdess-b"]
@@ -63,7 +67,7 @@ def test_egemaps_table_layout(build: Path) -> None:
 
 
 def test_is10_has_1582_functionals(build: Path) -> None:
-    [path] = features.extract_features(build, "speech-is10", ["speech"])
+    [path] = features.extract_features(build, SPEC, "speech-is10", ["speech"])
     table = features.read_table(path)
     assert table.shape == (2, 1 + 1582)
     assert "pcm_loudness_sma_amean" in table.columns
@@ -71,7 +75,7 @@ def test_is10_has_1582_functionals(build: Path) -> None:
 
 
 def test_essentia_flattened_global_descriptors(build: Path) -> None:
-    [path] = features.extract_features(build, "music-essentia")
+    [path] = features.extract_features(build, SPEC, "music-essentia")
     table = features.read_table(path)
     assert list(table["id"]) == ["deam-10", "deam-2"]
     columns = list(table.columns[1:])
@@ -90,7 +94,7 @@ def test_essentia_flattened_global_descriptors(build: Path) -> None:
 def test_cache_is_used_and_shared_by_identical_audio(build: Path) -> None:
     same = (build / "audio" / "speech" / "ravdess-a.flac").read_bytes()
     (build / "audio" / "speech" / "ravdess-c.flac").write_bytes(same)
-    [path] = features.extract_features(build, "speech-egemaps")
+    [path] = features.extract_features(build, SPEC, "speech-egemaps")
     entries = sorted((build / "features" / ".cache" / "speech-egemaps").rglob("*.json"))
     assert len(entries) == 2  # three clips, two distinct audio files
     # tamper with a cache entry: a re-run must read it instead of re-extracting
@@ -99,7 +103,7 @@ def test_cache_is_used_and_shared_by_identical_audio(build: Path) -> None:
     row = json.loads(target.read_text())
     row["F0semitoneFrom27.5Hz_sma3nz_amean"] = -999.0
     target.write_text(json.dumps(row))
-    features.extract_features(build, "speech-egemaps")
+    features.extract_features(build, SPEC, "speech-egemaps")
     table = features.read_table(path).set_index("id")
     assert table.loc["ravdess-a", "F0semitoneFrom27.5Hz_sma3nz_amean"] == -999.0
     assert table.loc["ravdess-c", "F0semitoneFrom27.5Hz_sma3nz_amean"] == -999.0
@@ -107,20 +111,20 @@ def test_cache_is_used_and_shared_by_identical_audio(build: Path) -> None:
 
 
 def test_parallel_equals_serial(build: Path, tmp_path: Path) -> None:
-    serial = features.read_table(features.extract_features(build, "speech-egemaps")[0])
+    serial = features.read_table(features.extract_features(build, SPEC, "speech-egemaps")[0])
     other = tmp_path / "OTHER"
     (other / "manifests").mkdir(parents=True)
     for clip in (build / "audio" / "speech").glob("*.flac"):
         write_clip(other, "speech", clip.stem, sf.read(clip, dtype="float32")[0])
-    parallel = features.read_table(features.extract_features(other, "speech-egemaps", workers=2)[0])
+    parallel = features.read_table(features.extract_features(other, SPEC, "speech-egemaps", workers=2)[0])
     pd.testing.assert_frame_equal(serial, parallel)
 
 
 def test_missing_view_names_the_build_step(build: Path, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(UserError, match="misme-build misme separate"):
-        features.extract_features(build, "music-essentia", ["bss-music"])
+        features.extract_features(build, SPEC, "music-essentia", ["bss-music"])
     with pytest.raises(UserError, match="applies to the views"):
-        features.extract_features(build, "music-essentia", ["speech"])
+        features.extract_features(build, SPEC, "music-essentia", ["speech"])
     code = cli_main(["features", str(build), "--set", "speech-is10", "--views", "bss-speech"])
     err = capsys.readouterr().err
     assert code == 2 and "bss-speech" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -135,7 +139,7 @@ def test_cli_writes_table(build: Path, capsys: pytest.CaptureFixture) -> None:
 def test_missing_dependency_is_a_user_error(build: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "essentia", None)  # `import essentia` now raises ImportError
     with pytest.raises(UserError, match="'essentia'"):
-        features.extract_features(build, "music-essentia")
+        features.extract_features(build, SPEC, "music-essentia")
 
 
 def test_a_missing_later_view_writes_no_table(build: Path, capsys: pytest.CaptureFixture) -> None:
@@ -144,3 +148,8 @@ def test_a_missing_later_view_writes_no_table(build: Path, capsys: pytest.Captur
     assert not features.table_path(build, "speech-egemaps", "speech").exists()
     assert cli_main(["features", str(build), "--set", "speech-egemaps", "--views", ","]) == 2
     assert "--views names no view" in capsys.readouterr().err
+
+
+def test_a_folder_that_is_not_a_build_is_named(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli_main(["features", str(tmp_path), "--set", "speech-egemaps"]) == 2
+    assert "is not a build folder" in capsys.readouterr().err

@@ -1,7 +1,8 @@
-"""Spleeter from this environment: finding its own venv and the 2-stem model, and the
-client of ``spleeter_worker.py``, which runs in that venv (TensorFlow 2.12, numpy<2).
+"""The Spleeter side of this environment: finding Spleeter's own venv and the 2-stem model,
+and the client of ``spleeter_worker.py``, which runs in that venv (TensorFlow 2.12, numpy<2).
 
-Spleeter never downloads: the model folder (checkpoint + ``.probe``) is the user's.
+Spleeter never downloads: the model folder (checkpoint + ``.probe``) is the user's. (Not
+named ``spleeter.py``: next to the worker script it would shadow the ``spleeter`` package.)
 """
 
 from __future__ import annotations

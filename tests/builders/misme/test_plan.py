@@ -1,14 +1,13 @@
 """The MiSME plan as a pure function of the inventory (no audio)."""
 
-from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from builders.errors import UserError
-from builders.inventory import synthetic_inventory
-from builders.misme import plan_mixes
-from builders.recipe import load_recipe
+from builders.misme.inventory import synthetic_inventory
+from builders.misme.plan import plan_mixes
+from builders.misme.recipe import load_recipe
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +41,8 @@ def test_mixes_stay_in_the_speech_fold_with_five_distinct_music(plan, recipe):
     assert (mixes["speech_id"].map(fold_of) == mixes["fold"]).all()
     assert (mixes["music_id"].map(fold_of) == mixes["fold"]).all()
     per_speech = mixes.groupby("speech_id")["music_id"].agg(["count", "nunique"])
-    assert (per_speech["count"] == recipe.mixes_per_speech).all()
-    assert (per_speech["nunique"] == recipe.mixes_per_speech).all()
+    assert (per_speech["count"] == recipe.mixing.mixes_per_speech).all()
+    assert (per_speech["nunique"] == recipe.mixing.mixes_per_speech).all()
     assert len(mixes) == 1440 * 5
 
 
@@ -73,7 +72,7 @@ def test_balanced_pairing_uses_music_evenly(plan):
 
 
 def test_random_pairing_differs_but_keeps_the_rules(inventory, recipe, plan):
-    random_plan = plan_mixes(inventory, replace(recipe, pairing="random"))
+    random_plan = plan_mixes(inventory, recipe.with_value("mixing.pairing", "random"))
     assert not random_plan.mixes["mix_id"].equals(plan.mixes["mix_id"])
     assert (random_plan.mixes.groupby("speech_id")["music_id"].nunique() == 5).all()
 
@@ -82,7 +81,7 @@ def test_plan_ignores_inventory_order_and_depends_on_seed(inventory, recipe, pla
     shuffled = inventory.sample(frac=1, random_state=5).reset_index(drop=True)
     again = plan_mixes(shuffled, recipe)
     pd.testing.assert_frame_equal(again.mixes, plan.mixes)
-    other = plan_mixes(inventory, replace(recipe, seed=recipe.seed + 1))
+    other = plan_mixes(inventory, recipe.with_value("seed", recipe.seed + 1))
     assert not other.sources.set_index("source_id")["fold"].equals(plan.sources.set_index("source_id")["fold"])
 
 

@@ -15,10 +15,10 @@ import pytest
 
 from benchmark.io import read_predictions, read_solution
 from benchmark.tasks import get_task
-from builders import baselines
-from builders import features as feats
 from builders.cli import main as cli_main
 from builders.errors import UserError
+from builders.features import extract as feats
+from builders.misme import baselines
 
 N_FOLDS = 6
 ACTORS_PER_FOLD = 2

@@ -17,10 +17,15 @@ import soxr
 import yaml
 from pydub import AudioSegment
 
-from builders import atomic, audio_io, render
+from builders.cli import main as cli_main
+from builders.common import atomic
+from builders.common import audio as audio_io
+from builders.common.audio import OutputSpec
+from builders.common.build_state import resolve_roots
 from builders.errors import UserError
-from builders.render import render_dataset
-from tests.builders.test_render_support import W, make_build
+from builders.misme import render
+from builders.misme.render import render_dataset
+from tests.builders.misme.render_support import W, make_build
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +136,7 @@ def test_mix_stems_sum_to_the_written_mix_and_window_is_its_crop(built):
     sources = {r["source_id"]: r for r in rows(out, "sources")}
     attenuated = 0
     for mix in rows(out, "mixes"):
-        music, speech = render.mix_stems(mix, sources[mix["speech_id"]], sources[mix["music_id"]], roots)
+        music, speech = render.mix_stems(mix, sources[mix["speech_id"]], sources[mix["music_id"]], roots, 44100)
         assert music.dtype == speech.dtype == np.float32 and music.shape == (mix["music_frames"], 2)
         written = pcm(out, "mixed", mix["mix_id"])
         np.testing.assert_array_equal(audio_io.quantise(music + speech), written)
@@ -149,7 +154,7 @@ def test_overlap_counts_only_active_speech():
     mix = {"music_frames": 4 * W, "window_frames": W, "speech_offset_frame": 1000, "n_placements": 4}
     segment = np.zeros((44100, 2), dtype=np.float32)
     segment[8820:30870] = 0.2  # 0.5 s of "speech" inside 1 s of silence
-    assert render.measured_overlap(mix, segment) == pytest.approx(4 * 22050 / (4 * W), rel=0.05)
+    assert render.measured_overlap(mix, segment, 44100) == pytest.approx(4 * 22050 / (4 * W), rel=0.05)
 
 
 def test_solutions_and_build_report(built):
@@ -191,7 +196,9 @@ def test_two_workers_other_paths_and_wav_give_the_same_digest(built, tmp_path):
     assert summary.digest == built[2].digest
     assert pq.read_table(out2 / "manifests" / "mixes.parquet").equals(pq.read_table(built[0] / "manifests" / "mixes.parquet"))
     out3 = fresh_plan(built, tmp_path, "out-wav")
-    assert render_dataset(out3, audio_format="wav", roots=roots2, progress=False).digest == built[2].digest
+    recipe = out3 / "manifests" / "recipe.toml"
+    recipe.write_text(recipe.read_text() + '[audio]\nformat = "wav"\n')
+    assert render_dataset(out3, roots=roots2, progress=False).digest == built[2].digest
     assert len(list((out3 / "audio" / "mixed-window").glob("*.wav"))) == 12
 
 
@@ -248,8 +255,13 @@ def test_full_disk_is_a_user_error_and_leaves_nothing_half_written(built, tmp_pa
 
 
 def test_bad_arguments_are_user_errors(built, tmp_path):
-    with pytest.raises(UserError, match="unknown audio format"):
-        render_dataset(built[0], audio_format="mp3")
+    mp3 = fresh_plan(built, tmp_path, "mp3")
+    recipe = mp3 / "manifests" / "recipe.toml"
+    recipe.write_text(recipe.read_text() + '[audio]\nformat = "mp3"\n')
+    with pytest.raises(UserError, match="audio.format.*'mp3'"):
+        render_dataset(mp3, roots=built[1], progress=False)
+    with pytest.raises(UserError, match="--workers must be at least 1"):
+        render_dataset(built[0], workers=0)
     with pytest.raises(UserError, match="manifest not found"):
         render_dataset(tmp_path / "nothing")
     out = fresh_plan(built, tmp_path)
@@ -263,20 +275,22 @@ def test_speech_activity_equals_the_mean_over_channels_definition():
     rng = np.random.default_rng(7)
     segment = (rng.standard_normal((30000, 2)) * np.linspace(0, 0.3, 30000)[:, None]).astype(np.float32)
     segment[:5000] *= 1e-3  # a quiet lead-in that must come out inactive
-    blocks = -(-len(segment) // render.ACTIVITY_FRAME)
-    power = np.zeros(blocks * render.ACTIVITY_FRAME)
+    block = render.activity_block(44100)
+    assert block == 882
+    blocks = -(-len(segment) // block)
+    power = np.zeros(blocks * block)
     power[: len(segment)] = np.mean(segment.astype(np.float64) ** 2, axis=1)
     level = 10 * np.log10(power.reshape(blocks, -1).mean(axis=1) + 1e-20)
-    expected = np.repeat((level >= level.max() - 35.0) & (level > -70.0), render.ACTIVITY_FRAME)[: len(segment)]
-    assert np.array_equal(render.speech_activity(segment), expected)
+    expected = np.repeat((level >= level.max() - 35.0) & (level > -70.0), block)[: len(segment)]
+    assert np.array_equal(render.speech_activity(segment, 44100), expected)
     assert 0 < expected.sum() < len(segment)
 
 
 def test_batches_run_fold_by_fold_and_cover_every_unit_once(built):
     out, roots, _ = built
     sources, mixes = rows(out, "sources"), rows(out, "mixes")
-    resolved = render.resolve_roots(out, roots, (s["corpus"] for s in sources))
-    batches = render.plan_batches(sources, mixes, resolved, out / "audio", "flac", -35.0)
+    resolved = resolve_roots(out, roots, (s["corpus"] for s in sources))
+    batches = render.plan_batches(sources, mixes, resolved, out / "audio", OutputSpec(44100, 2), -35.0)
     folds = [{row["fold"] for _, row in batch.rows} for batch in batches]
     assert all(len(f) == 1 for f in folds)
     order = [f.pop() for f in folds]
@@ -294,27 +308,28 @@ def test_speech_cache_is_bounded_and_notices_a_changed_file(built, tmp_path, mon
         shutil.copy(roots["ravdess"] / row["path"], copied / row["path"])
     local = {"ravdess": str(copied)}
     loads = []
-    real_load = render.load_source_44k
-    monkeypatch.setattr(render, "load_source_44k", lambda row, r: loads.append(row["source_id"]) or real_load(row, r))
-    budget = sum(render.load_source_44k(row, local).nbytes for row in speech) - 1  # not all three fit
+    real_load = render.load_source
+    monkeypatch.setattr(render, "load_source",
+                        lambda row, r, rate: loads.append(row["source_id"]) or real_load(row, r, rate))
+    budget = sum(render.load_source(row, local, 44100).nbytes for row in speech) - 1  # not all three fit
     loads.clear()
     cache = render.SpeechCache(max_bytes=budget)
-    first = cache.get(speech[0], local)
-    assert cache.get(speech[0], local) is first and loads == [speech[0]["source_id"]]
+    first = cache.get(speech[0], local, 44100)
+    assert cache.get(speech[0], local, 44100) is first and loads == [speech[0]["source_id"]]
     assert not first.flags.writeable
-    cache.get(speech[1], local)
-    cache.get(speech[2], local)  # over budget: the least recently used entry goes
+    cache.get(speech[1], local, 44100)
+    cache.get(speech[2], local, 44100)  # over budget: the least recently used entry goes
     assert cache.used <= budget and len(cache.entries) == 2
-    cache.get(speech[0], local)
+    cache.get(speech[0], local, 44100)
     assert loads.count(speech[0]["source_id"]) == 2
     path = copied / speech[2]["path"]
     data, rate = sf.read(path, dtype="int16")
     sf.write(path, data[::-1], rate, subtype="PCM_16")  # same size, new content and mtime
     with pytest.raises(UserError, match="changed since planning"):
-        cache.get(speech[2], local)
+        cache.get(speech[2], local, 44100)
     path.unlink()
     with pytest.raises(UserError, match="source file missing"):
-        cache.get(speech[2], local)
+        cache.get(speech[2], local, 44100)
 
 
 def test_missing_or_broken_recipe_is_a_user_error_not_silent_defaults(built, tmp_path):
@@ -330,10 +345,11 @@ def test_missing_or_broken_recipe_is_a_user_error_not_silent_defaults(built, tmp
 
 
 @pytest.mark.parametrize("value", ["lots", "-1", "nan"])
-def test_bad_speech_cache_size_is_a_user_error_before_any_work(built, tmp_path, monkeypatch, value):
+def test_bad_speech_cache_size_is_a_user_error_before_any_work(built, tmp_path, monkeypatch, capsys, value):
     out = fresh_plan(built, tmp_path)
-    monkeypatch.setattr(render, "_speech_cache", None)
+    with pytest.raises(UserError, match="must be a number of megabytes"):
+        render_dataset(out, roots=built[1], progress=False, speech_cache_mb=value)
     monkeypatch.setenv("MISME_SPEECH_CACHE_MB", value)
-    with pytest.raises(UserError, match="MISME_SPEECH_CACHE_MB must be a number of megabytes"):
-        render_dataset(out, roots=built[1], progress=False)
+    assert cli_main(["misme", "render", str(out)]) == 2
+    assert "MISME_SPEECH_CACHE_MB" in capsys.readouterr().err
     assert not list((out / "audio").rglob("*.flac"))

@@ -5,8 +5,8 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
+from builders.common.loudness import gain_to_target, measure_integrated_loudness
 from builders.errors import UserError
-from builders.loudness import gain_to_target, measure_integrated_loudness
 
 
 def _noise_burst(path, sample_rate=48000, channels=1, level=0.05, seed=0):

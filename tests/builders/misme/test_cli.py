@@ -4,15 +4,14 @@ import filecmp
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from builders.cli import main
-from builders.manifest_io import read_manifest
-from builders.misme import plan_mixes
-from builders.recipe import DEFAULT_RECIPE, load_recipe
+from builders.common.manifest import read_manifest_frame as read_manifest
+from builders.misme.plan import plan_mixes
+from builders.misme.recipe import DEFAULT_RECIPE, load_recipe
 
 MANIFESTS = ("sources.parquet", "mixes.parquet", "audit.json", "recipe.toml")
 
@@ -72,7 +71,7 @@ def test_a_different_seed_gives_different_folds(planned, small_recipe):
     inventory = read_manifest(planned / "manifests" / "sources.parquet")
     recipe, _ = load_recipe(small_recipe)
     same = plan_mixes(inventory.drop(columns=["fold", "quadrant"]), recipe)
-    other = plan_mixes(inventory.drop(columns=["fold", "quadrant"]), replace(recipe, seed=7))
+    other = plan_mixes(inventory.drop(columns=["fold", "quadrant"]), recipe.with_value("seed", 7))
     assert (same.sources["fold"].to_numpy() == inventory["fold"].to_numpy()).all()
     assert not (other.sources["fold"].to_numpy() == inventory["fold"].to_numpy()).all()
 
@@ -161,4 +160,4 @@ def test_recipe_mistakes_are_one_line_errors(tmp_path, demo_sources, small_recip
 
 def test_a_build_recipe_toml_is_accepted_as_a_recipe(planned):
     recipe, _ = load_recipe(planned / "manifests" / "recipe.toml")
-    assert recipe.mixes_per_speech == 2
+    assert recipe.mixing.mixes_per_speech == 2

@@ -1,0 +1,47 @@
+"""Resume records (one protocol) and atomic writes with host- and run-unique temporary names."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from builders.common.atomic import atomic_file, remove_stale_temp_files, temp_sibling
+from builders.common.resume import finished_result, save_result, unit_key
+
+
+def test_a_unit_is_done_only_with_its_key_and_every_output(tmp_path):
+    clip, record = tmp_path / "a.flac", tmp_path / "a.json"
+    key = unit_key({"id": "a", "gain": 1.5}, [("src", "sha")], "flac")
+    assert unit_key({"gain": 1.5, "id": "a"}, [("src", "sha")], "flac") == key  # key order is irrelevant
+    save_result(record, key, {"sha": "x"})
+    assert finished_result(record, key, [clip]) is None  # output missing
+    clip.write_bytes(b"audio")
+    assert finished_result(record, key, [clip]) == {"sha": "x"}
+    assert finished_result(record, unit_key({"id": "a", "gain": 2.0}, [], "flac"), [clip]) is None
+    record.write_text('{"key": "')  # torn by a crash
+    assert finished_result(record, key, [clip]) is None
+
+
+def test_temp_names_are_unique_and_only_older_ones_are_cleaned(tmp_path):
+    target = tmp_path / "x.flac"
+    names = {temp_sibling(target).name for _ in range(50)}
+    assert len(names) == 50 and all(n.startswith(".x.flac.tmp-") and str(os.getpid()) in n for n in names)
+    old = tmp_path / "sub" / ".y.flac.tmp-otherhost-1-00000000"
+    old.parent.mkdir()
+    old.write_bytes(b"half")
+    os.utime(old, (time.time() - 60, time.time() - 60))
+    started = time.time()
+    fresh = tmp_path / ".z.flac.tmp-thishost-2-11111111"
+    fresh.write_bytes(b"being written by a concurrent unit of this run")
+    os.utime(fresh, (started + 1, started + 1))
+    assert remove_stale_temp_files(tmp_path, started) == 1
+    assert not old.exists() and fresh.exists()
+
+
+def test_atomic_file_leaves_nothing_on_failure(tmp_path):
+    with pytest.raises(RuntimeError), atomic_file(tmp_path / "out.txt") as tmp:
+        tmp.write_text("partial")
+        raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []

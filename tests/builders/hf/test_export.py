@@ -1,0 +1,108 @@
+"""builders.hf on a toy dataset (no MiSME): shards, card, digest and verify come from the spec."""
+
+from __future__ import annotations
+
+import io
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pytest
+import soundfile as sf
+import yaml
+
+from builders.common import audio
+from builders.common.audio import OutputSpec
+from builders.errors import UserError
+from builders.hf.card import finalize_dataset
+from builders.hf.shards import shard_ranges, write_config_shards
+from builders.hf.spec import ConfigSpec, DatasetSpec
+from builders.hf.verify import verify_build
+
+
+def toy_spec(rate: int = 44100, channels: int = 2, n_folds: int = 6) -> DatasetSpec:
+    return DatasetSpec(name="toy", title="Toy", summary="A toy dataset.", output=OutputSpec(rate, channels),
+                       n_folds=n_folds, configs=(ConfigSpec("pairs", "left", "right"), ConfigSpec("single", "solo")))
+
+
+def make_clips(tmp_path, spec: DatasetSpec, n: int, seconds: float = 0.5, views=("left", "right")):
+    rng = np.random.default_rng(3)
+    rate, channels = spec.output.sample_rate, spec.output.channels
+    ids, paths, windows, sums, window_sums = [], [], [], [], []
+    for i in range(n):
+        clip_id = f"clip-{i:03d}"
+        pcm = audio.quantise(rng.uniform(-0.5, 0.5, (int(seconds * rate), channels)).astype(np.float32))
+        ids.append(clip_id)
+        paths.append(tmp_path / "audio" / views[0] / f"{clip_id}.flac")
+        windows.append(tmp_path / "audio" / views[-1] / f"{clip_id}.flac")
+        sums.append(audio.write_clip(paths[-1], pcm, spec.output))
+        window_sums.append(audio.write_clip(windows[-1], pcm[: rate // 10], spec.output))
+    table = pa.table({"id": ids, "fold": [i % spec.n_folds + 1 for i in range(n)],
+                      "emotion": [i % 8 + 1 for i in range(n)], "audio_sha256": sums,
+                      "audio_window_sha256": window_sums})
+    return table, paths, windows
+
+
+def test_config_round_trips_through_load_dataset_and_verify(tmp_path):
+    spec = toy_spec()
+    table, paths, windows = make_clips(tmp_path, spec, 12)
+    written = write_config_shards(tmp_path, spec, "pairs", table, paths, windows)
+    assert [p.name for p in written] == [f"fold{k}-00000-of-00001.parquet" for k in range(1, 7)]
+    digest = finalize_dataset(tmp_path, spec)
+    card = (tmp_path / "README.md").read_text()
+    header = yaml.safe_load(card.split("---")[1])
+    assert [c["config_name"] for c in header["configs"]] == ["pairs"] + [f"pairs-cv{k}" for k in range(1, 7)]
+    assert "44.1 kHz stereo 16-bit FLAC" in card and (tmp_path / "digest.txt").read_text().strip() == digest
+    ds = datasets.load_dataset(str(tmp_path), "pairs", cache_dir=str(tmp_path) + "-hf-cache")
+    fold1 = ds["fold1"].with_format("arrow")[:]
+    assert fold1.column("id").to_pylist() == ["clip-000", "clip-006"]
+    clip = fold1.column("audio")[0].as_py()
+    data, rate = sf.read(io.BytesIO(clip["bytes"]), dtype="int16", always_2d=True)
+    assert rate == 44100 and audio.pcm_sha256(data) == fold1.column("audio_sha256")[0].as_py()
+    assert clip["path"] == "clip-000.flac"
+    result = verify_build(tmp_path, spec, progress=False)
+    assert result.problems == [] and result.digest == digest
+    assert {v for v, _ in result.checksums} == {"left", "right"} and len(result.checksums) == 24
+
+
+def test_the_spec_sets_rate_channels_and_folds(tmp_path):
+    spec = toy_spec(rate=48000, channels=1, n_folds=5)
+    table, paths, _ = make_clips(tmp_path, spec, 10, views=("solo",))
+    write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths)
+    finalize_dataset(tmp_path, spec)
+    assert "48 kHz mono 16-bit FLAC; 5 folds" in (tmp_path / "README.md").read_text()
+    ds = datasets.load_dataset(str(tmp_path), "single-cv5", cache_dir=str(tmp_path) + "-hf-cache")
+    assert (ds["train"].num_rows, ds["test"].num_rows) == (8, 2)
+    clip = ds["test"].with_format("arrow")[:1].column("audio")[0].as_py()
+    data, rate = sf.read(io.BytesIO(clip["bytes"]), dtype="int16", always_2d=True)
+    assert (rate, data.shape[1]) == (48000, 1)
+    assert ds["test"].features["audio"].sampling_rate == 48000
+
+
+def test_large_folds_are_cut_into_numbered_shards(tmp_path):
+    spec = toy_spec()
+    table, paths, _ = make_clips(tmp_path, spec, 12, seconds=0.3, views=("solo",))
+    size = paths[0].stat().st_size
+    written = write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths,
+                                  max_shard_bytes=int(size * 1.5))
+    fold1 = sorted(p.name for p in written if p.name.startswith("fold1-"))
+    assert fold1 == ["fold1-00000-of-00002.parquet", "fold1-00001-of-00002.parquet"]
+    finalize_dataset(tmp_path, spec)
+    ds = datasets.load_dataset(str(tmp_path), "single", cache_dir=str(tmp_path) + "-hf-cache")
+    assert sum(ds[s].num_rows for s in ds) == 12 and ds["fold1"].num_rows == 2
+
+
+def test_shard_ranges_never_leave_a_row_out():
+    assert shard_ranges([5, 5, 5], 7) == [(0, 1), (1, 2), (2, 3)]
+    assert shard_ranges([5, 5, 5], 100) == [(0, 3)]
+    assert shard_ranges([], 100) == [(0, 0)]
+    assert shard_ranges([50, 1], 10) == [(0, 1), (1, 2)]
+
+
+def test_unsupported_output_specs_are_user_errors():
+    with pytest.raises(UserError, match="sample rate 12345"):
+        OutputSpec(12345, 2)
+    with pytest.raises(UserError, match="channel count 6"):
+        OutputSpec(44100, 6)
+    with pytest.raises(UserError, match="'mp3'"):
+        OutputSpec(44100, 2, "mp3")
