@@ -13,6 +13,7 @@ import os
 import time
 from pathlib import Path
 
+from builders.engine import check_workers
 from builders.errors import UserError
 
 DEMO_CHALLENGE = """# The demo challenge: the baselines of experiments A-F compete on the demo corpus.
@@ -228,7 +229,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.workers < 1:
-        raise UserError("--workers must be at least 1")
+    check_workers(args.workers)
     run_demo(args.out, workers=args.workers, seed=args.seed)
     return 0

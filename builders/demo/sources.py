@@ -364,7 +364,7 @@ def synth_music(seed: int, item: str, valence: float, arousal: float, duration_s
         mixer.note(bar_start, 4 * beat, chord[0] - 12, 0.3, 0.0)
         _melody(rng, mixer, bar_start, beat, chord, style)
     _percussion(rng, mixer, duration_s, beat, style)
-    return _finish(rng, mixer.out, style)
+    return _fade_and_level(rng, mixer.out, style)
 
 
 def _chord(rng, key: int, degree: int, style: Style) -> list[float]:
@@ -405,7 +405,7 @@ def _percussion(rng, mixer: _Mixer, duration_s: float, beat: float, style: Style
             mixer.hit(start, 0.4 * style.percussion * drums["hat"], 0.4)
 
 
-def _finish(rng, audio: np.ndarray, style: Style) -> np.ndarray:
+def _fade_and_level(rng, audio: np.ndarray, style: Style) -> np.ndarray:
     fade = np.minimum(np.arange(audio.shape[0]) / (0.05 * MUSIC_RATE), 1.0)
     audio = audio * (fade * fade[::-1])[:, None]
     peak = 10 ** ((style.level_db + rng.uniform(-1.0, 1.0)) / 20)

@@ -42,6 +42,7 @@ import pandas as pd
 
 from builders.common.atomic import atomic_file
 from builders.common.seeding import derive_seed
+from builders.engine import check_workers
 from builders.errors import UserError
 from builders.features import extract as feats
 from builders.misme.spec import SPEECH_CORPORA, made_by
@@ -276,10 +277,10 @@ def cross_validate(domain: Domain, model: str, train: tuple[pd.DataFrame, np.nda
         for name, mask, output in zip(names, masks, outputs, strict=True):
             output.insert(0, "id", tests[name][0]["id"].to_numpy()[mask])
             parts[name].append(output)
-    return {name: _finish(pd.concat(frames, ignore_index=True), domain) for name, frames in parts.items()}
+    return {name: _sorted_predictions(pd.concat(frames, ignore_index=True), domain) for name, frames in parts.items()}
 
 
-def _finish(frame: pd.DataFrame, domain: Domain) -> pd.DataFrame:
+def _sorted_predictions(frame: pd.DataFrame, domain: Domain) -> pd.DataFrame:
     frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
     if domain.classification:
         frame["emotion"] = frame["emotion"].astype("int64")
@@ -291,7 +292,7 @@ def broadcast(single: pd.DataFrame, mixes: pd.DataFrame, domain: Domain) -> pd.D
     by_source = single.set_index("id")
     frame = by_source.loc[mixes[domain.source_column]].reset_index(drop=True)
     frame.insert(0, "id", mixes["mix_id"].to_numpy())
-    return _finish(frame, domain)
+    return _sorted_predictions(frame, domain)
 
 
 # ---------------------------------------------------------------- plan of experiments
@@ -570,8 +571,7 @@ def run_baselines(out: Path, *, experiments: str = "all", models: str = "rf,dumm
     task_list, _ = parse_list(tasks, all_domains, "task")
     if bss not in ("auto", "spleeter", "oracle"):
         raise UserError(f"--bss must be auto, spleeter or oracle, not {bss!r}")
-    if workers < 1:
-        raise UserError("--workers must be at least 1")
+    check_workers(workers)
     if preset not in PRESETS:
         raise UserError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
     if not (out / "manifests").is_dir():

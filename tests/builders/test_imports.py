@@ -19,7 +19,7 @@ from builders.cli import SUBCOMMANDS
 ROOT = Path(builders.__file__).resolve().parent
 DATASETS = {"misme", "instrumental_mer", "muse_vad"}
 FRONT = ("cli", "registry", "verify_command", "features_command", "demo")  # may use one another
-LAYER = {"errors": 0, "common": 1, "corpora": 2, "engine": 2, "hf": 3, "features": 4,
+LAYER = {"errors": 0, "common": 1, "corpora": 2, "engine": 2, "hf": 3, "features": 4, "excerpts": 4,
          **dict.fromkeys(DATASETS, 5), **dict.fromkeys(FRONT, 6)}
 POOLS = ("ProcessPoolExecutor", "ThreadPoolExecutor", "multiprocessing.Pool", "threading.Thread")
 

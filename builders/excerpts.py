@@ -1,0 +1,86 @@
+"""Excerpt clips: a planned span of one source file, resampled and written in the output spec.
+
+The instrumental-MER clips and the MuSe frames are excerpts: ``[start_s, start_s +
+duration_s)`` of a source, cut at the source's own rate (frame ``round(start_s * rate)``,
+length ``round(duration_s * rate)``), mixed down or up to the output's channel count
+(channel mean / duplication), resampled with soxr HQ, scaled by ``1/peak`` only if the
+peak exceeds full scale (the gain is recorded), quantised with ``np.rint(x * 32767)``.
+Each unit is plain data (:class:`ExcerptUnit`) and resumable (``builders.common.resume``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from builders.common import audio
+from builders.common.audio import OutputSpec
+from builders.common.resume import finished_result, save_result, unit_key
+from builders.engine import map_units
+from builders.errors import UserError
+
+
+@dataclass(frozen=True)
+class ExcerptUnit:
+    """One clip to cut: which source span, where the source lives, what to write where."""
+
+    clip_id: str
+    corpus: str
+    path: str  # relative to the corpus root
+    sha256: str
+    start_s: float
+    duration_s: float
+    roots: dict[str, str]
+    output: OutputSpec
+    clip_path: str
+    record_path: str
+
+    @property
+    def key(self) -> str:
+        return unit_key(self.clip_id, self.corpus, self.path, self.sha256, self.start_s, self.duration_s,
+                        self.output.sample_rate, self.output.channels, self.output.audio_format)
+
+    @property
+    def source(self) -> Path:
+        if self.corpus not in self.roots:
+            raise UserError(f"no root given for corpus {self.corpus!r} (needed by clip {self.clip_id})")
+        return Path(self.roots[self.corpus]) / self.path
+
+
+def excerpt_span(start_s: float, duration_s: float, rate: int) -> tuple[int, int]:
+    """(first frame, frame count) of a span at ``rate``.
+
+    >>> excerpt_span(15.0, 10.0, 44100)
+    (661500, 441000)
+    """
+    return int(round(start_s * rate)), int(round(duration_s * rate))
+
+
+def render_excerpt(unit: ExcerptUnit) -> dict:
+    """Cut, convert and write one clip; ``{"id", "audio_sha256", "frames", "render_gain_db", "resumed"}``."""
+    clip, record = Path(unit.clip_path), Path(unit.record_path)
+    if (done := finished_result(record, unit.key, [clip])) is not None:
+        return {**done, "resumed": True}
+    audio.check_source(unit.source, unit.sha256)
+    data, rate = audio.read_audio(unit.source)
+    start, length = excerpt_span(unit.start_s, unit.duration_s, rate)
+    if start < 0 or length <= 0 or start + length > len(data):
+        raise UserError(f"clip {unit.clip_id}: span {unit.start_s}-{unit.start_s + unit.duration_s} s is outside "
+                        f"{unit.source} ({len(data) / rate:.3f} s long)")
+    part = audio.to_channels(data[start : start + length], unit.output.channels)
+    part = audio.resample(part, rate, unit.output.sample_rate)
+    part, gain_db = audio.peak_normalise(part)
+    pcm = audio.quantise(part)
+    result = {"id": unit.clip_id, "audio_sha256": audio.write_clip(clip, pcm, unit.output), "frames": len(pcm),
+              "render_gain_db": gain_db}
+    save_result(record, unit.key, result)
+    return {**result, "resumed": False}
+
+
+def render_excerpts(units: Sequence[ExcerptUnit], *, workers: int = 1, progress: bool = True,
+                    desc: str = "render") -> list[dict]:
+    """Render every unit through the engine; results sorted by clip id."""
+    results = map_units(render_excerpt, list(units), workers=workers, desc=desc, unit="clip", chunksize=4,
+                        progress=progress)
+    return sorted(results, key=lambda r: r["id"])
