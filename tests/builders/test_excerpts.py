@@ -11,7 +11,7 @@ from builders.common import audio
 from builders.common.audio import OutputSpec
 from builders.common.hashing import file_sha256
 from builders.errors import UserError
-from builders.excerpts import ExcerptUnit, render_excerpt, render_excerpts
+from builders.excerpts import ExcerptUnit, probe_sources, render_excerpt, render_excerpts
 
 MONO_16K = OutputSpec(16000, 1)
 
@@ -52,3 +52,17 @@ def test_a_span_outside_the_source_or_a_changed_source_is_named(tmp_path, source
     source.write_bytes(source.read_bytes()[:-8] + b"\x00" * 8)
     with pytest.raises(UserError, match="changed since planning"):
         render_excerpt(unit)
+
+
+def test_probe_reports_a_cut_off_wav_an_undecodable_and_a_silent_file(tmp_path, source):
+    good = probe_sources([str(source)], progress=False)[0]
+    assert good["frames"] == 5 * 44100 and good["channels"] == 2 and good["sha256"] == file_sha256(source)
+    cut = tmp_path / "cut.wav"
+    sf.write(cut, np.full((44100, 1), 0.1, dtype=np.float32), 44100, subtype="PCM_16")
+    cut.write_bytes(cut.read_bytes()[:-20000])
+    junk, silent = tmp_path / "junk.wav", tmp_path / "silent.wav"
+    junk.write_bytes(b"not audio")
+    sf.write(silent, np.zeros((1000, 1), dtype=np.float32), 44100)
+    reasons = probe_sources([str(cut), str(junk), str(silent)], workers=2, progress=False)
+    assert reasons[0] == "truncated: the WAV header announces 44100 frames, 34100 could be decoded"
+    assert reasons[1].startswith("cannot decode audio") and reasons[2] == "audio is silent"
