@@ -35,12 +35,13 @@ def finalize_dataset(out: Path, spec: DatasetSpec, sections: Sequence[str] = ())
 
 
 def yaml_header(out: Path, spec: DatasetSpec) -> str:
-    """The card's YAML ``configs`` list for the configs that have shards."""
+    """The card's YAML ``configs`` list for the configs that have shards (metadata-only configs
+    with their fold splits only, no ``-cv<k>`` configs)."""
     present = [c.name for c in spec.configs if shard_files(out, c.name)]
     configs = [{"config_name": name, "data_files": [
         {"split": f"fold{k}", "path": f"data/{name}/fold{k}-*.parquet"} for k in spec.folds]}
         for name in present]
-    for name in present:
+    for name in (n for n in present if not spec.config(n).metadata_only):
         for k in spec.folds:
             configs.append({"config_name": f"{name}-cv{k}", "data_files": [
                 {"split": "train", "path": [f"data/{name}/fold{j}-*.parquet" for j in spec.folds if j != k]},

@@ -38,6 +38,8 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
     row i's encoded clips; their bytes become the ``audio`` / ``audio_window`` columns.
     """
     config_spec = spec.config(config)
+    if config_spec.metadata_only:
+        raise ValueError(f"config {config!r} is metadata-only: write it with write_table_shards")
     if (window_paths is not None) != (config_spec.window_view is not None):
         raise ValueError(f"config {config!r}: window clips given iff it has a window view")
     needed = {"id", "fold", "audio_sha256"} | ({"audio_window_sha256"} if window_paths is not None else set())
@@ -55,6 +57,31 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
                 name = f"fold{fold}-{n:05d}-of-{len(ranges):05d}.parquet"
                 _write_shard(tmp / name, schema, table, rows[start:stop], audio_paths, window_paths)
                 written.append(Path(out) / "data" / config / name)
+    return written
+
+
+def write_table_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Table) -> list[Path]:
+    """Write a metadata-only config of ``spec`` (no audio): one shard per fold, rows by id.
+
+    ``table`` has ``id`` (string), ``fold`` (1..n_folds) and any other columns; the shards
+    are ``OUT/data/<config>/fold<k>-00000-of-00001.parquet``, written as one folder.
+    """
+    if not spec.config(config).metadata_only:
+        raise ValueError(f"config {config!r} has audio: write it with write_config_shards")
+    if missing := {"id", "fold"} - set(table.column_names):
+        raise ValueError(f"table lacks columns {sorted(missing)}")
+    import datasets
+
+    schema = datasets.Features.from_arrow_schema(table.schema).arrow_schema
+    ids, folds = table.column("id").to_pylist(), table.column("fold").to_pylist()
+    written = []
+    with atomic_dir(Path(out) / "data" / config) as tmp:
+        for fold in spec.folds:
+            rows = sorted((i for i, f in enumerate(folds) if f == fold), key=lambda i: ids[i])
+            name = f"fold{fold}-00000-of-00001.parquet"
+            part = table.take(pa.array(rows, pa.int64())).cast(schema)
+            pq.write_table(part, tmp / name, compression="none")
+            written.append(Path(out) / "data" / config / name)
     return written
 
 

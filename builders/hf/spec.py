@@ -29,16 +29,32 @@ class ManifestLink:
 
 @dataclass(frozen=True)
 class ConfigSpec:
-    """One Hugging Face config: the view in its ``audio`` column (and ``audio_window``)."""
+    """One Hugging Face config: the view in its ``audio`` column (and ``audio_window``).
+
+    A ``metadata_only`` config (e.g. one row per track) has no audio: it names no view, its
+    shards hold only its table (:func:`builders.hf.shards.write_table_shards`), the card
+    declares it with its fold splits but no ``-cv<k>`` configs, and the digest and verify
+    leave it out.
+    """
 
     name: str
-    audio_view: str
+    audio_view: str = ""
     window_view: str | None = None
     manifest: ManifestLink | None = None
     identity_file: str | None = None  # manifests/<file> whose "identity_digest" the digest covers
+    metadata_only: bool = False
+
+    def __post_init__(self) -> None:
+        named = (self.audio_view, self.window_view, self.manifest, self.identity_file)
+        if self.metadata_only and any(named):
+            raise ValueError(f"metadata-only config {self.name!r} names no view, manifest or identity")
+        if not self.metadata_only and not self.audio_view:
+            raise ValueError(f"config {self.name!r} needs an audio view (or metadata_only=True)")
 
     @property
     def views(self) -> tuple[str, ...]:
+        if self.metadata_only:
+            return ()
         return (self.audio_view,) if self.window_view is None else (self.audio_view, self.window_view)
 
 

@@ -100,7 +100,8 @@ def _linked_checksums(out: Path, config: ConfigSpec) -> dict[Key, str]:
 def verify_build(out: Path, spec: DatasetSpec, *, workers: int = 1, progress: bool = True) -> Verification:
     """Recompute the checksums of every clip in OUT's shards and list internal disagreements."""
     out = Path(out)
-    units = [ShardUnit(str(s), c.audio_view, c.window_view) for c in spec.configs for s in shard_files(out, c.name)]
+    units = [ShardUnit(str(s), c.audio_view, c.window_view) for c in spec.configs if not c.metadata_only
+             for s in shard_files(out, c.name)]
     if not units:
         raise UserError(f"no dataset shards under {out / 'data'} (is {out} a rendered build?)")
     try:

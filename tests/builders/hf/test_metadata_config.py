@@ -1,0 +1,81 @@
+"""Metadata-only configs (one row per item, no audio) next to audio configs of a toy spec."""
+
+from __future__ import annotations
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pytest
+import yaml
+
+from builders.common import audio
+from builders.common.audio import OutputSpec
+from builders.hf.card import finalize_dataset, yaml_header
+from builders.hf.digest import dataset_digest
+from builders.hf.shards import write_config_shards, write_table_shards
+from builders.hf.spec import ConfigSpec, DatasetSpec
+from builders.hf.verify import verify_build
+
+AUDIO = ConfigSpec("single", "solo")
+TRACKS = ConfigSpec("items", metadata_only=True)
+
+
+def spec_with(*configs: ConfigSpec) -> DatasetSpec:
+    return DatasetSpec(name="toy", title="Toy", summary="A toy dataset.", output=OutputSpec(16000, 1),
+                       n_folds=3, configs=configs)
+
+
+def items_table() -> pa.Table:
+    return pa.table({"id": ["b", "a", "c", "d"], "fold": [1, 1, 2, 3],
+                     "label": [0.25, 0.5, 0.75, 1.0], "note": ["x", None, "z", "w"]})
+
+
+def solo_clips(out, spec: DatasetSpec, n: int) -> tuple[pa.Table, list]:
+    rng = np.random.default_rng(5)
+    ids = [f"clip-{i:03d}" for i in range(n)]
+    paths = [out / "audio" / "solo" / f"{clip_id}.flac" for clip_id in ids]
+    sums = [audio.write_clip(path, audio.quantise(rng.uniform(-0.5, 0.5, (3200, 1)).astype(np.float32)),
+                             spec.output) for path in paths]
+    return pa.table({"id": ids, "fold": [i % 3 + 1 for i in range(n)], "audio_sha256": sums}), paths
+
+
+@pytest.fixture
+def built(tmp_path):
+    spec = spec_with(AUDIO, TRACKS)
+    table, paths = solo_clips(tmp_path, spec, 6)
+    write_config_shards(tmp_path, spec, "single", table, paths)
+    write_table_shards(tmp_path, spec, "items", items_table())
+    digest = finalize_dataset(tmp_path, spec)
+    return tmp_path, spec, digest
+
+
+def test_a_metadata_config_loads_and_is_declared_without_cv_configs(built):
+    out, spec, _ = built
+    names = [c["config_name"] for c in yaml.safe_load(yaml_header(out, spec))["configs"]]
+    assert names == ["single", "items", *[f"single-cv{k}" for k in range(1, 4)]]
+    ds = datasets.load_dataset(str(out), "items", cache_dir=str(out) + "-hf-cache")
+    assert sorted(ds) == ["fold1", "fold2", "fold3"]
+    assert ds["fold1"]["id"] == ["a", "b"] and ds["fold1"]["label"] == [0.5, 0.25]
+    assert ds["fold2"]["note"] == ["z"] and "audio" not in ds["fold1"].column_names
+
+
+def test_the_digest_and_verify_ignore_a_metadata_config(built):
+    out, spec, digest = built
+    alone = spec_with(AUDIO)
+    assert digest == dataset_digest(out, alone)  # the items table adds nothing to the digest
+    result = verify_build(out, spec, progress=False)
+    assert result.problems == [] and result.digest == digest
+    assert {view for view, _ in result.checksums} == {"solo"}
+    assert "| items | 2 | 1 | 1 | 4 |" in (out / "README.md").read_text()
+
+
+def test_audio_and_metadata_writers_refuse_each_others_configs(built):
+    out, spec, _ = built
+    with pytest.raises(ValueError, match="metadata-only"):
+        write_config_shards(out, spec, "items", items_table(), [])
+    with pytest.raises(ValueError, match="has audio"):
+        write_table_shards(out, spec, "single", items_table())
+    with pytest.raises(ValueError, match="names no view"):
+        ConfigSpec("items", "solo", metadata_only=True)
+    with pytest.raises(ValueError, match="needs an audio view"):
+        ConfigSpec("single")
