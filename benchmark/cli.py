@@ -1,18 +1,23 @@
 """`misme-score`: validate, score and compare prediction files.
 
 Exit status: 0 on success, 2 when an input is invalid (every problem is listed on
-stderr), 130 when interrupted. User mistakes never print a traceback.
+stderr), 1 on an internal error, 130 on Ctrl-C (SIGINT) and 143 on SIGTERM, with one line
+and no report half-written. User mistakes never print a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError, InvalidSubmission
+from benchmark.errors import (
+    BenchmarkError,
+    InvalidSubmission,
+    internal_error,
+    run_console_script,
+)
 from benchmark.io import DEFAULT_MAX_BYTES, read_predictions, read_solution
 from benchmark.tasks import TASKS, get_task
 
@@ -71,11 +76,19 @@ def _write(path: Path | None, text: str) -> None:
                 handle.write(text)
             return
         path = Path(os.path.realpath(path))  # a symlink to a file: replace the file, keep the link
-        temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        _write_atomically(path, text)
     except OSError as error:
         raise BenchmarkError(f"cannot write {shown}: {error.strerror or error}") from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a temporary sibling and rename it into place; an interrupted write leaves neither."""
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _check_options(args) -> None:
@@ -152,6 +165,14 @@ COMMANDS = {"validate": _run_validate, "score": _run_score, "compare": _run_comp
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit status; as the console script (``argv`` None) the
+    process leaves through :func:`benchmark.errors.run_console_script` instead."""
+    if argv is None:
+        run_console_script(PROG, lambda: _main(None))
+    return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -164,20 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     except BenchmarkError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
     except Exception as error:  # noqa: BLE001 - a bug of ours; keep the traceback opt-in
-        if os.environ.get("MISME_DEBUG"):
-            raise
-        print(f"{PROG}: internal error ({type(error).__name__}: {error}); please report it "
-              "(set MISME_DEBUG=1 for a traceback)", file=sys.stderr)
-        return 1
-    finally:
-        # Free Arrow buffers while Arrow's thread pool is still alive: works around the
-        # intermittent "terminate called without an active exception" abort at interpreter
-        # exit (apache/arrow#34314).
-        gc.collect()
+        return internal_error(PROG, error)
 
 
 if __name__ == "__main__":

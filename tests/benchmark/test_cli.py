@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import threading
 
@@ -173,3 +174,45 @@ def test_reading_a_small_file_does_not_allocate_the_whole_size_cap(tmp_path) -> 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_ends_misme_score_with_one_line_and_nothing_half_written(
+        tmp_path, mer_solution, signum, code):
+    """The JSON report is written, then the process blocks opening a FIFO for the Markdown
+    one (no reader): the signal arrives there, at a known point of the work."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    path = tmp_path / "p.csv"
+    path.write_text(MER_GOOD)
+    fifo = tmp_path / "report.md"
+    os.mkfifo(fifo)
+    report = tmp_path / "r.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmark.cli", "score", str(path), "--solution", str(mer_solution),
+         "--task", "misme-mer", "--json", str(report), "--markdown", str(fifo)],
+        cwd=Path(__file__).parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while not report.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert report.exists(), process.communicate()
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == code, err
+    assert err.count("\n") == 1 and "misme-score: interrupted" in err and "Traceback" not in err
+    assert out == ""  # the terminal report comes after the files, so it never started
+    assert json.loads(report.read_text())["task"] == "misme-mer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["p.csv", "r.json", "report.md", mer_solution.name])
+
+
+def test_a_failed_report_write_leaves_no_temporary_file(tmp_path):
+    from benchmark.cli import _write
+
+    target = tmp_path / "r.json"
+    with pytest.raises(UnicodeEncodeError):
+        _write(target, "a lone surrogate \udcff cannot be UTF-8")
+    assert list(tmp_path.iterdir()) == []
