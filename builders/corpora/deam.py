@@ -32,6 +32,7 @@ from builders.corpora.listing import (
     AUDIO_SUFFIXES,
     STRING,
     CorpusListing,
+    audio_by_key,
     checked_root,
     files_below,
     files_named,
@@ -532,6 +533,20 @@ def read_deam(root: Path) -> CorpusListing:
         skipped.append(("annotations", summarise_ids(without_audio, "annotated songs have no audio file")))
     skipped.extend(_relative_notes(static.duplicates + metadata.unreadable, root))
     return CorpusListing("deam", root, listing_frame(rows), sorted_skips(skipped))
+
+
+def find_deam_audio(root: Path) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """DEAM song audio below ``root`` by song id (``MEMD_audio/4.mp3`` -> ``"4"``).
+
+    Any of ``.mp3``, ``.wav``, ``.flac`` at any depth (users convert); see
+    :func:`~builders.corpora.listing.audio_by_key` for what is skipped.
+    """
+    root = checked_root(root, "DEAM")
+    return audio_by_key(root, _deam_song_of, "DEAM song file name (<song_id>.mp3, .wav or .flac)")
+
+
+def _deam_song_of(path: Path) -> str | None:
+    return str(int(path.stem)) if path.stem.isdigit() else None
 
 
 def _relative_notes(notes: tuple[tuple[str, str], ...], root: Path) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ exactly those dtypes on every machine, sorted by ``source_id``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ LISTING_DTYPES: dict[str, object] = {
 }
 
 AUDIO_SUFFIXES = (".wav", ".mp3")
+STEM_AUDIO_SUFFIXES = (".mp3", ".wav", ".flac")  # audio found by stem: users convert
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,31 @@ def files_named(root: Path, names: Iterable[str]) -> list[Path]:
     """Files below ``root`` whose name matches one of ``names`` (case-insensitive)."""
     wanted = {name.lower() for name in names}
     return [path for path in files_below(root) if path.name.lower() in wanted]
+
+
+def audio_by_key(root: Path, key_of: Callable[[Path], str | None], hint: str
+                 ) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """Audio files below ``root`` (``.mp3``, ``.wav``, ``.flac``) by the key their path names.
+
+    ``key_of(path)`` gives a file's key (e.g. a DEAM song id) or None when the name is not
+    the corpus's. Returns ``{key: relative posix path}`` and the skipped files with the
+    reason: a name that is no key (``hint`` says what is expected) or a second file for a
+    key (the first by sorted path is kept, e.g. ``4.mp3`` before a converted ``4.wav``).
+    """
+    found: dict[str, str] = {}
+    skipped = []
+    for path in files_below(root):
+        if path.suffix.lower() not in STEM_AUDIO_SUFFIXES:
+            continue
+        relative = relative_posix(path, root)
+        key = key_of(path)
+        if key is None:
+            skipped.append((relative, f"not a {hint}"))
+        elif key in found:
+            skipped.append((relative, f"same {key} as {found[key]}"))
+        else:
+            found[key] = relative
+    return found, sorted_skips(skipped)
 
 
 def relative_posix(path: Path, root: Path) -> str:

@@ -17,6 +17,7 @@ from builders.corpora.listing import (
     AUDIO_SUFFIXES,
     STRING,
     CorpusListing,
+    audio_by_key,
     checked_root,
     files_below,
     files_named,
@@ -120,6 +121,21 @@ def read_soundtracks(root: Path) -> CorpusListing:
         if missing:
             skipped.append((RATING_FILES[set_name], summarise_ids(missing, "rated excerpts have no audio file")))
     return CorpusListing("soundtracks", root, listing_frame(rows), sorted_skips(skipped))
+
+
+def find_soundtracks_audio(root: Path) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """Soundtracks excerpt audio below ``root`` by ``<set>-<NNN>`` (``Set1/053.mp3`` -> ``set1-053``).
+
+    Any of ``.mp3``, ``.wav``, ``.flac`` (users convert); see
+    :func:`~builders.corpora.listing.audio_by_key` for what is skipped.
+    """
+    root = checked_root(root, "Soundtracks")
+    return audio_by_key(root, _excerpt_of, "Soundtracks excerpt (Set1/NNN.mp3 or Set2/NNN.mp3)")
+
+
+def _excerpt_of(path: Path) -> str | None:
+    key = _set_and_number(path)
+    return None if key is None else f"{key[0]}-{key[1]}"
 
 
 def _ratings_by_set(root: Path) -> dict[str, pd.DataFrame]:

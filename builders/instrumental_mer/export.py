@@ -1,0 +1,128 @@
+"""The instrumental-MER Hugging Face export: config ``clips``, solutions, the card's sections.
+
+Layout, digest and card: ``builders.hf``. The ``clips`` config has splits ``fold1``..``foldK``
+(and ``clips-cv<k>``); each row carries the clip's labels and ``audio_sha256``.
+Solutions (``OUT/solutions/``): ``mer-quadrant`` (every clip: ``id, fold, quadrant``) and
+``mer-va`` (the clips rated on valence/arousal, i.e. not EMOPIA: ``id, fold, valence,
+arousal`` in [-1, 1]); both add ``group`` (the clip's artist/song fold group) so that a
+challenge's public/private split keeps a group on one side.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from builders.hf.card import finalize_dataset, read_json
+from builders.hf.shards import write_config_shards
+from builders.hf.solutions import write_solution
+from builders.hf.spec import DatasetSpec
+from builders.instrumental_mer.spec import VIEW
+
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+CONFIG_COLUMNS: dict[str, pa.DataType] = {
+    "fold": pa.int64(),
+    "corpus": pa.string(),
+    "song_id": pa.string(),
+    "artist": pa.string(),
+    "title": pa.string(),
+    "start_s": pa.float64(),
+    "duration_s": pa.float64(),
+    "valence": pa.float64(),
+    "arousal": pa.float64(),
+    "quadrant": pa.string(),
+    "audio_sha256": pa.string(),
+}
+
+
+def clip_file(out: Path, spec: DatasetSpec, clip_id: str) -> Path:
+    """``OUT/audio/clips/<clip id>.<ext>`` of a rendered clip."""
+    return Path(out) / "audio" / VIEW / f"{clip_id}{spec.output.suffix}"
+
+
+def _finite(value: object) -> object:
+    return None if isinstance(value, float) and value != value else value
+
+
+def export_clips(out: Path, spec: DatasetSpec, clips: Sequence[Mapping]) -> None:
+    """Write the ``clips`` config's shards from the rendered clips and the manifest rows."""
+    data = {"id": pa.array([row["clip_id"] for row in clips], pa.string())}
+    for column, kind in CONFIG_COLUMNS.items():
+        data[column] = pa.array([_finite(row.get(column)) for row in clips], kind)
+    write_config_shards(
+        out, spec, "clips", pa.table(data), [clip_file(out, spec, r["clip_id"]) for r in clips]
+    )
+
+
+def write_solutions(out: Path, clips: Sequence[Mapping]) -> list[Path]:
+    """``mer-quadrant`` (all clips) and ``mer-va`` (clips with valence and arousal)."""
+    rows = [{**row, "group": row["fold_group"]} for row in clips]
+    rated = [
+        row
+        for row in rows
+        if _finite(row["valence"]) is not None and _finite(row["arousal"]) is not None
+    ]
+    group = {"group": pa.string()}
+    paths = [write_solution(out, "mer-quadrant", rows, "clip_id", {"quadrant": pa.string()}, group)]
+    if rated:
+        paths.append(
+            write_solution(
+                out,
+                "mer-va",
+                rated,
+                "clip_id",
+                {"valence": pa.float64(), "arousal": pa.float64()},
+                group,
+            )
+        )
+    return paths
+
+
+def counts_section(out: Path, n_folds: int) -> str:
+    """Markdown: clips per corpus and quadrant, per fold and in total (from audit.json)."""
+    counts = read_json(Path(out) / "manifests" / "audit.json").get("counts", {})
+    if not counts:
+        return ""
+    lines = [
+        "## Clips per corpus, quadrant and fold",
+        "",
+        "| fold | corpus | " + " | ".join(QUADRANTS) + " | total |",
+        "|---|---|" + "---|" * (len(QUADRANTS) + 1),
+    ]
+    folds = [(name, fold["by_corpus_quadrant"]) for name, fold in counts.get("by_fold", {}).items()]
+    for name, table in [*folds, ("all", counts["by_corpus_quadrant"])]:
+        for corpus, quadrants in table.items():
+            values = [quadrants.get(q, 0) for q in QUADRANTS]
+            lines.append(
+                f"| {name} | {corpus} | " + " | ".join(map(str, values)) + f" | {sum(values)} |"
+            )
+        totals = [sum(t.get(q, 0) for t in table.values()) for q in QUADRANTS]
+        lines.append(
+            f"| {name} | **all** | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def notes_section(out: Path) -> str:
+    """Markdown: the mode, leaks, relabellings, pairs and possible duplicates (from audit.json)."""
+    audit = read_json(Path(out) / "manifests" / "audit.json")
+    summary = {
+        "mode": audit.get("mode"),
+        "leaks": audit.get("leaks"),
+        "relabelled_emopia_clips": len(audit.get("relabelled", [])),
+        "soundtracks_pairs": audit.get("soundtracks_pairs"),
+        "possible_cross_corpus_duplicates": len(audit.get("possible_duplicates", [])),
+        "screening": audit.get("screening"),
+        "skipped": len(audit.get("skipped", [])),
+    }
+    return "\n".join(
+        ["## Build notes", "", "```json", json.dumps(summary, indent=2, sort_keys=True), "```", ""]
+    )
+
+
+def finalize_build(out: Path, spec: DatasetSpec) -> str:
+    """Digest and card of the build (with the counts table and the build notes)."""
+    return finalize_dataset(out, spec, [counts_section(out, spec.n_folds), notes_section(out)])
