@@ -8,10 +8,12 @@ from pathlib import Path
 from builders.common.recipe import read_toml
 from builders.errors import UserError
 from builders.hf.spec import DatasetSpec
+from builders.instrumental_mer import spec as instrumental_mer_spec
 from builders.misme import spec as misme_spec
 
 SPEC_OF_BUILD: dict[str, Callable[[Path], DatasetSpec]] = {
     "misme": misme_spec.spec_for_build,
+    "instrumental-mer": instrumental_mer_spec.spec_for_build,
 }
 
 
