@@ -1,0 +1,599 @@
+"""The MuSe-style VAD plan: labelled tracks -> Spotify -> audio -> frames -> folds -> manifests.
+
+Stages (the thesis's counts, recorded in ``audit.json``): *collected* tracks (tags mode: the
+seed tag's top tracks, each once; import mode: the CSV's rows), *with lexicon tags* (a VAD
+label; import mode: every row), *linked* (a Spotify id: given by the CSV or found by a
+Spotify search; None in tags mode without ``--spotify-cache``), *with audio* (a usable file
+``<spotify_id>.mp3|.wav|.flac`` anywhere below ``--audio``) and *with frames* (at least one
+frame). Every track left out is listed in the audit with its stage and reason.
+
+Frames: non-overlapping ``frames.frame_s`` spans from the start of the file, frame k at
+``k * frame_s``; the remainder shorter than a frame is dropped; frame ids are
+``<track_id>-<k:04d>``. Planned without ``--audio``, the manifests hold the labelled tracks
+(with folds) and no frames: the render needs a plan with audio.
+
+The plan is a pure function of the inputs, the recipe and the seed: the manifests are
+byte-identical whatever the worker count or the order files are found in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from builders.common.atomic import atomic_dir
+from builders.common.build_state import write_build_state
+from builders.common.manifest import read_manifest_frame, write_manifest
+from builders.common.versions import package_versions
+from builders.corpora.lastfm import LastfmClient
+from builders.corpora.lexicons import read_lexicon
+from builders.corpora.spotify import SpotifyReader
+from builders.errors import UserError
+from builders.excerpts import excerpt_span, probe_sources
+from builders.muse_vad.collect import LABELS, TRACK_FIELDS, Labelled, collect_tags, import_muse
+from builders.muse_vad.folds import assign_folds
+from builders.muse_vad.recipe import MuseVadRecipe, load_recipe
+from builders.muse_vad.spec import AUDIO_CORPUS
+
+AUDIO_SUFFIXES = (".flac", ".mp3", ".wav")
+MANIFESTS = ("tracks.parquet", "frames.parquet", "sources.parquet", "audit.json", "recipe.toml")
+TRACK_COLUMNS = (
+    "track_id",
+    "track",
+    "artist",
+    "spotify_id",
+    "mbid",
+    "duration_s",
+    "spotify_duration_s",
+    "weighted_mood",
+    "n_tags",
+    *LABELS,
+    "scale",
+    "seeds",
+    "genre",
+    "lastfm_url",
+    "source_id",
+    "n_frames",
+    "artist_group",
+    "vad_bin",
+    "fold",
+)
+FRAME_COLUMNS = (
+    "frame_id",
+    "track_id",
+    "source_id",
+    "start_s",
+    "duration_s",
+    "fold",
+    *LABELS,
+    "scale",
+    "artist_group",
+)
+SOURCE_COLUMNS = (
+    "source_id",
+    "corpus",
+    "path",
+    "sha256",
+    "size_bytes",
+    "frames",
+    "sample_rate",
+    "channels",
+    "duration_s",
+)
+STAGES = ("collection", "tags", "linking", "audio", "frames")
+TOOL_PACKAGES = ("numpy", "pandas", "pyarrow", "soundfile", "soxr", "spotipy", "requests")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the plan decides: the manifests' content."""
+
+    tracks: pd.DataFrame
+    frames: pd.DataFrame
+    sources: pd.DataFrame
+    audit: dict
+    recipe: MuseVadRecipe
+    build: dict  # the recipe's [build] table
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def lastfm_client(cache: Path) -> LastfmClient:
+    """A Last.fm client over ``cache``; a missing cache without ``LASTFM_API_KEY``: UserError."""
+    if not Path(cache).is_file() and not os.environ.get("LASTFM_API_KEY"):
+        raise UserError(
+            f"Last.fm call cache not found: {cache} (set LASTFM_API_KEY to make the calls "
+            "and record them into it)"
+        )
+    return LastfmClient(cache)
+
+
+def spotify_reader(cache: Path) -> SpotifyReader:
+    """A Spotify reader over ``cache``; a missing cache without credentials is a UserError."""
+    credentials = os.environ.get("SPOTIPY_CLIENT_ID") and os.environ.get("SPOTIPY_CLIENT_SECRET")
+    if not Path(cache).is_file() and not credentials:
+        raise UserError(
+            f"Spotify call cache not found: {cache} (set SPOTIPY_CLIENT_ID and "
+            "SPOTIPY_CLIENT_SECRET to make the searches and record them into it)"
+        )
+    return SpotifyReader(cache)
+
+
+def labelled_tracks(
+    recipe: MuseVadRecipe,
+    *,
+    lastfm: LastfmClient | None,
+    lexicon: Path | None,
+    lexicon_format: str | None,
+    muse_csv: Path | None,
+) -> Labelled:
+    """The tags mode's or the import mode's labelled tracks (exactly one mode)."""
+    if (lastfm is None) == (muse_csv is None):
+        raise UserError(
+            "give either --lastfm-cache with --lexicon (tags mode) or --muse-csv (import mode)"
+        )
+    if muse_csv is not None:
+        if lexicon is not None or lexicon_format is not None:
+            raise UserError(
+                "--lexicon/--lexicon-format are for the tags mode: the MuSe CSV's labels are "
+                "taken as given (Warriner 1-9)"
+            )
+        return import_muse(muse_csv)
+    if lexicon is None:
+        raise UserError(
+            "the tags mode needs --lexicon (NRC-VAD v1 or Warriner et al. 2013, your own file)"
+        )
+    table = read_lexicon(Path(lexicon), lexicon_format)
+    return collect_tags(lastfm, table, recipe.collection.seed_tag, recipe.tags.blacklist)
+
+
+# ---------------------------------------------------------------- linking
+
+
+def link_tracks(labelled: Labelled, spotify: SpotifyReader | None, threshold: float) -> int | None:
+    """Spotify id and duration of each track without an id, by search; one track per Spotify id.
+
+    Returns the number of linked tracks, or None when nothing links them (tags mode without a
+    Spotify reader). A track that shares its Spotify id with an earlier track (by id) is left out.
+    """
+    if spotify is None and labelled.mode == "tags":
+        return None
+    linked = []
+    for track in labelled.tracks:
+        if track["spotify_id"] is None:
+            if spotify is None:
+                labelled.drop(
+                    track,
+                    "linking",
+                    "no spotify_id in the CSV (give --spotify-cache to link by search)",
+                )
+                continue
+            match = spotify.match(track["artist"], track["track"], threshold)
+            if not match.matched:
+                labelled.drop(
+                    track, "linking", _unmatched(match.describe(), match.candidate, threshold)
+                )
+                continue
+            track.update(spotify_id=match.spotify_id, spotify_duration_s=match.duration_s)
+        linked.append(track)
+    owner: dict[str, dict] = {}
+    labelled.tracks = []
+    for track in sorted(linked, key=lambda t: t["track_id"]):
+        first = owner.setdefault(track["spotify_id"], track)
+        if first is track:
+            labelled.tracks.append(track)
+        else:
+            labelled.drop(
+                track,
+                "linking",
+                f"same Spotify track {track['spotify_id']} as {first['track_id']} "
+                f"({first['artist']} - {first['track']})",
+            )
+    return len(labelled.tracks)
+
+
+def _unmatched(described: str, candidate: str | None, threshold: float) -> str:
+    if candidate is None:
+        return described
+    return f"no Spotify match with token overlap >= {threshold:.2f}: best {described}"
+
+
+# ---------------------------------------------------------------- audio and frames
+
+
+def index_audio(root: Path) -> dict[str, list[str]]:
+    """Audio files (``.mp3``, ``.wav``, ``.flac``, any case, not hidden) below ``root`` by stem:
+    their paths relative to ``root``, sorted."""
+    if not Path(root).is_dir():
+        raise UserError(f"audio folder not found: {root}")
+    found: dict[str, list[str]] = {}
+    for path in sorted(Path(root).rglob("*")):
+        if (
+            path.suffix.lower() in AUDIO_SUFFIXES
+            and not path.name.startswith(".")
+            and path.is_file()
+        ):
+            found.setdefault(path.stem, []).append(path.relative_to(root).as_posix())
+    return found
+
+
+def frame_starts(frames: int, rate: int, frame_s: float) -> list[float]:
+    """Start times of the whole non-overlapping frames of a file (the remainder is dropped).
+
+    >>> frame_starts(16000 * 44, 16000, 15.0)
+    [0.0, 15.0]
+    """
+    starts, k = [], 0
+    while True:
+        start_s = round(k * frame_s, 6)
+        first, length = excerpt_span(start_s, frame_s, rate)
+        if first + length > frames:
+            return starts
+        starts.append(start_s)
+        k += 1
+
+
+def attach_audio(
+    labelled: Labelled,
+    root: Path,
+    recipe: MuseVadRecipe,
+    *,
+    workers: int,
+    strict: bool,
+    progress: bool,
+) -> list[dict]:
+    """Find, probe and frame each track's audio; returns the source rows of the kept tracks."""
+    index = index_audio(root)
+    wanted = []
+    for track in labelled.tracks:
+        if track["spotify_id"] is None:
+            labelled.drop(
+                track,
+                "audio",
+                "no Spotify id to find its audio file by (link with --spotify-cache)",
+            )
+        elif track["spotify_id"] not in index:
+            labelled.drop(
+                track,
+                "audio",
+                f"no audio file {track['spotify_id']}.mp3|.wav|.flac below the audio folder",
+            )
+        elif len(index[track["spotify_id"]]) > 1:
+            raise UserError(
+                f"Spotify id {track['spotify_id']} has several audio files below {root}: "
+                f"{', '.join(index[track['spotify_id']])}; keep one"
+            )
+        else:
+            wanted.append(track)
+    paths = [index[t["spotify_id"]][0] for t in wanted]
+    probes = probe_sources([str(Path(root) / p) for p in paths], workers=workers, progress=progress)
+    labelled.tracks, sources = [], []
+    for track, path, probe in zip(wanted, paths, probes, strict=True):
+        reason = _unusable(probe, recipe.sources.max_file_mb)
+        if reason and strict and isinstance(probe, str):
+            raise UserError(f"audio file {path} is unusable (--strict): {reason}")
+        if reason:
+            labelled.drop(track, "audio", f"audio file {path}: {reason}")
+            continue
+        starts = frame_starts(probe["frames"], probe["sample_rate"], recipe.frames.frame_s)
+        track.update(
+            source_id=track["spotify_id"],
+            duration_s=probe["duration_s"],
+            n_frames=len(starts),
+            frame_starts=starts,
+            source_sha256=probe["sha256"],
+        )
+        labelled.tracks.append(track)
+        sources.append(
+            {"source_id": track["spotify_id"], "corpus": AUDIO_CORPUS, "path": path, **probe}
+        )
+    return sources
+
+
+def _unusable(probe: dict | str, max_file_mb: float) -> str | None:
+    if isinstance(probe, str):
+        return probe
+    if max_file_mb and probe["size_bytes"] > max_file_mb * 1e6:
+        return f"{probe['size_bytes'] / 1e6:.1f} MB, over sources.max_file_mb = {max_file_mb:g}"
+    return None
+
+
+def drop_short(labelled: Labelled, frame_s: float) -> None:
+    """Leave out the tracks whose audio is shorter than one frame."""
+    kept = []
+    for track in labelled.tracks:
+        if track["n_frames"]:
+            kept.append(track)
+        else:
+            labelled.drop(
+                track,
+                "frames",
+                f"audio of {track['duration_s']:.2f} s is shorter than one {frame_s:g} s frame",
+            )
+    labelled.tracks = kept
+
+
+# ---------------------------------------------------------------- tables
+
+
+def tracks_table(tracks: list[dict]) -> pd.DataFrame:
+    """The working table of the kept tracks (every column of TRACK_COLUMNS but the fold's)."""
+    columns = [
+        c
+        for c in (
+            *TRACK_FIELDS,
+            "duration_s",
+            "source_id",
+            "n_frames",
+            "source_sha256",
+            "frame_starts",
+        )
+        if c not in ("artist_group", "vad_bin", "fold")
+    ]
+    frame = pd.DataFrame([{c: t.get(c) for c in columns} for t in tracks], columns=columns)
+    for column in ("n_tags", "n_frames"):
+        frame[column] = frame[column].astype("Int64")
+    for column in (*LABELS, "duration_s", "spotify_duration_s"):
+        frame[column] = frame[column].astype("float64")
+    for column in set(columns) - {
+        "n_tags",
+        "n_frames",
+        "frame_starts",
+        *LABELS,
+        "duration_s",
+        "spotify_duration_s",
+    }:
+        frame[column] = frame[column].astype("string")
+    return frame.sort_values("track_id", kind="stable").reset_index(drop=True)
+
+
+def frames_table(tracks: pd.DataFrame, frame_s: float) -> pd.DataFrame:
+    """One row per frame, sorted by frame id; each frame carries its track's labels and fold."""
+    rows = []
+    for track in tracks.to_dict("records"):
+        for k, start_s in enumerate(track["frame_starts"] or []):
+            rows.append(
+                {
+                    "frame_id": f"{track['track_id']}-{k:04d}",
+                    "start_s": start_s,
+                    "duration_s": float(frame_s),
+                    **{c: track[c] for c in FRAME_COLUMNS if c in track and c != "duration_s"},
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    frame["fold"] = frame["fold"].astype("int64")
+    for column in ("start_s", "duration_s", *LABELS):
+        frame[column] = frame[column].astype("float64")
+    return frame.sort_values("frame_id", kind="stable").reset_index(drop=True)
+
+
+def sources_table(sources: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(sources, columns=list(SOURCE_COLUMNS))
+    for column in ("size_bytes", "frames", "sample_rate", "channels"):
+        frame[column] = frame[column].astype("int64")
+    frame["duration_s"] = frame["duration_s"].astype("float64")
+    return frame.sort_values("source_id", kind="stable").reset_index(drop=True)
+
+
+def _dropped(labelled: Labelled) -> list[dict]:
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    return sorted(
+        labelled.dropped,
+        key=lambda d: (order[d["stage"]], d["artist"], d["track"], d["track_id"], d.get("line", 0)),
+    )
+
+
+# ---------------------------------------------------------------- the whole plan
+
+
+def plan_dataset(
+    *,
+    out: Path,
+    lastfm_cache: Path | None = None,
+    lexicon: Path | None = None,
+    lexicon_format: str | None = None,
+    muse_csv: Path | None = None,
+    spotify_cache: Path | None = None,
+    audio: Path | None = None,
+    recipe_path: Path | None = None,
+    seed: int | None = None,
+    seed_tag: str | None = None,
+    frame_s: float | None = None,
+    workers: int = 1,
+    strict: bool = False,
+    progress: bool = True,
+    lastfm: LastfmClient | None = None,
+    spotify: SpotifyReader | None = None,
+) -> Plan:
+    """Collect or import, link, find the audio, frame, fold, and write ``OUT/manifests``.
+
+    ``lastfm`` / ``spotify`` are ready clients (e.g. pointed at a test server) instead of
+    ``lastfm_cache`` / ``spotify_cache``.
+    """
+    recipe = load_recipe(recipe_path, seed=seed, seed_tag=seed_tag, frame_s=frame_s)
+    if muse_csv is not None and seed_tag is not None:
+        raise UserError("--seed-tag is for the tags mode (the Last.fm collection), not --muse-csv")
+    out = Path(out)
+    _check_writable(out)
+    if lastfm is None and lastfm_cache is not None:
+        lastfm = lastfm_client(lastfm_cache)
+    if spotify is None and spotify_cache is not None:
+        spotify = spotify_reader(spotify_cache)
+    labelled = labelled_tracks(
+        recipe, lastfm=lastfm, lexicon=lexicon, lexicon_format=lexicon_format, muse_csv=muse_csv
+    )
+    stages = {
+        **labelled.stages,
+        "linked": link_tracks(labelled, spotify, recipe.linking.overlap_threshold),
+        "with_audio": None,
+        "with_frames": None,
+    }
+    sources: list[dict] = []
+    if audio is not None:
+        sources = attach_audio(
+            labelled, Path(audio), recipe, workers=workers, strict=strict, progress=progress
+        )
+        stages["with_audio"] = len(labelled.tracks)
+        drop_short(labelled, recipe.frames.frame_s)
+        stages["with_frames"] = len(labelled.tracks)
+        sources = [
+            s for s in sources if s["source_id"] in {t["source_id"] for t in labelled.tracks}
+        ]
+    if not labelled.tracks:
+        raise UserError(
+            f"no track is left to build with ({_stage_text(stages)}); first reason: "
+            f"{_first_reason(labelled)}"
+        )
+    plan = _finish(labelled, stages, sources, recipe, out, audio is not None)
+    if not write_plan(plan, out) and progress:
+        print(f"plan unchanged: kept {out / 'manifests'} (and what the render added to it)")
+    if audio is not None:
+        write_build_state(out, {AUDIO_CORPUS: Path(audio).resolve()})
+    return plan
+
+
+def _first_reason(labelled: Labelled) -> str:
+    dropped = _dropped(labelled)
+    return (
+        f"{dropped[0]['artist']} - {dropped[0]['track']}: {dropped[0]['reason']}"
+        if dropped
+        else "none"
+    )
+
+
+def _stage_text(stages: dict) -> str:
+    return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in stages.items() if n is not None)
+
+
+def _finish(
+    labelled: Labelled,
+    stages: dict,
+    sources: list[dict],
+    recipe: MuseVadRecipe,
+    out: Path,
+    with_audio: bool,
+) -> Plan:
+    table = tracks_table(labelled.tracks)
+    folds = recipe.folds
+    table, fold_audit = assign_folds(
+        table, folds.n_folds, folds.valence_bins, folds.arousal_bins, recipe.seed
+    )
+    frames = (
+        frames_table(table, recipe.frames.frame_s)
+        if with_audio
+        else pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype="float64"
+                    if c in ("start_s", "duration_s", *LABELS)
+                    else "int64"
+                    if c == "fold"
+                    else "string"
+                )
+                for c in FRAME_COLUMNS
+            }
+        )
+    )
+    audit = {
+        "mode": labelled.mode,
+        "stages": stages,
+        "labels": labelled.labels,
+        "duplicate_listings": labelled.duplicate_listings,
+        "frame_s": recipe.frames.frame_s,
+        "counts": {"tracks": len(table), "frames": len(frames), "sources": len(sources)},
+        **fold_audit,
+        "dropped": _dropped(labelled),
+    }
+    build = {
+        "mode": labelled.mode,
+        "labels": labelled.labels,
+        "tool_versions": package_versions(("misme-toolkit", *TOOL_PACKAGES)),
+    }
+    tracks = table[list(TRACK_COLUMNS)].reset_index(drop=True)
+    return Plan(tracks, frames, sources_table(sources), audit, recipe, build)
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise UserError(
+            f"cannot write to output folder {out}: {error.strerror or error}"
+        ) from error
+
+
+# ---------------------------------------------------------------- manifests
+
+
+class _Unchanged(Exception):
+    """Raised inside ``atomic_dir`` to keep the existing manifests (same plan)."""
+
+
+def write_plan(plan: Plan, out: Path) -> bool:
+    """Write ``OUT/manifests`` as one folder; False (nothing written) when it holds this plan
+    already, so that the render's checksums in frames.parquet survive a re-plan."""
+    manifests = Path(out) / "manifests"
+    try:
+        with atomic_dir(manifests) as tmp:
+            write_manifest(plan.tracks, tmp / "tracks.parquet")
+            write_manifest(plan.frames, tmp / "frames.parquet")
+            write_manifest(plan.sources, tmp / "sources.parquet")
+            (tmp / "audit.json").write_text(
+                json.dumps(plan.audit, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
+            (tmp / "recipe.toml").write_text(
+                plan.recipe.to_toml({"build": plan.build}), encoding="utf-8"
+            )
+            if same_plan(tmp, manifests):
+                raise _Unchanged
+    except _Unchanged:
+        return False
+    except OSError as error:
+        raise UserError(f"cannot write manifests under {out}: {error.strerror or error}") from error
+    return True
+
+
+def same_plan(new: Path, existing: Path) -> bool:
+    """True when ``existing`` holds ``new``'s manifests (the render may have added columns)."""
+    for name in MANIFESTS:
+        if not (existing / name).is_file():
+            return False
+        if name != "frames.parquet" and (existing / name).read_bytes() != (new / name).read_bytes():
+            return False
+    planned, present = (
+        read_manifest_frame(folder / "frames.parquet") for folder in (new, existing)
+    )
+    return set(planned.columns) <= set(present.columns) and present[list(planned.columns)].equals(
+        planned
+    )
+
+
+def summarise(plan: Plan) -> str:
+    """A few lines for the command line: stage counts, folds, where the reasons are."""
+    audit = plan.audit
+    lines = [
+        f"{audit['mode']} mode: {_stage_text(audit['stages'])}",
+        f"tracks {audit['counts']['tracks']}, frames {audit['counts']['frames']} "
+        f"({plan.recipe.frames.frame_s:g} s), scale {audit['labels']['scale']}",
+        f"{'fold':<7}{'tracks':>7}{'frames':>8}{'artists':>9}",
+    ]
+    for name, fold in audit["folds"].items():
+        frames = "-" if fold["frames"] is None else fold["frames"]
+        lines.append(f"{name:<7}{fold['tracks']:>7}{frames:>8}{fold['artist_groups']:>9}")
+    lines.append("leakage audit: " + ", ".join(f"{k}={v}" for k, v in audit["leakage"].items()))
+    if audit["dropped"]:
+        first = audit["dropped"][0]
+        lines.append(
+            f"left out: {len(audit['dropped'])} track(s) (audit.json), e.g. {first['artist']} - "
+            f"{first['track']}: {first['reason']}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""The MuSe-style VAD recipe: the versioned, validated parameters of a build (SPEC section 6).
+
+The file layout (``manifests/muse-vad-v1/recipe.toml``) is the model's layout: top-level
+``name``, ``version``, ``seed`` and the tables ``[collection]``, ``[tags]``, ``[linking]``,
+``[sources]``, ``[frames]``, ``[audio]``, ``[folds]``; a build's own ``manifests/recipe.toml``
+adds ``[build]`` (mode, lexicon, formula, tool versions). Every value is honoured or refused
+with its key named; the command line may override ``seed``, ``collection.seed_tag`` and
+``frames.frame_s``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from builders.common.audio import SAMPLE_RATES, OutputSpec
+from builders.common.recipe import StrictModel, load_recipe_file, recipe_toml
+from builders.corpora.lexicons import THESIS_BLACKLIST
+from builders.errors import UserError
+
+NAME = "muse-vad"
+DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "manifests" / "muse-vad-v1" / "recipe.toml"
+
+
+def _text(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    return value
+
+
+class Collection(StrictModel):
+    seed_tag: str = "soundtrack"  # Last.fm tag.getTopTracks, every page
+
+    @field_validator("seed_tag")
+    @classmethod
+    def _tag(cls, tag: str) -> str:
+        return _text(tag, "the seed tag")
+
+
+class Tags(StrictModel):
+    blacklist: list[str] = Field(default_factory=lambda: sorted(THESIS_BLACKLIST))
+
+    @field_validator("blacklist")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        return [_text(tag, "a blacklisted tag") for tag in tags]
+
+
+class Linking(StrictModel):
+    overlap_threshold: float = Field(0.7, ge=0, le=1)  # Spotify search: token overlap to match
+
+
+class Sources(StrictModel):
+    max_file_mb: float = Field(0.0, ge=0)  # 0 = no limit; the thesis dropped files over 28 MB
+
+
+class Frames(StrictModel):
+    frame_s: float = Field(15.0, gt=0)
+
+
+class Audio(StrictModel):
+    sample_rate: Literal[SAMPLE_RATES] = 16000  # type: ignore[valid-type]
+    channels: Literal[1, 2] = 1
+    format: Literal["flac", "wav"] = "flac"
+
+
+class Folds(StrictModel):
+    n_folds: int = Field(6, ge=2)
+    valence_bins: int = Field(3, ge=1)  # quantile bins of the tracks' valence (3 = terciles)
+    arousal_bins: int = Field(3, ge=1)
+
+
+class MuseVadRecipe(StrictModel):
+    """Parameters of the MuSe-style VAD plan and render."""
+
+    name: str = NAME
+    version: str = "1"
+    seed: int = 20210901
+    collection: Collection = Collection()
+    tags: Tags = Tags()
+    linking: Linking = Linking()
+    sources: Sources = Sources()
+    frames: Frames = Frames()
+    audio: Audio = Audio()
+    folds: Folds = Folds()
+    build: dict[str, Any] | None = None  # written by a build; not a parameter
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, version: object) -> str:
+        return str(version)
+
+    @field_validator("name")
+    @classmethod
+    def _this_dataset(cls, name: str) -> str:
+        if name != NAME:
+            raise ValueError(f"this is the {NAME} builder, the recipe names {name!r}")
+        return name
+
+    @property
+    def output(self) -> OutputSpec:
+        return OutputSpec(self.audio.sample_rate, self.audio.channels, self.audio.format)
+
+    def to_toml(self, extra: dict | None = None) -> str:
+        """The recipe as used, in the layout of the recipe files (plus ``extra`` tables)."""
+        return recipe_toml(self.model_copy(update={"build": None}), extra)
+
+
+def load_recipe(
+    path: Path | None = None,
+    *,
+    seed: int | None = None,
+    seed_tag: str | None = None,
+    frame_s: float | None = None,
+) -> MuseVadRecipe:
+    """Read and validate a recipe file (default: v1), with the command line's overrides."""
+    recipe = load_recipe_file(MuseVadRecipe, Path(path) if path else DEFAULT_RECIPE)
+    for key, value in (
+        ("seed", seed),
+        ("collection.seed_tag", seed_tag),
+        ("frames.frame_s", frame_s),
+    ):
+        if value is not None:
+            recipe = recipe.with_value(key, value)
+    return recipe
+
+
+def build_recipe(out: Path) -> MuseVadRecipe:
+    """The recipe a build was planned with (``OUT/manifests/recipe.toml``)."""
+    path = Path(out) / "manifests" / "recipe.toml"
+    if not path.is_file():
+        raise UserError(
+            f"{path} not found: the plan is incomplete (run `misme-build muse-vad plan`)"
+        )
+    try:
+        return load_recipe_file(MuseVadRecipe, path)
+    except UserError as error:
+        raise UserError(f"cannot read {path}: {error}") from None
