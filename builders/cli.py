@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo-sources": ("builders.demo.sources", "synthesise RAVDESS/DEAM/Soundtracks in their real formats"),
     "misme": ("builders.misme.cli", "plan, render, build or separate the MiSME corpus"),
     "instrumental-mer": ("builders.instrumental_mer.cli", "plan, render, build or score baselines of the instrumental-MER dataset"),
+    "muse-vad": ("builders.muse_vad.cli", "plan, render, build or score baselines of the MuSe-style VAD dataset"),
     "verify": ("builders.verify_command", "compare a build with another build or a digest"),
     "features": ("builders.features_command", "extract openSMILE / Essentia feature tables"),
     "baselines": ("builders.misme.baselines", "cross-validated baseline predictions for experiments A-F"),

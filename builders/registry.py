@@ -10,9 +10,11 @@ from builders.errors import UserError
 from builders.hf.spec import DatasetSpec
 from builders.instrumental_mer import spec as instrumental_mer_spec
 from builders.misme import spec as misme_spec
+from builders.muse_vad import spec as muse_vad_spec
 
 SPEC_OF_BUILD: dict[str, Callable[[Path], DatasetSpec]] = {
     "misme": misme_spec.spec_for_build,
+    "muse-vad": muse_vad_spec.spec_for_build,
     "instrumental-mer": instrumental_mer_spec.spec_for_build,
 }
 
