@@ -472,8 +472,10 @@ def read_solution(path: Path, task: Task) -> pd.DataFrame:
     """Read a solution file: columns ``id`` (str), ``fold`` (int64) and the task's targets.
 
     Classification targets become a categorical with the task's labels (codes or names
-    accepted in the file); regression targets float64. Extra columns are ignored. Any
-    problem raises :class:`BenchmarkError`.
+    accepted in the file); regression targets float64. A regression solution may name its
+    targets' scale in a ``scale`` column (one value, e.g. ``[0,1]`` or ``1-9``: the
+    ``muse-vad`` task's scale depends on the lexicon); it is kept as a text column. Other
+    extra columns are ignored. Any problem raises :class:`BenchmarkError`.
     """
     problems = _Problems()
     try:
@@ -499,10 +501,26 @@ def read_solution(path: Path, task: Task) -> pd.DataFrame:
                           lambda i: f"duplicate id {_show(_row_value(ids, raw, i))}")
     if problems:
         _raise_solution(path, problems)
+    scale = _parse_scale(raw, task, problems)
+    if problems:
+        _raise_solution(path, problems)
     frame = pd.DataFrame({"id": ids.to_pandas(), "fold": folds.astype(np.int64)})
     for target, values in columns.items():
         frame[target] = _as_column(values, task)
+    if scale is not None:
+        frame["scale"] = scale
     return frame
+
+
+def _parse_scale(raw: _Raw, task: Task, problems: _Problems) -> str | None:
+    """The one value of a regression solution's ``scale`` column (None without one)."""
+    if task.kind != "regression" or raw.columns.count("scale") != 1:
+        return None
+    values = pc.unique(pc.cast(raw.arrays[raw.columns.index("scale")], pa.string())).to_pylist()
+    if len(values) != 1 or not values[0] or not values[0].strip():
+        problems.add(None, "scale", f"must hold one scale for every row, found {values[:3]}")
+        return None
+    return values[0]
 
 
 def _raise_solution(path: Path, problems: _Problems) -> None:

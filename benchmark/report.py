@@ -86,13 +86,20 @@ def _comparison_sections(report):
     return sections
 
 
+def _scale(report) -> str:
+    scale = (report if isinstance(report, ScoreReport) else report.a).extras.get("scale")
+    return f"; targets on the {scale} scale" if scale else ""
+
+
 def _title(report) -> str:
     if isinstance(report, ScoreReport):
         folds = len(report.per_fold)
         return (f"{report.task}: {report.n:,} ids, {folds} fold{'s' * (folds != 1)}; "
-                f"{report.primary_metric} = {_fmt(report.primary)} ({_direction(report)})")
+                f"{report.primary_metric} = {_fmt(report.primary)} ({_direction(report)})"
+                f"{_scale(report)}")
     return (f"{report.task}: A vs B on {report.settings['n']:,} ids; {report.primary_metric} "
-            f"A = {_fmt(report.a.primary)}, B = {_fmt(report.b.primary)} ({_direction(report)})")
+            f"A = {_fmt(report.a.primary)}, B = {_fmt(report.b.primary)} ({_direction(report)})"
+            f"{_scale(report)}")
 
 
 def _sections(report):

@@ -169,7 +169,16 @@ def _score_regression(predictions, solution, task, fold_ids, fold_index):
                 for i, f in enumerate(fold_ids)}
     pooled = _regression_metrics(truth, pred, slice(None))
     loss = np.mean([(pred[t] - truth[t]) ** 2 for t in task.targets], axis=0)
-    return pooled, per_fold, loss, {"targets": list(task.targets)}
+    return pooled, per_fold, loss, {"targets": list(task.targets), "scale": _scale(solution, task)}
+
+
+def _scale(solution: pd.DataFrame, task: Task) -> str | None:
+    """The targets' scale: the solution's ``scale`` column, else the task's documented range."""
+    if "scale" in solution.columns and len(solution):
+        return str(solution["scale"].iloc[0])
+    if task.value_range is not None:
+        return f"[{task.value_range[0]:g}, {task.value_range[1]:g}]"
+    return None
 
 
 def _fold_summary(per_fold: dict[int, dict[str, float]]) -> tuple[dict, dict]:
