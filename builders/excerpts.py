@@ -24,7 +24,7 @@ from builders.common import audio
 from builders.common.audio import OutputSpec
 from builders.common.hashing import file_sha256
 from builders.common.resume import finished_result, save_result, unit_key
-from builders.engine import map_units
+from builders.engine import Engine, map_units
 from builders.errors import UserError
 
 
@@ -42,6 +42,10 @@ class ExcerptUnit:
     output: OutputSpec
     clip_path: str
     record_path: str
+
+    @property
+    def unit_id(self) -> str:
+        return self.clip_id
 
     @property
     def key(self) -> str:
@@ -85,11 +89,11 @@ def render_excerpt(unit: ExcerptUnit) -> dict:
     return {**result, "resumed": False}
 
 
-def render_excerpts(units: Sequence[ExcerptUnit], *, workers: int = 1, progress: bool = True,
-                    desc: str = "render") -> list[dict]:
-    """Render every unit through the engine; results sorted by clip id."""
-    results = map_units(render_excerpt, list(units), workers=workers, desc=desc, unit="clip", chunksize=4,
-                        progress=progress)
+def render_excerpts(units: Sequence[ExcerptUnit], *, workers: int = 1, engine: Engine | None = None,
+                    progress: bool = True, desc: str = "render") -> list[dict]:
+    """Render every unit through the engine (default: ``workers`` local processes); sorted by clip id."""
+    results = map_units(render_excerpt, list(units), workers=workers, engine=engine, desc=desc, unit="clip",
+                        chunksize=4, progress=progress)
     return sorted(results, key=lambda r: r["id"])
 
 

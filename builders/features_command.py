@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from builders.engine import add_arguments as add_engine_arguments
-from builders.engine import check_workers
+from builders.engine import engine_from_args
 from builders.errors import UserError
 from builders.features.extract import FEATURE_SETS, extract_features
 from builders.registry import spec_for_build
@@ -26,9 +26,9 @@ def run(args: argparse.Namespace) -> int:
     views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views is not None else None
     if views == []:
         raise UserError(f"--views names no view: {args.views!r}")
-    check_workers(args.workers)
+    engine = engine_from_args(args)
     spec = spec_for_build(args.out)
-    for path in extract_features(args.out, spec, args.feature_set, views, workers=args.workers):
+    for path in extract_features(args.out, spec, args.feature_set, views, engine=engine):
         frame_shape = pq.read_metadata(path)
         print(f"{path}: {frame_shape.num_rows} clips x {frame_shape.num_columns - 1} features")
     return 0

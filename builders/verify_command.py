@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from builders.engine import add_arguments as add_engine_arguments
-from builders.engine import check_workers
+from builders.engine import engine_from_args
 from builders.errors import UserError
 from builders.hf.verify import check_sources, compare, report, verify_build
 from builders.registry import spec_for_build
@@ -35,16 +35,16 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.digest is not None and not re.fullmatch(r"[0-9a-f]{64}", args.digest.strip().lower()):
         raise UserError(f"--digest must be 64 hexadecimal characters, got {args.digest!r}")
-    check_workers(args.workers)
+    engine = engine_from_args(args)
     spec = spec_for_build(out)
-    ours = verify_build(out, spec, workers=args.workers)
+    ours = verify_build(out, spec, engine=engine)
     problems = list(ours.problems)
     if args.check_sources:
         problems += check_sources(out, spec)
     differences: list[str] = []
     if args.against is not None:
         other = Path(args.against)
-        theirs = verify_build(other, spec_for_build(other), workers=args.workers)
+        theirs = verify_build(other, spec_for_build(other), engine=engine)
         problems += [f"{args.against}: {p}" for p in theirs.problems]
         differences = compare(ours.checksums, theirs.checksums)
         expected, label = theirs.digest, f"digest of {args.against}"

@@ -34,13 +34,69 @@ def read_roots(out: Path) -> dict[str, str]:
     return roots
 
 
-def resolve_roots(out: Path, roots: Mapping[str, Path | str] | None, corpora: Iterable[str]) -> dict[str, str]:
-    """Absolute roots of ``corpora`` from ``roots`` or OUT/build-state.json, checked to exist."""
+def resolve_roots(out: Path, roots: Mapping[str, Path | str] | None, corpora: Iterable[str], *,
+                  check: bool = True) -> dict[str, str]:
+    """Absolute roots of ``corpora`` from ``roots`` (those given win) or OUT/build-state.json.
+
+    ``check`` (on by default) requires each root to be a folder here; a cluster's roots
+    may exist only on its nodes, where each unit checks its own files.
+    """
     given = read_roots(out) if roots is None else roots
     resolved = {}
     for corpus in sorted(set(corpora)):
         root = given.get(corpus)
-        if not root or not Path(root).is_dir():
+        if not root or (check and not Path(root).is_dir()):
             raise UserError(f"source root for {corpus!r} not found: {root}")
-        resolved[corpus] = str(Path(root).resolve())
+        resolved[corpus] = str(Path(root).resolve()) if check else str(root)
     return resolved
+
+
+def roots_from_options(out: Path, values: Iterable[str] | None, roots_file: Path | None = None) -> dict[str, str] | None:
+    """The build's recorded roots overridden by ``--root corpus=PATH`` options and/or a
+    ``--roots-file`` (JSON, or TOML ``corpus = "PATH"``); None when neither is given."""
+    overrides = _root_overrides(values, roots_file)
+    if overrides is None:
+        return None
+    try:
+        recorded = read_roots(out)
+    except UserError:
+        recorded = {}
+    return {**recorded, **overrides}
+
+
+def _root_overrides(values: Iterable[str] | None, roots_file: Path | None) -> dict[str, str] | None:
+    roots: dict[str, str] = {}
+    if roots_file is not None:
+        roots.update(_read_roots_file(Path(roots_file)))
+    for value in values or ():
+        corpus, sep, path = value.partition("=")
+        if not sep or not corpus.strip() or not path.strip():
+            raise UserError(f"--root must be CORPUS=PATH (e.g. ravdess=/mnt/ravdess), got {value!r}")
+        roots[corpus.strip()] = path.strip()
+    return roots or None
+
+
+def _read_roots_file(path: Path) -> dict[str, str]:
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"cannot read --roots-file {path}: {error.strerror or error}") from None
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as error:
+        raise UserError(f"--roots-file {path} is neither JSON nor TOML: {error}") from None
+    data = data.get("roots", data)
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise UserError(f"--roots-file {path} must map corpus names to paths")
+    return dict(data)
+
+
+def add_root_arguments(parser) -> None:
+    """``--root`` and ``--roots-file``: where the source corpora are on the machines that render."""
+    parser.add_argument("--root", action="append", metavar="CORPUS=PATH",
+                        help="source root of one corpus on the machines that run the units (repeatable; "
+                             "default: the roots recorded by the plan in OUT/build-state.json)")
+    parser.add_argument("--roots-file", type=Path, metavar="FILE",
+                        help="corpus roots as JSON or TOML (corpus = \"PATH\"); --root options override it")

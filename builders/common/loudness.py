@@ -11,6 +11,7 @@ import functools
 import logging
 import math
 import os
+import subprocess
 from pathlib import Path
 
 from builders.errors import UserError
@@ -46,27 +47,52 @@ def measure_integrated_loudness(path: Path, *, dual_mono: bool = False, target_l
     ``dual_mono`` measures a mono file as if it played on two channels (+3 LU),
     as ffmpeg's loudnorm ``dual_mono`` option does (EBU R128 / ITU-R BS.1770).
     Silence gives ``-inf``.
+
+    This is ffmpeg-normalize's first loudnorm pass (its stream lookup, filter string and
+    statistics parser), but ffmpeg runs through ``subprocess.run``, which reads all of its
+    output: ffmpeg-normalize's progress reader stops at the first blank line once ffmpeg
+    has exited, so on a loaded machine it sometimes loses the statistics (about 1 run in
+    150 with 12 at once), and a plan would then drop a usable file.
     """
     ensure_ffmpeg_path()
     from ffmpeg_normalize import FFmpegNormalize
     from ffmpeg_normalize._media_file import MediaFile
+    from ffmpeg_normalize._streams import AudioStream
 
     logging.getLogger("ffmpeg_normalize").setLevel(logging.ERROR)
     normalizer = FFmpegNormalize(normalization_type="ebu", target_level=target_lufs, dual_mono=dual_mono)
     try:
         media = MediaFile(normalizer, str(path), os.devnull + ".wav")
         streams = list(media.streams["audio"].values())
-        if not streams:
-            raise UserError(f"no audio stream in {path}")
-        stream = streams[0]
-        for _ in stream.parse_loudnorm_stats():
-            pass
-    except UserError:
-        raise
     except Exception as error:  # ffmpeg-normalize raises its own error types and RuntimeError
-        raise UserError(f"cannot measure loudness of {path}: {str(error).splitlines()[0] if str(error) else error!r}") from error
-    measured = float(stream.loudness_statistics["ebu_pass1"]["input_i"])
+        raise UserError(f"cannot measure loudness of {path}: {_first_line(error)}") from error
+    if not streams:
+        raise UserError(f"no audio stream in {path}")
+    result = subprocess.run(_first_pass_command(normalizer, streams[0]), capture_output=True, check=False)
+    output = result.stderr.decode("utf-8", errors="replace")
+    statistics = AudioStream.prune_and_parse_loudnorm_output(output) if result.returncode == 0 else {}
+    if not statistics:
+        tail = output.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+        raise UserError(f"cannot measure loudness of {path}: ffmpeg loudnorm gave no statistics ({tail[0]})")
+    measured = float(next(iter(statistics.values()))["input_i"])
     return -math.inf if measured <= -70.0 else measured
+
+
+def _first_pass_command(normalizer, stream) -> list[str]:
+    """The ffmpeg command of ffmpeg-normalize's first pass (``AudioStream.parse_loudnorm_stats``)."""
+    from ffmpeg_normalize._cmd_utils import dict_to_filter_opts
+
+    opts = {"i": normalizer.target_level, "lra": normalizer.loudness_range_target, "tp": normalizer.true_peak,
+            "offset": normalizer.offset, "print_format": "json"}
+    if normalizer.dual_mono:
+        opts["dual_mono"] = "true"
+    loudnorm = stream._get_filter_str_with_pre_filter("loudnorm=" + dict_to_filter_opts(opts))
+    return [normalizer.ffmpeg_exe, "-hide_banner", "-y", "-nostdin", "-i", stream.media_file.input_file,
+            "-map", f"0:{stream.stream_id}", "-filter_complex", loudnorm, "-vn", "-sn", "-f", "null", os.devnull]
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else repr(error)
 
 
 def gain_to_target(loudness_lufs: float, target_lufs: float = TARGET_LUFS) -> float:

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from builders.common.atomic import atomic_file
 from builders.common.hashing import file_sha256
 from builders.common.versions import package_version
-from builders.engine import map_units
+from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
 from builders.hf.spec import DatasetSpec
 
@@ -240,7 +240,7 @@ def available_views(out: Path, spec: DatasetSpec, set_name: str) -> list[str]:
             if (Path(out) / "audio" / v).is_dir() and any((Path(out) / "audio" / v).iterdir())]
 
 
-def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1,
+def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1, engine: Engine | None = None,
                  desc: str = "features", progress: bool = True) -> dict[str, dict[str, float]]:
     """Features of each clip (by clip id), from the cache or extracted in parallel."""
     clip_paths = {clip.stem: Path(clip) for clip in clips}
@@ -249,8 +249,9 @@ def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: in
     for clip_id, target in targets.items():
         if target not in jobs and not target.exists():  # identical audio is extracted once
             jobs[target] = (set_name, str(clip_paths[clip_id]), str(target))
-    chunk = max(1, len(jobs) // (workers * 8))
-    fresh = dict(map_units(_extract_job, list(jobs.values()), workers=workers, desc=desc, unit="clip",
+    engine = resolve_engine(engine, workers)
+    chunk = max(1, len(jobs) // (engine.workers * 8))
+    fresh = dict(map_units(_extract_job, list(jobs.values()), engine=engine, desc=desc, unit="clip",
                            chunksize=chunk, progress=progress))
     rows: dict[str, dict[str, float]] = {}
     for clip_id, target in targets.items():
@@ -303,14 +304,15 @@ def _check_set_and_view(spec: DatasetSpec, set_name: str, view: str) -> None:
 
 
 def extract_view(out: Path, spec: DatasetSpec, set_name: str, view: str, *, workers: int = 1,
-                 progress: bool = True) -> Path:
+                 engine: Engine | None = None, progress: bool = True) -> Path:
     """Extract one set on one view and write ``OUT/features/<set>/<view>.parquet``."""
     out = Path(out)
     check_set_name(set_name)
     _check_set_and_view(spec, set_name, view)
     _require(FEATURE_SETS[set_name].package)
     clips = view_clips(out, spec, view)
-    rows = extract_rows(out, set_name, clips, workers=workers, desc=f"{set_name} {view}", progress=progress)
+    rows = extract_rows(out, set_name, clips, workers=workers, engine=engine, desc=f"{set_name} {view}",
+                        progress=progress)
     info = {**settings(set_name), "view": view, "n_clips": len(rows)}
     path = table_path(out, set_name, view)
     write_table(to_table(rows), path, info)
@@ -323,7 +325,7 @@ def check_set_name(set_name: str) -> None:
 
 
 def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[str] | None = None, *,
-                     workers: int = 1, progress: bool = True) -> list[Path]:
+                     workers: int = 1, engine: Engine | None = None, progress: bool = True) -> list[Path]:
     """Extract ``set_name`` on ``views`` (default: every view of the set that exists)."""
     out = Path(out)
     check_set_name(set_name)
@@ -335,4 +337,5 @@ def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[st
     for view in chosen:  # every view checked before any table is written: no half-done run
         _check_set_and_view(spec, set_name, view)
         view_clips(out, spec, view)
-    return [extract_view(out, spec, set_name, view, workers=workers, progress=progress) for view in chosen]
+    return [extract_view(out, spec, set_name, view, workers=workers, engine=engine, progress=progress)
+            for view in chosen]

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import soundfile as sf
 
 from builders.common import audio
-from builders.engine import map_units
+from builders.engine import Engine, map_units
 from builders.errors import UserError
 from builders.hf.digest import Key, digest_of, identity_checksums
 from builders.hf.shards import shard_files
@@ -47,6 +47,10 @@ class ShardUnit:
     shard: str
     view: str
     window_view: str | None
+
+    @property
+    def unit_id(self) -> str:
+        return self.shard
 
 
 def shard_checksums(unit: ShardUnit) -> tuple[list[tuple[Key, str, str | None]], list[str]]:
@@ -97,7 +101,8 @@ def _linked_checksums(out: Path, config: ConfigSpec) -> dict[Key, str]:
     return found
 
 
-def verify_build(out: Path, spec: DatasetSpec, *, workers: int = 1, progress: bool = True) -> Verification:
+def verify_build(out: Path, spec: DatasetSpec, *, workers: int = 1, engine: Engine | None = None,
+                 progress: bool = True) -> Verification:
     """Recompute the checksums of every clip in OUT's shards and list internal disagreements."""
     out = Path(out)
     units = [ShardUnit(str(s), c.audio_view, c.window_view) for c in spec.configs if not c.metadata_only
@@ -105,7 +110,7 @@ def verify_build(out: Path, spec: DatasetSpec, *, workers: int = 1, progress: bo
     if not units:
         raise UserError(f"no dataset shards under {out / 'data'} (is {out} a rendered build?)")
     try:
-        results = map_units(shard_checksums, units, workers=workers, desc=f"verify {out.name}", unit="shard",
+        results = map_units(shard_checksums, units, workers=workers, engine=engine, desc=f"verify {out.name}", unit="shard",
                             progress=progress)
     except (OSError, pa.ArrowException) as error:
         raise UserError(f"cannot read shards under {out}: {error}") from error

@@ -6,8 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
+from builders.common.build_state import add_root_arguments, roots_from_options
+from builders.engine import BACKENDS, check_workers, engine_from_args
 from builders.engine import add_arguments as add_engine_arguments
-from builders.engine import check_workers
 from builders.misme import separation
 from builders.misme.plan import plan_corpus, summarise
 from builders.misme.render import DEFAULT_SPEECH_CACHE_MB, check_speech_cache_mb, render_dataset
@@ -22,12 +23,15 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--seed", type=int, help="override the recipe's seed")
     parser.add_argument("--recipe", type=Path, help="recipe TOML (default manifests/misme-v1/recipe.toml)")
-    add_engine_arguments(parser)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="parallel processes (default 1; the plan always probes on this machine, "
+                             "--engine applies to the render of `build`)")
     parser.add_argument("--strict", action="store_true", help="fail instead of skipping unusable source files")
     parser.add_argument("--cache-dir", type=Path, help="where probe results are cached (default OUT/.cache)")
 
 
 def _add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    add_root_arguments(parser)
     parser.add_argument("--speech-cache-mb", default=os.environ.get(SPEECH_CACHE_ENV, DEFAULT_SPEECH_CACHE_MB),
                         help=f"decoded speech kept per worker, MB (default ${SPEECH_CACHE_ENV} or "
                              f"{DEFAULT_SPEECH_CACHE_MB}); changes speed only, never an output byte")
@@ -44,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build = steps.add_parser("build", help="plan + render")
     _add_source_arguments(build)
     _add_render_arguments(build)
+    build.add_argument("--engine", choices=BACKENDS, default="local", help="where the render runs (local or ray)")
+    build.add_argument("--ray-address", metavar="auto|HOST:PORT", help="join this Ray cluster for the render")
+    build.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     separation.add_arguments(steps.add_parser("separate", help="blind source separation copy of the mixes "
                                                                "(bss variants)"))
 
@@ -61,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"manifests written to {Path(args.out) / 'manifests'}")
         if args.step == "plan":
             return 0
-    summary = render_dataset(Path(args.out), workers=args.workers, speech_cache_mb=speech_cache_mb)
+    out = Path(args.out)
+    summary = render_dataset(out, engine=engine_from_args(args), speech_cache_mb=speech_cache_mb,
+                             roots=roots_from_options(out, args.root, args.roots_file))
     print(summary.text)
     return 0

@@ -41,6 +41,10 @@ class ProbeJob:
     activity_floor_db: float
     target_lufs: float
 
+    @property
+    def unit_id(self) -> str:
+        return self.path
+
 
 def activity_region(signal: np.ndarray, sample_rate: int, floor_db: float) -> tuple[float, float]:
     """First and last 20 ms frame whose RMS is within ``floor_db`` dB of the loudest frame.

@@ -34,7 +34,7 @@ from builders.common.audio import OutputSpec
 from builders.common.build_state import resolve_roots
 from builders.common.manifest import read_manifest_table
 from builders.common.resume import finished_result, save_result, unit_key
-from builders.engine import check_workers, map_units
+from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
 from builders.misme import build_report, export
 from builders.misme.recipe import build_recipe
@@ -65,6 +65,11 @@ class RenderBatch:
     output: OutputSpec
     sources: dict[str, dict] = field(default_factory=dict)
     activity_floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB
+
+    @property
+    def unit_id(self) -> str:
+        kind, row = self.rows[0]
+        return f"{kind} {row.get('mix_id') or row['source_id']}" + (f" (+{len(self.rows) - 1})" if len(self.rows) > 1 else "")
 
 
 @dataclass(frozen=True)
@@ -395,11 +400,11 @@ def _fold_of(row: Mapping) -> int:
     return -1 if fold is None else int(fold)
 
 
-def run_batches(batches: list[RenderBatch], workers: int, progress: bool,
+def run_batches(batches: list[RenderBatch], engine: Engine, progress: bool,
                 speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB) -> dict[str, list[dict]]:
     """Run batches through the engine; results per kind, sorted by id."""
     results: dict[str, list[dict]] = {"speech": [], "music": [], "mix": []}
-    done = map_units(render_batch, batches, workers=workers, desc="render", unit="clip",
+    done = map_units(render_batch, batches, engine=engine, desc="render", unit="clip",
                      weights=[len(b.rows) for b in batches], state=SpeechCacheFactory(speech_cache_mb),
                      progress=progress)
     for result in (r for batch in done for r in batch):
@@ -435,23 +440,24 @@ def check_speech_cache_mb(megabytes: object) -> float:
     return value
 
 
-def render_dataset(out: Path, *, workers: int = 1, roots: dict[str, Path] | None = None, progress: bool = True,
-                   speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB) -> RenderSummary:
+def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None, roots: dict[str, Path] | None = None,
+                   progress: bool = True, speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB) -> RenderSummary:
     """Render every view of OUT from OUT/manifests, then shards, solutions, report, digest, card.
 
-    The rate, channels and format come from the build's recipe (``manifests/recipe.toml``).
+    The rate, channels and format come from the build's recipe (``manifests/recipe.toml``);
+    the clips are rendered by ``engine`` (default: ``workers`` local processes).
     """
     out = Path(out)
-    check_workers(workers)
+    engine = resolve_engine(engine, workers)
     speech_cache_mb = check_speech_cache_mb(speech_cache_mb)
     try:
-        return _render_dataset(out, workers, roots, progress, speech_cache_mb)
+        return _render_dataset(out, engine, roots, progress, speech_cache_mb)
     except OSError as error:
         where = error.filename or out
         raise UserError(f"cannot write the build under {out}: {where}: {error.strerror or error}") from error
 
 
-def _render_dataset(out: Path, workers: int, roots: dict[str, Path] | None, progress: bool,
+def _render_dataset(out: Path, engine: Engine, roots: dict[str, Path] | None, progress: bool,
                     speech_cache_mb: float) -> RenderSummary:
     started = time.time()
     manifests = out / "manifests"
@@ -459,7 +465,7 @@ def _render_dataset(out: Path, workers: int, roots: dict[str, Path] | None, prog
     sources_table = read_manifest_table(manifests / "sources.parquet", hint=hint)
     mixes_table = read_manifest_table(manifests / "mixes.parquet", hint=hint)
     sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
-    resolved = resolve_roots(out, roots, (s["corpus"] for s in sources))
+    resolved = resolve_roots(out, roots, (s["corpus"] for s in sources), check=engine.backend == "local")
     recipe = build_recipe(out)
     spec = dataset_spec(recipe)
     audio_dir = out / "audio"
@@ -468,7 +474,7 @@ def _render_dataset(out: Path, workers: int, roots: dict[str, Path] | None, prog
         raise UserError(f"output folder is not writable: {audio_dir}")
     remove_stale_temp_files(audio_dir, started)
     batches = plan_batches(sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db)
-    results = run_batches(batches, workers, progress, speech_cache_mb)
+    results = run_batches(batches, engine, progress, speech_cache_mb)
 
     source_results = sorted(results["speech"] + results["music"], key=lambda r: r["id"])
     sources_table = write_back(manifests / "sources.parquet", sources_table, "source_id", source_results,

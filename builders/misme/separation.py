@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +39,11 @@ import soundfile as sf
 from builders.common import audio
 from builders.common.atomic import atomic_file
 from builders.common.audio import OutputSpec
-from builders.common.build_state import resolve_roots
+from builders.common.build_state import add_root_arguments, resolve_roots, roots_from_options
 from builders.common.manifest import read_manifest_table, write_manifest
 from builders.common.resume import finished_result, save_result, unit_key
+from builders.engine import Engine, engine_from_args, map_units, resolve_engine
 from builders.engine import add_arguments as add_engine_arguments
-from builders.engine import check_workers, map_units
 from builders.errors import UserError
 from builders.hf.shards import config_metadata, write_config_shards
 from builders.misme import export, separation_quality
@@ -112,6 +111,10 @@ class SeparationUnit:
     key: str
     output: OutputSpec
     stem_sources: StemSources | None  # None: no quality (Spleeter with --no-quality)
+
+    @property
+    def unit_id(self) -> str:
+        return str(self.row["mix_id"])
 
     def true_stems(self) -> tuple[np.ndarray, np.ndarray] | None:
         if self.stem_sources is None:
@@ -277,13 +280,13 @@ def _clip_key(identity_key: str, row: Mapping, quality: bool) -> str:
 
 
 def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: OutputSpec, quality: bool,
-           roots: Mapping[str, Path] | None) -> list[SeparationUnit]:
+           roots: Mapping[str, Path] | None, check_roots: bool) -> list[SeparationUnit]:
     needs_stems = quality or backend == "oracle"
     sources, resolved = {}, {}
     if needs_stems:
         table = read_manifest_table(out / "manifests" / "sources.parquet").to_pylist()
         sources = {s["source_id"]: s for s in table}
-        resolved = resolve_roots(out, roots, (s["corpus"] for s in table))
+        resolved = resolve_roots(out, roots, (s["corpus"] for s in table), check=check_roots)
     key_base = identity_digest(identity)
     units = []
     for row in mixes:
@@ -299,7 +302,7 @@ def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: O
 
 
 def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | None = None, workers: int = 1,
-                     progress: bool = True, roots: Mapping[str, Path] | None = None,
+                     engine: Engine | None = None, progress: bool = True, roots: Mapping[str, Path] | None = None,
                      quality: bool = True) -> SeparationSummary:
     """Separate every rendered mix of OUT and write the ``bss`` / ``bss-oracle`` variant.
 
@@ -310,7 +313,7 @@ def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | N
     out = Path(out)
     if backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}: choose {' or '.join(BACKENDS)}")
-    check_workers(workers)
+    engine = resolve_engine(engine, workers)
     python = model_folder = None
     if backend == "spleeter":  # cheap checks first: nothing is written before they pass
         python = spleeter_python()
@@ -318,7 +321,7 @@ def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | N
     mixes = _read_mixes(out)
     spec = dataset_spec(build_recipe(out))
     identity = _identity(backend, model_folder, python)
-    units = _units(out, backend, mixes, identity, spec.output, quality, roots)
+    units = _units(out, backend, mixes, identity, spec.output, quality, roots, engine.backend == "local")
     results: dict[str, dict] = {}
     todo = []
     for unit in units:
@@ -330,10 +333,11 @@ def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | N
     if backend == "oracle":
         fn, state = separate_oracle, None
     else:
-        threads = max(1, (os.cpu_count() or 1) // workers)  # TensorFlow threads per Spleeter process
-        fn, state = separate_spleeter, SpleeterSessionFactory(str(python), str(model_folder), threads)
+        # one TensorFlow thread per Spleeter process: its results then do not depend on the thread
+        # count (with more, the last bit of some samples did), so parallelism comes from workers
+        fn, state = separate_spleeter, SpleeterSessionFactory(str(python), str(model_folder), threads=1)
     try:
-        separated = map_units(fn, todo, workers=workers, desc=f"separate ({backend})", unit="mix", state=state,
+        separated = map_units(fn, todo, engine=engine, desc=f"separate ({backend})", unit="mix", state=state,
                               progress=progress)
     except OSError as error:
         raise UserError(f"cannot write the separation under {out}: {error}") from error
@@ -370,12 +374,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"Spleeter model folder holding the checkpoint and .probe "
                              f"(default $MODEL_PATH/{MODEL_NAME}, else pretrained_models/{MODEL_NAME})")
     add_engine_arguments(parser)
+    add_root_arguments(parser)
     parser.add_argument("--no-quality", action="store_true",
                         help="skip SI-SDR/SDR (Spleeter only; needs no source files then)")
 
 
 def run(args: argparse.Namespace) -> int:
     summary = separate_dataset(args.out, backend=args.backend, model_dir=args.model_dir,
-                               workers=args.workers, quality=not getattr(args, "no_quality", False))
+                               engine=engine_from_args(args), quality=not getattr(args, "no_quality", False),
+                               roots=roots_from_options(Path(args.out), args.root, args.roots_file))
     print(summary.text)
     return 0

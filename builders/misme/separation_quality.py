@@ -41,6 +41,13 @@ def _as_pair(estimate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, n
     return est.ravel(), ref.ravel()
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """<a, b> by numpy's pairwise sum, not BLAS: the same bits whatever the thread count
+    (a multi-threaded ``ddot`` sums in another order, so the last digits would depend on
+    the machine, the engine and its worker settings)."""
+    return float(np.multiply(a, b).sum())
+
+
 def _ratio_db(signal_energy: float, error_energy: float) -> float:
     if error_energy <= _TINY:
         return MAX_DB
@@ -50,22 +57,22 @@ def _ratio_db(signal_energy: float, error_energy: float) -> float:
 def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
     """Scale-invariant SDR in dB (Le Roux et al. 2019); NaN for a silent reference."""
     est, ref = _as_pair(estimate, reference)
-    ref_energy = float(ref @ ref)
+    ref_energy = _dot(ref, ref)
     if ref_energy <= _TINY:
         return float("nan")
-    target = (float(est @ ref) / ref_energy) * ref
+    target = (_dot(est, ref) / ref_energy) * ref
     residual = est - target
-    return _ratio_db(float(target @ target), float(residual @ residual))
+    return _ratio_db(_dot(target, target), _dot(residual, residual))
 
 
 def sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
     """Plain SDR in dB: ``10 log10(||s||² / ||s - ŝ||²)``; NaN for a silent reference."""
     est, ref = _as_pair(estimate, reference)
-    ref_energy = float(ref @ ref)
+    ref_energy = _dot(ref, ref)
     if ref_energy <= _TINY:
         return float("nan")
     error = est - ref
-    return _ratio_db(ref_energy, float(error @ error))
+    return _ratio_db(ref_energy, _dot(error, error))
 
 
 def clip_quality(

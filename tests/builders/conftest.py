@@ -27,3 +27,17 @@ def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo-sources") / "src"
     write_demo_sources(root, **SMALL_DEMO)
     return root
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster for the whole session (2 CPUs, a small object store); the engine
+    reuses a connection that already exists and leaves it open."""
+    import ray
+
+    from builders.engine.ray_backend import object_store_bytes
+
+    ray.init(num_cpus=2, object_store_memory=object_store_bytes(), include_dashboard=False,
+             log_to_driver=False, logging_level="ERROR")
+    yield ray
+    ray.shutdown()

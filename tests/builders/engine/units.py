@@ -48,3 +48,13 @@ def refuse_state() -> Counter:
 def record_pid_and_sleep(folder: str) -> None:
     Path(folder, str(os.getpid())).write_text("")
     time.sleep(120)
+
+
+def die_once(marker_folder: str, x: int) -> int:
+    """Kill this worker process the first time unit 2 runs (a node lost mid-unit)."""
+    marker = Path(marker_folder, f"died-{x}")
+    if x == 2 and not marker.exists():
+        marker.write_text(str(os.getpid()))
+        os._exit(1)
+    return x * 10
+

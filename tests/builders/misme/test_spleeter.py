@@ -18,6 +18,7 @@ import pytest
 
 from builders.cli import main
 from builders.common import audio as audio_io
+from builders.engine import Engine
 from builders.errors import UserError
 from builders.misme import separation
 from builders.misme import spleeter_client as spleeter
@@ -191,16 +192,19 @@ def test_corrupt_mix_leaves_no_variant(rendered, tiny_model, tmp_path, capsys):
     assert not (out / "manifests" / "separation-spleeter.json").exists()
 
 
-def test_two_workers_give_the_same_clips(separated, tiny_model, tmp_path):
+@pytest.mark.parametrize("engine", [Engine("local", 2), Engine("ray", 2)], ids=["local-2", "ray-2"])
+def test_two_workers_or_ray_give_the_same_clips(separated, tiny_model, tmp_path, request, engine):
+    if engine.backend == "ray":
+        request.getfixturevalue("ray_cluster")
     out = tmp_path / "out"
     shutil.copytree(separated, out)
     shutil.rmtree(out / "audio" / "bss-music")
     shutil.rmtree(out / "audio" / "bss-speech")
-    summary = separation.separate_dataset(out, backend="spleeter", model_dir=tiny_model, workers=2,
+    summary = separation.separate_dataset(out, backend="spleeter", model_dir=tiny_model, engine=engine,
                                           progress=False, quality=False)
     assert summary.separated == 12
     for view in ("bss-music", "bss-speech"):
         for clip in sorted((separated / "audio" / view).glob("*.flac")):
             a, _ = audio_io.decode_pcm(clip)
             b, _ = audio_io.decode_pcm(out / "audio" / view / clip.name)
-            assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).max() <= 1
+            np.testing.assert_array_equal(a, b)
