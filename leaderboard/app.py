@@ -20,6 +20,7 @@ from leaderboard.config import ChallengeConfig, load_config
 from leaderboard.errors import LeaderboardError
 from leaderboard.models import Submission, SubsetResult
 from leaderboard.ranking import Board, build_board, pairwise_p_values, team_submissions
+from leaderboard.service import sweep_unfinished
 from leaderboard.store import quota_state, read_session, team_for_token, utc_now
 
 CONFIG_ENV = "MISME_LEADERBOARD_CONFIG"
@@ -56,6 +57,7 @@ def main() -> None:
     phase = st.sidebar.selectbox("Phase", phases, index=phases.index(current), key="phase")
     st.title(config.name, anchor=False)
     try:
+        sweep_unfinished(config)  # submissions whose scorer was killed end as failed, uncharged
         RENDERERS[page](config, task, phase)
     except LeaderboardError as error:
         st.error("Something is not right.")

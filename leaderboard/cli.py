@@ -9,9 +9,11 @@ from pathlib import Path
 
 from leaderboard.errors import LeaderboardError
 
+PROG = "misme-leaderboard"
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="misme-leaderboard", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     init = commands.add_parser("init", help="create the store and the challenge row")
@@ -43,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--task", required=True)
     show.add_argument("--phase", help="default: the open (or last started) phase")
     show.add_argument("--private", action="store_true",
-                      help="rank on the private ids even before the phase ends (organizers)")
+                      help="rank on the private ids before the phase ends; organizers only, "
+                           "so it also needs --i-am-organizer (anyone with the config file "
+                           "could otherwise see the hidden scores by accident)")
+    show.add_argument("--i-am-organizer", action="store_true",
+                      help="confirm --private during an open phase")
 
     serve = commands.add_parser("serve", help="run the Streamlit leaderboard")
     _config_options(serve)
@@ -65,14 +71,30 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit status; as the console script (``argv`` None) the
+    process leaves through :func:`benchmark.errors.run_console_script` instead."""
+    if argv is None:
+        from benchmark.errors import run_console_script
+
+        run_console_script(PROG, lambda: _main(None))
+    return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    from benchmark.errors import internal_error
+
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
     except LeaderboardError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except Exception as error:  # noqa: BLE001 - a bug of ours; keep the traceback opt-in
+        return internal_error(PROG, error)
+    finally:
+        from leaderboard.store import close_engines
+
+        close_engines()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -88,10 +110,16 @@ def _run(args: argparse.Namespace) -> int:
 
 def _init(args, config) -> int:
     from leaderboard.config import shown_url
+    from leaderboard.probe import check_worker_limits
+    from leaderboard.service import sweep_unfinished
     from leaderboard.store import init_store
 
     _check_solutions(config)
+    check_worker_limits(config)
     init_store(config)
+    swept = sweep_unfinished(config)
+    if swept:
+        print(f"{swept} submission(s) whose scoring never finished marked failed (not charged)")
     print(f"challenge {config.name!r} ready in {shown_url(config.database_url)}")
     return 0
 
@@ -158,9 +186,14 @@ def _select(args, config) -> int:
 
 def _show(args, config) -> int:
     from leaderboard.ranking import build_board
+    from leaderboard.service import sweep_unfinished
     from leaderboard.store import utc_now
 
     phase = args.phase or config.current_or_last_phase(utc_now()).name
+    if args.private and not args.i_am_organizer and not config.phase(phase).has_ended(utc_now()):
+        raise LeaderboardError(f"phase {phase} is still open: its private scores are hidden from "
+                               "the teams; add --i-am-organizer to see them")
+    sweep_unfinished(config)
     board = build_board(config, args.task, phase, reveal_private=args.private)
     print(f"{config.name} - {board.task} - phase {board.phase} - ranked on {board.subset} ids "
           f"by {board.primary_metric} ({'higher' if board.higher_is_better else 'lower'} is better)")

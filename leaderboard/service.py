@@ -7,23 +7,28 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from leaderboard.config import ChallengeConfig, PhaseConfig
 from leaderboard.errors import LeaderboardError
 from leaderboard.models import Score, Submission, SubsetResult, Team
 from leaderboard.store import (
+    UNFINISHED,
     QuotaState,
+    challenge_row,
     check_note,
     previous_with_same_file,
     quota_state,
@@ -33,6 +38,21 @@ from leaderboard.store import (
     utc_now,
     write_session,
 )
+from leaderboard.worker import (
+    WORKER_ENV,
+    address_space_mb,
+    mentions_out_of_memory,
+    near_limit,
+    out_of_memory_message,
+)
+
+SCORE_DIR_PREFIX = "misme-score-"
+SWEEP_GRACE_S = 15.0
+WATCH_S = 0.25  # how often the worker's address space is looked at
+NEAR_LIMIT_SHARE = 0.9  # of memory_limit_mb: a timed-out worker that far up ran out of memory  # beyond the time limit: interpreter start-up and the store write
+INTERRUPTED = f"{UNFINISHED}: scoring was interrupted; not counted against the quota"
+ABANDONED = (f"{UNFINISHED}: the scoring process ended without reporting back (killed?); "
+             "not counted against the quota")
 
 Clock = Callable[[], datetime]
 
@@ -50,23 +70,38 @@ def submit(config: ChallengeConfig, prediction_path: str | Path, task: str, toke
            phase: str | None = None, note: str = "", clock: Clock = utc_now,
            file_name: str | None = None) -> Outcome:
     """Score one prediction file for a team. Refusals raise LeaderboardError and store nothing;
-    a file that was accepted for scoring always ends as one stored submission row."""
+    a file that was accepted for scoring always ends as one stored submission row (failed,
+    not charged, when scoring is interrupted; see :func:`sweep_unfinished` for a killed one)."""
     prediction_path = Path(prediction_path)
     now = clock()
     task_config = config.task(task)
     phase_config = _phase_for(config, phase, now)
     file_sha256 = _checked_file_hash(config, prediction_path)
+    sweep_unfinished(config, now)
     submission_id = _reserve(config, token, task, phase_config, file_sha256,
                              safe_file_name(file_name or prediction_path.name), check_note(note), now)
     request = _request(config, task_config.solution, task, phase_config, prediction_path)
-    result, losses = run_isolated(request, config.time_limit_s)
+    try:
+        result, losses = run_isolated(request, config.time_limit_s)
+    except BaseException as error:  # Ctrl-C, SIGTERM, a Streamlit rerun, a full disk
+        message = INTERRUPTED if not isinstance(error, Exception) else \
+            f"{UNFINISHED}: scoring could not run ({type(error).__name__}); not counted against the quota"
+        _record(config, submission_id, {"status": "failed", "message": message}, {}, clock())
+        raise
     _record(config, submission_id, result, losses, clock())
+    return _outcome(config, submission_id, phase_config, clock())
+
+
+def _outcome(config: ChallengeConfig, submission_id: int, phase: PhaseConfig,
+             now: datetime) -> Outcome:
+    """The submission as stored (a sweep may have ended it first) and the team's quota."""
     with read_session(config) as session:
         submission = session.get(Submission, submission_id)
-        quota = quota_state(session, submission.team_id, task, phase_config.name,
-                            phase_config.quota, clock())
-    public = result.get("subsets", {}).get("public", {}).get("metrics", {})
-    return Outcome(submission_id, result["status"], result["message"], public, quota)
+        quota = quota_state(session, submission.team_id, submission.task, phase.name,
+                            phase.quota, now)
+        public = {score.metric: score.value for score in submission.scores
+                  if score.subset == "public"}
+    return Outcome(submission_id, submission.status, submission.message, public, quota)
 
 
 def _phase_for(config: ChallengeConfig, name: str | None, now: datetime) -> PhaseConfig:
@@ -128,50 +163,102 @@ def _request(config: ChallengeConfig, solution: Path, task: str, phase: PhaseCon
         "folds": list(phase.folds) if phase.folds is not None else None,
         "public_fraction": phase.public_fraction, "seed": phase.seed,
         "max_bytes": config.max_file_bytes, "memory_limit_mb": config.memory_limit_mb,
+        "time_limit_s": config.time_limit_s,
     }
 
 
 def run_isolated(request: dict[str, Any], time_limit_s: float
                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Run leaderboard.worker in a fresh interpreter; returns (result, losses by subset)."""
-    with tempfile.TemporaryDirectory(prefix="misme-score-") as out_dir:
-        request = {**request, "out_dir": out_dir}
+    """Run leaderboard.worker in a fresh interpreter; returns (result, losses by subset).
+
+    The worker's folder is named after this process (``misme-score-<pid>-...``) so that a
+    sweep can remove it should this process and its worker both be killed."""
+    with tempfile.TemporaryDirectory(prefix=f"{SCORE_DIR_PREFIX}{os.getpid()}-",
+                                     ignore_cleanup_errors=True) as out_dir:
+        request = {**request, "out_dir": out_dir, "parent_pid": os.getpid()}
         request_path = Path(out_dir) / "request.json"
         request_path.write_text(json.dumps(request), encoding="utf-8")
+        command = [sys.executable, "-m", "leaderboard.worker", str(request_path)]
+        run = supervise(command, time_limit_s)
+        if run.timed_out:
+            return _timed_out(request, time_limit_s, run.peak_mb), {}
+        return _read_result(Path(out_dir), run, request)
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    returncode: int | None
+    stderr: bytes
+    peak_mb: float | None  # the worker's VmPeak when last seen alive
+    timed_out: bool
+
+
+def supervise(command: list[str], time_limit_s: float) -> WorkerRun:
+    """Run the worker to its end or the time limit, watching its peak address space (a
+    worker that dies at its memory limit, by SIGSEGV say, cannot report it itself)."""
+    deadline = time.monotonic() + time_limit_s
+    peak = None
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          env=_child_env()) as process:
         try:
-            completed = subprocess.run(
-                [sys.executable, "-m", "leaderboard.worker", str(request_path)],
-                capture_output=True, timeout=time_limit_s, env=_child_env(), check=False)
-        except subprocess.TimeoutExpired:
-            return {"status": "timed-out",
-                    "message": f"scoring took longer than {time_limit_s:g} s"}, {}
-        return _read_result(Path(out_dir), completed)
+            while True:
+                try:
+                    _, stderr = process.communicate(
+                        timeout=max(0.0, min(WATCH_S, deadline - time.monotonic())))
+                    return WorkerRun(process.returncode, stderr, peak, False)
+                except subprocess.TimeoutExpired:
+                    peak = address_space_mb("VmPeak", process.pid) or peak
+                    if time.monotonic() >= deadline:
+                        process.kill()
+                        return WorkerRun(None, process.communicate()[1], peak, True)
+        except BaseException:  # interrupted: the worker must not outlive this call
+            process.kill()
+            raise
+
+
+def _timed_out(request: dict[str, Any], time_limit_s: float, peak_mb: float | None) -> dict[str, Any]:
+    """A worker stuck at its address-space limit ran out of memory: some native code (e.g.
+    an Arrow hash table that could not grow) spins instead of failing."""
+    if near_limit(peak_mb, request.get("memory_limit_mb")):
+        return {"status": "failed", "message": out_of_memory_message(request)}
+    return {"status": "timed-out", "message": f"scoring took longer than {time_limit_s:g} s"}
 
 
 def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = {**os.environ, **WORKER_ENV}
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
 
 
-def _read_result(out_dir: Path, completed: subprocess.CompletedProcess
+def _read_result(out_dir: Path, run: WorkerRun, request: dict[str, Any]
                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     result_path = out_dir / "result.json"
     if not result_path.exists():
-        return {"status": "failed",
-                "message": f"scoring process ended without a result (exit code "
-                           f"{completed.returncode}; memory limit hit?)"}, {}
+        return {"status": "failed", "message": _no_result_message(run, request)}, {}
     result = json.loads(result_path.read_text(encoding="utf-8"))
     losses = {subset: np.load(out_dir / f"losses-{subset}.npy")
               for subset in result.get("subsets", {})}
     return result, losses
 
 
+def _no_result_message(run: WorkerRun, request: dict[str, Any]) -> str:
+    """Why the worker ended without a result; its stderr is read, never shown (labels)."""
+    if near_limit(run.peak_mb, request.get("memory_limit_mb")) or \
+            mentions_out_of_memory(run.stderr.decode("utf-8", "replace")):
+        return out_of_memory_message(request)
+    code = run.returncode
+    how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+    return f"scoring process {how} without a result"
+
+
 def _record(config: ChallengeConfig, submission_id: int, result: dict[str, Any],
             losses: dict[str, np.ndarray], now: datetime) -> None:
+    """Store the outcome, unless a sweep has already ended the row (its verdict stands)."""
     with write_session(config) as session:
         submission = session.get(Submission, submission_id)
+        if submission.status != "pending":
+            return
         submission.status = result["status"]
         submission.message = result["message"]
         submission.finished_at = now
@@ -217,3 +304,47 @@ def select_submission(config: ChallengeConfig, token: str, submission_id: int) -
             other.selected = False
         chosen.selected = True
         return chosen
+
+
+def sweep_unfinished(config: ChallengeConfig, now: datetime | None = None) -> int:
+    """End every pending submission older than the scoring time limit (plus start-up grace)
+    as failed, not charged, so that the same file may be submitted again; remove the score
+    folders of dead processes. Returns the number of rows ended."""
+    now = now or utc_now()
+    cutoff = now - timedelta(seconds=config.time_limit_s + SWEEP_GRACE_S)
+    remove_orphan_score_folders()
+    with read_session(config) as session:
+        stale = _stale_pending(session, config, cutoff)
+        if not session.scalars(stale.limit(1)).first():  # the usual case: no write lock taken
+            return 0
+    with write_session(config) as session:
+        ids = list(session.scalars(_stale_pending(session, config, cutoff)))
+        session.execute(update(Submission).where(Submission.id.in_(ids), Submission.status == "pending")
+                        .values(status="failed", message=ABANDONED, finished_at=now))
+    return len(ids)
+
+
+def _stale_pending(session, config: ChallengeConfig, cutoff: datetime):
+    challenge = challenge_row(session, config)
+    return (select(Submission.id).join(Team, Team.id == Submission.team_id)
+            .where(Team.challenge_id == challenge.id, Submission.status == "pending",
+                   Submission.created_at < cutoff))
+
+
+def remove_orphan_score_folders() -> None:
+    """Remove ``misme-score-<pid>-*`` folders whose process is gone (both it and its worker
+    were killed; the worker removes the folder itself when only its parent dies)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCORE_DIR_PREFIX}*-*"):
+        owner = folder.name.removeprefix(SCORE_DIR_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

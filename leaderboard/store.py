@@ -39,8 +39,20 @@ def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
         _use_explicit_sqlite_transactions(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    _ENGINES.append(engine)
+    return engine
+
+
+_ENGINES: list[Engine] = []
+
+
+def close_engines() -> None:
+    """Close every pooled connection: the console scripts end without interpreter
+    finalisation, which would otherwise be what closes them (and checkpoints SQLite's WAL)."""
+    for engine in _ENGINES:
+        engine.dispose()
 
 
 def _use_explicit_sqlite_transactions(engine: Engine) -> None:
@@ -211,13 +223,16 @@ def utc_day_start(now: datetime) -> datetime:
     return datetime(now.year, now.month, now.day, tzinfo=UTC)
 
 
+UNFINISHED = "scoring did not finish"  # message prefix of rows never charged (see service)
+
+
 def quota_state(session: Session, team_id: int, task: str, phase: str, quota: Quota,
                 now: datetime) -> QuotaState:
     counted = ["pending", "scored"] + ([] if not quota.count_failed
                                        else ["invalid", "failed", "timed-out"])
     base = select(func.count(Submission.id)).where(
         Submission.team_id == team_id, Submission.task == task, Submission.phase == phase,
-        Submission.status.in_(counted))
+        Submission.status.in_(counted), ~Submission.message.startswith(UNFINISHED))
     day_start = utc_day_start(now)
     today = base.where(Submission.created_at >= day_start,
                        Submission.created_at < day_start + timedelta(days=1))

@@ -1,44 +1,227 @@
 """The scoring child process: `python -m leaderboard.worker REQUEST.json`.
 
-It is the only place that reads the solution labels. It limits its own address
-space (RLIMIT_AS) before importing anything heavy, validates and scores the
+It is the only place that reads the solution labels. It validates and scores the
 prediction file on the phase's public and private ids, and writes into the
-request's `out_dir`: `result.json` (status, message, metrics, details) and one
-`losses-<subset>.npy` per subset (float64, ids in sorted order). Anything
-that goes wrong becomes a status and a message, never a score.
+request's `out_dir`: one `losses-<subset>.npy` per subset (float64, ids in sorted
+order), then `result.json` (status, message, metrics, details, and the address space
+the libraries took and the most it took in all, `libraries_mb` and `peak_mb`),
+renamed into place last so that its presence means the outcome is complete.
+Anything that goes wrong becomes a status and a message, never a score.
+
+Limits: the parent starts it with :data:`WORKER_ENV`; it loads every library (and starts
+Arrow's threads, see :func:`load_libraries`), then limits its own address space
+(RLIMIT_AS) and CPU time (a backstop; the parent enforces the wall-clock time limit),
+so that a limit too small fails the same way every time: "ran out of memory". It ends when its
+parent dies (parent-death signal on Linux, and a thread that watches the parent's pid),
+removing `out_dir`, which its dead parent can no longer remove.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import resource
+import shutil
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_SCATTER_POINTS = 2000
+PARENT_POLL_S = 0.5
+NEAR_LIMIT_SHARE = 0.9  # of the memory limit: a worker that failed that far up ran out
+CPU_LIMIT_FACTOR = 2  # x the time limit: one thread cannot use more CPU than wall-clock time
+TEST_DELAY_ENV = "MISME_TEST_WORKER_DELAY_S"  # tests only: sleep before scoring
 
-
-def limit_memory(megabytes: int) -> None:
-    limit = megabytes * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+# Each default left here reserves address space that RLIMIT_AS counts, and some reserve
+# more the higher the limit: with Arrow's jemalloc pool and a malloc arena per thread,
+# a tiny file peaked at 1.8 GB under no limit, scored under 1000 MB and ran out under
+# 1500 MB; BLAS thread start-up under a tight limit could spin until the time limit.
+# With these, a small file peaks at ~500 MB whatever the limit (docs/threat-model.md).
+WORKER_ENV = {
+    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "BLIS_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
+    "ARROW_IO_THREADS": "1", "ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
+}
+OUT_OF_MEMORY_MARKERS = ("memoryerror", "bad_alloc", "cannot allocate memory",
+                         "failed to map segment", "out of memory")
 
 
 def main(argv: list[str] | None = None) -> int:
     request_path = Path((argv or sys.argv[1:])[0])
     request = json.loads(request_path.read_text(encoding="utf-8"))
     out_dir = Path(request["out_dir"])
-    limit_memory(int(request["memory_limit_mb"]))
-    try:
-        result = evaluate(request, out_dir)
-    except (MemoryError, ImportError):  # imports fail first when the address space is too small
-        result = {"status": "failed",
-                  "message": f"scoring ran out of memory (limit {request['memory_limit_mb']} MB)"}
-    except Exception as error:  # noqa: BLE001 - every failure becomes a status, never a traceback
-        result = _failure(error)
-    (out_dir / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    follow_parent(int(request["parent_pid"]), out_dir)
+    problem = load_libraries()
+    libraries_mb = address_space_mb("VmSize")
+    problem = problem or limit_resources(request.get("memory_limit_mb"), float(request["time_limit_s"]))
+    result = evaluate_safely(request, out_dir, problem)
+    write_result(out_dir, {**result, "libraries_mb": libraries_mb})
     return 0
+
+
+def follow_parent(parent_pid: int, out_dir: Path) -> None:
+    """Leave (removing `out_dir`) on SIGTERM/SIGINT and as soon as the parent is gone."""
+    signal.signal(signal.SIGTERM, lambda *_: abandon(out_dir, 128 + signal.SIGTERM))
+    signal.signal(signal.SIGINT, lambda *_: abandon(out_dir, 128 + signal.SIGINT))
+    _set_parent_death_signal(signal.SIGTERM)
+    if os.getppid() != parent_pid:  # it died before the death signal was set
+        abandon(out_dir, 128 + signal.SIGTERM)
+    threading.stack_size(256 * 1024)  # the watchdog's stack counts against RLIMIT_AS too
+    threading.Thread(target=_watch_parent, args=(parent_pid, out_dir), daemon=True).start()
+    threading.stack_size(0)
+
+
+def _set_parent_death_signal(signum: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signum), 0, 0, 0)
+
+
+def _watch_parent(parent_pid: int, out_dir: Path) -> None:
+    # The fallback where there is no death signal, or its handler cannot run.
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    abandon(out_dir, 128 + signal.SIGTERM)
+
+
+def abandon(out_dir: Path, code: int) -> None:
+    from benchmark.errors import leave
+
+    shutil.rmtree(out_dir, ignore_errors=True)
+    leave(code)
+
+
+def limit_resources(memory_limit_mb: int | None, time_limit_s: float) -> MemoryError | None:
+    """RLIMIT_AS (None: no memory limit, for measuring) and RLIMIT_CPU; a MemoryError when
+    the loaded libraries alone already take the memory limit."""
+    cpu = math.ceil(CPU_LIMIT_FACTOR * time_limit_s) + 10
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    if memory_limit_mb is None:
+        return None
+    in_use = address_space_mb("VmSize") or 0
+    if in_use >= memory_limit_mb:
+        return MemoryError(f"the libraries alone take {in_use:.0f} MB")
+    limit = int(memory_limit_mb) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return None
+
+
+def load_libraries() -> Exception | None:
+    """Import every library scoring needs and start Arrow's threads, before the limits.
+
+    Under RLIMIT_AS a thread whose stack cannot be mapped fails to start, and Arrow's
+    scanner then waits for ever on the task it could not hand over (a hang, not an
+    error); threads started here are kept by Arrow's pools. The imports' own address
+    space still counts against the limit set afterwards.
+    """
+    try:
+        import benchmark.io  # noqa: F401 - numpy, pandas, pyarrow
+        import benchmark.scoring  # noqa: F401 - scipy.stats and its BLAS
+        import leaderboard.splits  # noqa: F401
+
+        _start_arrow_threads()
+    except Exception as error:  # noqa: BLE001 - reported as the submission's outcome
+        return error
+    return None
+
+
+def _start_arrow_threads() -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": ["a", "b"]}), buffer)
+    pq.read_table(pa.BufferReader(buffer.getvalue()), use_threads=True)
+    pa_csv.read_csv(pa.BufferReader(b"id\na\n"))
+
+
+def evaluate_safely(request: dict[str, Any], out_dir: Path,
+                    problem: Exception | None = None) -> dict[str, Any]:
+    try:
+        if problem is not None:
+            raise problem
+        time.sleep(float(os.environ.get(TEST_DELAY_ENV, "0")))
+        result = evaluate(request, out_dir)
+    except Exception as error:  # noqa: BLE001 - every failure becomes a status, never a traceback
+        if ran_out_of_memory(error, request.get("memory_limit_mb")):
+            result = {"status": "failed", "message": out_of_memory_message(request)}
+        else:
+            result = _failure(error)
+    return {**result, "peak_mb": address_space_mb()}
+
+
+def ran_out_of_memory(error: Exception, memory_limit_mb: int | None) -> bool:
+    """Whether a failure was the memory limit's doing. Out of memory, libraries fail in
+    many ways (MemoryError; Arrow's error wrapped as 'not a readable file'; OpenSSL's
+    ValueError 'not able to copy ctx'; ...): any failure other than a file's problems
+    with its rows or columns counts, once the address space came near the limit."""
+    from benchmark.errors import BenchmarkError, InvalidSubmission
+
+    if is_out_of_memory(error):
+        return True
+    if isinstance(error, InvalidSubmission) and any(
+            problem.row is not None or problem.column is not None for problem in error.problems):
+        return False
+    if isinstance(error, BenchmarkError) and mentions_out_of_memory(str(error)):
+        return True
+    return near_limit(address_space_mb(), memory_limit_mb)
+
+
+def near_limit(peak_mb: float | None, memory_limit_mb: int | None) -> bool:
+    return bool(memory_limit_mb) and peak_mb is not None and \
+        peak_mb >= NEAR_LIMIT_SHARE * memory_limit_mb
+
+
+def is_out_of_memory(error: BaseException | None) -> bool:
+    """A MemoryError in the exception's chain, or a library that could not be mapped."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, MemoryError):
+            return True
+        if isinstance(error, ImportError | OSError) and mentions_out_of_memory(str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def mentions_out_of_memory(text: str) -> bool:
+    return any(marker in text.lower() for marker in OUT_OF_MEMORY_MARKERS)
+
+
+def out_of_memory_message(request: dict[str, Any]) -> str:
+    return f"scoring ran out of memory (limit {request['memory_limit_mb']} MB)"
+
+
+def address_space_mb(field: str = "VmPeak", pid: int | str = "self") -> float | None:
+    """VmPeak (the most address space a process held, what RLIMIT_AS bounds) or VmSize."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def write_result(out_dir: Path, result: dict[str, Any]) -> None:
+    partial = out_dir / "result.json.partial"
+    partial.write_text(json.dumps(result), encoding="utf-8")
+    partial.replace(out_dir / "result.json")
 
 
 def _failure(error: Exception) -> dict[str, Any]:
@@ -159,5 +342,18 @@ def _scatter(solution, predictions, task) -> dict[str, dict[str, list[float]]]:
     return scatter
 
 
+def _run_as_script() -> None:
+    from benchmark.errors import leave
+
+    try:
+        code = main()
+    except BaseException:  # noqa: BLE001 - a bad request is a bug of the parent: say it, exit 1
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    leave(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _run_as_script()

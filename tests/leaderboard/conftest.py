@@ -126,3 +126,14 @@ def mer_predictions(path: Path, noise: float, seed: int = 0) -> Path:
                           "arousal": solution["arousal"] + rng.normal(0, noise, len(solution))})
     frame.to_csv(path, index=False)
     return path
+
+
+def stale_pending_row(config: ChallengeConfig, token: str) -> None:
+    """A pending submission created an hour ago, as a submit killed while scoring leaves it."""
+    from datetime import timedelta
+
+    from leaderboard.service import _reserve
+    from leaderboard.store import utc_now
+
+    _reserve(config, token, "misme-ser", config.phase("dev"), "0" * 64, "p.csv", "",
+             utc_now() - timedelta(hours=1))

@@ -105,3 +105,20 @@ def test_missing_config_is_a_clear_message(monkeypatch) -> None:
     app.run()
     assert not app.exception
     assert "no challenge config" in app.text[0].value
+
+
+def test_page_start_sweeps_a_submission_whose_scorer_was_killed(tmp_path, monkeypatch) -> None:
+    """A row left pending an hour ago (its submit was killed) ends failed when the page runs."""
+    import sqlite3
+
+    from leaderboard.service import ABANDONED
+    from tests.leaderboard.conftest import stale_pending_row
+
+    path = write_challenge(tmp_path, open_now=True)
+    config = load_config(path)
+    init_store(config)
+    stale_pending_row(config, add_team(config, "Team A"))
+    _app(path, monkeypatch)
+    with sqlite3.connect(config.database_url.removeprefix("sqlite:///")) as connection:
+        assert connection.execute("select status, message from submissions").fetchall() == [
+            ("failed", ABANDONED)]

@@ -32,8 +32,20 @@ def test_organizer_flow(tmp_path: Path, capsys) -> None:
     shown = capsys.readouterr().out
     assert "ranked on public ids by accuracy" in shown
     assert shown.index("Team B") < shown.index("Team A")
-    assert main(["show", "--config", config, "--task", "misme-ser", "--private"]) == 0
+    assert main(["show", "--config", config, "--task", "misme-ser", "--private"]) == 2
+    err = capsys.readouterr().err
+    assert "phase dev is still open" in err and "--i-am-organizer" in err and err.count("\n") == 1
+    assert main(["show", "--config", config, "--task", "misme-ser", "--private",
+                 "--i-am-organizer"]) == 0
     assert "ranked on private ids" in capsys.readouterr().out
+
+
+def test_private_scores_of_an_ended_phase_need_no_organizer_flag(tmp_path: Path, capsys) -> None:
+    config = str(write_challenge(tmp_path))  # dev and test ended in 2025
+    assert main(["init", "--config", config]) == 0
+    assert main(["show", "--config", config, "--task", "misme-ser", "--phase", "dev",
+                 "--private"]) == 0
+    assert "ranked on" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("argv", "message"), [
