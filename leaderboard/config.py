@@ -1,14 +1,28 @@
-"""Challenge configuration (TOML), validated into frozen dataclasses with clear errors."""
+"""Challenge configuration (TOML), validated by frozen pydantic models with clear errors.
+
+The models mirror the file (unknown keys, wrong types and non-finite numbers are
+refused); every mistake reaches the user as one LeaderboardError line naming the file,
+the table and the key, e.g. ``challenge.toml phases[0]: end must be after start``.
+"""
 
 from __future__ import annotations
 
-import math
 import tomllib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -19,31 +33,69 @@ DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_MEMORY_LIMIT_MB = 4096
 DATABASE_DIALECTS = ("sqlite", "postgresql")
 
+PositiveInt = Annotated[int, Field(gt=0)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+TIME_HINT = "is required (UTC ISO date-time, e.g. 2025-01-31T00:00:00Z)"
 
-@dataclass(frozen=True)
-class Quota:
-    per_day: int | None = None  # per UTC day, per team, task and phase
-    total: int | None = None
+
+class _Table(BaseModel):
+    """A TOML table: frozen, strict types (an int is still a valid float), no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class Quota(_Table):
+    per_day: PositiveInt | None = None  # per UTC day, per team, task and phase
+    total: PositiveInt | None = None
     count_failed: bool = False  # do invalid / failed / timed-out submissions use quota?
 
 
-@dataclass(frozen=True)
-class TaskConfig:
-    name: str
-    solution: Path
+class TaskConfig(_Table):
+    name: Text
+    solution: Path  # resolved against the config file's folder
     primary_metric: str | None = None  # None: the benchmark task's default
     higher_is_better: bool | None = None
 
+    @field_validator("solution", mode="before")
+    @classmethod
+    def _existing_file(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str) or not value.strip():
+            return value  # the type check reports it
+        solution = (Path((info.context or {}).get("base", ".")) / value.strip()).resolve()
+        if not solution.is_file():  # else every submission would be stored as invalid, charged to the team
+            raise ValueError(f"solution file not found: {solution}")
+        return solution
 
-@dataclass(frozen=True)
-class PhaseConfig:
-    name: str
+    @model_validator(mode="after")
+    def _known_to_the_benchmark(self) -> TaskConfig:
+        _check_task_against_benchmark(self)
+        return self
+
+
+class PhaseConfig(_Table):
+    name: Text
     start: datetime
     end: datetime
-    public_fraction: float = 0.5
+    public_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
     seed: int = 0
-    folds: tuple[int, ...] | None = None  # None: every fold in the solution file
-    quota: Quota = Quota()
+    folds: Annotated[tuple[int, ...], Field(min_length=1)] | None = None  # None: every fold
+    quota: Quota = Field(default_factory=Quota, alias="quotas")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _utc(cls, value: Any, info: ValidationInfo) -> datetime:
+        return _utc(value, info.field_name)
+
+    @field_validator("folds", mode="before")
+    @classmethod
+    def _tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PhaseConfig:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
 
     def is_open(self, now: datetime) -> bool:
         return self.start <= now < self.end
@@ -52,17 +104,66 @@ class PhaseConfig:
         return now >= self.end
 
 
-@dataclass(frozen=True)
-class ChallengeConfig:
-    name: str
-    path: Path
-    database_url: str
-    tasks: tuple[TaskConfig, ...]
-    phases: tuple[PhaseConfig, ...]
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S
-    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+class ChallengeConfig(_Table):
+    """The challenge file; ``path`` and ``database_url`` come from where it was read."""
+
+    name: Text
+    database: str | None = None
     description: str = ""
+    max_file_bytes: PositiveInt = DEFAULT_MAX_FILE_BYTES
+    time_limit_s: Annotated[float, Field(gt=0)] = DEFAULT_TIME_LIMIT_S
+    memory_limit_mb: PositiveInt = DEFAULT_MEMORY_LIMIT_MB
+    quotas: Quota = Field(default_factory=Quota)  # the default of every phase, key by key
+    tasks: Annotated[tuple[TaskConfig, ...], Field(min_length=1)]
+    phases: Annotated[tuple[PhaseConfig, ...], Field(min_length=1)]  # sorted by start
+    _path: Path = PrivateAttr(default=Path("."))
+    _database_url: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _phase_quotas_default_to_the_file_s(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or not isinstance(raw.get("phases"), list):
+            return raw
+        default = raw.get("quotas", {})
+        phases = [{**phase, "quotas": {**default, **phase.get("quotas", {})}}
+                  if isinstance(phase, dict) and isinstance(default, dict)
+                  and isinstance(phase.get("quotas", {}), dict) else phase
+                  for phase in raw["phases"]]
+        return {**raw, "phases": phases}
+
+    @field_validator("tasks", "phases", mode="before")
+    @classmethod
+    def _tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("phases", mode="after")
+    @classmethod
+    def _by_start(cls, phases: tuple[PhaseConfig, ...]) -> tuple[PhaseConfig, ...]:
+        return tuple(sorted(phases, key=lambda p: p.start))
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> ChallengeConfig:
+        _check_unique([t.name for t in self.tasks], "task")
+        _check_unique([p.name for p in self.phases], "phase")
+        _check_no_overlap(self.phases)
+        context = info.context or {}
+        self._path = Path(context.get("path", "challenge.toml"))
+        self._database_url = context.get("database_url") or _database_url(self.database, self._path)
+        return self
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def database_url(self) -> str:
+        return self._database_url
+
+    def with_database(self, url: str) -> ChallengeConfig:
+        """The same challenge in another database."""
+        copy = self.model_copy()
+        copy._database_url = url
+        return copy
 
     def task(self, name: str) -> TaskConfig:
         return _named(self.tasks, name, "task")
@@ -109,38 +210,22 @@ def load_config(path: str | Path, database_url: str | None = None) -> ChallengeC
 
 
 def parse_config(raw: dict[str, Any], path: Path, database_url: str | None = None) -> ChallengeConfig:
-    where = str(path)
-    _reject_unknown(raw, {"name", "database", "description", "max_file_bytes", "time_limit_s",
-                          "memory_limit_mb", "tasks", "phases", "quotas"}, where)
-    default_quota = _parse_quota(raw.get("quotas", {}), f"{where} [quotas]", Quota())
-    tasks = tuple(_parse_task(t, path.parent, f"{where} tasks[{i}]")
-                  for i, t in enumerate(_table_list(raw, "tasks", where)))
-    phases = tuple(_parse_phase(p, f"{where} phases[{i}]", default_quota)
-                   for i, p in enumerate(_table_list(raw, "phases", where)))
-    _check_unique([t.name for t in tasks], "task", where)
-    _check_unique([p.name for p in phases], "phase", where)
-    _check_no_overlap(phases, where)
-    for index, task in enumerate(tasks):
-        _check_task_against_benchmark(task, f"{where} tasks[{index}]")
-    return ChallengeConfig(
-        name=_text(raw, "name", where),
-        path=path,
-        database_url=_check_dialect(database_url, "--db") if database_url else _database_url(raw.get("database"), path),
-        tasks=tasks,
-        phases=tuple(sorted(phases, key=lambda p: p.start)),
-        max_file_bytes=_positive_int(raw, "max_file_bytes", where, DEFAULT_MAX_FILE_BYTES),
-        time_limit_s=_positive_float(raw, "time_limit_s", where, DEFAULT_TIME_LIMIT_S),
-        memory_limit_mb=_positive_int(raw, "memory_limit_mb", where, DEFAULT_MEMORY_LIMIT_MB),
-        description=str(raw.get("description", "")),
-    )
+    """Validate a parsed TOML document; `database_url` overrides the file's database."""
+    if database_url:
+        _check_dialect(database_url, "--db")
+    context = {"path": path, "base": path.parent, "database_url": database_url}
+    try:
+        return ChallengeConfig.model_validate(raw, context=context)
+    except ValidationError as error:
+        raise LeaderboardError(first_problem(error, str(path))) from None
 
 
-def _database_url(value: Any, config_path: Path) -> str:
+def _database_url(value: str | None, config_path: Path) -> str:
     if value is None:
         return f"sqlite:///{config_path.resolve().with_suffix('.db')}"
-    if not isinstance(value, str) or "://" not in value:
-        raise LeaderboardError(f"{config_path}: database must be a URL such as sqlite:///x.db")
-    _check_dialect(value, f"{config_path}: database")
+    if "://" not in value:
+        raise ValueError("database must be a URL such as sqlite:///x.db")
+    _check_dialect(value, "database")
     if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
         relative = value.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
@@ -148,14 +233,13 @@ def _database_url(value: Any, config_path: Path) -> str:
     return value
 
 
-def _check_no_overlap(phases: tuple[PhaseConfig, ...], where: str) -> None:
+def _check_no_overlap(phases: tuple[PhaseConfig, ...]) -> None:
     """At most one phase is open at any time (a submission belongs to exactly one phase)."""
-    ordered = sorted(phases, key=lambda p: p.start)
-    for earlier, later in zip(ordered, ordered[1:]):
+    for earlier, later in zip(phases, phases[1:]):
         if later.start < earlier.end:
-            raise LeaderboardError(f"{where}: phases {earlier.name!r} and {later.name!r} overlap "
-                                   f"({earlier.name} ends {earlier.end.isoformat()}, "
-                                   f"{later.name} starts {later.start.isoformat()})")
+            raise ValueError(f"phases {earlier.name!r} and {later.name!r} overlap "
+                             f"({earlier.name} ends {earlier.end.isoformat()}, "
+                             f"{later.name} starts {later.start.isoformat()})")
 
 
 def shown_url(url: str) -> str:
@@ -170,30 +254,12 @@ def _check_dialect(url: str, where: str) -> str:
     """The URL's database must be one the store supports (sqlite or postgresql, any driver)."""
     dialect = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
     if dialect not in DATABASE_DIALECTS:
-        raise LeaderboardError(f"{where}: {shown_url(url)!r} is not a sqlite:/// or postgresql:// database URL")
+        message = f"{where}: {shown_url(url)!r} is not a sqlite:/// or postgresql:// database URL"
+        raise LeaderboardError(message) if where == "--db" else ValueError(message)
     return url
 
 
-def _parse_task(raw: dict[str, Any], base: Path, where: str) -> TaskConfig:
-    _reject_unknown(raw, {"name", "solution", "primary_metric", "higher_is_better"}, where)
-    higher = raw.get("higher_is_better")
-    if higher is not None and not isinstance(higher, bool):
-        raise LeaderboardError(f"{where}: higher_is_better must be true or false")
-    metric = raw.get("primary_metric")
-    if metric is not None and not isinstance(metric, str):
-        raise LeaderboardError(f"{where}: primary_metric must be a metric name")
-    solution = (base / _text(raw, "solution", where)).resolve()
-    if not solution.is_file():  # else every submission would be stored as invalid, charged to the team
-        raise LeaderboardError(f"{where}: solution file not found: {solution}")
-    return TaskConfig(
-        name=_text(raw, "name", where),
-        solution=solution,
-        primary_metric=metric,
-        higher_is_better=higher,
-    )
-
-
-def _check_task_against_benchmark(task: TaskConfig, where: str) -> None:
+def _check_task_against_benchmark(task: TaskConfig) -> None:
     from benchmark.errors import BenchmarkError
     from benchmark.scoring import CLASSIFICATION_METRICS, REGRESSION_METRICS
     from benchmark.tasks import get_task
@@ -201,7 +267,7 @@ def _check_task_against_benchmark(task: TaskConfig, where: str) -> None:
     try:
         known = get_task(task.name)
     except BenchmarkError as error:
-        raise LeaderboardError(f"{where}: {error}") from None
+        raise ValueError(str(error)) from None
     if task.primary_metric is None:
         return
     if known.kind == "classification":
@@ -210,101 +276,79 @@ def _check_task_against_benchmark(task: TaskConfig, where: str) -> None:
         metrics = REGRESSION_METRICS + tuple(f"{m}_{t}" for m in REGRESSION_METRICS
                                              for t in known.targets)
     if task.primary_metric not in metrics:
-        raise LeaderboardError(f"{where}: primary_metric {task.primary_metric!r} is not a metric "
-                               f"of {task.name}; choose one of {', '.join(metrics)}")
+        raise ValueError(f"primary_metric {task.primary_metric!r} is not a metric "
+                         f"of {task.name}; choose one of {', '.join(metrics)}")
 
 
-def _parse_phase(raw: dict[str, Any], where: str, default_quota: Quota) -> PhaseConfig:
-    _reject_unknown(raw, {"name", "start", "end", "public_fraction", "seed", "folds", "quotas"},
-                    where)
-    start, end = _utc(raw, "start", where), _utc(raw, "end", where)
-    if end <= start:
-        raise LeaderboardError(f"{where}: end must be after start")
-    fraction = raw.get("public_fraction", 0.5)
-    if not isinstance(fraction, int | float) or isinstance(fraction, bool) or not 0 < fraction <= 1:
-        raise LeaderboardError(f"{where}: public_fraction must be a number in (0, 1]")
-    folds = raw.get("folds")
-    if folds is not None and (not isinstance(folds, list) or not all(
-            isinstance(f, int) and not isinstance(f, bool) for f in folds) or not folds):
-        raise LeaderboardError(f"{where}: folds must be a non-empty list of fold numbers")
-    seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise LeaderboardError(f"{where}: seed must be an integer")
-    return PhaseConfig(
-        name=_text(raw, "name", where), start=start, end=end, public_fraction=float(fraction),
-        seed=seed, folds=tuple(folds) if folds is not None else None,
-        quota=_parse_quota(raw.get("quotas", {}), f"{where} quotas", default_quota),
-    )
-
-
-def _parse_quota(raw: Any, where: str, default: Quota) -> Quota:
-    if not isinstance(raw, dict):
-        raise LeaderboardError(f"{where}: must be a table")
-    _reject_unknown(raw, {"per_day", "total", "count_failed"}, where)
-    count_failed = raw.get("count_failed", default.count_failed)
-    if not isinstance(count_failed, bool):
-        raise LeaderboardError(f"{where}: count_failed must be true or false")
-    return Quota(
-        per_day=_positive_int(raw, "per_day", where, default.per_day),
-        total=_positive_int(raw, "total", where, default.total),
-        count_failed=count_failed,
-    )
-
-
-def _utc(raw: dict[str, Any], key: str, where: str) -> datetime:
-    value = raw.get(key)
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
+def _utc(value: Any, key: str) -> datetime:
+    if isinstance(value, str):
         try:
-            moment = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
         except ValueError:
-            raise LeaderboardError(f"{where}: {key} {value!r} is not an ISO date-time") from None
-    else:
-        raise LeaderboardError(f"{where}: {key} is required (UTC ISO date-time, e.g. 2025-01-31T00:00:00Z)")
-    if moment.tzinfo is None:
-        raise LeaderboardError(f"{where}: {key} must carry a time zone (write ...Z for UTC)")
-    return moment.astimezone(UTC)
+            raise ValueError(f"{key} {value!r} is not an ISO date-time") from None
+    if not isinstance(value, datetime):
+        raise ValueError(f"{key} {TIME_HINT}")
+    if value.tzinfo is None:
+        raise ValueError(f"{key} must carry a time zone (write ...Z for UTC)")
+    return value.astimezone(UTC)
 
 
-def _table_list(raw: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-    tables = raw.get(key)
-    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
-        raise LeaderboardError(f"{where}: needs at least one [[{key}]] table")
-    return tables
-
-
-def _text(raw: dict[str, Any], key: str, where: str) -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise LeaderboardError(f"{where}: {key} is required (non-empty text)")
-    return value.strip()
-
-
-def _positive_int(raw: dict[str, Any], key: str, where: str, default: int | None) -> int | None:
-    value = raw.get(key, default)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise LeaderboardError(f"{where}: {key} must be a positive integer")
-    return value
-
-
-def _positive_float(raw: dict[str, Any], key: str, where: str, default: float) -> float:
-    value = raw.get(key, default)
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < math.inf:
-        raise LeaderboardError(f"{where}: {key} must be a positive number")
-    return float(value)
-
-
-def _reject_unknown(raw: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise LeaderboardError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                               f"allowed: {', '.join(sorted(allowed))}")
-
-
-def _check_unique(names: list[str], kind: str, where: str) -> None:
+def _check_unique(names: list[str], kind: str) -> None:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise LeaderboardError(f"{where}: duplicate {kind} name(s): {', '.join(duplicates)}")
+        raise ValueError(f"duplicate {kind} name(s): {', '.join(duplicates)}")
+
+
+# What each key must be, said whatever pydantic's error type (missing, wrong type, range).
+_RULES = {
+    "name": "is required (non-empty text)", "solution": "is required (non-empty text)",
+    "start": TIME_HINT, "end": TIME_HINT, "public_fraction": "must be a number in (0, 1]",
+    "seed": "must be an integer", "folds": "must be a non-empty list of fold numbers",
+    "per_day": "must be a positive integer", "total": "must be a positive integer",
+    "max_file_bytes": "must be a positive integer", "memory_limit_mb": "must be a positive integer",
+    "time_limit_s": "must be a positive number", "count_failed": "must be true or false",
+    "higher_is_better": "must be true or false", "primary_metric": "must be a metric name",
+    "description": "must be text", "database": "must be a URL such as sqlite:///x.db",
+    "quotas": "must be a table",
+}
+_TABLE_ARRAYS = ("tasks", "phases")
+
+
+def first_problem(error: ValidationError, source: str) -> str:
+    """One line for the first problem: unknown keys first (all of one table), then in
+    field order; the file, the table (``phases[0] quotas``) and the key are named."""
+    problems = error.errors()
+    unknown = [p for p in problems if p["type"] == "extra_forbidden"]
+    if unknown:
+        return _unknown_keys(unknown, source)
+    problem = problems[0]
+    loc = tuple(problem["loc"])
+    keys = [index for index, part in enumerate(loc) if isinstance(part, str)]
+    if problem["type"] == "value_error":  # our own validators' messages name their key
+        table = loc[:-1] if loc and isinstance(loc[-1], str) else loc
+        return f"{_where(source, table)}: {problem['ctx']['error']}"
+    if loc and loc[0] in _TABLE_ARRAYS and len(loc) <= 2:
+        return f"{source}: needs at least one [[{loc[0]}]] table"
+    if not keys:
+        return f"{source}: {problem['msg']}"
+    key = str(loc[keys[-1]])  # ('phases', 0, 'folds', 2): the key is folds
+    return f"{_where(source, loc[:keys[-1]])}: {key} {_RULES.get(key, problem['msg'])}"
+
+
+def _where(source: str, loc: tuple) -> str:
+    """``challenge.toml``, ``challenge.toml [quotas]``, ``challenge.toml phases[0] quotas``."""
+    if loc == ("quotas",):
+        return f"{source} [quotas]"
+    return source + "".join(f"[{part}]" if isinstance(part, int) else f" {part}" for part in loc)
+
+
+def _unknown_keys(problems: list[dict], source: str) -> str:
+    scope = tuple(problems[0]["loc"][:-1])
+    names = sorted(str(p["loc"][-1]) for p in problems if tuple(p["loc"][:-1]) == scope)
+    named = [part for part in scope if isinstance(part, str)]
+    model = _TABLES[named[-1]] if named else ChallengeConfig
+    allowed = sorted(field.alias or name for name, field in model.model_fields.items())
+    return f"{_where(source, scope)}: unknown key(s) {', '.join(names)}; allowed: {', '.join(allowed)}"
+
+
+_TABLES: dict[str, type[BaseModel]] = {"quotas": Quota, "tasks": TaskConfig, "phases": PhaseConfig}

@@ -61,6 +61,50 @@ def test_config_errors_are_clear(tmp_path: Path, edit, message: str) -> None:
         load_config(path)
 
 
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace("per_day = 5", "per_day = '5'"), "[quotas]: per_day must be a positive integer"),
+    (lambda t: t.replace("count_failed = false", "count_failed = 1"),
+     "[quotas]: count_failed must be true or false"),
+    (lambda t: t.replace("seed = 3", "seed = 3.5"), "phases[0]: seed must be an integer"),
+    (lambda t: t.replace("seed = 3", "seed = 3\nfolds = []"),
+     "phases[0]: folds must be a non-empty list of fold numbers"),
+    (lambda t: t.replace("seed = 3", "seed = 3\nfolds = [true]"),
+     "phases[0]: folds must be a non-empty list of fold numbers"),
+    (lambda t: t.replace("seed = 3", "seed = 3\nquota = {per_day = 1}"),
+     "phases[0]: unknown key(s) quota; allowed: end, folds, name, public_fraction, quotas, seed, start"),
+    (lambda t: t.replace("seed = 3", "seed = 3\nquotas = {per_dy = 1}"),
+     "phases[0] quotas: unknown key(s) per_dy; allowed: count_failed, per_day, total"),
+    (lambda t: t.replace("seed = 3", "seed = 3\nquotas = 4"), "phases[0]: quotas must be a table"),
+    (lambda t: t.replace('start = "2025-01-01T00:00:00Z"', "start = 5"),
+     "phases[0]: start is required (UTC ISO date-time"),
+    (lambda t: t.replace('description = "A test challenge."', "description = 5"),
+     ": description must be text"),
+    (lambda t: t.replace('solution = "solutions/misme-ser.parquet"', "solution = 3"),
+     "tasks[0]: solution is required (non-empty text)"),
+    (lambda t: t.replace("[[phases]]", "[[phasex]]", 1).split("[[phases]]")[0],
+     "unknown key(s) phasex"),
+    (lambda t: t.split("[[phases]]")[0], "needs at least one [[phases]] table"),
+    (lambda t: 'database = 5\n' + t, "database must be a URL such as sqlite:///x.db"),
+])
+def test_schema_errors_are_one_line_naming_the_table_and_key(tmp_path: Path, edit, message: str) -> None:
+    """The pydantic schema's errors reach the user as our one-line messages, never a dump."""
+    path = write_challenge(tmp_path)
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(LeaderboardError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert message in text and text.startswith(str(path)), text
+    assert "\n" not in text and "Input should" not in text and "validation error" not in text
+
+
+def test_phase_quotas_override_the_default_key_by_key(tmp_path: Path) -> None:
+    path = write_challenge(tmp_path)
+    path.write_text(path.read_text().replace("seed = 4", "seed = 4\nquotas = {total = 7}"))
+    config = load_config(path)
+    assert config.phase("test").quota.total == 7 and config.phase("test").quota.per_day == 5
+    assert config.phase("dev").quota.total == 50
+
+
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(LeaderboardError, match="config file not found"):
         load_config(tmp_path / "nope.toml")

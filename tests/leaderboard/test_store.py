@@ -138,14 +138,12 @@ def test_naive_datetimes_are_rejected(challenge: ChallengeConfig) -> None:
 
 def test_unreachable_database_is_not_reported_as_uninitialised(tmp_path) -> None:
     """A server that refuses the connection (loopback, closed port) is named as such, password masked."""
-    import dataclasses
-
     from leaderboard.config import load_config
     from leaderboard.store import list_teams
     from tests.leaderboard.conftest import write_challenge
 
     config = load_config(write_challenge(tmp_path))
-    config = dataclasses.replace(config, database_url="postgresql://organizer:s3cret@127.0.0.1:1/challenge")
+    config = config.with_database("postgresql://organizer:s3cret@127.0.0.1:1/challenge")
     with pytest.raises(LeaderboardError) as caught:
         list_teams(config)
     message = str(caught.value)
