@@ -7,8 +7,10 @@
   exists in this process (a test session's cluster) is reused and left open.
 - At most ``workers`` chunks are in flight; results are put back in unit order.
 - Stateless units are tasks with ``max_retries``: a worker killed mid-unit loses only that
-  unit, which Ray runs again. Units with a per-worker state run on ``workers`` actors,
-  each holding its state (e.g. its own Spleeter subprocess), restarted when they die.
+  unit, which Ray runs again. Units with a per-worker state run on ``workers`` actors
+  (never more than the cluster's free CPUs minus one, so actors cannot starve each other or
+  Ray's own tasks), each holding its state (e.g. its own Spleeter subprocess), restarted
+  when they die.
 - A unit's error names the unit and the node it ran on; Ray's logs stay off the
   terminal unless ``verbose``.
 """
@@ -160,9 +162,11 @@ class Runners:
         self.busy: dict[Any, Any] = {}  # ref -> actor (None for a task)
         if state is None:
             self.task, self.idle = ray.remote(max_retries=RETRIES, num_cpus=1)(run_chunk), []
-        else:
+        else:  # actors hold their CPU while alive: never more than the cluster has, one CPU left free
             actor = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(StatefulWorker)
-            self.task, self.idle = None, [actor.remote(state) for _ in range(workers)]
+            cpus = int(ray.available_resources().get("CPU", 1))
+            self.workers = max(1, min(workers, cpus - 1))
+            self.task, self.idle = None, [actor.remote(state) for _ in range(self.workers)]
         self.actors = list(self.idle)
 
     def free(self) -> bool:

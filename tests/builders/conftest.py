@@ -31,13 +31,14 @@ def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """One local Ray cluster for the whole session (2 CPUs, a small object store); the engine
-    reuses a connection that already exists and leaves it open."""
+    """One local Ray cluster for the whole session, sized as the engine sizes its own for 2
+    workers (3 CPUs: one kept free), a small object store; the engine reuses a connection
+    that already exists and leaves it open."""
     import ray
 
     from builders.engine.ray_backend import object_store_bytes
 
-    ray.init(num_cpus=2, object_store_memory=object_store_bytes(), include_dashboard=False,
+    ray.init(num_cpus=3, object_store_memory=object_store_bytes(), include_dashboard=False,
              log_to_driver=False, logging_level="ERROR")
     yield ray
     ray.shutdown()
