@@ -47,9 +47,8 @@ from leaderboard.worker import (
 )
 
 SCORE_DIR_PREFIX = "misme-score-"
-SWEEP_GRACE_S = 15.0
+SWEEP_GRACE_S = 15.0  # beyond the time limit: interpreter start-up and the store write
 WATCH_S = 0.25  # how often the worker's address space is looked at
-NEAR_LIMIT_SHARE = 0.9  # of memory_limit_mb: a timed-out worker that far up ran out of memory  # beyond the time limit: interpreter start-up and the store write
 INTERRUPTED = f"{UNFINISHED}: scoring was interrupted; not counted against the quota"
 ABANDONED = (f"{UNFINISHED}: the scoring process ended without reporting back (killed?); "
              "not counted against the quota")
