@@ -13,6 +13,8 @@ import sys
 
 from builders.errors import UserError
 
+PROG = "misme-build"
+
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo-sources": ("builders.demo.sources", "synthesise RAVDESS/DEAM/Soundtracks in their real formats"),
     "misme": ("builders.misme.cli", "plan, render, build or separate the MiSME corpus"),
@@ -26,7 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, object | None]:
-    parser = argparse.ArgumentParser(prog="misme-build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     module = None
@@ -40,7 +42,18 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, object | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one command and return its exit status; as the console script (``argv`` None) the
+    process leaves through ``benchmark.errors.run_console_script``: flush, then ``os._exit``
+    (interpreter finalisation can abort in Arrow's thread pool), 130/143 with one line on
+    Ctrl-C/SIGTERM (temporary files are removed on the way out; re-running resumes)."""
+    if argv is None:
+        from benchmark.errors import run_console_script
+
+        run_console_script(f"{PROG} (re-run the same command to resume)", lambda: _main(sys.argv[1:]))
+    return _main(list(argv))
+
+
+def _main(argv: list[str]) -> int:
     try:
         parser, _ = build_parser(argv)
         args = parser.parse_args(argv)
@@ -49,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return int(args.run(args) or 0)
     except UserError as error:
-        print(f"misme-build: error: {error}", file=sys.stderr)
+        print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("misme-build: interrupted; re-run the same command to resume", file=sys.stderr)
+        print(f"{PROG}: interrupted; re-run the same command to resume", file=sys.stderr)
         return 130
 
 

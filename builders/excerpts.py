@@ -71,7 +71,7 @@ def excerpt_span(start_s: float, duration_s: float, rate: int) -> tuple[int, int
 def render_excerpt(unit: ExcerptUnit) -> dict:
     """Cut, convert and write one clip; ``{"id", "audio_sha256", "frames", "render_gain_db", "resumed"}``."""
     clip, record = Path(unit.clip_path), Path(unit.record_path)
-    if (done := finished_result(record, unit.key, [clip])) is not None:
+    if (done := finished_result(record, unit.key, [clip], {str(clip): "audio_sha256"})) is not None:
         return {**done, "resumed": True}
     audio.check_source(unit.source, unit.sha256)
     data, rate = audio.read_audio(unit.source)
@@ -79,6 +79,8 @@ def render_excerpt(unit: ExcerptUnit) -> dict:
     if start < 0 or length <= 0 or start + length > len(data):
         raise UserError(f"clip {unit.clip_id}: span {unit.start_s}-{unit.start_s + unit.duration_s} s is outside "
                         f"{unit.source} ({len(data) / rate:.3f} s long)")
+    if data.shape[1] > 2:
+        raise UserError(f"clip {unit.clip_id}: {unit.source} has {data.shape[1]} channels (mono or stereo only)")
     part = audio.to_channels(data[start : start + length], unit.output.channels)
     part = audio.resample(part, rate, unit.output.sample_rate)
     part, gain_db = audio.peak_normalise(part)
@@ -131,6 +133,8 @@ def probe_source(path: str) -> dict | str:
         return f"cannot decode audio ({str(error).strip() or type(error).__name__})"
     if len(data) == 0:
         return "audio file has no samples"
+    if data.shape[1] > 2:
+        return f"unsupported channel count {data.shape[1]} (mono or stereo sources only)"
     declared = wav_declared_frames(path) if info.format in ("WAV", "WAVEX") else None
     if declared is not None and declared > len(data):
         return f"truncated: the WAV header announces {declared} frames, {len(data)} could be decoded"

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from builders.common.atomic import atomic_file
 from builders.common.hashing import file_sha256
+from builders.common.lock import build_lock
 from builders.common.versions import package_version
 from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
@@ -325,7 +326,8 @@ def check_set_name(set_name: str) -> None:
 
 
 def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[str] | None = None, *,
-                     workers: int = 1, engine: Engine | None = None, progress: bool = True) -> list[Path]:
+                     workers: int = 1, engine: Engine | None = None, progress: bool = True,
+                     wait: bool = False) -> list[Path]:
     """Extract ``set_name`` on ``views`` (default: every view of the set that exists)."""
     out = Path(out)
     check_set_name(set_name)
@@ -337,5 +339,6 @@ def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[st
     for view in chosen:  # every view checked before any table is written: no half-done run
         _check_set_and_view(spec, set_name, view)
         view_clips(out, spec, view)
-    return [extract_view(out, spec, set_name, view, workers=workers, engine=engine, progress=progress)
-            for view in chosen]
+    with build_lock(out, f"features ({set_name})", wait=wait):
+        return [extract_view(out, spec, set_name, view, workers=workers, engine=engine, progress=progress)
+                for view in chosen]

@@ -28,6 +28,7 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
                              "--engine applies to the render of `build`)")
     parser.add_argument("--strict", action="store_true", help="fail instead of skipping unusable source files")
     parser.add_argument("--cache-dir", type=Path, help="where probe results are cached (default OUT/.cache)")
+    parser.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
 
 
 def _add_render_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                              "(rate, channels and format from the recipe)")
     render.add_argument("out", type=Path)
     add_engine_arguments(render)
+    render.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
     _add_render_arguments(render)
     build = steps.add_parser("build", help="plan + render")
     _add_source_arguments(build)
@@ -63,13 +65,13 @@ def run(args: argparse.Namespace) -> int:
     if args.step in ("plan", "build"):
         plan = plan_corpus(ravdess=args.ravdess, deam=args.deam, soundtracks=args.soundtracks, out=args.out,
                            recipe_path=args.recipe, seed=args.seed, workers=args.workers, strict=args.strict,
-                           cache_dir=args.cache_dir)
+                           cache_dir=args.cache_dir, wait=args.wait)
         print(summarise(plan))
         print(f"manifests written to {Path(args.out) / 'manifests'}")
         if args.step == "plan":
             return 0
     out = Path(args.out)
     summary = render_dataset(out, engine=engine_from_args(args), speech_cache_mb=speech_cache_mb,
-                             roots=roots_from_options(out, args.root, args.roots_file))
+                             roots=roots_from_options(out, args.root, args.roots_file), wait=args.wait)
     print(summary.text)
     return 0

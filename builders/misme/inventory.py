@@ -73,6 +73,8 @@ def probe_file(job: ProbeJob) -> dict:
     frames, channels = signal.shape
     if frames == 0:
         raise ValueError("audio file has no samples")
+    if channels > 2:  # the render's rule, applied here so a plan never holds a file render refuses
+        raise ValueError(f"unsupported channel count {channels} (mono or stereo sources only)")
     loudness = measure_integrated_loudness(path, dual_mono=job.dual_mono_if_mono and channels == 1,
                                            target_lufs=job.target_lufs)
     if not np.isfinite(loudness):

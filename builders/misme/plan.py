@@ -20,6 +20,7 @@ from builders.common.atomic import atomic_dir
 from builders.common.build_state import write_build_state
 from builders.common.folds import quadrant
 from builders.common.hashing import lines_sha256
+from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_frame, write_manifest
 from builders.common.seeding import rng_for, seeded_order
 from builders.common.versions import package_versions
@@ -32,6 +33,7 @@ from builders.misme.inventory import build_inventory
 from builders.misme.recipe import MismeRecipe, load_recipe
 from builders.misme.spec import MUSIC_CORPORA, SPEECH_CORPORA
 
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".mp4")
 TOOL_PACKAGES = ("numpy", "pandas", "pyarrow", "soundfile", "soxr", "ffmpeg-normalize", "imageio-ffmpeg")
 
 
@@ -238,12 +240,35 @@ def tool_versions() -> dict[str, str]:
 
 def plan_corpus(*, ravdess: Path, deam: Path | None, soundtracks: Path | None, out: Path,
                 recipe_path: Path | None = None, seed: int | None = None, workers: int = 1,
-                strict: bool = False, progress: bool = True, cache_dir: Path | None = None) -> Plan:
-    """Scan the sources, build the inventory and write ``OUT/manifests`` atomically."""
+                strict: bool = False, progress: bool = True, cache_dir: Path | None = None,
+                wait: bool = False) -> Plan:
+    """Scan the sources, build the inventory and write ``OUT/manifests`` atomically.
+
+    One run at a time per OUT (``builders.common.lock``; ``wait`` waits for the other).
+    """
     recipe, recipe_path = load_recipe(recipe_path, seed=seed)
     out = Path(out)
     listing, roots, reader_skips = read_sources(ravdess, deam, soundtracks)
+    if strict:
+        _refuse_unusable_files(reader_skips)
     _check_writable(out)
+    with build_lock(out, "plan", wait=wait):
+        return _plan_locked(out, recipe, recipe_path, listing, roots, reader_skips, workers, strict, progress,
+                            cache_dir)
+
+
+def _refuse_unusable_files(reader_skips: list) -> None:
+    """--strict: an audio file a reader could not use is fatal (a malformed RAVDESS name, a
+    DEAM file without annotation...); files left out by design ("not used") are not."""
+    unusable = [(c, i, r) for c, i, r in sorted(reader_skips)
+                if Path(i).suffix.lower() in AUDIO_SUFFIXES and not r.endswith("not used")]
+    if unusable:
+        corpus, item, reason = unusable[0]
+        raise UserError(f"{len(unusable)} source file(s) unusable (--strict), first: {corpus} {item}: {reason}")
+
+
+def _plan_locked(out: Path, recipe: MismeRecipe, recipe_path: Path, listing: pd.DataFrame, roots: dict,
+                 reader_skips: list, workers: int, strict: bool, progress: bool, cache_dir: Path | None) -> Plan:
     listing, selection_path = apply_music_selection(listing, recipe, recipe_path)
     inventory, probe_skips = build_inventory(
         listing, roots, target_lufs=recipe.loudness.target_lufs, speech_dual_mono=recipe.loudness.speech_dual_mono,

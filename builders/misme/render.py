@@ -32,6 +32,7 @@ from builders.common import audio
 from builders.common.atomic import atomic_file, remove_stale_temp_files
 from builders.common.audio import OutputSpec
 from builders.common.build_state import resolve_roots
+from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_table
 from builders.common.resume import finished_result, save_result, unit_key
 from builders.engine import Engine, map_units, resolve_engine
@@ -113,6 +114,9 @@ def load_source(row: Mapping, roots: Mapping[str, Path | str], sample_rate: int)
     path = source_path(row, roots)
     audio.check_source(path, row["sha256"])
     data, rate = audio.read_audio(path)
+    if data.shape[1] > 2:
+        raise UserError(f"{path} ({row['source_id']}): unsupported channel count {data.shape[1]} "
+                        "(mono or stereo sources only); re-plan to leave it out")
     return audio.fit_length(audio.resample(data, rate, sample_rate), int(row["frames_44k"]))
 
 
@@ -265,7 +269,7 @@ def _render_source(batch: RenderBatch, view: str, row: dict, sources: SourceCach
     sid, output = row["source_id"], batch.output
     clip = clip_path(batch.audio_dir, view, sid, output)
     record, key = record_path(batch.audio_dir, view, sid), _unit_key(row, [row], output)
-    if (done := finished_result(record, key, [clip])) is not None:
+    if (done := finished_result(record, key, [clip], {str(clip): "audio_sha256"})) is not None:
         return {**done, "resumed": True}
     x = normalised_source(sources.get(row, batch.roots, output.sample_rate), row["gain_db"])
     x, gain_db = audio.peak_normalise(x)
@@ -280,7 +284,8 @@ def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> dict:
     speech_row, music_row = batch.sources[row["speech_id"]], batch.sources[row["music_id"]]
     clips = [clip_path(batch.audio_dir, v, mid, output) for v in ("mixed", "mixed-window")]
     record, key = record_path(batch.audio_dir, "mixed", mid), _unit_key(row, [speech_row, music_row], output)
-    if (done := finished_result(record, key, clips)) is not None:
+    checked = {str(clips[0]): "audio_sha256", str(clips[1]): "audio_window_sha256"}
+    if (done := finished_result(record, key, clips, checked)) is not None:
         return {**done, "resumed": True}
     mix, gain_db, segment = render_mix_signal(row, sources.get(speech_row, batch.roots, output.sample_rate),
                                               sources.get(music_row, batch.roots, output.sample_rate))
@@ -441,7 +446,8 @@ def check_speech_cache_mb(megabytes: object) -> float:
 
 
 def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None, roots: dict[str, Path] | None = None,
-                   progress: bool = True, speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB) -> RenderSummary:
+                   progress: bool = True, speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB,
+                   wait: bool = False) -> RenderSummary:
     """Render every view of OUT from OUT/manifests, then shards, solutions, report, digest, card.
 
     The rate, channels and format come from the build's recipe (``manifests/recipe.toml``);
@@ -450,8 +456,10 @@ def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None,
     out = Path(out)
     engine = resolve_engine(engine, workers)
     speech_cache_mb = check_speech_cache_mb(speech_cache_mb)
+    read_manifest_table(out / "manifests" / "sources.parquet", hint="run `misme-build misme plan` first")
     try:
-        return _render_dataset(out, engine, roots, progress, speech_cache_mb)
+        with build_lock(out, "render", wait=wait):
+            return _render_dataset(out, engine, roots, progress, speech_cache_mb)
     except OSError as error:
         where = error.filename or out
         raise UserError(f"cannot write the build under {out}: {where}: {error.strerror or error}") from error

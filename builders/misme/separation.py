@@ -40,6 +40,7 @@ from builders.common import audio
 from builders.common.atomic import atomic_file
 from builders.common.audio import OutputSpec
 from builders.common.build_state import add_root_arguments, resolve_roots, roots_from_options
+from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_table, write_manifest
 from builders.common.resume import finished_result, save_result, unit_key
 from builders.engine import Engine, engine_from_args, map_units, resolve_engine
@@ -303,7 +304,7 @@ def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: O
 
 def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | None = None, workers: int = 1,
                      engine: Engine | None = None, progress: bool = True, roots: Mapping[str, Path] | None = None,
-                     quality: bool = True) -> SeparationSummary:
+                     quality: bool = True, wait: bool = False) -> SeparationSummary:
     """Separate every rendered mix of OUT and write the ``bss`` / ``bss-oracle`` variant.
 
     The true stems (which the oracle needs, and Spleeter's quality measure) are re-mixed
@@ -319,13 +320,21 @@ def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | N
         python = spleeter_python()
         model_folder = resolve_model_dir(model_dir)
     mixes = _read_mixes(out)
+    with build_lock(out, f"separation ({backend})", wait=wait):
+        return _separate_locked(out, backend, mixes, engine, python, model_folder, progress, roots, quality)
+
+
+def _separate_locked(out: Path, backend: str, mixes: list[dict], engine: Engine, python: Path | None,
+                     model_folder: Path | None, progress: bool, roots: Mapping[str, Path] | None,
+                     quality: bool) -> SeparationSummary:
     spec = dataset_spec(build_recipe(out))
     identity = _identity(backend, model_folder, python)
     units = _units(out, backend, mixes, identity, spec.output, quality, roots, engine.backend == "local")
     results: dict[str, dict] = {}
     todo = []
     for unit in units:
-        done = finished_result(Path(unit.record), unit.key, [Path(p) for p in unit.outputs])
+        checked = {unit.outputs[0]: "audio_sha256", unit.outputs[1]: "audio_window_sha256"}
+        done = finished_result(Path(unit.record), unit.key, [Path(p) for p in unit.outputs], checked)
         if done is not None:
             results[unit.row["mix_id"]] = done
         else:
@@ -375,6 +384,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"(default $MODEL_PATH/{MODEL_NAME}, else pretrained_models/{MODEL_NAME})")
     add_engine_arguments(parser)
     add_root_arguments(parser)
+    parser.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
     parser.add_argument("--no-quality", action="store_true",
                         help="skip SI-SDR/SDR (Spleeter only; needs no source files then)")
 
@@ -382,6 +392,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     summary = separate_dataset(args.out, backend=args.backend, model_dir=args.model_dir,
                                engine=engine_from_args(args), quality=not getattr(args, "no_quality", False),
-                               roots=roots_from_options(Path(args.out), args.root, args.roots_file))
+                               roots=roots_from_options(Path(args.out), args.root, args.roots_file),
+                               wait=args.wait)
     print(summary.text)
     return 0
