@@ -5,7 +5,7 @@ Features: the Essentia ``music-essentia`` table of the ``frames`` view
 fitted on the frames of the other folds only (mean imputer and StandardScaler fitted there
 too) and predict fold k's frames, so every prediction is out of fold and, the folds being
 artist-independent, of an unseen artist. Models: ``rf`` = one
-``RandomForestRegressor(n_estimators=200, max_features="sqrt", min_samples_leaf=2)`` per target
+``RandomForestRegressor(n_estimators=100, max_features="sqrt", min_samples_leaf=2)`` per target
 (valence, arousal, dominance); ``dummy`` = ``DummyRegressor("mean")``. Random states derive from
 ``--seed`` (``builders.common.seeding.derive_seed``).
 
@@ -34,7 +34,7 @@ from builders.muse_vad.spec import FRAMES
 
 FEATURE_SET = "music-essentia"
 MODELS = ("rf", "dummy")
-RF_SETTINGS = {"n_estimators": 200, "max_features": "sqrt", "min_samples_leaf": 2}
+RF_SETTINGS = {"n_estimators": 100, "max_features": "sqrt", "min_samples_leaf": 2}
 RESULT_METRICS = ("rmse", "mae", "r2", "pearson_r", "ccc")
 
 

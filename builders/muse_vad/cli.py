@@ -18,12 +18,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from builders.common.build_state import add_root_arguments, roots_from_options
 from builders.corpora.lexicons import LEXICON_FORMATS
+from builders.engine import BACKENDS, check_workers, engine_from_args
 from builders.engine import add_arguments as add_engine_arguments
-from builders.engine import check_workers
 from builders.errors import UserError
 from builders.muse_vad.plan import plan_dataset, summarise
 from builders.muse_vad.render import render_dataset
+
+WAIT_HELP = "wait for another run on OUT to finish"
 
 
 def _add_plan_arguments(parser: argparse.ArgumentParser, audio_required: bool) -> None:
@@ -51,8 +54,8 @@ def _add_plan_arguments(parser: argparse.ArgumentParser, audio_required: bool) -
     parser.add_argument(
         "--spotify-cache",
         type=Path,
-        help="Spotify call cache for linking by search "
-        "(missing searches are made with SPOTIPY_CLIENT_ID/SECRET)",
+        help="Spotify call cache for linking by search (missing searches are made "
+        "with SPOTIPY_CLIENT_ID/SECRET)",
     )
     parser.add_argument(
         "--audio",
@@ -71,7 +74,14 @@ def _add_plan_arguments(parser: argparse.ArgumentParser, audio_required: bool) -
     parser.add_argument(
         "--strict", action="store_true", help="fail instead of leaving out unusable audio files"
     )
-    add_engine_arguments(parser)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="parallel processes (default 1; the plan probes on this machine, "
+        "--engine applies to the render of `build`)",
+    )
+    parser.add_argument("--wait", action="store_true", help=WAIT_HELP)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,8 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_plan_arguments(
         steps.add_parser(
             "plan",
-            help="collect or import the labels, link, find the audio, "
-            "frame and fold; write OUT/manifests",
+            help="collect or import the labels, link, find "
+            "the audio, frame and fold; write OUT/manifests",
         ),
         False,
     )
@@ -89,11 +99,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     render.add_argument("out", type=Path)
     add_engine_arguments(render)
-    _add_plan_arguments(steps.add_parser("build", help="plan + render"), True)
+    render.add_argument("--wait", action="store_true", help=WAIT_HELP)
+    add_root_arguments(render)
+    build = steps.add_parser("build", help="plan + render")
+    _add_plan_arguments(build, True)
+    add_root_arguments(build)
+    build.add_argument(
+        "--engine", choices=BACKENDS, default="local", help="where the render runs (local or ray)"
+    )
+    build.add_argument(
+        "--ray-address", metavar="auto|HOST:PORT", help="join this Ray cluster for the render"
+    )
+    build.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     baselines = steps.add_parser(
         "baselines",
-        help="random forest vs dummy on the frames' Essentia features, "
-        "out of fold, scored as the benchmark task muse-vad",
+        help="random forest vs dummy on the frames' Essentia "
+        "features, out of fold, scored as the benchmark task muse-vad",
     )
     baselines.add_argument(
         "out", type=Path, help="build folder (rendered, with music-essentia features)"
@@ -108,10 +129,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models", default="rf,dummy", help="comma-separated rf, dummy (default both)"
     )
     baselines.add_argument("--seed", type=int, default=0, help="seed of the models' random states")
-    add_engine_arguments(baselines)
+    baselines.add_argument(
+        "--workers", type=int, default=1, help="CPU cores for the random forests"
+    )
 
 
 def _plan(args: argparse.Namespace) -> None:
+    if args.lastfm_cache is None and args.muse_csv is None:
+        raise UserError("give --lastfm-cache and --lexicon (tags mode) or --muse-csv (import mode)")
     plan = plan_dataset(
         out=args.out,
         lastfm_cache=args.lastfm_cache,
@@ -126,6 +151,7 @@ def _plan(args: argparse.Namespace) -> None:
         frame_s=args.frame_s,
         workers=args.workers,
         strict=args.strict,
+        wait=args.wait,
     )
     print(summarise(plan))
     print(f"manifests written to {Path(args.out) / 'manifests'}")
@@ -153,12 +179,15 @@ def run(args: argparse.Namespace) -> int:
         _baselines(args)
         return 0
     if args.step in ("plan", "build"):
-        if args.lastfm_cache is None and args.muse_csv is None:
-            raise UserError(
-                "give --lastfm-cache and --lexicon (tags mode) or --muse-csv (import mode)"
-            )
         _plan(args)
         if args.step == "plan":
             return 0
-    print(render_dataset(Path(args.out), workers=args.workers).text)
+    out = Path(args.out)
+    summary = render_dataset(
+        out,
+        engine=engine_from_args(args),
+        roots=roots_from_options(out, args.root, args.roots_file),
+        wait=args.wait,
+    )
+    print(summary.text)
     return 0

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.common.atomic import atomic_dir
 from builders.common.build_state import write_build_state
-from builders.common.manifest import read_manifest_frame, write_manifest
+from builders.common.lock import build_lock
+from builders.common.manifest_folder import write_manifest_folder
 from builders.common.versions import package_versions
 from builders.corpora.lastfm import LastfmClient
 from builders.corpora.lexicons import read_lexicon
@@ -40,7 +40,6 @@ from builders.muse_vad.recipe import MuseVadRecipe, load_recipe
 from builders.muse_vad.spec import AUDIO_CORPUS
 
 AUDIO_SUFFIXES = (".flac", ".mp3", ".wav")
-MANIFESTS = ("tracks.parquet", "frames.parquet", "sources.parquet", "audit.json", "recipe.toml")
 TRACK_COLUMNS = (
     "track_id",
     "track",
@@ -407,13 +406,15 @@ def plan_dataset(
     workers: int = 1,
     strict: bool = False,
     progress: bool = True,
+    wait: bool = False,
     lastfm: LastfmClient | None = None,
     spotify: SpotifyReader | None = None,
 ) -> Plan:
     """Collect or import, link, find the audio, frame, fold, and write ``OUT/manifests``.
 
     ``lastfm`` / ``spotify`` are ready clients (e.g. pointed at a test server) instead of
-    ``lastfm_cache`` / ``spotify_cache``.
+    ``lastfm_cache`` / ``spotify_cache``. One run at a time per OUT (``wait`` waits for the
+    other).
     """
     recipe = load_recipe(recipe_path, seed=seed, seed_tag=seed_tag, frame_s=frame_s)
     if muse_csv is not None and seed_tag is not None:
@@ -424,9 +425,31 @@ def plan_dataset(
         lastfm = lastfm_client(lastfm_cache)
     if spotify is None and spotify_cache is not None:
         spotify = spotify_reader(spotify_cache)
-    labelled = labelled_tracks(
-        recipe, lastfm=lastfm, lexicon=lexicon, lexicon_format=lexicon_format, muse_csv=muse_csv
-    )
+    with build_lock(out, "plan", wait=wait):
+        labelled = labelled_tracks(
+            recipe, lastfm=lastfm, lexicon=lexicon, lexicon_format=lexicon_format, muse_csv=muse_csv
+        )
+        stages, sources = _link_and_frame(
+            labelled, spotify, audio, recipe, workers, strict, progress
+        )
+        plan = _finish(labelled, stages, sources, recipe, audio is not None)
+        if not write_plan(plan, out) and progress:
+            print(f"plan unchanged: kept {out / 'manifests'} (and what the render added to it)")
+        if audio is not None:
+            write_build_state(out, {AUDIO_CORPUS: Path(audio).resolve()})
+    return plan
+
+
+def _link_and_frame(
+    labelled: Labelled,
+    spotify: SpotifyReader | None,
+    audio: Path | None,
+    recipe: MuseVadRecipe,
+    workers: int,
+    strict: bool,
+    progress: bool,
+) -> tuple[dict, list[dict]]:
+    """The stages after the labels: Spotify link, then (with ``audio``) files and frames."""
     stages = {
         **labelled.stages,
         "linked": link_tracks(labelled, spotify, recipe.linking.overlap_threshold),
@@ -441,20 +464,14 @@ def plan_dataset(
         stages["with_audio"] = len(labelled.tracks)
         drop_short(labelled, recipe.frames.frame_s)
         stages["with_frames"] = len(labelled.tracks)
-        sources = [
-            s for s in sources if s["source_id"] in {t["source_id"] for t in labelled.tracks}
-        ]
+        kept = {t["source_id"] for t in labelled.tracks}
+        sources = [s for s in sources if s["source_id"] in kept]
     if not labelled.tracks:
         raise UserError(
             f"no track is left to build with ({_stage_text(stages)}); first reason: "
             f"{_first_reason(labelled)}"
         )
-    plan = _finish(labelled, stages, sources, recipe, out, audio is not None)
-    if not write_plan(plan, out) and progress:
-        print(f"plan unchanged: kept {out / 'manifests'} (and what the render added to it)")
-    if audio is not None:
-        write_build_state(out, {AUDIO_CORPUS: Path(audio).resolve()})
-    return plan
+    return stages, sources
 
 
 def _first_reason(labelled: Labelled) -> str:
@@ -471,12 +488,7 @@ def _stage_text(stages: dict) -> str:
 
 
 def _finish(
-    labelled: Labelled,
-    stages: dict,
-    sources: list[dict],
-    recipe: MuseVadRecipe,
-    out: Path,
-    with_audio: bool,
+    labelled: Labelled, stages: dict, sources: list[dict], recipe: MuseVadRecipe, with_audio: bool
 ) -> Plan:
     table = tracks_table(labelled.tracks)
     folds = recipe.folds
@@ -533,48 +545,19 @@ def _check_writable(out: Path) -> None:
 # ---------------------------------------------------------------- manifests
 
 
-class _Unchanged(Exception):
-    """Raised inside ``atomic_dir`` to keep the existing manifests (same plan)."""
-
-
 def write_plan(plan: Plan, out: Path) -> bool:
     """Write ``OUT/manifests`` as one folder; False (nothing written) when it holds this plan
     already, so that the render's checksums in frames.parquet survive a re-plan."""
-    manifests = Path(out) / "manifests"
-    try:
-        with atomic_dir(manifests) as tmp:
-            write_manifest(plan.tracks, tmp / "tracks.parquet")
-            write_manifest(plan.frames, tmp / "frames.parquet")
-            write_manifest(plan.sources, tmp / "sources.parquet")
-            (tmp / "audit.json").write_text(
-                json.dumps(plan.audit, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                encoding="utf-8",
-            )
-            (tmp / "recipe.toml").write_text(
-                plan.recipe.to_toml({"build": plan.build}), encoding="utf-8"
-            )
-            if same_plan(tmp, manifests):
-                raise _Unchanged
-    except _Unchanged:
-        return False
-    except OSError as error:
-        raise UserError(f"cannot write manifests under {out}: {error.strerror or error}") from error
-    return True
-
-
-def same_plan(new: Path, existing: Path) -> bool:
-    """True when ``existing`` holds ``new``'s manifests (the render may have added columns)."""
-    for name in MANIFESTS:
-        if not (existing / name).is_file():
-            return False
-        if name != "frames.parquet" and (existing / name).read_bytes() != (new / name).read_bytes():
-            return False
-    planned, present = (
-        read_manifest_frame(folder / "frames.parquet") for folder in (new, existing)
-    )
-    return set(planned.columns) <= set(present.columns) and present[list(planned.columns)].equals(
-        planned
-    )
+    tables = {
+        "tracks.parquet": plan.tracks,
+        "frames.parquet": plan.frames,
+        "sources.parquet": plan.sources,
+    }
+    texts = {
+        "audit.json": json.dumps(plan.audit, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        "recipe.toml": plan.recipe.to_toml({"build": plan.build}),
+    }
+    return write_manifest_folder(Path(out) / "manifests", tables, texts)
 
 
 def summarise(plan: Plan) -> str:

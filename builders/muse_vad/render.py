@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 
 from builders.common.atomic import atomic_file, remove_stale_temp_files
 from builders.common.build_state import resolve_roots
+from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_table
-from builders.engine import check_workers
+from builders.engine import Engine, resolve_engine
 from builders.errors import UserError
 from builders.excerpts import ExcerptUnit, render_excerpts
 from builders.muse_vad import export
@@ -99,13 +100,26 @@ def write_back(path: Path, table: pa.Table, results: list[dict]) -> pa.Table:
 
 
 def render_dataset(
-    out: Path, *, workers: int = 1, roots: dict[str, Path] | None = None, progress: bool = True
+    out: Path,
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
+    roots: Mapping[str, Path | str] | None = None,
+    progress: bool = True,
+    wait: bool = False,
 ) -> RenderSummary:
-    """Render every frame of OUT, then the configs, solution, digest and card."""
+    """Render every frame of OUT, then the configs, solution, digest and card.
+
+    The frames are rendered by ``engine`` (default: ``workers`` local processes); ``roots``
+    (``{"audio": PATH}``) overrides the audio folder recorded by the plan. One run at a time
+    per OUT (``wait`` waits for the other).
+    """
     out = Path(out)
-    check_workers(workers)
+    engine = resolve_engine(engine, workers)
+    build_recipe(out)  # a missing plan is reported before anything is locked or written
     try:
-        return _render(out, workers, roots, progress)
+        with build_lock(out, "render", wait=wait):
+            return _render(out, engine, roots, progress)
     except OSError as error:
         where = error.filename or out
         raise UserError(
@@ -114,7 +128,7 @@ def render_dataset(
 
 
 def _render(
-    out: Path, workers: int, roots: dict[str, Path] | None, progress: bool
+    out: Path, engine: Engine, roots: Mapping[str, Path | str] | None, progress: bool
 ) -> RenderSummary:
     started = time.time()
     manifests = out / "manifests"
@@ -128,7 +142,7 @@ def _render(
         s["source_id"]: s
         for s in read_manifest_table(manifests / "sources.parquet", hint=HINT).to_pylist()
     }
-    resolved = resolve_roots(out, roots, [AUDIO_CORPUS])
+    resolved = resolve_roots(out, roots, [AUDIO_CORPUS], check=engine.backend == "local")
     spec = dataset_spec(recipe)
     folder = out / "audio" / FRAMES
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,7 +150,7 @@ def _render(
         raise UserError(f"output folder is not writable: {folder}")
     remove_stale_temp_files(folder, started)
     units = frame_units(frames_table.to_pylist(), sources, resolved, out, spec.output)
-    results = render_excerpts(units, workers=workers, progress=progress, desc="render frames")
+    results = render_excerpts(units, engine=engine, progress=progress, desc="render frames")
     frames_table = write_back(manifests / "frames.parquet", frames_table, results)
     digest = export.export_dataset(out, spec, frames_table.to_pylist())
     return RenderSummary(

@@ -21,9 +21,13 @@ VAD = ("valence", "arousal", "dominance")
 def _files(tmp_path, scale: list[str] | None, task: str = "muse-vad"):
     targets = VAD if task == "muse-vad" else ("valence", "arousal")
     ids = [f"f{i:02d}" for i in range(12)]
-    solution = pd.DataFrame({"id": ids, "fold": [i % 3 + 1 for i in range(12)],
-                             **{t: [0.1 * (i % 7) + 0.05 * k for i in range(12)]
-                                for k, t in enumerate(targets)}})
+    solution = pd.DataFrame(
+        {
+            "id": ids,
+            "fold": [i % 3 + 1 for i in range(12)],
+            **{t: [0.1 * (i % 7) + 0.05 * k for i in range(12)] for k, t in enumerate(targets)},
+        }
+    )
     if scale is not None:
         solution["scale"] = scale
     predictions = solution[["id", *targets]].assign(**{t: solution[t] * 0.9 for t in targets})
@@ -46,8 +50,12 @@ def test_the_report_states_the_scale_the_solution_names(tmp_path, scale):
 
 def test_the_cli_score_report_names_the_scale(tmp_path, capsys):
     solution_path, predictions_path = _files(tmp_path, ["1-9"] * 12)
-    assert main(["score", str(predictions_path), "--solution", str(solution_path), "--task",
-                 "muse-vad"]) == 0
+    assert (
+        main(
+            ["score", str(predictions_path), "--solution", str(solution_path), "--task", "muse-vad"]
+        )
+        == 0
+    )
     assert "targets on the 1-9 scale" in capsys.readouterr().out
 
 

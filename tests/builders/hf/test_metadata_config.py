@@ -21,21 +21,37 @@ TRACKS = ConfigSpec("items", metadata_only=True)
 
 
 def spec_with(*configs: ConfigSpec) -> DatasetSpec:
-    return DatasetSpec(name="toy", title="Toy", summary="A toy dataset.", output=OutputSpec(16000, 1),
-                       n_folds=3, configs=configs)
+    return DatasetSpec(
+        name="toy",
+        title="Toy",
+        summary="A toy dataset.",
+        output=OutputSpec(16000, 1),
+        n_folds=3,
+        configs=configs,
+    )
 
 
 def items_table() -> pa.Table:
-    return pa.table({"id": ["b", "a", "c", "d"], "fold": [1, 1, 2, 3],
-                     "label": [0.25, 0.5, 0.75, 1.0], "note": ["x", None, "z", "w"]})
+    return pa.table(
+        {
+            "id": ["b", "a", "c", "d"],
+            "fold": [1, 1, 2, 3],
+            "label": [0.25, 0.5, 0.75, 1.0],
+            "note": ["x", None, "z", "w"],
+        }
+    )
 
 
 def solo_clips(out, spec: DatasetSpec, n: int) -> tuple[pa.Table, list]:
     rng = np.random.default_rng(5)
     ids = [f"clip-{i:03d}" for i in range(n)]
     paths = [out / "audio" / "solo" / f"{clip_id}.flac" for clip_id in ids]
-    sums = [audio.write_clip(path, audio.quantise(rng.uniform(-0.5, 0.5, (3200, 1)).astype(np.float32)),
-                             spec.output) for path in paths]
+    sums = [
+        audio.write_clip(
+            path, audio.quantise(rng.uniform(-0.5, 0.5, (3200, 1)).astype(np.float32)), spec.output
+        )
+        for path in paths
+    ]
     return pa.table({"id": ids, "fold": [i % 3 + 1 for i in range(n)], "audio_sha256": sums}), paths
 
 

@@ -1,0 +1,108 @@
+"""Bad input gives one clear line and exit status 2, never a traceback, and no plan."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from builders.cli import main
+from builders.corpora.muse import MUSE_COLUMNS
+
+
+def _plan(capsys, *args: str) -> str:
+    assert main(["muse-vad", "plan", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("misme-build: error: ")
+    return err.strip()
+
+
+def _tags(sources, out, **replace) -> list[str]:
+    paths = {"--lastfm-cache": sources["lastfm_cache"], "--lexicon": sources["lexicon"], **replace}
+    return [*(str(x) for pair in paths.items() for x in pair), "--out", str(out)]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.delenv("LASTFM_API_KEY", raising=False)
+    monkeypatch.delenv("SPOTIPY_CLIENT_ID", raising=False)
+
+
+def test_a_malformed_cache_line_is_named(muse_sources, tmp_path, capsys):
+    cache = tmp_path / "calls.jsonl"
+    lines = muse_sources["lastfm_cache"].read_text().splitlines(keepends=True)
+    cache.write_text(
+        "".join(lines[:3]) + '{"method": "track.getTopTags", "params": {}\n' + "".join(lines[3:])
+    )
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out", **{"--lastfm-cache": cache}))
+    assert f"{cache}, line 4: corrupt call cache line: not JSON" in err
+    assert not (tmp_path / "out" / "manifests").exists()
+
+
+def test_a_lexicon_with_a_bad_header_is_named(muse_sources, tmp_path, capsys):
+    lexicon = tmp_path / "lexicon.txt"
+    lexicon.write_text("Word,Valence\ncool,0.885\n")
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out", **{"--lexicon": lexicon}))
+    assert f"{lexicon}: line 1: header 'Word,Valence' is not" in err
+
+
+def test_a_lexicon_with_a_non_numeric_value_is_named(muse_sources, tmp_path, capsys):
+    lexicon = tmp_path / "lexicon.txt"
+    lexicon.write_text(muse_sources["lexicon"].read_text().replace("0.885", "high"))
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out", **{"--lexicon": lexicon}))
+    assert f"{lexicon}: line 4: valence 'high' is not a number" in err
+
+
+def test_a_muse_csv_with_a_missing_column_is_named(tmp_path, capsys):
+    path = tmp_path / "muse.csv"
+    columns = [c for c in MUSE_COLUMNS if c != "seeds"]
+    path.write_text(",".join(columns) + "\n" + ",".join(["x"] * len(columns)) + "\n")
+    err = _plan(capsys, "--muse-csv", str(path), "--out", str(tmp_path / "out"))
+    assert f"{path}: missing column 'seeds'" in err
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("no-input", "give --lastfm-cache and --lexicon (tags mode) or --muse-csv"),
+        ("no-lexicon", "the tags mode needs --lexicon"),
+        ("both-modes", "give either --lastfm-cache with --lexicon (tags mode) or --muse-csv"),
+        ("missing-cache", "Last.fm call cache not found"),
+        ("missing-audio", "audio folder not found"),
+        ("bad-frame", "`frames.frame_s`"),
+        ("wrong-format", "is not a CSV header with Word,V.Mean.Sum"),
+    ],
+)
+def test_wrong_options_are_explained(muse_sources, tmp_path, capsys, case, expected):
+    out = ["--out", str(tmp_path / "out")]
+    tags = _tags(muse_sources, tmp_path / "out")
+    args = {
+        "no-input": out,
+        "no-lexicon": ["--lastfm-cache", str(muse_sources["lastfm_cache"]), *out],
+        "both-modes": [*tags, "--muse-csv", str(tmp_path / "x.csv")],
+        "missing-cache": _tags(
+            muse_sources, tmp_path / "out", **{"--lastfm-cache": tmp_path / "none.jsonl"}
+        ),
+        "missing-audio": [*tags, "--audio", str(tmp_path / "no-audio")],
+        "bad-frame": [*tags, "--frame-s", "-1"],
+        "wrong-format": [*tags, "--lexicon-format", "warriner"],
+    }[case]
+    assert expected in _plan(capsys, *args)
+
+
+def test_a_recipe_with_an_unknown_key_is_refused_naming_it(muse_sources, tmp_path, capsys):
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('name = "muse-vad"\n[frames]\nframe_s = 15.0\nhop_s = 7.5\n')
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out"), "--recipe", str(recipe))
+    assert "unknown key(s) frames.hop_s; allowed: frames.frame_s" in err
+
+
+def test_render_of_a_missing_plan_and_a_moved_source_are_explained(built, tmp_path, capsys):
+    assert main(["muse-vad", "render", str(tmp_path / "nothing")]) == 2
+    assert "recipe.toml not found" in capsys.readouterr().err
+    out = tmp_path / "out"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("audio"))
+    (out / "build-state.json").write_text('{"roots": {"audio": "%s"}}' % (tmp_path / "gone"))
+    assert main(["muse-vad", "render", str(out)]) == 2
+    assert "source root for 'audio' not found" in capsys.readouterr().err

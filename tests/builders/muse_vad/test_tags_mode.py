@@ -1,0 +1,218 @@
+"""Tags mode: Last.fm answers (the real client against 127.0.0.1, then the cache alone) -> VAD."""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from builders.common.call_cache import CallCache, TornLineWarning
+from builders.corpora.lastfm import LastfmClient
+from builders.demo.muse_sources import INVENTED, NRC_DOCUMENTED
+from builders.muse_vad.plan import plan_dataset
+
+from ..corpora.stub_http import LASTFM_KEY, StubServer, lastfm_responder
+
+GOLDEN = (0.85695, 0.49845, 0.7594)
+GOLDEN_TRACK = ("Ada Quill", "Simple Cue")  # weighted_mood {cool: 56, nice: 12, study: 12}
+
+
+def _track(out: Path, artist: str, title: str) -> pd.Series:
+    tracks = pd.read_parquet(out / "manifests" / "tracks.parquet")
+    return tracks[(tracks.artist == artist) & (tracks.track == title)].iloc[0]
+
+
+def _live_client(server: StubServer, cache: Path, **options) -> LastfmClient:
+    return LastfmClient(
+        cache,
+        api_key=LASTFM_KEY,
+        base_url=f"{server.url}/2.0/",
+        calls_per_second=1000.0,
+        backoff_s=0.01,
+        max_backoff_s=0.05,
+        **options,
+    )
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.delenv("LASTFM_API_KEY", raising=False)
+    monkeypatch.delenv("SPOTIPY_CLIENT_ID", raising=False)
+
+
+def test_the_golden_value_through_the_real_client_then_from_the_cache_alone(
+    muse_sources, tmp_path, offline
+):
+    recorded = CallCache(muse_sources["lastfm_cache"])
+    server = StubServer(lastfm_responder(recorded))
+    cache = tmp_path / "calls.jsonl"
+    try:
+        plan_dataset(
+            out=tmp_path / "live",
+            lastfm=_live_client(server, cache),
+            lexicon=muse_sources["lexicon"],
+            progress=False,
+        )
+        assert len(server.hits) == len(recorded) and {h.query["format"] for h in server.hits} == {
+            "json"
+        }
+    finally:
+        server.stop()
+    golden = _track(tmp_path / "live", *GOLDEN_TRACK)
+    assert [golden.valence_tags, golden.arousal_tags, golden.dominance_tags] == pytest.approx(
+        GOLDEN, abs=1e-9
+    )
+    assert (
+        json.loads(golden.weighted_mood) == {"cool": 56, "nice": 12, "study": 12}
+        and golden.n_tags == 3
+    )
+    assert set(cache.read_bytes().splitlines()) == set(
+        muse_sources["lastfm_cache"].read_bytes().splitlines()
+    )
+    assert LASTFM_KEY not in cache.read_text()
+
+    plan_dataset(
+        out=tmp_path / "replay", lastfm_cache=cache, lexicon=muse_sources["lexicon"], progress=False
+    )
+    for name in ("tracks.parquet", "audit.json", "recipe.toml"):
+        assert (tmp_path / "replay" / "manifests" / name).read_bytes() == (
+            tmp_path / "live" / "manifests" / name
+        ).read_bytes()
+
+
+def _lexicon(tmp_path: Path, extra: dict[str, tuple[float, float, float]]) -> Path:
+    words = {**NRC_DOCUMENTED, **INVENTED, **extra}
+    path = tmp_path / "lexicon.txt"
+    path.write_text(
+        "Word\tValence\tArousal\tDominance\n"
+        + "".join(f"{w}\t{v}\t{a}\t{d}\n" for w, (v, a, d) in sorted(words.items()))
+    )
+    return path
+
+
+def test_genre_tags_and_words_outside_the_lexicon_do_not_count(muse_sources, tmp_path, offline):
+    # the golden track is also tagged soundtrack: 100, film: 30 (blacklisted) and "orchestral
+    # score": 12 (no lexicon word); here the blacklisted tags are in the lexicon, at the extremes
+    lexicon = _lexicon(tmp_path, {"soundtrack": (0.0, 0.0, 0.0), "film": (1.0, 1.0, 1.0)})
+    plan_dataset(
+        out=tmp_path / "out",
+        lastfm_cache=muse_sources["lastfm_cache"],
+        lexicon=lexicon,
+        progress=False,
+    )
+    golden = _track(tmp_path / "out", *GOLDEN_TRACK)
+    assert [golden.valence_tags, golden.arousal_tags, golden.dominance_tags] == pytest.approx(
+        GOLDEN, abs=1e-9
+    )
+    audit = json.loads((tmp_path / "out" / "manifests" / "audit.json").read_text())
+    genre_only = next(d for d in audit["dropped"] if d["track"] == "Credits Roll")
+    assert (
+        genre_only["stage"] == "tags"
+        and "2 blacklisted, 1 not in the lexicon" in genre_only["reason"]
+    )
+    assert (
+        audit["labels"]["blacklist"] == sorted(audit["labels"]["blacklist"])
+        and "film" in audit["labels"]["blacklist"]
+    )
+
+    recipe = tmp_path / "recipe.toml"  # without the blacklist the genre tags count
+    recipe.write_text(
+        (Path(__file__).parents[3] / "manifests" / "muse-vad-v1" / "recipe.toml")
+        .read_text()
+        .replace('"film",', "")
+        .replace('"soundtrack",', "")
+    )
+    plan_dataset(
+        out=tmp_path / "counted",
+        lastfm_cache=muse_sources["lastfm_cache"],
+        lexicon=lexicon,
+        recipe_path=recipe,
+        progress=False,
+    )
+    counted = _track(tmp_path / "counted", *GOLDEN_TRACK)
+    expected = (0.885 * 56 + 0.930 * 12 + 0.653 * 12 + 30) / (56 + 12 + 12 + 100 + 30)
+    assert counted.valence_tags == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_warriner_lexicon_gives_labels_on_its_1_9_scale_and_records_it(
+    muse_sources, tmp_path, offline
+):
+    words = {**NRC_DOCUMENTED, **INVENTED}
+    path = tmp_path / "Warriner.csv"
+    path.write_text(
+        ",Word,V.Mean.Sum,V.SD.Sum,A.Mean.Sum,A.SD.Sum,D.Mean.Sum,D.SD.Sum\n"
+        + "".join(
+            f"{i},{w},{1 + 8 * v:.6f},1,{1 + 8 * a:.6f},1,{1 + 8 * d:.6f},1\n"
+            for i, (w, (v, a, d)) in enumerate(sorted(words.items()), start=1)
+        )
+    )
+    out = tmp_path / "out"
+    plan_dataset(out=out, lastfm_cache=muse_sources["lastfm_cache"], lexicon=path, progress=False)
+    tracks = pd.read_parquet(out / "manifests" / "tracks.parquet")
+    assert set(tracks.scale) == {"1-9"} and tracks.valence_tags.between(1, 9).all()
+    golden = _track(out, *GOLDEN_TRACK)
+    assert golden.valence_tags == pytest.approx(1 + 8 * GOLDEN[0], abs=1e-9)
+    audit = json.loads((out / "manifests" / "audit.json").read_text())
+    assert audit["labels"]["scale"] == "1-9" and audit["labels"]["lexicon"]["format"] == "warriner"
+    recipe = tomllib.loads((out / "manifests" / "recipe.toml").read_text())
+    assert recipe["build"]["labels"]["lexicon"]["scale"] == "1-9"
+    assert recipe["build"]["labels"]["lexicon"]["sha256"] == audit["labels"]["lexicon"]["sha256"]
+
+
+def test_an_interrupted_collection_leaves_whole_lines_and_a_rerun_makes_only_the_missing_calls(
+    muse_sources, tmp_path, offline
+):
+    recorded = CallCache(muse_sources["lastfm_cache"])
+    answer = lastfm_responder(recorded)
+    served = []
+
+    def flaky(verb, path, query):  # the 7th call fails with 503 until the run is interrupted
+        served.append(query)
+        return (
+            (503, {}, {"error": 16, "message": "try later"})
+            if len(served) == 7
+            else answer(verb, path, query)
+        )
+
+    def interrupt(seconds: float) -> None:
+        if seconds >= 0.01:  # a backoff wait, not the rate limit's
+            raise KeyboardInterrupt
+
+    cache = tmp_path / "calls.jsonl"
+    server = StubServer(flaky)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            plan_dataset(
+                out=tmp_path / "out",
+                lastfm=_live_client(server, cache, sleep=interrupt),
+                lexicon=muse_sources["lexicon"],
+                progress=False,
+            )
+    finally:
+        server.stop()
+    data = cache.read_bytes()
+    assert data.endswith(b"\n") and len(data.splitlines()) == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TornLineWarning)
+        assert len(CallCache(cache)) == 6  # every line complete and well-formed
+    assert not (tmp_path / "out" / "manifests").exists()  # nothing that looks like a plan
+
+    server = StubServer(answer)
+    try:
+        plan_dataset(
+            out=tmp_path / "out",
+            lastfm=_live_client(server, cache),
+            lexicon=muse_sources["lexicon"],
+            progress=False,
+        )
+        assert len(server.hits) == len(recorded) - 6
+    finally:
+        server.stop()
+    golden = _track(tmp_path / "out", *GOLDEN_TRACK)
+    assert math.isclose(golden.valence_tags, GOLDEN[0], abs_tol=1e-9)
