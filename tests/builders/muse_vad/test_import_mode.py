@@ -107,6 +107,8 @@ def test_rows_without_a_spotify_id_are_linked_by_search_and_repeats_left_out(tmp
     rows.append(
         ["Cue 5", "Artist 5", "['sad']", "2", "3.0", "3.0", "3.0", "", "", "score"]
     )  # a repeat
+    remaster = ["Cue 1 (Remastered)", "Artist 1", "['calm']", "3", "2.0", "4.0", "5.0", ""]
+    rows.append([*remaster, spotify_id_for("Artist 1", "Cue 1"), "score"])  # the same recording
     csv_path = _muse_csv(tmp_path, rows)
     spotify = tmp_path / "spotify.jsonl"
     write_demo_spotify_cache(
@@ -126,11 +128,15 @@ def test_rows_without_a_spotify_id_are_linked_by_search_and_repeats_left_out(tmp
     )
     audit = json.loads((out / "manifests" / "audit.json").read_text())
     reasons = {(d["track"], d["stage"]): d["reason"] for d in audit["dropped"]}
+    pair = {"Cue 1", "Cue 1 (Remastered)"}  # one recording: one is kept, the other named
+    same = [track for (track, _), reason in reasons.items() if reason.startswith("same Spotify")]
+    assert len(same) == 1 and same[0] in pair and set(tracks.index) & pair == pair - {same[0]}
+    del reasons[(same[0], "linking")]
     assert reasons == {
         ("Cue 5", "collection"): "same artist and track as line 7",
         ("Cue 8", "linking"): "no Spotify search results",
     }
     plan_dataset(out=tmp_path / "unlinked", muse_csv=csv_path, progress=False)
     audit = json.loads((tmp_path / "unlinked" / "manifests" / "audit.json").read_text())
-    assert sum(d["stage"] == "linking" for d in audit["dropped"]) == 4
+    assert sum(d["stage"] == "linking" for d in audit["dropped"]) == 4 + 1  # no id; the remaster
     assert "no spotify_id in the CSV" in audit["dropped"][-1]["reason"]

@@ -13,10 +13,11 @@ import pytest
 
 from builders.common.call_cache import CallCache, TornLineWarning
 from builders.corpora.lastfm import LastfmClient
+from builders.corpora.spotify import SpotifyReader
 from builders.demo.muse_sources import INVENTED, NRC_DOCUMENTED
 from builders.muse_vad.plan import plan_dataset
 
-from ..corpora.stub_http import LASTFM_KEY, StubServer, lastfm_responder
+from ..corpora.stub_http import LASTFM_KEY, StubServer, lastfm_responder, spotify_responder
 
 GOLDEN = (0.85695, 0.49845, 0.7594)
 GOLDEN_TRACK = ("Ada Quill", "Simple Cue")  # weighted_mood {cool: 56, nice: 12, study: 12}
@@ -216,3 +217,36 @@ def test_an_interrupted_collection_leaves_whole_lines_and_a_rerun_makes_only_the
         server.stop()
     golden = _track(tmp_path / "out", *GOLDEN_TRACK)
     assert math.isclose(golden.valence_tags, GOLDEN[0], abs_tol=1e-9)
+
+
+def test_spotify_linking_through_spotipy_on_127_0_0_1_records_what_a_replay_reads(
+    muse_sources, tmp_path, offline
+):
+    server = StubServer(spotify_responder(CallCache(muse_sources["spotify_cache"])))
+    cache = tmp_path / "spotify.jsonl"
+    live = SpotifyReader(
+        cache,
+        client_id="stub-id",
+        client_secret="stub-secret",
+        api_prefix=f"{server.url}/v1/",
+        token_url=f"{server.url}/api/token",
+        retries=0,
+    )
+    common = {
+        "lastfm_cache": muse_sources["lastfm_cache"],
+        "lexicon": muse_sources["lexicon"],
+        "audio": muse_sources["audio"],
+        "progress": False,
+    }
+    try:
+        plan_dataset(out=tmp_path / "live", spotify=live, **common)
+        assert len(server.hits_to("/v1/search")) == 20  # every labelled track searched once
+    finally:
+        server.stop()
+    plan_dataset(out=tmp_path / "replay", spotify_cache=cache, **common)
+    for name in ("tracks.parquet", "frames.parquet", "audit.json"):
+        assert (tmp_path / "replay" / "manifests" / name).read_bytes() == (
+            tmp_path / "live" / "manifests" / name
+        ).read_bytes()
+    audit = json.loads((tmp_path / "live" / "manifests" / "audit.json").read_text())
+    assert audit["stages"]["linked"] == 19
