@@ -85,6 +85,21 @@ def frame_units(
     return units
 
 
+def drop_unplanned(folder: Path, frame_ids: set[str]) -> list[Path]:
+    """Remove the clips and records of frames a re-plan no longer has (e.g. another
+    ``frame_s``), so the view holds exactly the planned frames; returns what was removed."""
+    stale = [
+        p
+        for p in sorted(folder.glob("*"))
+        if p.suffix in (".flac", ".wav", ".json")
+        and not p.name.startswith(".")
+        and p.stem not in frame_ids
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def write_back(path: Path, table: pa.Table, results: list[dict]) -> pa.Table:
     """``frames.parquet`` with the render's columns (replaced if present), written atomically."""
     by_id = {r["id"]: r for r in results}
@@ -149,6 +164,7 @@ def _render(
     if not os.access(folder, os.W_OK):
         raise UserError(f"output folder is not writable: {folder}")
     remove_stale_temp_files(folder, started)
+    drop_unplanned(folder, set(frames_table.column("frame_id").to_pylist()))
     units = frame_units(frames_table.to_pylist(), sources, resolved, out, spec.output)
     results = render_excerpts(units, engine=engine, progress=progress, desc="render frames")
     frames_table = write_back(manifests / "frames.parquet", frames_table, results)

@@ -288,3 +288,14 @@ def test_render_finds_moved_audio_through_root(built, muse_sources, tmp_path):
     next((out / "audio" / "frames").glob("*.flac")).unlink()
     assert main(["muse-vad", "render", str(out), "--root", f"audio={moved}"]) == 0
     assert (out / "digest.txt").read_text() == (built / "digest.txt").read_text()
+
+
+def test_a_replan_with_another_frame_length_leaves_only_its_frames(built, muse_sources, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    plan_dataset(out=out, frame_s=30.0, **tags_mode(muse_sources))
+    render_dataset(out, progress=False)
+    frames = _manifest(out, "frames.parquet")
+    clips = sorted(p.stem for p in (out / "audio" / "frames").glob("*.flac"))
+    assert clips == sorted(frames.frame_id) and set(frames.duration_s) == {30.0}
+    assert sorted(p.stem for p in (out / "audio" / "frames").glob("*.json")) == clips
