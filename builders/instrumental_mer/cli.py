@@ -64,9 +64,9 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 def screening_from(args: argparse.Namespace) -> Screening:
     """The screening the options ask for (a Spotify reader over the cache, a review list)."""
-    table = read_instrumentalness_table(args.instrumentalness) if args.instrumentalness else None
-    if table is not None and args.spotify_cache is None:
+    if args.instrumentalness is not None and args.spotify_cache is None:
         raise UserError("--instrumentalness is used with Spotify matches: give --spotify-cache too")
+    table = read_instrumentalness_table(args.instrumentalness) if args.instrumentalness else None
     spotify = (
         SpotifyReader(args.spotify_cache, instrumentalness_table=table)
         if args.spotify_cache

@@ -83,8 +83,12 @@ def thesis_audio(reference_data: Path, tmp_path_factory: pytest.TempPathFactory)
     deam = table[table["corpus"] == "deam"]
     (dest / "DEAM" / "MEMD_audio").mkdir(parents=True)
     for song, part in deam.groupby("song_id"):
-        sf.write(dest / "DEAM" / "MEMD_audio" / f"{song}.wav", _noise(rng, max(45.0, part["end_s"].max())),
-                 NOISE_RATE, subtype="PCM_16")
+        sf.write(
+            dest / "DEAM" / "MEMD_audio" / f"{song}.wav",
+            _noise(rng, max(45.0, part["end_s"].max())),
+            NOISE_RATE,
+            subtype="PCM_16",
+        )
     for song in table.loc[table["corpus"] == "soundtracks", "song_id"]:
         set_name, number = song.split("-")
         folder = dest / "Soundtracks" / set_name.capitalize()
@@ -95,7 +99,15 @@ def thesis_audio(reference_data: Path, tmp_path_factory: pytest.TempPathFactory)
     wanted = set(table.loc[table["corpus"] == "emopia", "song_id"])
     labels = read_emopia_labels(reference_data / "emopia" / "label.csv")
     for clip in labels[labels["youtube_id"].isin(wanted)].itertuples():
-        sf.write(dest / "EMOPIA" / "audio" / f"{clip.clip_name}.wav", _noise(rng, 14.0), NOISE_RATE,
-                 subtype="PCM_16")
-    return {"deam": dest / "DEAM", "soundtracks": dest / "Soundtracks", "emopia": dest / "EMOPIA",
-            "tracklists": tracklists}
+        sf.write(
+            dest / "EMOPIA" / "audio" / f"{clip.clip_name}.wav",
+            _noise(rng, 14.0),
+            NOISE_RATE,
+            subtype="PCM_16",
+        )
+    return {
+        "deam": dest / "DEAM",
+        "soundtracks": dest / "Soundtracks",
+        "emopia": dest / "EMOPIA",
+        "tracklists": tracklists,
+    }

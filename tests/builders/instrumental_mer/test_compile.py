@@ -34,10 +34,14 @@ from .conftest import TEST_SIZE
 # Segments the rule must find for each designed pattern (builders.demo.instrumental_sources),
 # for songs with 5 and with 4 complete windows.
 EXPECTED = {
-    (0, 5): [(15.0, 30.0), (30.0, 40.0)], (0, 4): [(15.0, 30.0)],
-    (1, 5): [(20.0, 35.0)], (1, 4): [(20.0, 35.0)],
-    (2, 5): [(15.0, 25.0), (25.0, 40.0)], (2, 4): [(15.0, 25.0), (25.0, 35.0)],
-    (3, 5): [(15.0, 30.0), (30.0, 40.0)], (3, 4): [(15.0, 30.0)],
+    (0, 5): [(15.0, 30.0), (30.0, 40.0)],
+    (0, 4): [(15.0, 30.0)],
+    (1, 5): [(20.0, 35.0)],
+    (1, 4): [(20.0, 35.0)],
+    (2, 5): [(15.0, 25.0), (25.0, 40.0)],
+    (2, 4): [(15.0, 25.0), (25.0, 35.0)],
+    (3, 5): [(15.0, 30.0), (30.0, 40.0)],
+    (3, 4): [(15.0, 30.0)],
 }
 
 
@@ -71,9 +75,18 @@ def test_screening_spotify_then_the_review_list(compiled):
     songs = deam_songs(0, TEST_SIZE["n_deam"])
     decisions = pd.read_parquet(build / "manifests" / "screening.parquet").set_index("song_id")
     by_index = {i: decisions.loc[str(s.song_id)] for i, s in enumerate(songs)}
-    assert not by_index[SPOTIFY_VOCAL]["keep"] and "instrumentalness 0.080 < 0.50" in by_index[SPOTIFY_VOCAL]["reason"]
-    assert not by_index[SPOTIFY_POOR_MATCH]["keep"] and by_index[SPOTIFY_POOR_MATCH]["decided_by"] == "spotify"
-    assert by_index[SPOTIFY_NOT_FOUND]["keep"] and by_index[SPOTIFY_NOT_FOUND]["decided_by"] == "review"
+    assert (
+        not by_index[SPOTIFY_VOCAL]["keep"]
+        and "instrumentalness 0.080 < 0.50" in by_index[SPOTIFY_VOCAL]["reason"]
+    )
+    assert (
+        not by_index[SPOTIFY_POOR_MATCH]["keep"]
+        and by_index[SPOTIFY_POOR_MATCH]["decided_by"] == "spotify"
+    )
+    assert (
+        by_index[SPOTIFY_NOT_FOUND]["keep"]
+        and by_index[SPOTIFY_NOT_FOUND]["decided_by"] == "review"
+    )
     assert not by_index[0]["keep"] and by_index[0]["decided_by"] == "review"  # listened: vocals
     assert by_index[1]["keep"] and by_index[1]["instrumentalness"] == 0.9
     assert audit["screening"]["kept"] == len(kept_songs(songs)) == int(decisions["keep"].sum())
@@ -106,23 +119,30 @@ def test_emopia_at_most_five_clips_per_video_seeded_and_stored(compiled):
 
 
 def test_choose_per_song_depends_on_seed_and_ids_only():
-    rows = [{"clip_id": f"e_Q1_abcdefghijk_{n}.mp3", "corpus": "emopia", "song_id": "abcdefghijk"}
-            for n in range(9)] + [{"clip_id": "d_1_1", "corpus": "deam", "song_id": "1"}]
+    rows = [
+        {"clip_id": f"e_Q1_abcdefghijk_{n}.mp3", "corpus": "emopia", "song_id": "abcdefghijk"}
+        for n in range(9)
+    ] + [{"clip_id": "d_1_1", "corpus": "deam", "song_id": "1"}]
     frame = pd.DataFrame(rows)
     kept, report = choose_per_song(frame, "emopia", 5, seed=7)
     shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
     again, _ = choose_per_song(shuffled, "emopia", 5, seed=7)
     assert sorted(kept["clip_id"]) == sorted(again["clip_id"])
     assert len(kept) == 6 and "d_1_1" in set(kept["clip_id"])
-    other = {tuple(sorted(choose_per_song(frame, "emopia", 5, seed=s)[1][0]["kept"])) for s in range(6)}
+    other = {
+        tuple(sorted(choose_per_song(frame, "emopia", 5, seed=s)[1][0]["kept"])) for s in range(6)
+    }
     assert len(other) > 1
     assert report[0]["song_id"] == "abcdefghijk" and len(report[0]["left_out"]) == 4
 
 
 def test_folds_of_the_compiled_build(compiled):
     clips, audit, _ = compiled
-    assert audit["leaks"] == {"artists_in_several_folds": 0, "songs_in_several_folds": 0,
-                              "videos_in_several_folds": 0}
+    assert audit["leaks"] == {
+        "artists_in_several_folds": 0,
+        "songs_in_several_folds": 0,
+        "videos_in_several_folds": 0,
+    }
     assert sorted(clips["fold"].unique()) == [1, 2, 3, 4, 5, 6]
     groups = clips.groupby("fold_group")["fold"].nunique()
     assert (groups == 1).all()
@@ -133,8 +153,9 @@ def test_folds_of_the_compiled_build(compiled):
 
 def test_screen_alone_is_the_selection(demo_run):
     sources = demo_run["sources"]
-    selection = compile_selection({"deam": sources["deam"]}, load_recipe()[0],
-                                  review=read_review_list(sources["screen"]))
+    selection = compile_selection(
+        {"deam": sources["deam"]}, load_recipe()[0], review=read_review_list(sources["screen"])
+    )
     songs = deam_songs(0, TEST_SIZE["n_deam"])
     assert set(selection.songs) == {f"deam-{songs[SPOTIFY_NOT_FOUND].song_id}"}
     assert selection.screening["decided_by"].tolist().count("unscreened") == len(songs) - 2
@@ -155,12 +176,22 @@ def _edit_dynamic(root: Path, name: str, edit) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda line: line + ",0.1,0.2", r"line 3 \(song \d+\): \d+ cells, but the header has \d+ columns"),
-    (lambda line: line.replace(line.split(",")[3], "1.5", 1), r"line 3 \(song \d+\): column sample_16000ms is 1.5, outside \[-1, 1\]"),
-])
-def test_bad_dynamic_annotations_are_one_line_errors_and_leave_no_manifests(demo_run, tmp_path, capsys, edit,
-                                                                             message):
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda line: line + ",0.1,0.2",
+            r"line 3 \(song \d+\): \d+ cells, but the header has \d+ columns",
+        ),
+        (
+            lambda line: line.replace(line.split(",")[3], "1.5", 1),
+            r"line 3 \(song \d+\): column sample_16000ms is 1.5, outside \[-1, 1\]",
+        ),
+    ],
+)
+def test_bad_dynamic_annotations_are_one_line_errors_and_leave_no_manifests(
+    demo_run, tmp_path, capsys, edit, message
+):
     root = _deam_copy(demo_run, tmp_path)
     path = _edit_dynamic(root, "valence.csv", edit)
     out = tmp_path / "out"
@@ -177,33 +208,57 @@ def test_a_corrupt_spotify_cache_line_is_a_one_line_error(demo_run, tmp_path, ca
     lines[1] = lines[1][: len(lines[1]) // 2]
     cache.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out"
-    code = main(["instrumental-mer", "plan", "--deam", str(demo_run["sources"]["deam"]),
-                 "--spotify-cache", str(cache), "--out", str(out)])
+    code = main(
+        [
+            "instrumental-mer",
+            "plan",
+            "--deam",
+            str(demo_run["sources"]["deam"]),
+            "--spotify-cache",
+            str(cache),
+            "--out",
+            str(out),
+        ]
+    )
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1
     assert f"{cache}, line 2: corrupt call cache line" in error
     assert not (out / "manifests").exists()
 
 
-def test_live_screening_with_the_real_spotipy_client_against_recorded_answers(demo_run, tmp_path, monkeypatch):
-    """Credentials and an empty cache: spotipy asks the stub, the answers are recorded, a replay agrees."""
+def test_live_screening_with_the_real_spotipy_client_against_recorded_answers(
+    demo_run, tmp_path, monkeypatch
+):
+    """Credentials, an empty cache: spotipy asks the stub, answers are recorded, a replay agrees."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     sources, recipe = demo_run["sources"], load_recipe()[0]
     review = read_review_list(sources["screen"])
     stub = StubServer(spotify_responder(CallCache(sources["spotify_cache"])))
     cache = tmp_path / "fresh.jsonl"
     try:
-        reader = SpotifyReader(cache, client_id="stub-id", client_secret="stub-secret",
-                               api_prefix=f"{stub.url}/v1/", token_url=f"{stub.url}/api/token", retries=1,
-                               backoff_factor=0.01)
+        reader = SpotifyReader(
+            cache,
+            client_id="stub-id",
+            client_secret="stub-secret",
+            api_prefix=f"{stub.url}/v1/",
+            token_url=f"{stub.url}/api/token",
+            retries=1,
+            backoff_factor=0.01,
+        )
         live = compile_selection({"deam": sources["deam"]}, recipe, spotify=reader, review=review)
-        assert len(stub.hits_to("/v1/search")) == TEST_SIZE["n_deam"] - 2  # reviewed songs are not asked
+        assert (
+            len(stub.hits_to("/v1/search")) == TEST_SIZE["n_deam"] - 2
+        )  # reviewed songs are not asked
         assert len(stub.hits_to("/api/token")) == 1
     finally:
         stub.stop()
-    replay = compile_selection({"deam": sources["deam"]}, recipe, spotify=SpotifyReader(cache), review=review)
+    replay = compile_selection(
+        {"deam": sources["deam"]}, recipe, spotify=SpotifyReader(cache), review=review
+    )
     assert live.screening.equals(replay.screening) and set(live.songs) == set(replay.songs)
-    assert set(cache.read_bytes().splitlines()) <= set(sources["spotify_cache"].read_bytes().splitlines())
+    assert set(cache.read_bytes().splitlines()) <= set(
+        sources["spotify_cache"].read_bytes().splitlines()
+    )
     compiled = pd.read_parquet(demo_run["build"] / "manifests" / "screening.parquet")
     assert live.screening.astype(compiled.dtypes.to_dict()).equals(compiled)
 
@@ -213,5 +268,9 @@ def test_no_corpus_and_screening_without_deam_are_user_errors(demo_run, tmp_path
     with pytest.raises(UserError, match="give at least one corpus"):
         plan_dataset(roots=SourceRoots(), out=tmp_path / "a", progress=False)
     with pytest.raises(UserError, match="screen DEAM songs: give --deam"):
-        plan_dataset(roots=SourceRoots(emopia=sources["emopia"]), out=tmp_path / "b",
-                     screening=Screening(review=read_review_list(sources["screen"])), progress=False)
+        plan_dataset(
+            roots=SourceRoots(emopia=sources["emopia"]),
+            out=tmp_path / "b",
+            screening=Screening(review=read_review_list(sources["screen"])),
+            progress=False,
+        )

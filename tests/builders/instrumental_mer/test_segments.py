@@ -41,7 +41,10 @@ def test_a_progressive_change_beyond_the_limit_takes_two_windows_then_moves_on()
     # 0/.03/.06: neighbours ok but first-to-last .06 > .05 -> two windows 15-25;
     # then .06/.09/.50 fails, .06/.09 ok -> 25-35; then .50/.50 -> 35-45
     assert spans(segment_song(times(60), valence, arousal, **SETTINGS)) == [
-        (15.0, 25.0, 2), (25.0, 35.0, 2), (35.0, 45.0, 2)]
+        (15.0, 25.0, 2),
+        (25.0, 35.0, 2),
+        (35.0, 45.0, 2),
+    ]
 
 
 def test_arousal_counts_as_much_as_valence_and_a_lone_window_is_skipped():
@@ -82,11 +85,15 @@ def test_incomplete_last_window_and_windows_past_the_audio_are_not_used():
     assert spans(segment_song(times(36), level, level, **SETTINGS)) == [(15.0, 30.0, 3)]
     full = ratings([0.0] * 4)
     # audio ends at 33 s: windows must end by 33.5 (tolerance included): 15-20, 20-25, 25-30
-    assert spans(segment_song(times(40), full, full, **SETTINGS, last_end_s=33.5)) == [(15.0, 30.0, 3)]
+    assert spans(segment_song(times(40), full, full, **SETTINGS, last_end_s=33.5)) == [
+        (15.0, 30.0, 3)
+    ]
     assert segment_song(times(0), full[:0], full[:0], **SETTINGS) == []
 
 
-def _dynamic_files(folder: Path, valence_rows: list[str], arousal_rows: list[str]) -> tuple[Path, Path]:
+def _dynamic_files(
+    folder: Path, valence_rows: list[str], arousal_rows: list[str]
+) -> tuple[Path, Path]:
     header = "song_id," + ",".join(f"sample_{15000 + 500 * i}ms" for i in range(30)) + "\n"
     paths = (folder / "valence.csv", folder / "arousal.csv")
     for path, rows in zip(paths, (valence_rows, arousal_rows), strict=True):
@@ -95,14 +102,20 @@ def _dynamic_files(folder: Path, valence_rows: list[str], arousal_rows: list[str
 
 
 def test_designed_annotation_files_through_the_reader(tmp_path):
-    """A song padded with empty cells (20 of 30 samples) and a stable song, read as DEAM ships them."""
+    """A song padded with empty cells (20 of 30 samples) and a stable one, as DEAM ships them."""
     stable_song = "7," + ",".join(["0.25"] * 30)
     short_song = "12," + ",".join(["-0.4"] * 10 + ["0.1"] * 10) + "," * 10
     flat = "7," + ",".join(["0.5"] * 30)
     short_flat = "12," + ",".join(["0.3"] * 20) + "," * 10
-    annotations = read_deam_dynamic(*_dynamic_files(tmp_path, [stable_song, short_song], [flat, short_flat]))
-    found = {song.song_id: segment_song(song.times_s, song.valence, song.arousal, **SETTINGS)
-             for song in annotations.songs}
+    annotations = read_deam_dynamic(
+        *_dynamic_files(tmp_path, [stable_song, short_song], [flat, short_flat])
+    )
+    found = {
+        song.song_id: segment_song(song.times_s, song.valence, song.arousal, **SETTINGS)
+        for song in annotations.songs
+    }
     assert spans(found["7"]) == [(15.0, 30.0, 3)]
-    assert found["7"][0].valence == pytest.approx(0.25) and found["7"][0].arousal == pytest.approx(0.5)
+    assert found["7"][0].valence == pytest.approx(0.25) and found["7"][0].arousal == pytest.approx(
+        0.5
+    )
     assert found["12"] == []  # two windows, 0.5 apart: no segment

@@ -24,7 +24,9 @@ PER_CORPUS = {"deam": 377, "emopia": 868, "soundtracks": 365}
 def thesis_plan(thesis_audio, tmp_path_factory):
     roots = SourceRoots(thesis_audio["deam"], thesis_audio["soundtracks"], thesis_audio["emopia"])
     out = tmp_path_factory.mktemp("thesis-build")
-    return plan_dataset(roots=roots, out=out, tracklists=thesis_audio["tracklists"], workers=2, progress=False), out
+    return plan_dataset(
+        roots=roots, out=out, tracklists=thesis_audio["tracklists"], workers=2, progress=False
+    ), out
 
 
 def test_reference_tracklists_reproduce_table_4_3(thesis_plan):
@@ -63,13 +65,18 @@ def test_emopia_relabelled_clips_are_found_and_reported(thesis_plan):
     assert len(relabelled) == 19
     assert all("wanted as Q4, found as Q3" in r["note"] for r in relabelled)
     clip = plan.clips.set_index("clip_id").loc[relabelled[0]["clip_id"]]
-    assert clip["quadrant"] == "Q4" and clip["source_id"].startswith("emopia-Q3_")  # the thesis's label
+    assert clip["quadrant"] == "Q4" and clip["source_id"].startswith(
+        "emopia-Q3_"
+    )  # the thesis's label
 
 
 def test_folds_are_artist_song_and_video_independent_and_stratified(thesis_plan):
     plan, _ = thesis_plan
-    assert plan.audit["leaks"] == {"artists_in_several_folds": 0, "songs_in_several_folds": 0,
-                                   "videos_in_several_folds": 0}
+    assert plan.audit["leaks"] == {
+        "artists_in_several_folds": 0,
+        "songs_in_several_folds": 0,
+        "videos_in_several_folds": 0,
+    }
     clips = plan.clips
     assert (clips.groupby("artist")["fold"].nunique() == 1).all()
     assert (clips.groupby(["corpus", "song_id"])["fold"].nunique() == 1).all()
@@ -100,15 +107,22 @@ def test_possible_cross_corpus_duplicates_are_flagged(thesis_plan):
 def test_demo_tracklists_give_the_compiled_deam_clips(demo_run):
     """The demo's DEAM tracklist was made with the rule: mode (a) and (b) agree on DEAM."""
     root = demo_run["root"]
-    tracklists = pd.read_parquet(root / "instrumental-build-tracklists" / "manifests" / "clips.parquet")
+    tracklists = pd.read_parquet(
+        root / "instrumental-build-tracklists" / "manifests" / "clips.parquet"
+    )
     compiled = pd.read_parquet(demo_run["build"] / "manifests" / "clips.parquet")
     columns = ["clip_id", "start_s", "duration_s"]
     a = tracklists.loc[tracklists["corpus"] == "deam", columns].reset_index(drop=True)
     b = compiled.loc[compiled["corpus"] == "deam", columns].reset_index(drop=True)
     assert len(a) >= 10 and a.equals(b)
     labels = compiled.set_index("clip_id").loc[a["clip_id"], ["valence", "arousal"]].to_numpy()
-    assert abs(tracklists.set_index("clip_id").loc[a["clip_id"], ["valence", "arousal"]].to_numpy()
-               - labels).max() <= 5e-5  # the tracklist has 4 decimals
+    assert (
+        abs(
+            tracklists.set_index("clip_id").loc[a["clip_id"], ["valence", "arousal"]].to_numpy()
+            - labels
+        ).max()
+        <= 5e-5
+    )  # the tracklist has 4 decimals
 
 
 def _tracklists_with_extra_row(demo_run, tmp_path) -> Path:
@@ -121,8 +135,12 @@ def _tracklists_with_extra_row(demo_run, tmp_path) -> Path:
 
 def test_a_tracklist_row_naming_a_missing_file_is_reported_and_skipped(demo_run, tmp_path):
     folder = _tracklists_with_extra_row(demo_run, tmp_path)
-    plan = plan_dataset(roots=demo_roots(demo_run["sources"]), out=tmp_path / "out", tracklists=folder,
-                        progress=False)
+    plan = plan_dataset(
+        roots=demo_roots(demo_run["sources"]),
+        out=tmp_path / "out",
+        tracklists=folder,
+        progress=False,
+    )
     assert "d_999_1" not in set(plan.clips["clip_id"])
     (skip,) = [s for s in plan.audit["skipped"] if s["item"] == "d_999_1"]
     assert "no DEAM file 999.mp3/.wav/.flac" in skip["reason"]
@@ -131,14 +149,21 @@ def test_a_tracklist_row_naming_a_missing_file_is_reported_and_skipped(demo_run,
 def test_strict_makes_a_missing_file_fatal_and_writes_no_manifests(demo_run, tmp_path):
     folder = _tracklists_with_extra_row(demo_run, tmp_path)
     with pytest.raises(UserError, match=r"missing or unusable \(--strict\), first: deam d_999_1"):
-        plan_dataset(roots=demo_roots(demo_run["sources"]), out=tmp_path / "out", tracklists=folder,
-                     strict=True, progress=False)
+        plan_dataset(
+            roots=demo_roots(demo_run["sources"]),
+            out=tmp_path / "out",
+            tracklists=folder,
+            strict=True,
+            progress=False,
+        )
     assert not (tmp_path / "out" / "manifests").exists()
 
 
 def test_only_the_tracklists_of_the_given_corpora_are_read(demo_run):
     sources = demo_run["sources"]
-    selection = select_from_tracklists(sources["tracklists"], {"soundtracks": sources["soundtracks"]})
+    selection = select_from_tracklists(
+        sources["tracklists"], {"soundtracks": sources["soundtracks"]}
+    )
     assert set(selection.clips["corpus"]) == {"soundtracks"}
     assert selection.report["thesis_split"]["n_only_in_split_file"] == 0
     with pytest.raises(UserError, match="give the audio of at least one corpus"):
