@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 
 from builders.cli import main
 from builders.corpora.muse import MUSE_COLUMNS
+from builders.corpora.recorded import spotify_id_for
 
 
 def _plan(capsys, *args: str) -> str:
@@ -106,3 +108,18 @@ def test_render_of_a_missing_plan_and_a_moved_source_are_explained(built, tmp_pa
     (out / "build-state.json").write_text('{"roots": {"audio": "%s"}}' % (tmp_path / "gone"))
     assert main(["muse-vad", "render", str(out)]) == 2
     assert "source root for 'audio' not found" in capsys.readouterr().err
+
+
+def test_an_undecodable_audio_file_is_left_out_or_fatal_with_strict(muse_sources, tmp_path, capsys):
+    audio = tmp_path / "audio"
+    shutil.copytree(muse_sources["audio"], audio)
+    broken = next(audio.rglob(f"{spotify_id_for('Ada Quill', 'Simple Cue')}.*"))
+    broken.write_bytes(b"not audio at all" * 64)
+    linked = ["--spotify-cache", str(muse_sources["spotify_cache"]), "--audio", str(audio)]
+    assert main(["muse-vad", "plan", *_tags(muse_sources, tmp_path / "out"), *linked]) == 0
+    capsys.readouterr()
+    audit = json.loads((tmp_path / "out" / "manifests" / "audit.json").read_text())
+    reason = next(d["reason"] for d in audit["dropped"] if broken.stem in d["reason"])
+    assert reason.startswith(f"audio file {broken.relative_to(audio)}: cannot decode audio")
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "strict"), *linked, "--strict")
+    assert f"audio file {broken.relative_to(audio)} is unusable (--strict)" in err
