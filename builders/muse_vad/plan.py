@@ -420,7 +420,6 @@ def plan_dataset(
     if muse_csv is not None and seed_tag is not None:
         raise UserError("--seed-tag is for the tags mode (the Last.fm collection), not --muse-csv")
     out = Path(out)
-    _check_writable(out)
     if lastfm is None and lastfm_cache is not None:
         lastfm = lastfm_client(lastfm_cache)
     if spotify is None and spotify_cache is not None:
@@ -528,18 +527,6 @@ def _finish(
     }
     tracks = table[list(TRACK_COLUMNS)].reset_index(drop=True)
     return Plan(tracks, frames, sources_table(sources), audit, recipe, build)
-
-
-def _check_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise UserError(
-            f"cannot write to output folder {out}: {error.strerror or error}"
-        ) from error
 
 
 # ---------------------------------------------------------------- manifests

@@ -299,3 +299,13 @@ def test_a_replan_with_another_frame_length_leaves_only_its_frames(built, muse_s
     clips = sorted(p.stem for p in (out / "audio" / "frames").glob("*.flac"))
     assert clips == sorted(frames.frame_id) and set(frames.duration_s) == {30.0}
     assert sorted(p.stem for p in (out / "audio" / "frames").glob("*.json")) == clips
+
+
+def test_a_render_on_ray_gives_the_local_engine_s_bytes(built, ray_cluster, tmp_path, monkeypatch):
+    monkeypatch.setenv("MISME_NO_PROGRESS", "1")
+    out = tmp_path / "out"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("audio", "data", "digest.txt"))
+    assert main(["muse-vad", "render", str(out), "--engine", "ray", "--workers", "2"]) == 0
+    assert (out / "digest.txt").read_text() == (built / "digest.txt").read_text()
+    for name in ("frames.parquet", "tracks.parquet"):
+        assert (out / "manifests" / name).read_bytes() == (built / "manifests" / name).read_bytes()
