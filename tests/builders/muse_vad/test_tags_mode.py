@@ -13,11 +13,13 @@ import pytest
 
 from builders.common.call_cache import CallCache, TornLineWarning
 from builders.corpora.lastfm import LastfmClient
+from builders.corpora.recorded import RecordedLastfmTrack, write_demo_lastfm_cache
 from builders.corpora.spotify import SpotifyReader
-from builders.demo.muse_sources import INVENTED, NRC_DOCUMENTED
+from builders.demo.muse_sources import INVENTED, NRC_DOCUMENTED, demo_tracks
 from builders.muse_vad.plan import plan_dataset
 
 from ..corpora.stub_http import LASTFM_KEY, StubServer, lastfm_responder, spotify_responder
+from .conftest import SMALL
 
 GOLDEN = (0.85695, 0.49845, 0.7594)
 GOLDEN_TRACK = ("Ada Quill", "Simple Cue")  # weighted_mood {cool: 56, nice: 12, study: 12}
@@ -250,3 +252,32 @@ def test_spotify_linking_through_spotipy_on_127_0_0_1_records_what_a_replay_read
         ).read_bytes()
     audit = json.loads((tmp_path / "live" / "manifests" / "audit.json").read_text())
     assert audit["stages"]["linked"] == 19
+
+
+def test_the_order_last_fm_lists_the_tracks_in_changes_no_manifest_byte(
+    muse_sources, tmp_path, offline
+):
+    tracks = [RecordedLastfmTrack(t.artist, t.title, t.tags) for t in demo_tracks(0, **SMALL)]
+    outs = []
+    for name, listing in (("listed", tracks), ("reversed", tracks[::-1])):
+        cache = tmp_path / f"{name}.jsonl"
+        write_demo_lastfm_cache(cache, listing, "soundtrack", per_page=7)
+        outs.append(tmp_path / name)
+        plan_dataset(
+            out=outs[-1],
+            lastfm_cache=cache,
+            lexicon=muse_sources["lexicon"],
+            spotify_cache=muse_sources["spotify_cache"],
+            audio=muse_sources["audio"],
+            progress=False,
+        )
+    for name in (
+        "tracks.parquet",
+        "frames.parquet",
+        "sources.parquet",
+        "audit.json",
+        "recipe.toml",
+    ):
+        assert (outs[0] / "manifests" / name).read_bytes() == (
+            outs[1] / "manifests" / name
+        ).read_bytes()
