@@ -23,20 +23,12 @@ from builders.instrumental_mer.inventory import SourceRoots
 from builders.instrumental_mer.plan import Screening, plan_dataset
 from builders.instrumental_mer.render import render_dataset
 
-from ..corpora.conftest import reference_data_root
+from ..corpora.conftest import reference_data  # noqa: F401 (the shared fixture: skips when absent)
 
 NOISE_RATE = 1000
 # A smaller demo than `make demo`'s (10 DEAM songs, 10 Soundtracks excerpts, 5 EMOPIA videos):
 # about 30 clips per build, so that the features of the session's one demo run stay cheap.
 TEST_SIZE = {"n_deam": 10, "n_set1": 6, "n_set2": 4, "n_videos": 5}
-
-
-@pytest.fixture(scope="session")
-def reference_data() -> Path:
-    root = reference_data_root()
-    if not root.is_dir():
-        pytest.skip(f"reference data not available at {root} (set MISME_REFERENCE_DATA)")
-    return root
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +62,10 @@ def _noise(rng: np.random.Generator, seconds: float) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def thesis_audio(reference_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def thesis_audio(
+    reference_data: Path,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Path]:
     """DEAM/Soundtracks/EMOPIA roots with a noise file for every tracklist clip (real names).
 
     EMOPIA files are named as in EMOPIA 1.0's label.csv (so 19 thesis Q4 clips are found as
