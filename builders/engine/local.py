@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import util
 from typing import Any
 
@@ -115,7 +115,7 @@ def _run_pool(fn, units, workers, weights, state, on_result, chunksize, results,
                    for chunk in chunks}
         try:
             while pending:
-                done, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     chunk = pending.pop(future)
                     for index, result in zip(chunk, future.result(), strict=True):

@@ -10,7 +10,7 @@ from builders.errors import UserError
 
 
 def slow_square(x: int) -> tuple[int, int]:
-    time.sleep(0.05 * (5 - x % 5))  # later units finish first
+    time.sleep(3.0 if x == 0 else 0.01)  # unit 0 finishes last when another worker takes the rest
     return x * x, os.getpid()
 
 
