@@ -95,12 +95,14 @@ def _deam_songs(
     selection.skipped.extend(audio.skipped)
     dynamic = read_deam_dynamic(*find_deam_dynamic(root))
     selection.skipped.extend(("deam", f"song {song}", reason) for song, reason in dynamic.skipped)
-    selection.skipped.extend(("deam", where, note) for where, note in dynamic.duplicates)
+    selection.skipped.extend(
+        ("deam", _relative(where, root), note) for where, note in dynamic.duplicates
+    )
     metadata = read_deam_metadata_report([p for p in files_below(root) if _is_metadata(p)])
     selection.report["deam_metadata"] = {
         "songs": len(metadata.entries),
-        "recovered": [list(r) for r in metadata.recovered],
-        "unreadable": [list(u) for u in metadata.unreadable],
+        "recovered": [[_relative(where, root), note] for where, note in metadata.recovered],
+        "unreadable": [[_relative(where, root), note] for where, note in metadata.unreadable],
     }
     songs = [song for song in dynamic.songs if f"deam-{song.song_id}" in audio.paths]
     without_audio = [
@@ -121,6 +123,11 @@ def _deam_songs(
             artist, title = metadata.entries.get(song.song_id, (None, None))
             selection.songs[source_id] = SongRatings(song, artist, title)
             selection.files[source_id] = ("deam", audio.paths[source_id])
+
+
+def _relative(where: str, root: Path) -> str:
+    """A reader's ``file[:line]`` relative to the corpus root (manifests hold no machine paths)."""
+    return where.removeprefix(f"{Path(root).absolute().as_posix()}/")
 
 
 def _is_metadata(path: Path) -> bool:

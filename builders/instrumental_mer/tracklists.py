@@ -46,7 +46,7 @@ def select_from_tracklists(folder: Path, roots: Mapping[str, Path]) -> Selection
         rows = table[table["corpus"] == corpus]
         if corpus == "emopia":
             rows = _emopia_sources(rows, audio, selection)
-        kept.append(_with_audio(rows, audio, roots[corpus], selection))
+        kept.append(_with_audio(rows, audio, selection))
     clips = pd.concat(kept, ignore_index=True) if kept else table.iloc[:0]
     clips = _linked_pairs(clips, roots.get("soundtracks"), selection)
     selection.clips = candidate_frame(
@@ -56,24 +56,23 @@ def select_from_tracklists(folder: Path, roots: Mapping[str, Path]) -> Selection
     return selection
 
 
-def _with_audio(
-    rows: pd.DataFrame, audio: AudioFiles, root: Path, selection: Selection
-) -> pd.DataFrame:
+def _with_audio(rows: pd.DataFrame, audio: AudioFiles, selection: Selection) -> pd.DataFrame:
     """The rows whose source file exists (the others reported); their files noted as needed."""
     present = rows["source_id"].isin(list(audio.paths))
     for clip_id, source_id in zip(rows.loc[~present, "clip_id"], rows.loc[~present, "source_id"]):
-        selection.missing.append((audio.corpus, clip_id, _missing(audio.corpus, source_id, root)))
+        selection.missing.append((audio.corpus, clip_id, _missing(audio.corpus, source_id)))
     for source_id in rows.loc[present, "source_id"]:
         selection.files[source_id] = (audio.corpus, audio.paths[source_id])
     return rows[present]
 
 
-def _missing(corpus: str, source_id: str, root: Path) -> str:
+def _missing(corpus: str, source_id: str) -> str:
     name = source_id.removeprefix(f"{corpus}-")
     if corpus == "soundtracks":
         name = "/".join((name.split("-")[0].capitalize(), name.split("-")[1]))
     return (
-        f"tracklist clip without audio: no {LABELS[corpus]} file {name}.mp3/.wav/.flac below {root}"
+        f"tracklist clip without audio: no {LABELS[corpus]} file {name}.mp3/.wav/.flac below "
+        f"the {LABELS[corpus]} root"
     )
 
 

@@ -39,3 +39,28 @@ def test_baselines_need_the_features(demo_run, tmp_path):
     build = demo_run["root"] / "instrumental-build-tracklists"  # rendered, no features
     with pytest.raises(UserError, match="misme-build features .* --set music-essentia"):
         run_baselines(build, submissions=tmp_path / "subs")
+
+
+def test_the_baselines_command(demo_run, tmp_path, capsys):
+    from builders.cli import main
+
+    out = tmp_path / "subs"
+    code = main(
+        [
+            "instrumental-mer",
+            "baselines",
+            str(demo_run["build"]),
+            "--out",
+            str(out),
+            "--trees",
+            "20",
+            "--models",
+            "rf",
+        ]
+    )
+    assert code == 0 and "mer-quadrant" in capsys.readouterr().out
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv")) == [
+        "mer-quadrant/rf.csv",
+        "mer-va/rf.csv",
+        "results.csv",
+    ]

@@ -26,10 +26,16 @@ MANIFESTS = ("clips.parquet", "sources.parquet", "screening.parquet", "audit.jso
 
 @pytest.fixture(scope="module")
 def one_worker_build(demo_run, tmp_path_factory):
-    return compile_build(demo_run["sources"], tmp_path_factory.mktemp("w1") / "build", workers=1)
+    """Mode (b) on 1 worker, from a copy of the sources in another folder."""
+    root = tmp_path_factory.mktemp("w1")
+    shutil.copytree(demo_run["sources"]["deam"].parent, root / "elsewhere")
+    sources = {name: root / "elsewhere" / path.name for name, path in demo_run["sources"].items()}
+    return compile_build(sources, root / "build", workers=1)
 
 
-def test_manifests_and_digest_do_not_depend_on_the_worker_count(demo_run, one_worker_build):
+def test_manifests_and_digest_depend_neither_on_workers_nor_on_where_sources_are(
+    demo_run, one_worker_build
+):
     two = demo_run["build"]  # built with 2 workers
     for name in MANIFESTS:
         assert (one_worker_build / "manifests" / name).read_bytes() == (
