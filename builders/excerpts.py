@@ -13,19 +13,29 @@ from: checksum, length, rate and channels, or the reason a file cannot be used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import soundfile as sf
 
 from builders.common import audio
+from builders.common.atomic import atomic_file, remove_stale_temp_files
 from builders.common.audio import OutputSpec
+from builders.common.build_state import resolve_roots
 from builders.common.hashing import file_sha256
+from builders.common.lock import build_lock
+from builders.common.manifest import read_manifest_table
 from builders.common.resume import finished_result, save_result, unit_key
-from builders.engine import Engine, map_units
+from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
+
+RESULT_TYPES = {"audio_sha256": pa.string(), "render_gain_db": pa.float64()}
 
 
 @dataclass(frozen=True)
@@ -148,3 +158,120 @@ def probe_sources(paths: Sequence[str], *, workers: int = 1, progress: bool = Tr
     """:func:`probe_source` for every path, in order (a dict per usable file, else a reason)."""
     return map_units(probe_source, list(paths), workers=workers, desc="probing sources", unit="file",
                      chunksize=4, progress=progress)
+
+
+# ---------------------------------------------------------------- a whole view of excerpts
+
+
+@dataclass(frozen=True)
+class ExcerptView:
+    """Where a dataset's excerpts are planned and go: ``OUT/manifests/<manifest>`` rows keyed
+    by ``id_column`` (each names its ``source_id`` in ``sources.parquet``, ``start_s`` and
+    ``duration_s``) rendered into ``OUT/audio/<view>/``."""
+
+    manifest: str
+    id_column: str
+    view: str
+    noun: str  # "clip", "frame": how the summary counts them
+    hint: str  # how to make the manifests, for "not found" messages
+
+
+@dataclass(frozen=True)
+class RenderSummary:
+    """What rendering a view of excerpts did."""
+
+    out: Path
+    noun: str
+    count: int
+    rendered: int
+    resumed: int
+    attenuated: int
+    digest: str
+
+    @property
+    def text(self) -> str:
+        return (f"rendered {self.rendered} {self.noun}(s), resumed {self.resumed}; {self.noun}s: {self.count}; "
+                f"scaled down to full scale: {self.attenuated}\n"
+                f"dataset digest: {self.digest}\n"
+                f"dataset written to {self.out / 'data'} (card {self.out / 'README.md'})")
+
+
+def excerpt_units(rows: Sequence[Mapping], where: ExcerptView, sources: Mapping[str, Mapping],
+                  roots: Mapping[str, str], folder: Path, output: OutputSpec) -> list[ExcerptUnit]:
+    """One work unit per manifest row, its source from ``sources`` (by source id)."""
+    units = []
+    for row in rows:
+        clip_id, source = row[where.id_column], sources.get(row["source_id"])
+        if source is None:
+            raise UserError(f"{where.manifest} names source {row['source_id']} ({where.noun} {clip_id}), which is "
+                            f"not in sources.parquet: re-plan")
+        units.append(ExcerptUnit(clip_id, source["corpus"], source["path"], source["sha256"], float(row["start_s"]),
+                                 float(row["duration_s"]), dict(roots), output,
+                                 str(folder / f"{clip_id}{output.suffix}"), str(folder / f"{clip_id}.json")))
+    return units
+
+
+def remove_unplanned(folder: Path, planned_ids: set[str]) -> list[Path]:
+    """Delete the clips and records of ``folder`` the manifest no longer names (after a re-plan)."""
+    stale = [p for p in (sorted(folder.glob("*")) if folder.is_dir() else [])
+             if p.is_file() and not p.name.startswith(".") and p.suffix in (".flac", ".wav", ".json")
+             and p.stem not in planned_ids]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def write_back_results(path: Path, table: pa.Table, id_column: str, results: Sequence[Mapping]) -> pa.Table:
+    """The manifest with its render columns (``audio_sha256``, ``render_gain_db``) replaced, atomically."""
+    by_id = {r["id"]: r for r in results}
+    table = table.drop_columns([c for c in RESULT_TYPES if c in table.column_names])
+    ids = table.column(id_column).to_pylist()
+    for column, kind in RESULT_TYPES.items():
+        table = table.append_column(pa.field(column, kind), pa.array([by_id[i][column] for i in ids], kind))
+    with atomic_file(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", compression_level=9, use_dictionary=False)
+    return table
+
+
+def render_view(out: Path, where: ExcerptView, output: OutputSpec, publish, *, workers: int = 1,
+                engine: Engine | None = None, roots: Mapping[str, Path | str] | None = None,
+                progress: bool = True, wait: bool = False) -> RenderSummary:
+    """Render every planned excerpt of OUT, write the results back, then ``publish(rows) -> digest``.
+
+    Holds OUT's lock; resumes finished clips; removes clips a re-plan dropped; the roots come
+    from ``roots`` or OUT/build-state.json (checked here only for the local engine).
+    """
+    out, engine = Path(out), resolve_engine(engine, workers)
+    manifest = out / "manifests" / where.manifest
+    read_manifest_table(manifest, hint=where.hint)
+    try:
+        with build_lock(out, "render", wait=wait):
+            return _render_view(out, where, output, publish, engine, roots, progress)
+    except OSError as error:
+        raise UserError(f"cannot write the build under {out}: {error.filename or out}: "
+                        f"{error.strerror or error}") from error
+
+
+def _render_view(out: Path, where: ExcerptView, output: OutputSpec, publish, engine: Engine,
+                 roots: Mapping[str, Path | str] | None, progress: bool) -> RenderSummary:
+    started = time.time()
+    table = read_manifest_table(out / "manifests" / where.manifest, hint=where.hint)
+    if table.num_rows == 0:
+        raise UserError(f"{out / 'manifests' / where.manifest} has no {where.noun}s: the plan was made without "
+                        f"audio; {where.hint}")
+    sources = {s["source_id"]: s for s in
+               read_manifest_table(out / "manifests" / "sources.parquet", hint=where.hint).to_pylist()}
+    resolved = resolve_roots(out, roots, {s["corpus"] for s in sources.values()}, check=engine.backend == "local")
+    folder = out / "audio" / where.view
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"output folder is not writable: {folder}")
+    remove_stale_temp_files(folder, started)
+    rows = table.to_pylist()
+    remove_unplanned(folder, {row[where.id_column] for row in rows})
+    results = render_excerpts(excerpt_units(rows, where, sources, resolved, folder, output), engine=engine,
+                              progress=progress, desc=f"render {where.noun}s")
+    rows = write_back_results(out / "manifests" / where.manifest, table, where.id_column, results).to_pylist()
+    digest = publish(rows)
+    return RenderSummary(out, where.noun, len(results), sum(not r["resumed"] for r in results),
+                         sum(r["resumed"] for r in results), sum(r["render_gain_db"] < 0 for r in results), digest)

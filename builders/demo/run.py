@@ -1,24 +1,29 @@
-"""`misme-build demo`: the whole chain on the synthetic demo corpus, end to end.
+"""`misme-build demo`: the whole chain on the synthetic demo corpora, end to end.
 
-demo sources -> plan -> render -> separate (oracle; Spleeter when its environment and a
-model exist) -> features -> baselines -> demo challenge (teams = baselines) -> leaderboard.
-Everything goes under one folder (default ``demo-output/``); re-running reuses what is built.
+MiSME: demo sources -> plan -> render -> separate (oracle; Spleeter when its environment
+and a model exist) -> features -> baselines (experiments A-F); instrumental-MER and
+MuSe-VAD: their demo sources -> build -> features -> baselines; then one demo challenge
+with every task of the three datasets (teams = baselines) and its leaderboards, and a
+table of the time each step took. Everything goes under one folder (default
+``demo-output/``); re-running reuses what is built.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from builders.engine import check_workers
 from builders.errors import UserError
 
-DEMO_CHALLENGE = """# The demo challenge: the baselines of experiments A-F compete on the demo corpus.
-name = "MiSME demo challenge"
-description = "Synthetic demo corpus; teams are the toolkit's baselines (experiment and model)."
+DEMO_CHALLENGE = """# The demo challenge: the toolkit's baselines compete on the three demo corpora.
+name = "MiSME toolkit demo challenge"
+description = "Synthetic demo corpora (MiSME, instrumental MER, MuSe-style VAD); teams are the toolkit's baselines."
 database = "sqlite:///{database}"
 max_file_bytes = 20000000
 time_limit_s = 120
@@ -27,15 +32,7 @@ time_limit_s = 120
 per_day = 100
 total = 1000
 count_failed = false
-
-[[tasks]]
-name = "misme-ser"
-solution = "{ser_solution}"
-
-[[tasks]]
-name = "misme-mer"
-solution = "{mer_solution}"
-
+{tasks}
 [[phases]]
 name = "dev"
 start = "2020-01-01T00:00:00Z"
@@ -43,6 +40,13 @@ end = "2099-12-31T00:00:00Z"
 public_fraction = 0.5
 seed = 1
 """
+TASK_ENTRY = """
+[[tasks]]
+name = "{name}"
+solution = "{solution}"
+"""
+MISME_TASKS = ("misme-ser", "misme-mer")
+MODEL_NAMES = {"rf": "RF", "dummy": "Dummy"}
 # The demo's size: small enough for `make demo` to finish in minutes on 2 cores (Essentia on
 # every mix dominates), large enough for the baselines to be meaningful. The standard v1
 # recipe (K = 5 mixes per speech clip) is used unchanged.
@@ -50,15 +54,6 @@ DEMO_SIZE = {"clips_per_actor": 2, "n_deam": 36, "n_soundtracks": 24, "deam_dura
              "soundtracks_duration_s": 15.0}
 EXPERIMENT_NAMES = {"A": "single->single", "B": "single->mixed", "C": "single->BSS",
                     "D": "mixed->mixed", "E": "mixed->BSS", "F": "BSS->BSS"}
-
-
-def _step(title: str) -> float:
-    print(f"\n== {title}", flush=True)
-    return time.perf_counter()
-
-
-def _done(start: float) -> None:
-    print(f"   done in {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def demo_sources_step(root: Path, seed: int, size: dict) -> Path:
@@ -129,7 +124,12 @@ def _team_name(label: str) -> str:
     return f"{model.upper()} {experiment}: {EXPERIMENT_NAMES.get(experiment, experiment)}{suffix}"
 
 
-def challenge_step(root: Path, build: Path, submissions: Path) -> Path:
+def challenge_step(root: Path, boards: list[dict]) -> Path:
+    """Write the demo challenge for every task of ``boards`` and submit each baseline file.
+
+    ``boards``: one entry per dataset, ``{"solutions": {task: path}, "entries": [(team,
+    task, file), ...]}``; each team is created once and submits its files.
+    """
     from leaderboard.config import load_config
     from leaderboard.service import submit
     from leaderboard.store import add_team, init_store
@@ -137,21 +137,36 @@ def challenge_step(root: Path, build: Path, submissions: Path) -> Path:
     config_path = root / "challenge.toml"
     database = (root / "leaderboard.db").resolve()
     _reset_database(config_path, database)  # the demo board is rebuilt from the current baselines every run
-    config_path.write_text(DEMO_CHALLENGE.format(
-        database=database, ser_solution=(build / "solutions" / "misme-ser.parquet").resolve(),
-        mer_solution=(build / "solutions" / "misme-mer.parquet").resolve()))
+    tasks = "".join(TASK_ENTRY.format(name=task, solution=Path(path).resolve())
+                    for board in boards for task, path in board["solutions"].items())
+    config_path.write_text(DEMO_CHALLENGE.format(database=database, tasks=tasks))
     config = load_config(config_path)
     init_store(config)
-    labels = sorted({p.stem for task in ("misme-ser", "misme-mer") for p in (submissions / task).glob("*.csv")})
-    for label in labels:
-        token = add_team(config, _team_name(label))
-        for task in ("misme-ser", "misme-mer"):
-            path = submissions / task / f"{label}.csv"
-            if path.is_file():
-                outcome = submit(config, path, task, token, note=f"baseline {label}")
-                if outcome.status != "scored":
-                    print(f"   {label} {task}: {outcome.status}: {outcome.message}")
+    tokens: dict[str, str] = {}
+    for board in boards:
+        for team, task, path in board["entries"]:
+            if team not in tokens:
+                tokens[team] = add_team(config, team)
+            outcome = submit(config, Path(path), task, tokens[team], note=f"baseline {Path(path).stem}")
+            if outcome.status != "scored":
+                print(f"   {team} {task}: {outcome.status}: {outcome.message}")
     return config_path
+
+
+def misme_board(build: Path, submissions: Path) -> dict:
+    """MiSME's tasks and baseline entries: one team per experiment and model."""
+    labels = sorted({p.stem for task in MISME_TASKS for p in (submissions / task).glob("*.csv")})
+    entries = [(_team_name(label), task, submissions / task / f"{label}.csv")
+               for label in labels for task in MISME_TASKS if (submissions / task / f"{label}.csv").is_file()]
+    return {"solutions": {task: build / "solutions" / f"{task}.parquet" for task in MISME_TASKS}, "entries": entries}
+
+
+def dataset_board(result: dict, dataset: str) -> dict:
+    """A dataset step's tasks (``result`` of its demo step) with one team per baseline model."""
+    entries = [(f"{MODEL_NAMES.get(Path(path).stem, Path(path).stem)} ({dataset})", task, path)
+               for task in result["tasks"] for path in result["files"].get(task, [])]
+    return {"solutions": {task: Path(result["build"]) / "solutions" / f"{task}.parquet" for task in result["tasks"]},
+            "entries": entries}
 
 
 def _reset_database(config_path: Path, database: Path) -> None:
@@ -166,21 +181,49 @@ def _reset_database(config_path: Path, database: Path) -> None:
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
-def print_leaderboards(config_path: Path) -> None:
+def print_leaderboards(config_path: Path, tasks: list[str]) -> None:
     from leaderboard.cli import main as leaderboard_main
 
-    for task in ("misme-ser", "misme-mer"):
+    for task in tasks:
         print(f"\n-- leaderboard {task} (public ids of the dev phase)")
         leaderboard_main(["show", "--config", str(config_path), "--task", task])
 
 
+class StepClock:
+    """Numbered steps with their wall times, printed as a table at the end."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.times = total, []
+
+    @contextlib.contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        print(f"\n== {len(self.times) + 1}/{self.total} {title}", flush=True)
+        started = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - started
+        self.times.append((title.split(" (")[0], seconds))
+        print(f"   done in {seconds:.1f} s", flush=True)
+
+    def table(self) -> str:
+        width = max(len(title) for title, _ in self.times)
+        lines = [f"  {'step':<{width}}  seconds", f"  {'-' * width}  -------"]
+        lines += [f"  {title:<{width}}  {seconds:7.1f}" for title, seconds in self.times]
+        lines.append(f"  {'total':<{width}}  {sum(s for _, s in self.times):7.1f}")
+        return "\n".join(lines)
+
+
 def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None = None,
-             recipe_path: Path | None = None) -> Path:
+             recipe_path: Path | None = None, instrumental_size: dict | None = None,
+             muse_size: dict | None = None) -> Path:
     """Run every step under ``root``; returns the challenge config path.
 
-    ``size`` overrides the demo corpus size (``write_demo_sources`` arguments) and
-    ``recipe_path`` the MiSME recipe (default: the standard v1 recipe).
+    ``size`` overrides the MiSME demo corpus size (``write_demo_sources`` arguments) and
+    ``recipe_path`` the MiSME recipe (default: the standard v1 recipe); ``instrumental_size``
+    and ``muse_size`` the other two demo corpora's sizes.
     """
+    from builders.demo.instrumental_demo import instrumental_demo_step
+    from builders.demo.muse_demo import muse_demo_step
+
     root = Path(root).resolve()
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {seed!r}")
@@ -189,37 +232,44 @@ def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None =
     except OSError as error:
         raise UserError(f"cannot create the demo folder {root}: {error.strerror or error}") from error
     build, submissions = root / "build", root / "submissions"
-    started = time.perf_counter()
-    t = _step("1/7 demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)")
-    src = demo_sources_step(root, seed, size or DEMO_SIZE)
-    _done(t)
-    t = _step("2/7 plan + render the MiSME corpus")
-    build_step(src, build, workers, recipe_path)
-    _done(t)
-    t = _step("3/7 source separation")
-    backends = separation_step(build, workers)
-    print(f"   backends: {', '.join(backends)}")
-    _done(t)
-    t = _step("4/7 features (openSMILE IS10, Essentia MusicExtractor)")
-    features_step(build, workers)
-    _done(t)
-    t = _step("5/7 baselines for experiments A-F (rf, dummy)")
-    baselines_step(build, submissions, workers)
-    print(f"   prediction files and results under {submissions}")
-    _done(t)
-    t = _step("6/7 demo challenge: teams = baselines, submitted through the leaderboard service")
-    config_path = challenge_step(root, build, submissions)
-    _done(t)
-    _step("7/7 leaderboards")
-    print_leaderboards(config_path)
-    print(f"\nDemo finished in {time.perf_counter() - started:.0f} s. Where to look:")
-    print(f"  dataset:        {build}  (datasets.load_dataset('{build}', 'mixed'); card {build / 'README.md'})")
-    print(f"  digest:         {(build / 'digest.txt').read_text().strip()}  "
-          f"(misme-build verify {build} --digest ...)")
-    print(f"  baselines:      {submissions / 'results.csv'}, {submissions / 'reproduction.md'}")
-    print(f"  leaderboard:    .venv/bin/misme-leaderboard serve --config {config_path}  "
-          "(then open http://127.0.0.1:8501)")
+    clock = StepClock(10)
+    with clock.step("MiSME demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)"):
+        src = demo_sources_step(root, seed, size or DEMO_SIZE)
+    with clock.step("MiSME plan + render"):
+        build_step(src, build, workers, recipe_path)
+    with clock.step("MiSME source separation"):
+        print(f"   backends: {', '.join(separation_step(build, workers))}")
+    with clock.step("MiSME features (openSMILE IS10, Essentia MusicExtractor)"):
+        features_step(build, workers)
+    with clock.step("MiSME baselines for experiments A-F (rf, dummy)"):
+        baselines_step(build, submissions, workers)
+        print(f"   prediction files and results under {submissions}")
+    with clock.step("instrumental MER (sources, both modes, features, baselines)"):
+        instrumental = instrumental_demo_step(root, workers, seed=seed, size=instrumental_size)
+    with clock.step("MuSe-style VAD (sources, build, features, baselines)"):
+        muse = muse_demo_step(root, workers, seed=seed, size=muse_size)
+    boards = [misme_board(build, submissions), dataset_board(instrumental, "instrumental MER"),
+              dataset_board(muse, "MuSe VAD")]
+    tasks = [task for board in boards for task in board["solutions"]]
+    with clock.step("demo challenge (teams = baselines, submitted through the leaderboard service)"):
+        config_path = challenge_step(root, boards)
+    with clock.step("leaderboards"):
+        print_leaderboards(config_path, tasks)
+    with clock.step("where to look"):
+        _where_to_look(build, submissions, instrumental, muse, config_path)
+    print("\nTime per step:")
+    print(clock.table())
     return config_path
+
+
+def _where_to_look(build: Path, submissions: Path, instrumental: dict, muse: dict, config_path: Path) -> None:
+    print(f"  MiSME dataset:   {build}  (datasets.load_dataset('{build}', 'mixed'); card {build / 'README.md'})")
+    print(f"  MiSME digest:    {(build / 'digest.txt').read_text().strip()}  (misme-build verify {build} --digest ...)")
+    print(f"  MiSME baselines: {submissions / 'results.csv'}, {submissions / 'reproduction.md'}")
+    print(f"  instrumental MER: {instrumental['build']} (config 'clips'), baselines {instrumental['submissions']}")
+    print(f"  MuSe-style VAD:  {muse['build']} (config 'frames'), baselines {muse['submissions']}")
+    print(f"  leaderboard:     .venv/bin/misme-leaderboard serve --config {config_path}  "
+          "(then open http://127.0.0.1:8501)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from builders.common.build_state import add_root_arguments, roots_from_options
 from builders.corpora.spotify import SpotifyReader, read_instrumentalness_table, read_review_list
 from builders.engine import add_arguments as add_engine_arguments
-from builders.engine import check_workers
+from builders.engine import check_workers, engine_from_args
 from builders.errors import UserError
 from builders.instrumental_mer.inventory import SourceRoots
 from builders.instrumental_mer.plan import Screening, plan_dataset, summarise
@@ -86,6 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     render.add_argument("out", type=Path)
     add_engine_arguments(render)
+    add_root_arguments(render)
+    render.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
     _add_source_arguments(steps.add_parser("build", help="plan + render"))
     baselines = steps.add_parser(
         "baselines", help="random forest vs dummy on music-essentia features"
@@ -117,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"manifests written to {Path(args.out) / 'manifests'}")
         if args.step == "plan":
             return 0
-    summary = render_dataset(Path(args.out), workers=args.workers)
+    out = Path(args.out)
+    roots = roots_from_options(out, getattr(args, "root", None), getattr(args, "roots_file", None))
+    summary = render_dataset(out, engine=engine_from_args(args), roots=roots, wait=getattr(args, "wait", False))
     print(summary.text)
     return 0

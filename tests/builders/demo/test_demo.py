@@ -1,4 +1,5 @@
-"""`misme-build demo` end to end on the small test corpus: every step, the challenge, a re-run."""
+"""`misme-build demo` end to end on small test corpora: every step of the three datasets, the
+five-task challenge, the step time table, a re-run."""
 
 import shutil
 import sqlite3
@@ -9,6 +10,9 @@ from builders.demo.run import run_demo
 from builders.misme.recipe import DEFAULT_RECIPE
 
 pytestmark = pytest.mark.slow
+INSTRUMENTAL_SIZE = {"n_deam": 10, "n_set1": 6, "n_set2": 4, "n_videos": 5}
+MUSE_SIZE = {"n_artists": 8, "tracks_per_artist": 2, "duration_range": (30.0, 34.0)}
+TASKS = ("misme-ser", "misme-mer", "mer-quadrant", "mer-va", "muse-vad")
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +21,7 @@ def demo_run(demo_sources, tmp_path_factory):
     shutil.copytree(demo_sources, root / "sources")
     recipe = root / "recipe-k2.toml"  # the small corpus has 2 music clips per fold
     recipe.write_text(DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2"))
-    config = run_demo(root, workers=2, recipe_path=recipe)
+    config = run_demo(root, workers=2, recipe_path=recipe, instrumental_size=INSTRUMENTAL_SIZE, muse_size=MUSE_SIZE)
     return root, config, recipe
 
 
@@ -36,23 +40,32 @@ def test_the_demo_builds_every_step(demo_run):
 
 
 def test_every_baseline_is_a_scored_submission_of_its_own_team(demo_run):
-    root, _, _ = demo_run
-    files = sorted((root / "submissions").glob("misme-*/*.csv"))
-    files = [p for p in files if p.parent.name in ("misme-ser", "misme-mer")]
+    root, config, _ = demo_run
+    misme = [p for p in sorted((root / "submissions").glob("misme-*/*.csv")) if p.parent.name in TASKS]
+    others = [p for folder in ("instrumental-submissions", "muse-submissions")
+              for p in sorted((root / folder).glob("*/*.csv")) if p.parent.name in TASKS]
     with sqlite3.connect(root / "leaderboard.db") as db:
-        statuses = [row[0] for row in db.execute("select status from submissions")]
+        rows = db.execute("select s.task, s.status, t.name from submissions s join teams t on t.id = s.team_id").fetchall()
         teams = db.execute("select count(*) from teams").fetchone()[0]
-    assert len(statuses) == len(files) and set(statuses) == {"scored"}
-    assert teams == len({p.stem for p in files})
+    assert len(rows) == len(misme) + len(others) and {status for _, status, _ in rows} == {"scored"}
+    assert {task for task, _, _ in rows} == set(TASKS)
+    assert teams == len({p.stem for p in misme}) + 4  # RF and Dummy for each of the other two datasets
+    assert {"RF (instrumental MER)", "Dummy (MuSe VAD)"} <= {name for _, _, name in rows}
+    assert all(f'name = "{task}"' in config.read_text() for task in TASKS)
 
 
-def test_a_rerun_reuses_the_build_and_keeps_the_digest(demo_run):
+def test_a_rerun_reuses_the_builds_keeps_the_digests_and_prints_the_step_times(demo_run, capsys):
     root, _, recipe = demo_run
-    digest = (root / "build" / "digest.txt").read_text()
+    builds = [root / "build", root / "instrumental-build", root / "muse-build"]
+    digests = {b: (b / "digest.txt").read_text() for b in builds}
     clips = {p: p.stat().st_mtime_ns for p in (root / "build" / "audio" / "mixed").glob("*.flac")}
-    run_demo(root, workers=1, recipe_path=recipe)
-    assert (root / "build" / "digest.txt").read_text() == digest
+    run_demo(root, workers=1, recipe_path=recipe, instrumental_size=INSTRUMENTAL_SIZE, muse_size=MUSE_SIZE)
+    assert {b: (b / "digest.txt").read_text() for b in digests} == digests
     assert all(p.stat().st_mtime_ns == t for p, t in clips.items()), "re-run must not re-render clips"
+    out = capsys.readouterr().out
+    table = out[out.index("Time per step:"):].splitlines()
+    assert len(table) == 1 + 2 + 10 + 1 and table[-1].split()[0] == "total"
+    assert float(table[-1].split()[1]) == pytest.approx(sum(float(line.split()[-1]) for line in table[3:-1]), abs=0.2)
 
 
 def test_wrong_out_or_seed_is_a_one_line_error_before_any_work(tmp_path, capsys):

@@ -148,7 +148,7 @@ def test_card_has_the_counts_table_recipe_versions_and_digest(demo_run):
 def test_a_rerender_resumes_every_clip_and_keeps_the_digest(one_worker_build):
     digest = (one_worker_build / "digest.txt").read_text().strip()
     summary = render_dataset(one_worker_build, workers=2, progress=False)
-    assert summary.rendered == 0 and summary.resumed == summary.clips
+    assert summary.rendered == 0 and summary.resumed == summary.count
     assert summary.digest == digest
     assert main(["verify", str(one_worker_build), "--check-sources", "--digest", digest]) == 0
 

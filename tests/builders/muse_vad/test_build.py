@@ -205,7 +205,7 @@ def test_a_replan_keeps_the_checksums_and_a_render_resumes(built, muse_sources, 
     for clip in gone:
         clip.unlink()
     summary = render_dataset(out, progress=False)
-    assert (summary.rendered, summary.resumed) == (3, summary.frames - 3)
+    assert (summary.rendered, summary.resumed) == (3, summary.count - 3)
     assert summary.digest == (built / "digest.txt").read_text().strip()
 
 
