@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from builders.errors import UserError
 
@@ -38,6 +38,63 @@ class StrictModel(BaseModel):
             table = table[part]
         table[[scope, *path][-1]] = value
         return parse_recipe(type(self), data)
+
+
+class DatasetRecipe(StrictModel):
+    """What every dataset's recipe has: its dataset's ``name`` (checked), ``version``, ``seed``,
+    and the ``[build]`` table a build's own ``manifests/recipe.toml`` adds (not a parameter).
+
+    A dataset sets ``DATASET`` (its name and CLI word) and ``DEFAULT_FILE`` (its versioned
+    recipe), redeclares ``name`` and ``seed`` with its defaults, and adds its own tables.
+    """
+
+    DATASET: ClassVar[str] = ""
+    DEFAULT_FILE: ClassVar[Path | None] = None
+
+    name: str = ""
+    version: str = "1"
+    seed: int = 0
+    build: dict[str, Any] | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, version: object) -> str:
+        return str(version)
+
+    @field_validator("name")
+    @classmethod
+    def _this_dataset(cls, name: str) -> str:
+        if cls.DATASET and name != cls.DATASET:
+            raise ValueError(f"this is the {cls.DATASET} builder, the recipe names {name!r}")
+        return name
+
+    def to_toml(self, extra: dict | None = None) -> str:
+        """The recipe as used, in the layout of the recipe files (plus ``extra`` tables)."""
+        return recipe_toml(self.model_copy(update={"build": None}), extra)
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, seed: int | None = None) -> tuple[Self, Path]:
+        """Read and validate a recipe file (default: ``DEFAULT_FILE``); ``seed`` overrides its seed."""
+        path = Path(path) if path else cls.DEFAULT_FILE
+        recipe = load_recipe_file(cls, path)
+        if seed is not None:
+            recipe = recipe.model_copy(update={"seed": int(seed)})
+        return recipe, path
+
+    @classmethod
+    def of_build(cls, out: Path) -> Self:
+        """The recipe a build was planned with (``OUT/manifests/recipe.toml``).
+
+        A missing or unreadable recipe is a user error: silently falling back to defaults
+        could render a planned non-default corpus differently.
+        """
+        path = Path(out) / "manifests" / "recipe.toml"
+        if not path.is_file():
+            raise UserError(f"{path} not found: the plan is incomplete (re-run `misme-build {cls.DATASET} plan`)")
+        try:
+            return load_recipe_file(cls, path)
+        except UserError as error:
+            raise UserError(f"cannot read {path}: {error}") from None
 
 
 def read_toml(path: Path, what: str = "recipe") -> dict[str, Any]:

@@ -9,13 +9,12 @@ top-level ``name``, ``version``, ``seed`` and the tables ``[audio]``, ``[folds]`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from builders.common.audio import SAMPLE_RATES, OutputSpec
-from builders.common.recipe import StrictModel, load_recipe_file, recipe_toml
-from builders.errors import UserError
+from builders.common.recipe import DatasetRecipe, StrictModel
 
 DEFAULT_RECIPE = (
     Path(__file__).resolve().parents[2] / "manifests" / "instrumental-mer-v1" / "recipe.toml"
@@ -92,8 +91,11 @@ class Duplicates(StrictModel):
     artist_token_overlap: float = Field(0.66, gt=0, le=1)
 
 
-class InstrumentalMerRecipe(StrictModel):
+class InstrumentalMerRecipe(DatasetRecipe):
     """Parameters of the instrumental-MER plan and render."""
+
+    DATASET: ClassVar[str] = "instrumental-mer"
+    DEFAULT_FILE: ClassVar[Path] = DEFAULT_RECIPE
 
     name: str = "instrumental-mer"
     version: str = "1"
@@ -105,48 +107,17 @@ class InstrumentalMerRecipe(StrictModel):
     emopia: Emopia = Emopia()
     screening: Screening = Screening()
     duplicates: Duplicates = Duplicates()
-    build: dict[str, Any] | None = None  # written by a build; not a parameter
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, version: object) -> str:
-        return str(version)
-
-    @field_validator("name")
-    @classmethod
-    def _this_dataset(cls, name: str) -> str:
-        if name != "instrumental-mer":
-            raise ValueError(f"this is the instrumental-mer builder, the recipe names {name!r}")
-        return name
 
     @property
     def output(self) -> OutputSpec:
         return OutputSpec(self.audio.sample_rate, self.audio.channels, self.audio.format)
 
-    def to_toml(self, extra: dict | None = None) -> str:
-        """The recipe as used, in the layout of the recipe files (plus ``extra`` tables)."""
-        return recipe_toml(self.model_copy(update={"build": None}), extra)
 
-
-def load_recipe(
-    path: Path | None = None, *, seed: int | None = None
-) -> tuple[InstrumentalMerRecipe, Path]:
+def load_recipe(path: Path | None = None, *, seed: int | None = None) -> tuple[InstrumentalMerRecipe, Path]:
     """Read and validate a recipe file (default: v1); ``seed`` overrides the recipe's seed."""
-    path = Path(path) if path else DEFAULT_RECIPE
-    recipe = load_recipe_file(InstrumentalMerRecipe, path)
-    if seed is not None:
-        recipe = recipe.model_copy(update={"seed": int(seed)})
-    return recipe, path
+    return InstrumentalMerRecipe.load(path, seed=seed)
 
 
 def build_recipe(out: Path) -> InstrumentalMerRecipe:
-    """The recipe a build was planned with (``OUT/manifests/recipe.toml``)."""
-    path = Path(out) / "manifests" / "recipe.toml"
-    if not path.is_file():
-        raise UserError(
-            f"{path} not found: the plan is incomplete (re-run `misme-build instrumental-mer plan`)"
-        )
-    try:
-        return load_recipe_file(InstrumentalMerRecipe, path)
-    except UserError as error:
-        raise UserError(f"cannot read {path}: {error}") from None
+    """The recipe the build in ``out`` was planned with."""
+    return InstrumentalMerRecipe.of_build(out)

@@ -8,13 +8,12 @@ The file layout (``manifests/misme-v1/recipe.toml``) is the model's layout: top-
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from builders.common.audio import SAMPLE_RATES, OutputSpec
-from builders.common.recipe import StrictModel, load_recipe_file, recipe_toml
-from builders.errors import UserError
+from builders.common.recipe import DatasetRecipe, StrictModel
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "manifests" / "misme-v1" / "recipe.toml"
 OUTPUT_CHANNELS = 2  # mixes are stereo; mono speech plays on both channels
@@ -59,8 +58,11 @@ class Music(StrictModel):
     selection: str = ""
 
 
-class MismeRecipe(StrictModel):
+class MismeRecipe(DatasetRecipe):
     """Parameters of the MiSME mix plan and render."""
+
+    DATASET: ClassVar[str] = "misme"
+    DEFAULT_FILE: ClassVar[Path] = DEFAULT_RECIPE
 
     name: str = "misme"
     version: str = "1"
@@ -70,12 +72,6 @@ class MismeRecipe(StrictModel):
     folds: Folds = Folds()
     mixing: Mixing = Mixing()
     music: Music = Music()
-    build: dict[str, Any] | None = None  # written by a build; not a parameter
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, version: object) -> str:
-        return str(version)
 
     @property
     def output(self) -> OutputSpec:
@@ -85,30 +81,12 @@ class MismeRecipe(StrictModel):
     def window_frames(self) -> int:
         return int(round(self.mixing.window_s * self.audio.sample_rate))
 
-    def to_toml(self, extra: dict | None = None) -> str:
-        """The recipe as used, in the layout of the recipe files (plus ``extra`` tables)."""
-        return recipe_toml(self.model_copy(update={"build": None}), extra)
-
 
 def load_recipe(path: Path | None = None, *, seed: int | None = None) -> tuple[MismeRecipe, Path]:
-    """Read and validate a recipe file; ``seed`` overrides the recipe's seed."""
-    path = Path(path) if path else DEFAULT_RECIPE
-    recipe = load_recipe_file(MismeRecipe, path)
-    if seed is not None:
-        recipe = recipe.model_copy(update={"seed": int(seed)})
-    return recipe, path
+    """Read and validate a recipe file (default: v1); ``seed`` overrides the recipe's seed."""
+    return MismeRecipe.load(path, seed=seed)
 
 
 def build_recipe(out: Path) -> MismeRecipe:
-    """The recipe a build was planned with (``OUT/manifests/recipe.toml``).
-
-    A missing or unreadable recipe is a user error: silently falling back to defaults
-    could render a planned non-default corpus differently.
-    """
-    path = Path(out) / "manifests" / "recipe.toml"
-    if not path.is_file():
-        raise UserError(f"{path} not found: the plan is incomplete (re-run `misme-build misme plan`)")
-    try:
-        return load_recipe_file(MismeRecipe, path)
-    except UserError as error:
-        raise UserError(f"cannot read {path}: {error}") from None
+    """The recipe the build in ``out`` was planned with."""
+    return MismeRecipe.of_build(out)

@@ -11,14 +11,13 @@ with its key named; the command line may override ``seed``, ``collection.seed_ta
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from builders.common.audio import SAMPLE_RATES, OutputSpec
-from builders.common.recipe import StrictModel, load_recipe_file, recipe_toml
+from builders.common.recipe import DatasetRecipe, StrictModel
 from builders.corpora.lexicons import THESIS_BLACKLIST
-from builders.errors import UserError
 
 NAME = "muse-vad"
 DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "manifests" / "muse-vad-v1" / "recipe.toml"
@@ -72,8 +71,11 @@ class Folds(StrictModel):
     arousal_bins: int = Field(3, ge=1)
 
 
-class MuseVadRecipe(StrictModel):
+class MuseVadRecipe(DatasetRecipe):
     """Parameters of the MuSe-style VAD plan and render."""
+
+    DATASET: ClassVar[str] = NAME
+    DEFAULT_FILE: ClassVar[Path] = DEFAULT_RECIPE
 
     name: str = NAME
     version: str = "1"
@@ -85,27 +87,10 @@ class MuseVadRecipe(StrictModel):
     frames: Frames = Frames()
     audio: Audio = Audio()
     folds: Folds = Folds()
-    build: dict[str, Any] | None = None  # written by a build; not a parameter
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, version: object) -> str:
-        return str(version)
-
-    @field_validator("name")
-    @classmethod
-    def _this_dataset(cls, name: str) -> str:
-        if name != NAME:
-            raise ValueError(f"this is the {NAME} builder, the recipe names {name!r}")
-        return name
 
     @property
     def output(self) -> OutputSpec:
         return OutputSpec(self.audio.sample_rate, self.audio.channels, self.audio.format)
-
-    def to_toml(self, extra: dict | None = None) -> str:
-        """The recipe as used, in the layout of the recipe files (plus ``extra`` tables)."""
-        return recipe_toml(self.model_copy(update={"build": None}), extra)
 
 
 def load_recipe(
@@ -116,7 +101,7 @@ def load_recipe(
     frame_s: float | None = None,
 ) -> MuseVadRecipe:
     """Read and validate a recipe file (default: v1), with the command line's overrides."""
-    recipe = load_recipe_file(MuseVadRecipe, Path(path) if path else DEFAULT_RECIPE)
+    recipe, _ = MuseVadRecipe.load(path)
     for key, value in (
         ("seed", seed),
         ("collection.seed_tag", seed_tag),
@@ -128,13 +113,5 @@ def load_recipe(
 
 
 def build_recipe(out: Path) -> MuseVadRecipe:
-    """The recipe a build was planned with (``OUT/manifests/recipe.toml``)."""
-    path = Path(out) / "manifests" / "recipe.toml"
-    if not path.is_file():
-        raise UserError(
-            f"{path} not found: the plan is incomplete (run `misme-build muse-vad plan`)"
-        )
-    try:
-        return load_recipe_file(MuseVadRecipe, path)
-    except UserError as error:
-        raise UserError(f"cannot read {path}: {error}") from None
+    """The recipe the build in ``out`` was planned with."""
+    return MuseVadRecipe.of_build(out)
