@@ -16,7 +16,7 @@ from builders.errors import UserError
 PROG = "misme-build"
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "demo-sources": ("builders.demo.sources", "synthesise RAVDESS/DEAM/Soundtracks in their real formats"),
+    "demo-sources": ("builders.demo.sources_command", "synthesise every source corpus in its real format"),
     "misme": ("builders.misme.cli", "plan, render, build or separate the MiSME corpus"),
     "instrumental-mer": ("builders.instrumental_mer.cli", "plan, render, build or score baselines of the instrumental-MER dataset"),
     "muse-vad": ("builders.muse_vad.cli", "plan, render, build or score baselines of the MuSe-style VAD dataset"),

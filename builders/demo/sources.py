@@ -18,7 +18,6 @@ from ``rng_for(seed, purpose, id)``, so the same seed gives byte-identical files
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import subprocess
@@ -598,24 +597,11 @@ def write_demo_sources(dest: Path, *, seed: int = 0, clips_per_actor: int = 4, n
     return {"dest": str(dest), **summary}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dest", type=Path, metavar="SRC",
-                        help="folder to create (RAVDESS/, DEAM/, Soundtracks/ inside)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--clips-per-actor", type=int, default=4,
-                        help="RAVDESS clips per actor, 24 actors (default 4, at most 60)")
-    parser.add_argument("--deam", type=int, default=36, help="number of DEAM clips (default 36)")
-    parser.add_argument("--soundtracks", type=int, default=24,
-                        help="number of Soundtracks set 1 clips (default 24)")
-
-
-def run(args: argparse.Namespace) -> int:
-    summary = write_demo_sources(args.dest, seed=args.seed, clips_per_actor=args.clips_per_actor,
-                                 n_deam=args.deam, n_soundtracks=args.soundtracks)
+def print_summary(summary: dict) -> None:
+    """The lines `misme-build demo-sources` prints for the MiSME sources."""
     print(f"demo sources written to {summary['dest']} (seed {summary['seed']}):")
     print(f"  RAVDESS      {summary['ravdess']['files']} speech clips, {N_ACTORS} actors, 48 kHz mono WAV")
     print(f"  DEAM         {summary['deam']['files']} clips ({summary['music_format'].upper()}), "
           f"{summary['deam']['annotations_without_audio']} annotations without audio")
     print(f"  Soundtracks  {summary['soundtracks']['files']} clips ({summary['music_format'].upper()}), "
           f"{summary['soundtracks']['ratings_without_audio']} ratings without audio")
-    return 0

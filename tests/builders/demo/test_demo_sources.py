@@ -207,3 +207,12 @@ def test_unwritable_destination_is_a_one_line_error(tmp_path, capsys):
                  "--deam", "1", "--soundtracks", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot write demo sources" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("part", "marker"), [("instrumental-mer", ".misme-instrumental-demo-sources.json"),
+                                              ("muse-vad", ".misme-muse-demo-sources.json")])
+def test_demo_sources_writes_the_other_datasets_sources_too(tmp_path, capsys, part, marker):
+    assert main(["demo-sources", str(tmp_path / "src"), "--only", part, "--workers", "2"]) == 0
+    assert (tmp_path / "src" / part / marker).is_file()
+    assert not (tmp_path / "src" / "RAVDESS").exists()
+    assert f"sources written to {tmp_path / 'src' / part}" in capsys.readouterr().out
