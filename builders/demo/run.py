@@ -136,7 +136,7 @@ def challenge_step(root: Path, boards: list[dict]) -> Path:
 
     config_path = root / "challenge.toml"
     database = (root / "leaderboard.db").resolve()
-    _reset_database(config_path, database)  # the demo board is rebuilt from the current baselines every run
+    _reset_database(database)  # the demo board is rebuilt from the current baselines every run
     tasks = "".join(TASK_ENTRY.format(name=task, solution=Path(path).resolve())
                     for board in boards for task, path in board["solutions"].items())
     config_path.write_text(DEMO_CHALLENGE.format(database=database, tasks=tasks))
@@ -169,14 +169,12 @@ def dataset_board(result: dict, dataset: str) -> dict:
             "entries": entries}
 
 
-def _reset_database(config_path: Path, database: Path) -> None:
-    """Delete the demo's SQLite database, its WAL files and any engine this process holds on it."""
-    from leaderboard.config import load_config
-    from leaderboard.store import engine_for
+def _reset_database(database: Path) -> None:
+    """Delete the demo's SQLite database and its WAL files, after closing this process's
+    connections to it (``leaderboard.store.close_engines``)."""
+    from leaderboard.store import close_engines
 
-    if config_path.is_file() and database.exists():
-        engine_for(load_config(config_path).database_url).dispose()
-    engine_for.cache_clear()
+    close_engines()
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
