@@ -4,23 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 SPLEETER_VENV := .venv-spleeter
 DEMO_OUT ?= demo-output
+LOCK := requirements/main.lock
+SPLEETER_LOCK := requirements/spleeter.lock
+# What the locks are compiled for (the machines this project runs on).
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header
 
-.PHONY: install demo test lint spleeter-env bench clean-demo
+.PHONY: install demo test lint spleeter-env bench clean-demo lock
 
-$(BIN)/.installed: pyproject.toml
+# Every package at the version and hash of the lock file (byte-identical builds depend on
+# the packages that decode, resample and encode audio); then this project itself.
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(BIN)/.installed
 
 # Spleeter pins numpy<2 / TensorFlow 2.12, so it lives in its own environment,
 # spoken to through builders/misme/spleeter_worker.py over a subprocess.
-$(SPLEETER_VENV)/.installed: builders/misme/spleeter-requirements.txt
+$(SPLEETER_VENV)/.installed: $(SPLEETER_LOCK)
 	$(PYTHON) -m venv $(SPLEETER_VENV)
 	$(SPLEETER_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SPLEETER_VENV)/bin/python -m pip install --quiet -r builders/misme/spleeter-requirements.txt
+	$(SPLEETER_VENV)/bin/python -m pip install --quiet --require-hashes -r $(SPLEETER_LOCK)
 	touch $@
 
 spleeter-env: $(SPLEETER_VENV)/.installed
@@ -37,6 +44,15 @@ lint: install
 
 bench: install
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+# Refresh both locks from pyproject.toml and the Spleeter requirements (newest allowed
+# versions, hashes of every file; needs the package index). Review the diff, run
+# `make test`, commit: a different lock can make different bytes.
+lock:
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/python -m pip install --quiet uv
+	.venv-tools/bin/uv pip compile pyproject.toml --extra test --extra ray --prerelease allow --upgrade $(LOCK_TARGET) -o $(LOCK)
+	.venv-tools/bin/uv pip compile builders/misme/spleeter-requirements.txt --upgrade $(LOCK_TARGET) -o $(SPLEETER_LOCK)
 
 clean-demo:
 	rm -rf $(DEMO_OUT)

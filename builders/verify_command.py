@@ -14,6 +14,8 @@ import argparse
 import re
 from pathlib import Path
 
+from builders.common.recipe import read_toml
+from builders.common.versions import differences, lock_sha256
 from builders.engine import add_arguments as add_engine_arguments
 from builders.engine import engine_from_args
 from builders.errors import UserError
@@ -29,6 +31,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_engine_arguments(parser)
     parser.add_argument("--check-sources", action="store_true",
                         help="also check the source files against the sources manifest (roots from build-state.json)")
+
+
+def environment_warnings(out: Path) -> list[str]:
+    """How this environment differs from the one that planned OUT (its recipe's [build] table):
+    byte-identity needs the same packages (a different checksum is then no proof of a
+    different corpus, nor the same one of identical tools)."""
+    try:
+        build = read_toml(Path(out) / "manifests" / "recipe.toml").get("build", {})
+    except UserError:
+        return []
+    lines = []
+    if (recorded := build.get("lock_sha256")) and recorded != lock_sha256():
+        lines.append(f"{out} was built from another lock file (sha256 {str(recorded)[:12]}..., here "
+                     f"{lock_sha256()[:12]}...)")
+    changed = differences(build.get("tool_versions") or {})
+    if changed:
+        lines.append(f"{out} was built with other package versions: {'; '.join(changed)}")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         recorded = out / "digest.txt"
         expected = recorded.read_text().strip() if recorded.is_file() else None
         label = "recorded digest (digest.txt)"
+    for line in environment_warnings(out):
+        print(f"warning: {line}")
     print(f"clips: {len(ours.checksums)}")
     print(f"digest: {ours.digest}")
     if problems:

@@ -19,6 +19,7 @@ import yaml
 
 from builders.common.atomic import atomic_file
 from builders.common.hashing import lines_sha256
+from builders.common.versions import lock_sha256
 from builders.hf.digest import dataset_digest
 from builders.hf.shards import shard_files
 from builders.hf.spec import DatasetSpec
@@ -100,7 +101,7 @@ def dataset_card(out: Path, spec: DatasetSpec, digest: str, sections: Sequence[s
     recipe_path = out / "manifests" / "recipe.toml"
     recipe = recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else "(no recipe.toml)\n"
     audit = json.dumps(read_json(out / "manifests" / "audit.json"), indent=2, sort_keys=True)
-    versions = "\n".join(f"- {k}: {v}" for k, v in tool_versions().items())
+    versions = "\n".join(f"- {k}: {v}" for k, v in {**tool_versions(), "lock file sha256": lock_sha256()}.items())
     return "\n".join([
         "---", yaml_header(out, spec).rstrip(), "---", "",
         f"# {spec.title}", "",

@@ -24,7 +24,7 @@ import pandas as pd
 from builders.common.build_state import write_build_state
 from builders.common.hashing import lines_sha256
 from builders.common.manifest_folder import write_manifest_folder
-from builders.common.versions import package_versions
+from builders.common.versions import lock_sha256, package_versions
 from builders.corpora.spotify import ReviewEntry, SpotifyReader
 from builders.errors import UserError
 from builders.instrumental_mer import folds as fold_rules
@@ -205,7 +205,7 @@ def write_plan(
     tracklists: Path | None = None,
 ) -> bool:
     """Write the manifests folder as a whole; an unchanged plan keeps the existing folder."""
-    build = {"mode": mode, "tool_versions": tool_versions()}
+    build = {"mode": mode, "tool_versions": tool_versions(), "lock_sha256": lock_sha256()}
     tables = {"clips.parquet": plan.clips, "sources.parquet": plan.sources}
     if plan.screening is not None:
         tables["screening.parquet"] = plan.screening

@@ -23,7 +23,7 @@ from builders.common.hashing import lines_sha256
 from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_frame, write_manifest
 from builders.common.seeding import rng_for, seeded_order
-from builders.common.versions import package_versions
+from builders.common.versions import lock_sha256, package_versions
 from builders.corpora.deam import read_deam
 from builders.corpora.ravdess import read_ravdess
 from builders.corpora.soundtracks import read_soundtracks
@@ -318,7 +318,8 @@ def write_plan(plan: Plan, out: Path, recipe: MismeRecipe, selection_path: str |
     steps added to it (rendered checksums, separation manifests) survives a re-plan.
     Returns True when the manifests were (re)written.
     """
-    extra = {"build": {"tool_versions": tool_versions(), "music_selection_file": selection_path or ""}}
+    extra = {"build": {"tool_versions": tool_versions(), "lock_sha256": lock_sha256(),
+                       "music_selection_file": selection_path or ""}}
     manifests = Path(out) / "manifests"
     try:
         with atomic_dir(manifests) as tmp:

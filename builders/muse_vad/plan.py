@@ -28,7 +28,7 @@ import pandas as pd
 from builders.common.build_state import write_build_state
 from builders.common.lock import build_lock
 from builders.common.manifest_folder import write_manifest_folder
-from builders.common.versions import package_versions
+from builders.common.versions import lock_sha256, package_versions
 from builders.corpora.lastfm import LastfmClient
 from builders.corpora.lexicons import read_lexicon
 from builders.corpora.spotify import SpotifyReader
@@ -524,6 +524,7 @@ def _finish(
         "mode": labelled.mode,
         "labels": labelled.labels,
         "tool_versions": package_versions(("misme-toolkit", *TOOL_PACKAGES)),
+        "lock_sha256": lock_sha256(),
     }
     tracks = table[list(TRACK_COLUMNS)].reset_index(drop=True)
     return Plan(tracks, frames, sources_table(sources), audit, recipe, build)

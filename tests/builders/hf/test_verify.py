@@ -132,3 +132,13 @@ def test_check_sources_without_sources_manifest_is_a_one_line_error(copy, capsys
     (copy / "manifests" / "sources.parquet").unlink()
     assert verify(copy, "--check-sources") == 2
     assert "--check-sources needs" in capsys.readouterr().err
+
+
+def test_verify_says_which_packages_differ_from_the_building_environment(copy, capsys):
+    recipe = copy / "manifests" / "recipe.toml"
+    recipe.write_text(recipe.read_text() + '\n[build]\nlock_sha256 = "0123abcd"\n'
+                      '[build.tool_versions]\nnumpy = "0.1"\nsoxr = "0.0.1"\n')
+    assert verify(copy) == 0  # the same bytes: identical, but the reader is told
+    out = capsys.readouterr().out
+    assert "another lock file (sha256 0123abcd" in out
+    assert f"numpy: 0.1 -> {np.__version__}" in out and "soxr: 0.0.1 -> " in out
