@@ -22,6 +22,7 @@ from builders.common.loudness import gain_to_target, measure_integrated_loudness
 from builders.common.seeding import rng_for
 from builders.corpora.ravdess import EMOTION_NAMES
 from builders.engine import map_units
+from builders.misme.spec import SPEECH_CORPORA
 
 ACTIVITY_FRAME_S = 0.02
 PROBE_VERSION = 1  # bump when the probe's definition changes, to invalidate caches
@@ -163,8 +164,8 @@ def build_inventory(listing: pd.DataFrame, roots: dict[str, Path], *, target_luf
     jobs = [
         ProbeJob(
             path=str((roots[corpus] / rel).resolve()),
-            measure_activity=corpus == "ravdess",
-            dual_mono_if_mono=speech_dual_mono and corpus == "ravdess",
+            measure_activity=corpus in SPEECH_CORPORA,
+            dual_mono_if_mono=speech_dual_mono and corpus in SPEECH_CORPORA,
             activity_floor_db=activity_floor_db,
             target_lufs=target_lufs,
         )
