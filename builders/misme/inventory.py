@@ -22,10 +22,11 @@ from builders.common.loudness import gain_to_target, measure_integrated_loudness
 from builders.common.seeding import rng_for
 from builders.corpora.ravdess import EMOTION_NAMES
 from builders.engine import map_units
+from builders.excerpts import wav_declared_frames
 from builders.misme.spec import SPEECH_CORPORA
 
 ACTIVITY_FRAME_S = 0.02
-PROBE_VERSION = 1  # bump when the probe's definition changes, to invalidate caches
+PROBE_VERSION = 2  # bump when the probe's definition changes, to invalidate caches (2: truncated WAVs)
 PROBE_COLUMNS = [
     "sha256", "size_bytes", "frames", "duration_s", "sample_rate", "channels",
     "loudness_lufs", "active_start_s", "active_end_s",
@@ -76,6 +77,9 @@ def probe_file(job: ProbeJob) -> dict:
         raise ValueError("audio file has no samples")
     if channels > 2:  # the render's rule, applied here so a plan never holds a file render refuses
         raise ValueError(f"unsupported channel count {channels} (mono or stereo sources only)")
+    declared = wav_declared_frames(str(path)) if path.suffix.lower() == ".wav" else None
+    if declared is not None and declared > frames:  # libsndfile reads a cut-off WAV as a shorter clip
+        raise ValueError(f"truncated: the WAV header announces {declared} frames, {frames} could be decoded")
     loudness = measure_integrated_loudness(path, dual_mono=job.dual_mono_if_mono and channels == 1,
                                            target_lufs=job.target_lufs)
     if not np.isfinite(loudness):

@@ -59,3 +59,14 @@ def test_cache_is_invalidated_when_a_file_changes(tmp_path):
     second, _ = build_inventory(_listing(tmp_path, ["a"]), {"ravdess": tmp_path}, **kwargs)
     assert second.at[0, "frames"] == 4 * 48000 != first.at[0, "frames"]
     assert second.at[0, "sha256"] != first.at[0, "sha256"]
+
+
+def test_a_cut_off_wav_is_left_out_with_the_reason(demo_sources, tmp_path):
+    from builders.misme.inventory import ProbeJob, probe_files
+
+    wav = next((demo_sources / "RAVDESS").rglob("*.wav"))
+    cut = tmp_path / wav.name
+    cut.write_bytes(wav.read_bytes()[: len(wav.read_bytes()) * 2 // 3])
+    job = ProbeJob(str(cut), True, True, -35.0, -23.0)
+    [reason] = probe_files([job], progress=False)
+    assert isinstance(reason, str) and reason.startswith("truncated: the WAV header announces")
