@@ -9,9 +9,11 @@ from pathlib import Path
 from builders.common.build_state import add_root_arguments, roots_from_options
 from builders.engine import BACKENDS, check_workers, engine_from_args
 from builders.engine import add_arguments as add_engine_arguments
+from builders.errors import UserError
 from builders.misme import separation
 from builders.misme.plan import plan_corpus, summarise
 from builders.misme.render import DEFAULT_SPEECH_CACHE_MB, check_speech_cache_mb, render_dataset
+from builders.misme.secret import secret_variant, write_secret_note
 
 SPEECH_CACHE_ENV = "MISME_SPEECH_CACHE_MB"
 
@@ -55,12 +57,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     separation.add_arguments(steps.add_parser("separate", help="blind source separation copy of the mixes "
                                                                "(bss variants)"))
+    secret = steps.add_parser("secret-variant", help="a challenge's copy of OUT whose test folds are drawn from a "
+                                                     "secret seed (a standard build cannot unmask them)")
+    secret.add_argument("out", type=Path, help="a rendered MiSME build")
+    secret.add_argument("--secret-seed", type=int, required=True, help="the organizer's secret seed (keep it private)")
+    secret.add_argument("--test-folds", required=True, help="comma-separated folds to hide, e.g. 6")
+    secret.add_argument("--to", type=Path, required=True, dest="dest", help="the new build folder")
+    add_engine_arguments(secret)
 
 
 def run(args: argparse.Namespace) -> int:
     check_workers(args.workers)
     if args.step == "separate":
         return separation.run(args)
+    if args.step == "secret-variant":
+        return _secret_variant(args)
     speech_cache_mb = check_speech_cache_mb(args.speech_cache_mb) if args.step != "plan" else 0.0
     if args.step in ("plan", "build"):
         plan = plan_corpus(ravdess=args.ravdess, deam=args.deam, soundtracks=args.soundtracks, out=args.out,
@@ -74,4 +85,21 @@ def run(args: argparse.Namespace) -> int:
     summary = render_dataset(out, engine=engine_from_args(args), speech_cache_mb=speech_cache_mb,
                              roots=roots_from_options(out, args.root, args.roots_file), wait=args.wait)
     print(summary.text)
+    return 0
+
+
+def _secret_variant(args: argparse.Namespace) -> int:
+    try:
+        folds = [int(f) for f in args.test_folds.split(",") if f.strip()]
+    except ValueError:
+        raise UserError(f"--test-folds must be comma-separated fold numbers, got {args.test_folds!r}") from None
+    if args.secret_seed < 0:
+        raise UserError("--secret-seed must be a non-negative integer")
+    changed = secret_variant(args.out, args.dest, secret_seed=args.secret_seed, test_folds=folds)
+    summary = render_dataset(args.dest, engine=engine_from_args(args))
+    write_secret_note(args.dest)
+    print(f"secret variant of {args.out} in {args.dest}: folds {changed['test_folds']} re-drawn "
+          f"({changed['secret_mixes']} mixes, {changed['secret_sources']} sources); keep its manifests private")
+    print(summary.text)
+    print(f"next: misme-leaderboard export-challenge CHALLENGE_DIR --dataset {args.dest} --test-folds {args.test_folds}")
     return 0

@@ -61,7 +61,7 @@ def _speech_crop(frames: int, active_start_s: float, active_end_s: float, window
     return min(max(start, 0), frames - window_frames), window_frames
 
 
-def _pair_balanced(speech_ids: list[str], music_ids: list[str], k: int, seed: int, fold: int) -> dict[str, list[str]]:
+def pair_balanced(speech_ids: list[str], music_ids: list[str], k: int, seed: int, fold: int) -> dict[str, list[str]]:
     """K distinct music clips per speech clip; every music clip used floor or ceil of the mean.
 
     Music is put in a seeded cyclic order and speech clip i takes positions
@@ -116,7 +116,7 @@ def _mix_rows(speech: pd.DataFrame, music: pd.DataFrame, recipe: MismeRecipe) ->
             raise UserError(f"fold {fold} has {len(fold_music)} usable music clips; the recipe needs at least "
                             f"{k} distinct clips per speech clip (mixing.mixes_per_speech)")
         if recipe.mixing.pairing == "balanced":
-            pairs = _pair_balanced(fold_speech, fold_music, k, recipe.seed, fold)
+            pairs = pair_balanced(fold_speech, fold_music, k, recipe.seed, fold)
         else:
             pairs = _pair_random(fold_speech, fold_music, k, recipe.seed)
         for sid in fold_speech:
