@@ -18,7 +18,7 @@ from benchmark.errors import (
     internal_error,
     run_console_script,
 )
-from benchmark.io import DEFAULT_MAX_BYTES, read_predictions, read_solution
+from benchmark.io import DEFAULT_MAX_BYTES, read_predictions, read_solution, with_solution_columns
 from benchmark.tasks import TASKS, get_task
 
 PROG = "misme-score"
@@ -35,6 +35,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _outputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, help="also write the report as JSON")
     parser.add_argument("--markdown", type=Path, help="also write the report as Markdown")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png|FILE.svg",
+                        help="also write the report's charts (PNG or SVG, by the suffix)")
+
+
+def _bootstrap_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                        help=f"bootstrap resamples for {what}, whole groups when the solution "
+                             "has a group column (0 to skip; default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="score a prediction file per fold and pooled")
     score.add_argument("predictions", type=Path)
     _common(score)
+    _bootstrap_options(score, "the primary metric's confidence interval")
     _outputs(score)
     compare = sub.add_parser("compare", help="Diebold-Mariano (and McNemar) test of A against B")
     compare.add_argument("a", type=Path)
@@ -56,9 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--alternative", default="two-sided",
                          choices=["two-sided", "less", "greater"],
                          help="'less': A is more accurate than B (R dm.test's meaning)")
-    compare.add_argument("--bootstrap", type=int, default=1000, metavar="N",
-                         help="bootstrap resamples for confidence intervals (0 to skip)")
-    compare.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    _bootstrap_options(compare, "confidence and rank intervals")
     _outputs(compare)
     sub.add_parser("tasks", help="list the registered tasks")
     return parser
@@ -104,6 +112,10 @@ def _check_options(args) -> None:
                              f"not {args.bootstrap}")
     if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
         raise BenchmarkError(f"--seed must be a non-negative integer, not {args.seed}")
+    if getattr(args, "plot", None) is not None:
+        from benchmark.plots import check_plot_path
+
+        check_plot_path(args.plot)
 
 
 def _run_validate(args) -> int:
@@ -119,13 +131,26 @@ def _run_score(args) -> int:
     from benchmark.scoring import score
 
     task = get_task(args.task)
-    solution = read_solution(args.solution, task)
+    solution = with_solution_columns(read_solution(args.solution, task), args.solution)
     predictions = read_predictions(args.predictions, solution, task, max_bytes=args.max_bytes)
-    result = score(predictions, solution, task)
+    result = score(predictions, solution, task, n_resamples=args.bootstrap, seed=args.seed)
     _write(args.json, report.to_json(result))
     _write(args.markdown, report.to_markdown(result))
+    if args.plot is not None:
+        _plot_score(args.plot, result, solution, predictions, task)
     print(report.to_terminal(result), end="")
     return 0
+
+
+def _plot_score(path: Path, result, solution, predictions, task) -> None:
+    from benchmark import plots
+
+    scatter = None
+    if task.kind == "regression":
+        aligned = predictions.set_index("id").loc[solution["id"]]
+        scatter = {t: {"true": solution[t].to_numpy(float), "pred": aligned[t].to_numpy(float)}
+                   for t in task.targets}
+    plots.save(plots.report_figure(result, scatter), path)
 
 
 def _run_compare(args) -> int:
@@ -133,7 +158,7 @@ def _run_compare(args) -> int:
     from benchmark.compare import compare
 
     task = get_task(args.task)
-    solution = read_solution(args.solution, task)
+    solution = with_solution_columns(read_solution(args.solution, task), args.solution)
     frames, errors = [], []
     for path in (args.a, args.b):
         try:
@@ -146,6 +171,10 @@ def _run_compare(args) -> int:
                      alternative=args.alternative, n_resamples=args.bootstrap, seed=args.seed)
     _write(args.json, report.to_json(result))
     _write(args.markdown, report.to_markdown(result))
+    if args.plot is not None:
+        from benchmark import plots
+
+        plots.save(plots.comparison_figure(result), args.plot)
     print(report.to_terminal(result), end="")
     return 0
 

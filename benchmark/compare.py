@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from benchmark import metrics as m
-from benchmark import stats
+from benchmark import bootstrap, stats
 from benchmark.errors import BenchmarkError
-from benchmark.scoring import ScoreReport, _json_safe, score
+from benchmark.io import group_column
+from benchmark.scoring import ScoreReport, _arrays, _json_safe, score
 from benchmark.tasks import Task
 
 
@@ -37,21 +37,6 @@ class ComparisonReport:
         })
 
 
-def _primary_function(task: Task):
-    if task.kind == "classification":
-        return {"accuracy": m.accuracy, "uar": m.uar, "macro_f1": m.macro_f1}[task.primary_metric]
-    single = {"rmse": m.rmse, "mae": m.mae, "r2": m.r2, "ccc": m.ccc,
-              "pearson_r": lambda t, p: m.pearson(t, p)[0]}[task.primary_metric]
-    return lambda t, p: float(np.mean([single(t[:, j], p[:, j]) for j in range(t.shape[1])]))
-
-
-def _matrix(frame: pd.DataFrame, task: Task) -> np.ndarray:
-    if task.kind == "classification":
-        column = frame[task.targets[0]]
-        return pd.Categorical(column, categories=list(task.labels)).codes.astype(np.int64)
-    return frame[list(task.targets)].to_numpy(dtype=np.float64)
-
-
 def _dm(name: str, run) -> dict:
     try:
         result = run()
@@ -72,7 +57,7 @@ def compare(pred_a: pd.DataFrame, pred_b: pd.DataFrame, solution: pd.DataFrame, 
     means H1: A is more accurate than B (A's losses are smaller).
     """
     report_a, report_b = score(pred_a, solution, task), score(pred_b, solution, task)
-    truth, a, b = _matrix(solution, task), _matrix(pred_a, task), _matrix(pred_b, task)
+    truth, a, b = _arrays(solution, task), _arrays(pred_a, task), _arrays(pred_b, task)
     if task.kind == "classification":
         tests = [_dm("0-1 loss", lambda: stats.diebold_mariano_from_losses(
             (a != truth).astype(float), (b != truth).astype(float), h=h, alternative=alternative))]
@@ -92,7 +77,7 @@ def compare(pred_a: pd.DataFrame, pred_b: pd.DataFrame, solution: pd.DataFrame, 
     _add_holm(tests)
     return ComparisonReport(
         task.name, task.primary_metric, task.higher_is_better, report_a, report_b, tests,
-        _bootstrap(task, truth, a, b, n_resamples, seed),
+        _bootstrap(task, solution, truth, a, b, n_resamples, seed),
         {"h": h, "power": power, "alternative": alternative, "n_resamples": n_resamples,
          "seed": seed, "n": len(solution)},
     )
@@ -105,16 +90,24 @@ def _add_holm(tests: list[dict]) -> None:
             test["pvalue_holm"] = float(adjusted)
 
 
-def _bootstrap(task: Task, truth, a, b, n_resamples: int, seed: int) -> dict:
+def _bootstrap(task: Task, solution: pd.DataFrame, truth, a, b, n_resamples: int,
+               seed: int) -> dict:
+    """Paired bootstrap of the primary metric (whole groups when the solution has them):
+    intervals of A, B and A - B, and the rank interval of each."""
     if n_resamples <= 0:
         return {}
-    primary = _primary_function(task)
-    both = np.stack([a, b], axis=1)
-    options = {"n_resamples": n_resamples, "seed": seed}
+    column = group_column(solution)
+    groups = None if column is None else solution[column].astype(str).to_numpy()
+    values = bootstrap.replicates(task, task.primary_metric, truth, [a, b], groups,
+                                  n_resamples=n_resamples, seed=seed)
+    low, high = bootstrap.percentile_interval(values)
+    difference = bootstrap.percentile_interval((values[:, 0] - values[:, 1])[:, None])
+    rank_low, rank_high = bootstrap.rank_intervals(values, task.higher_is_better)
     return {
-        "confidence": 0.95,
-        "a": stats.bootstrap_ci(primary, truth, a, **options),
-        "b": stats.bootstrap_ci(primary, truth, b, **options),
-        "a_minus_b": stats.bootstrap_ci(
-            lambda t, p: primary(t, p[:, 0]) - primary(t, p[:, 1]), truth, both, **options),
+        "confidence": 0.95, "grouped_by": column,
+        "n_groups": bootstrap.group_codes(groups, len(truth))[1],
+        "a": (float(low[0]), float(high[0])), "b": (float(low[1]), float(high[1])),
+        "a_minus_b": (float(difference[0][0]), float(difference[1][0])),
+        "rank_a": (int(rank_low[0]), int(rank_high[0])),
+        "rank_b": (int(rank_low[1]), int(rank_high[1])),
     }

@@ -31,6 +31,11 @@ from benchmark.errors import BenchmarkError, InvalidSubmission, Problem
 from benchmark.tasks import Task
 
 MAX_PROBLEMS = 50
+# Extra solution columns: the first group column found is the unit that the bootstrap
+# resamples and the leaderboard's public/private split keeps whole (ids of one speaker,
+# artist or track are not independent); each breakdown column gets scores per value.
+GROUP_COLUMNS = ("actor", "speaker", "group", "artist")
+BREAKDOWN_COLUMNS = ("gender", "corpus")
 DEFAULT_MAX_BYTES = 200_000_000
 SOLUTION_MAX_BYTES = 4_000_000_000
 _MISSING_TOKENS = {"na", "n/a", "#n/a", "nan", "-nan", "+nan", "none", "null", "nil", "<na>"}
@@ -600,3 +605,41 @@ def _report_duplicates(ids: pa.Array, position: np.ndarray, raw: _Raw, problems:
                 f"{first_row[int(position[index])]})")
 
     problems.add_rows(rows - 1, "id", describe)
+
+
+def with_solution_columns(solution: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``solution`` (from :func:`read_solution`) plus the file's first group column and its
+    breakdown columns (:data:`GROUP_COLUMNS`, :data:`BREAKDOWN_COLUMNS`) as text, by id."""
+    path = Path(path)
+    try:
+        if pq_magic(path):
+            names = pq.read_schema(path).names
+            wanted = _extra_columns(names)
+            extra = pq.read_table(path, columns=["id", *wanted]).to_pandas() if wanted else None
+        else:
+            names = list(pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns)
+            wanted = _extra_columns(names)
+            extra = pd.read_csv(path, usecols=["id", *wanted], dtype=str,
+                                encoding="utf-8-sig", keep_default_na=False) if wanted else None
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise BenchmarkError(f"solution {path}: cannot read its group columns ({error})") from None
+    if extra is None:
+        return solution
+    extra = extra.assign(id=extra["id"].astype(str)).drop_duplicates("id").set_index("id")
+    ids = solution["id"].astype(str)
+    return solution.assign(**{c: extra[c].astype(str).reindex(ids).to_numpy() for c in wanted})
+
+
+def _extra_columns(names: list[str]) -> list[str]:
+    groups = [c for c in GROUP_COLUMNS if c in names][:1]
+    return groups + [c for c in BREAKDOWN_COLUMNS if c in names and c not in groups]
+
+
+def pq_magic(path: Path) -> bool:
+    with Path(path).open("rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
+def group_column(solution: pd.DataFrame) -> str | None:
+    """The solution's group column (the first of :data:`GROUP_COLUMNS` it has), or None."""
+    return next((c for c in GROUP_COLUMNS if c in solution.columns), None)

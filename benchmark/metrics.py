@@ -99,6 +99,18 @@ def macro_f1_from_confusion(cm: np.ndarray) -> float:
     return float(f1[present].mean())
 
 
+def weighted_prf_from_confusion(cm: np.ndarray) -> tuple[float, float, float]:
+    """Support-weighted precision, recall and F1 from a confusion matrix (see :func:`weighted_prf`)."""
+    support = cm.sum(axis=1)
+    recall = np.nan_to_num(recall_per_class_from_confusion(cm))
+    precision = precision_per_class_from_confusion(cm)
+    denominator = precision + recall
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0)
+    weights = support / support.sum()
+    return float(weights @ precision), float(weights @ recall), float(weights @ f1)
+
+
 def accuracy(y_true, y_pred) -> float:
     """Accuracy = (1/n) sum_i [y_pred_i == y_true_i]."""
     t, p = _pair(y_true, y_pred)
@@ -121,6 +133,22 @@ def macro_f1(y_true, y_pred, labels: Sequence | None = None) -> float:
     Matches ``sklearn.metrics.f1_score(average="macro", zero_division=0)``.
     """
     return macro_f1_from_confusion(confusion_matrix(y_true, y_pred, labels))
+
+
+def weighted_prf(y_true, y_pred, labels: Sequence | None = None) -> tuple[float, float, float]:
+    """Support-weighted precision, recall and F1 (the averages seed 003 reports for quadrants).
+
+    M_w = sum_k (n_k / n) M_k, n_k = TP_k + FN_k (the class's count in the truth), for
+    M in precision P_k = TP_k / (TP_k + FP_k) (0 if never predicted), recall
+    R_k = TP_k / n_k and F1_k = 2 P_k R_k / (P_k + R_k) (0 when P_k + R_k = 0). Weighted
+    recall always equals accuracy. Matches ``sklearn.metrics.precision_recall_fscore_support(
+    average="weighted", zero_division=0)``; Sokolova & Lapalme (2009), Inf. Process. Manag.
+    45:427-437.
+
+    >>> weighted_prf(["a", "a", "a", "b"], ["a", "a", "b", "b"])
+    (0.875, 0.75, 0.7666666666666667)
+    """
+    return weighted_prf_from_confusion(confusion_matrix(y_true, y_pred, labels))
 
 
 def precision_recall_per_class(y_true, y_pred, labels: Sequence | None = None) -> dict[str, dict]:
@@ -184,13 +212,42 @@ def ccc(y_true, y_pred) -> float:
     CCC = 2 s_xy / (s_x^2 + s_y^2 + (mean_x - mean_y)^2).
 
     Lin (1989), Biometrics 45:255-268. Note: the MuSe 2021+ challenge baselines compute
-    the moments with n-1 divisors, which gives slightly different values for small n.
-    NaN when both inputs are constant and equal (0/0).
+    the moments with n-1 divisors, which gives slightly different values for small n
+    (:func:`ccc_n1`, reported beside it as ``ccc_n1``). NaN when both inputs are constant
+    and equal (0/0).
+
+    >>> ccc([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    1.0
     """
     t, p = _float_pair(y_true, y_pred)
     mt, mp = t.mean(), p.mean()
     covariance = np.mean((t - mt) * (p - mp))
     denominator = np.mean((t - mt) ** 2) + np.mean((p - mp) ** 2) + (mt - mp) ** 2
+    return float(2 * covariance / denominator) if denominator > 0 else float("nan")
+
+
+def ccc_n1(y_true, y_pred) -> float:
+    """The n-1 form of the concordance correlation coefficient, as the MuSe 2021+ baselines
+    compute it (``np.cov``, unbiased variances and covariance); not Lin's estimator:
+
+    CCC_{n-1} = 2 s'_xy / (s'_x^2 + s'_y^2 + (mean_x - mean_y)^2), s' with divisor n - 1.
+
+    Stappen et al., "The MuSe 2021 Multimodal Sentiment Analysis Challenge", ACM MM
+    workshop 2021 (baseline code). It exceeds :func:`ccc` slightly when the means differ and
+    equals it when they agree. NaN for fewer than 2 values or a zero denominator.
+
+    >>> round(ccc_n1([1.0, 2.0, 3.0], [1.0, 2.0, 4.0]), 6)
+    0.870968
+    >>> round(ccc([1.0, 2.0, 3.0], [1.0, 2.0, 4.0]), 6)
+    0.857143
+    """
+    t, p = _float_pair(y_true, y_pred)
+    n = len(t)
+    if n < 2:
+        return float("nan")
+    mt, mp = t.mean(), p.mean()
+    covariance = np.sum((t - mt) * (p - mp)) / (n - 1)
+    denominator = (np.sum((t - mt) ** 2) + np.sum((p - mp) ** 2)) / (n - 1) + (mt - mp) ** 2
     return float(2 * covariance / denominator) if denominator > 0 else float("nan")
 
 
@@ -203,7 +260,7 @@ def _pearson_pvalue(r: float, n: int) -> float:
 
 
 def regression_summary(y_true, y_pred) -> dict[str, float]:
-    """All regression metrics at once (rmse, mae, r2, pearson_r, pearson_p, ccc), sharing the
+    """All regression metrics at once (rmse, mae, r2, pearson_r, pearson_p, ccc, ccc_n1), sharing the
     centred arrays; same formulas and edge cases as the single-metric functions above."""
     t, p = _float_pair(y_true, y_pred)
     n = len(t)
@@ -219,4 +276,11 @@ def regression_summary(y_true, y_pred) -> dict[str, float]:
         "r2": 1 - sse / stt if stt > 0 else float("nan"),
         "pearson_r": r, "pearson_p": _pearson_pvalue(r, n),
         "ccc": 2 * stp / n / ccc_denominator if ccc_denominator > 0 else float("nan"),
+        "ccc_n1": _ccc_n1_from_moments(stt, spp, stp, mt - mp, n),
     }
+
+
+def _ccc_n1_from_moments(stt: float, spp: float, stp: float, mean_difference: float,
+                         n: int) -> float:
+    denominator = (stt + spp) / (n - 1) + mean_difference ** 2 if n > 1 else 0.0
+    return float(2 * stp / (n - 1) / denominator) if denominator > 0 else float("nan")

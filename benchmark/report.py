@@ -63,9 +63,27 @@ def _classification_tables(report: ScoreReport):
             ("Per-class precision and recall (pooled)", pc_header, pc_rows)]
 
 
+def _group_table(report: ScoreReport):
+    from benchmark.scoring import CLASSIFICATION_METRICS, REGRESSION_METRICS
+
+    if not report.per_group:
+        return []
+    names = [n for n in (*CLASSIFICATION_METRICS, *REGRESSION_METRICS) if n in report.pooled]
+    rows = [[f"{column} = {value}", str(scores["n"]), *[_fmt(scores.get(n)) for n in names]]
+            for column, values in report.per_group.items() for value, scores in values.items()]
+    return [("Per group (pooled over folds)", ["group", "n", *names], rows)]
+
+
+def _interval(b: dict) -> str:
+    unit = f"{b['n_groups']:,} {b['grouped_by']} groups" if b.get("grouped_by") else \
+        f"{b['n_groups']:,} ids"
+    return (f"bootstrap {b['confidence']:.0%} CI [{_fmt(b['low'])}, {_fmt(b['high'])}] "
+            f"(resampling {unit}, {b['n_resamples']:,} resamples, seed {b['seed']})")
+
+
 def _score_sections(report: ScoreReport):
     header, rows = _metric_rows(report)
-    return [("Metrics", header, rows), *_classification_tables(report)]
+    return [("Metrics", header, rows), *_group_table(report), *_classification_tables(report)]
 
 
 def _comparison_sections(report):
@@ -79,10 +97,13 @@ def _comparison_sections(report):
                  ["test", "on", "statistic", "p", "p (Holm)", "note"], test_rows)]
     if report.bootstrap:
         b = report.bootstrap
-        ci_rows = [[who, f"[{_fmt(b[key][0])}, {_fmt(b[key][1])}]"]
+        ranks = {"a": b.get("rank_a"), "b": b.get("rank_b")}
+        ci_rows = [[who, f"[{_fmt(b[key][0])}, {_fmt(b[key][1])}]",
+                    f"{ranks[key][0]}-{ranks[key][1]}" if ranks.get(key) else ""]
                    for who, key in (("A", "a"), ("B", "b"), ("A - B", "a_minus_b"))]
-        sections.append((f"Bootstrap {b['confidence']:.0%} CI of {report.primary_metric}",
-                         ["system", "interval"], ci_rows))
+        unit = f"{b['n_groups']:,} {b['grouped_by']} groups" if b.get("grouped_by") else "ids"
+        sections.append((f"Paired bootstrap {b['confidence']:.0%} CI of {report.primary_metric} "
+                         f"(resampling {unit})", ["system", "interval", "rank interval"], ci_rows))
     return sections
 
 
@@ -94,9 +115,10 @@ def _scale(report) -> str:
 def _title(report) -> str:
     if isinstance(report, ScoreReport):
         folds = len(report.per_fold)
+        interval = f", {_interval(report.bootstrap)}" if report.bootstrap else ""
         return (f"{report.task}: {report.n:,} ids, {folds} fold{'s' * (folds != 1)}; "
                 f"{report.primary_metric} = {_fmt(report.primary)} ({_direction(report)})"
-                f"{_scale(report)}")
+                f"{_scale(report)}{interval}")
     return (f"{report.task}: A vs B on {report.settings['n']:,} ids; {report.primary_metric} "
             f"A = {_fmt(report.a.primary)}, B = {_fmt(report.b.primary)} ({_direction(report)})"
             f"{_scale(report)}")

@@ -13,8 +13,9 @@ from benchmark import metrics as m
 from benchmark.errors import BenchmarkError
 from benchmark.tasks import Task
 
-CLASSIFICATION_METRICS = ("accuracy", "uar", "macro_f1")
-REGRESSION_METRICS = ("rmse", "mae", "r2", "pearson_r", "ccc")
+CLASSIFICATION_METRICS = ("accuracy", "uar", "macro_f1", "weighted_precision", "weighted_recall",
+                          "weighted_f1")
+REGRESSION_METRICS = ("rmse", "mae", "r2", "pearson_r", "ccc", "ccc_n1")  # ccc: Lin's; ccc_n1: MuSe's
 
 
 @dataclass
@@ -24,7 +25,11 @@ class ScoreReport:
     ``primary`` is the pooled value of ``primary_metric`` (over all ids). Regression
     metrics are given per target (``rmse_valence``) and averaged over targets (``rmse``).
     ``per_id_loss`` (index = id) is the loss used for Diebold-Mariano: 0-1 loss for
-    classification, squared error averaged over targets for regression.
+    classification, squared error averaged over targets for regression. ``per_group``:
+    the pooled metrics (and ``n``) per value of each breakdown column of the solution
+    (``gender``, ``corpus``). ``bootstrap``: the percentile interval of ``bootstrap_metric``
+    (resampling the solution's groups, see :mod:`benchmark.bootstrap`), with its
+    ``replicates`` (one value per resample) kept out of :meth:`to_dict`.
     """
 
     task: str
@@ -38,6 +43,9 @@ class ScoreReport:
     per_id_loss: pd.Series
     extras: dict = field(default_factory=dict)
     n: int = 0
+    per_group: dict = field(default_factory=dict)
+    bootstrap: dict = field(default_factory=dict)
+    replicates: np.ndarray | None = None
 
     def to_dict(self, *, include_losses: bool = False) -> dict:
         """JSON-serialisable dict (NaN becomes None); per-id losses only on request."""
@@ -46,6 +54,7 @@ class ScoreReport:
             "primary": self.primary, "higher_is_better": self.higher_is_better,
             "pooled": self.pooled, "per_fold": {str(k): v for k, v in self.per_fold.items()},
             "fold_mean": self.fold_mean, "fold_sd": self.fold_sd, "extras": self.extras,
+            "per_group": self.per_group, "bootstrap": self.bootstrap,
         }
         if include_losses:
             result["per_id_loss"] = {"id": [str(i) for i in self.per_id_loss.index],
@@ -67,25 +76,81 @@ def _json_safe(value):
     return value
 
 
-def score(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task) -> ScoreReport:
-    """Score ``predictions`` (as returned by :func:`benchmark.io.read_predictions`)."""
+def score(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task, *,
+          n_resamples: int = 0, seed: int = 0, metric: str | None = None,
+          confidence: float = 0.95) -> ScoreReport:
+    """Score ``predictions`` (as returned by :func:`benchmark.io.read_predictions`).
+
+    ``n_resamples`` > 0 adds a bootstrap interval of ``metric`` (default: the primary one),
+    resampling whole groups when the solution has a group column (see
+    :func:`benchmark.io.with_solution_columns`).
+    """
     predictions = _aligned(predictions, solution, task)
     folds = solution["fold"].to_numpy()
     fold_ids, fold_index = np.unique(folds, return_inverse=True)
+    truth, pred = _arrays(solution, task), _arrays(predictions, task)
     if task.kind == "classification":
-        pooled, per_fold, loss, extras = _score_classification(predictions, solution, task,
-                                                               fold_ids, fold_index)
+        pooled, per_fold, loss, extras = _score_classification(truth, pred, task, fold_ids,
+                                                               fold_index)
     else:
-        pooled, per_fold, loss, extras = _score_regression(predictions, solution, task,
+        pooled, per_fold, loss, extras = _score_regression(truth, pred, solution, task,
                                                            fold_ids, fold_index)
     mean, sd = _fold_summary(per_fold)
-    return ScoreReport(
+    report = ScoreReport(
         task=task.name, primary_metric=task.primary_metric, primary=pooled[task.primary_metric],
         higher_is_better=task.higher_is_better, pooled=pooled, per_fold=per_fold,
         fold_mean=mean, fold_sd=sd, per_id_loss=pd.Series(loss, index=pd.Index(solution["id"],
                                                                                  name="id")),
-        extras=extras, n=len(solution),
+        extras=extras, n=len(solution), per_group=_per_group(truth, pred, solution, task),
     )
+    if n_resamples > 0:
+        _add_bootstrap(report, truth, pred, solution, task, metric or task.primary_metric,
+                       n_resamples, seed, confidence)
+    return report
+
+
+def _arrays(frame: pd.DataFrame, task: Task) -> np.ndarray:
+    """Label codes (classification) or an (n, targets) float array (regression)."""
+    if task.kind == "classification":
+        return _codes(frame[task.targets[0]], task)
+    return frame[list(task.targets)].to_numpy(dtype=np.float64)
+
+
+def _metrics_of(truth: np.ndarray, pred: np.ndarray, task: Task) -> dict[str, float]:
+    if task.kind == "classification":
+        return _classification_metrics(m.confusion_from_codes(truth, pred, len(task.labels)))
+    columns = {t: (truth[:, j], pred[:, j]) for j, t in enumerate(task.targets)}
+    return _regression_metrics({t: v[0] for t, v in columns.items()},
+                               {t: v[1] for t, v in columns.items()}, slice(None))
+
+
+def _per_group(truth: np.ndarray, pred: np.ndarray, solution: pd.DataFrame,
+               task: Task) -> dict[str, dict[str, dict[str, float]]]:
+    from benchmark.io import BREAKDOWN_COLUMNS
+
+    result = {}
+    for column in (c for c in BREAKDOWN_COLUMNS if c in solution.columns):
+        keys = solution[column].astype(str).to_numpy()
+        result[column] = {str(value): {"n": int(mask.sum()), **_metrics_of(truth[mask], pred[mask], task)}
+                          for value in sorted(set(keys)) for mask in [keys == value]}
+    return result
+
+
+def _add_bootstrap(report: ScoreReport, truth, pred, solution: pd.DataFrame, task: Task,
+                   metric: str, n_resamples: int, seed: int, confidence: float) -> None:
+    from benchmark import bootstrap
+    from benchmark.io import group_column
+
+    column = group_column(solution)
+    groups = None if column is None else solution[column].astype(str).to_numpy()
+    values = bootstrap.replicates(task, metric, truth, [pred], groups, n_resamples=n_resamples,
+                                  seed=seed)[:, 0]
+    low, high = bootstrap.percentile_interval(values[:, None], confidence)
+    report.replicates = values
+    report.bootstrap = {"metric": metric, "low": float(low[0]), "high": float(high[0]),
+                        "confidence": confidence, "n_resamples": n_resamples, "seed": seed,
+                        "grouped_by": column,
+                        "n_groups": bootstrap.group_codes(groups, len(truth))[1]}
 
 
 def _aligned(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task) -> pd.DataFrame:
@@ -123,13 +188,13 @@ def _codes(column: pd.Series, task: Task) -> np.ndarray:
 
 
 def _classification_metrics(cm: np.ndarray) -> dict[str, float]:
+    precision, recall, f1 = m.weighted_prf_from_confusion(cm)
     return {"accuracy": m.accuracy_from_confusion(cm), "uar": m.uar_from_confusion(cm),
-            "macro_f1": m.macro_f1_from_confusion(cm)}
+            "macro_f1": m.macro_f1_from_confusion(cm), "weighted_precision": precision,
+            "weighted_recall": recall, "weighted_f1": f1}
 
 
-def _score_classification(predictions, solution, task, fold_ids, fold_index):
-    target = task.targets[0]
-    t, p = _codes(solution[target], task), _codes(predictions[target], task)
+def _score_classification(t, p, task, fold_ids, fold_index):
     k = len(task.labels)
     cms = np.bincount((fold_index * k + t) * k + p, minlength=len(fold_ids) * k * k)
     cms = cms.reshape(len(fold_ids), k, k)
@@ -157,9 +222,9 @@ def _regression_metrics(truth: dict, pred: dict, index) -> dict[str, float]:
     return result
 
 
-def _score_regression(predictions, solution, task, fold_ids, fold_index):
-    truth = {t: solution[t].to_numpy(dtype=np.float64) for t in task.targets}
-    pred = {t: predictions[t].to_numpy(dtype=np.float64) for t in task.targets}
+def _score_regression(truth_matrix, pred_matrix, solution, task, fold_ids, fold_index):
+    truth = {t: truth_matrix[:, j] for j, t in enumerate(task.targets)}
+    pred = {t: pred_matrix[:, j] for j, t in enumerate(task.targets)}
     order = np.argsort(fold_index, kind="stable")
     bounds = np.searchsorted(fold_index[order], np.arange(len(fold_ids) + 1))
     sorted_truth = {t: v[order] for t, v in truth.items()}

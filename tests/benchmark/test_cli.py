@@ -7,12 +7,13 @@ import os
 import signal
 import stat
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.benchmark.conftest import MER_GOOD, SER_GOOD
+from tests.benchmark.conftest import MER_GOOD, SER_GOOD, SER_SOLUTION
 
 
 def test_validate_ok(tmp_path, ser_solution, run_cli):
@@ -216,3 +217,59 @@ def test_a_failed_report_write_leaves_no_temporary_file(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         _write(target, "a lone surrogate \udcff cannot be UTF-8")
     assert list(tmp_path.iterdir()) == []
+
+
+def _grouped_ser_solution(folder) -> Path:
+    path = folder / "ser-groups.csv"
+    frame = SER_SOLUTION.assign(actor=["01", "01", "02", "02", "03", "03"],
+                                gender=["male", "male", "female", "female", "male", "male"])
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_score_reports_a_grouped_bootstrap_interval_and_per_group_scores(tmp_path, run_cli):
+    predictions = tmp_path / "p.csv"
+    predictions.write_text(SER_GOOD.replace("a,happy", "a,calm"))
+    solution = _grouped_ser_solution(tmp_path)
+    code, out, err = run_cli("score", predictions, "--solution", solution, "--task", "misme-ser",
+                             "--bootstrap", 200, "--seed", 3, "--json", tmp_path / "r.json")
+    assert code == 0, err
+    data = json.loads((tmp_path / "r.json").read_text())
+    interval = data["bootstrap"]
+    assert (interval["grouped_by"], interval["n_groups"], interval["n_resamples"]) == ("actor", 3, 200)
+    assert interval["low"] <= data["primary"] <= interval["high"]
+    assert "resampling 3 actor groups" in out
+    genders = data["per_group"]["gender"]
+    assert genders["female"]["n"] == 2 and genders["female"]["accuracy"] == 0.5  # b wrong in SER_GOOD
+    assert genders["male"]["n"] == 4 and genders["male"]["accuracy"] == 0.75
+    assert "gender = male" in out
+    again = run_cli("score", predictions, "--solution", solution, "--task", "misme-ser",
+                    "--bootstrap", 200, "--seed", 3, "--json", tmp_path / "r2.json")
+    assert again[0] == 0
+    assert json.loads((tmp_path / "r2.json").read_text())["bootstrap"] == interval
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_score_and_compare_write_their_charts(tmp_path, mer_solution, run_cli, suffix):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(MER_GOOD)
+    b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
+    code, _, err = run_cli("score", a, "--solution", mer_solution, "--task", "misme-mer",
+                           "--plot", tmp_path / f"score{suffix}")
+    assert code == 0, err
+    code, _, err = run_cli("compare", a, b, "--solution", mer_solution, "--task", "misme-mer",
+                           "--bootstrap", 50, "--plot", tmp_path / f"compare{suffix}")
+    assert code == 0, err
+    for name in ("score", "compare"):
+        head = (tmp_path / f"{name}{suffix}").read_bytes()[:200]
+        assert head.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in head
+
+
+def test_plot_needs_png_or_svg(tmp_path, mer_solution, run_cli):
+    a = tmp_path / "a.csv"
+    a.write_text(MER_GOOD)
+    code, out, err = run_cli("score", a, "--solution", mer_solution, "--task", "misme-mer",
+                             "--plot", tmp_path / "chart.pdf")
+    assert code == 2 and out == ""
+    assert "must end in .png or .svg" in err and err.count("\n") == 1
+    assert not (tmp_path / "chart.pdf").exists()

@@ -135,7 +135,7 @@ def test_regression_summary_equals_single_metrics(seed):
     summary = m.regression_summary(t, p)
     r, pvalue = m.pearson(t, p)
     expected = {"rmse": m.rmse(t, p), "mae": m.mae(t, p), "r2": m.r2(t, p), "pearson_r": r,
-                "pearson_p": pvalue, "ccc": m.ccc(t, p)}
+                "pearson_p": pvalue, "ccc": m.ccc(t, p), "ccc_n1": m.ccc_n1(t, p)}
     assert summary == pytest.approx(expected, rel=1e-9, abs=1e-15)
 
 
@@ -143,3 +143,33 @@ def test_regression_summary_edge_cases_match_single_metrics():
     summary = m.regression_summary([2.0, 2.0, 2.0], [1.0, 2.0, 3.0])
     assert np.isnan(summary["r2"]) and np.isnan(summary["pearson_r"])
     assert summary["ccc"] == pytest.approx(m.ccc([2.0, 2.0, 2.0], [1.0, 2.0, 3.0]))
+
+
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+@pytest.mark.parametrize("seed", SEEDS)
+def test_weighted_precision_recall_f1_match_sklearn(seed):
+    t, p = _labels(seed)
+    expected = skm.precision_recall_fscore_support(t, p, average="weighted", zero_division=0)
+    assert m.weighted_prf(t, p) == pytest.approx(expected[:3], abs=1e-12)
+    assert m.weighted_prf(t, p)[1] == pytest.approx(m.accuracy(t, p), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ccc_n1_is_the_np_cov_form_of_the_muse_baselines(seed):
+    t, p = _values(seed, n=20)
+    cov = np.cov(t, p)  # divisor n - 1, as MuSe's baseline code
+    expected = 2 * cov[0, 1] / (cov[0, 0] + cov[1, 1] + (t.mean() - p.mean()) ** 2)
+    assert m.ccc_n1(t, p) == pytest.approx(expected, abs=1e-12)
+    assert m.ccc_n1(t, p) != pytest.approx(m.ccc(t, p), abs=1e-6)  # the two divisors differ
+    same_mean = p - p.mean() + t.mean()  # equal means: both forms agree
+    assert m.ccc_n1(t, same_mean) == pytest.approx(m.ccc(t, same_mean), abs=1e-12)
+    assert np.isnan(m.ccc_n1([1.0], [1.0]))
+
+
+def test_docstring_examples():
+    import doctest
+
+    import benchmark.bootstrap
+    for module in (m, benchmark.bootstrap):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
