@@ -33,6 +33,7 @@ from builders.common import audio as audio_io  # noqa: E402
 from builders.common.audio import OutputSpec  # noqa: E402
 from builders.common.build_state import resolve_roots  # noqa: E402
 from builders.demo.sources import write_demo_sources  # noqa: E402
+from builders.engine import Engine  # noqa: E402
 from builders.misme import render  # noqa: E402
 from builders.misme.plan import plan_corpus  # noqa: E402
 from builders.misme.recipe import DEFAULT_RECIPE  # noqa: E402
@@ -93,7 +94,7 @@ def main() -> None:
         shutil.rmtree(out / "audio", ignore_errors=True)
         batches = render.plan_batches(sources, mixes, roots, out / "audio", OUTPUT, -35.0)
         start = time.perf_counter()
-        render.run_batches(batches, args.workers, progress=False)
+        render.run_batches(batches, Engine(workers=args.workers), progress=False)
         clips = time.perf_counter() - start
         start = time.perf_counter()
         summary = render.render_dataset(out, workers=args.workers, progress=False)
