@@ -65,7 +65,7 @@ def write_solutions(out: Path, clips: Sequence[Mapping]) -> list[Path]:
         for row in rows
         if _finite(row["valence"]) is not None and _finite(row["arousal"]) is not None
     ]
-    group = {"group": pa.string()}
+    group = {"group": pa.string(), "corpus": pa.string()}  # corpus: per-corpus scores
     paths = [write_solution(out, "mer-quadrant", rows, "clip_id", {"quadrant": pa.string()}, group)]
     if rated:
         paths.append(

@@ -65,13 +65,17 @@ def export_core_configs(out: Path, spec: DatasetSpec, sources: Sequence[Mapping]
 
 
 def write_solutions(out: Path, sources: Sequence[Mapping], mixes: Sequence[Mapping]) -> None:
-    """Benchmark solution files under OUT/solutions/ (id, fold, targets)."""
+    """Benchmark solution files under OUT/solutions/ (id, fold, targets; SER: actor, gender;
+    misme-mer: group = the music clip, corpus = its corpus)."""
     speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA]
     music = [s for s in sources if s["corpus"] not in SPEECH_CORPORA]
     emotion, va = {"emotion": pa.int64()}, {"valence": pa.float64(), "arousal": pa.float64()}
-    write_solution(out, "misme-ser", mixes, "mix_id", emotion)
-    write_solution(out, "misme-mer", mixes, "mix_id", va)
-    write_solution(out, "misme-ser-speech", speech, "source_id", emotion)
+    speaker = {"actor": pa.string(), "gender": pa.string()}  # bootstrap groups, per-gender scores
+    music_of = {s["source_id"]: s["corpus"] for s in music}
+    by_music = [{**m, "group": m["music_id"], "corpus": music_of.get(m["music_id"])} for m in mixes]
+    write_solution(out, "misme-ser", mixes, "mix_id", emotion, speaker)
+    write_solution(out, "misme-mer", by_music, "mix_id", va, {"group": pa.string(), "corpus": pa.string()})
+    write_solution(out, "misme-ser-speech", speech, "source_id", emotion, speaker)
     write_solution(out, "misme-mer-music", music, "source_id", va)
 
 
