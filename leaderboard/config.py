@@ -32,6 +32,8 @@ DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_MEMORY_LIMIT_MB = 4096
 DATABASE_DIALECTS = ("sqlite", "postgresql")
+DEFAULT_BOOTSTRAP_RESAMPLES = 1000
+MAX_BOOTSTRAP_RESAMPLES = 100_000
 
 PositiveInt = Annotated[int, Field(gt=0)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -114,6 +116,11 @@ class ChallengeConfig(_Table):
     time_limit_s: Annotated[float, Field(gt=0)] = DEFAULT_TIME_LIMIT_S
     memory_limit_mb: PositiveInt = DEFAULT_MEMORY_LIMIT_MB
     quotas: Quota = Field(default_factory=Quota)  # the default of every phase, key by key
+    # paired bootstrap of every board (0: no intervals); the same draws for every submission
+    bootstrap_resamples: Annotated[int, Field(ge=0, le=MAX_BOOTSTRAP_RESAMPLES)] = \
+        DEFAULT_BOOTSTRAP_RESAMPLES
+    bootstrap_seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    final_submissions: PositiveInt = 1  # how many submissions a team may select for the final board
     tasks: Annotated[tuple[TaskConfig, ...], Field(min_length=1)]
     phases: Annotated[tuple[PhaseConfig, ...], Field(min_length=1)]  # sorted by start
     _path: Path = PrivateAttr(default=Path("."))
@@ -310,6 +317,9 @@ _RULES = {
     "higher_is_better": "must be true or false", "primary_metric": "must be a metric name",
     "description": "must be text", "database": "must be a URL such as sqlite:///x.db",
     "quotas": "must be a table",
+    "bootstrap_resamples": f"must be an integer from 0 to {MAX_BOOTSTRAP_RESAMPLES:,}",
+    "bootstrap_seed": "must be a non-negative integer",
+    "final_submissions": "must be a positive integer",
 }
 _TABLE_ARRAYS = ("tasks", "phases")
 

@@ -3,7 +3,7 @@ Diebold-Mariano tests against the leader (Holm-corrected) and a pairwise p-value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -27,8 +27,11 @@ class Board:
     private_visible: bool
     primary_metric: str
     higher_is_better: bool
-    table: pd.DataFrame  # rank, team, submission, submitted, metrics..., p_value, p_holm, significant
+    # rank, team, metric, ci_low, ci_high, rank_low, rank_high, top_group, metrics...,
+    # significant, p_holm, p_value, submission, submitted, scorer, older_scorer
+    table: pd.DataFrame
     losses: dict[int, np.ndarray]  # by submission id, for the pairwise matrix
+    bootstrap: dict = field(default_factory=dict)  # the leader's bootstrap settings
 
 
 def primary_metric(config: ChallengeConfig, task: str) -> tuple[str, bool]:
@@ -47,19 +50,41 @@ def primary_metric(config: ChallengeConfig, task: str) -> tuple[str, bool]:
 
 def build_board(config: ChallengeConfig, task: str, phase: str, reveal_private: bool = False,
                 now: datetime | None = None) -> Board:
-    """The ranking of `task` in `phase`; private ids only once the phase ended (or revealed)."""
+    """The ranking of `task` in `phase`; private ids only once the phase ended (or revealed).
+
+    Each team's row: its best selected submission (by the ranked ids), else its best public
+    one. The intervals are read from the store, or computed and stored when the board
+    changed (see :mod:`leaderboard.intervals`)."""
+    from leaderboard import intervals
+    from leaderboard.service import current_scorer
+
     config.task(task)
     phase_config = config.phase(phase)
     metric, higher = primary_metric(config, task)
-    private_visible = reveal_private or phase_config.has_ended(now or utc_now())
+    now = now or utc_now()
+    private_visible = reveal_private or phase_config.has_ended(now)
     with read_session(config) as session:
+        challenge_id = challenge_row(session, config).id
         candidates = _scored_submissions(session, config, task, phase, metric)
         subset = "private" if private_visible and _has_private(session, candidates) else "public"
-        chosen = _choose_per_team(candidates, higher)
+        if subset == "private":
+            candidates = _with_private(session, candidates, metric)
+        chosen = _choose_per_team(candidates, higher, subset)
         ranked = _rank(_attach(session, chosen, subset, metric), higher)
-        losses = _losses(session, list(ranked["submission"]), subset)
-    table = _arrange(_with_significance(ranked, losses), metric, subset)
-    return Board(task, phase, subset, private_visible, metric, higher, table, losses)
+        ids = [int(i) for i in ranked["submission"]]
+        losses = _losses(session, ids, subset)
+        replicates = intervals.load_replicates(session, ids, subset)
+        key = intervals.board_key(metric, subset, ids, replicates)
+        found = intervals.stored(session, challenge_id, task, phase, subset, key) if ids else None
+        scorers = _scorers(session, ids, subset, metric)
+    if found is None and ids:
+        found = intervals.compute(ids, replicates, higher, metric)
+        intervals.store(config, challenge_id, task, phase, subset, key, found, now)
+    current = current_scorer(config, task, phase)["hash"]
+    table = _with_scorers(_with_intervals(_with_significance(ranked, losses), found), scorers, current)
+    leader = replicates.get(ids[0]) if ids else None
+    return Board(task, phase, subset, private_visible, metric, higher,
+                 _arrange(table, metric, subset), losses, leader.settings if leader else {})
 
 
 def _scored_submissions(session, config: ChallengeConfig, task: str, phase: str,
@@ -84,13 +109,25 @@ def _has_private(session, candidates: pd.DataFrame) -> bool:
         SubsetResult.submission_id == first, SubsetResult.subset == "private")) is not None
 
 
-def _choose_per_team(candidates: pd.DataFrame, higher: bool) -> pd.DataFrame:
-    """Per team the selected submission, else the best public one (ties: earliest)."""
+def _with_private(session, candidates: pd.DataFrame, metric: str) -> pd.DataFrame:
+    ids = [int(i) for i in candidates["submission"]]
+    rows = session.execute(select(Score.submission_id, Score.value).where(
+        Score.submission_id.in_(ids), Score.subset == "private", Score.metric == metric)).all()
+    private = dict(rows)
+    return candidates.assign(private=[private.get(int(i), np.nan) for i in candidates["submission"]])
+
+
+def _choose_per_team(candidates: pd.DataFrame, higher: bool, subset: str = "public") -> pd.DataFrame:
+    """Per team its best selected submission on the ranked ids (a team may select up to the
+    config's ``final_submissions``), else its best public one (ties: earliest)."""
     if candidates.empty:
         return candidates
     ordered = _order(candidates, "public", higher)
-    ordered = ordered.sort_values("selected", ascending=False, kind="stable")
-    return ordered.drop_duplicates("team", keep="first")
+    rows = []
+    for _, group in ordered.groupby("team", sort=False):
+        selected = group[group["selected"].astype(bool)]
+        rows.append(group.iloc[0] if selected.empty else _order(selected, subset, higher).iloc[0])
+    return pd.DataFrame(rows).reset_index(drop=True)
 
 
 def _order(frame: pd.DataFrame, column: str, higher: bool) -> pd.DataFrame:
@@ -128,14 +165,43 @@ def _losses(session, submission_ids: list[int], subset: str) -> dict[int, np.nda
 
 
 def _arrange(table: pd.DataFrame, metric: str, subset: str) -> pd.DataFrame:
-    """Column order: rank, team, primary metric, other metrics, significance, submission."""
-    fixed = ["rank", "team", "submission", "submitted", "score", "public",
-             "significant", "p_holm", "p_value"]
+    """Column order: rank, team, primary metric, its intervals, other metrics, significance,
+    submission, scorer."""
+    from leaderboard.intervals import COLUMNS
+
+    fixed = ["rank", "team", "submission", "submitted", "score", "public", "private",
+             "significant", "p_holm", "p_value", "scorer", "older_scorer", *COLUMNS]
     others = sorted(c for c in table.columns if c not in fixed and c != metric)
     public = [] if subset == "public" else ["public"]
-    ordered = table[["rank", "team", metric, *others, *public, "significant", "p_holm",
-                     "p_value", "submission", "submitted"]]
+    ordered = table[["rank", "team", metric, *COLUMNS, *others, *public, "significant",
+                     "p_holm", "p_value", "submission", "submitted", "scorer", "older_scorer"]]
     return ordered.rename(columns={"public": f"public {metric}"})
+
+
+def _with_intervals(table: pd.DataFrame, intervals: pd.DataFrame | None) -> pd.DataFrame:
+    from leaderboard.intervals import COLUMNS
+
+    if intervals is None or table.empty:
+        return table.assign(**{c: pd.Series(dtype=float) for c in COLUMNS})
+    merged = table.merge(intervals, on="submission", how="left")
+    merged["top_group"] = merged["top_group"].fillna(False).astype(bool)
+    return merged
+
+
+def _scorers(session, ids: list[int], subset: str, metric: str) -> dict[int, tuple]:
+    """(version, hash) of each submission's primary score."""
+    rows = session.execute(select(Score.submission_id, Score.scorer_version, Score.scorer_hash)
+                           .where(Score.submission_id.in_(ids), Score.subset == subset,
+                                  Score.metric == metric)).all()
+    return {int(sid): (version, hash_) for sid, version, hash_ in rows}
+
+
+def _with_scorers(table: pd.DataFrame, scorers: dict[int, tuple], current: str) -> pd.DataFrame:
+    from benchmark.version import scorer_label
+
+    found = [scorers.get(int(s), (None, None)) for s in table["submission"]]
+    return table.assign(scorer=[scorer_label(*pair) for pair in found],
+                        older_scorer=[pair[1] != current for pair in found])
 
 
 def _with_significance(ranked: pd.DataFrame, losses: dict[int, np.ndarray]) -> pd.DataFrame:
@@ -177,6 +243,16 @@ def holm_adjust(p_values: list[float]) -> list[float]:
     if finite.any():
         adjusted[finite] = holm(values[finite])
     return adjusted.tolist()
+
+
+def pairwise_holm(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Holm-adjusted p-values over the family of all pairs of the matrix (symmetric)."""
+    values = matrix.to_numpy(dtype=float)
+    upper = np.triu_indices(len(values), k=1)
+    adjusted = np.full_like(values, np.nan)
+    adjusted[upper] = holm_adjust(values[upper].tolist())
+    adjusted.T[upper] = adjusted[upper]
+    return pd.DataFrame(adjusted, index=matrix.index, columns=matrix.columns)
 
 
 def pairwise_p_values(board: Board) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 
 from leaderboard.config import ChallengeConfig, PhaseConfig
 from leaderboard.errors import LeaderboardError
-from leaderboard.models import Score, Submission, SubsetResult, Team
+from leaderboard.models import Score, Submission, SubmissionFile, SubsetResult, Team
 from leaderboard.store import (
     UNFINISHED,
     QuotaState,
@@ -75,20 +75,32 @@ def submit(config: ChallengeConfig, prediction_path: str | Path, task: str, toke
     now = clock()
     task_config = config.task(task)
     phase_config = _phase_for(config, phase, now)
-    file_sha256 = _checked_file_hash(config, prediction_path)
+    file_sha256, content = _checked_file(config, prediction_path)
     sweep_unfinished(config, now)
     submission_id = _reserve(config, token, task, phase_config, file_sha256,
-                             safe_file_name(file_name or prediction_path.name), check_note(note), now)
+                             safe_file_name(file_name or prediction_path.name), check_note(note), now,
+                             content)
     request = _request(config, task_config.solution, task, phase_config, prediction_path)
     try:
-        result, losses = run_isolated(request, config.time_limit_s)
+        result, arrays = run_isolated(request, config.time_limit_s)
     except BaseException as error:  # Ctrl-C, SIGTERM, a Streamlit rerun, a full disk
         message = INTERRUPTED if not isinstance(error, Exception) else \
             f"{UNFINISHED}: scoring could not run ({type(error).__name__}); not counted against the quota"
         _record(config, submission_id, {"status": "failed", "message": message}, {}, clock())
         raise
-    _record(config, submission_id, result, losses, clock())
+    _record(config, submission_id, result, arrays, clock())
+    if result["status"] == "scored":
+        refresh_intervals(config, task, phase_config.name, clock())
     return _outcome(config, submission_id, phase_config, clock())
+
+
+def refresh_intervals(config: ChallengeConfig, task: str, phase: str, now: datetime) -> None:
+    """Compute and store the board's rank intervals now (once per new score), for the public
+    and the private ids, so that page views only read them."""
+    from leaderboard.ranking import build_board
+
+    for reveal in (False, True):
+        build_board(config, task, phase, reveal_private=reveal, now=now)
 
 
 def _outcome(config: ChallengeConfig, submission_id: int, phase: PhaseConfig,
@@ -114,7 +126,7 @@ def _phase_for(config: ChallengeConfig, name: str | None, now: datetime) -> Phas
     return phase
 
 
-def _checked_file_hash(config: ChallengeConfig, path: Path) -> str:
+def _checked_file(config: ChallengeConfig, path: Path) -> tuple[str, bytes]:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -126,16 +138,18 @@ def _checked_file_hash(config: ChallengeConfig, path: Path) -> str:
                                f"{config.max_file_bytes} bytes")
     if size == 0:
         raise LeaderboardError("prediction file is empty")
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(io.DEFAULT_BUFFER_SIZE * 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        content = handle.read(config.max_file_bytes + 1)
+    if len(content) > config.max_file_bytes:  # it grew since stat()
+        raise LeaderboardError(f"prediction file is over the limit of {config.max_file_bytes} bytes")
+    return hashlib.sha256(content).hexdigest(), content
 
 
 def _reserve(config: ChallengeConfig, token: str, task: str, phase: PhaseConfig,
-             file_sha256: str, file_name: str, note: str, now: datetime) -> int:
-    """Quota check and insert of a pending row, in one write transaction."""
+             file_sha256: str, file_name: str, note: str, now: datetime,
+             content: bytes | None = None) -> int:
+    """Quota check and insert of a pending row (and the file, kept for rescoring), in one
+    write transaction."""
     with write_session(config) as session:
         team = team_for_token(session, config, token)
         session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
@@ -152,18 +166,33 @@ def _reserve(config: ChallengeConfig, token: str, task: str, phase: PhaseConfig,
                                 note=note, selected=False, created_at=now)
         session.add(submission)
         session.flush()
+        if content is not None:
+            session.add(SubmissionFile(submission_id=submission.id, size_bytes=len(content),
+                                       content=content))
         return submission.id
 
 
 def _request(config: ChallengeConfig, solution: Path, task: str, phase: PhaseConfig,
              prediction_path: Path) -> dict[str, Any]:
+    from leaderboard.ranking import primary_metric
+
+    metric, higher = primary_metric(config, task)
     return {
         "predictions": str(prediction_path.resolve()), "solution": str(solution), "task": task,
         "folds": list(phase.folds) if phase.folds is not None else None,
         "public_fraction": phase.public_fraction, "seed": phase.seed,
         "max_bytes": config.max_file_bytes, "memory_limit_mb": config.memory_limit_mb,
-        "time_limit_s": config.time_limit_s,
+        "time_limit_s": config.time_limit_s, "primary_metric": metric, "higher_is_better": higher,
+        "bootstrap_resamples": config.bootstrap_resamples, "bootstrap_seed": config.bootstrap_seed,
     }
+
+
+def current_scorer(config: ChallengeConfig, task: str, phase: str) -> dict[str, str]:
+    """The scorer a submission of ``task`` in ``phase`` would be scored with now."""
+    from leaderboard.worker import scorer_of
+
+    request = _request(config, config.task(task).solution, task, config.phase(phase), Path("."))
+    return scorer_of(request)
 
 
 def run_isolated(request: dict[str, Any], time_limit_s: float
@@ -236,9 +265,10 @@ def _read_result(out_dir: Path, run: WorkerRun, request: dict[str, Any]
     if not result_path.exists():
         return {"status": "failed", "message": _no_result_message(run, request)}, {}
     result = json.loads(result_path.read_text(encoding="utf-8"))
-    losses = {subset: np.load(out_dir / f"losses-{subset}.npy")
-              for subset in result.get("subsets", {})}
-    return result, losses
+    arrays = {path.stem: np.load(path) for subset in result.get("subsets", {})
+              for path in (out_dir / f"losses-{subset}.npy", out_dir / f"replicates-{subset}.npy")
+              if path.exists()}
+    return result, arrays
 
 
 def _no_result_message(run: WorkerRun, request: dict[str, Any]) -> str:
@@ -252,8 +282,9 @@ def _no_result_message(run: WorkerRun, request: dict[str, Any]) -> str:
 
 
 def _record(config: ChallengeConfig, submission_id: int, result: dict[str, Any],
-            losses: dict[str, np.ndarray], now: datetime) -> None:
-    """Store the outcome, unless a sweep has already ended the row (its verdict stands)."""
+            arrays: dict[str, np.ndarray], now: datetime) -> None:
+    """Store the outcome, unless a sweep has already ended the row (its verdict stands).
+    ``arrays``: the worker's ``losses-<subset>`` and ``replicates-<subset>`` arrays."""
     with write_session(config) as session:
         submission = session.get(Submission, submission_id)
         if submission.status != "pending":
@@ -264,17 +295,30 @@ def _record(config: ChallengeConfig, submission_id: int, result: dict[str, Any],
         if result["status"] != "scored":
             return
         for subset, scored in result["subsets"].items():
-            session.add_all(_score_rows(submission_id, subset, scored))
-            session.add(SubsetResult(
-                submission_id=submission_id, subset=subset, n_ids=scored["n_ids"],
-                ids_sha256=scored["ids_sha256"], losses_npy=_npy_bytes(losses[subset]),
-                details_json=json.dumps(scored["details"])))
+            session.add_all(score_rows(submission_id, subset, scored, result))
+            session.add(SubsetResult(submission_id=submission_id, subset=subset,
+                                     **subset_result_fields(scored, subset, arrays)))
 
 
-def _score_rows(submission_id: int, subset: str, scored: dict[str, Any]) -> list[Score]:
-    metrics = scored["metrics"]
-    return [Score(submission_id=submission_id, subset=subset, metric=name, value=value)
-            for name, value in sorted(metrics.items())]
+def subset_result_fields(scored: dict[str, Any], subset: str,
+                         arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The SubsetResult columns of one subset of a worker result."""
+    replicates = arrays.get(f"replicates-{subset}")
+    return {"n_ids": scored["n_ids"], "ids_sha256": scored["ids_sha256"],
+            "losses_npy": _npy_bytes(arrays[f"losses-{subset}"]),
+            "details_json": json.dumps(scored["details"]),
+            "replicates_npy": None if replicates is None else _npy_bytes(replicates),
+            "bootstrap_json": json.dumps(scored.get("bootstrap") or {})}
+
+
+def score_rows(submission_id: int, subset: str, scored: dict[str, Any],
+               result: dict[str, Any]) -> list[Score]:
+    """One Score per metric, each carrying the scorer and the solution file's sha256."""
+    scorer = result.get("scorer") or {}
+    return [Score(submission_id=submission_id, subset=subset, metric=name, value=value,
+                  scorer_version=scorer.get("version"), scorer_hash=scorer.get("hash"),
+                  solution_sha256=result.get("solution_sha256"))
+            for name, value in sorted(scored["metrics"].items())]
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -287,20 +331,35 @@ def load_losses(blob: bytes) -> np.ndarray:
     return np.load(io.BytesIO(blob), allow_pickle=False)
 
 
-def select_submission(config: ChallengeConfig, token: str, submission_id: int) -> Submission:
-    """Mark one scored submission as the team's choice for its task and phase."""
+def select_submission(config: ChallengeConfig, token: str, submission_id: int,
+                      unselect: bool = False) -> Submission:
+    """Mark one scored submission as one of the team's final choices for its task and phase
+    (at most the config's ``final_submissions``; with 1 it replaces the earlier choice), or
+    take the mark off with ``unselect``."""
     with write_session(config) as session:
         team = team_for_token(session, config, token)
         chosen = session.get(Submission, submission_id)
         if chosen is None or chosen.team_id != team.id:
             raise LeaderboardError(f"submission {submission_id} is not one of your team's")
+        if unselect or chosen.selected:
+            chosen.selected = chosen.selected and not unselect
+            return chosen
         if chosen.status != "scored":
             raise LeaderboardError(f"submission {submission_id} is {chosen.status}; "
                                    "only scored submissions can be selected")
-        for other in session.scalars(select(Submission).where(
-                Submission.team_id == team.id, Submission.task == chosen.task,
-                Submission.phase == chosen.phase, Submission.selected.is_(True))):
-            other.selected = False
+        others = list(session.scalars(select(Submission).where(
+            Submission.team_id == team.id, Submission.task == chosen.task,
+            Submission.phase == chosen.phase, Submission.selected.is_(True))
+            .order_by(Submission.id)))
+        limit = config.final_submissions
+        if limit == 1:
+            for other in others:
+                other.selected = False
+        elif len(others) >= limit:
+            raise LeaderboardError(
+                f"your team has already selected {limit} submissions for {chosen.task} / "
+                f"{chosen.phase} ({', '.join(str(o.id) for o in others)}); take one off first "
+                "with `misme-leaderboard select ID --unselect`")
         chosen.selected = True
         return chosen
 

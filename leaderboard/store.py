@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from leaderboard.config import ChallengeConfig, Quota, shown_url
 from leaderboard.errors import LeaderboardError
-from leaderboard.models import Base, Challenge, Submission, Team
+from leaderboard.models import SCHEMA_VERSION, Base, Challenge, SchemaInfo, Submission, Team
 
 MAX_TEAM_NAME = 100
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -83,11 +83,17 @@ def write_session(config: ChallengeConfig) -> Iterator[Session]:
 
 
 def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challenge:
-    """Create the tables (idempotent) and the challenge row."""
+    """Create the tables (idempotent), upgrade an older schema in place, add the challenge row."""
+    engine = engine_for(config.database_url)
     try:
-        Base.metadata.create_all(engine_for(config.database_url))
+        version = stored_schema_version(engine)
+        if version is not None and version > SCHEMA_VERSION:
+            raise LeaderboardError(_newer_schema(config, version))
+        Base.metadata.create_all(engine)
+        upgrade_schema(engine)
     except OperationalError as error:
         raise LeaderboardError(f"cannot open database {shown_url(config.database_url)}: {error.orig}") from None
+    _SCHEMA_CHECKED.add(config.database_url)
     with write_session(config) as session:
         existing = session.scalar(select(Challenge).where(Challenge.name == config.name))
         if existing is not None:
@@ -97,6 +103,70 @@ def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challeng
         return challenge
 
 
+# Columns schema 2 added to tables of schema 1 (its new tables are made by create_all).
+ADDED_COLUMNS = {"scores": ("scorer_version", "scorer_hash", "solution_sha256"),
+                 "subset_results": ("replicates_npy", "bootstrap_json")}
+_SCHEMA_CHECKED: set[str] = set()
+
+
+def stored_schema_version(engine: Engine) -> int | None:
+    """The database's schema version: None when it has no challenge tables yet, 1 for a
+    database made before the schema_info table existed."""
+    tables = set(inspect(engine).get_table_names())
+    if "challenges" not in tables:
+        return None
+    if "schema_info" not in tables:
+        return 1
+    with engine.connect() as connection:
+        return connection.scalar(select(func.max(SchemaInfo.version))) or 1
+
+
+def upgrade_schema(engine: Engine) -> list[str]:
+    """Add the columns a schema-1 database lacks (nullable: old rows keep NULL) and record
+    the version; returns the columns added. Runs on SQLite and PostgreSQL alike."""
+    added = []
+    existing = {table: {c["name"] for c in inspect(engine).get_columns(table)}
+                for table in ADDED_COLUMNS}
+    with engine.begin() as connection:
+        for table, columns in ADDED_COLUMNS.items():
+            for name in columns:
+                if name in existing[table]:
+                    continue
+                kind = Base.metadata.tables[table].columns[name].type.compile(dialect=engine.dialect)
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+                added.append(f"{table}.{name}")
+        if connection.scalar(select(func.max(SchemaInfo.version))) != SCHEMA_VERSION:
+            connection.execute(delete(SchemaInfo))
+            connection.execute(insert(SchemaInfo).values(version=SCHEMA_VERSION))
+    return added
+
+
+def check_schema(config: ChallengeConfig) -> None:
+    """LeaderboardError unless the database has this version's schema (checked once per
+    process and database): an older one must be upgraded by `init`, a newer one needs a
+    newer toolkit."""
+    if config.database_url in _SCHEMA_CHECKED:
+        return
+    version = stored_schema_version(engine_for(config.database_url))
+    if version is None:
+        return  # not initialised: challenge_row says so
+    if version < SCHEMA_VERSION:
+        raise LeaderboardError(
+            f"database {shown_url(config.database_url)} was made by an older misme-leaderboard "
+            f"(schema {version}; this version uses schema {SCHEMA_VERSION}): run "
+            f"`misme-leaderboard init --config {config.path}` once to upgrade it in place "
+            "(it adds tables and columns and keeps every row)")
+    if version > SCHEMA_VERSION:
+        raise LeaderboardError(_newer_schema(config, version))
+    _SCHEMA_CHECKED.add(config.database_url)
+
+
+def _newer_schema(config: ChallengeConfig, version: int) -> str:
+    return (f"database {shown_url(config.database_url)} was made by a newer misme-leaderboard "
+            f"(schema {version}; this version knows schema {SCHEMA_VERSION} at most): "
+            "upgrade the toolkit")
+
+
 def _is_missing_table(error: OperationalError | ProgrammingError) -> bool:
     """SQLite's "no such table" or PostgreSQL's undefined_table (SQLSTATE 42P01)."""
     return getattr(error.orig, "sqlstate", None) == "42P01" or "no such table" in str(error.orig)
@@ -104,6 +174,7 @@ def _is_missing_table(error: OperationalError | ProgrammingError) -> bool:
 
 def challenge_row(session: Session, config: ChallengeConfig) -> Challenge:
     try:
+        check_schema(config)
         challenge = session.scalar(select(Challenge).where(Challenge.name == config.name))
     except (OperationalError, ProgrammingError) as error:
         if not _is_missing_table(error):  # e.g. an unreachable server: not "not initialised"

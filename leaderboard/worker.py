@@ -3,7 +3,9 @@
 It is the only place that reads the solution labels. It validates and scores the
 prediction file on the phase's public and private ids, and writes into the
 request's `out_dir`: one `losses-<subset>.npy` per subset (float64, ids in sorted
-order), then `result.json` (status, message, metrics, details, and the address space
+order) and `replicates-<subset>.npy` (the primary metric on each bootstrap resample),
+then `result.json` (status, message, metrics, details, bootstrap interval, the scorer's
+version and hash, the solution file's sha256, and the address space
 the libraries took and the most it took in all, `libraries_mb` and `peak_mb`),
 renamed into place last so that its presence means the outcome is complete.
 Anything that goes wrong becomes a status and a message, never a score.
@@ -247,16 +249,46 @@ def _problems_message(error) -> str:
     return "\n".join(lines)
 
 
+SCORER_MODULES = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
+                  "benchmark.scoring", "benchmark.bootstrap", "benchmark.version",
+                  "leaderboard.splits", "leaderboard.worker")
+
+
+def scorer_of(request: dict[str, Any]) -> dict[str, str]:
+    """The scorer a request is scored with: toolkit version and sha256 of the scoring code
+    (SCORER_MODULES as this process would load them) and of the task definition."""
+    from benchmark.tasks import get_task
+    from benchmark.version import package_version, scorer_hash, task_definition
+
+    definition = task_definition(
+        get_task(request["task"]), primary_metric=request.get("primary_metric"),
+        higher_is_better=request.get("higher_is_better"), folds=request.get("folds"),
+        public_fraction=request["public_fraction"], seed=request["seed"],
+        bootstrap=[request.get("bootstrap_resamples", 0), request.get("bootstrap_seed", 0)])
+    return {"version": package_version(), "hash": scorer_hash(definition, SCORER_MODULES)}
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     import numpy as np
 
-    from benchmark.io import read_predictions, read_solution
+    from benchmark.io import read_predictions, read_solution, with_solution_columns
     from benchmark.tasks import get_task
     from leaderboard.splits import ids_digest, public_mask
 
     task = get_task(request["task"])
-    solution = read_solution(Path(request["solution"]), task)
-    solution = _phase_rows(_with_groups(solution, request["solution"]), request.get("folds"))
+    solution_path = Path(request["solution"])
+    solution = read_solution(solution_path, task)
+    solution = _phase_rows(with_solution_columns(solution, solution_path), request.get("folds"))
     predictions = read_predictions(Path(request["predictions"]), solution, task,
                                    max_bytes=int(request["max_bytes"]))
     public = public_mask(solution, float(request["public_fraction"]), int(request["seed"]))
@@ -267,34 +299,16 @@ def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         order = np.argsort(solution["id"].to_numpy()[mask].astype(str), kind="stable")
         sub_solution = solution[mask].iloc[order].reset_index(drop=True)
         sub_predictions = predictions[mask].iloc[order].reset_index(drop=True)
-        scored = _score_subset(sub_solution, sub_predictions, task)
+        scored = _score_subset(sub_solution, sub_predictions, task, request)
         np.save(out_dir / f"losses-{subset}.npy", scored.pop("losses"))
+        replicates = scored.pop("replicates")
+        if replicates is not None:
+            np.save(out_dir / f"replicates-{subset}.npy", replicates)
         scored["ids_sha256"] = ids_digest(sub_solution["id"])
         scored["n_ids"] = int(len(sub_solution))
         subsets[subset] = scored
-    return {"status": "scored", "message": "scored", "subsets": subsets}
-
-
-def _with_groups(solution, path: str):
-    """Add the solution file's speaker/group column (read_solution keeps only id, fold, targets)."""
-    import pandas as pd
-
-    from leaderboard.splits import GROUP_COLUMNS
-
-    if str(path).endswith(".csv"):
-        header = pd.read_csv(path, nrows=0).columns
-        wanted = [c for c in GROUP_COLUMNS if c in header][:1]
-        extra = pd.read_csv(path, usecols=["id", *wanted], dtype=str) if wanted else None
-    else:
-        import pyarrow.parquet as pq
-
-        names = pq.read_schema(path).names
-        wanted = [c for c in GROUP_COLUMNS if c in names][:1]
-        extra = pq.read_table(path, columns=["id", *wanted]).to_pandas() if wanted else None
-    if extra is None:
-        return solution
-    groups = extra.assign(id=extra["id"].astype(str)).set_index("id")[wanted[0]].astype(str)
-    return solution.assign(**{wanted[0]: groups.reindex(solution["id"].astype(str)).to_numpy()})
+    return {"status": "scored", "message": "scored", "subsets": subsets,
+            "scorer": scorer_of(request), "solution_sha256": file_sha256(solution_path)}
 
 
 def _phase_rows(solution, folds):
@@ -303,21 +317,27 @@ def _phase_rows(solution, folds):
     return solution[solution["fold"].isin(folds)].reset_index(drop=True)
 
 
-def _score_subset(solution, predictions, task) -> dict[str, Any]:
+def _score_subset(solution, predictions, task, request: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
-    from benchmark.scoring import score
+    from benchmark.scoring import _json_safe, score
 
-    report = score(predictions, solution, task)
+    report = score(predictions, solution, task, n_resamples=int(request.get("bootstrap_resamples", 0)),
+                   seed=int(request.get("bootstrap_seed", 0)),
+                   metric=request.get("primary_metric") or task.primary_metric)
     losses = report.per_id_loss.reindex(solution["id"]).to_numpy(dtype=np.float64)
-    details = {"per_fold": _per_fold(report.per_fold)}
+    details = {"per_fold": _per_fold(report.per_fold),
+               "fold_summary": _json_safe({"mean": report.fold_mean, "sd": report.fold_sd}),
+               "per_group": _json_safe(report.per_group)}
     if task.kind == "classification":
         details["confusion"] = {"labels": report.extras["labels"],
                                 "matrix": report.extras["confusion_matrix"]}
+        details["per_class"] = _json_safe(report.extras["per_class"])
     else:
         details["scatter"] = _scatter(solution, predictions, task)
     return {"metrics": _finite(report.pooled), "primary": float(report.primary),
-            "details": details, "losses": losses}
+            "details": details, "losses": losses, "bootstrap": _json_safe(report.bootstrap),
+            "replicates": report.replicates}
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:
