@@ -254,6 +254,13 @@ def reference_replicates(task: Task, metric: str, truth, predictions: Sequence, 
     return np.asarray(rows, dtype=np.float64)
 
 
+def resampled_unit(grouped_by: str | None, n_groups: int) -> str:
+    """What a resample draws, for reports: "24 actor groups", "40 groups", "1,000 ids"."""
+    if not grouped_by:
+        return f"{n_groups:,} ids"
+    return f"{n_groups:,} groups" if grouped_by == "group" else f"{n_groups:,} {grouped_by} groups"
+
+
 # ---------------------------------------------------------------- intervals and ranks
 
 

@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write(path: Path | None, text: str) -> None:
+def write_output(path: Path | None, text: str) -> None:
     if path is None:
         return
     shown = path
@@ -134,8 +134,8 @@ def _run_score(args) -> int:
     solution = with_solution_columns(read_solution(args.solution, task), args.solution)
     predictions = read_predictions(args.predictions, solution, task, max_bytes=args.max_bytes)
     result = score(predictions, solution, task, n_resamples=args.bootstrap, seed=args.seed)
-    _write(args.json, report.to_json(result))
-    _write(args.markdown, report.to_markdown(result))
+    write_output(args.json, report.to_json(result))
+    write_output(args.markdown, report.to_markdown(result))
     if args.plot is not None:
         _plot_score(args.plot, result, solution, predictions, task)
     print(report.to_terminal(result), end="")
@@ -169,8 +169,8 @@ def _run_compare(args) -> int:
         raise BenchmarkError("\n".join(errors))
     result = compare(*frames, solution, task, h=args.h, power=args.power,
                      alternative=args.alternative, n_resamples=args.bootstrap, seed=args.seed)
-    _write(args.json, report.to_json(result))
-    _write(args.markdown, report.to_markdown(result))
+    write_output(args.json, report.to_json(result))
+    write_output(args.markdown, report.to_markdown(result))
     if args.plot is not None:
         from benchmark import plots
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from benchmark.bootstrap import resampled_unit
 from benchmark.scoring import ScoreReport
 
 
@@ -75,8 +76,7 @@ def _group_table(report: ScoreReport):
 
 
 def _interval(b: dict) -> str:
-    unit = f"{b['n_groups']:,} {b['grouped_by']} groups" if b.get("grouped_by") else \
-        f"{b['n_groups']:,} ids"
+    unit = resampled_unit(b.get("grouped_by"), b["n_groups"])
     return (f"bootstrap {b['confidence']:.0%} CI [{_fmt(b['low'])}, {_fmt(b['high'])}] "
             f"(resampling {unit}, {b['n_resamples']:,} resamples, seed {b['seed']})")
 
@@ -101,7 +101,7 @@ def _comparison_sections(report):
         ci_rows = [[who, f"[{_fmt(b[key][0])}, {_fmt(b[key][1])}]",
                     f"{ranks[key][0]}-{ranks[key][1]}" if ranks.get(key) else ""]
                    for who, key in (("A", "a"), ("B", "b"), ("A - B", "a_minus_b"))]
-        unit = f"{b['n_groups']:,} {b['grouped_by']} groups" if b.get("grouped_by") else "ids"
+        unit = resampled_unit(b.get("grouped_by"), b["n_groups"])
         sections.append((f"Paired bootstrap {b['confidence']:.0%} CI of {report.primary_metric} "
                          f"(resampling {unit})", ["system", "interval", "rank interval"], ci_rows))
     return sections

@@ -11,17 +11,23 @@ import sys
 import tempfile
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
 from leaderboard.config import ChallengeConfig, load_config
 from leaderboard.errors import LeaderboardError
-from leaderboard.models import Submission, SubsetResult
-from leaderboard.ranking import Board, build_board, pairwise_p_values, team_submissions
+from leaderboard.models import Score, Submission, SubsetResult
+from leaderboard.ranking import (
+    Board,
+    build_board,
+    pairwise_holm,
+    pairwise_p_values,
+    team_submissions,
+)
 from leaderboard.service import sweep_unfinished
 from leaderboard.store import quota_state, read_session, team_for_token, utc_now
+from leaderboard.terminal import legend
 
 CONFIG_ENV = "MISME_LEADERBOARD_CONFIG"
 DB_ENV = "MISME_LEADERBOARD_DB"
@@ -71,21 +77,52 @@ def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
     ids = "private (final)" if board.subset == "private" else "public"
     st.caption(f"Ranked on the {ids} ids by {board.primary_metric} ({direction} is better); "
                "ties go to the earlier submission. 'significant': Diebold-Mariano test against "
-               "the leader on paired per-id losses, Holm-corrected at 0.05."
+               "the leader on paired per-id losses, Holm-corrected at 0.05. "
+               + legend(board)
                + ("" if board.private_visible else
                   f" Private scores are hidden until the phase ends "
                   f"({config.phase(phase).end:%Y-%m-%d %H:%M} UTC)."))
     if board.table.empty:
         st.info("No scored submissions yet.")
         return
+    _interval_chart(board)
+    older = board.table[board.table["older_scorer"]]
+    if not older.empty:
+        st.warning(f"{len(older)} row(s) were scored by an older scorer than today's "
+                   "(column 'older scorer'); the organizers can rescore them.")
     st.dataframe(board_frame(board), hide_index=True, width="stretch",
                  key="board", column_config={
                      "significant": st.column_config.CheckboxColumn("significant vs leader"),
+                     "top_group": st.column_config.CheckboxColumn("top group"),
+                     "older_scorer": st.column_config.CheckboxColumn("older scorer"),
+                     "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
+                     "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
+                     "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
+                     "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
                      "submitted": st.column_config.DatetimeColumn("submitted (UTC)",
                                                                   format="YYYY-MM-DD HH:mm"),
                      # tiny p-values would otherwise print as long strings of zeros
                      "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
                      "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e")})
+
+
+def _interval_chart(board: Board) -> None:
+    """The dot-and-whisker chart of the primary metric and the top group's teams (as text)."""
+    from benchmark import plots
+
+    table = board.table
+    if table["ci_low"].notna().any():
+        figure = plots.chart(plots.draw_intervals, list(table["team"]), table[board.primary_metric],
+                             table["ci_low"], table["ci_high"], metric=board.primary_metric,
+                             higher_is_better=board.higher_is_better, top=table["top_group"],
+                             size=(8, 1.2 + 0.45 * len(table)))
+        st.image(plots.png_bytes(figure), caption=f"{board.primary_metric} with its 95 % "
+                 "bootstrap interval; leader in red, top group shaded")
+    top = list(table.loc[table["top_group"], "team"])
+    if top:
+        st.text(f"Top group (rank interval overlaps the leader's): {', '.join(top)}")
+    else:
+        st.text("Top group: not computed (no bootstrap replicates for the leader)")
 
 
 def board_frame(board: Board) -> pd.DataFrame:
@@ -107,62 +144,79 @@ def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
     chosen = st.selectbox("Submission", list(labels), format_func=lambda s: labels[s],
                           key="detail_submission")
     st.text(f"Team: {teams[chosen]}")
-    submission, details = _submission_details(config, chosen, board.subset)
+    submission, details, scorer = _submission_details(config, chosen, board.subset, board.primary_metric)
     if submission.note:
         st.text(f"Note: {submission.note}")
+    row = board.table[board.table["submission"] == chosen].iloc[0]
+    st.text(f"Scorer: {row['scorer']}" + (" (older than today's)" if row["older_scorer"] else "")
+            + (f"; solution sha256 {scorer[:16]}…" if scorer else ""))
+    _detail_charts(details, board.primary_metric, board.subset)
+
+
+def _detail_charts(details: dict, metric: str, subset: str) -> None:
+    from benchmark import plots
+
     per_fold = pd.DataFrame(details.get("per_fold", []))
-    if not per_fold.empty and board.primary_metric in per_fold:
-        st.markdown(f"**{board.primary_metric} per fold** ({board.subset} ids)")
-        st.bar_chart(per_fold.set_index(per_fold["fold"].astype(str))[board.primary_metric])
+    if not per_fold.empty and metric in per_fold:
+        st.markdown(f"**{metric} per fold** ({subset} ids; line: mean, band: ± sd)")
+        st.image(plots.png_bytes(plots.chart(plots.draw_fold_bars, list(per_fold["fold"]),
+                                             per_fold[metric], metric=metric)))
+        st.dataframe(per_fold.set_index("fold"), key="per_fold")
     if "confusion" in details:
         st.markdown("**Confusion matrix** (rows: true, columns: predicted)")
-        st.altair_chart(confusion_chart(details["confusion"]), width="stretch")
+        confusion = details["confusion"]
+        st.image(plots.png_bytes(plots.chart(plots.draw_confusion, confusion["labels"],
+                                             confusion["matrix"], size=(6, 5))))
+    if details.get("per_class"):
+        st.markdown("**Per class** (recall per emotion / quadrant)")
+        st.dataframe(pd.DataFrame(details["per_class"]).T, key="per_class")
     for target, pairs in details.get("scatter", {}).items():
-        st.markdown(f"**{target}: predicted vs true**")
-        st.altair_chart(scatter_chart(pairs, target), width="stretch")
+        st.markdown(f"**{target}: predicted vs true** (grey: identity)")
+        st.image(plots.png_bytes(plots.chart(plots.draw_scatter, pairs["true"], pairs["pred"],
+                                             target=target, size=(5, 4.5))))
+    _group_results(details.get("per_group", {}), metric)
 
 
-def _submission_details(config: ChallengeConfig, submission_id: int,
-                        subset: str) -> tuple[Submission, dict]:
+def _group_results(per_group: dict, metric: str) -> None:
+    from benchmark import plots
+
+    if not per_group:
+        return
+    st.markdown(f"**{metric} per group**")
+    values = {column: {value: scores.get(metric) for value, scores in by.items()}
+              for column, by in per_group.items()}
+    st.image(plots.png_bytes(plots.chart(plots.draw_group_bars, values, metric=metric)))
+    rows = [{"group": f"{column} = {value}", **scores}
+            for column, by in per_group.items() for value, scores in by.items()]
+    st.dataframe(pd.DataFrame(rows).set_index("group"), key="per_group")
+
+
+def _submission_details(config: ChallengeConfig, submission_id: int, subset: str,
+                        metric: str) -> tuple[Submission, dict, str | None]:
     with read_session(config) as session:
         submission = session.get(Submission, submission_id)
         blob = session.scalar(select(SubsetResult.details_json).where(
             SubsetResult.submission_id == submission_id, SubsetResult.subset == subset))
-    return submission, json.loads(blob) if blob else {}
-
-
-def confusion_chart(confusion: dict) -> alt.Chart:
-    labels = confusion["labels"]
-    cells = pd.DataFrame([{"true": t, "predicted": p, "count": confusion["matrix"][i][j]}
-                          for i, t in enumerate(labels) for j, p in enumerate(labels)])
-    base = alt.Chart(cells).encode(x=alt.X("predicted:N", sort=labels),
-                                   y=alt.Y("true:N", sort=labels))
-    heat = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues")),
-                                   tooltip=["true", "predicted", "count"])
-    return (heat + base.mark_text().encode(text="count:Q")).properties(height=360)
-
-
-def scatter_chart(pairs: dict, target: str) -> alt.Chart:
-    points = pd.DataFrame({"true": pairs["true"], "predicted": pairs["pred"]})
-    low = float(min(points.min()))
-    high = float(max(points.max()))
-    diagonal = pd.DataFrame({"true": [low, high], "predicted": [low, high]})
-    dots = alt.Chart(points).mark_circle(opacity=0.5).encode(
-        x=alt.X("true:Q", title=f"true {target}"), y=alt.Y("predicted:Q", title=f"predicted {target}"))
-    line = alt.Chart(diagonal).mark_line(color="gray").encode(x="true:Q", y="predicted:Q")
-    return (dots + line).properties(height=320)
+        solution = session.scalar(select(Score.solution_sha256).where(
+            Score.submission_id == submission_id, Score.subset == subset, Score.metric == metric))
+    return submission, json.loads(blob) if blob else {}, solution
 
 
 def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    from benchmark import plots
+
     board = build_board(config, task, phase)
     st.subheader("Pairwise Diebold-Mariano p-values", anchor=False)
     st.caption(f"Two-sided DM tests on the paired per-id losses ({board.subset} ids), "
-               "uncorrected; rows and columns in rank order.")
+               "Holm-adjusted over all pairs; rows and columns in rank order; * : p < 0.05.")
     if len(board.table) < 2:
         st.info("At least two ranked teams are needed.")
         return
-    matrix = pairwise_p_values(board)
-    st.dataframe(matrix.round(4), width="stretch", key="pairwise")
+    adjusted = pairwise_holm(pairwise_p_values(board))
+    figure = plots.chart(plots.draw_pvalue_heatmap, list(adjusted.index), adjusted.to_numpy(),
+                         size=(2.5 + 0.7 * len(adjusted), 2 + 0.6 * len(adjusted)))
+    st.image(plots.png_bytes(figure), caption="Holm-adjusted p-values (framed, *: significant)")
+    st.dataframe(adjusted.round(4), width="stretch", key="pairwise")
 
 
 def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:

@@ -35,10 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--phase", help="default: the phase open now")
     submit.add_argument("--note", default="")
 
-    select = commands.add_parser("select", help="choose a scored submission for the ranking")
+    select = commands.add_parser("select", help="choose a scored submission for the final "
+                                                 "ranking (up to the config's final_submissions)")
     select.add_argument("submission", type=int)
     _config_options(select)
     select.add_argument("--token", required=True)
+    select.add_argument("--unselect", action="store_true", help="take the choice off again")
 
     show = commands.add_parser("show", help="print the leaderboard")
     _config_options(show)
@@ -50,6 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
                            "could otherwise see the hidden scores by accident)")
     show.add_argument("--i-am-organizer", action="store_true",
                       help="confirm --private during an open phase")
+    show.add_argument("--metrics", choices=["headline", "all"], default="headline",
+                      help="headline (default): the primary metric, its intervals and at most 3 "
+                           "other metrics, fitted to --width; all: every metric column")
+    show.add_argument("--width", type=int, default=100, help="terminal width (default 100)")
+
+    export_board = commands.add_parser("export", help="the final board of a task as CSV, JSON "
+                                                      "or Markdown (stdout, or --out FILE)")
+    _config_options(export_board)
+    export_board.add_argument("--task", required=True)
+    export_board.add_argument("--phase", help="default: the open (or last started) phase")
+    export_board.add_argument("--format", choices=["csv", "json", "markdown"], default="csv")
+    export_board.add_argument("--out", type=Path, help="write here instead of stdout")
+    export_board.add_argument("--private", action="store_true",
+                              help="as for show: private ids of an open phase (organizers)")
+    export_board.add_argument("--i-am-organizer", action="store_true")
+
+    rescore = commands.add_parser("rescore", help="score the stored submission files again with "
+                                                  "the current scorer; audited, never silent")
+    _config_options(rescore)
+    rescore.add_argument("--task", help="only this task")
+    rescore.add_argument("--phase", help="only this phase")
+    rescore.add_argument("--dry-run", action="store_true",
+                         help="say what would change; write nothing (no audit either)")
 
     serve = commands.add_parser("serve", help="run the Streamlit leaderboard")
     _config_options(serve)
@@ -104,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, args.db)
     handlers = {"init": _init, "team": _team, "submit": _submit, "select": _select,
-                "show": _show, "serve": _serve}
+                "show": _show, "serve": _serve, "export": _export_board, "rescore": _rescore}
     return handlers[args.command](args, config)
 
 
@@ -179,37 +204,72 @@ def _left(value: int | None) -> str:
 def _select(args, config) -> int:
     from leaderboard.service import select_submission
 
-    chosen = select_submission(config, args.token, args.submission)
-    print(f"submission {chosen.id} selected for {chosen.task} / {chosen.phase}")
+    chosen = select_submission(config, args.token, args.submission, unselect=args.unselect)
+    what = "selected" if chosen.selected else "no longer selected"
+    print(f"submission {chosen.id} {what} for {chosen.task} / {chosen.phase}")
     return 0
 
 
-def _show(args, config) -> int:
+def _visible_board(args, config):
+    """The board `show` and `export` print: private ids of an open phase for organizers only."""
     from leaderboard.ranking import build_board
     from leaderboard.service import sweep_unfinished
     from leaderboard.store import utc_now
 
+    config.task(args.task)
     phase = args.phase or config.current_or_last_phase(utc_now()).name
     if args.private and not args.i_am_organizer and not config.phase(phase).has_ended(utc_now()):
         raise LeaderboardError(f"phase {phase} is still open: its private scores are hidden from "
                                "the teams; add --i-am-organizer to see them")
     sweep_unfinished(config)
-    board = build_board(config, args.task, phase, reveal_private=args.private)
-    print(f"{config.name} - {board.task} - phase {board.phase} - ranked on {board.subset} ids "
-          f"by {board.primary_metric} ({'higher' if board.higher_is_better else 'lower'} is better)")
-    if board.table.empty:
-        print("no scored submissions yet")
-        return 0
-    print(format_table(board.table).to_string(index=False))
+    return build_board(config, args.task, phase, reveal_private=args.private)
+
+
+def _show(args, config) -> int:
+    from benchmark.tasks import get_task
+    from leaderboard.terminal import board_text
+
+    if not 40 <= args.width <= 1000:
+        raise LeaderboardError(f"--width must be from 40 to 1000, not {args.width}")
+    board = _visible_board(args, config)
+    title = (f"{config.name} - {board.task} - phase {board.phase} - ranked on {board.subset} ids "
+             f"by {board.primary_metric} ({'higher' if board.higher_is_better else 'lower'} is better)")
+    print(board_text(board, title, get_task(board.task).kind, width=args.width,
+                     metrics=args.metrics), end="")
     return 0
 
 
-def format_table(table):
-    """The board as printable text columns."""
-    shown = table.copy()
-    shown["submitted"] = shown["submitted"].map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S"))
-    shown["significant"] = shown["significant"].map(lambda s: "yes" if s else "")
-    return shown.round(4)
+def _export_board(args, config) -> int:
+    from benchmark.cli import write_output
+    from benchmark.errors import BenchmarkError
+    from leaderboard.results import export_board
+
+    text = export_board(config, _visible_board(args, config), args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        write_output(args.out, text)
+    except BenchmarkError as error:
+        raise LeaderboardError(str(error)) from None
+    print(f"{args.format} board of {args.task} written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _rescore(args, config) -> int:
+    from leaderboard.ranking import primary_metric
+    from leaderboard.rescore import rescore, summary_line
+
+    done = rescore(config, args.task, args.phase, dry_run=args.dry_run)
+    for item in done:
+        print(summary_line(item, primary_metric(config, item.task)[0]))
+    counts = {outcome: sum(d.outcome == outcome for d in done)
+              for outcome in ("unchanged", "rescored", "failed", "no file")}
+    note = " (dry run: nothing written)" if args.dry_run else \
+        " (every score looked at is in the rescore_audit table)"
+    print(f"{len(done)} submission(s): {counts['unchanged']} unchanged, {counts['rescored']} "
+          f"rescored, {counts['failed'] + counts['no file']} not rescored{note}")
+    return 0
 
 
 def _serve(args, config) -> int:

@@ -33,7 +33,8 @@ def ser_solution(n_actors: int = 8, clips: int = 6) -> pd.DataFrame:
     for actor in range(1, n_actors + 1):
         for clip in range(clips):
             rows.append({"id": f"a{actor:02d}-c{clip:02d}", "fold": 6,
-                         "emotion": int(rng.integers(1, 9)), "actor": f"{actor:02d}"})
+                         "emotion": int(rng.integers(1, 9)), "actor": f"{actor:02d}",
+                         "gender": "male" if actor % 2 else "female"})
     return pd.DataFrame(rows)
 
 
@@ -137,3 +138,64 @@ def stale_pending_row(config: ChallengeConfig, token: str) -> None:
 
     _reserve(config, token, "misme-ser", config.phase("dev"), "0" * 64, "p.csv", "",
              utc_now() - timedelta(hours=1))
+
+
+# ---------------------------------------------------------------- every task of the demo
+
+ALL_TASKS = ("misme-ser", "misme-mer", "mer-quadrant", "mer-va", "muse-vad")
+LONG_NAMES = ("RF A: speech alone (a very long baseline team name, 60+ characters)",
+              "Dummy A: speech alone", "<b>x</b> | $x$ | =cmd")
+
+
+def _task_solutions(n: int = 48) -> dict[str, pd.DataFrame]:
+    """Small solutions with the extra columns the builders write (groups, gender, corpus)."""
+    rng = np.random.default_rng(3)
+    corpora = np.array(["deam", "soundtracks", "emopia"])[np.arange(n) % 3]
+    prefix = np.char.add(np.array(["d_", "s_", "e_"])[np.arange(n) % 3], np.arange(n).astype(str))
+    va = {"valence": rng.uniform(-1, 1, n).round(3), "arousal": rng.uniform(-1, 1, n).round(3)}
+    ser = ser_solution(8, n // 8)
+    mer = mer_solution(n).assign(group=[f"music{i % 12}" for i in range(n)], corpus=corpora)
+    quadrant = pd.DataFrame({"id": prefix, "fold": 6, "quadrant": rng.choice(["Q1", "Q2", "Q3", "Q4"], n),
+                             "group": [f"artist{i % 10}" for i in range(n)], "corpus": corpora})
+    va_frame = pd.DataFrame({"id": prefix, "fold": 6, **va, "group": quadrant["group"], "corpus": corpora})
+    vad = pd.DataFrame({"id": [f"t{i:04d}-0000" for i in range(n)], "fold": 6,
+                        **{t: rng.uniform(0, 1, n).round(3) for t in ("valence", "arousal", "dominance")},
+                        "scale": "[0,1]", "group": [f"artist{i % 9}" for i in range(n)]})
+    return {"misme-ser": ser, "misme-mer": mer, "mer-quadrant": quadrant, "mer-va": va_frame,
+            "muse-vad": vad}
+
+
+def write_all_tasks_challenge(folder: Path) -> Path:
+    """A challenge with every task of the demo board, its dev phase open now."""
+    (folder / "solutions").mkdir(parents=True, exist_ok=True)
+    tasks = ""
+    for task, frame in _task_solutions().items():
+        frame.to_parquet(folder / "solutions" / f"{task}.parquet", index=False)
+        tasks += f'[[tasks]]\nname = "{task}"\nsolution = "solutions/{task}.parquet"\n\n'
+    path = folder / "challenge.toml"
+    path.write_text(f'name = "Every task"\nbootstrap_resamples = 300\n\n{tasks}'
+                    '[[phases]]\nname = "dev"\nstart = "2020-01-01T00:00:00Z"\n'
+                    'end = "2099-01-01T00:00:00Z"\npublic_fraction = 0.5\nseed = 3\n',
+                    encoding="utf-8")
+    return path
+
+
+def task_predictions(folder: Path, task: str, quality: float, seed: int = 0) -> Path:
+    """Predictions of ``task`` for the all-tasks challenge: right with probability ``quality``
+    (classification) or with noise 1 - quality (regression)."""
+    solution = _task_solutions()[task]
+    rng = np.random.default_rng(seed)
+    frame = solution[["id"]].copy()
+    if task in ("misme-ser", "mer-quadrant"):
+        target = "emotion" if task == "misme-ser" else "quadrant"
+        labels = list(EMOTIONS) if task == "misme-ser" else ["Q1", "Q2", "Q3", "Q4"]
+        truth = solution[target].map(lambda v: labels[v - 1] if task == "misme-ser" else v)
+        wrong = rng.random(len(frame)) >= quality
+        frame[target] = np.where(wrong, [labels[(labels.index(t) + 1) % len(labels)] for t in truth], truth)
+    else:
+        targets = [c for c in ("valence", "arousal", "dominance") if c in solution.columns]
+        for target in targets:
+            frame[target] = solution[target] + rng.normal(0, 1.0 - quality, len(frame))
+    path = folder / f"{task}-{quality}-{seed}.csv"
+    frame.to_csv(path, index=False)
+    return path

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from leaderboard.config import load_config
 from leaderboard.service import submit
 from leaderboard.store import add_team, init_store
-from tests.leaderboard.conftest import mer_predictions, ser_predictions, write_challenge
+from tests.leaderboard.conftest import EMOTIONS, mer_predictions, ser_predictions, write_challenge
 
 APP = str(Path(__file__).resolve().parents[2] / "leaderboard" / "app.py")
 HOSTILE = "<script>alert(1)</script>"
@@ -61,8 +61,13 @@ def test_detail_page_shows_confusion_matrix_and_text_notes(live_challenge, monke
     texts = [t.value for t in app.text]
     assert f"Team: {HOSTILE}" in texts and f"Note: note {HOSTILE}" in texts
     assert any("Confusion matrix" in m.value for m in app.markdown)
-    assert len(app.get("arrow_vega_lite_chart")) + len(app.get("vega_lite_chart")) >= 1 or \
-        len(app.get("bar_chart")) >= 1
+    assert any("per fold" in m.value for m in app.markdown)
+    assert len(app.get("image")) >= 3  # per-fold bars, confusion matrix, per-group bars
+    assert texts[texts.index(f"Team: {HOSTILE}") + 2].startswith("Scorer: misme-toolkit ")
+    per_fold, per_class, genders = (frame.value for frame in app.dataframe)
+    assert list(per_class.index) == list(EMOTIONS) and "recall" in per_class.columns
+    assert list(genders.index) == ["gender = female", "gender = male"]
+    assert genders["n"].sum() == 24 and list(per_fold.index) == [6]  # the public ids, fold 6
 
 
 def test_detail_page_scatter_for_mer(live_challenge, monkeypatch) -> None:
@@ -78,6 +83,20 @@ def test_pairwise_page(live_challenge, monkeypatch) -> None:
     matrix = app.dataframe[0].value
     assert list(matrix.columns) == ["Team A", HOSTILE, "Team C"]
     assert matrix.loc["Team A", "Team C"] < 0.05
+    assert "Holm-adjusted over all pairs" in app.caption[0].value
+    assert len(app.get("image")) == 1  # the heatmap
+
+
+def test_leaderboard_page_shows_intervals_and_the_top_group(live_challenge, monkeypatch) -> None:
+    path, _, _ = live_challenge
+    app = _app(path, monkeypatch)
+    board = app.dataframe[0].value
+    assert board["ci_low"].notna().all() and (board["ci_low"] <= board["accuracy"]).all()
+    assert board["top_group"].iloc[0]  # the leader is in its own top group
+    assert len(app.get("image")) == 1  # the interval chart above the table
+    top = [t.value for t in app.text if t.value.startswith("Top group")]
+    expected = ", ".join(board.loc[board["top_group"], "team"])
+    assert top == [f"Top group (rank interval overlaps the leader's): {expected}"]
 
 
 def test_submit_page_reports_validation_and_refusals(live_challenge, monkeypatch) -> None:
