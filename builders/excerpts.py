@@ -36,6 +36,9 @@ from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
 
 RESULT_TYPES = {"audio_sha256": pa.string(), "render_gain_db": pa.float64()}
+# sources.parquet of an excerpt dataset: a source's id, where it is, and what probe_source found
+SOURCE_COLUMNS = ("source_id", "corpus", "path", "sha256", "size_bytes", "frames", "sample_rate", "channels",
+                  "duration_s")
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,9 @@ from builders.corpora.deam import find_deam_audio
 from builders.corpora.emopia import find_emopia_audio
 from builders.corpora.listing import checked_root
 from builders.corpora.soundtracks import find_soundtracks_audio
-from builders.excerpts import probe_sources
+from builders.excerpts import SOURCE_COLUMNS, probe_sources
 
 LABELS = {"deam": "DEAM", "soundtracks": "Soundtracks", "emopia": "EMOPIA"}
-SOURCE_COLUMNS = (
-    "source_id",
-    "corpus",
-    "path",
-    "sha256",
-    "size_bytes",
-    "frames",
-    "sample_rate",
-    "channels",
-    "duration_s",
-)
 Skip = tuple[str, str, str]  # (corpus, item, reason)
 
 

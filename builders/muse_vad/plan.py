@@ -33,7 +33,7 @@ from builders.corpora.lastfm import LastfmClient
 from builders.corpora.lexicons import read_lexicon
 from builders.corpora.spotify import SpotifyReader
 from builders.errors import UserError
-from builders.excerpts import excerpt_span, probe_sources
+from builders.excerpts import SOURCE_COLUMNS, excerpt_span, probe_sources
 from builders.muse_vad.collect import LABELS, TRACK_FIELDS, Labelled, collect_tags, import_muse
 from builders.muse_vad.folds import assign_folds
 from builders.muse_vad.recipe import MuseVadRecipe, load_recipe
@@ -71,17 +71,6 @@ FRAME_COLUMNS = (
     *LABELS,
     "scale",
     "artist_group",
-)
-SOURCE_COLUMNS = (
-    "source_id",
-    "corpus",
-    "path",
-    "sha256",
-    "size_bytes",
-    "frames",
-    "sample_rate",
-    "channels",
-    "duration_s",
 )
 STAGES = ("collection", "tags", "linking", "audio", "frames")
 TOOL_PACKAGES = ("numpy", "pandas", "pyarrow", "soundfile", "soxr", "spotipy", "requests")
