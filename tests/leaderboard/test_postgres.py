@@ -342,3 +342,29 @@ def test_concurrent_scored_submissions_lose_nothing(pg_url: str, tmp_path: Path)
     assert _rows(config, "select count(*) from submissions where status = 'scored'") == [(3,)]
     assert _rows(config, "select count(distinct submission_id) from scores") == [(3,)]
     assert _rows(config, "select count(*) from subset_results") == [(6,)]
+
+
+def test_a_schema_1_database_is_upgraded_by_init(pg_url: str, tmp_path: Path, capsys) -> None:
+    from tests.leaderboard.test_migration import make_schema_1_database, upgrade_and_use
+
+    path, config = _config(tmp_path, pg_url, open_now=True)
+    make_schema_1_database(config)
+    upgrade_and_use(path, config, capsys)
+
+
+def test_rescore_and_stored_intervals(pg_url: str, tmp_path: Path, capsys) -> None:
+    from leaderboard.cli import main
+    from leaderboard.rescore import rescore
+
+    path, config = _config(tmp_path, pg_url, open_now=True)
+    init_store(config)
+    for name, correct in (("Team A", 40), ("Team B", 12)):
+        submit(config, ser_predictions(tmp_path / f"{name}.csv", correct), "misme-ser",
+               add_team(config, name))
+    table = build_board(config, "misme-ser", "dev").table
+    assert table["top_group"].iloc[0] and table["ci_low"].notna().all()
+    assert _rows(config, "select count(*) from board_intervals where subset = 'public'") == [(2,)]
+    assert [r.outcome for r in rescore(config)] == ["unchanged", "unchanged"]
+    assert _rows(config, "select distinct outcome from rescore_audit") == [("unchanged",)]
+    assert main(["export", "--config", str(path), "--task", "misme-ser", "--format", "json"]) == 0
+    assert '"top_group": true' in capsys.readouterr().out
