@@ -211,11 +211,11 @@ def test_a_signal_ends_misme_score_with_one_line_and_nothing_half_written(
 
 
 def test_a_failed_report_write_leaves_no_temporary_file(tmp_path):
-    from benchmark.cli import _write
+    from benchmark.cli import write_output
 
     target = tmp_path / "r.json"
     with pytest.raises(UnicodeEncodeError):
-        _write(target, "a lone surrogate \udcff cannot be UTF-8")
+        write_output(target, "a lone surrogate \udcff cannot be UTF-8")
     assert list(tmp_path.iterdir()) == []
 
 

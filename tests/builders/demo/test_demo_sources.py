@@ -14,6 +14,7 @@ from builders.corpora.ravdess import read_ravdess
 from builders.corpora.soundtracks import read_soundtracks
 from builders.demo import sources as demo
 from builders.errors import UserError
+from tests.console import message_lines
 
 TINY = {"clips_per_actor": 1, "n_deam": 2, "n_soundtracks": 1, "deam_duration_range": (10.0, 11.0),
         "soundtracks_duration_s": 10.0}
@@ -206,7 +207,7 @@ def test_unwritable_destination_is_a_one_line_error(tmp_path, capsys):
     code = main(["demo-sources", str(tmp_path / "file.txt" / "src"), "--clips-per-actor", "1",
                  "--deam", "1", "--soundtracks", "1"])
     err = capsys.readouterr().err
-    assert code == 2 and "cannot write demo sources" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "cannot write demo sources" in err and len(message_lines(err)) == 1
 
 
 @pytest.mark.parametrize(("part", "marker"), [("instrumental-mer", ".misme-instrumental-demo-sources.json"),

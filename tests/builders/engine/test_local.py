@@ -37,7 +37,9 @@ def test_state_is_made_once_per_worker_and_closed_when_it_ends(tmp_path, monkeyp
         per_worker[pid] = max(per_worker.get(pid, 0), calls)
     assert sum(per_worker.values()) == 12 and len(per_worker) in (1, 2)  # a loaded machine may start one late
     closed = {int(p.name): int(p.read_text()) for p in tmp_path.iterdir()}
-    assert closed == per_worker
+    idle = {pid: calls for pid, calls in closed.items() if pid not in per_worker}
+    assert {pid: closed.get(pid) for pid in per_worker} == per_worker
+    assert set(idle.values()) <= {0} and len(closed) <= 2  # a worker that got no unit closes too
     serial = map_units(units.count, list(range(3)), workers=1, state=units.make_counter, progress=False)
     assert [calls for _, calls in serial] == [1, 2, 3]
     assert (tmp_path / str(os.getpid())).read_text() == "3"

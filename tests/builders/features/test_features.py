@@ -16,6 +16,7 @@ from builders.errors import UserError
 from builders.features import extract as features
 from builders.misme.recipe import DEFAULT_RECIPE, MismeRecipe
 from builders.misme.spec import dataset_spec
+from tests.console import message_lines
 
 RATE = 44100
 SPEC = dataset_spec(MismeRecipe())
@@ -127,7 +128,7 @@ def test_missing_view_names_the_build_step(build: Path, capsys: pytest.CaptureFi
         features.extract_features(build, SPEC, "music-essentia", ["speech"])
     code = cli_main(["features", str(build), "--set", "speech-is10", "--views", "bss-speech"])
     err = capsys.readouterr().err
-    assert code == 2 and "bss-speech" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "bss-speech" in err and "Traceback" not in err and len(message_lines(err)) == 1
 
 
 def test_cli_writes_table(build: Path, capsys: pytest.CaptureFixture) -> None:

@@ -12,6 +12,7 @@ from builders.cli import main
 from builders.common.manifest import read_manifest_frame as read_manifest
 from builders.misme.plan import plan_mixes
 from builders.misme.recipe import DEFAULT_RECIPE, load_recipe
+from tests.console import message_lines
 
 MANIFESTS = ("sources.parquet", "mixes.parquet", "audit.json", "recipe.toml")
 
@@ -154,7 +155,7 @@ def test_recipe_mistakes_are_one_line_errors(tmp_path, demo_sources, small_recip
     code = main(["misme", "plan", "--ravdess", str(demo_sources / "RAVDESS"), "--deam", str(demo_sources / "DEAM"),
                  "--out", str(tmp_path / "out"), "--recipe", str(recipe)])
     err = capsys.readouterr().err
-    assert code == 2 and named in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and named in err and len(message_lines(err)) == 1
     assert not (tmp_path / "out" / "manifests").exists()
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from builders.cli import main
 from tests.builders.misme.render_support import make_build
+from tests.console import message_lines
 
 RAY = ["--engine", "ray", "--workers", "2"]
 
@@ -62,5 +63,5 @@ def test_a_unit_that_fails_on_ray_is_named_and_nothing_is_published(planned, ray
                  "--root", f"ravdess={src / 'ravdess'}", "--root", f"soundtracks={src / 'soundtracks'}"])
     err = capsys.readouterr().err
     assert code == 2 and "source file missing" in err and row["path"] in err and "on node" in err
-    assert len(err.strip().splitlines()) == 1
+    assert len(message_lines(err)) == 1
     assert not (out / "digest.txt").exists() and not (out / "data").exists()

@@ -10,14 +10,15 @@ import pytest
 from builders.cli import main
 from builders.corpora.muse import MUSE_COLUMNS
 from builders.corpora.recorded import spotify_id_for
+from tests.console import message_lines
 
 
 def _plan(capsys, *args: str) -> str:
     assert main(["muse-vad", "plan", *args]) == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    assert err.startswith("misme-build: error: ")
-    return err.strip()
+    assert "Traceback" not in err and len(message_lines(err)) == 1, err
+    assert message_lines(err)[0].startswith("misme-build: error: ")
+    return message_lines(err)[0]
 
 
 def _tags(sources, out, **replace) -> list[str]:
