@@ -303,3 +303,42 @@ def test_browser_requirement_skips_or_fails(monkeypatch, tmp_path: Path) -> None
     monkeypatch.setenv("MISME_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="MISME_REQUIRE_BROWSER=1"):
         module._require_chromium()
+
+
+def _loaded_images(page) -> list[int]:
+    """Natural widths of the page's images (0 for one that did not load)."""
+    return page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] "
+                         "[data-testid=stImage] img')].map(i => i.complete ? i.naturalWidth : 0)")
+
+
+def test_interval_chart_top_group_and_heatmap_in_a_real_browser(served_challenge: Served) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    board = build_board(served_challenge.config, "misme-ser", "dev")
+    top = ", ".join(board.table.loc[board.table["top_group"], "team"])
+    assert top  # the leader at least
+    with sync_playwright() as playwright, _browser_page(playwright) as (page, dialogs):
+        page.goto(served_challenge.url)
+        main = page.get_by_test_id("stMain")
+        images = main.locator("[data-testid=stImage] img")
+        expect(images).to_have_count(1, timeout=WAIT_MS)
+        expect(main.get_by_text(f"Top group (rank interval overlaps the leader's): {top}",
+                                exact=True)).to_be_visible(timeout=WAIT_MS)
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                               ".every(i => i.complete && i.naturalWidth > 0)", timeout=WAIT_MS)
+        chart_widths = _loaded_images(page)
+        page.screenshot(path=str(served_challenge.artifacts / "leaderboard-intervals.png"),
+                        full_page=True)
+        page.get_by_test_id("stRadioOption").filter(has_text=re.compile("^Pairwise comparison$")).click()
+        expect(page.get_by_role("heading", name="Pairwise Diebold-Mariano p-values")).to_be_visible(
+            timeout=WAIT_MS)
+        expect(main.get_by_text("Holm-adjusted p-values (framed, *: significant)")).to_be_visible(
+            timeout=WAIT_MS)
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                               ".every(i => i.complete && i.naturalWidth > 0)", timeout=WAIT_MS)
+        heatmap_widths = _loaded_images(page)
+        page.screenshot(path=str(served_challenge.artifacts / "pairwise-heatmap.png"), full_page=True)
+        injected = page.evaluate(INJECTED_JS)
+    assert len(chart_widths) == 1 and chart_widths[0] > 300
+    assert len(heatmap_widths) == 1 and heatmap_widths[0] > 200
+    assert dialogs == [] and injected == 0
