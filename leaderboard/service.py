@@ -195,22 +195,51 @@ def current_scorer(config: ChallengeConfig, task: str, phase: str) -> dict[str, 
     return scorer_of(request)
 
 
-def run_isolated(request: dict[str, Any], time_limit_s: float
+def run_isolated(request: dict[str, Any], time_limit_s: float, warm: bool = True
                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Run leaderboard.worker in a fresh interpreter; returns (result, losses by subset).
+    """Score one request in a process of its own; returns (result, losses by subset).
 
-    The worker's folder is named after this process (``misme-score-<pid>-...``) so that a
-    sweep can remove it should this process and its worker both be killed."""
+    The process is a child forked from this process's warm zygote (:mod:`leaderboard.warm`:
+    the libraries already loaded, the child's own limits applied), or, with ``warm=False``,
+    warm workers off, or no zygote to be had, a fresh ``python -m leaderboard.worker``.
+    Either way it runs :func:`leaderboard.worker.main` on the same request. The worker's
+    folder is named after this process (``misme-score-<pid>-...``) so that a sweep can
+    remove it should this process and its worker both be killed."""
     with tempfile.TemporaryDirectory(prefix=f"{SCORE_DIR_PREFIX}{os.getpid()}-",
                                      ignore_cleanup_errors=True) as out_dir:
-        request = {**request, "out_dir": out_dir, "parent_pid": os.getpid()}
-        request_path = Path(out_dir) / "request.json"
-        request_path.write_text(json.dumps(request), encoding="utf-8")
-        command = [sys.executable, "-m", "leaderboard.worker", str(request_path)]
-        run = supervise(command, time_limit_s)
+        run = _run_warm(request, Path(out_dir), time_limit_s) if warm else None
+        if run is None:
+            request = {**request, "out_dir": out_dir, "parent_pid": os.getpid()}
+            request_path = Path(out_dir) / "request.json"
+            request_path.write_text(json.dumps(request), encoding="utf-8")
+            command = [sys.executable, "-m", "leaderboard.worker", str(request_path)]
+            run = supervise(command, time_limit_s)
+        else:
+            request = {**request, "out_dir": out_dir}
         if run.timed_out:
             return _timed_out(request, time_limit_s, run.peak_mb), {}
         return _read_result(Path(out_dir), run, request)
+
+
+def _run_warm(request: dict[str, Any], out_dir: Path, time_limit_s: float) -> WorkerRun | None:
+    """The request scored by a child of the warm zygote; None when there is none to be had."""
+    from leaderboard import warm
+    from leaderboard.zygote import STDERR_NAME
+
+    env = _child_env()
+    zygote = warm.shared(env)
+    if zygote is None or not zygote.ready():
+        return None
+    # The child's parent is the zygote: that is whose death it follows.
+    request = {**request, "out_dir": str(out_dir), "parent_pid": zygote.pid}
+    request_path = out_dir / "request.json"
+    request_path.write_text(json.dumps(request), encoding="utf-8")
+    done = zygote.run(request_path, env, time_limit_s)
+    if done is None:
+        return None
+    stderr_path = out_dir / STDERR_NAME
+    stderr = stderr_path.read_bytes() if stderr_path.exists() else b""
+    return WorkerRun(done.returncode, stderr, done.peak_mb, done.timed_out)
 
 
 @dataclass(frozen=True)
@@ -277,6 +306,8 @@ def _no_result_message(run: WorkerRun, request: dict[str, Any]) -> str:
             mentions_out_of_memory(run.stderr.decode("utf-8", "replace")):
         return out_of_memory_message(request)
     code = run.returncode
+    if code is None:
+        return "scoring process ended without a result (its warm zygote died)"
     how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
     return f"scoring process {how} without a result"
 
