@@ -22,12 +22,15 @@ clips with identical audio, cost nothing. The Parquet schema metadata key
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import math
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -105,19 +108,64 @@ def _require(package: str):
                         f"install it with `pip install {package}` (see pyproject.toml)") from None
 
 
-@lru_cache(maxsize=4)
-def _smile(extractor: str):
-    opensmile = _require("opensmile")
-    return opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, extractor),
-                           feature_level=opensmile.FeatureLevel.Functionals)
+def _scratch_root() -> str | None:
+    """Where a worker keeps its decoded-audio scratch files: RAM (/dev/shm) if writable, else the temp dir."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-@lru_cache(maxsize=1)
-def _music_extractor():
-    essentia = _require("essentia")
-    essentia.log.infoActive = False
-    essentia.log.warningActive = False
-    return essentia.standard.MusicExtractor(**ESSENTIA_SETTINGS)
+class Extractors:
+    """One worker's warm extractors (the engine's per-worker ``state``; ``Extractors`` is its factory).
+
+    Each extractor is built on first use and kept for every later clip of the worker (an
+    openSMILE ``Smile`` per feature set, one Essentia ``MusicExtractor``); ``built`` counts
+    the constructions and ``calls`` the clips. ``close()`` removes the worker's scratch
+    folder (pre-resampled audio for the MusicExtractor). Nothing here changes a value.
+    """
+
+    def __init__(self) -> None:
+        self._smiles: dict[str, object] = {}
+        self._music = None
+        self._scratch: str | None = None
+        self.built = 0
+        self.calls = 0
+
+    def smile(self, extractor: str):
+        if extractor not in self._smiles:
+            opensmile = _require("opensmile")
+            self._smiles[extractor] = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, extractor),
+                                                      feature_level=opensmile.FeatureLevel.Functionals)
+            self.built += 1
+        return self._smiles[extractor]
+
+    def music(self):
+        if self._music is None:
+            essentia = _require("essentia")
+            essentia.log.infoActive = False
+            essentia.log.warningActive = False
+            self._music = essentia.standard.MusicExtractor(**ESSENTIA_SETTINGS)
+            self.built += 1
+        return self._music
+
+    def scratch(self) -> Path:
+        if self._scratch is None or not Path(self._scratch).is_dir():
+            self._scratch = tempfile.mkdtemp(prefix=f".misme-features-{os.getpid()}-", dir=_scratch_root())
+        return Path(self._scratch)
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+
+_LOCAL: list[Extractors] = []  # this process's extractors for calls without an engine state (bench, REPL)
+
+
+def _local_extractors() -> Extractors:
+    if not _LOCAL:
+        _LOCAL.append(Extractors())
+        atexit.register(_LOCAL[0].close)
+    return _LOCAL[0]
 
 
 def _finite(value: float) -> float:
@@ -144,8 +192,8 @@ def flatten_pool(pool) -> dict[str, float]:
     return row
 
 
-def extract_opensmile(path: Path, extractor: str) -> dict[str, float]:
-    """openSMILE functionals of the clip's mono downmix, resampled to ``OPENSMILE_RATE``."""
+def opensmile_input(path: Path) -> np.ndarray:
+    """What the speech sets analyse: the clip's mono downmix (channel mean) at ``OPENSMILE_RATE``, float32."""
     import soundfile
     import soxr
 
@@ -153,23 +201,69 @@ def extract_opensmile(path: Path, extractor: str) -> dict[str, float]:
     mono = signal.mean(axis=1)
     if rate != OPENSMILE_RATE:
         mono = soxr.resample(mono, rate, OPENSMILE_RATE, quality="HQ").astype(np.float32)
-    frame = _smile(extractor).process_signal(mono, OPENSMILE_RATE)
+    return mono
+
+
+def extract_opensmile(path: Path, extractor: str, extractors: Extractors | None = None) -> dict[str, float]:
+    """openSMILE functionals of the clip's mono downmix, resampled to ``OPENSMILE_RATE``."""
+    smile = (extractors or _local_extractors()).smile(extractor)
+    frame = smile.process_signal(opensmile_input(path), OPENSMILE_RATE)
     return {str(k): _finite(v) for k, v in frame.iloc[0].items()}
 
 
-def extract_essentia(path: Path) -> dict[str, float]:
+def essentia_input(path: Path, extractors: Extractors) -> tuple[Path, bool]:
+    """The file the MusicExtractor reads for ``path``, and whether it is a scratch copy to delete.
+
+    The MusicExtractor decodes its file five times (audio properties and EBU R128, replay
+    gain, two analysis passes) and resamples it to the analysis rate on every pass. A mono
+    clip at another rate (the 16 kHz instrumental-MER and MuSe clips) is therefore resampled
+    once, by the extractor's own chain (``MonoLoader``: the same libsamplerate converter, so
+    the same samples), into a float32 WAV at ``analysisSampleRate`` in the worker's scratch
+    folder, which the extractor then reads without resampling: every feature value is
+    identical (tests/builders/features), the clip costs about half. Stereo clips at another
+    rate are passed as they are (the extractor resamples each channel for EBU R128 and the
+    downmix for the rest, which one copy cannot reproduce exactly); so are clips already at
+    the analysis rate.
+    """
+    import soundfile
+
+    rate = float(ESSENTIA_SETTINGS["analysisSampleRate"])
+    info = soundfile.info(str(path))
+    if info.channels != 1 or float(info.samplerate) == rate:
+        return path, False
+    import essentia.standard
+
+    audio = essentia.standard.MonoLoader(filename=str(path), sampleRate=rate)()
+    target = extractors.scratch() / f"{path.stem}.wav"
+    soundfile.write(str(target), audio, int(rate), subtype="FLOAT")
+    return target, True
+
+
+def extract_essentia(path: Path, extractors: Extractors | None = None) -> dict[str, float]:
     """Essentia MusicExtractor global statistics of one clip (settings: ESSENTIA_SETTINGS)."""
-    pool, _frames = _music_extractor()(str(path))
+    extractors = extractors or _local_extractors()
+    music = extractors.music()
+    source, scratch = essentia_input(Path(path), extractors)
+    try:
+        pool, _frames = music(str(source))
+    finally:
+        if scratch:
+            source.unlink(missing_ok=True)
     return flatten_pool(pool)
 
 
-def extract_clip(set_name: str, path: Path) -> dict[str, float]:
-    """The features of one clip for one feature set, as ``{column: value}``."""
+def extract_clip(set_name: str, path: Path, extractors: Extractors | None = None) -> dict[str, float]:
+    """The features of one clip for one feature set, as ``{column: value}``.
+
+    ``extractors``: the worker's warm extractors (default: this process's own).
+    """
     spec = FEATURE_SETS[set_name]
+    extractors = extractors or _local_extractors()
+    extractors.calls += 1
     try:
         if spec.package == "essentia":
-            return extract_essentia(path)
-        return extract_opensmile(path, spec.extractor)
+            return extract_essentia(path, extractors)
+        return extract_opensmile(path, spec.extractor, extractors)
     except UserError:
         raise
     except Exception as error:  # noqa: BLE001 - a corrupt clip is the user's to fix
@@ -215,10 +309,13 @@ def _write_cached(path: Path, row: dict[str, float]) -> None:
         tmp.write_text(json.dumps(row))
 
 
-def _extract_job(job: tuple[str, str, str]) -> tuple[str, dict[str, float]]:
-    """Worker: extract one clip and cache it. ``job`` = (set, clip path, cache path) -> (cache path, row)."""
+def _extract_job(extractors: Extractors, job: tuple[str, str, str]) -> tuple[str, dict[str, float]]:
+    """Worker: extract one clip with the worker's warm extractors and cache it.
+
+    ``job`` = (set, clip path, cache path) -> (cache path, row).
+    """
     set_name, clip, cached = job
-    row = extract_clip(set_name, Path(clip))
+    row = extract_clip(set_name, Path(clip), extractors)
     _write_cached(Path(cached), row)
     return cached, row
 
@@ -253,7 +350,7 @@ def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: in
     engine = resolve_engine(engine, workers)
     chunk = max(1, len(jobs) // (engine.workers * 8))
     fresh = dict(map_units(_extract_job, list(jobs.values()), engine=engine, desc=desc, unit="clip",
-                           chunksize=chunk, progress=progress))
+                           state=Extractors, chunksize=chunk, progress=progress))
     rows: dict[str, dict[str, float]] = {}
     for clip_id, target in targets.items():
         row = fresh.get(str(target)) or _read_cached(target)
