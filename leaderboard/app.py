@@ -221,7 +221,9 @@ def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
 
 def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
     from leaderboard.service import submit
+    from leaderboard.warm import prestart
 
+    prestart()  # the scoring zygote loads while the form is filled in (once per server)
     st.subheader(f"Submit predictions for {task}", anchor=False)
     token = st.text_input("Team token", type="password", key="token")
     quota_line = st.empty()  # filled again after a submission, so it never shows the old count

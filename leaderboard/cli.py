@@ -120,6 +120,8 @@ def _main(argv: list[str] | None) -> int:
         from leaderboard.store import close_engines
 
         close_engines()
+        if "leaderboard.warm" in sys.modules:  # console scripts leave without atexit
+            sys.modules["leaderboard.warm"].shutdown()
 
 
 def _run(args: argparse.Namespace) -> int:

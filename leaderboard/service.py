@@ -205,9 +205,11 @@ def run_isolated(request: dict[str, Any], time_limit_s: float, warm: bool = True
     Either way it runs :func:`leaderboard.worker.main` on the same request. The worker's
     folder is named after this process (``misme-score-<pid>-...``) so that a sweep can
     remove it should this process and its worker both be killed."""
+    env = _child_env()
+    zygote = _ready_zygote(env) if warm else None  # before the folder: a kill meanwhile leaves none
     with tempfile.TemporaryDirectory(prefix=f"{SCORE_DIR_PREFIX}{os.getpid()}-",
                                      ignore_cleanup_errors=True) as out_dir:
-        run = _run_warm(request, Path(out_dir), time_limit_s) if warm else None
+        run = _run_warm(zygote, env, request, Path(out_dir), time_limit_s) if zygote else None
         if run is None:
             request = {**request, "out_dir": out_dir, "parent_pid": os.getpid()}
             request_path = Path(out_dir) / "request.json"
@@ -221,15 +223,19 @@ def run_isolated(request: dict[str, Any], time_limit_s: float, warm: bool = True
         return _read_result(Path(out_dir), run, request)
 
 
-def _run_warm(request: dict[str, Any], out_dir: Path, time_limit_s: float) -> WorkerRun | None:
-    """The request scored by a child of the warm zygote; None when there is none to be had."""
+def _ready_zygote(env: dict[str, str]):
+    """This process's warm zygote, loaded; None when there is none to be had."""
     from leaderboard import warm
+
+    zygote = warm.shared(env)
+    return zygote if zygote is not None and zygote.ready() else None
+
+
+def _run_warm(zygote, env: dict[str, str], request: dict[str, Any], out_dir: Path,
+              time_limit_s: float) -> WorkerRun | None:
+    """The request scored by a child of the warm zygote; None when it could not start one."""
     from leaderboard.zygote import STDERR_NAME
 
-    env = _child_env()
-    zygote = warm.shared(env)
-    if zygote is None or not zygote.ready():
-        return None
     # The child's parent is the zygote: that is whose death it follows.
     request = {**request, "out_dir": str(out_dir), "parent_pid": zygote.pid}
     request_path = out_dir / "request.json"

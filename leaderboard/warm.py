@@ -151,6 +151,9 @@ class Zygote:
             self.control = None
         if self.owner != os.getpid():
             return
+        if self._ready is None:  # still loading, nothing running: no need to wait for it
+            self.terminate()
+            return
         try:
             self.process.wait(wait_s)
         except subprocess.TimeoutExpired:

@@ -339,5 +339,13 @@ def _receive(sock: socket.socket) -> dict[str, Any] | None:
         return None
 
 
+def _run_as_script() -> None:
+    try:
+        code = main(sys.argv[1:])
+    except _Stop as stop:  # SIGTERM while loading
+        code = stop.code
+    os._exit(code)  # no finalisation: nothing of the zygote's is left to flush
+
+
 if __name__ == "__main__":
-    os._exit(main(sys.argv[1:]))  # no finalisation: nothing of the zygote's is left to flush
+    _run_as_script()

@@ -72,14 +72,35 @@ def start_submit(path: Path, token: str, predictions: Path, scratch: Path) -> su
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def scoring_worker(process: subprocess.Popen) -> int:
-    """Wait until the submit's scoring worker is running; its pid."""
-    def worker() -> int | None:
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def scoring_processes(process: subprocess.Popen) -> tuple[int | None, int]:
+    """Wait until the submit's scoring worker is running: (its warm zygote or None, its pid).
+
+    Warm, the worker is a child of the submit's zygote (a child of the submit); cold
+    (MISME_LEADERBOARD_WARM=0), a `python -m leaderboard.worker` child of the submit."""
+    def worker() -> tuple[int | None, int] | None:
         assert process.poll() is None, process.communicate()
-        found = [pid for pid in children(process.pid) if alive(pid)]
-        return found[0] if found else None
+        for pid in children(process.pid):
+            if not alive(pid):
+                continue
+            if "leaderboard.worker" in cmdline(pid):
+                return None, pid
+            forked = [child for child in children(pid) if alive(child)]
+            if forked:
+                return pid, forked[0]
+        return None
 
     return wait_for(worker, "the scoring worker to start")
+
+
+def scoring_worker(process: subprocess.Popen) -> int:
+    return scoring_processes(process)[1]
 
 
 @pytest.fixture
@@ -97,12 +118,14 @@ def killable(tmp_path: Path):
 def test_killed_submit_ends_failed_refunded_and_resubmittable(killable, capsys) -> None:
     path, config, token, predictions, scratch = killable
     process = start_submit(path, token, predictions, scratch)
-    worker = scoring_worker(process)
+    zygote, worker = scoring_processes(process)
+    assert zygote is not None and "leaderboard.zygote" in cmdline(zygote)  # warm by default
     assert [p.name.split("-")[2] for p in scratch.glob("misme-score-*")] == [str(process.pid)]
     assert rows(config, "select status from submissions") == [("pending",)]
     process.send_signal(signal.SIGKILL)
     process.wait()
     wait_for(lambda: not alive(worker), "the orphaned worker to exit")
+    wait_for(lambda: not alive(zygote), "the orphaned zygote to exit")
     wait_for(lambda: not list(scratch.glob("misme-score-*")), "the worker's folder to go")
 
     def swept() -> bool:
@@ -122,12 +145,13 @@ def test_killed_submit_ends_failed_refunded_and_resubmittable(killable, capsys) 
 def test_interrupted_submit_exits_with_one_line_and_a_failed_row(killable, signum, code) -> None:
     path, config, token, predictions, scratch = killable
     process = start_submit(path, token, predictions, scratch)
-    worker = scoring_worker(process)
+    zygote, worker = scoring_processes(process)
     process.send_signal(signum)
     out, err = process.communicate(timeout=WAIT_S)
     assert process.returncode == code, err
     assert err.count("\n") == 1 and "interrupted" in err and "Traceback" not in err
     assert not alive(worker) and not list(scratch.glob("misme-score-*"))
+    assert not alive(zygote)  # the console script shut it down before leaving
     assert rows(config, "select status, message from submissions") == [("failed", INTERRUPTED)]
     assert submit(config, predictions, "misme-ser", token).status == "scored"  # not charged
 
