@@ -243,8 +243,10 @@ def _run_warm(zygote, env: dict[str, str], request: dict[str, Any], out_dir: Pat
     done = zygote.run(request_path, env, time_limit_s)
     if done is None:
         return None
-    stderr_path = out_dir / STDERR_NAME
-    stderr = stderr_path.read_bytes() if stderr_path.exists() else b""
+    try:  # read, never shown (labels); gone when the child abandoned its folder
+        stderr = (out_dir / STDERR_NAME).read_bytes()
+    except OSError:
+        stderr = b""
     return WorkerRun(done.returncode, stderr, done.peak_mb, done.timed_out)
 
 
