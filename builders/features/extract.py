@@ -338,26 +338,39 @@ def available_views(out: Path, spec: DatasetSpec, set_name: str) -> list[str]:
             if (Path(out) / "audio" / v).is_dir() and any((Path(out) / "audio" / v).iterdir())]
 
 
-def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1, engine: Engine | None = None,
-                 desc: str = "features", progress: bool = True) -> dict[str, dict[str, float]]:
-    """Features of each clip (by clip id), from the cache or extracted in parallel."""
-    clip_paths = {clip.stem: Path(clip) for clip in clips}
-    targets = {i: cache_path(out, set_name, file_sha256(p)) for i, p in clip_paths.items()}
+def extract_paths(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1,
+                  engine: Engine | None = None, desc: str = "features",
+                  progress: bool = True) -> dict[Path, dict[str, float]]:
+    """Features of each clip file (by path), from the cache or extracted in one parallel map.
+
+    Identical audio (same file sha256, in one view or several) is extracted once. Every
+    clip is its own unit (a clip costs 0.1-1 s, a unit's dispatch about a millisecond) and
+    the longest files go first, so no worker idles while another finishes a long tail.
+    """
+    paths = sorted({Path(clip) for clip in clips})
+    targets = {path: cache_path(out, set_name, file_sha256(path)) for path in paths}
     jobs: dict[Path, tuple[str, str, str]] = {}
-    for clip_id, target in targets.items():
-        if target not in jobs and not target.exists():  # identical audio is extracted once
-            jobs[target] = (set_name, str(clip_paths[clip_id]), str(target))
+    for path in sorted(paths, key=lambda p: (-p.stat().st_size, str(p))):
+        target = targets[path]
+        if target not in jobs and not target.exists():
+            jobs[target] = (set_name, str(path), str(target))
     engine = resolve_engine(engine, workers)
-    chunk = max(1, len(jobs) // (engine.workers * 8))
     fresh = dict(map_units(_extract_job, list(jobs.values()), engine=engine, desc=desc, unit="clip",
-                           state=Extractors, chunksize=chunk, progress=progress))
-    rows: dict[str, dict[str, float]] = {}
-    for clip_id, target in targets.items():
+                           state=Extractors, chunksize=1, progress=progress))
+    rows: dict[Path, dict[str, float]] = {}
+    for path, target in targets.items():
         row = fresh.get(str(target)) or _read_cached(target)
         if row is None:
             raise UserError(f"feature cache entry {target} is unreadable; delete it and re-run")
-        rows[clip_id] = row
+        rows[path] = row
     return rows
+
+
+def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1, engine: Engine | None = None,
+                 desc: str = "features", progress: bool = True) -> dict[str, dict[str, float]]:
+    """Features of each clip of one view (by clip id), from the cache or extracted in parallel."""
+    rows = extract_paths(out, set_name, clips, workers=workers, engine=engine, desc=desc, progress=progress)
+    return {path.stem: row for path, row in rows.items()}
 
 
 def to_table(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
@@ -401,6 +414,13 @@ def _check_set_and_view(spec: DatasetSpec, set_name: str, view: str) -> None:
                         f"{', '.join(FEATURE_SETS[set_name].views(spec))}, not '{view}'")
 
 
+def _write_view(out: Path, set_name: str, view: str, rows: dict[str, dict[str, float]]) -> Path:
+    info = {**settings(set_name), "view": view, "n_clips": len(rows)}
+    path = table_path(out, set_name, view)
+    write_table(to_table(rows), path, info)
+    return path
+
+
 def extract_view(out: Path, spec: DatasetSpec, set_name: str, view: str, *, workers: int = 1,
                  engine: Engine | None = None, progress: bool = True) -> Path:
     """Extract one set on one view and write ``OUT/features/<set>/<view>.parquet``."""
@@ -411,10 +431,7 @@ def extract_view(out: Path, spec: DatasetSpec, set_name: str, view: str, *, work
     clips = view_clips(out, spec, view)
     rows = extract_rows(out, set_name, clips, workers=workers, engine=engine, desc=f"{set_name} {view}",
                         progress=progress)
-    info = {**settings(set_name), "view": view, "n_clips": len(rows)}
-    path = table_path(out, set_name, view)
-    write_table(to_table(rows), path, info)
-    return path
+    return _write_view(out, set_name, view, rows)
 
 
 def check_set_name(set_name: str) -> None:
@@ -437,5 +454,10 @@ def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[st
         _check_set_and_view(spec, set_name, view)
         view_clips(out, spec, view)
     with build_lock(out, f"features ({set_name})", wait=wait):
-        return [extract_view(out, spec, set_name, view, workers=workers, engine=engine, progress=progress)
+        _require(FEATURE_SETS[set_name].package)
+        clips = {view: view_clips(out, spec, view) for view in chosen}
+        # one map over the clips of every view: one pool, no idle tail per view
+        rows = extract_paths(out, set_name, [c for view in chosen for c in clips[view]], workers=workers,
+                             engine=engine, desc=f"{set_name} {', '.join(chosen)}", progress=progress)
+        return [_write_view(out, set_name, view, {clip.stem: rows[clip] for clip in clips[view]})
                 for view in chosen]
