@@ -1,15 +1,29 @@
-"""Leaderboard page-data time with 1,000 scored submissions (target: under 1 s).
+"""Leaderboard benchmarks: page-data time and submission throughput.
 
-Fills a fresh SQLite store directly (50 teams x 20 submissions on 7,200 ids, as the
-submission service would store them), then times what the leaderboard page computes:
-the ranking with DM tests against the leader, and the pairwise p-value matrix.
+1. Page data with 1,000 scored submissions (target: under 1 s). Fills a fresh SQLite store
+   directly (50 teams x 20 submissions on 7,200 ids, as the submission service would store
+   them), then times what the leaderboard page computes: the ranking with DM tests against
+   the leader, and the pairwise p-value matrix.
+2. Submissions end to end through ``leaderboard.service.submit`` (checks, quota, the
+   isolated scoring worker, the store, the board's intervals) on demo-size files (a
+   misme-ser solution of 24 actors x 8 clips, 1,000 bootstrap resamples as the demo's
+   config): seconds per submission (median) with a fresh interpreter per submission (cold,
+   ``MISME_LEADERBOARD_WARM=0``) and with the warm zygote (target: under 0.5 s), then
+   submissions/s for 100 sequential submissions and for 8 concurrent submitters (threads
+   of one process sharing its zygote, as the Streamlit server's sessions do).
+
+    .venv/bin/python bench/leaderboard.py [--cold 5] [--warm 10] [--submissions 100]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import statistics
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,7 +95,139 @@ def timed(function, repeats: int = 5) -> float:
     return best
 
 
+SUBMIT_CONFIG = """name = "bench submissions"
+max_file_bytes = 20000000
+time_limit_s = 120
+[quotas]
+per_day = 100000
+total = 100000
+[[tasks]]
+name = "misme-ser"
+solution = "solution.parquet"
+[[phases]]
+name = "dev"
+start = "2020-01-01T00:00:00Z"
+end = "2099-01-01T00:00:00Z"
+public_fraction = 0.5
+seed = 1
+"""
+DEMO_ACTORS, DEMO_CLIPS = 24, 8
+EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+
+
+class Submissions:
+    """A demo-size misme-ser challenge and a new prediction file on every call (new row
+    order, some labels moved: the duplicate check sees a new file)."""
+
+    def __init__(self, folder: Path, teams: int = 10):
+        from leaderboard.store import init_store
+
+        rng = np.random.default_rng(2)
+        n = DEMO_ACTORS * DEMO_CLIPS
+        self.solution = pd.DataFrame({
+            "id": [f"a{i // DEMO_CLIPS + 1:02d}-c{i % DEMO_CLIPS:02d}" for i in range(n)], "fold": 6,
+            "emotion": rng.integers(1, 9, n), "actor": [f"{i // DEMO_CLIPS + 1:02d}" for i in range(n)],
+            "gender": ["male" if (i // DEMO_CLIPS) % 2 else "female" for i in range(n)]})
+        self.solution.to_parquet(folder / "solution.parquet", index=False)
+        (folder / "challenge.toml").write_text(SUBMIT_CONFIG)
+        self.config = load_config(folder / "challenge.toml")
+        init_store(self.config)
+        self.tokens = [add_team(self.config, f"Team {i:02d}") for i in range(teams)]
+        self.folder, self.count, self.lock = folder, 0, threading.Lock()
+
+    def file(self) -> Path:
+        with self.lock:
+            index = self.count
+            self.count += 1
+        rng = np.random.default_rng(100 + index)
+        truth = self.solution["emotion"].to_numpy()
+        predicted = np.where(rng.random(len(truth)) < 0.6, truth, rng.integers(1, 9, len(truth)))
+        frame = pd.DataFrame({"id": self.solution["id"], "emotion": [EMOTIONS[v - 1] for v in predicted]})
+        path = self.folder / f"p{index:04d}.csv"
+        frame.sample(frac=1.0, random_state=index).to_csv(path, index=False)
+        return path
+
+    def submit(self, team: int) -> float:
+        from leaderboard.service import submit
+
+        path = self.file()
+        began = time.perf_counter()
+        outcome = submit(self.config, path, "misme-ser", self.tokens[team % len(self.tokens)])
+        took = time.perf_counter() - began
+        if outcome.status != "scored":
+            raise SystemExit(f"submission {outcome.submission_id}: {outcome.status}: {outcome.message}")
+        return took
+
+
+def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8) -> None:
+    from leaderboard import warm
+
+    with tempfile.TemporaryDirectory() as folder:
+        bench = Submissions(Path(folder))
+        print(f"\nsubmissions end to end (misme-ser, {len(bench.solution)} ids, "
+              f"{bench.config.bootstrap_resamples} bootstrap resamples, {os.cpu_count()} CPUs):")
+        os.environ[warm.WARM_ENV] = "0"
+        cold_s = [bench.submit(i) for i in range(cold)]
+        del os.environ[warm.WARM_ENV]
+        first = bench.submit(0)  # starts and loads the zygote
+        warm_s = [bench.submit(i) for i in range(warm_runs)]
+        cold_median, warm_median = statistics.median(cold_s), statistics.median(warm_s)
+        print(f"  cold (fresh interpreter each): median {cold_median:.3f} s/submission of {cold} "
+              f"(min {min(cold_s):.3f}, max {max(cold_s):.3f})")
+        print(f"  warm (forked from the zygote): median {warm_median:.3f} s/submission of {warm_runs} "
+              f"(min {min(warm_s):.3f}, max {max(warm_s):.3f}); the first, which starts the "
+              f"zygote: {first:.3f} s")
+        print(f"  warm / cold: {warm_median / cold_median:.3f} (cold is {cold_median / warm_median:.1f}x "
+              f"slower); warm vs the 0.5 s target: ratio {warm_median / 0.5:.2f}")
+
+        began = time.perf_counter()
+        for index in range(total):
+            bench.submit(index)
+        sequential = time.perf_counter() - began
+        print(f"  {total} sequential submissions: {sequential:.1f} s, "
+              f"{total / sequential:.2f} submissions/s")
+
+        errors: list[BaseException] = []
+
+        def submitter(which: int) -> None:
+            try:
+                for index in range(which, total, concurrent):
+                    bench.submit(index)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=submitter, args=(i,)) for i in range(concurrent)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        parallel = time.perf_counter() - began
+        if errors:
+            raise errors[0]
+        print(f"  {total} submissions from {concurrent} concurrent submitters: {parallel:.1f} s, "
+              f"{total / parallel:.2f} submissions/s (ratio to sequential {sequential / parallel:.2f})")
+        warm.shutdown()
+        from leaderboard.store import close_engines
+
+        close_engines()
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", type=int, default=5, help="cold submissions timed")
+    parser.add_argument("--warm", type=int, default=10, help="warm submissions timed")
+    parser.add_argument("--submissions", type=int, default=100,
+                        help="submissions of the sequential and of the concurrent run")
+    parser.add_argument("--skip-page", action="store_true", help="only the submissions")
+    args = parser.parse_args()
+    if not args.skip_page:
+        bench_page()
+    bench_submissions(args.cold, args.warm, args.submissions)
+    return 0
+
+
+def bench_page() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "challenge.toml"
         write_solution(Path(folder) / "solution.parquet")  # the config refuses a missing solution file
@@ -98,7 +244,6 @@ def main() -> int:
         print(f"leaderboard page data ({len(board.table)} teams, DM + Holm vs leader): "
               f"{board_s:.3f} s (target < 1 s, ratio {board_s / 1.0:.2f})")
         print(f"pairwise DM matrix ({len(board.table)}x{len(board.table)}): {pairwise_s:.3f} s")
-    return 0
 
 
 if __name__ == "__main__":
