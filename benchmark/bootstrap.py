@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
-from scipy import stats as _st
 
 from benchmark import metrics as m
 from benchmark.errors import BenchmarkError
@@ -61,10 +60,19 @@ def group_codes(groups: Sequence | np.ndarray | None, n: int) -> tuple[np.ndarra
     """Integer code 0..G-1 of each id's group (sorted group keys), or one group per id."""
     if groups is None:
         return np.arange(n), n
-    keys = np.asarray(groups).astype(str)
+    keys = np.asarray(groups)
     if len(keys) != n:
         raise BenchmarkError(f"{len(keys)} group keys for {n} ids")
-    unique, codes = np.unique(keys, return_inverse=True)
+    if keys.dtype == object and len(keys) > 1000:
+        import pandas as pd
+
+        if pd.api.types.infer_dtype(keys, skipna=False) == "string":
+            # the same codes as below, with the sort on the distinct keys only: hash first
+            raw_codes, distinct = pd.factorize(keys)
+            unique, codes = np.unique(np.asarray(distinct, dtype=object).astype(str),
+                                      return_inverse=True)
+            return codes[raw_codes].astype(np.int64), len(unique)
+    unique, codes = np.unique(keys.astype(str), return_inverse=True)
     return codes.astype(np.int64), len(unique)
 
 
@@ -280,6 +288,8 @@ def resample_ranks(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     signed = -values if higher_is_better else values
     signed = np.where(np.isnan(signed), np.inf, signed)
+    from scipy import stats as _st  # here: scoring one submission never ranks, start-up stays short
+
     return _st.rankdata(signed, method="min", axis=1).astype(np.int64)
 
 

@@ -17,6 +17,7 @@ import csv
 import difflib
 import io
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -470,6 +471,128 @@ def _as_column(values: np.ndarray, task: Task):
     return values
 
 
+# ---------------------------------------------------------------- id keys (hash join)
+
+# Ids are matched by a 64-bit hash of their bytes, then verified byte for byte; any doubt
+# (a hash shared by two solution ids, a hash match whose bytes differ, very long ids, nulls)
+# falls back to Arrow's exact ``index_in`` / ``unique``, so the result is always exact.
+_MAX_KEY_WORDS = 16  # ids up to 128 bytes take the hash path
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), \
+    np.uint64(0x94D049BB133111EB)
+
+
+@dataclass
+class _Keys:
+    """Every id's bytes as little-endian 8-byte words (zero-padded), its length and a hash."""
+
+    words: list[np.ndarray]
+    lengths: np.ndarray
+    hashes: np.ndarray
+
+
+def _string_buffers(array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offsets, bytes) of a string array without nulls, or None."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if array.null_count or not (pa.types.is_string(array.type) or
+                                pa.types.is_large_string(array.type)):
+        return None
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=width, count=len(array) + 1,
+                            offset=array.offset * np.dtype(width).itemsize).astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else \
+        np.zeros(0, dtype=np.uint8)
+    return offsets, data
+
+
+def _id_keys(array, n_words: int | None = None) -> _Keys | None:
+    """Keys of ``array`` with ``n_words`` words per id (default: enough for the longest id);
+    None when the hash path does not apply (nulls, a big-endian machine, ids too long)."""
+    buffers = _string_buffers(array) if sys.byteorder == "little" else None
+    if buffers is None:
+        return None
+    offsets, data = buffers
+    lengths = np.diff(offsets)
+    if n_words is None:
+        n_words = (int(lengths.max(initial=0)) + 7) // 8
+    if n_words > _MAX_KEY_WORDS:
+        return None
+    start, end = int(offsets[0]), int(offsets[-1])
+    padded = np.zeros((end - start + 7) // 8 + n_words + 2, dtype=np.uint64)
+    padded.view(np.uint8)[: end - start] = data[start:end]
+    at = offsets[:-1] - start
+    low_shift = ((at & 7) * 8).astype(np.uint64)  # an id's bytes start mid-word
+    high_shift = np.uint64(64) - low_shift  # a shift by 64 gives 0 in numpy
+    at >>= 3
+    hashes = lengths.astype(np.uint64) * _M1
+    words = []
+    for j in range(n_words):
+        word = np.take(padded, at) >> low_shift
+        at += 1
+        word |= np.take(padded, at) << high_shift
+        if lengths.min(initial=0) < 8 * (j + 1):
+            word &= _BYTE_MASKS[np.clip(lengths - 8 * j, 0, 8)]
+        words.append(word)
+        hashes ^= word
+        hashes *= _M2
+        hashes ^= hashes >> np.uint64(29)
+    hashes ^= hashes >> np.uint64(32)
+    hashes *= _M3
+    hashes ^= hashes >> np.uint64(29)
+    return _Keys(words, lengths, hashes)
+
+
+def _has_duplicates(ids: pa.Array) -> bool:
+    """Whether ``ids`` holds a value twice (nulls count as one value, like ``pc.unique``)."""
+    keys = _id_keys(ids)
+    if keys is not None:
+        ordered = np.sort(keys.hashes)
+        if not (ordered[1:] == ordered[:-1]).any():
+            return False  # distinct hashes: distinct ids
+    return len(pc.unique(ids)) < len(ids)
+
+
+def _positions(ids: pa.Array, solution_ids: pa.Array) -> np.ndarray | None:
+    """Index in ``solution_ids`` (unique) of every id, -1 when absent; None when the hash
+    path does not apply (the caller then uses ``pc.index_in``)."""
+    solution_keys = _id_keys(solution_ids)
+    if solution_keys is None:
+        return None
+    buffers = _string_buffers(ids)
+    if buffers is None:
+        return None
+    keys = _id_keys(ids, len(solution_keys.words))
+    n_solution, n = len(solution_keys.hashes), len(keys.hashes)
+    if n == 0 or n_solution == 0:
+        return None
+    bits = max(n_solution - 1, n - 1, 1).bit_length()
+    low = np.uint64((1 << bits) - 1)
+    # high bits of the hash with the row index in the low bits: one fast sort of plain integers
+    packed_solution = np.sort((solution_keys.hashes & ~low) | np.arange(n_solution, dtype=np.uint64))
+    packed = np.sort((keys.hashes & ~low) | np.arange(n, dtype=np.uint64))
+    solution_high, high = packed_solution & ~low, packed & ~low
+    if (solution_high[1:] == solution_high[:-1]).any():
+        return None  # two solution ids share the hash's high bits
+    solution_row = (packed_solution & low).astype(np.int64)
+    row = (packed & low).astype(np.int64)
+    if n == n_solution and np.array_equal(high, solution_high):
+        match = solution_row  # the same set of hashes: the usual case, no search
+    else:
+        at = np.minimum(np.searchsorted(solution_high, high), n_solution - 1)
+        match = np.where(solution_high[at] == high, solution_row[at], -1)
+    position = np.empty(n, dtype=np.int64)
+    position[row] = match
+    position[keys.lengths > 8 * len(solution_keys.words)] = -1  # longer than every solution id
+    found = np.flatnonzero(position >= 0)
+    target = position[found]
+    same = solution_keys.lengths[target] == keys.lengths[found]
+    for solution_word, word in zip(solution_keys.words, keys.words, strict=True):
+        same &= solution_word[target] == word[found]
+    return position if same.all() else None
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -500,7 +623,7 @@ def read_solution(path: Path, task: Task) -> pd.DataFrame:
     if np.isfinite(folds).all() and ((folds != np.round(folds)) | (np.abs(folds) >= 2**31)).any():
         problems.add(None, "fold", "folds must be whole numbers (of at most 10 digits)")
     columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems) for t in task.targets}
-    if ids is not None and len(pc.unique(ids)) < len(ids):
+    if ids is not None and _has_duplicates(ids):
         dup = pd.Index(ids.to_numpy(zero_copy_only=False)).duplicated()
         problems.add_rows(raw.rows[np.flatnonzero(dup)] - 1, "id",
                           lambda i: f"duplicate id {_show(_row_value(ids, raw, i))}")
@@ -574,8 +697,10 @@ def _align(ids: pa.Array, raw: _Raw, solution: pd.DataFrame, problems: _Problems
         problems.add(None, None, f"the file has {len(raw):,} rows but the solution has "
                                  f"{n_solution:,} ids")
     solution_ids = pa.array(solution["id"], type=pa.string())
-    position = pc.index_in(ids, value_set=solution_ids).fill_null(-1).to_numpy(
-        zero_copy_only=False).astype(np.int64)
+    position = _positions(ids, solution_ids)
+    if position is None:
+        position = pc.index_in(ids, value_set=solution_ids).fill_null(-1).to_numpy(
+            zero_copy_only=False).astype(np.int64)
     blank = pc.equal(pc.utf8_length(ids.fill_null("")), 0).to_numpy(zero_copy_only=False)
     extra = np.flatnonzero((position < 0) & ~blank)  # a missing id is reported once, as such
     problems.add_rows(raw.rows[extra] - 1, "id",
@@ -625,9 +750,22 @@ def with_solution_columns(solution: pd.DataFrame, path: Path) -> pd.DataFrame:
         raise BenchmarkError(f"solution {path}: cannot read its group columns ({error})") from None
     if extra is None:
         return solution
-    extra = extra.assign(id=extra["id"].astype(str)).drop_duplicates("id").set_index("id")
     ids = solution["id"].astype(str)
+    extra = extra.assign(id=extra["id"].astype(str))
+    if len(extra) == len(ids) and _same_strings(extra["id"], ids):
+        # the solution's own rows in its order (read_solution's frame): no join needed
+        return solution.assign(**{c: extra[c].astype(str).to_numpy() for c in wanted})
+    extra = extra.drop_duplicates("id").set_index("id")
     return solution.assign(**{c: extra[c].astype(str).reindex(ids).to_numpy() for c in wanted})
+
+
+def _same_strings(a: pd.Series, b: pd.Series) -> bool:
+    try:
+        a, b = (pa.array(v, type=pa.string()) for v in (a, b))
+        a, b = (x if isinstance(x, pa.ChunkedArray) else pa.chunked_array([x]) for x in (a, b))
+        return a.equals(b)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
 
 
 def _extra_columns(names: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy import special as _special  # not scipy.stats: a second of start-up
 
 # ---------------------------------------------------------------- validation
 
@@ -203,7 +203,7 @@ def pearson(y_true, y_pred) -> tuple[float, float]:
     if abs(r) == 1.0:
         return r, 0.0
     statistic = r * np.sqrt((n - 2) / (1 - r * r))
-    return r, float(2 * _st.t.sf(abs(statistic), n - 2))
+    return r, float(2 * _t_sf(abs(statistic), n - 2))
 
 
 def ccc(y_true, y_pred) -> float:
@@ -251,12 +251,18 @@ def ccc_n1(y_true, y_pred) -> float:
     return float(2 * covariance / denominator) if denominator > 0 else float("nan")
 
 
+def _t_sf(x: float, df: int) -> float:
+    """P(T > x) for Student's t with ``df`` degrees of freedom: ``scipy.stats.t.sf`` computes
+    exactly this (``scipy.special.stdtr(df, -x)``)."""
+    return _special.stdtr(df, -x)
+
+
 def _pearson_pvalue(r: float, n: int) -> float:
     if n < 3 or np.isnan(r):
         return float("nan")
     if abs(r) >= 1.0:
         return 0.0
-    return float(2 * _st.t.sf(abs(r * np.sqrt((n - 2) / (1 - r * r))), n - 2))
+    return float(2 * _t_sf(abs(r * np.sqrt((n - 2) / (1 - r * r))), n - 2))
 
 
 def regression_summary(y_true, y_pred) -> dict[str, float]:

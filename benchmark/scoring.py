@@ -130,9 +130,10 @@ def _per_group(truth: np.ndarray, pred: np.ndarray, solution: pd.DataFrame,
 
     result = {}
     for column in (c for c in BREAKDOWN_COLUMNS if c in solution.columns):
-        keys = solution[column].astype(str).to_numpy()
-        result[column] = {str(value): {"n": int(mask.sum()), **_metrics_of(truth[mask], pred[mask], task)}
-                          for value in sorted(set(keys)) for mask in [keys == value]}
+        codes, values = pd.factorize(solution[column].astype(str).to_numpy())
+        values = [str(value) for value in values]  # every distinct key, as set(keys) has them
+        result[column] = {value: {"n": int(mask.sum()), **_metrics_of(truth[mask], pred[mask], task)}
+                          for value in sorted(values) for mask in [codes == values.index(value)]}
     return result
 
 
