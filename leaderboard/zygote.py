@@ -46,8 +46,10 @@ from typing import Any
 # What the worker imports before scoring, and what scoring imports lazily on first use.
 PRELOAD = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
            "benchmark.scoring", "benchmark.bootstrap", "benchmark.version", "leaderboard.splits",
-           "leaderboard.worker", "pyarrow.csv", "pyarrow.parquet", "pandas.io.parquet",
-           "scipy.stats", "ctypes", "hashlib", "traceback")
+           "leaderboard.worker", "pyarrow.csv", "pyarrow.parquet", "pyarrow.dataset",
+           "pyarrow.json", "pyarrow.substrait", "pandas.io.parquet", "scipy.stats",
+           "importlib.metadata", "email.parser", "encodings.ascii", "ctypes", "hashlib",
+           "traceback")
 STDERR_NAME = "worker-stderr.txt"  # the child's stderr, in the submission's out_dir
 WATCH_S = 0.25  # how often a child's address space is looked at
 PARENT_POLL_S = 0.5
