@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,15 +195,17 @@ def _kill_and_wait(sock: socket.socket) -> None:
         pass
 
 
+RETRY_AFTER_S = 60.0  # after a zygote that could not load, fresh interpreters meanwhile
 _lock = threading.Lock()
 _shared: Zygote | None = None
 _retired: list[Zygote] = []
+_failed_at: float | None = None
 
 
 def shared(env: dict[str, str]) -> Zygote | None:
     """This process's zygote for a child environment ``env``, started if needed; None
     when warm workers are off or the zygote cannot be started."""
-    global _shared
+    global _shared, _failed_at
     if not enabled():
         return None
     with _lock:
@@ -210,9 +213,13 @@ def shared(env: dict[str, str]) -> Zygote | None:
         if zygote is not None and zygote.owner != os.getpid():  # a fork of the caller
             zygote = _shared = None
         if zygote is not None and not zygote.fresh(env):
+            if zygote.broken and zygote._ready is not None and not zygote._ready.get("ready"):
+                _failed_at = time.monotonic()  # it could not load: do not pay that every time
             _retire(zygote)
             zygote = _shared = None
         if zygote is None:
+            if _failed_at is not None and time.monotonic() - _failed_at < RETRY_AFTER_S:
+                return None
             try:
                 zygote = _shared = Zygote(env)
             except OSError:

@@ -260,3 +260,20 @@ def test_the_zygote_reports_what_it_watches(ser_request) -> None:
     assert len(files) == len(SCORER_MODULES) + 1  # the scorer's sources and the zygote's own
     assert any(path.endswith(os.path.join("leaderboard", "zygote.py")) for path in files)
     assert json.loads(json.dumps(files)) == files
+
+
+def test_a_zygote_with_a_thread_refuses_to_fork_and_a_fresh_interpreter_scores(
+        ser_request, runs, monkeypatch) -> None:
+    """Without the jemalloc setting Arrow's import starts a background thread: forking
+    then is what the zygote exists to avoid, so it says so and the caller goes cold."""
+    _, request = ser_request
+    warm.shutdown()
+    monkeypatch.setattr(warm, "zygote_env", lambda env: {**env, warm.JEMALLOC_ENV: ""})
+    monkeypatch.setattr(warm, "_failed_at", None)
+    zygote = warm.shared(_child_env())
+    assert not zygote.ready()
+    assert zygote._ready["threads"] > 1 and zygote._ready["error"] == "threads"
+    result, _ = run_isolated(request, 60)
+    assert result["status"] == "scored" and runs == []
+    assert warm.shared(_child_env()) is None  # no new zygote for a while: it would fail alike
+    warm.shutdown()
