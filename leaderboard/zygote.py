@@ -47,7 +47,7 @@ from typing import Any
 PRELOAD = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
            "benchmark.scoring", "benchmark.bootstrap", "benchmark.version", "leaderboard.splits",
            "leaderboard.worker", "pyarrow.csv", "pyarrow.parquet", "pyarrow.dataset",
-           "pyarrow.json", "pyarrow.substrait", "pandas.io.parquet", "scipy.stats",
+           "pyarrow.json", "pyarrow.substrait", "pandas.io.parquet",
            "importlib.metadata", "email.parser", "encodings.ascii", "ctypes", "hashlib",
            "traceback")
 STDERR_NAME = "worker-stderr.txt"  # the child's stderr, in the submission's out_dir
