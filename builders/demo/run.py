@@ -50,8 +50,8 @@ MODEL_NAMES = {"rf": "RF", "dummy": "Dummy"}
 # The demo's size: small enough for `make demo` to finish in minutes on 2 cores (Essentia on
 # every mix dominates), large enough for the baselines to be meaningful. The standard v1
 # recipe (K = 5 mixes per speech clip) is used unchanged.
-DEMO_SIZE = {"clips_per_actor": 2, "n_deam": 36, "n_soundtracks": 24, "deam_duration_range": (10.0, 25.0),
-             "soundtracks_duration_s": 15.0}
+DEMO_SIZE = {"clips_per_actor": 2, "n_deam": 24, "n_soundtracks": 12, "deam_duration_range": (6.0, 9.0),
+             "soundtracks_duration_s": 8.0}
 EXPERIMENT_NAMES = {"A": "single->single", "B": "single->mixed", "C": "single->BSS",
                     "D": "mixed->mixed", "E": "mixed->BSS", "F": "BSS->BSS"}
 
