@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from leaderboard.zygote import receive
+
 WARM_ENV = "MISME_LEADERBOARD_WARM"
 READY_TIMEOUT_S = 300.0  # imports on a loaded 2-core machine
 REPLY_GRACE_S = 30.0  # beyond the time limit, before the zygote is given up as stuck
@@ -128,13 +130,13 @@ class Zygote:
                                      "time_limit_s": time_limit_s}).encode())
             try:
                 mine.settimeout(READY_TIMEOUT_S)
-                started = _receive(mine)
+                started = receive(mine)
                 if not started or "started" not in started:
                     self.broken = self.broken or not started or started.get("refused") == "threads"
                     return None
                 pid = int(started["started"])
                 mine.settimeout(time_limit_s + REPLY_GRACE_S)
-                ended = _receive(mine)
+                ended = receive(mine)
             except BaseException:  # interrupted: the worker must not outlive this call
                 _kill_and_wait(mine)
                 raise
@@ -172,24 +174,11 @@ class Zygote:
                 self.process.wait()
 
 
-def _receive(sock: socket.socket) -> dict[str, Any] | None:
-    try:
-        data = sock.recv(1 << 20)
-    except (OSError, TimeoutError):
-        return None
-    if not data:
-        return None
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
-
-
 def _kill_and_wait(sock: socket.socket) -> None:
     try:
         sock.settimeout(KILL_WAIT_S)
         sock.sendall(json.dumps({"kill": True}).encode())
-        while (reply := _receive(sock)) is not None and "ended" not in reply:
+        while (reply := receive(sock)) is not None and "ended" not in reply:
             pass  # "started" first when the interruption came before it; then the child is reaped
     except BaseException:  # noqa: BLE001 - a second interruption: closing the socket ends it too
         pass

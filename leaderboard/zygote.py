@@ -184,7 +184,7 @@ class Zygote:
 
     def _on_request(self, conn: socket.socket) -> None:
         self.waiting.discard(conn)
-        message = _receive(conn)
+        message = receive(conn)
         if not message or "request" not in message:
             conn.close()
             return
@@ -207,7 +207,7 @@ class Zygote:
 
     def _on_child_conn(self, conn: socket.socket) -> None:
         child = next(c for c in self.children.values() if c.conn is conn)
-        message = _receive(conn)
+        message = receive(conn)
         if message and message.get("kill"):
             _kill(child.pid, signal.SIGKILL)
             return
@@ -328,7 +328,8 @@ def _send(sock: socket.socket, message: dict[str, Any]) -> None:
         pass
 
 
-def _receive(sock: socket.socket) -> dict[str, Any] | None:
+def receive(sock: socket.socket) -> dict[str, Any] | None:
+    """The next JSON message on ``sock``, or None when it closed, timed out or sent garbage."""
     try:
         data = sock.recv(MAX_PACKET)
     except OSError:

@@ -29,17 +29,10 @@ from tests.leaderboard.conftest import (
     ser_predictions,
     write_challenge,
 )
+from tests.leaderboard.test_processes import alive
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 120
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def wait_for(condition, what: str, timeout: float = WAIT_S):
