@@ -30,6 +30,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from builders.misme.spec import SPEECH_CORPORA  # noqa: E402
+
 BASE = {"clips_per_actor": 1, "n_deam": 12, "n_soundtracks": 6, "deam_duration_range": (10.0, 20.0),
         "soundtracks_duration_s": 12.0}
 FULL = {  # seconds of audio per view of the full corpora (what rendering and features touch)
@@ -80,8 +82,8 @@ def one_scale(scale: int, workers: int, base: Path) -> dict:
 def _audio_seconds(out: Path) -> dict[str, float]:
     sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
     mixes = pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
-    return {"speech": sum(s["duration_s"] for s in sources if s["corpus"] == "ravdess"),
-            "music": sum(s["duration_s"] for s in sources if s["corpus"] != "ravdess"),
+    return {"speech": sum(s["duration_s"] for s in sources if s["corpus"] in SPEECH_CORPORA),
+            "music": sum(s["duration_s"] for s in sources if s["corpus"] not in SPEECH_CORPORA),
             "mixes": sum(m["music_duration_s"] for m in mixes), "windows": sum(m["window_s"] for m in mixes)}
 
 

@@ -159,8 +159,7 @@ def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
 def save(figure: Figure, path: Path) -> None:
     """Write ``figure`` as PNG or SVG (by the file's suffix)."""
     path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise BenchmarkError(f"--plot {path}: the file name must end in .png or .svg")
+    check_plot_path(path)
     try:
         figure.savefig(path, format=path.suffix.lower()[1:], dpi=150)
     except OSError as error:

@@ -42,9 +42,10 @@ def environment_warnings(out: Path) -> list[str]:
     except UserError:
         return []
     lines = []
-    if (recorded := build.get("lock_sha256")) and recorded != lock_sha256():
+    here = lock_sha256()
+    if (recorded := build.get("lock_sha256")) and recorded != here:
         lines.append(f"{out} was built from another lock file (sha256 {str(recorded)[:12]}..., here "
-                     f"{lock_sha256()[:12]}...)")
+                     f"{here[:12]}...)")
     changed = differences(build.get("tool_versions") or {})
     if changed:
         lines.append(f"{out} was built with other package versions: {'; '.join(changed)}")

@@ -144,12 +144,12 @@ def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
     chosen = st.selectbox("Submission", list(labels), format_func=lambda s: labels[s],
                           key="detail_submission")
     st.text(f"Team: {teams[chosen]}")
-    submission, details, scorer = _submission_details(config, chosen, board.subset, board.primary_metric)
+    submission, details, solution_sha256 = _submission_details(config, chosen, board.subset, board.primary_metric)
     if submission.note:
         st.text(f"Note: {submission.note}")
     row = board.table[board.table["submission"] == chosen].iloc[0]
     st.text(f"Scorer: {row['scorer']}" + (" (older than today's)" if row["older_scorer"] else "")
-            + (f"; solution sha256 {scorer[:16]}…" if scorer else ""))
+            + (f"; solution sha256 {solution_sha256[:16]}…" if solution_sha256 else ""))
     _detail_charts(details, board.primary_metric, board.subset)
 
 

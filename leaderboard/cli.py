@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     export_board.add_argument("--out", type=Path, help="write here instead of stdout")
     export_board.add_argument("--private", action="store_true",
                               help="as for show: private ids of an open phase (organizers)")
-    export_board.add_argument("--i-am-organizer", action="store_true")
+    export_board.add_argument("--i-am-organizer", action="store_true",
+                              help="confirm --private while the phase is open (as for show)")
 
     rescore = commands.add_parser("rescore", help="score the stored submission files again with "
                                                   "the current scorer; audited, never silent")

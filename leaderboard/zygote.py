@@ -41,7 +41,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # What the worker imports before scoring, and what scoring imports lazily on first use.
 PRELOAD = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
@@ -263,12 +263,11 @@ class Zygote:
         pid = os.fork()
         if pid:
             return pid
-        code = 1
         try:
             self._close_inherited()
-            code = become_worker(message)
+            become_worker(message)
         finally:
-            os._exit(code)
+            os._exit(1)  # become_worker never returns; this ends a child whose set-up failed
 
     def _close_inherited(self) -> None:
         for sock in (self.control, *self.waiting):
@@ -281,7 +280,7 @@ class Zygote:
                 os.close(child.pidfd)
 
 
-def become_worker(message: dict[str, Any]) -> int:
+def become_worker(message: dict[str, Any]) -> NoReturn:
     """In the forked child: the worker's signals, streams and environment, then its main."""
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
         signal.signal(signum, signal.SIG_DFL)

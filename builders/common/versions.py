@@ -1,8 +1,8 @@
 """Installed package versions and the environment lock, recorded in recipes and dataset cards.
 
 Byte-identical builds need the same packages that touch audio bytes (decoding, resampling,
-encoding, loudness, Parquet): a build records their versions and the sha256 of the hashed
-lock file it was installed from, and ``verify`` says which differ in another environment.
+encoding, loudness, Parquet): a build records their versions and the sha256 of the checkout's
+hashed lock file (the one `make install` installs from), and ``verify`` says which differ in another environment.
 """
 
 from __future__ import annotations

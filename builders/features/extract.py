@@ -366,13 +366,6 @@ def extract_paths(out: Path, set_name: str, clips: Iterable[Path], *, workers: i
     return rows
 
 
-def extract_rows(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1, engine: Engine | None = None,
-                 desc: str = "features", progress: bool = True) -> dict[str, dict[str, float]]:
-    """Features of each clip of one view (by clip id), from the cache or extracted in parallel."""
-    rows = extract_paths(out, set_name, clips, workers=workers, engine=engine, desc=desc, progress=progress)
-    return {path.stem: row for path, row in rows.items()}
-
-
 def to_table(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
     """``id`` + sorted float64 feature columns, rows sorted by id."""
     ids = sorted(rows)
@@ -419,19 +412,6 @@ def _write_view(out: Path, set_name: str, view: str, rows: dict[str, dict[str, f
     path = table_path(out, set_name, view)
     write_table(to_table(rows), path, info)
     return path
-
-
-def extract_view(out: Path, spec: DatasetSpec, set_name: str, view: str, *, workers: int = 1,
-                 engine: Engine | None = None, progress: bool = True) -> Path:
-    """Extract one set on one view and write ``OUT/features/<set>/<view>.parquet``."""
-    out = Path(out)
-    check_set_name(set_name)
-    _check_set_and_view(spec, set_name, view)
-    _require(FEATURE_SETS[set_name].package)
-    clips = view_clips(out, spec, view)
-    rows = extract_rows(out, set_name, clips, workers=workers, engine=engine, desc=f"{set_name} {view}",
-                        progress=progress)
-    return _write_view(out, set_name, view, rows)
 
 
 def check_set_name(set_name: str) -> None:

@@ -112,8 +112,8 @@ def secret_variant(out: Path, dest: Path, *, secret_seed: int, test_folds: Itera
                    gain_spread_db: float = GAIN_SPREAD_DB) -> dict:
     """Write DEST: OUT's plan with secret test folds (see the module doc), ready to render.
 
-    Clips of the folds that did not change are copied from OUT, so rendering DEST renders
-    only the test folds. Returns what was changed.
+    OUT's rendered clips are copied; rendering DEST keeps those whose inputs are unchanged
+    (the other folds) and renders the test folds afresh. Returns what was changed.
     """
     out, dest = Path(out), Path(dest)
     test_folds = {int(f) for f in test_folds}
