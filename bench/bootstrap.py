@@ -13,9 +13,11 @@ On a shared, loaded machine the wall times are inflated; compare the CPU times.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
+from _args import at_least
 
 from benchmark.bootstrap import reference_replicates, replicates
 from benchmark.tasks import get_task
@@ -39,7 +41,7 @@ def _timed(function):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run(task_name: str, metric: str, args) -> None:
+def run(task_name: str, metric: str, args) -> bool:
     task = get_task(task_name)
     truth, predictions = _data(task, args.ids, args.submissions)
     groups = None if args.groups is None else np.arange(args.ids) % args.groups
@@ -56,22 +58,26 @@ def run(task_name: str, metric: str, args) -> None:
     print(f"  reference loop: {args.reference_resamples} resamples in {ref_wall:.2f} s wall, "
           f"{ref_cpu:.2f} s CPU = {per_slow * 1000:.1f} ms CPU per resample "
           f"(x {args.resamples:,} = {per_slow * args.resamples:.0f} s)")
-    print(f"  speed-up per resample (CPU): {per_slow / per_fast:.0f}x; same numbers: {agree}")
+    print(f"  speed-up per resample (CPU): {per_slow / max(per_fast, 1e-9):.0f}x; same numbers: {agree}")
+    return agree
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--resamples", type=int, default=1000)
-    parser.add_argument("--submissions", type=int, default=50)
-    parser.add_argument("--ids", type=int, default=10_000)
-    parser.add_argument("--reference-resamples", type=int, default=20)
-    parser.add_argument("--groups", type=int, default=None,
+    parser.add_argument("--resamples", type=at_least(1), default=1000)
+    parser.add_argument("--submissions", type=at_least(1), default=50)
+    parser.add_argument("--ids", type=at_least(2), default=10_000)
+    parser.add_argument("--reference-resamples", type=at_least(1), default=20)
+    parser.add_argument("--groups", type=at_least(2), default=None,
                         help="resample this many groups of ids instead of single ids")
     args = parser.parse_args()
-    for task_name, metric in (("misme-ser", "accuracy"), ("misme-ser", "uar"),
-                              ("misme-mer", "rmse"), ("muse-vad", "ccc")):
-        run(task_name, metric, args)
+    agreed = [run(task_name, metric, args) for task_name, metric in
+              (("misme-ser", "accuracy"), ("misme-ser", "uar"), ("misme-mer", "rmse"), ("muse-vad", "ccc"))]
+    if not all(agreed):
+        print("the vectorised bootstrap and the reference loop disagree", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

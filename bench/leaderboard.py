@@ -33,6 +33,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _args import at_least  # noqa: E402
+
 from leaderboard.config import load_config  # noqa: E402
 from leaderboard.models import Score, Submission, SubsetResult  # noqa: E402
 from leaderboard.ranking import build_board, pairwise_p_values  # noqa: E402
@@ -215,9 +217,9 @@ def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cold", type=int, default=5, help="cold submissions timed")
-    parser.add_argument("--warm", type=int, default=10, help="warm submissions timed")
-    parser.add_argument("--submissions", type=int, default=100,
+    parser.add_argument("--cold", type=at_least(1), default=5, help="cold submissions timed")
+    parser.add_argument("--warm", type=at_least(1), default=10, help="warm submissions timed")
+    parser.add_argument("--submissions", type=at_least(1), default=100,
                         help="submissions of the sequential and of the concurrent run")
     parser.add_argument("--skip-page", action="store_true", help="only the submissions")
     args = parser.parse_args()

@@ -30,6 +30,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _args import at_least  # noqa: E402
+
 from builders.misme.spec import SPEECH_CORPORA  # noqa: E402
 
 BASE = {"clips_per_actor": 1, "n_deam": 12, "n_soundtracks": 6, "deam_duration_range": (10.0, 20.0),
@@ -107,8 +109,8 @@ def project(costs: dict, workers: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--workers", type=at_least(1), default=2)
+    parser.add_argument("--scales", type=at_least(1), nargs="+", default=[1, 2, 4])
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["MISME_NO_PROGRESS"] = "1"
@@ -122,7 +124,10 @@ def main() -> int:
     results = []
     for scale in args.scales:
         run = subprocess.run([sys.executable, __file__, "--one", str(scale), "--workers", str(args.workers)],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            print(f"scale {scale} failed (exit {run.returncode}):\n{run.stderr.strip()}", file=sys.stderr)
+            return 1
         results.append(json.loads(run.stdout.strip().splitlines()[-1]))
     print(f"{'scale':>5}{'clips':>7}{'render s/s':>12}{'eGeMAPS s/s':>13}{'Essentia s/s':>14}{'FLAC B/s':>10}"
           f"{'worker MB':>11}{'driver MB':>11}   (CPU seconds per second of audio, {args.workers} workers)")

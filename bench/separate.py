@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow.parquet as pq  # noqa: E402
+from _args import at_least  # noqa: E402
 
 from builders.errors import UserError  # noqa: E402
 from builders.misme import separation  # noqa: E402
@@ -53,7 +54,7 @@ def find_model(base: Path) -> tuple[Path, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=at_least(1), nargs="+", default=[1, 2])
     args = parser.parse_args()
     os.environ.setdefault("MISME_NO_PROGRESS", "1")
     with tempfile.TemporaryDirectory(prefix="bench-separate-") as tmp:

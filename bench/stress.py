@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
+from _args import at_least  # noqa: E402
 
 from tests.leaderboard.conftest import (  # noqa: E402
     ser_predictions,
@@ -187,9 +188,9 @@ def show(script: str, runs: int, tally: Tally) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1000, help="runs per console script")
-    parser.add_argument("--busy", type=int, default=1, help="processes that keep a core busy")
-    parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
+    parser.add_argument("--runs", type=at_least(1), default=1000, help="runs per console script")
+    parser.add_argument("--busy", type=at_least(0), default=1, help="processes that keep a core busy")
+    parser.add_argument("--jobs", type=at_least(1), default=1, help="runs at the same time")
     parser.add_argument("--scripts", nargs="+", default=list(_MODULES), choices=list(_MODULES))
     args = parser.parse_args()
     env = {**os.environ, "MISME_NO_PROGRESS": "1"}
