@@ -5,8 +5,9 @@
 decoded-speech cache, which never changes an output, so the same function runs in this
 process, a local process pool or a distributed engine (``builders.engine``).
 ``render_dataset`` drives a whole build folder: it renders the views ``speech``, ``music``,
-``mixed`` and ``mixed-window`` under ``OUT/audio/<view>/``, writes the checksums back into
-the manifests, then the Hugging Face shards, solutions, build report, digest and card.
+``mixed`` and ``mixed-window`` under ``OUT/audio/<view>/``, then ``export_rendered`` writes the
+checksums back into the manifests, then the Hugging Face shards, solutions, build report, digest
+and card.
 
 Resuming (``builders.common.resume``): a finished unit (one source, or one mix with its SER
 window) leaves ``OUT/audio/<view>/<id>.json`` with its results and a key of its inputs,
@@ -433,6 +434,27 @@ def write_back(path: Path, table: pa.Table, id_column: str, results: list[dict],
     return table
 
 
+def export_rendered(out: Path, results: Mapping[str, list[dict]]) -> str:
+    """Everything after the clips: write ``results`` (:func:`run_batches`') back into the
+    manifests, then the shards, solutions, build report, digest and card; returns the digest."""
+    out, manifests = Path(out), Path(out) / "manifests"
+    recipe = build_recipe(out)
+    spec = dataset_spec(recipe)
+    sources_table = read_manifest_table(manifests / "sources.parquet")
+    mixes_table = read_manifest_table(manifests / "mixes.parquet")
+    source_results = sorted(results["speech"] + results["music"], key=lambda r: r["id"])
+    sources_table = write_back(manifests / "sources.parquet", sources_table, "source_id", source_results,
+                               SOURCE_RESULTS, {"audio_sha256": pa.string(), "render_gain_db": pa.float64()})
+    mixes_table = write_back(manifests / "mixes.parquet", mixes_table, "mix_id", results["mix"], MIX_RESULTS,
+                             {"mix_gain_db": pa.float64(), "overlap": pa.float64(),
+                              "audio_sha256": pa.string(), "audio_window_sha256": pa.string()})
+    sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
+    export.export_core_configs(out, spec, sources, mixes)
+    export.write_solutions(out, sources, mixes)
+    build_report.write_build_report(out, seed=recipe.seed)
+    return export.finalize_build(out, spec)
+
+
 def check_speech_cache_mb(megabytes: object) -> float:
     """The decoded-speech cache size in MB (>= 0), else a UserError."""
     try:
@@ -483,19 +505,8 @@ def _render_dataset(out: Path, engine: Engine, roots: dict[str, Path] | None, pr
     remove_stale_temp_files(audio_dir, started)
     batches = plan_batches(sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db)
     results = run_batches(batches, engine, progress, speech_cache_mb)
-
-    source_results = sorted(results["speech"] + results["music"], key=lambda r: r["id"])
-    sources_table = write_back(manifests / "sources.parquet", sources_table, "source_id", source_results,
-                               SOURCE_RESULTS, {"audio_sha256": pa.string(), "render_gain_db": pa.float64()})
-    mixes_table = write_back(manifests / "mixes.parquet", mixes_table, "mix_id", results["mix"], MIX_RESULTS,
-                             {"mix_gain_db": pa.float64(), "overlap": pa.float64(),
-                              "audio_sha256": pa.string(), "audio_window_sha256": pa.string()})
-    sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
-    export.export_core_configs(out, spec, sources, mixes)
-    export.write_solutions(out, sources, mixes)
-    build_report.write_build_report(out, seed=recipe.seed)
-    digest = export.finalize_build(out, spec)
-    all_results = source_results + results["mix"]
+    digest = export_rendered(out, results)
+    all_results = results["speech"] + results["music"] + results["mix"]
     return RenderSummary(
         out=out,
         counts={"speech": len(results["speech"]), "music": len(results["music"]),
