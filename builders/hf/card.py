@@ -8,6 +8,7 @@ the tool versions, the fold audit and the dataset's own sections.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import platform
 from collections.abc import Sequence
@@ -73,8 +74,8 @@ def sources_digest(out: Path, spec: DatasetSpec) -> str:
 
 
 def tool_versions() -> dict[str, str]:
-    """Versions of the tools that determine the rendered bytes."""
-    import datasets
+    """Versions of the tools that determine the rendered bytes (``datasets`` by its installed
+    metadata: the shards are written without importing it)."""
     import numpy
     import pyloudnorm
     import soundfile
@@ -82,7 +83,7 @@ def tool_versions() -> dict[str, str]:
 
     return {"python": platform.python_version(), "numpy": numpy.__version__, "soxr": soxr.__version__,
             "soundfile": soundfile.__version__, "libsndfile": soundfile.__libsndfile_version__,
-            "pyarrow": pa.__version__, "datasets": datasets.__version__,
+            "pyarrow": pa.__version__, "datasets": importlib.metadata.version("datasets"),
             "pyloudnorm": getattr(pyloudnorm, "__version__", "unknown")}
 
 

@@ -3,14 +3,19 @@
 One folder per config, written once (atomically, as a whole); rows sorted by id within a
 fold; a fold over ``max_shard_bytes`` of audio is cut into several shards. Audio columns
 are ``datasets.Audio`` features stored as ``{bytes, path}`` structs (never decoded by
-``datasets`` here: decode with soundfile).
+``datasets`` here: decode with soundfile). The shards are written with pyarrow alone: the
+schema and its ``huggingface`` metadata are the ones ``datasets.Features`` gives
+(:func:`hf_schema`), and each clip file is read once, straight into its Arrow buffer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -20,6 +25,14 @@ from builders.hf.spec import DatasetSpec
 
 MAX_SHARD_BYTES = 500_000_000
 ROWS_PER_GROUP = 64
+AUDIO_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # datasets.Audio's storage
+_MAX_BINARY_BYTES = 2**31 - 1  # int32 offsets of pa.binary()
+# arrow type -> datasets.Value dtype, for the plain columns hf_schema describes itself
+VALUE_DTYPES = {pa.bool_(): "bool", pa.int8(): "int8", pa.int16(): "int16", pa.int32(): "int32",
+                pa.int64(): "int64", pa.uint8(): "uint8", pa.uint16(): "uint16", pa.uint32(): "uint32",
+                pa.uint64(): "uint64", pa.float32(): "float32", pa.float64(): "float64",
+                pa.string(): "string", pa.large_string(): "large_string", pa.binary(): "binary",
+                pa.large_binary(): "large_binary"}
 
 
 def shard_files(out: Path, config: str) -> list[Path]:
@@ -45,7 +58,8 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
     needed = {"id", "fold", "audio_sha256"} | ({"audio_window_sha256"} if window_paths is not None else set())
     if missing := needed - set(table.column_names):
         raise ValueError(f"table lacks columns {sorted(missing)}")
-    schema = _features(table, spec.output.sample_rate, window_paths is not None).arrow_schema
+    audio_columns = ("audio", "audio_window") if window_paths is not None else ("audio",)
+    schema = hf_schema(table.schema, dict.fromkeys(audio_columns, spec.output.sample_rate))
     ids, folds = table.column("id").to_pylist(), table.column("fold").to_pylist()
     written = []
     with atomic_dir(Path(out) / "data" / config) as tmp:
@@ -70,9 +84,7 @@ def write_table_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tabl
         raise ValueError(f"config {config!r} has audio: write it with write_config_shards")
     if missing := {"id", "fold"} - set(table.column_names):
         raise ValueError(f"table lacks columns {sorted(missing)}")
-    import datasets
-
-    schema = datasets.Features.from_arrow_schema(table.schema).arrow_schema
+    schema = hf_schema(table.schema)
     ids, folds = table.column("id").to_pylist(), table.column("fold").to_pylist()
     written = []
     with atomic_dir(Path(out) / "data" / config) as tmp:
@@ -97,26 +109,78 @@ def shard_ranges(sizes: list[int], max_bytes: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _features(table: pa.Table, sample_rate: int, with_window: bool):
+def hf_schema(schema: pa.Schema, audio: Mapping[str, int] | None = None) -> pa.Schema:
+    """``schema`` plus ``audio`` columns (name -> sampling rate, appended as ``datasets.Audio``
+    features), with the ``huggingface`` metadata: the schema ``datasets.Features`` gives
+    (``Features.from_arrow_schema(schema)`` plus the Audio features, ``.arrow_schema``).
+
+    Plain columns (:data:`VALUE_DTYPES`) are described here, without importing ``datasets``
+    (a second per export); any other column, or features in ``schema``'s own metadata other
+    than those plain ones, goes through ``datasets`` itself.
+    """
+    audio = dict(audio or {})
+    if clash := set(audio) & set(schema.names):
+        raise ValueError(f"the table already has columns {sorted(clash)}")
+    dtypes = [VALUE_DTYPES.get(f.type) for f in schema]
+    if None in dtypes or not _plain_metadata(schema, dtypes):
+        return _datasets_schema(schema, audio)
+    features = {f.name: {"dtype": dtype, "_type": "Value"} for f, dtype in zip(schema, dtypes, strict=True)}
+    features.update({name: {"sampling_rate": rate, "_type": "Audio"} for name, rate in audio.items()})
+    fields = [pa.field(f.name, f.type) for f in schema] + [pa.field(name, AUDIO_TYPE) for name in audio]
+    return pa.schema(fields, metadata={"huggingface": json.dumps({"info": {"features": features}})})
+
+
+def _plain_metadata(schema: pa.Schema, dtypes: Sequence[str]) -> bool:
+    """True when ``schema``'s own ``huggingface`` features (if any) name its columns as the
+    plain Values their types give, so that ``datasets`` would describe them the same way."""
+    try:
+        features = json.loads((schema.metadata or {})[b"huggingface"])["info"]["features"] or {}
+    except KeyError:
+        return True
+    except (ValueError, TypeError):
+        return False
+    return all(features.get(f.name, {"dtype": dtype, "_type": "Value"}) == {"dtype": dtype, "_type": "Value"}
+               for f, dtype in zip(schema, dtypes, strict=True))
+
+
+def _datasets_schema(schema: pa.Schema, audio: Mapping[str, int]) -> pa.Schema:
     import datasets
 
-    features = datasets.Features.from_arrow_schema(table.schema)
-    features["audio"] = datasets.Audio(sampling_rate=sample_rate, decode=True)
-    if with_window:
-        features["audio_window"] = datasets.Audio(sampling_rate=sample_rate, decode=True)
-    return features
+    features = datasets.Features.from_arrow_schema(schema)
+    for name, rate in audio.items():
+        features[name] = datasets.Audio(sampling_rate=rate, decode=True)
+    return features.arrow_schema
+
+
+def _clip_bytes(paths: Sequence[Path]) -> pa.BinaryArray:
+    """The files' bytes as one binary array, each file read once straight into its buffer."""
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except FileNotFoundError:
+            raise UserError(f"rendered clip missing: {path} (re-run the render)") from None
+    ends = np.cumsum(sizes, dtype=np.int64)
+    total = int(ends[-1]) if len(ends) else 0
+    if total > _MAX_BINARY_BYTES:
+        raise UserError(f"the {len(paths)} clips of one row group (from {paths[0]}) hold {total} bytes, "
+                        f"more than a binary column can ({_MAX_BINARY_BYTES})")
+    offsets = np.concatenate([[0], ends]).astype(np.int32)
+    data = pa.allocate_buffer(total)
+    view = memoryview(data)
+    for path, start, stop in zip(paths, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        with open(path, "rb", buffering=0) as handle:
+            got = start
+            while got < stop and (n := handle.readinto(view[got:stop])):
+                got += n
+            if got != stop or handle.read(1):
+                raise UserError(f"rendered clip changed while the shards were written: {path} (re-run the render)")
+    return pa.Array.from_buffers(pa.binary(), len(sizes), [None, pa.py_buffer(offsets), data])
 
 
 def _audio_array(ids: Sequence[str], paths: Sequence[Path]) -> pa.StructArray:
-    blobs = []
-    for path in paths:
-        try:
-            blobs.append(Path(path).read_bytes())
-        except FileNotFoundError:
-            raise UserError(f"rendered clip missing: {path} (re-run the render)") from None
     names = [f"{i}{Path(p).suffix}" for i, p in zip(ids, paths, strict=True)]
-    return pa.StructArray.from_arrays([pa.array(blobs, pa.binary()), pa.array(names, pa.string())],
-                                      names=["bytes", "path"])
+    return pa.StructArray.from_arrays([_clip_bytes(paths), pa.array(names, pa.string())], names=["bytes", "path"])
 
 
 def _write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],

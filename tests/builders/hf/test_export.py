@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import datasets
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 import yaml
@@ -15,9 +20,19 @@ from builders.common import audio
 from builders.common.audio import OutputSpec
 from builders.errors import UserError
 from builders.hf.card import finalize_dataset
-from builders.hf.shards import shard_ranges, write_config_shards
+from builders.hf.shards import (
+    ROWS_PER_GROUP,
+    VALUE_DTYPES,
+    _datasets_schema,
+    config_metadata,
+    hf_schema,
+    shard_ranges,
+    write_config_shards,
+)
 from builders.hf.spec import ConfigSpec, DatasetSpec
 from builders.hf.verify import verify_build
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def toy_spec(rate: int = 44100, channels: int = 2, n_folds: int = 6) -> DatasetSpec:
@@ -106,3 +121,73 @@ def test_unsupported_output_specs_are_user_errors():
         OutputSpec(44100, 6)
     with pytest.raises(UserError, match="'mp3'"):
         OutputSpec(44100, 2, "mp3")
+
+
+PLAIN = pa.schema([(f"c{i}", kind) for i, kind in enumerate(VALUE_DTYPES)])
+
+
+@pytest.mark.parametrize("schema, audio", [
+    (PLAIN, {}),
+    (PLAIN, {"audio": 44100, "audio_window": 48000}),
+    (pa.schema([("id", pa.string()), ("frames", pa.list_(pa.int64()))]), {"audio": 16000}),  # through datasets
+    (datasets.Features({"id": datasets.Value("string"), "label": datasets.ClassLabel(names=["a", "b"])}).arrow_schema,
+     {"audio": 44100}),  # features in the schema's own metadata: through datasets
+])
+def test_hf_schema_is_the_schema_datasets_gives(schema, audio):
+    ours = hf_schema(schema, audio)
+    assert ours.equals(_datasets_schema(schema, audio), check_metadata=True)
+    assert ours.metadata == _datasets_schema(schema, audio).metadata
+
+
+def test_a_configs_metadata_table_gives_its_shards_schema_again(tmp_path):
+    spec = toy_spec()  # as the separation step re-exports a config from config_metadata
+    table, paths, windows = make_clips(tmp_path, spec, 6, seconds=0.05)
+    [first, *_] = write_config_shards(tmp_path, spec, "pairs", table, paths, windows)
+    meta = config_metadata(tmp_path, "pairs").schema
+    assert meta.metadata is not None and "audio" not in meta.names
+    assert hf_schema(meta, {"audio": 44100, "audio_window": 44100}).equals(pq.read_schema(first), check_metadata=True)
+
+
+def test_shard_rows_hold_each_clip_file_byte_for_byte_across_row_groups(tmp_path):
+    spec = toy_spec(n_folds=1)
+    table, paths, _ = make_clips(tmp_path, spec, 2 * ROWS_PER_GROUP + 3, seconds=0.01, views=("solo",))
+    [shard] = write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths)
+    assert pq.ParquetFile(shard).metadata.num_row_groups == 3
+    stored = pq.read_table(shard, columns=["id", "audio"]).to_pylist()
+    assert [r["audio"]["bytes"] for r in stored] == [p.read_bytes() for p in paths]
+    assert [r["audio"]["path"] for r in stored] == [f"{r['id']}.flac" for r in stored]
+
+
+def test_a_missing_clip_is_a_user_error_and_leaves_no_config(tmp_path):
+    spec = toy_spec()
+    table, paths, _ = make_clips(tmp_path, spec, 6, seconds=0.05, views=("solo",))
+    paths[3].unlink()
+    with pytest.raises(UserError, match="rendered clip missing"):
+        write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths)
+    assert not (tmp_path / "data" / "single").exists()
+
+
+def test_writing_shards_and_the_card_does_not_import_datasets(tmp_path):
+    spec = toy_spec()  # importing datasets costs about a second per export
+    table, paths, windows = make_clips(tmp_path, spec, 6, seconds=0.05)
+    pq.write_table(table, tmp_path / "table.parquet")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import pyarrow.parquet as pq\n"
+        "from builders.common.audio import OutputSpec\n"
+        "from builders.hf.card import finalize_dataset\n"
+        "from builders.hf.shards import write_config_shards\n"
+        "from builders.hf.spec import ConfigSpec, DatasetSpec\n"
+        "out = Path(sys.argv[1])\n"
+        "spec = DatasetSpec('toy', 'Toy', 'A toy.', OutputSpec(44100, 2), 6, (ConfigSpec('pairs', 'left', 'right'),))\n"
+        "ids = pq.read_table(out / 'table.parquet').column('id').to_pylist()\n"
+        "write_config_shards(out, spec, 'pairs', pq.read_table(out / 'table.parquet'),\n"
+        "                    [out / 'audio' / 'left' / f'{i}.flac' for i in ids],\n"
+        "                    [out / 'audio' / 'right' / f'{i}.flac' for i in ids])\n"
+        "finalize_dataset(out, spec)\n"
+        "print('datasets' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO, check=True)
+    assert done.stdout.strip() == "False"
+    assert len(list((tmp_path / "data" / "pairs").glob("fold*.parquet"))) == 6
