@@ -5,7 +5,9 @@ fold; a fold over ``max_shard_bytes`` of audio is cut into several shards. Audio
 are ``datasets.Audio`` features stored as ``{bytes, path}`` structs (never decoded by
 ``datasets`` here: decode with soundfile). The shards are written with pyarrow alone: the
 schema and its ``huggingface`` metadata are the ones ``datasets.Features`` gives
-(:func:`hf_schema`), and each clip file is read once, straight into its Arrow buffer.
+(:func:`hf_schema`), and each clip file is read once, straight into its Arrow buffer. The
+audio bytes are stored PLAIN, without dictionary or statistics (the other columns keep
+both): the dataset digest covers the clips' PCM checksums, not the shards' bytes.
 """
 
 from __future__ import annotations
@@ -183,9 +185,23 @@ def _audio_array(ids: Sequence[str], paths: Sequence[Path]) -> pa.StructArray:
     return pa.StructArray.from_arrays([_clip_bytes(paths), pa.array(names, pa.string())], names=["bytes", "path"])
 
 
+def _encoded_columns(schema: pa.Schema) -> list[str]:
+    """The leaf columns given dictionary encoding and statistics: all but the audio bytes
+    (unique encoded clips: a dictionary of them is a copy that is thrown away, min/max are
+    meaningless)."""
+    leaves = []
+    for field in schema:
+        if field.type == AUDIO_TYPE:
+            leaves += [f"{field.name}.{child.name}" for child in field.type if child.name != "bytes"]
+        else:
+            leaves.append(field.name)
+    return leaves
+
+
 def _write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
                  audio_paths: Sequence[Path], window_paths: Sequence[Path] | None) -> None:
-    with pq.ParquetWriter(path, schema, compression="none") as writer:
+    encoded = _encoded_columns(schema)
+    with pq.ParquetWriter(path, schema, compression="none", use_dictionary=encoded, write_statistics=encoded) as writer:
         if not rows:
             writer.write_table(schema.empty_table())
         for start in range(0, len(rows), ROWS_PER_GROUP):

@@ -158,6 +158,17 @@ def test_shard_rows_hold_each_clip_file_byte_for_byte_across_row_groups(tmp_path
     assert [r["audio"]["path"] for r in stored] == [f"{r['id']}.flac" for r in stored]
 
 
+def test_audio_bytes_are_stored_plain_and_the_other_columns_keep_their_dictionaries(tmp_path):
+    spec = toy_spec()
+    table, paths, windows = make_clips(tmp_path, spec, 6, seconds=0.05)
+    [first, *_] = write_config_shards(tmp_path, spec, "pairs", table, paths, windows)
+    group = pq.ParquetFile(first).metadata.row_group(0)
+    chunks = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    for name, chunk in chunks.items():
+        plain = name in ("audio.bytes", "audio_window.bytes")
+        assert chunk.has_dictionary_page is not plain and (chunk.statistics is None) is plain, name
+
+
 def test_a_missing_clip_is_a_user_error_and_leaves_no_config(tmp_path):
     spec = toy_spec()
     table, paths, _ = make_clips(tmp_path, spec, 6, seconds=0.05, views=("solo",))
