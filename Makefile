@@ -36,8 +36,11 @@ demo: install
 	$(BIN)/misme-build demo --out $(DEMO_OUT)
 
 # The suite includes the Spleeter tests (they train a tiny model), so it needs that environment.
+# It runs on TEST_WORKERS pytest-xdist workers, one test file (or the Ray group) per worker at a
+# time, longest first (tests/conftest.py); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: install spleeter-env
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff check .
@@ -45,7 +48,7 @@ lint: install
 # Every script prints its figures; the stress run is shortened here (its default, 1,000 runs
 # per console script, takes hours: `python bench/stress.py` for the full histogram).
 bench: install
-	for script in bench/*.py; do args=; [ "$$script" = bench/stress.py ] && args="--runs 20"; \
+	for script in bench/[!_]*.py; do args=; [ "$$script" = bench/stress.py ] && args="--runs 20"; \
 	  $(BIN)/python $$script $$args || exit 1; done
 
 # Refresh both locks from pyproject.toml and the Spleeter requirements (newest allowed
