@@ -68,12 +68,27 @@ def group_codes(groups: Sequence | np.ndarray | None, n: int) -> tuple[np.ndarra
 
         if pd.api.types.infer_dtype(keys, skipna=False) == "string":
             # the same codes as below, with the sort on the distinct keys only: hash first
-            raw_codes, distinct = pd.factorize(keys)
-            unique, codes = np.unique(np.asarray(distinct, dtype=object).astype(str),
-                                      return_inverse=True)
-            return codes[raw_codes].astype(np.int64), len(unique)
+            return codes_of_distinct(*pd.factorize(keys))
     unique, codes = np.unique(keys.astype(str), return_inverse=True)
     return codes.astype(np.int64), len(unique)
+
+
+def codes_of_distinct(raw_codes: np.ndarray, distinct: Sequence) -> tuple[np.ndarray, int]:
+    """:func:`group_codes` of keys given as ``distinct[raw_codes]`` (a factorization: distinct
+    strings, each key's index among them): only the distinct keys are sorted."""
+    unique, codes = np.unique(np.asarray(distinct, dtype=object).astype(str), return_inverse=True)
+    return codes[raw_codes].astype(np.int64), len(unique)
+
+
+def stable_order(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.argsort(codes, kind="stable")`` of codes 0..n_codes-1 and where each code's run
+    starts in it: the rows of code c, in their order, are ``order[starts[c]:starts[c + 1]]``
+    (``starts`` has n_codes + 1 entries). Codes that fit 16 bits take numpy's radix sort:
+    the same permutation (a stable sort has only one), in a few milliseconds."""
+    keys = codes.astype(np.int16) if n_codes <= np.iinfo(np.int16).max else codes
+    starts = np.zeros(n_codes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=n_codes), out=starts[1:])
+    return np.argsort(keys, kind="stable"), starts
 
 
 def resample_draws(n_groups: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
@@ -210,15 +225,27 @@ def replicates(task: Task, metric: str, truth, predictions: Sequence, groups=Non
     >>> r.shape, bool(((r >= 0) & (r <= 1)).all())
     ((5, 1), True)
     """
-    base, stats, finish = _prepare(task, metric, truth, predictions)
-    n = len(next(iter(stats.values())))
-    codes, n_groups = group_codes(groups, n)
+    prepared = _prepare(task, metric, truth, predictions)
+    codes, n_groups = group_codes(groups, len(next(iter(prepared[1].values()))))
+    return _resampled(prepared, codes, n_groups, n_resamples, seed)
+
+
+def replicates_of_codes(task: Task, metric: str, truth, predictions: Sequence, codes: np.ndarray,
+                        n_groups: int, *, n_resamples: int = 1000, seed: int = 0) -> np.ndarray:
+    """:func:`replicates` with the groups given as their :func:`group_codes` (codes, count)."""
+    return _resampled(_prepare(task, metric, truth, predictions), codes, n_groups, n_resamples,
+                      seed)
+
+
+def _resampled(prepared: tuple, codes: np.ndarray, n_groups: int, n_resamples: int,
+               seed: int) -> np.ndarray:
+    base, stats, finish = prepared
+    n = len(codes)
     names = list(stats)
     shapes = {name: stats[name].shape[1:] for name in names}
     flat = np.concatenate([stats[name].reshape(n, -1) for name in names], axis=1)
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(n_groups))
-    per_group = np.add.reduceat(flat[order], starts, axis=0)
+    order, starts = stable_order(codes, n_groups)
+    per_group = np.add.reduceat(flat[order], starts[:-1], axis=0)
     sizes = np.cumsum([0, *(int(np.prod(shapes[name])) for name in names)])
     chunks = []
     for draws in resample_draws(n_groups, n_resamples, seed):

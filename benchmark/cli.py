@@ -18,7 +18,13 @@ from benchmark.errors import (
     internal_error,
     run_console_script,
 )
-from benchmark.io import DEFAULT_MAX_BYTES, read_predictions, read_solution, with_solution_columns
+from benchmark.io import (
+    DEFAULT_MAX_BYTES,
+    read_prediction_arrays,
+    read_predictions,
+    read_solution,
+    read_solution_arrays,
+)
 from benchmark.tasks import TASKS, get_task
 
 PROG = "misme-score"
@@ -120,20 +126,24 @@ def _check_options(args) -> None:
 
 def _run_validate(args) -> int:
     task = get_task(args.task)
-    solution = read_solution(args.solution, task)
-    predictions = read_predictions(args.predictions, solution, task, max_bytes=args.max_bytes)
-    print(f"OK: {args.predictions} is a valid {task.name} submission ({len(predictions):,} ids)")
+    solution = read_solution_arrays(args.solution, task)
+    read_prediction_arrays(args.predictions, solution.ids, task, max_bytes=args.max_bytes)
+    print(f"OK: {args.predictions} is a valid {task.name} submission ({len(solution):,} ids)")
     return 0
 
 
 def _run_score(args) -> int:
+    """Arrays all the way (:func:`benchmark.scoring.score_arrays`): the same report as
+    :func:`benchmark.scoring.score` of the frames, without importing pandas."""
     from benchmark import report
-    from benchmark.scoring import score
+    from benchmark.scoring import score_arrays, target_matrix
 
     task = get_task(args.task)
-    solution = with_solution_columns(read_solution(args.solution, task), args.solution)
-    predictions = read_predictions(args.predictions, solution, task, max_bytes=args.max_bytes)
-    result = score(predictions, solution, task, n_resamples=args.bootstrap, seed=args.seed)
+    solution = read_solution_arrays(args.solution, task, group_columns=True)
+    predictions = read_prediction_arrays(args.predictions, solution.ids, task,
+                                         max_bytes=args.max_bytes)
+    result = score_arrays(target_matrix(predictions, task), solution, task,
+                          n_resamples=args.bootstrap, seed=args.seed)
     write_output(args.json, report.to_json(result))
     write_output(args.markdown, report.to_markdown(result))
     if args.plot is not None:
@@ -142,14 +152,13 @@ def _run_score(args) -> int:
     return 0
 
 
-def _plot_score(path: Path, result, solution, predictions, task) -> None:
+def _plot_score(path: Path, result, solution, predictions: dict, task) -> None:
     from benchmark import plots
 
     scatter = None
-    if task.kind == "regression":
-        aligned = predictions.set_index("id").loc[solution["id"]]
-        scatter = {t: {"true": solution[t].to_numpy(float), "pred": aligned[t].to_numpy(float)}
-                   for t in task.targets}
+    if task.kind == "regression":  # the predictions are in the solution's order
+        scatter = {t: {"true": solution.targets[t].astype(float),
+                       "pred": predictions[t].astype(float)} for t in task.targets}
     plots.save(plots.report_figure(result, scatter), path)
 
 
@@ -158,7 +167,7 @@ def _run_compare(args) -> int:
     from benchmark.compare import compare
 
     task = get_task(args.task)
-    solution = with_solution_columns(read_solution(args.solution, task), args.solution)
+    solution = read_solution(args.solution, task, group_columns=True)
     frames, errors = [], []
     for path in (args.a, args.b):
         try:

@@ -10,7 +10,14 @@ import pandas as pd
 from benchmark import bootstrap, stats
 from benchmark.errors import BenchmarkError
 from benchmark.io import group_column
-from benchmark.scoring import ScoreReport, _arrays, _json_safe, score
+from benchmark.scoring import (
+    ScoreReport,
+    _arrays,
+    _json_safe,
+    _solution_arrays,
+    group_codes,
+    score,
+)
 from benchmark.tasks import Task
 
 
@@ -96,16 +103,17 @@ def _bootstrap(task: Task, solution: pd.DataFrame, truth, a, b, n_resamples: int
     intervals of A, B and A - B, and the rank interval of each."""
     if n_resamples <= 0:
         return {}
-    column = group_column(solution)
-    groups = None if column is None else solution[column].astype(str).to_numpy()
-    values = bootstrap.replicates(task, task.primary_metric, truth, [a, b], groups,
-                                  n_resamples=n_resamples, seed=seed)
+    arrays = _solution_arrays(solution, task)
+    column = group_column(arrays.text)
+    codes, n_groups = group_codes(arrays.text, column, len(truth))
+    values = bootstrap.replicates_of_codes(task, task.primary_metric, truth, [a, b], codes,
+                                           n_groups, n_resamples=n_resamples, seed=seed)
     low, high = bootstrap.percentile_interval(values)
     difference = bootstrap.percentile_interval((values[:, 0] - values[:, 1])[:, None])
     rank_low, rank_high = bootstrap.rank_intervals(values, task.higher_is_better)
     return {
         "confidence": 0.95, "grouped_by": column,
-        "n_groups": bootstrap.group_codes(groups, len(truth))[1],
+        "n_groups": n_groups,
         "a": (float(low[0]), float(high[0])), "b": (float(low[1]), float(high[1])),
         "a_minus_b": (float(difference[0][0]), float(difference[1][0])),
         "rank_a": (int(rank_low[0]), int(rank_high[0])),

@@ -7,7 +7,10 @@ lines are ignored; "row N" in messages counts records after the header (row 1 is
 first data record, line 2 of a plain CSV file).
 
 The happy path is vectorised (pyarrow CSV reader + Arrow compute); only when the fast
-reader refuses a file does a slower pure-Python pass locate every problem.
+reader refuses a file does a slower pure-Python pass locate every problem. pandas is
+imported only where a frame is made (:func:`read_solution`, :func:`read_predictions`) or a
+rare case needs it: :func:`read_solution_arrays` and :func:`read_prediction_arrays` give
+the same data as arrays without it (a quarter of a second of start-up).
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ import difflib
 import io
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -30,6 +33,9 @@ import pyarrow.parquet as pq
 
 from benchmark.errors import BenchmarkError, InvalidSubmission, Problem
 from benchmark.tasks import Task
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_PROBLEMS = 50
 # Extra solution columns: the first group column found is the unit that the bootstrap
@@ -75,6 +81,7 @@ class _Raw:
     columns: list[str]
     arrays: list[pa.Array | pa.ChunkedArray]
     rows: np.ndarray
+    parquet: bool = False  # typed columns, as the file stores them (CSV: text)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -86,6 +93,36 @@ class _Fatal(Exception):
     def __init__(self, message: str, row: int | None = None):
         super().__init__(message)
         self.problem = Problem(row, None, message)
+
+
+# ---------------------------------------------------------------- Arrow to numpy, without pandas
+
+# pyarrow's own conversions (``to_numpy``, Python scalars such as ``fill_null(0)``) import
+# pandas on first use when it is installed: a quarter of a second of start-up that reading
+# and scoring do not need. These two go around them on the usual path.
+
+
+def to_numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """``array.to_numpy(zero_copy_only=False)``; a boolean or fixed-width number array
+    without nulls is read from its buffers."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    kind = array.type
+    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+    if array.null_count or len(array) == 0 or not (numeric or pa.types.is_boolean(kind)):
+        return array.to_numpy(zero_copy_only=False)
+    data = array.buffers()[1]
+    if pa.types.is_boolean(kind):
+        bits = np.frombuffer(data, dtype=np.uint8)
+        return np.unpackbits(bits, count=array.offset + len(array),
+                             bitorder="little")[array.offset:].astype(bool)
+    dtype = np.dtype(kind.to_pandas_dtype())
+    return np.frombuffer(data, dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
+
+
+def _filled(array: pa.Array | pa.ChunkedArray, value) -> pa.Array | pa.ChunkedArray:
+    """``array.fill_null(value)``, without making a scalar of ``value`` when nothing is null."""
+    return array.fill_null(value) if array.null_count else array
 
 
 # ---------------------------------------------------------------- loading bytes
@@ -199,8 +236,8 @@ def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
             values = array.dictionary
             if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or \
                     pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
-                lengths = pc.binary_length(values).fill_null(0).to_numpy(zero_copy_only=False)
-                indices = array.indices.fill_null(0).to_numpy(zero_copy_only=False)
+                lengths = to_numpy(_filled(pc.binary_length(values), 0))
+                indices = to_numpy(_filled(array.indices, 0))
                 decoded += int(lengths[indices].sum()) if len(lengths) else 0
                 if decoded > max_bytes:
                     raise _Fatal(f"the Parquet data is over {max_bytes:,} bytes once decoded, "
@@ -209,13 +246,13 @@ def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
         if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
             array = array.cast(pa.string())
         arrays.append(array)
-    return _Raw(list(table.schema.names), arrays, np.arange(1, table.num_rows + 1))
+    return _Raw(list(table.schema.names), arrays, np.arange(1, table.num_rows + 1), parquet=True)
 
 
 def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): that copies the whole file)
         raise _Fatal("file is empty (no header line)")
     end = min((i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0), default=len(data))
     first_line = _check_utf8(data[:end])
@@ -226,7 +263,7 @@ def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),  # in place: no Python file object between Arrow and the bytes
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
@@ -346,10 +383,10 @@ def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> pa.Array | No
                                  "is not read as 7)")
         return None
     ids = array
-    bad = pc.is_null(array).to_numpy(zero_copy_only=False)
-    bad |= pc.equal(pc.utf8_length(array.fill_null("")), 0).to_numpy(zero_copy_only=False)
-    trimmed = pc.utf8_trim_whitespace(array.fill_null(""))
-    spaced = pc.not_equal(trimmed, array.fill_null("")).to_numpy(zero_copy_only=False) & ~bad
+    filled = _filled(array, "")
+    bad = to_numpy(pc.is_null(array))
+    bad |= to_numpy(pc.utf8_length(filled)) == 0
+    spaced = to_numpy(pc.not_equal(pc.utf8_trim_whitespace(filled), filled)) & ~bad
     problems.add_rows(raw.rows[np.flatnonzero(bad)] - 1, "id", lambda i: "missing id")
     problems.add_rows(raw.rows[np.flatnonzero(spaced)] - 1, "id",
                       lambda i: f"id {_show(_row_value(ids, raw, i))} has leading or trailing whitespace")
@@ -366,7 +403,7 @@ def _parse_numbers(array: pa.Array, column: str, raw: _Raw, problems: _Problems)
     t = array.type
     if pa.types.is_string(t):
         try:
-            values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+            values = to_numpy(pc.cast(array, pa.float64()))
             text = None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             text = array.to_numpy(zero_copy_only=False)
@@ -379,8 +416,8 @@ def _parse_numbers(array: pa.Array, column: str, raw: _Raw, problems: _Problems)
         return values
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         # safe=False: integers beyond 2**53 are rounded, never an error
-        values = pc.cast(array, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-        values = np.where(pc.is_valid(array).to_numpy(zero_copy_only=False), values, np.nan)
+        values = to_numpy(pc.cast(array, pa.float64(), safe=False))
+        values = np.where(to_numpy(pc.is_valid(array)), values, np.nan)
         bad = np.flatnonzero(~(np.abs(values) < MAX_ABS_VALUE))
         problems.add_rows(raw.rows[bad] - 1, column, lambda i: _describe_bad_value(
             _row_value(values, raw, i)))
@@ -398,6 +435,8 @@ def _describe_bad_value(value: float) -> str:
 
 
 def _numbers_from_text(text: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
     series = pd.Series(text, dtype=object)
     values = np.array(pd.to_numeric(series, errors="coerce"), dtype=np.float64)
     spaced = series.str.strip().to_numpy() != text
@@ -424,27 +463,25 @@ def _parse_labels(array: pa.Array, column: str, task: Task, raw: _Raw,
     """Label codes 0..K-1 (-1 where invalid)."""
     t = array.type
     if pa.types.is_integer(t) and task.code_base is not None:
-        values = pc.cast(array, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-        valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
+        values = to_numpy(pc.cast(array, pa.float64(), safe=False))
+        valid = to_numpy(pc.is_valid(array))
         codes = np.where(valid, values - task.code_base, -1)
         codes = np.where((codes >= 0) & (codes < len(task.labels)), codes, -1).astype(np.int64)
-        text = pc.cast(array, pa.string()).fill_null("").to_numpy(zero_copy_only=False)
     elif pa.types.is_string(t):
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()
-        encoded = pc.dictionary_encode(array.fill_null(""))
+        encoded = pc.dictionary_encode(_filled(array, ""))
         lookup = _label_lookup(task)
         table = np.array([lookup.get(str(v).lower(), -1) if v == str(v).strip() else -1
                           for v in encoded.dictionary.to_pylist()], dtype=np.int64)
-        codes = table[encoded.indices.to_numpy(zero_copy_only=False)] if len(table) else \
+        codes = table[to_numpy(encoded.indices)] if len(table) else \
             np.full(len(array), -1, dtype=np.int64)
-        text = None
     else:
         problems.add(None, column, f"has type {t}; {_expected_labels(task)}")
         return np.full(len(array), -1, dtype=np.int64)
     bad = np.flatnonzero(codes < 0)
-    if len(bad):
-        text = array.fill_null("").to_numpy(zero_copy_only=False) if text is None else text
+    if len(bad):  # the cells as text (integer codes too), only to describe the bad ones
+        text = pc.cast(array, pa.string()).fill_null("").to_numpy(zero_copy_only=False)
         problems.add_rows(raw.rows[bad] - 1, column,
                           lambda i: _describe_bad_label(_row_value(text, raw, i), task))
     return codes
@@ -466,7 +503,10 @@ def _parse_target(array: pa.Array, column: str, task: Task, raw: _Raw, problems:
 
 
 def _as_column(values: np.ndarray, task: Task):
+    """A frame's column of parsed values: label codes become a categorical of the labels."""
     if task.kind == "classification":
+        import pandas as pd
+
         return pd.Categorical.from_codes(values, categories=list(task.labels))
     return values
 
@@ -596,20 +636,81 @@ def _positions(ids: pa.Array, solution_ids: pa.Array) -> np.ndarray | None:
 # ---------------------------------------------------------------- public API
 
 
-def read_solution(path: Path, task: Task) -> pd.DataFrame:
+@dataclass
+class SolutionArrays:
+    """A solution as arrays: what :func:`read_solution`'s frame holds, without pandas.
+
+    ``targets``: label codes 0..K-1 (int64) or float64 values per target; ``text``: the
+    group and breakdown columns as text, each an Arrow string array (or, for values that
+    are not plain text, the object array ``column.astype(str).to_numpy()`` of the frame).
+    """
+
+    ids: pa.Array
+    folds: np.ndarray
+    targets: dict[str, np.ndarray]
+    scale: str | None = None
+    text: dict[str, pa.Array | np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.folds)
+
+    def frame(self, task: Task) -> pd.DataFrame:
+        """The frame of :func:`read_solution` (without the text columns)."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"id": self.ids.to_pandas(), "fold": self.folds})
+        for target, values in self.targets.items():
+            frame[target] = _as_column(values, task)
+        if self.scale is not None:
+            frame["scale"] = self.scale
+        return frame
+
+
+def read_solution(path: Path, task: Task, *, group_columns: bool = False) -> pd.DataFrame:
     """Read a solution file: columns ``id`` (str), ``fold`` (int64) and the task's targets.
 
     Classification targets become a categorical with the task's labels (codes or names
     accepted in the file); regression targets float64. A regression solution may name its
     targets' scale in a ``scale`` column (one value, e.g. ``[0,1]`` or ``1-9``: the
     ``muse-vad`` task's scale depends on the lexicon); it is kept as a text column. Other
-    extra columns are ignored. Any problem raises :class:`BenchmarkError`.
+    extra columns are ignored, unless ``group_columns``: then the frame also has the
+    columns :func:`with_solution_columns` adds (a Parquet file's text columns are taken from
+    the one read of the file). Any problem raises :class:`BenchmarkError`.
     """
-    problems = _Problems()
+    raw = _load_solution(path)
+    frame = _solution_arrays(raw, path, task).frame(task)
+    if not group_columns:
+        return frame
+    text = _text_columns(raw[0])
+    if text is None:
+        return with_solution_columns(frame, path)
+    return frame.assign(**{c: a.to_pandas().array for c, a in text.items()})
+
+
+def read_solution_arrays(path: Path, task: Task, *, group_columns: bool = False) -> SolutionArrays:
+    """:func:`read_solution` as :class:`SolutionArrays`: the same checks and values, and no
+    pandas unless the group columns need it (a CSV file, or columns that are not text)."""
+    raw = _load_solution(path)
+    arrays = _solution_arrays(raw, path, task)
+    if group_columns:
+        text = _text_columns(raw[0])
+        if text is None:
+            frame = with_solution_columns(arrays.frame(task), path)
+            text = {c: text_values(frame[c]) for c in _extra_columns(list(frame.columns))}
+        arrays.text = text
+    return arrays
+
+
+def _load_solution(path: Path) -> tuple[_Raw, list[Problem]]:
     try:
-        raw, early = _load(Path(path), SOLUTION_MAX_BYTES)
+        return _load(Path(path), SOLUTION_MAX_BYTES)
     except _Fatal as fatal:
         raise BenchmarkError(f"solution {path}: {fatal.problem}") from None
+
+
+def _solution_arrays(loaded: tuple[_Raw, list[Problem]], path: Path, task: Task) -> SolutionArrays:
+    raw, early = loaded
+    problems = _Problems()
     for problem in early:
         problems.add(problem.row, problem.column, problem.message)
     required = ("id", "fold", *task.targets)
@@ -624,7 +725,7 @@ def read_solution(path: Path, task: Task) -> pd.DataFrame:
         problems.add(None, "fold", "folds must be whole numbers (of at most 10 digits)")
     columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems) for t in task.targets}
     if ids is not None and _has_duplicates(ids):
-        dup = pd.Index(ids.to_numpy(zero_copy_only=False)).duplicated()
+        dup = _duplicated(ids.to_numpy(zero_copy_only=False))
         problems.add_rows(raw.rows[np.flatnonzero(dup)] - 1, "id",
                           lambda i: f"duplicate id {_show(_row_value(ids, raw, i))}")
     if problems:
@@ -632,12 +733,41 @@ def read_solution(path: Path, task: Task) -> pd.DataFrame:
     scale = _parse_scale(raw, task, problems)
     if problems:
         _raise_solution(path, problems)
-    frame = pd.DataFrame({"id": ids.to_pandas(), "fold": folds.astype(np.int64)})
-    for target, values in columns.items():
-        frame[target] = _as_column(values, task)
-    if scale is not None:
-        frame["scale"] = scale
-    return frame
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    return SolutionArrays(ids, folds.astype(np.int64), columns, scale)
+
+
+def _duplicated(values: np.ndarray) -> np.ndarray:
+    """``pd.Index(values).duplicated()``: True for every value seen before."""
+    import pandas as pd
+
+    return pd.Index(values).duplicated()
+
+
+def _text_columns(raw: _Raw) -> dict[str, pa.Array] | None:
+    """The columns :func:`with_solution_columns` would add, from a Parquet file's ``raw``
+    columns when each is text without nulls (its values as they are); None otherwise (a
+    CSV file, numbers, nulls: :func:`with_solution_columns` reads them as it always has)."""
+    wanted = _extra_columns(raw.columns)
+    if not raw.parquet or any(raw.columns.count(c) != 1 for c in wanted):
+        return None
+    arrays = {c: raw.arrays[raw.columns.index(c)] for c in wanted}
+    if any(not pa.types.is_string(a.type) or a.null_count for a in arrays.values()):
+        return None
+    return arrays
+
+
+def text_values(column: pd.Series) -> pa.Array | np.ndarray:
+    """A frame's column as text for scoring: the Arrow string array behind it when it is
+    text without missing values, else ``column.astype(str).to_numpy()``."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow" \
+            and not column.hasnans:
+        array = pa.array(column.array)
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return column.astype(str).to_numpy()
 
 
 def _parse_scale(raw: _Raw, task: Task, problems: _Problems) -> str | None:
@@ -664,10 +794,24 @@ def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
     order), or raises :class:`InvalidSubmission` listing every problem found (capped at
     ``MAX_PROBLEMS``). A missing file raises :class:`BenchmarkError`.
     """
+    import pandas as pd
+
+    columns = read_prediction_arrays(path, pa.array(solution["id"], type=pa.string()), task,
+                                     max_bytes=max_bytes)
+    frame = pd.DataFrame({"id": solution["id"].array})
+    for target, values in columns.items():
+        frame[target] = _as_column(values, task)
+    return frame
+
+
+def read_prediction_arrays(path: Path, solution_ids: pa.Array, task: Task, *,
+                           max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, np.ndarray]:
+    """:func:`read_predictions` as arrays, without pandas: each target's values (label codes
+    or float64) in the order of ``solution_ids`` (the solution's ids, a string array)."""
     source = str(path)
     problems = _Problems()
     try:
-        raw, early = _load(Path(path), max_bytes, n_ids=len(solution))
+        raw, early = _load(Path(path), max_bytes, n_ids=len(solution_ids))
     except _Fatal as fatal:
         raise InvalidSubmission(source, [fatal.problem]) from None
     for problem in early:
@@ -679,29 +823,26 @@ def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
     ids = _parse_ids(raw.arrays[found["id"]], raw, problems) if "id" in found else None
     columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems)
                for t in task.targets if t in found}
-    position = _align(ids, raw, solution, problems) if ids is not None else None
+    position = _align(ids, raw, solution_ids, problems) if ids is not None else None
     if problems or position is None:
         raise InvalidSubmission(source, problems.items, problems.total)
-    frame = pd.DataFrame({"id": solution["id"].array})
+    aligned = {}
     for target, values in columns.items():
-        aligned = np.empty_like(values)
-        aligned[position] = values
-        frame[target] = _as_column(aligned, task)
-    return frame
+        aligned[target] = np.empty_like(values)
+        aligned[target][position] = values
+    return aligned
 
 
-def _align(ids: pa.Array, raw: _Raw, solution: pd.DataFrame, problems: _Problems) -> np.ndarray:
-    """Position in ``solution`` of every prediction row; reports duplicate, extra, missing ids."""
-    n_solution = len(solution)
+def _align(ids: pa.Array, raw: _Raw, solution_ids: pa.Array, problems: _Problems) -> np.ndarray:
+    """Position in ``solution_ids`` of every prediction row; reports duplicate, extra, missing ids."""
+    n_solution = len(solution_ids)
     if len(raw) > n_solution:
         problems.add(None, None, f"the file has {len(raw):,} rows but the solution has "
                                  f"{n_solution:,} ids")
-    solution_ids = pa.array(solution["id"], type=pa.string())
     position = _positions(ids, solution_ids)
     if position is None:
-        position = pc.index_in(ids, value_set=solution_ids).fill_null(-1).to_numpy(
-            zero_copy_only=False).astype(np.int64)
-    blank = pc.equal(pc.utf8_length(ids.fill_null("")), 0).to_numpy(zero_copy_only=False)
+        position = to_numpy(_filled(pc.index_in(ids, value_set=solution_ids), -1)).astype(np.int64)
+    blank = to_numpy(pc.utf8_length(_filled(ids, ""))) == 0
     extra = np.flatnonzero((position < 0) & ~blank)  # a missing id is reported once, as such
     problems.add_rows(raw.rows[extra] - 1, "id",
                       lambda i: f"id {_show(_row_value(ids, raw, i))} is not in the solution")
@@ -718,7 +859,7 @@ def _align(ids: pa.Array, raw: _Raw, solution: pd.DataFrame, problems: _Problems
 
 def _report_duplicates(ids: pa.Array, position: np.ndarray, raw: _Raw, problems: _Problems) -> None:
     valid = np.flatnonzero(position >= 0)
-    duplicated = pd.Index(position[valid]).duplicated()
+    duplicated = _duplicated(position[valid])
     first_row: dict[int, int] = {}
     for index in valid[~duplicated]:
         first_row[int(position[index])] = int(raw.rows[index])
@@ -735,6 +876,8 @@ def _report_duplicates(ids: pa.Array, position: np.ndarray, raw: _Raw, problems:
 def with_solution_columns(solution: pd.DataFrame, path: Path) -> pd.DataFrame:
     """``solution`` (from :func:`read_solution`) plus the file's first group column and its
     breakdown columns (:data:`GROUP_COLUMNS`, :data:`BREAKDOWN_COLUMNS`) as text, by id."""
+    import pandas as pd
+
     path = Path(path)
     try:
         if pq_magic(path):
@@ -778,6 +921,7 @@ def pq_magic(path: Path) -> bool:
         return handle.read(4) == b"PAR1"
 
 
-def group_column(solution: pd.DataFrame) -> str | None:
-    """The solution's group column (the first of :data:`GROUP_COLUMNS` it has), or None."""
-    return next((c for c in GROUP_COLUMNS if c in solution.columns), None)
+def group_column(columns) -> str | None:
+    """The first of :data:`GROUP_COLUMNS` among ``columns`` (a solution frame, or the column
+    names, or the ``text`` of :class:`SolutionArrays`), or None."""
+    return next((c for c in GROUP_COLUMNS if c in columns), None)

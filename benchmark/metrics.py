@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
-from scipy import special as _special  # not scipy.stats: a second of start-up
 
 # ---------------------------------------------------------------- validation
 
@@ -37,6 +35,8 @@ def _float_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
 
 def encode_labels(y_true, y_pred, labels: Sequence | None = None) -> tuple[np.ndarray, np.ndarray, list]:
     """Integer codes of ``y_true`` and ``y_pred`` in ``labels`` (ValueError for unknown labels)."""
+    import pandas as pd  # here: scoring passes codes and never needs it
+
     t, p = _pair(y_true, y_pred)
     if labels is None:
         labels = sorted(set(pd.unique(t)) | set(pd.unique(p)))
@@ -253,8 +253,11 @@ def ccc_n1(y_true, y_pred) -> float:
 
 def _t_sf(x: float, df: int) -> float:
     """P(T > x) for Student's t with ``df`` degrees of freedom: ``scipy.stats.t.sf`` computes
-    exactly this (``scipy.special.stdtr(df, -x)``)."""
-    return _special.stdtr(df, -x)
+    exactly this (``scipy.special.stdtr(df, -x)``). Imported here: scipy.special takes a
+    quarter of a second to import and only Pearson's p-value needs it (not classification)."""
+    from scipy import special
+
+    return special.stdtr(df, -x)
 
 
 def _pearson_pvalue(r: float, n: int) -> float:
@@ -268,7 +271,13 @@ def _pearson_pvalue(r: float, n: int) -> float:
 def regression_summary(y_true, y_pred) -> dict[str, float]:
     """All regression metrics at once (rmse, mae, r2, pearson_r, pearson_p, ccc, ccc_n1), sharing the
     centred arrays; same formulas and edge cases as the single-metric functions above."""
-    t, p = _float_pair(y_true, y_pred)
+    return summary_of_checked(*_float_pair(y_true, y_pred))
+
+
+def summary_of_checked(t: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """:func:`regression_summary` of arrays already checked: 1-d, contiguous, float64, finite,
+    of one length >= 1 (no copies; contiguous so that sums add in the same order as on
+    :func:`regression_summary`'s copies)."""
     n = len(t)
     e = p - t
     mt, mp = t.mean(), p.mean()

@@ -1,17 +1,33 @@
-"""Score aligned predictions against a solution: per fold, mean +- sd across folds, pooled."""
+"""Score aligned predictions against a solution: per fold, mean +- sd across folds, pooled.
+
+:func:`score` takes the frames of :mod:`benchmark.io`; :func:`score_arrays` the same data
+as arrays (what :func:`score` makes of the frames), which needs no pandas.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from benchmark import bootstrap
 from benchmark import metrics as m
 from benchmark.errors import BenchmarkError
+from benchmark.io import (
+    BREAKDOWN_COLUMNS,
+    SolutionArrays,
+    group_column,
+    text_values,
+    to_numpy,
+)
 from benchmark.tasks import Task
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CLASSIFICATION_METRICS = ("accuracy", "uar", "macro_f1", "weighted_precision", "weighted_recall",
                           "weighted_f1")
@@ -25,7 +41,8 @@ class ScoreReport:
     ``primary`` is the pooled value of ``primary_metric`` (over all ids). Regression
     metrics are given per target (``rmse_valence``) and averaged over targets (``rmse``).
     ``per_id_loss`` (index = id) is the loss used for Diebold-Mariano: 0-1 loss for
-    classification, squared error averaged over targets for regression. ``per_group``:
+    classification, squared error averaged over targets for regression (``losses``, in
+    the order of the solution's ``ids``, as a pandas Series). ``per_group``:
     the pooled metrics (and ``n``) per value of each breakdown column of the solution
     (``gender``, ``corpus``). ``bootstrap``: the percentile interval of ``bootstrap_metric``
     (resampling the solution's groups, see :mod:`benchmark.bootstrap`), with its
@@ -40,12 +57,21 @@ class ScoreReport:
     per_fold: dict[int, dict[str, float]]
     fold_mean: dict[str, float]
     fold_sd: dict[str, float]
-    per_id_loss: pd.Series
+    losses: np.ndarray
+    ids: Any  # the solution's ids: a pandas Series or a pyarrow string array
     extras: dict = field(default_factory=dict)
     n: int = 0
     per_group: dict = field(default_factory=dict)
     bootstrap: dict = field(default_factory=dict)
     replicates: np.ndarray | None = None
+
+    @property
+    def per_id_loss(self) -> pd.Series:
+        """``losses`` as a Series indexed by id (named "id")."""
+        import pandas as pd
+
+        ids = self.ids.to_pandas() if isinstance(self.ids, pa.Array | pa.ChunkedArray) else self.ids
+        return pd.Series(self.losses, index=pd.Index(ids, name="id"))
 
     def to_dict(self, *, include_losses: bool = False) -> dict:
         """JSON-serialisable dict (NaN becomes None); per-id losses only on request."""
@@ -86,27 +112,74 @@ def score(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task, *,
     :func:`benchmark.io.with_solution_columns`).
     """
     predictions = _aligned(predictions, solution, task)
-    folds = solution["fold"].to_numpy()
-    fold_ids, fold_index = np.unique(folds, return_inverse=True)
-    truth, pred = _arrays(solution, task), _arrays(predictions, task)
+    arrays = _solution_arrays(solution, task)
+    return score_arrays(_arrays(predictions, task), arrays, task, n_resamples=n_resamples,
+                        seed=seed, metric=metric, confidence=confidence)
+
+
+def score_arrays(pred: np.ndarray, solution: SolutionArrays, task: Task, *,
+                 n_resamples: int = 0, seed: int = 0, metric: str | None = None,
+                 confidence: float = 0.95) -> ScoreReport:
+    """:func:`score` of arrays: ``pred`` as :func:`target_matrix` makes it of
+    :func:`benchmark.io.read_prediction_arrays`, ``solution`` as
+    :func:`benchmark.io.read_solution_arrays` reads it."""
+    if len(solution) == 0:
+        raise BenchmarkError("the solution is empty")
+    fold_ids, fold_index = _sorted_codes(solution.folds)
+    truth = target_matrix(solution.targets, task)
     if task.kind == "classification":
         pooled, per_fold, loss, extras = _score_classification(truth, pred, task, fold_ids,
                                                                fold_index)
     else:
-        pooled, per_fold, loss, extras = _score_regression(truth, pred, solution, task,
+        pooled, per_fold, loss, extras = _score_regression(truth, pred, solution.scale, task,
                                                            fold_ids, fold_index)
     mean, sd = _fold_summary(per_fold)
     report = ScoreReport(
         task=task.name, primary_metric=task.primary_metric, primary=pooled[task.primary_metric],
         higher_is_better=task.higher_is_better, pooled=pooled, per_fold=per_fold,
-        fold_mean=mean, fold_sd=sd, per_id_loss=pd.Series(loss, index=pd.Index(solution["id"],
-                                                                                 name="id")),
-        extras=extras, n=len(solution), per_group=_per_group(truth, pred, solution, task),
+        fold_mean=mean, fold_sd=sd, losses=loss, ids=solution.ids, extras=extras,
+        n=len(solution), per_group=_per_group(truth, pred, solution.text, task),
     )
     if n_resamples > 0:
-        _add_bootstrap(report, truth, pred, solution, task, metric or task.primary_metric,
+        _add_bootstrap(report, truth, pred, solution.text, task, metric or task.primary_metric,
                        n_resamples, seed, confidence)
     return report
+
+
+def target_matrix(columns: dict[str, np.ndarray], task: Task) -> np.ndarray:
+    """What :func:`_arrays` gives of a frame with these columns: the label codes, or an
+    (n, targets) float64 array laid out as pandas lays it out (column after column)."""
+    if task.kind == "classification":
+        return np.asarray(columns[task.targets[0]], dtype=np.int64)
+    return np.stack([np.asarray(columns[t], dtype=np.float64) for t in task.targets]).T
+
+
+def _solution_arrays(solution: pd.DataFrame, task: Task) -> SolutionArrays:
+    """What :func:`score` reads of a solution frame."""
+    if task.kind == "classification":
+        targets = {task.targets[0]: _codes(solution[task.targets[0]], task)}
+    else:
+        targets = {t: solution[t].to_numpy(dtype=np.float64) for t in task.targets}
+    group = group_column(solution.columns)
+    text = {c: text_values(solution[c]) for c in ([group] if group else [])
+            + [c for c in BREAKDOWN_COLUMNS if c in solution.columns]}
+    scale = str(solution["scale"].iloc[0]) if "scale" in solution.columns and len(solution) \
+        else None
+    return SolutionArrays(solution["id"], solution["fold"].to_numpy(), targets, scale, text)
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``; for integers within a range of a million
+    (folds), by counting instead of sorting."""
+    if values.dtype.kind == "i" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < 1 << 20:
+            offset = values.astype(np.int64) - low
+            present = np.bincount(offset) > 0
+            distinct = (np.flatnonzero(present) + low).astype(values.dtype)
+            return distinct, (np.cumsum(present) - 1)[offset]
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return distinct, inverse.reshape(-1)
 
 
 def _arrays(frame: pd.DataFrame, task: Task) -> np.ndarray:
@@ -116,42 +189,69 @@ def _arrays(frame: pd.DataFrame, task: Task) -> np.ndarray:
     return frame[list(task.targets)].to_numpy(dtype=np.float64)
 
 
-def _metrics_of(truth: np.ndarray, pred: np.ndarray, task: Task) -> dict[str, float]:
+def _metrics_of(truth, pred, task: Task, index: slice) -> dict[str, float]:
+    """The pooled metrics of rows ``index`` of ``truth`` and ``pred`` (from :func:`_columns`)."""
     if task.kind == "classification":
-        return _classification_metrics(m.confusion_from_codes(truth, pred, len(task.labels)))
-    columns = {t: (truth[:, j], pred[:, j]) for j, t in enumerate(task.targets)}
-    return _regression_metrics({t: v[0] for t, v in columns.items()},
-                               {t: v[1] for t, v in columns.items()}, slice(None))
+        cm = m.confusion_from_codes(truth[index], pred[index], len(task.labels))
+        return _classification_metrics(cm)
+    return _regression_metrics(truth, pred, index)
 
 
-def _per_group(truth: np.ndarray, pred: np.ndarray, solution: pd.DataFrame,
-               task: Task) -> dict[str, dict[str, dict[str, float]]]:
-    from benchmark.io import BREAKDOWN_COLUMNS
+def _columns(matrix: np.ndarray, task: Task, order: np.ndarray | None = None):
+    """Label codes (classification) or one contiguous array per target (regression), in
+    ``order`` when given: what the metrics of row slices are computed from."""
+    if task.kind == "classification":
+        return matrix if order is None else matrix[order]
+    rows = slice(None) if order is None else order
+    return {t: np.ascontiguousarray(matrix[rows, j]) for j, t in enumerate(task.targets)}
 
+
+def _per_group(truth: np.ndarray, pred: np.ndarray, text: dict, task: Task) -> dict:
+    """The pooled metrics (and ``n``) per value of each breakdown column in ``text``."""
     result = {}
-    for column in (c for c in BREAKDOWN_COLUMNS if c in solution.columns):
-        codes, values = pd.factorize(solution[column].astype(str).to_numpy())
-        values = [str(value) for value in values]  # every distinct key, as set(keys) has them
-        result[column] = {value: {"n": int(mask.sum()), **_metrics_of(truth[mask], pred[mask], task)}
-                          for value in sorted(values) for mask in [codes == values.index(value)]}
+    for column in (c for c in BREAKDOWN_COLUMNS if c in text):
+        codes, values = _factorized(text[column])
+        order, bounds = bootstrap.stable_order(codes + 1, len(values) + 1)  # code -1 (NaN) first
+        t, p = _columns(truth, task, order), _columns(pred, task, order)
+        result[column] = {value: {"n": int(stop - start),
+                                  **_metrics_of(t, p, task, slice(start, stop))}
+                          for value in sorted(values)
+                          for code in [values.index(value) + 1]
+                          for start, stop in [(bounds[code], bounds[code + 1])]}
     return result
 
 
-def _add_bootstrap(report: ScoreReport, truth, pred, solution: pd.DataFrame, task: Task,
-                   metric: str, n_resamples: int, seed: int, confidence: float) -> None:
-    from benchmark import bootstrap
-    from benchmark.io import group_column
+def _factorized(values: pa.Array | np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """``pd.factorize`` of a text column (:func:`benchmark.io.text_values`): codes (-1 for
+    NaN) and the distinct values as text."""
+    if isinstance(values, pa.Array):
+        encoded = pc.dictionary_encode(values)
+        return to_numpy(encoded.indices).astype(np.int64), encoded.dictionary.to_pylist()
+    import pandas as pd
 
-    column = group_column(solution)
-    groups = None if column is None else solution[column].astype(str).to_numpy()
-    values = bootstrap.replicates(task, metric, truth, [pred], groups, n_resamples=n_resamples,
-                                  seed=seed)[:, 0]
+    codes, distinct = pd.factorize(values)
+    return codes, [str(value) for value in distinct]  # every distinct key, as set(keys) has them
+
+
+def _add_bootstrap(report: ScoreReport, truth, pred, text: dict, task: Task, metric: str,
+                   n_resamples: int, seed: int, confidence: float) -> None:
+    column = group_column(text)
+    codes, n_groups = group_codes(text, column, len(truth))
+    values = bootstrap.replicates_of_codes(task, metric, truth, [pred], codes, n_groups,
+                                           n_resamples=n_resamples, seed=seed)[:, 0]
     low, high = bootstrap.percentile_interval(values[:, None], confidence)
     report.replicates = values
     report.bootstrap = {"metric": metric, "low": float(low[0]), "high": float(high[0]),
                         "confidence": confidence, "n_resamples": n_resamples, "seed": seed,
-                        "grouped_by": column,
-                        "n_groups": bootstrap.group_codes(groups, len(truth))[1]}
+                        "grouped_by": column, "n_groups": n_groups}
+
+
+def group_codes(text: dict, column: str | None, n: int) -> tuple[np.ndarray, int]:
+    """:func:`benchmark.bootstrap.group_codes` of the text ``column`` (None: one group per
+    id); an Arrow column's distinct values are found by Arrow, not by Python objects."""
+    if column is not None and isinstance(text[column], pa.Array):
+        return bootstrap.codes_of_distinct(*_factorized(text[column]))
+    return bootstrap.group_codes(None if column is None else text[column], n)
 
 
 def _aligned(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task) -> pd.DataFrame:
@@ -178,6 +278,9 @@ def _same_ids(a: pd.Series, b: pd.Series) -> bool:
 
 
 def _codes(column: pd.Series, task: Task) -> np.ndarray:
+    """Label codes of a frame's label column."""
+    import pandas as pd
+
     if isinstance(column.dtype, pd.CategoricalDtype) and \
             list(column.cat.categories) == list(task.labels):
         codes = column.cat.codes.to_numpy().astype(np.int64)
@@ -214,34 +317,39 @@ def _score_classification(t, p, task, fold_ids, fold_index):
 
 
 def _regression_metrics(truth: dict, pred: dict, index) -> dict[str, float]:
+    """Metrics of rows ``index`` of contiguous float64 arrays (per target) checked finite."""
     result: dict[str, float] = {}
     for target in truth:
-        summary = m.regression_summary(truth[target][index], pred[target][index])
+        summary = m.summary_of_checked(truth[target][index], pred[target][index])
         result.update({f"{name}_{target}": value for name, value in summary.items()})
     for name in REGRESSION_METRICS:
         result[name] = float(np.mean([result[f"{name}_{target}"] for target in truth]))
     return result
 
 
-def _score_regression(truth_matrix, pred_matrix, solution, task, fold_ids, fold_index):
-    truth = {t: truth_matrix[:, j] for j, t in enumerate(task.targets)}
-    pred = {t: pred_matrix[:, j] for j, t in enumerate(task.targets)}
-    order = np.argsort(fold_index, kind="stable")
-    bounds = np.searchsorted(fold_index[order], np.arange(len(fold_ids) + 1))
-    sorted_truth = {t: v[order] for t, v in truth.items()}
-    sorted_pred = {t: v[order] for t, v in pred.items()}
+def _score_regression(truth_matrix, pred_matrix, scale, task, fold_ids, fold_index):
+    _check_finite(truth_matrix, pred_matrix)
+    truth, pred = _columns(truth_matrix, task), _columns(pred_matrix, task)
+    order, bounds = bootstrap.stable_order(fold_index, len(fold_ids))
+    sorted_truth, sorted_pred = _columns(truth_matrix, task, order), _columns(pred_matrix, task, order)
     per_fold = {int(f): _regression_metrics(sorted_truth, sorted_pred,
                                             slice(bounds[i], bounds[i + 1]))
                 for i, f in enumerate(fold_ids)}
     pooled = _regression_metrics(truth, pred, slice(None))
     loss = np.mean([(pred[t] - truth[t]) ** 2 for t in task.targets], axis=0)
-    return pooled, per_fold, loss, {"targets": list(task.targets), "scale": _scale(solution, task)}
+    return pooled, per_fold, loss, {"targets": list(task.targets), "scale": _scale(scale, task)}
 
 
-def _scale(solution: pd.DataFrame, task: Task) -> str | None:
+def _check_finite(*matrices: np.ndarray) -> None:
+    """What :func:`benchmark.metrics.regression_summary` checks before its sums."""
+    if not all(np.isfinite(matrix).all() for matrix in matrices):
+        raise ValueError("y_true and y_pred must be finite")
+
+
+def _scale(scale: str | None, task: Task) -> str | None:
     """The targets' scale: the solution's ``scale`` column, else the task's documented range."""
-    if "scale" in solution.columns and len(solution):
-        return str(solution["scale"].iloc[0])
+    if scale is not None:
+        return scale
     if task.value_range is not None:
         return f"[{task.value_range[0]:g}, {task.value_range[1]:g}]"
     return None
