@@ -117,8 +117,8 @@ def hf_schema(schema: pa.Schema, audio: Mapping[str, int] | None = None) -> pa.S
     (``Features.from_arrow_schema(schema)`` plus the Audio features, ``.arrow_schema``).
 
     Plain columns (:data:`VALUE_DTYPES`) are described here, without importing ``datasets``
-    (a second per export); any other column, or features in ``schema``'s own metadata other
-    than those plain ones, goes through ``datasets`` itself.
+    (about a second per export); any other column, or features in ``schema``'s own metadata
+    other than those plain ones, goes through ``datasets`` itself.
     """
     audio = dict(audio or {})
     if clash := set(audio) & set(schema.names):
