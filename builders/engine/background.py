@@ -1,0 +1,88 @@
+"""One function run in a process of its own, beside the caller's work (the demo's side chain).
+
+``Background(fn, *args, log=path)`` starts ``fn(*args)`` in a fresh (spawned) interpreter
+whose stdout and stderr go to ``log``; ``result()`` waits for it and returns what ``fn``
+returned, or raises the ``UserError`` it raised (any other failure becomes a UserError
+naming the log). ``stop()`` ends it and its workers; use the object as a context manager
+so that an error or Ctrl-C in the caller stops it too. The process dies with its parent
+(``die_with_parent``), so a ``kill -9`` of the caller leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from builders.engine.local import die_with_parent
+from builders.errors import UserError
+
+STOP_TIMEOUT_S = 10.0
+
+
+def _child(send, fn: Callable[..., Any], args: tuple, log: str) -> None:
+    die_with_parent()
+    with open(log, "w", buffering=1) as stream:
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+        os.environ["MISME_NO_PROGRESS"] = "1"  # bars in a log file are noise
+        try:
+            send.send(("ok", fn(*args)))
+        except UserError as error:
+            send.send(("user-error", str(error)))
+        except BaseException:  # noqa: BLE001 - reported to the parent, the traceback kept in the log
+            traceback.print_exc()
+            sys.stderr.flush()
+            send.send(("error", None))
+
+
+class Background:
+    """``fn(*args)`` running in its own process, its output in ``log``."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, log: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.log = Path(log)
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(send, fn, args, str(self.log)),
+                                        name=f"misme-{getattr(fn, '__name__', 'background')}")
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        """Wait for the function; its return value, or a UserError."""
+        try:
+            status, value = self._receive.recv()
+        except EOFError:
+            self._process.join()
+            raise UserError(f"the background process died (exit {self._process.exitcode}); "
+                            f"its output is in {self.log}") from None
+        self._process.join()
+        if status == "user-error":
+            raise UserError(value)
+        if status == "error":
+            raise UserError(f"the background process failed; its traceback is in {self.log}")
+        return value
+
+    def output(self) -> str:
+        """What the process has written so far."""
+        return self.log.read_text(errors="replace") if self.log.is_file() else ""
+
+    def stop(self) -> None:
+        """End the process (and, through their parent-death signal, its workers) if it still runs."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(STOP_TIMEOUT_S)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+        self._receive.close()
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
