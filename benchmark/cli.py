@@ -8,8 +8,10 @@ and no report half-written. User mistakes never print a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 from benchmark.errors import (
@@ -127,7 +129,7 @@ def _check_options(args) -> None:
 def _run_validate(args) -> int:
     task = get_task(args.task)
     solution = read_solution_arrays(args.solution, task)
-    read_prediction_arrays(args.predictions, solution.ids, task, max_bytes=args.max_bytes)
+    read_prediction_arrays(args.predictions, solution, task, max_bytes=args.max_bytes)
     print(f"OK: {args.predictions} is a valid {task.name} submission ({len(solution):,} ids)")
     return 0
 
@@ -139,8 +141,10 @@ def _run_score(args) -> int:
     from benchmark.scoring import score_arrays, target_matrix
 
     task = get_task(args.task)
+    if task.kind == "regression":
+        _import_meanwhile("scipy.special")  # Pearson's p-value (benchmark.metrics)
     solution = read_solution_arrays(args.solution, task, group_columns=True)
-    predictions = read_prediction_arrays(args.predictions, solution.ids, task,
+    predictions = read_prediction_arrays(args.predictions, solution, task,
                                          max_bytes=args.max_bytes)
     result = score_arrays(target_matrix(predictions, task), solution, task,
                           n_resamples=args.bootstrap, seed=args.seed)
@@ -150,6 +154,20 @@ def _run_score(args) -> int:
         _plot_score(args.plot, result, solution, predictions, task)
     print(report.to_terminal(result), end="")
     return 0
+
+
+def _import_meanwhile(name: str) -> None:
+    """Import module ``name`` on a daemon thread while this one reads the files: Arrow reads
+    them without holding the GIL, so with a second core the import (a quarter of a second
+    for scipy.special) takes little or no time of its own. A failure is left to the import
+    where the module is used, which raises it."""
+    def run() -> None:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S110 - raised again where the module is imported
+            pass
+
+    threading.Thread(target=run, name=f"import {name}", daemon=True).start()
 
 
 def _plot_score(path: Path, result, solution, predictions: dict, task) -> None:

@@ -82,6 +82,8 @@ class _Raw:
     arrays: list[pa.Array | pa.ChunkedArray]
     rows: np.ndarray
     parquet: bool = False  # typed columns, as the file stores them (CSV: text)
+    # Parquet: the group and breakdown columns as read, when dictionary-encoded (by index)
+    encoded: dict[int, pa.DictionaryArray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -229,9 +231,12 @@ def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
         raise
     except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
         raise _Fatal(f"not a readable Parquet file ({type(error).__name__}: {error})") from None
-    arrays, decoded = [], 0
-    for column in table.columns:
+    arrays, decoded, encoded = [], 0, {}
+    text = set(_extra_columns(table.schema.names))
+    for index, column in enumerate(table.columns):
         array = column.combine_chunks()
+        if pa.types.is_dictionary(array.type) and table.schema.names[index] in text:
+            encoded[index] = array  # the distinct values of a group column, found already
         if pa.types.is_dictionary(array.type):
             values = array.dictionary
             if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or \
@@ -246,7 +251,8 @@ def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
         if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
             array = array.cast(pa.string())
         arrays.append(array)
-    return _Raw(list(table.schema.names), arrays, np.arange(1, table.num_rows + 1), parquet=True)
+    return _Raw(list(table.schema.names), arrays, np.arange(1, table.num_rows + 1), parquet=True,
+                encoded=encoded)
 
 
 def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
@@ -567,13 +573,14 @@ def _id_keys(array, n_words: int | None = None) -> _Keys | None:
     high_shift = np.uint64(64) - low_shift  # a shift by 64 gives 0 in numpy
     at >>= 3
     hashes = lengths.astype(np.uint64) * _M1
+    shortest = int(lengths.min(initial=0))
     words = []
     for j in range(n_words):
         word = np.take(padded, at) >> low_shift
         at += 1
         word |= np.take(padded, at) << high_shift
-        if lengths.min(initial=0) < 8 * (j + 1):
-            word &= _BYTE_MASKS[np.clip(lengths - 8 * j, 0, 8)]
+        if shortest < 8 * (j + 1):  # the bytes of word j of each id: between 0 and 8
+            word &= _BYTE_MASKS[np.minimum(np.maximum(lengths - 8 * j, 0), 8)]
         words.append(word)
         hashes ^= word
         hashes *= _M2
@@ -584,9 +591,10 @@ def _id_keys(array, n_words: int | None = None) -> _Keys | None:
     return _Keys(words, lengths, hashes)
 
 
-def _has_duplicates(ids: pa.Array) -> bool:
-    """Whether ``ids`` holds a value twice (nulls count as one value, like ``pc.unique``)."""
-    keys = _id_keys(ids)
+def _has_duplicates(ids: pa.Array, keys: _Keys | None = None) -> bool:
+    """Whether ``ids`` holds a value twice (nulls count as one value, like ``pc.unique``);
+    ``keys``: their :func:`_id_keys`, when known."""
+    keys = _id_keys(ids) if keys is None else keys
     if keys is not None:
         ordered = np.sort(keys.hashes)
         if not (ordered[1:] == ordered[:-1]).any():
@@ -594,10 +602,12 @@ def _has_duplicates(ids: pa.Array) -> bool:
     return len(pc.unique(ids)) < len(ids)
 
 
-def _positions(ids: pa.Array, solution_ids: pa.Array) -> np.ndarray | None:
+def _positions(ids: pa.Array, solution_ids: pa.Array,
+               solution_keys: _Keys | None = None) -> np.ndarray | None:
     """Index in ``solution_ids`` (unique) of every id, -1 when absent; None when the hash
-    path does not apply (the caller then uses ``pc.index_in``)."""
-    solution_keys = _id_keys(solution_ids)
+    path does not apply (the caller then uses ``pc.index_in``). ``solution_keys``: the
+    :func:`_id_keys` of ``solution_ids``, when known."""
+    solution_keys = _id_keys(solution_ids) if solution_keys is None else solution_keys
     if solution_keys is None:
         return None
     buffers = _string_buffers(ids)
@@ -626,10 +636,11 @@ def _positions(ids: pa.Array, solution_ids: pa.Array) -> np.ndarray | None:
     position[row] = match
     position[keys.lengths > 8 * len(solution_keys.words)] = -1  # longer than every solution id
     found = np.flatnonzero(position >= 0)
-    target = position[found]
-    same = solution_keys.lengths[target] == keys.lengths[found]
+    every = len(found) == n  # the usual case: no copies of this file's keys
+    target = position if every else position[found]
+    same = solution_keys.lengths[target] == (keys.lengths if every else keys.lengths[found])
     for solution_word, word in zip(solution_keys.words, keys.words, strict=True):
-        same &= solution_word[target] == word[found]
+        same &= solution_word[target] == (word if every else word[found])
     return position if same.all() else None
 
 
@@ -641,8 +652,11 @@ class SolutionArrays:
     """A solution as arrays: what :func:`read_solution`'s frame holds, without pandas.
 
     ``targets``: label codes 0..K-1 (int64) or float64 values per target; ``text``: the
-    group and breakdown columns as text, each an Arrow string array (or, for values that
-    are not plain text, the object array ``column.astype(str).to_numpy()`` of the frame).
+    group and breakdown columns as text, each an Arrow string array (dictionary-encoded as
+    the Parquet file had it, see :func:`decoded`), or, for values that are not plain text,
+    the object array ``column.astype(str).to_numpy()`` of the frame.
+    ``keys``: the hash keys of the ids, made for the duplicate check, kept for the join of
+    the predictions' ids (:func:`read_prediction_arrays`).
     """
 
     ids: pa.Array
@@ -650,6 +664,7 @@ class SolutionArrays:
     targets: dict[str, np.ndarray]
     scale: str | None = None
     text: dict[str, pa.Array | np.ndarray] = field(default_factory=dict)
+    keys: _Keys | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.folds)
@@ -684,7 +699,7 @@ def read_solution(path: Path, task: Task, *, group_columns: bool = False) -> pd.
     text = _text_columns(raw[0])
     if text is None:
         return with_solution_columns(frame, path)
-    return frame.assign(**{c: a.to_pandas().array for c, a in text.items()})
+    return frame.assign(**{c: decoded(a).to_pandas().array for c, a in text.items()})
 
 
 def read_solution_arrays(path: Path, task: Task, *, group_columns: bool = False) -> SolutionArrays:
@@ -724,7 +739,8 @@ def _solution_arrays(loaded: tuple[_Raw, list[Problem]], path: Path, task: Task)
     if np.isfinite(folds).all() and ((folds != np.round(folds)) | (np.abs(folds) >= 2**31)).any():
         problems.add(None, "fold", "folds must be whole numbers (of at most 10 digits)")
     columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems) for t in task.targets}
-    if ids is not None and _has_duplicates(ids):
+    keys = _id_keys(ids) if ids is not None else None
+    if ids is not None and _has_duplicates(ids, keys):
         dup = _duplicated(ids.to_numpy(zero_copy_only=False))
         problems.add_rows(raw.rows[np.flatnonzero(dup)] - 1, "id",
                           lambda i: f"duplicate id {_show(_row_value(ids, raw, i))}")
@@ -735,7 +751,7 @@ def _solution_arrays(loaded: tuple[_Raw, list[Problem]], path: Path, task: Task)
         _raise_solution(path, problems)
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
-    return SolutionArrays(ids, folds.astype(np.int64), columns, scale)
+    return SolutionArrays(ids, folds.astype(np.int64), columns, scale, keys=keys)
 
 
 def _duplicated(values: np.ndarray) -> np.ndarray:
@@ -747,15 +763,22 @@ def _duplicated(values: np.ndarray) -> np.ndarray:
 
 def _text_columns(raw: _Raw) -> dict[str, pa.Array] | None:
     """The columns :func:`with_solution_columns` would add, from a Parquet file's ``raw``
-    columns when each is text without nulls (its values as they are); None otherwise (a
-    CSV file, numbers, nulls: :func:`with_solution_columns` reads them as it always has)."""
+    columns when each is text without nulls (its values as they are, dictionary-encoded
+    when the file is); None otherwise (a CSV file, numbers, nulls: :func:`with_solution_columns`
+    reads them as it always has)."""
     wanted = _extra_columns(raw.columns)
     if not raw.parquet or any(raw.columns.count(c) != 1 for c in wanted):
         return None
-    arrays = {c: raw.arrays[raw.columns.index(c)] for c in wanted}
-    if any(not pa.types.is_string(a.type) or a.null_count for a in arrays.values()):
+    index = {c: raw.columns.index(c) for c in wanted}
+    if any(not pa.types.is_string(raw.arrays[i].type) or raw.arrays[i].null_count
+           for i in index.values()):
         return None
-    return arrays
+    return {c: raw.encoded.get(i, raw.arrays[i]) for c, i in index.items()}
+
+
+def decoded(array: pa.Array) -> pa.Array:
+    """A dictionary-encoded array's values (any other array as it is)."""
+    return array.dictionary_decode() if isinstance(array, pa.DictionaryArray) else array
 
 
 def text_values(column: pd.Series) -> pa.Array | np.ndarray:
@@ -804,10 +827,13 @@ def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
     return frame
 
 
-def read_prediction_arrays(path: Path, solution_ids: pa.Array, task: Task, *,
+def read_prediction_arrays(path: Path, solution: SolutionArrays | pa.Array, task: Task, *,
                            max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, np.ndarray]:
     """:func:`read_predictions` as arrays, without pandas: each target's values (label codes
-    or float64) in the order of ``solution_ids`` (the solution's ids, a string array)."""
+    or float64) in the order of the solution's ids (``solution``, or its ids as a string
+    array)."""
+    solution_ids, solution_keys = (solution.ids, solution.keys) \
+        if isinstance(solution, SolutionArrays) else (solution, None)
     source = str(path)
     problems = _Problems()
     try:
@@ -823,7 +849,8 @@ def read_prediction_arrays(path: Path, solution_ids: pa.Array, task: Task, *,
     ids = _parse_ids(raw.arrays[found["id"]], raw, problems) if "id" in found else None
     columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems)
                for t in task.targets if t in found}
-    position = _align(ids, raw, solution_ids, problems) if ids is not None else None
+    position = _align(ids, raw, solution_ids, solution_keys, problems) if ids is not None \
+        else None
     if problems or position is None:
         raise InvalidSubmission(source, problems.items, problems.total)
     aligned = {}
@@ -833,13 +860,14 @@ def read_prediction_arrays(path: Path, solution_ids: pa.Array, task: Task, *,
     return aligned
 
 
-def _align(ids: pa.Array, raw: _Raw, solution_ids: pa.Array, problems: _Problems) -> np.ndarray:
+def _align(ids: pa.Array, raw: _Raw, solution_ids: pa.Array, solution_keys: _Keys | None,
+           problems: _Problems) -> np.ndarray:
     """Position in ``solution_ids`` of every prediction row; reports duplicate, extra, missing ids."""
     n_solution = len(solution_ids)
     if len(raw) > n_solution:
         problems.add(None, None, f"the file has {len(raw):,} rows but the solution has "
                                  f"{n_solution:,} ids")
-    position = _positions(ids, solution_ids)
+    position = _positions(ids, solution_ids, solution_keys)
     if position is None:
         position = to_numpy(_filled(pc.index_in(ids, value_set=solution_ids), -1)).astype(np.int64)
     blank = to_numpy(pc.utf8_length(_filled(ids, ""))) == 0

@@ -20,6 +20,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.io import (
     BREAKDOWN_COLUMNS,
     SolutionArrays,
+    decoded,
     group_column,
     text_values,
     to_numpy,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 CLASSIFICATION_METRICS = ("accuracy", "uar", "macro_f1", "weighted_precision", "weighted_recall",
                           "weighted_f1")
 REGRESSION_METRICS = ("rmse", "mae", "r2", "pearson_r", "ccc", "ccc_n1")  # ccc: Lin's; ccc_n1: MuSe's
+MAX_DICTIONARY = 1 << 16  # a larger file dictionary is encoded again by Arrow, not in Python
 
 
 @dataclass
@@ -222,15 +224,30 @@ def _per_group(truth: np.ndarray, pred: np.ndarray, text: dict, task: Task) -> d
 
 
 def _factorized(values: pa.Array | np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """``pd.factorize`` of a text column (:func:`benchmark.io.text_values`): codes (-1 for
-    NaN) and the distinct values as text."""
+    """A factorization of a text column (:class:`benchmark.io.SolutionArrays`' ``text``):
+    codes (-1 for NaN) and the distinct values as text, as ``pd.factorize`` gives them but
+    maybe in another order (every use sorts them)."""
+    if isinstance(values, pa.DictionaryArray) and len(values.dictionary) <= MAX_DICTIONARY:
+        return _compacted(to_numpy(values.indices), values.dictionary.to_pylist())
     if isinstance(values, pa.Array):
-        encoded = pc.dictionary_encode(values)
+        encoded = pc.dictionary_encode(decoded(values))
         return to_numpy(encoded.indices).astype(np.int64), encoded.dictionary.to_pylist()
     import pandas as pd
 
     codes, distinct = pd.factorize(values)
     return codes, [str(value) for value in distinct]  # every distinct key, as set(keys) has them
+
+
+def _compacted(indices: np.ndarray, dictionary: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes and distinct values of ``dictionary[indices]``: a file's dictionary may repeat a
+    value or hold one that no row uses."""
+    used = np.flatnonzero(np.bincount(indices, minlength=len(dictionary)))
+    first = {}
+    for i in used.tolist():
+        first.setdefault(dictionary[i], len(first))
+    code = np.full(len(dictionary), -1, dtype=np.int64)
+    code[used] = [first[dictionary[i]] for i in used.tolist()]
+    return code[indices], list(first)
 
 
 def _add_bootstrap(report: ScoreReport, truth, pred, text: dict, task: Task, metric: str,

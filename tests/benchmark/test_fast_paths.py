@@ -83,6 +83,19 @@ def test_fold_codes_by_counting_and_orders_by_radix_equal_numpys():
         assert np.array_equal(order, expected_order) and np.array_equal(starts, expected_starts)
 
 
+def test_a_dictionary_column_factorizes_as_its_values_do():
+    """A file's dictionary may repeat a value or hold one no row uses (or hold many)."""
+    rng = np.random.default_rng(4)
+    for dictionary in (["x", "DEAM", "x", "unused", "é", ""], [f"g{i}" for i in range(70_000)]):
+        indices = pa.array(rng.choice([0, 1, 2, 4, 5], 300) if len(dictionary) < 10
+                           else rng.integers(0, len(dictionary), 300), pa.int32())
+        encoded = pa.DictionaryArray.from_arrays(indices, pa.array(dictionary))
+        codes, values = scoring._factorized(encoded)
+        assert len(set(values)) == len(values)
+        assert [values[c] for c in codes] == encoded.to_pylist()
+        assert sorted(values) == sorted(set(encoded.to_pylist()))
+
+
 def test_to_numpy_equals_pyarrows_conversion():
     rng = np.random.default_rng(2)
     for kind in (pa.bool_(), pa.int8(), pa.int32(), pa.uint16(), pa.int64(), pa.uint64(),
@@ -181,7 +194,7 @@ def _reports(solution_path, predictions_path, task) -> tuple[str, str, str]:
 def _reports_of_arrays(solution_path, predictions_path, task) -> tuple[str, str, str]:
     """What ``misme-score score`` does: arrays, no frames."""
     solution = io.read_solution_arrays(solution_path, task, group_columns=True)
-    predictions = io.read_prediction_arrays(predictions_path, solution.ids, task)
+    predictions = io.read_prediction_arrays(predictions_path, solution, task)
     result = scoring.score_arrays(scoring.target_matrix(predictions, task), solution, task,
                                   n_resamples=200, seed=3)
     return report.to_json(result), report.to_markdown(result), report.to_terminal(result)
@@ -198,7 +211,7 @@ def test_reports_are_identical_with_every_fast_path_off(tmp_path, monkeypatch, t
     paths = _files(tmp_path, task.kind)
     fast = _reports(*paths, task)
     assert _reports_of_arrays(*paths, task) == fast
-    monkeypatch.setattr(io, "_positions", lambda ids, solution_ids: None)
+    monkeypatch.setattr(io, "_positions", lambda ids, solution_ids, solution_keys=None: None)
     monkeypatch.setattr(io, "_id_keys", lambda array, n_words=None: None)
     monkeypatch.setattr(io, "_same_strings", lambda a, b: False)
     monkeypatch.setattr(io, "_text_columns", lambda raw: None)
@@ -218,7 +231,7 @@ def test_per_id_losses_of_arrays_and_frames_agree(tmp_path):
     frames = io.read_solution(solution_path, task, group_columns=True)
     by_frames = scoring.score(io.read_predictions(predictions_path, frames, task), frames, task)
     arrays = io.read_solution_arrays(solution_path, task, group_columns=True)
-    predictions = io.read_prediction_arrays(predictions_path, arrays.ids, task)
+    predictions = io.read_prediction_arrays(predictions_path, arrays, task)
     by_arrays = scoring.score_arrays(scoring.target_matrix(predictions, task), arrays, task)
     pd.testing.assert_series_equal(by_arrays.per_id_loss, by_frames.per_id_loss)
 
