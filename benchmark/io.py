@@ -247,12 +247,22 @@ def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
                 if decoded > max_bytes:
                     raise _Fatal(f"the Parquet data is over {max_bytes:,} bytes once decoded, "
                                  f"over the size cap of {max_bytes:,} bytes")
-            array = array.dictionary_decode()
+            array = _dictionary_values(array)
         if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
             array = array.cast(pa.string())
         arrays.append(array)
     return _Raw(list(table.schema.names), arrays, np.arange(1, table.num_rows + 1), parquet=True,
                 encoded=encoded)
+
+
+def _dictionary_values(array: pa.DictionaryArray) -> pa.Array:
+    """``array.dictionary_decode()``, without copying the values when each row has its own
+    entry, in order (a column of unique ids, as Arrow reads it)."""
+    n = len(array)
+    if len(array.dictionary) == n and not array.null_count and \
+            np.array_equal(to_numpy(array.indices), np.arange(n)):
+        return array.dictionary
+    return array.dictionary_decode()
 
 
 def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
@@ -391,12 +401,26 @@ def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> pa.Array | No
     ids = array
     filled = _filled(array, "")
     bad = to_numpy(pc.is_null(array))
-    bad |= to_numpy(pc.utf8_length(filled)) == 0
-    spaced = to_numpy(pc.not_equal(pc.utf8_trim_whitespace(filled), filled)) & ~bad
+    bad |= to_numpy(pc.binary_length(filled)) == 0
+    spaced = to_numpy(pc.not_equal(pc.utf8_trim_whitespace(filled), filled)) & ~bad \
+        if _edges_may_be_spaces(filled) else np.zeros(len(array), dtype=bool)
     problems.add_rows(raw.rows[np.flatnonzero(bad)] - 1, "id", lambda i: "missing id")
     problems.add_rows(raw.rows[np.flatnonzero(spaced)] - 1, "id",
                       lambda i: f"id {_show(_row_value(ids, raw, i))} has leading or trailing whitespace")
     return ids
+
+
+def _edges_may_be_spaces(array: pa.Array | pa.ChunkedArray) -> bool:
+    """False when no string of ``array`` can start or end with whitespace: the first and the
+    last byte of each is printable ASCII other than space (a whitespace character is ASCII
+    space or a control, or a character of several bytes, none of them printable ASCII)."""
+    buffers = _string_buffers(array)
+    if buffers is None:
+        return True
+    offsets, data = buffers
+    filled = np.diff(offsets) > 0
+    edges = np.concatenate([data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]])
+    return bool(((edges < 0x21) | (edges > 0x7E)).any())
 
 
 def _row_value(values: np.ndarray, raw: _Raw, row_index: int):
@@ -870,7 +894,7 @@ def _align(ids: pa.Array, raw: _Raw, solution_ids: pa.Array, solution_keys: _Key
     position = _positions(ids, solution_ids, solution_keys)
     if position is None:
         position = to_numpy(_filled(pc.index_in(ids, value_set=solution_ids), -1)).astype(np.int64)
-    blank = to_numpy(pc.utf8_length(_filled(ids, ""))) == 0
+    blank = to_numpy(pc.binary_length(_filled(ids, ""))) == 0
     extra = np.flatnonzero((position < 0) & ~blank)  # a missing id is reported once, as such
     problems.add_rows(raw.rows[extra] - 1, "id",
                       lambda i: f"id {_show(_row_value(ids, raw, i))} is not in the solution")

@@ -83,6 +83,24 @@ def test_fold_codes_by_counting_and_orders_by_radix_equal_numpys():
         assert np.array_equal(order, expected_order) and np.array_equal(starts, expected_starts)
 
 
+def test_the_whitespace_check_of_ids_skips_only_what_cannot_be_spaced(monkeypatch):
+    rng = random.Random(5)
+    spaces = [" ", "\t", "\n", "\x0b", "\x1c", "\x85", "\u00a0", "\u2003", "\u3000", "\x7f"]
+    letters = ["a", "0", "~", "!", "é", "💥", "-"]
+    for _ in range(300):
+        ids = ["".join(rng.choice(letters + spaces * (rng.random() < 0.3))
+                       for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(1, 30))]
+        array = pa.array(ids, type=pa.string())
+        raw = io._Raw(["id"], [array], np.arange(1, len(ids) + 1))
+        fast = io._Problems()
+        io._parse_ids(array, raw, fast)
+        with monkeypatch.context() as patch:
+            patch.setattr(io, "_edges_may_be_spaces", lambda array: True)
+            plain = io._Problems()
+            io._parse_ids(array, raw, plain)
+        assert (fast.items, fast.total) == (plain.items, plain.total), ids
+
+
 def test_a_dictionary_column_factorizes_as_its_values_do():
     """A file's dictionary may repeat a value or hold one no row uses (or hold many)."""
     rng = np.random.default_rng(4)
@@ -215,6 +233,7 @@ def test_reports_are_identical_with_every_fast_path_off(tmp_path, monkeypatch, t
     monkeypatch.setattr(io, "_id_keys", lambda array, n_words=None: None)
     monkeypatch.setattr(io, "_same_strings", lambda a, b: False)
     monkeypatch.setattr(io, "_text_columns", lambda raw: None)
+    monkeypatch.setattr(io, "_edges_may_be_spaces", lambda array: True)
     monkeypatch.setattr(pd.api.types, "infer_dtype", lambda *a, **k: "mixed")
     monkeypatch.setattr(scoring, "text_values", lambda column: column.astype(str).to_numpy())
     monkeypatch.setattr(scoring, "_sorted_codes", lambda values: np.unique(values, return_inverse=True))
