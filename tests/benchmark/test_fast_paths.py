@@ -269,6 +269,7 @@ def test_misme_score_score_imports_no_pandas(tmp_path, task_name, absent):
         f" '--task', {task_name!r}, '--json', {str(tmp_path / 'r.json')!r}]) == 0\n"
         f"loaded = sorted({{name.split('.')[0] for name in sys.modules}} & {set(absent)!r})\n"
         "assert not loaded, loaded\n"
+        "import os; os._exit(0)  # as the console script leaves (no Arrow pool at finalisation)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
