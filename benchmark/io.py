@@ -662,9 +662,9 @@ def _positions(ids: pa.Array, solution_ids: pa.Array,
     found = np.flatnonzero(position >= 0)
     every = len(found) == n  # the usual case: no copies of this file's keys
     target = position if every else position[found]
-    same = solution_keys.lengths[target] == (keys.lengths if every else keys.lengths[found])
+    same = np.take(solution_keys.lengths, target) == (keys.lengths if every else keys.lengths[found])
     for solution_word, word in zip(solution_keys.words, keys.words, strict=True):
-        same &= solution_word[target] == (word if every else word[found])
+        same &= np.take(solution_word, target) == (word if every else word[found])
     return position if same.all() else None
 
 

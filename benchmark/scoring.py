@@ -203,9 +203,10 @@ def _columns(matrix: np.ndarray, task: Task, order: np.ndarray | None = None):
     """Label codes (classification) or one contiguous array per target (regression), in
     ``order`` when given: what the metrics of row slices are computed from."""
     if task.kind == "classification":
-        return matrix if order is None else matrix[order]
-    rows = slice(None) if order is None else order
-    return {t: np.ascontiguousarray(matrix[rows, j]) for j, t in enumerate(task.targets)}
+        return matrix if order is None else np.take(matrix, order)
+    if order is None:
+        return {t: np.ascontiguousarray(matrix[:, j]) for j, t in enumerate(task.targets)}
+    return {t: np.take(matrix[:, j], order) for j, t in enumerate(task.targets)}  # np.take: 2x faster
 
 
 def _per_group(truth: np.ndarray, pred: np.ndarray, text: dict, task: Task) -> dict:
