@@ -167,7 +167,10 @@ def _import_meanwhile(name: str) -> None:
         except Exception:  # noqa: BLE001, S110 - raised again where the module is imported
             pass
 
-    threading.Thread(target=run, name=f"import {name}", daemon=True).start()
+    try:
+        threading.Thread(target=run, name=f"import {name}", daemon=True).start()
+    except RuntimeError:  # no thread can start (a process limit): the import happens where it is used
+        pass
 
 
 def _plot_score(path: Path, result, solution, predictions: dict, task) -> None:

@@ -46,6 +46,7 @@ from typing import Any, NoReturn
 # What the worker imports before scoring, and what scoring imports lazily on first use.
 PRELOAD = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
            "benchmark.scoring", "benchmark.bootstrap", "benchmark.version", "leaderboard.splits",
+           "scipy.special",  # benchmark.metrics imports it on first use (Pearson p-values)
            "leaderboard.worker", "pyarrow.csv", "pyarrow.parquet", "pyarrow.dataset",
            "pyarrow.json", "pyarrow.substrait", "pandas.io.parquet",
            "importlib.metadata", "email.parser", "encodings.ascii", "ctypes", "hashlib",
