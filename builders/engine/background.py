@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmark.errors import leave
 from builders.engine.local import die_with_parent
 from builders.errors import UserError
 
@@ -26,18 +26,21 @@ STOP_TIMEOUT_S = 10.0
 
 def _child(send, fn: Callable[..., Any], args: tuple, log: str) -> None:
     die_with_parent()
-    with open(log, "w", buffering=1) as stream:
+    with open(log, "w") as stream:
         os.dup2(stream.fileno(), 1)
         os.dup2(stream.fileno(), 2)
-        os.environ["MISME_NO_PROGRESS"] = "1"  # bars in a log file are noise
-        try:
-            send.send(("ok", fn(*args)))
-        except UserError as error:
-            send.send(("user-error", str(error)))
-        except BaseException:  # noqa: BLE001 - reported to the parent, the traceback kept in the log
-            traceback.print_exc()
-            sys.stderr.flush()
-            send.send(("error", None))
+    os.environ["MISME_NO_PROGRESS"] = "1"  # bars in a log file are noise
+    code = 0
+    try:
+        send.send(("ok", fn(*args)))
+    except UserError as error:
+        send.send(("user-error", str(error)))
+        code = 2
+    except BaseException:  # noqa: BLE001 - reported to the parent, the traceback kept in the log
+        traceback.print_exc()
+        send.send(("error", None))
+        code = 1
+    leave(code)  # like the console scripts: no interpreter finalisation, which can abort on Arrow's pool
 
 
 class Background:
