@@ -299,24 +299,45 @@ def _midi_hz(note: float) -> float:
 
 
 class _Mixer:
-    """Accumulates notes and drum hits into a stereo buffer."""
+    """Accumulates notes and drum hits into a stereo buffer.
+
+    Every note's time axis is a prefix of one shared ``arange / rate`` and its decay a prefix
+    of one shared ``exp``; the attack and release ramps are computed only where they are
+    below 1 (elsewhere they multiply by exactly 1.0); the wavetable phase is ``x - floor(x)``,
+    which equals ``x % 1.0`` exactly for x >= 0; temporaries live in buffers reused across
+    notes. Each sample gets the same float operations as the plain per-note formula, so the
+    bytes are the same, several times faster.
+    """
 
     def __init__(self, frames: int, table: np.ndarray, style: Style):
         self.out = np.zeros((frames, 2))
         self.table = table
         self.style = style
+        self.time = np.arange(frames) / MUSIC_RATE
+        self.decay = np.exp(-self.time * (0.5 + 3 * style.percussion))
+        self._phase, self._env, self._side = np.empty(frames), np.empty(frames), np.empty(frames)
+        self._index = np.empty(frames, dtype=np.int64)
 
     def note(self, start_s: float, dur_s: float, midi: float, amp: float, pan: float) -> None:
         start = int(start_s * MUSIC_RATE)
         n = min(int(dur_s * MUSIC_RATE), self.out.shape[0] - start)
         if n <= 0:
             return
-        t = np.arange(n) / MUSIC_RATE
-        index = ((_midi_hz(midi) * t) % 1.0 * self.table.size).astype(np.int64)
+        t, phase, index, env = self.time[:n], self._phase[:n], self._index[:n], self._env[:n]
+        np.multiply(_midi_hz(midi), t, out=phase)
+        np.subtract(phase, np.floor(phase, out=self._side[:n]), out=phase)
+        np.multiply(phase, self.table.size, out=phase)
+        np.copyto(index, phase, casting="unsafe")
         attack = min(self.style.attack_s, dur_s / 2)
-        env = np.minimum(t / attack, 1.0) * np.exp(-t * (0.5 + 3 * self.style.percussion))
-        env *= np.minimum((dur_s - t) / 0.05, 1.0).clip(0, 1)
-        self._add(start, amp * env * self.table[index], pan)
+        np.copyto(env, self.decay[:n])
+        rising = min(n, int(attack * MUSIC_RATE) + 2)  # past it, t / attack >= 1
+        env[:rising] = np.minimum(t[:rising] / attack, 1.0) * env[:rising]
+        falling = max(0, int((dur_s - 0.05) * MUSIC_RATE) - 2)  # before it, (dur - t) / 0.05 > 1
+        if falling < n:
+            env[falling:] *= np.minimum((dur_s - t[falling:]) / 0.05, 1.0).clip(0, 1)
+        np.multiply(amp, env, out=env)
+        np.multiply(env, np.take(self.table, index, out=phase), out=env)
+        self._add(start, env, pan)
 
     def hit(self, start_s: float, sound: np.ndarray, pan: float) -> None:
         start = int(start_s * MUSIC_RATE)
@@ -326,8 +347,9 @@ class _Mixer:
 
     def _add(self, start: int, mono: np.ndarray, pan: float) -> None:
         angle = (pan + 1) * np.pi / 4
-        self.out[start:start + mono.size, 0] += math.cos(angle) * mono
-        self.out[start:start + mono.size, 1] += math.sin(angle) * mono
+        side = self._side[:mono.size]
+        for channel, gain in enumerate((math.cos(angle), math.sin(angle))):
+            self.out[start:start + mono.size, channel] += np.multiply(gain, mono, out=side)
 
 
 def _drums(rng: np.random.Generator) -> dict[str, np.ndarray]:
