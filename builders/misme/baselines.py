@@ -253,31 +253,88 @@ def fit_predict(domain: Domain, model: str, x_train: np.ndarray, y_train: pd.Dat
     return outputs
 
 
-def cross_validate(domain: Domain, model: str, train: tuple[pd.DataFrame, np.ndarray],
-                   tests: dict[str, tuple[pd.DataFrame, np.ndarray]], *, seed: int,
-                   workers: int, preset: str = "thesis") -> dict[str, pd.DataFrame]:
-    """Out-of-fold predictions (``id`` + targets, sorted by id) for each test view.
+@dataclass(frozen=True)
+class CrossValidation:
+    """One model trained on one view and tested on others, fold by fold.
 
     For test fold k the model sees only the training view's rows of the other folds.
     """
-    train_labels, x_train = train
-    folds = sorted(set(train_labels["fold"]) | {f for lab, _ in tests.values() for f in lab["fold"]})
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in tests}
-    for fold in folds:
-        names = list(tests)
-        masks = [(tests[n][0]["fold"] == fold).to_numpy() for n in names]
-        if not any(m.any() for m in masks):
-            continue
+
+    domain: Domain
+    model: str
+    train: tuple[pd.DataFrame, np.ndarray]
+    tests: dict[str, tuple[pd.DataFrame, np.ndarray]]
+    seed: int
+    preset: str = "thesis"
+
+    def folds(self) -> list[int]:
+        """The folds with test rows; UserError when one leaves no training data."""
+        train_labels = self.train[0]
+        test_folds = {f for labels_, _ in self.tests.values() for f in labels_["fold"]}
+        folds = sorted(test_folds)
+        for fold in folds:
+            if not (train_labels["fold"] != fold).any():
+                raise UserError(f"test fold {fold} leaves no training data")
+        return folds
+
+    def fit_fold(self, fold: int, workers: int = 1) -> list[pd.DataFrame]:
+        """Predictions (``id`` + targets) of fold ``fold`` for each test view, in ``tests`` order."""
+        train_labels, x_train = self.train
         fit_rows = (train_labels["fold"] != fold).to_numpy()
-        if not fit_rows.any():
-            raise UserError(f"test fold {fold} leaves no training data")
-        outputs = fit_predict(domain, model, x_train[fit_rows], train_labels[fit_rows],
-                              [tests[n][1][m] for n, m in zip(names, masks, strict=True)],
-                              derive_seed(seed, f"baseline-{domain.name}", f"fold{fold}"), workers, preset)
-        for name, mask, output in zip(names, masks, outputs, strict=True):
-            output.insert(0, "id", tests[name][0]["id"].to_numpy()[mask])
-            parts[name].append(output)
-    return {name: _sorted_predictions(pd.concat(frames, ignore_index=True), domain) for name, frames in parts.items()}
+        masks = [(labels_["fold"] == fold).to_numpy() for labels_, _ in self.tests.values()]
+        outputs = fit_predict(self.domain, self.model, x_train[fit_rows], train_labels[fit_rows],
+                              [x[m] for (_, x), m in zip(self.tests.values(), masks, strict=True)],
+                              derive_seed(self.seed, f"baseline-{self.domain.name}", f"fold{fold}"), workers,
+                              self.preset)
+        for (labels_, _), mask, output in zip(self.tests.values(), masks, outputs, strict=True):
+            output.insert(0, "id", labels_["id"].to_numpy()[mask])
+        return outputs
+
+    def assemble(self, per_fold: list[list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+        """Out-of-fold predictions per test view (sorted by id) from ``fit_fold``'s results."""
+        return {name: _sorted_predictions(pd.concat([outputs[i] for outputs in per_fold], ignore_index=True),
+                                          self.domain)
+                for i, name in enumerate(self.tests)}
+
+
+class _CrossValidations:
+    """Engine state: the cross-validations, inherited by the forked workers (nothing is pickled)."""
+
+    def __init__(self, runs: list[CrossValidation]) -> None:
+        self.runs = runs
+
+    def __call__(self) -> _CrossValidations:
+        return self
+
+
+def _fit_fold(state: _CrossValidations, unit: tuple[int, int]) -> list[pd.DataFrame]:
+    index, fold = unit
+    return state.runs[index].fit_fold(fold)
+
+
+def run_cross_validations(runs: list[CrossValidation], workers: int = 1,
+                          progress: bool = True) -> list[dict[str, pd.DataFrame]]:
+    """Every run's out-of-fold predictions; the folds of all runs are spread over ``workers``
+    processes, each fitting its forests on one thread. A forest's trees and their seeds do
+    not depend on the thread count, and one thread adds the trees' predictions in a fixed
+    order, so the predictions are the same for any number of workers."""
+    from builders.engine import map_units
+
+    units = [(index, fold) for index, run in enumerate(runs) for fold in run.folds()]
+    fitted = map_units(_fit_fold, units, workers=workers, desc="baselines", unit="fit",
+                       state=_CrossValidations(runs), progress=progress)
+    per_run: list[list[list[pd.DataFrame]]] = [[] for _ in runs]
+    for (index, _), outputs in zip(units, fitted, strict=True):
+        per_run[index].append(outputs)
+    return [run.assemble(outputs) for run, outputs in zip(runs, per_run, strict=True)]
+
+
+def cross_validate(domain: Domain, model: str, train: tuple[pd.DataFrame, np.ndarray],
+                   tests: dict[str, tuple[pd.DataFrame, np.ndarray]], *, seed: int,
+                   workers: int, preset: str = "thesis") -> dict[str, pd.DataFrame]:
+    """Out-of-fold predictions (``id`` + targets, sorted by id) for each test view."""
+    return run_cross_validations([CrossValidation(domain, model, train, tests, seed, preset)], workers,
+                                 progress=False)[0]
 
 
 def _sorted_predictions(frame: pd.DataFrame, domain: Domain) -> pd.DataFrame:
@@ -395,16 +452,17 @@ def predict_all(out: Path, domains: dict[str, Domain], runs: list[Run], *, seed:
     groups: dict[tuple[str, str, str], list[Run]] = {}
     for run in runs:
         groups.setdefault((run.domain, run.model, run.train_view), []).append(run)
-    for (domain_name, model, train_view), group in groups.items():
+    validations = []
+    for domain_name, model, train_view in groups:
         domain = domains[domain_name]
-        test_views = sorted({r.test_view for r in group})
-        predictions = cross_validate(domain, model, view_data(domain, train_view),
-                                     {v: view_data(domain, v) for v in test_views}, seed=seed, workers=workers,
-                                     preset=preset)
+        test_views = sorted({r.test_view for r in groups[domain_name, model, train_view]})
+        validations.append(CrossValidation(domain, model, view_data(domain, train_view),
+                                           {v: view_data(domain, v) for v in test_views}, seed, preset))
+    for group, predictions in zip(groups.values(), run_cross_validations(validations, workers), strict=True):
         for run in group:
             frame = predictions[run.test_view]
-            if run.experiment == "A" and run.task == domain.mix_task:
-                frame = broadcast(frame, mixes, domain)
+            if run.experiment == "A" and run.task == domains[run.domain].mix_task:
+                frame = broadcast(frame, mixes, domains[run.domain])
             results[run] = frame
     return results
 
