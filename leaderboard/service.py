@@ -67,10 +67,13 @@ class Outcome:
 
 def submit(config: ChallengeConfig, prediction_path: str | Path, task: str, token: str,
            phase: str | None = None, note: str = "", clock: Clock = utc_now,
-           file_name: str | None = None) -> Outcome:
+           file_name: str | None = None, refresh: bool = True) -> Outcome:
     """Score one prediction file for a team. Refusals raise LeaderboardError and store nothing;
     a file that was accepted for scoring always ends as one stored submission row (failed,
-    not charged, when scoring is interrupted; see :func:`sweep_unfinished` for a killed one)."""
+    not charged, when scoring is interrupted; see :func:`sweep_unfinished` for a killed one).
+
+    ``refresh=False`` leaves the board's stored rank intervals as they were, for a batch of
+    submissions followed by one :func:`refresh_intervals` per task and phase."""
     prediction_path = Path(prediction_path)
     now = clock()
     task_config = config.task(task)
@@ -89,7 +92,7 @@ def submit(config: ChallengeConfig, prediction_path: str | Path, task: str, toke
         _record(config, submission_id, {"status": "failed", "message": message}, {}, clock())
         raise
     _record(config, submission_id, result, arrays, clock())
-    if result["status"] == "scored":
+    if result["status"] == "scored" and refresh:
         refresh_intervals(config, task, phase_config.name, clock())
     return _outcome(config, submission_id, phase_config, clock())
 

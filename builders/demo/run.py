@@ -136,8 +136,8 @@ def challenge_step(root: Path, boards: list[dict]) -> Path:
     task, file), ...]}``; each team is created once and submits its files.
     """
     from leaderboard.config import load_config
-    from leaderboard.service import submit
-    from leaderboard.store import add_team, init_store
+    from leaderboard.service import refresh_intervals, submit
+    from leaderboard.store import add_team, init_store, utc_now
 
     config_path = root / "challenge.toml"
     database = (root / "leaderboard.db").resolve()
@@ -152,9 +152,13 @@ def challenge_step(root: Path, boards: list[dict]) -> Path:
         for team, task, path in board["entries"]:
             if team not in tokens:
                 tokens[team] = add_team(config, team)
-            outcome = submit(config, Path(path), task, tokens[team], note=f"baseline {Path(path).stem}")
+            outcome = submit(config, Path(path), task, tokens[team], note=f"baseline {Path(path).stem}",
+                             refresh=False)
             if outcome.status != "scored":
                 print(f"   {team} {task}: {outcome.status}: {outcome.message}")
+    now = utc_now()
+    for task in dict.fromkeys(task for board in boards for task in board["solutions"]):
+        refresh_intervals(config, task, config.open_phase(now).name, now)
     return config_path
 
 

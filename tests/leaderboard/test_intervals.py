@@ -15,7 +15,7 @@ from leaderboard.config import load_config
 from leaderboard.errors import LeaderboardError
 from leaderboard.models import BoardInterval, Score, SubmissionFile
 from leaderboard.ranking import build_board
-from leaderboard.service import select_submission, submit
+from leaderboard.service import refresh_intervals, select_submission, submit
 from leaderboard.store import add_team, init_store, read_session
 from tests.leaderboard.conftest import (
     AFTER_DEV,
@@ -69,6 +69,25 @@ def test_intervals_are_stored_once_and_only_recomputed_when_the_board_changes(
     assert calls == [1, 1]  # once per new score, for the public and the private ids
     build_board(config, "misme-ser", "dev")
     assert calls == [1, 1]
+
+
+def test_a_batch_without_refresh_stores_no_intervals_until_one_refresh(tmp_path: Path, monkeypatch) -> None:
+    config = load_config(write_all_tasks_challenge(tmp_path))
+    init_store(config)
+    calls = []
+    real = intervals.compute
+    monkeypatch.setattr(intervals, "compute", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for name, quality, seed in (("Twin 1", 0.7, 1), ("Twin 2", 0.7, 2), ("Weak", 0.1, 3)):
+        outcome = submit(config, task_predictions(tmp_path, "misme-ser", quality, seed), "misme-ser",
+                         add_team(config, name), refresh=False)
+        assert outcome.status == "scored", outcome.message
+    with read_session(config) as session:
+        assert session.scalar(select(func.count()).select_from(BoardInterval)) == 0
+    assert calls == []
+    refresh_intervals(config, "misme-ser", "dev", IN_DEV)
+    assert calls == [1, 1]  # the public and the private ids, once for the whole batch
+    table = build_board(config, "misme-ser", "dev", now=IN_DEV).table
+    assert calls == [1, 1] and list(table["top_group"]) == [True, True, False]
 
 
 def test_every_score_carries_its_scorer_and_the_file_is_kept(noisy_board) -> None:
