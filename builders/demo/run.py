@@ -204,9 +204,10 @@ class StepClock:
     cores (2.0 = both of two). Steps timed in another process are added with ``add``; the
     table's total is the wall time since the clock started, not the sum of the steps."""
 
-    def __init__(self, total: int, first: int = 1) -> None:
+    def __init__(self, total: int, first: int = 1, background: Background | None = None) -> None:
         self.total, self.first, self.times = total, first, []
         self.started = time.perf_counter()
+        self.background = background  # its CPU is not this clock's: see step()
 
     @staticmethod
     def _cpu_seconds() -> float:
@@ -220,9 +221,14 @@ class StepClock:
     @contextlib.contextmanager
     def step(self, title: str) -> Iterator[None]:
         print(f"\n== {self.next_number}/{self.total} {title}", flush=True)
+        running = self.background is not None and not self.background.finished()
         started, cpu_started = time.perf_counter(), self._cpu_seconds()
         yield
         seconds, cpu = time.perf_counter() - started, self._cpu_seconds() - cpu_started
+        if running and self.background.finished():
+            # reaped during this step (an engine pool reaps every finished child when it starts),
+            # so RUSAGE_CHILDREN now holds the background process's CPU, which it reports itself
+            cpu -= self.background.cpu_seconds()
         self.add(title, seconds, cpu)
         print(f"   done in {seconds:.1f} s ({cpu:.1f} s CPU)", flush=True)
 
@@ -278,10 +284,10 @@ def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None =
     except OSError as error:
         raise UserError(f"cannot create the demo folder {root}: {error.strerror or error}") from error
     build, submissions = root / "build", root / "submissions"
-    clock = StepClock(10)
     side_log = root / "instrumental-and-muse.log"
     print(f"steps 6-7 (instrumental MER, MuSe-style VAD) run beside steps 1-5; their output: {side_log}")
     with Background(side_chain, root, workers, seed, instrumental_size, muse_size, log=side_log) as side:
+        clock = StepClock(10, background=side)
         with clock.step("MiSME demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)"):
             src = demo_sources_step(root, seed, size or DEMO_SIZE)
         with clock.step("MiSME plan + render"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -24,22 +25,31 @@ from builders.errors import UserError
 STOP_TIMEOUT_S = 10.0
 
 
-def _child(send, fn: Callable[..., Any], args: tuple, log: str) -> None:
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _child(send, fn: Callable[..., Any], args: tuple, log: str, start_method: str) -> None:
     die_with_parent()
+    # a spawned child inherits "spawn" as its default; its engine pools start workers the
+    # caller's way instead (fork on Linux: no re-import per worker, no semaphore left to the
+    # resource tracker by a child that leaves without finalising)
+    multiprocessing.set_start_method(start_method, force=True)
     with open(log, "w") as stream:
         os.dup2(stream.fileno(), 1)
         os.dup2(stream.fileno(), 2)
     os.environ["MISME_NO_PROGRESS"] = "1"  # bars in a log file are noise
-    code = 0
+    code, message = 0, ("error", None)
     try:
-        send.send(("ok", fn(*args)))
+        message = ("ok", fn(*args))
     except UserError as error:
-        send.send(("user-error", str(error)))
-        code = 2
+        message, code = ("user-error", str(error)), 2
     except BaseException:  # noqa: BLE001 - reported to the parent, the traceback kept in the log
         traceback.print_exc()
-        send.send(("error", None))
         code = 1
+    send.send((*message, _cpu_seconds()))
     leave(code)  # like the console scripts: no interpreter finalisation, which can abort on Arrow's pool
 
 
@@ -50,25 +60,45 @@ class Background:
         context = multiprocessing.get_context("spawn")
         self.log = Path(log)
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(send, fn, args, str(self.log)),
+        self._process = context.Process(target=_child, args=(send, fn, args, str(self.log), multiprocessing.get_start_method()),
                                         name=f"misme-{getattr(fn, '__name__', 'background')}")
+        self._received: tuple | None = None
         self._process.start()
         send.close()
 
+    def _message(self) -> tuple[str, Any, float] | None:
+        """(status, value, CPU seconds) as the process sent them (waiting for it), or None if it died."""
+        if self._received is None:
+            try:
+                self._received = self._receive.recv()
+            except EOFError:
+                self._received = ()
+            self._process.join()
+        return self._received or None
+
     def result(self) -> Any:
         """Wait for the function; its return value, or a UserError."""
-        try:
-            status, value = self._receive.recv()
-        except EOFError:
-            self._process.join()
+        message = self._message()
+        if message is None:
             raise UserError(f"the background process died (exit {self._process.exitcode}); "
-                            f"its output is in {self.log}") from None
-        self._process.join()
+                            f"its output is in {self.log}")
+        status, value, _ = message
         if status == "user-error":
             raise UserError(value)
         if status == "error":
             raise UserError(f"the background process failed; its traceback is in {self.log}")
         return value
+
+    def finished(self) -> bool:
+        """Whether the process has ended (and been reaped: its CPU time is now in this process's
+        RUSAGE_CHILDREN)."""
+        return self._process.exitcode is not None
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the process (with its workers) reported at its end; waits for it; 0.0
+        if it died without reporting."""
+        message = self._message()
+        return message[2] if message is not None else 0.0
 
     def output(self) -> str:
         """What the process has written so far."""

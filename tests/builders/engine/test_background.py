@@ -57,3 +57,55 @@ def test_leaving_the_block_early_stops_the_process(tmp_path):
         raise KeyboardInterrupt  # what Ctrl-C in the caller's own work does
     assert not job._process.is_alive() and job._process.exitcode != 0
     assert not marker.exists()
+
+
+def burn_cpu(seconds: float) -> str:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return "burnt"
+
+
+def test_the_process_reports_its_cpu_time_and_a_clock_step_does_not_count_it(tmp_path):
+    from builders.demo.run import StepClock
+
+    with Background(burn_cpu, 1.5, log=tmp_path / "log.txt") as job:
+        clock = StepClock(1, background=job)
+        with clock.step("a step during which the background process ends and is reaped"):
+            while not job.finished():
+                time.sleep(0.05)
+        assert job.result() == "burnt"
+    assert 1.4 <= job.cpu_seconds() < 10
+    (_, seconds, cpu), = clock.times
+    assert cpu < 0.5 * job.cpu_seconds() <= seconds  # without the discount it would be >= 1.5 s
+
+
+def pool_start_method() -> dict:
+    import multiprocessing
+
+    from builders.engine import map_units
+
+    return {"method": multiprocessing.get_start_method(), "values": map_units(abs, [-1, -2], workers=2,
+                                                                               progress=False)}
+
+
+def test_pools_in_the_process_start_like_the_callers_and_leave_no_semaphore(tmp_path):
+    import multiprocessing
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from builders.engine.background import Background\n"
+        "from tests.builders.engine.test_background import pool_start_method\n"
+        "if __name__ == '__main__':\n"
+        f"    with Background(pool_start_method, log=Path({str(tmp_path / 'log.txt')!r})) as job:\n"
+        "        print(job.result())\n")
+    root = Path(__file__).parents[3]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=root, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str({"method": multiprocessing.get_start_method(), "values": [1, 2]})
+    assert "leaked" not in done.stderr, done.stderr  # the resource tracker's warning at exit
