@@ -596,8 +596,8 @@ def write_demo_sources(dest: Path, *, seed: int = 0, clips_per_actor: int = 4, n
     _check_count("number of DEAM clips", n_deam, 1, 1990)
     _check_count("number of Soundtracks clips", n_soundtracks, 1, 350)
     low, high = (float(x) for x in deam_duration_range)
-    if not 5.0 <= low <= high <= 600.0 or not 5.0 <= soundtracks_duration_s <= 600.0:
-        raise UserError("music durations must lie between 5 and 600 s (and min <= max)")
+    if not 4.5 <= low <= high <= 600.0 or not 4.5 <= soundtracks_duration_s <= 600.0:
+        raise UserError("music durations must lie between 4.5 s (the v1 window) and 600 s (and min <= max)")
     music_format = music_format_available()
     summary = {
         "seed": seed,
