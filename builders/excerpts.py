@@ -100,7 +100,7 @@ def render_excerpt(unit: ExcerptUnit) -> dict:
     pcm = audio.quantise(part)
     result = {"id": unit.clip_id, "audio_sha256": audio.write_clip(clip, pcm, unit.output), "frames": len(pcm),
               "render_gain_db": gain_db}
-    save_result(record, unit.key, result)
+    save_result(record, unit.key, result, [clip])
     return {**result, "resumed": False}
 
 

@@ -1,7 +1,9 @@
 """Per-unit resume records: the one protocol by which an interrupted build resumes.
 
-A finished unit leaves ``<record>.json`` = ``{"key": ..., "result": ...}``, written
-atomically *after* its output files were renamed into place. ``key`` is a hash of every
+A finished unit leaves ``<record>.json`` = ``{"key": ..., "result": ..., "files": ...}``,
+written atomically *after* its output files were renamed into place; ``files`` holds the
+sha256 of each output file's bytes, so that a resume checks an output by hashing its bytes
+instead of decoding it. ``key`` is a hash of every
 input the unit's outputs depend on (:func:`unit_key`), so a changed manifest row, source
 or setting re-runs the unit; a unit counts as done only when its record's key matches
 and all its output files exist.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ import soundfile as sf
 
 from builders.common.atomic import atomic_file
 from builders.common.audio import clip_sha256
+from builders.common.hashing import file_sha256
 
 
 def unit_key(*inputs: Any) -> str:
@@ -31,8 +35,10 @@ def finished_result(record: Path, key: str, outputs: Iterable[Path],
     """The saved result when ``record`` holds ``key`` and every output exists, else None.
 
     ``checksums`` maps output paths to the result field holding their PCM checksum
-    (``audio_sha256``...): such an output is decoded and must still match, so a clip damaged
+    (``audio_sha256``...): such an output must still be what was written, so a clip damaged
     after it was rendered is rendered again rather than published under its old checksum.
+    Its bytes are hashed against the record's file digest, or, for a record without one,
+    it is decoded and its PCM checksum compared.
     """
     try:
         saved = json.loads(Path(record).read_text())
@@ -43,20 +49,42 @@ def finished_result(record: Path, key: str, outputs: Iterable[Path],
     if not all(Path(p).is_file() for p in outputs):
         return None
     result = saved.get("result")
+    files = saved.get("files") if isinstance(saved.get("files"), dict) else {}
     for path, field in (checksums or {}).items():
-        if not isinstance(result, dict) or not _pcm_matches(Path(path), result.get(field)):
+        if not isinstance(result, dict):
+            return None
+        written = files.get(_file_key(Path(record), Path(path)))
+        intact = (_bytes_match(Path(path), written) if written is not None
+                  else _pcm_matches(Path(path), result.get(field)))
+        if not intact:
             return None
     return result
 
 
+def _file_key(record: Path, path: Path) -> str:
+    """An output's name in its record: its path relative to the record's folder, so that a
+    moved build still resumes and same-named clips of two views stay apart."""
+    return os.path.relpath(path, record.parent)
+
+
+def _bytes_match(path: Path, expected: object) -> bool:
+    try:
+        return file_sha256(path) == expected
+    except OSError:
+        return False
+
+
 def _pcm_matches(path: Path, expected: object) -> bool:
+    """For records without file digests (written before they were kept): decode and compare."""
     try:
         return clip_sha256(path) == expected
     except (OSError, RuntimeError, sf.LibsndfileError):
         return False
 
 
-def save_result(record: Path, key: str, result: dict) -> None:
-    """Write the record atomically (call it after the unit's outputs are in place)."""
+def save_result(record: Path, key: str, result: dict, files: Iterable[Path] = ()) -> None:
+    """Write the record atomically (call it after the unit's outputs are in place); ``files``:
+    the outputs whose bytes a resume checks (see :func:`finished_result`)."""
+    digests = {_file_key(Path(record), Path(path)): file_sha256(path) for path in files}
     with atomic_file(Path(record)) as tmp:
-        tmp.write_text(json.dumps({"key": key, "result": result}, sort_keys=True))
+        tmp.write_text(json.dumps({"key": key, "result": result, "files": digests}, sort_keys=True))

@@ -276,7 +276,7 @@ def _render_source(batch: RenderBatch, view: str, row: dict, sources: SourceCach
     x, gain_db = audio.peak_normalise(x)
     pcm = audio.quantise(x, overwrite=True)  # x is a new array: the gain was applied to a copy
     result = {"id": sid, "audio_sha256": audio.write_clip(clip, pcm, output), "render_gain_db": gain_db}
-    save_result(record, key, result)
+    save_result(record, key, result, [clip])
     return {**result, "resumed": False}
 
 
@@ -300,7 +300,7 @@ def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> dict:
         "mix_gain_db": gain_db,
         "overlap": measured_overlap(row, segment, output.sample_rate, batch.activity_floor_db),
     }
-    save_result(record, key, result)
+    save_result(record, key, result, clips)
     return {**result, "resumed": False}
 
 

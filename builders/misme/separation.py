@@ -154,7 +154,7 @@ def finish_clip(unit: SeparationUnit, music_est: np.ndarray, speech_est: np.ndar
     result.update(dict.fromkeys(separation_quality.METRIC_COLUMNS, float("nan")))
     if stems is not None:
         result.update(separation_quality.clip_quality(music_clip, stems[0], speech_clip, window_of(stems[1], row)))
-    save_result(Path(unit.record), unit.key, result)
+    save_result(Path(unit.record), unit.key, result, [Path(p) for p in unit.outputs])
     return result
 
 

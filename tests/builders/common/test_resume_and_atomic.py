@@ -24,6 +24,28 @@ def test_a_unit_is_done_only_with_its_key_and_every_output(tmp_path):
     assert finished_result(record, key, [clip]) is None
 
 
+def test_outputs_are_checked_by_their_bytes_without_decoding_and_old_records_by_their_pcm(tmp_path, monkeypatch):
+    import numpy as np
+
+    import builders.common.resume as resume
+    from builders.common.audio import OutputSpec, clip_sha256, write_clip
+
+    clip, record, key = tmp_path / "a.flac", tmp_path / "a.json", unit_key("a")
+    pcm = (np.arange(2000, dtype=np.int16).reshape(-1, 2) * 7) % 3000
+    sha = write_clip(clip, pcm, OutputSpec(44100, 2, "flac"))
+    save_result(record, key, {"audio_sha256": sha}, [clip])
+    decoded = []
+    monkeypatch.setattr(resume, "clip_sha256", lambda path: decoded.append(path) or clip_sha256(path))
+    checked = {str(clip): "audio_sha256"}
+    assert finished_result(record, key, [clip], checked) == {"audio_sha256": sha} and decoded == []
+    original = clip.read_bytes()
+    clip.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # one flipped bit
+    assert finished_result(record, key, [clip], checked) is None and decoded == []
+    clip.write_bytes(original)
+    save_result(record, key, {"audio_sha256": sha})  # a record from before file digests were kept
+    assert finished_result(record, key, [clip], checked) == {"audio_sha256": sha} and decoded == [clip]
+
+
 def test_temp_names_are_unique_and_only_older_ones_are_cleaned(tmp_path):
     target = tmp_path / "x.flac"
     names = {temp_sibling(target).name for _ in range(50)}
