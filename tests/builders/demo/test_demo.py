@@ -12,7 +12,7 @@ from builders.misme.recipe import DEFAULT_RECIPE
 
 pytestmark = pytest.mark.slow
 INSTRUMENTAL_SIZE = {"n_deam": 10, "n_set1": 6, "n_set2": 4, "n_videos": 5}
-MUSE_SIZE = {"n_artists": 8, "tracks_per_artist": 2, "duration_range": (30.0, 34.0)}
+MUSE_SIZE = {"n_artists": 8, "tracks_per_artist": 2, "duration_range": (16.0, 28.0)}  # one frame per track
 TASKS = ("misme-ser", "misme-mer", "mer-quadrant", "mer-va", "muse-vad")
 
 
