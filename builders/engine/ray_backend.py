@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 from collections.abc import Callable, Iterator
@@ -65,6 +66,14 @@ def _check_reachable(address: str) -> None:
         raise UserError(f"cannot reach the Ray cluster at {address}: {error.strerror or error}") from None
 
 
+def local_worker_priority() -> None:
+    """Run the workers of a Ray cluster started from here at the priority of the local
+    engine's workers (niceness 0) rather than Ray's default 15, at which a build on a machine
+    with any other CPU load crawls (20x slower beside 4 busy processes on 2 cores);
+    ``RAY_worker_niceness`` set by the user wins. Call it before ``ray.init`` starts a cluster."""
+    os.environ.setdefault("RAY_worker_niceness", "0")
+
+
 @contextlib.contextmanager
 def connected(engine: Engine) -> Iterator[Any]:
     """A Ray connection for one run: reused, joined, or a local cluster started (and stopped)."""
@@ -77,6 +86,7 @@ def connected(engine: Engine) -> Iterator[Any]:
     quiet = {"log_to_driver": engine.verbose, "logging_level": "INFO" if engine.verbose else "ERROR",
              "include_dashboard": False}
     if engine.address is None:
+        local_worker_priority()
         ray.init(num_cpus=engine.workers + 1, object_store_memory=object_store_bytes(), **quiet)
     else:
         try:

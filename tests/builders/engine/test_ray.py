@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import pytest
 
@@ -17,6 +18,12 @@ def test_results_are_in_unit_order_and_equal_the_local_engine(ray_cluster):
     on_ray = map_units(units.slow_square, list(range(10)), engine=RAY, progress=False)
     local = map_units(units.slow_square, list(range(10)), workers=2, progress=False)
     assert [r[0] for r in on_ray] == [r[0] for r in local] == [x * x for x in range(10)]
+
+
+def test_ray_workers_run_at_the_local_workers_priority(ray_cluster):
+    # Ray's default niceness 15 let any other CPU load starve a build (20x slower)
+    assert map_units(units.niceness, [0, 1], engine=RAY, progress=False) == [os.nice(0)] * 2
+    assert map_units(units.niceness, [0, 1], workers=2, progress=False) == [os.nice(0)] * 2
 
 
 def test_stateful_units_run_on_actors_that_keep_their_state(ray_cluster):

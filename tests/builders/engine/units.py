@@ -58,3 +58,7 @@ def die_once(marker_folder: str, x: int) -> int:
         os._exit(1)
     return x * 10
 
+
+
+def niceness(_: int) -> int:
+    return os.nice(0)
