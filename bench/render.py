@@ -6,8 +6,8 @@ Builds the demo corpus (builders.demo.sources) and plans it (builders.misme.plan
 - clips: rendering every clip (speech, music, mixed, mixed-window) with ``render_batch``;
 - export: the rest of ``render_dataset`` (``render.export_rendered``: manifest write-back,
   HF shards, solutions, build report, digest, card), called on the render's results;
-- resume: ``render_dataset`` re-run on the finished build (it decodes every clip to check
-  its checksum, renders nothing, then exports again), printed apart: no part of a render;
+- resume: ``render_dataset`` re-run on the finished build (it hashes every clip file to check
+  it against its resume record, renders nothing, then exports again), printed apart: no part of a render;
 - floor: decoding every source file once + encoding every output clip once (FLAC) into a
   file, the least any renderer must do. Targets: clips / floor <= 1.3 and the whole render,
   (clips + export) / floor, <= 1.3. Also printed: the in-memory floor (encoding into a
