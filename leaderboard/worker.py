@@ -283,14 +283,13 @@ def file_sha256(path: Path) -> str:
 def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     import numpy as np
 
-    from benchmark.io import read_predictions, read_solution, with_solution_columns
+    from benchmark.io import read_predictions, read_solution
     from benchmark.tasks import get_task
     from leaderboard.splits import ids_digest, public_mask
 
     task = get_task(request["task"])
     solution_path = Path(request["solution"])
-    solution = read_solution(solution_path, task)
-    solution = _phase_rows(with_solution_columns(solution, solution_path), request.get("folds"))
+    solution = _phase_rows(read_solution(solution_path, task, group_columns=True), request.get("folds"))
     predictions = read_predictions(Path(request["predictions"]), solution, task,
                                    max_bytes=int(request["max_bytes"]))
     public = public_mask(solution, float(request["public_fraction"]), int(request["seed"]))
