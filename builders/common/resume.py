@@ -1,12 +1,11 @@
 """Per-unit resume records: the one protocol by which an interrupted build resumes.
 
 A finished unit leaves ``<record>.json`` = ``{"key": ..., "result": ..., "files": ...}``,
-written atomically *after* its output files were renamed into place; ``files`` holds the
-sha256 of each output file's bytes, so that a resume checks an output by hashing its bytes
-instead of decoding it. ``key`` is a hash of every
-input the unit's outputs depend on (:func:`unit_key`), so a changed manifest row, source
-or setting re-runs the unit; a unit counts as done only when its record's key matches
-and all its output files exist.
+written atomically *after* its output files were renamed into place. ``key`` is a hash of
+every input the unit's outputs depend on (:func:`unit_key`), so a changed manifest row,
+source or setting re-runs the unit; a unit counts as done only when its record's key
+matches and all its output files exist. ``files`` holds the sha256 of each output file's
+bytes, so that a resume checks an output by hashing it instead of decoding it.
 """
 
 from __future__ import annotations

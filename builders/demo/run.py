@@ -14,13 +14,12 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from builders.engine import check_workers
-from builders.engine.background import Background
+from builders.engine.background import Background, cpu_seconds_used
 from builders.errors import UserError
 
 DEMO_CHALLENGE = """# The demo challenge: the toolkit's baselines compete on the three demo corpora.
@@ -210,11 +209,6 @@ class StepClock:
         self.started = time.perf_counter()
         self.background = background  # its CPU is not this clock's: see step()
 
-    @staticmethod
-    def _cpu_seconds() -> float:
-        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
     @property
     def next_number(self) -> int:
         return self.first + len(self.times)
@@ -223,9 +217,9 @@ class StepClock:
     def step(self, title: str) -> Iterator[None]:
         print(f"\n== {self.next_number}/{self.total} {title}", flush=True)
         running = self.background is not None and not self.background.finished()
-        started, cpu_started = time.perf_counter(), self._cpu_seconds()
+        started, cpu_started = time.perf_counter(), cpu_seconds_used()
         yield
-        seconds, cpu = time.perf_counter() - started, self._cpu_seconds() - cpu_started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds_used() - cpu_started
         if running and self.background.finished():
             # reaped during this step (an engine pool reaps every finished child when it starts),
             # so RUSAGE_CHILDREN now holds the background process's CPU, which it reports itself

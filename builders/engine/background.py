@@ -25,8 +25,8 @@ from builders.errors import UserError
 STOP_TIMEOUT_S = 10.0
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and its finished children."""
+def cpu_seconds_used() -> float:
+    """CPU time of this process and of its finished (reaped) children."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
@@ -49,7 +49,7 @@ def _child(send, fn: Callable[..., Any], args: tuple, log: str, start_method: st
     except BaseException:  # noqa: BLE001 - reported to the parent, the traceback kept in the log
         traceback.print_exc()
         code = 1
-    send.send((*message, _cpu_seconds()))
+    send.send((*message, cpu_seconds_used()))
     leave(code)  # like the console scripts: no interpreter finalisation, which can abort on Arrow's pool
 
 
@@ -60,8 +60,9 @@ class Background:
         context = multiprocessing.get_context("spawn")
         self.log = Path(log)
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(send, fn, args, str(self.log), multiprocessing.get_start_method()),
-                                        name=f"misme-{getattr(fn, '__name__', 'background')}")
+        self._process = context.Process(
+            target=_child, args=(send, fn, args, str(self.log), multiprocessing.get_start_method()),
+            name=f"misme-{getattr(fn, '__name__', 'background')}")
         self._received: tuple | None = None
         self._process.start()
         send.close()

@@ -67,10 +67,11 @@ def _check_reachable(address: str) -> None:
 
 
 def local_worker_priority() -> None:
-    """Run the workers of a Ray cluster started from here at the priority of the local
-    engine's workers (niceness 0) rather than Ray's default 15, at which a build on a machine
-    with any other CPU load crawls (20x slower beside 4 busy processes on 2 cores);
-    ``RAY_worker_niceness`` set by the user wins. Call it before ``ray.init`` starts a cluster."""
+    """Run the workers of a Ray cluster started from here at this process's own priority, as
+    the local engine's workers run, rather than 15 niceness steps below it (Ray's default),
+    at which a build on a machine with any other CPU load crawls (20x slower beside 4 busy
+    processes on 2 cores). ``RAY_worker_niceness`` (an increment) set by the user wins. Call
+    it before ``ray.init`` starts a cluster."""
     os.environ.setdefault("RAY_worker_niceness", "0")
 
 

@@ -277,14 +277,15 @@ class CrossValidation:
                 raise UserError(f"test fold {fold} leaves no training data")
         return folds
 
-    def fit_fold(self, fold: int, workers: int = 1) -> list[pd.DataFrame]:
-        """Predictions (``id`` + targets) of fold ``fold`` for each test view, in ``tests`` order."""
+    def fit_fold(self, fold: int) -> list[pd.DataFrame]:
+        """Predictions (``id`` + targets) of fold ``fold`` for each test view, in ``tests`` order;
+        the forests fit on one thread (see :func:`run_cross_validations`)."""
         train_labels, x_train = self.train
         fit_rows = (train_labels["fold"] != fold).to_numpy()
         masks = [(labels_["fold"] == fold).to_numpy() for labels_, _ in self.tests.values()]
         outputs = fit_predict(self.domain, self.model, x_train[fit_rows], train_labels[fit_rows],
                               [x[m] for (_, x), m in zip(self.tests.values(), masks, strict=True)],
-                              derive_seed(self.seed, f"baseline-{self.domain.name}", f"fold{fold}"), workers,
+                              derive_seed(self.seed, f"baseline-{self.domain.name}", f"fold{fold}"), 1,
                               self.preset)
         for (labels_, _), mask, output in zip(self.tests.values(), masks, outputs, strict=True):
             output.insert(0, "id", labels_["id"].to_numpy()[mask])
@@ -298,7 +299,8 @@ class CrossValidation:
 
 
 class _CrossValidations:
-    """Engine state: the cross-validations, inherited by the forked workers (nothing is pickled)."""
+    """Engine state: the cross-validations, which forked workers inherit instead of receiving
+    every unit's feature matrices through a pipe."""
 
     def __init__(self, runs: list[CrossValidation]) -> None:
         self.runs = runs
@@ -327,14 +329,6 @@ def run_cross_validations(runs: list[CrossValidation], workers: int = 1,
     for (index, _), outputs in zip(units, fitted, strict=True):
         per_run[index].append(outputs)
     return [run.assemble(outputs) for run, outputs in zip(runs, per_run, strict=True)]
-
-
-def cross_validate(domain: Domain, model: str, train: tuple[pd.DataFrame, np.ndarray],
-                   tests: dict[str, tuple[pd.DataFrame, np.ndarray]], *, seed: int,
-                   workers: int, preset: str = "thesis") -> dict[str, pd.DataFrame]:
-    """Out-of-fold predictions (``id`` + targets, sorted by id) for each test view."""
-    return run_cross_validations([CrossValidation(domain, model, train, tests, seed, preset)], workers,
-                                 progress=False)[0]
 
 
 def _sorted_predictions(frame: pd.DataFrame, domain: Domain) -> pd.DataFrame:
@@ -452,17 +446,16 @@ def predict_all(out: Path, domains: dict[str, Domain], runs: list[Run], *, seed:
     groups: dict[tuple[str, str, str], list[Run]] = {}
     for run in runs:
         groups.setdefault((run.domain, run.model, run.train_view), []).append(run)
-    validations = []
-    for domain_name, model, train_view in groups:
-        domain = domains[domain_name]
-        test_views = sorted({r.test_view for r in groups[domain_name, model, train_view]})
-        validations.append(CrossValidation(domain, model, view_data(domain, train_view),
-                                           {v: view_data(domain, v) for v in test_views}, seed, preset))
+    validations = [CrossValidation(domains[name], model, view_data(domains[name], train_view),
+                                   {v: view_data(domains[name], v) for v in sorted({r.test_view for r in group})},
+                                   seed, preset)
+                   for (name, model, train_view), group in groups.items()]
     for group, predictions in zip(groups.values(), run_cross_validations(validations, workers), strict=True):
         for run in group:
+            domain = domains[run.domain]
             frame = predictions[run.test_view]
-            if run.experiment == "A" and run.task == domains[run.domain].mix_task:
-                frame = broadcast(frame, mixes, domains[run.domain])
+            if run.experiment == "A" and run.task == domain.mix_task:
+                frame = broadcast(frame, mixes, domain)
             results[run] = frame
     return results
 

@@ -59,27 +59,6 @@ def test_leaving_the_block_early_stops_the_process(tmp_path):
     assert not marker.exists()
 
 
-def burn_cpu(seconds: float) -> str:
-    end = time.process_time() + seconds
-    while time.process_time() < end:
-        pass
-    return "burnt"
-
-
-def test_the_process_reports_its_cpu_time_and_a_clock_step_does_not_count_it(tmp_path):
-    from builders.demo.run import StepClock
-
-    with Background(burn_cpu, 1.5, log=tmp_path / "log.txt") as job:
-        clock = StepClock(1, background=job)
-        with clock.step("a step during which the background process ends and is reaped"):
-            while not job.finished():
-                time.sleep(0.05)
-        assert job.result() == "burnt"
-    assert 1.4 <= job.cpu_seconds() < 10
-    (_, seconds, cpu), = clock.times
-    assert cpu < 0.5 * job.cpu_seconds() <= seconds  # without the discount it would be >= 1.5 s
-
-
 def pool_start_method() -> dict:
     import multiprocessing
 
