@@ -6,8 +6,8 @@ Builds the demo corpus (builders.demo.sources) and plans it (builders.misme.plan
 - clips: rendering every clip (speech, music, mixed, mixed-window) with ``render_batch``;
 - export: the rest of ``render_dataset`` (``render.export_rendered``: manifest write-back,
   HF shards, solutions, build report, digest, card), called on the render's results;
-- resume: ``render_dataset`` re-run on the finished build (it hashes every clip file to check
-  it against its resume record, renders nothing, then exports again), printed apart: no part of a render;
+- resume: ``render_dataset`` re-run on the finished build (it hashes every clip, now a range
+  of the shard that holds it, to check it against its resume record, renders nothing, then exports again), printed apart: no part of a render;
 - floor: decoding every source file once + encoding every output clip once (FLAC) into a
   file, the least any renderer must do. Targets: clips / floor <= 1.3 and the whole render,
   (clips + export) / floor, <= 1.3. Also printed: the in-memory floor (encoding into a
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from builders.common import audio as audio_io  # noqa: E402
 from builders.common.audio import OutputSpec  # noqa: E402
 from builders.common.build_state import resolve_roots  # noqa: E402
+from builders.common.clips import view_refs  # noqa: E402
 from builders.demo.sources import write_demo_sources  # noqa: E402
 from builders.engine import Engine  # noqa: E402
 from builders.misme import render  # noqa: E402
@@ -57,8 +58,9 @@ def floor_seconds(out: Path, roots: dict[str, str], scratch: Path) -> tuple[floa
         sf.read(str(path), dtype="float32", always_2d=True)
         decode += time.perf_counter() - start
     scratch.mkdir(parents=True, exist_ok=True)
-    for clip in sorted((out / "audio").glob("*/*.flac")):
-        pcm, _ = audio_io.decode_pcm(clip)
+    clips = [ref for view in ("speech", "music", "mixed", "mixed-window") for ref in view_refs(out, view, ".flac").values()]
+    for clip in clips:  # from the shards that hold them (a finished build keeps no clip files)
+        pcm, _ = audio_io.decode_pcm(clip.read_bytes())
         start = time.perf_counter()
         sf.write(str(scratch / f"{n_out}.flac"), pcm, OUTPUT.sample_rate, format="FLAC", subtype="PCM_16")
         to_file += time.perf_counter() - start

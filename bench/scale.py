@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _args import at_least  # noqa: E402
 
+from builders.common.clips import view_refs  # noqa: E402
 from builders.misme.spec import SPEECH_CORPORA  # noqa: E402
 
 BASE = {"clips_per_actor": 1, "n_deam": 12, "n_soundtracks": 6, "deam_duration_range": (10.0, 20.0),
@@ -71,12 +72,15 @@ def one_scale(scale: int, workers: int, base: Path) -> dict:
     extract_features(out, spec, "music-essentia", ["music", "mixed"], workers=workers, progress=False)
     music_s = time.perf_counter() - started
     seconds = _audio_seconds(out)
-    flac_bytes = sum(p.stat().st_size for p in (out / "audio").rglob("*.flac"))
-    return {"scale": scale, "clips": sum(1 for _ in (out / "audio").rglob("*.flac")), "audio_s": seconds,
+    clips = [ref for view in ("speech", "music", "mixed", "mixed-window") for ref in view_refs(out, view, ".flac").values()]
+    flac_bytes = sum(ref.size() for ref in clips)
+    disk_bytes = sum(p.stat().st_size for p in (out / "data").rglob("*.parquet"))
+    return {"scale": scale, "clips": len(clips), "audio_s": seconds,
             "render_per_audio_s": render_s * workers / sum(seconds.values()),
             "speech_features_per_audio_s": speech_s * workers / (seconds["speech"] + seconds["windows"]),
             "music_features_per_audio_s": music_s * workers / (seconds["music"] + seconds["mixes"]),
             "flac_bytes_per_audio_s": flac_bytes / sum(seconds.values()),
+            "disk_bytes_per_audio_s": disk_bytes / sum(seconds.values()),
             "peak_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "driver_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -98,7 +102,7 @@ def project(costs: dict, workers: int) -> list[str]:
         render = audio * costs["render_per_audio_s"]
         speech = (views.get("speech", 0) + views.get("windows", 0)) * costs["speech_features_per_audio_s"]
         music = (views.get("music", 0) + views.get("mixes", 0)) * costs["music_features_per_audio_s"]
-        disk_gb = audio * costs["flac_bytes_per_audio_s"] / 1e9 * 2  # the clip cache and the shards
+        disk_gb = audio * costs["disk_bytes_per_audio_s"] / 1e9  # the shards: each clip is stored once
         walls = ", ".join(f"{n}: {(render + speech + music) / n / 3600:.1f} h" for n in (workers, 8, 32, 128))
         lines.append(f"{name:<18}{render / 3600:>8.1f} h{(speech + music) / 3600:>8.1f} h{disk_gb:>9.1f} GB   "
                      f"{walls}")

@@ -4,7 +4,8 @@ A finished unit leaves ``<record>.json`` = ``{"key": ..., "result": ..., "files"
 written atomically *after* its output files were renamed into place. ``key`` is a hash of
 every input the unit's outputs depend on (:func:`unit_key`), so a changed manifest row,
 source or setting re-runs the unit; a unit counts as done only when its record's key
-matches and all its output files exist. ``files`` holds the sha256 of each output file's
+matches and all its output files exist, as files or as the ranges of the shards that
+published them (``builders.common.clips``). ``files`` holds the sha256 of each output file's
 bytes, so that a resume checks an output by hashing it instead of decoding it.
 """
 
@@ -21,6 +22,7 @@ import soundfile as sf
 
 from builders.common.atomic import atomic_file
 from builders.common.audio import clip_sha256
+from builders.common.clips import ClipRef, locate
 from builders.common.hashing import file_sha256
 
 
@@ -45,16 +47,18 @@ def finished_result(record: Path, key: str, outputs: Iterable[Path],
         return None
     if not isinstance(saved, dict) or saved.get("key") != key:
         return None
-    if not all(Path(p).is_file() for p in outputs):
+    refs = {str(p): locate(Path(p)) for p in outputs}
+    if None in refs.values():
         return None
     result = saved.get("result")
     files = saved.get("files") if isinstance(saved.get("files"), dict) else {}
     for path, field in (checksums or {}).items():
         if not isinstance(result, dict):
             return None
+        ref = refs.get(str(path)) or locate(Path(path))
         written = files.get(_file_key(Path(record), Path(path)))
-        intact = (_bytes_match(Path(path), written) if written is not None
-                  else _pcm_matches(Path(path), result.get(field)))
+        intact = ref is not None and (_bytes_match(ref, written) if written is not None
+                                      else _pcm_matches(ref, result.get(field)))
         if not intact:
             return None
     return result
@@ -66,17 +70,17 @@ def _file_key(record: Path, path: Path) -> str:
     return os.path.relpath(path, record.parent)
 
 
-def _bytes_match(path: Path, expected: object) -> bool:
+def _bytes_match(ref: ClipRef, expected: object) -> bool:
     try:
-        return file_sha256(path) == expected
+        return ref.digest() == expected
     except OSError:
         return False
 
 
-def _pcm_matches(path: Path, expected: object) -> bool:
+def _pcm_matches(ref: ClipRef, expected: object) -> bool:
     """For records without file digests (written before they were kept): decode and compare."""
     try:
-        return clip_sha256(path) == expected
+        return clip_sha256(ref.read_bytes()) == expected
     except (OSError, RuntimeError, sf.LibsndfileError):
         return False
 

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from builders.common.atomic import atomic_file
-from builders.common.hashing import file_sha256
+from builders.common.clips import ClipRef, view_refs
 from builders.common.lock import build_lock
 from builders.common.versions import package_version
 from builders.engine import Engine, map_units, resolve_engine
@@ -192,22 +192,28 @@ def flatten_pool(pool) -> dict[str, float]:
     return row
 
 
-def opensmile_input(path: Path) -> np.ndarray:
+def as_clip(clip: ClipRef | Path) -> ClipRef:
+    """A clip file's path as a :class:`ClipRef` (a ClipRef as it is)."""
+    return clip if isinstance(clip, ClipRef) else ClipRef(str(clip), Path(clip).name)
+
+
+def opensmile_input(clip: ClipRef | Path) -> np.ndarray:
     """What the speech sets analyse: the clip's mono downmix (channel mean) at ``OPENSMILE_RATE``, float32."""
     import soundfile
     import soxr
 
-    signal, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    with as_clip(clip).open() as handle:
+        signal, rate = soundfile.read(handle, dtype="float32", always_2d=True)
     mono = signal.mean(axis=1)
     if rate != OPENSMILE_RATE:
         mono = soxr.resample(mono, rate, OPENSMILE_RATE, quality="HQ").astype(np.float32)
     return mono
 
 
-def extract_opensmile(path: Path, extractor: str, extractors: Extractors | None = None) -> dict[str, float]:
+def extract_opensmile(clip: ClipRef | Path, extractor: str, extractors: Extractors | None = None) -> dict[str, float]:
     """openSMILE functionals of the clip's mono downmix, resampled to ``OPENSMILE_RATE``."""
     smile = (extractors or _local_extractors()).smile(extractor)
-    frame = smile.process_signal(opensmile_input(path), OPENSMILE_RATE)
+    frame = smile.process_signal(opensmile_input(clip), OPENSMILE_RATE)
     return {str(k): _finite(v) for k, v in frame.iloc[0].items()}
 
 
@@ -239,20 +245,24 @@ def essentia_input(path: Path, extractors: Extractors) -> tuple[Path, bool]:
     return target, True
 
 
-def extract_essentia(path: Path, extractors: Extractors | None = None) -> dict[str, float]:
-    """Essentia MusicExtractor global statistics of one clip (settings: ESSENTIA_SETTINGS)."""
+def extract_essentia(clip: ClipRef | Path, extractors: Extractors | None = None) -> dict[str, float]:
+    """Essentia MusicExtractor global statistics of one clip (settings: ESSENTIA_SETTINGS).
+
+    The extractor reads files only: a clip published in a shard is copied to the worker's
+    scratch folder for it."""
     extractors = extractors or _local_extractors()
     music = extractors.music()
-    source, scratch = essentia_input(Path(path), extractors)
-    try:
-        pool, _frames = music(str(source))
-    finally:
-        if scratch:
-            source.unlink(missing_ok=True)
+    with as_clip(clip).as_file(extractors.scratch()) as path:
+        source, scratch = essentia_input(path, extractors)
+        try:
+            pool, _frames = music(str(source))
+        finally:
+            if scratch:
+                source.unlink(missing_ok=True)
     return flatten_pool(pool)
 
 
-def extract_clip(set_name: str, path: Path, extractors: Extractors | None = None) -> dict[str, float]:
+def extract_clip(set_name: str, clip: ClipRef | Path, extractors: Extractors | None = None) -> dict[str, float]:
     """The features of one clip for one feature set, as ``{column: value}``.
 
     ``extractors``: the worker's warm extractors (default: this process's own).
@@ -262,12 +272,12 @@ def extract_clip(set_name: str, path: Path, extractors: Extractors | None = None
     extractors.calls += 1
     try:
         if spec.package == "essentia":
-            return extract_essentia(path, extractors)
-        return extract_opensmile(path, spec.extractor, extractors)
+            return extract_essentia(clip, extractors)
+        return extract_opensmile(clip, spec.extractor, extractors)
     except UserError:
         raise
     except Exception as error:  # noqa: BLE001 - a corrupt clip is the user's to fix
-        raise UserError(f"cannot extract {set_name} features from {path}: {error}") from None
+        raise UserError(f"cannot extract {set_name} features from {clip}: {error}") from None
 
 
 # ---------------------------------------------------------------- cache
@@ -309,13 +319,13 @@ def _write_cached(path: Path, row: dict[str, float]) -> None:
         tmp.write_text(json.dumps(row))
 
 
-def _extract_job(extractors: Extractors, job: tuple[str, str, str]) -> tuple[str, dict[str, float]]:
+def _extract_job(extractors: Extractors, job: tuple[str, ClipRef, str]) -> tuple[str, dict[str, float]]:
     """Worker: extract one clip with the worker's warm extractors and cache it.
 
-    ``job`` = (set, clip path, cache path) -> (cache path, row).
+    ``job`` = (set, clip, cache path) -> (cache path, row).
     """
     set_name, clip, cached = job
-    row = extract_clip(set_name, Path(clip), extractors)
+    row = extract_clip(set_name, clip, extractors)
     _write_cached(Path(cached), row)
     return cached, row
 
@@ -323,46 +333,46 @@ def _extract_job(extractors: Extractors, job: tuple[str, str, str]) -> tuple[str
 # ---------------------------------------------------------------- views -> tables
 
 
-def view_clips(out: Path, spec: DatasetSpec, view: str) -> list[Path]:
-    """The clips of a view, sorted by id; UserError naming the build step if there are none."""
-    folder = Path(out) / "audio" / view
-    clips = sorted(p for p in folder.glob("*") if p.suffix in (".flac", ".wav")) if folder.is_dir() else []
+def view_clips(out: Path, spec: DatasetSpec, view: str) -> list[ClipRef]:
+    """The clips of a view (files, or ranges of the shards that published them), sorted by
+    id; UserError naming the build step if there are none."""
+    clips = list(view_refs(out, view, spec.output.suffix).values())
     if not clips:
-        raise UserError(f"view '{view}' has no clips in {folder}; it is made by {spec.view(view).made_by}")
-    return sorted(clips, key=lambda p: p.stem)
+        raise UserError(f"view '{view}' has no clips in {Path(out) / 'audio' / view} or the build's shards; "
+                        f"it is made by {spec.view(view).made_by}")
+    return clips
 
 
 def available_views(out: Path, spec: DatasetSpec, set_name: str) -> list[str]:
     """The views of a set that have rendered clips."""
-    return [v for v in FEATURE_SETS[set_name].views(spec)
-            if (Path(out) / "audio" / v).is_dir() and any((Path(out) / "audio" / v).iterdir())]
+    return [v for v in FEATURE_SETS[set_name].views(spec) if view_refs(out, v, spec.output.suffix)]
 
 
-def extract_paths(out: Path, set_name: str, clips: Iterable[Path], *, workers: int = 1,
+def extract_paths(out: Path, set_name: str, clips: Iterable[ClipRef | Path], *, workers: int = 1,
                   engine: Engine | None = None, desc: str = "features",
-                  progress: bool = True) -> dict[Path, dict[str, float]]:
-    """Features of each clip file (by path), from the cache or extracted in one parallel map.
+                  progress: bool = True) -> dict[ClipRef, dict[str, float]]:
+    """Features of each clip (by ClipRef), from the cache or extracted in one parallel map.
 
     Identical audio (same file sha256, in one view or several) is extracted once. Every
     clip is its own unit (a clip costs 0.1-1 s, a unit's dispatch about a millisecond) and
     the longest files go first, so no worker idles while another finishes a long tail.
     """
-    paths = sorted({Path(clip) for clip in clips})
-    targets = {path: cache_path(out, set_name, file_sha256(path)) for path in paths}
-    jobs: dict[Path, tuple[str, str, str]] = {}
-    for path in sorted(paths, key=lambda p: (-p.stat().st_size, str(p))):
-        target = targets[path]
+    refs = sorted({as_clip(clip) for clip in clips}, key=lambda r: (r.path, r.offset))
+    targets = {ref: cache_path(out, set_name, ref.sha256 or ref.digest()) for ref in refs}
+    jobs: dict[Path, tuple[str, ClipRef, str]] = {}
+    for ref in sorted(refs, key=lambda r: (-r.size(), r.path, r.offset)):
+        target = targets[ref]
         if target not in jobs and not target.exists():
-            jobs[target] = (set_name, str(path), str(target))
+            jobs[target] = (set_name, ref, str(target))
     engine = resolve_engine(engine, workers)
     fresh = dict(map_units(_extract_job, list(jobs.values()), engine=engine, desc=desc, unit="clip",
                            state=Extractors, chunksize=1, progress=progress))
-    rows: dict[Path, dict[str, float]] = {}
-    for path, target in targets.items():
+    rows: dict[ClipRef, dict[str, float]] = {}
+    for ref, target in targets.items():
         row = fresh.get(str(target)) or _read_cached(target)
         if row is None:
             raise UserError(f"feature cache entry {target} is unreadable; delete it and re-run")
-        rows[path] = row
+        rows[ref] = row
     return rows
 
 
@@ -439,5 +449,5 @@ def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[st
         # one map over the clips of every view: one pool, no idle tail per view
         rows = extract_paths(out, set_name, [c for view in chosen for c in clips[view]], workers=workers,
                              engine=engine, desc=f"{set_name} {', '.join(chosen)}", progress=progress)
-        return [_write_view(out, set_name, view, {clip.stem: rows[clip] for clip in clips[view]})
+        return [_write_view(out, set_name, view, {clip.clip_id: rows[clip] for clip in clips[view]})
                 for view in chosen]

@@ -5,15 +5,20 @@ fold; a fold over ``max_shard_bytes`` of audio is cut into several shards. Audio
 are ``datasets.Audio`` features stored as ``{bytes, path}`` structs (never decoded by
 ``datasets`` here: decode with soundfile). The shards are written with pyarrow alone: the
 schema and its ``huggingface`` metadata are the ones ``datasets.Features`` gives
-(:func:`hf_schema`), and each clip file is read once, straight into its Arrow buffer. The
-audio bytes are stored PLAIN, without dictionary or statistics (the other columns keep
-both): the dataset digest covers the clips' PCM checksums, not the shards' bytes.
+(:func:`hf_schema`), and each clip is read once, straight into its Arrow buffer. The
+audio bytes are stored PLAIN and uncompressed, without dictionary or statistics (the other
+columns keep both): the dataset digest covers the clips' PCM checksums, not the shards'
+bytes. So each clip's bytes lie unchanged inside its shard: the folder's index
+(``builders.common.clips``) records where, and the clip files are then deleted, so that a
+finished build stores each audio byte once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+import mmap
+import struct
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from builders.common.atomic import atomic_dir
+from builders.common.clips import INDEX_NAME, ClipRef, locate_all
 from builders.errors import UserError
 from builders.hf.spec import DatasetSpec
 
@@ -29,6 +35,7 @@ MAX_SHARD_BYTES = 500_000_000
 ROWS_PER_GROUP = 64
 AUDIO_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # datasets.Audio's storage
 _MAX_BINARY_BYTES = 2**31 - 1  # int32 offsets of pa.binary()
+_MARK_BYTES = 60  # the first / last bytes of a clip that, with its length, find it in its shard
 # arrow type -> datasets.Value dtype, for the plain columns hf_schema describes itself
 VALUE_DTYPES = {pa.bool_(): "bool", pa.int8(): "int8", pa.int16(): "int16", pa.int32(): "int32",
                 pa.int64(): "int64", pa.uint8(): "uint8", pa.uint16(): "uint16", pa.uint32(): "uint32",
@@ -45,12 +52,15 @@ def shard_files(out: Path, config: str) -> list[Path]:
 def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Table,
                         audio_paths: Sequence[Path], window_paths: Sequence[Path] | None = None, *,
                         max_shard_bytes: int = MAX_SHARD_BYTES) -> list[Path]:
-    """Write the shards of one config of ``spec``; returns their paths.
+    """Write the shards of one config of ``spec`` and their clip index; returns their paths.
 
     ``table``: one row per clip with ``id`` (string), ``fold`` (1..n_folds), label columns
     and ``audio_sha256`` (plus ``audio_window_sha256`` when ``window_paths`` is given),
     each the sha256 of the clip's int16 PCM. ``audio_paths[i]`` / ``window_paths[i]`` are
-    row i's encoded clips; their bytes become the ``audio`` / ``audio_window`` columns.
+    row i's rendered clips (``OUT/audio/<view>/<id><suffix>``); their bytes become the
+    ``audio`` / ``audio_window`` columns. A clip whose file is gone is read from where the
+    config's current shards hold it. Once the new shards and their index are in place, the
+    clip files are deleted: the shards hold their bytes.
     """
     config_spec = spec.config(config)
     if config_spec.metadata_only:
@@ -62,18 +72,36 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
         raise ValueError(f"table lacks columns {sorted(missing)}")
     audio_columns = ("audio", "audio_window") if window_paths is not None else ("audio",)
     schema = hf_schema(table.schema, dict.fromkeys(audio_columns, spec.output.sample_rate))
+    views = dict(zip(audio_columns, config_spec.views, strict=True))
+    clips = {"audio": _clip_refs(audio_paths)}
+    if window_paths is not None:
+        clips["audio_window"] = _clip_refs(window_paths)
     ids, folds = table.column("id").to_pylist(), table.column("fold").to_pylist()
-    written = []
+    written, index = [], {view: {} for view in views.values()}
     with atomic_dir(Path(out) / "data" / config) as tmp:
         for fold in spec.folds:
             rows = sorted((i for i, f in enumerate(folds) if f == fold), key=lambda i: ids[i])
-            sizes = [Path(audio_paths[i]).stat().st_size if Path(audio_paths[i]).exists() else 0 for i in rows]
-            ranges = shard_ranges(sizes, max_shard_bytes)
+            ranges = shard_ranges([clips["audio"][i].size() for i in rows], max_shard_bytes)
             for n, (start, stop) in enumerate(ranges):
                 name = f"fold{fold}-{n:05d}-of-{len(ranges):05d}.parquet"
-                _write_shard(tmp / name, schema, table, rows[start:stop], audio_paths, window_paths)
+                placed = _write_shard(tmp / name, schema, table, rows[start:stop], clips)
+                for column, entries in placed.items():
+                    index[views[column]].update(entries)
                 written.append(Path(out) / "data" / config / name)
+        (tmp / INDEX_NAME).write_text(json.dumps(index, sort_keys=True))
+    for refs in clips.values():
+        for ref in refs:
+            if ref.is_file:
+                Path(ref.path).unlink(missing_ok=True)
     return written
+
+
+def _clip_refs(paths: Sequence[Path]) -> list[ClipRef]:
+    """Where each rendered clip is: its file, else its range in the shards that published it."""
+    refs = locate_all(paths)
+    if None in refs:
+        raise UserError(f"rendered clip missing: {paths[refs.index(None)]} (re-run the render)")
+    return refs
 
 
 def write_table_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Table) -> list[Path]:
@@ -154,35 +182,90 @@ def _datasets_schema(schema: pa.Schema, audio: Mapping[str, int]) -> pa.Schema:
     return features.arrow_schema
 
 
-def _clip_bytes(paths: Sequence[Path]) -> pa.BinaryArray:
-    """The files' bytes as one binary array, each file read once straight into its buffer."""
+def _clip_bytes(refs: Sequence[ClipRef]) -> tuple[pa.BinaryArray, list[tuple[int, bytes, bytes, str]]]:
+    """The clips' bytes as one binary array, each clip read once straight into its buffer,
+    and per clip its (length, first bytes, last bytes, sha256): what :func:`_clip_ranges`
+    finds it by."""
     sizes = []
-    for path in paths:
+    for ref in refs:
         try:
-            sizes.append(os.stat(path).st_size)
+            sizes.append(ref.size())
         except FileNotFoundError:
-            raise UserError(f"rendered clip missing: {path} (re-run the render)") from None
+            raise UserError(f"rendered clip missing: {ref} (re-run the render)") from None
     ends = np.cumsum(sizes, dtype=np.int64)
     total = int(ends[-1]) if len(ends) else 0
     if total > _MAX_BINARY_BYTES:
-        raise UserError(f"the {len(paths)} clips of one row group (from {paths[0]}) hold {total} bytes, "
+        raise UserError(f"the {len(refs)} clips of one row group (from {refs[0]}) hold {total} bytes, "
                         f"more than a binary column can ({_MAX_BINARY_BYTES})")
     offsets = np.concatenate([[0], ends]).astype(np.int32)
     data = pa.allocate_buffer(total)
     view = memoryview(data)
-    for path, start, stop in zip(paths, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
-        with open(path, "rb", buffering=0) as handle:
-            got = start
-            while got < stop and (n := handle.readinto(view[got:stop])):
-                got += n
-            if got != stop or handle.read(1):
-                raise UserError(f"rendered clip changed while the shards were written: {path} (re-run the render)")
-    return pa.Array.from_buffers(pa.binary(), len(sizes), [None, pa.py_buffer(offsets), data])
+    marks = []
+    for ref, start, stop in zip(refs, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        _read_into(ref, view[start:stop])
+        digest = hashlib.sha256(view[start:stop]).hexdigest()
+        if ref.sha256 is not None and digest != ref.sha256:
+            raise UserError(f"published clip {ref} is damaged (its bytes do not match the shard index): "
+                            "re-run the render")
+        marks.append((stop - start, bytes(view[start : min(stop, start + _MARK_BYTES)]),
+                      bytes(view[max(start, stop - _MARK_BYTES) : stop]), digest))
+    return pa.Array.from_buffers(pa.binary(), len(sizes), [None, pa.py_buffer(offsets), data]), marks
 
 
-def _audio_array(ids: Sequence[str], paths: Sequence[Path]) -> pa.StructArray:
-    names = [f"{i}{Path(p).suffix}" for i, p in zip(ids, paths, strict=True)]
-    return pa.StructArray.from_arrays([_clip_bytes(paths), pa.array(names, pa.string())], names=["bytes", "path"])
+def _read_into(ref: ClipRef, target: memoryview) -> None:
+    with open(ref.path, "rb", buffering=0) as handle:
+        if not ref.is_file:
+            handle.seek(ref.offset)
+        got = 0
+        while got < len(target) and (n := handle.readinto(target[got:])):
+            got += n
+        if got != len(target) or (ref.is_file and handle.read(1)):
+            raise UserError(f"rendered clip changed while the shards were written: {ref} (re-run the render)")
+
+
+def _audio_array(ids: Sequence[str], refs: Sequence[ClipRef]) -> tuple[pa.StructArray, list]:
+    names = [f"{i}{Path(ref.name).suffix}" for i, ref in zip(ids, refs, strict=True)]
+    data, marks = _clip_bytes(refs)
+    return pa.StructArray.from_arrays([data, pa.array(names, pa.string())], names=["bytes", "path"]), marks
+
+
+def _clip_ranges(path: Path, column: str, ids: Sequence[str],
+                 marks: Sequence[tuple[int, bytes, bytes, str]]) -> dict[str, list]:
+    """Where each clip's bytes lie in the written shard: ``{id: [shard, offset, length, sha256]}``.
+
+    A PLAIN binary value is its 4-byte little-endian length and then its bytes, and values
+    never span pages, so the clips are found in order in the column's chunks by length and
+    first bytes, each confirmed by its last bytes. (The sha256, of the bytes as they were
+    read in, is checked by every later read of the range: resume, re-export.)
+    """
+    metadata = pq.ParquetFile(path).metadata
+    chunks = []
+    for group in range(metadata.num_row_groups):
+        for j in range(metadata.num_columns):
+            chunk = metadata.row_group(group).column(j)
+            if chunk.path_in_schema == f"{column}.bytes":
+                first = chunk.dictionary_page_offset or chunk.data_page_offset
+                chunks.append((first, first + chunk.total_compressed_size))
+    entries: dict[str, list] = {}
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        current, cursor = 0, chunks[0][0] if chunks else 0
+        for clip_id, (length, head, tail, digest) in zip(ids, marks, strict=True):
+            needle = struct.pack("<I", length) + head
+            while True:
+                found = data.find(needle, cursor, chunks[current][1]) if current < len(chunks) else -1
+                if found < 0:
+                    current += 1
+                    if current >= len(chunks):
+                        raise RuntimeError(f"{path}: clip {clip_id} not found in its column chunks")
+                    cursor = chunks[current][0]
+                    continue
+                start = found + 4
+                if data[start + length - len(tail) : start + length] == tail:
+                    break
+                cursor = found + 1
+            entries[clip_id] = [path.name, start, length, digest]
+            cursor = start + length
+    return entries
 
 
 def _encoded_columns(schema: pa.Schema) -> list[str]:
@@ -199,8 +282,10 @@ def _encoded_columns(schema: pa.Schema) -> list[str]:
 
 
 def _write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
-                 audio_paths: Sequence[Path], window_paths: Sequence[Path] | None) -> None:
+                 clips: Mapping[str, Sequence[ClipRef]]) -> dict[str, dict[str, list]]:
+    """Write one shard; returns, per audio column, where its clips lie (:func:`_clip_ranges`)."""
     encoded = _encoded_columns(schema)
+    all_ids, all_marks = [], {column: [] for column in clips}
     with pq.ParquetWriter(path, schema, compression="none", use_dictionary=encoded, write_statistics=encoded) as writer:
         if not rows:
             writer.write_table(schema.empty_table())
@@ -208,10 +293,13 @@ def _write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int]
             chunk = rows[start : start + ROWS_PER_GROUP]
             part = table.take(pa.array(chunk, pa.int64()))
             ids = part.column("id").to_pylist()
-            part = part.append_column("audio", _audio_array(ids, [audio_paths[i] for i in chunk]))
-            if window_paths is not None:
-                part = part.append_column("audio_window", _audio_array(ids, [window_paths[i] for i in chunk]))
+            all_ids += ids
+            for column, refs in clips.items():
+                array, marks = _audio_array(ids, [refs[i] for i in chunk])
+                part = part.append_column(column, array)
+                all_marks[column] += marks
             writer.write_table(part.select(schema.names).cast(schema))
+    return {column: _clip_ranges(path, column, all_ids, marks) for column, marks in all_marks.items()}
 
 
 def config_metadata(out: Path, config: str) -> pa.Table:

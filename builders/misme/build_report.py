@@ -20,6 +20,7 @@ import pyloudnorm
 
 from builders.common import audio
 from builders.common.atomic import atomic_file
+from builders.common.clips import ClipRef, clip_file, locate
 from builders.common.seeding import rng_for
 from builders.misme.spec import SPEECH_CORPORA
 
@@ -38,17 +39,17 @@ def distribution(values: list[float]) -> dict[str, float | int]:
             "max": round(float(q[4]), 6)}
 
 
-def clip_loudness(path: Path) -> float:
-    """Integrated loudness (LUFS) of a rendered 16-bit clip."""
-    pcm, rate = audio.decode_pcm(Path(path))
+def clip_loudness(clip: ClipRef | Path) -> float:
+    """Integrated loudness (LUFS) of a rendered 16-bit clip (a file or a published range)."""
+    data = clip.read_bytes() if isinstance(clip, ClipRef) else Path(clip)
+    pcm, rate = audio.decode_pcm(data)
     return float(pyloudnorm.Meter(rate).integrated_loudness(pcm.astype(np.float64) / audio.FULL_SCALE))
 
 
-def _find_clip(out: Path, view: str, clip_id: str) -> Path | None:
+def _find_clip(out: Path, view: str, clip_id: str) -> ClipRef | None:
     for ext in audio.FORMATS:
-        path = out / "audio" / view / f"{clip_id}.{ext}"
-        if path.is_file():
-            return path
+        if (clip := locate(clip_file(out, view, clip_id, f".{ext}"))) is not None:
+            return clip
     return None
 
 
@@ -72,9 +73,9 @@ def build_report(out: Path, seed: int, sample_size: int = SAMPLE_SIZE) -> dict:
     for view in VIEWS:
         measured = {}
         for clip_id in sample_ids(ids[view], seed, view, sample_size):
-            path = _find_clip(out, view, clip_id)
-            if path is not None:
-                measured[clip_id] = round(clip_loudness(path), 3)
+            clip = _find_clip(out, view, clip_id)
+            if clip is not None:
+                measured[clip_id] = round(clip_loudness(clip), 3)
         loudness[view] = {"clips": measured, **distribution(list(measured.values()))}
     folds = sorted({m["fold"] for m in mixes})
     return {

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.common.atomic import atomic_dir, atomic_file
+from builders.common.atomic import TEMP_MARK, atomic_dir, atomic_file
 from builders.common.build_state import read_roots, write_build_state
 from builders.common.manifest import read_manifest_frame, write_manifest
 from builders.common.seeding import rng_for
@@ -150,9 +150,12 @@ def secret_variant(out: Path, dest: Path, *, secret_seed: int, test_folds: Itera
 
 
 def _reuse_unchanged_clips(out: Path, dest: Path) -> None:
-    """Copy OUT's rendered clips and records; the render keeps those whose inputs are unchanged."""
+    """Copy OUT's rendered clips, records and the shards that hold the published clips (with
+    their index); the render keeps the clips whose inputs are unchanged."""
     if (out / "audio").is_dir():
         shutil.copytree(out / "audio", dest / "audio", ignore=shutil.ignore_patterns(".*"))
+    if (out / "data").is_dir():  # not temporary folders; the index is a dot file
+        shutil.copytree(out / "data", dest / "data", ignore=shutil.ignore_patterns(f".*{TEMP_MARK}*", ".*.old-*"))
 
 
 def write_secret_note(dest: Path) -> Path:

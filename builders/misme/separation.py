@@ -40,6 +40,7 @@ from builders.common import audio
 from builders.common.atomic import atomic_file
 from builders.common.audio import OutputSpec
 from builders.common.build_state import add_root_arguments, resolve_roots, roots_from_options
+from builders.common.clips import ClipRef, clip_file, locate
 from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_table, write_manifest
 from builders.common.resume import finished_result, save_result, unit_key
@@ -106,7 +107,7 @@ class SeparationUnit:
     """One mix to separate (plain data): its row, files, resume record and true-stem sources."""
 
     row: dict
-    mix_path: str
+    mix: ClipRef  # the rendered mix: its file, or its range in the `mixed` shards
     outputs: tuple[str, str]  # music clip (full mix length), speech clip (SER window)
     record: str
     key: str
@@ -158,19 +159,19 @@ def finish_clip(unit: SeparationUnit, music_est: np.ndarray, speech_est: np.ndar
     return result
 
 
-def read_mix(path: Path) -> np.ndarray:
-    """Decoded rendered mix, float32 ``[frames, 2]``; UserError naming an undecodable file."""
+def read_mix(mix: ClipRef) -> np.ndarray:
+    """Decoded rendered mix, float32 ``[frames, 2]``; UserError naming an undecodable clip."""
     try:
-        pcm, _ = audio.decode_pcm(Path(path))
-    except (sf.LibsndfileError, RuntimeError) as error:
-        raise UserError(f"cannot decode the rendered mix {path}: {error} (re-render it)") from None
+        pcm, _ = audio.decode_pcm(mix.read_bytes())
+    except (sf.LibsndfileError, RuntimeError, OSError) as error:
+        raise UserError(f"cannot decode the rendered mix {mix}: {error} (re-render it)") from None
     return pcm.astype(np.float32) / audio.FULL_SCALE
 
 
 def separate_oracle(unit: SeparationUnit) -> dict:
     """Oracle unit: ideal ratio masks from the re-mixed true stems."""
     music, speech = unit.true_stems()
-    music_est, speech_est = oracle_separate(read_mix(Path(unit.mix_path)), music, speech)
+    music_est, speech_est = oracle_separate(read_mix(unit.mix), music, speech)
     return finish_clip(unit, music_est, speech_est, (music, speech))
 
 
@@ -178,17 +179,18 @@ def separate_spleeter(session: SpleeterSession, unit: SeparationUnit) -> dict:
     """Spleeter unit, run by an engine worker through its own Spleeter process."""
     mix_id, rate, output_rate = unit.row["mix_id"], session.sample_rate, unit.output.sample_rate
     scratch = session.scratch
-    mix_path = Path(unit.mix_path)
-    if rate != output_rate:  # a model at another rate: feed it resampled float audio
-        mix_path = scratch / f"{mix_id}.input.npy"
-        np.save(mix_path, audio.resample(read_mix(Path(unit.mix_path)), output_rate, rate))
     vocals, accompaniment = scratch / f"{mix_id}.vocals.npy", scratch / f"{mix_id}.accompaniment.npy"
+    resampled = scratch / f"{mix_id}.input.npy"
     try:
-        session.worker.separate(mix_path, vocals, accompaniment, job_id=mix_id)
+        with unit.mix.as_file(scratch) as mix_path:  # the worker reads files only
+            if rate != output_rate:  # a model at another rate: feed it resampled float audio
+                np.save(resampled, audio.resample(read_mix(unit.mix), output_rate, rate))
+                mix_path = resampled
+            session.worker.separate(mix_path, vocals, accompaniment, job_id=mix_id)
         speech_est = audio.resample(np.load(vocals).astype(np.float32), rate, output_rate)
         music_est = audio.resample(np.load(accompaniment).astype(np.float32), rate, output_rate)
     finally:
-        for path in (vocals, accompaniment, scratch / f"{mix_id}.input.npy"):
+        for path in (vocals, accompaniment, resampled):
             path.unlink(missing_ok=True)
     return finish_clip(unit, music_est, speech_est, unit.true_stems())
 
@@ -291,13 +293,13 @@ def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: O
     key_base = identity_digest(identity)
     units = []
     for row in mixes:
-        mix_path = out / "audio" / "mixed" / f"{row['mix_id']}{output.suffix}"
-        if not mix_path.is_file():
+        mix_path = clip_file(out, "mixed", row["mix_id"], output.suffix)
+        if (mix := locate(mix_path)) is None:
             raise UserError(f"rendered mix missing: {mix_path} (run `misme-build misme render {out}` first)")
         stems = StemSources(sources[row["speech_id"]], sources[row["music_id"]], resolved) if needs_stems else None
         outputs = clip_paths(out, backend, row["mix_id"], output)
         record = outputs[0].with_suffix(".json")
-        units.append(SeparationUnit(row, str(mix_path), (str(outputs[0]), str(outputs[1])), str(record),
+        units.append(SeparationUnit(row, mix, (str(outputs[0]), str(outputs[1])), str(record),
                                     _clip_key(key_base, row, quality), output, stems))
     return units
 

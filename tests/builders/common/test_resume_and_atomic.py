@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 
+import numpy as np
 import pytest
 
 from builders.common.atomic import atomic_file, remove_stale_temp_files, temp_sibling
@@ -43,7 +46,30 @@ def test_outputs_are_checked_by_their_bytes_without_decoding_and_old_records_by_
     assert finished_result(record, key, [clip], checked) is None and decoded == []
     clip.write_bytes(original)
     save_result(record, key, {"audio_sha256": sha})  # a record from before file digests were kept
-    assert finished_result(record, key, [clip], checked) == {"audio_sha256": sha} and decoded == [clip]
+    assert finished_result(record, key, [clip], checked) == {"audio_sha256": sha} and decoded == [original]
+
+
+def test_a_published_output_counts_as_done_while_its_shard_range_is_intact(tmp_path):
+    from builders.common.audio import OutputSpec, write_clip
+    from builders.common.clips import INDEX_NAME, locate
+
+    out = tmp_path / "out"
+    clip, record, key = out / "audio" / "v" / "a.flac", out / "audio" / "v" / "a.json", unit_key("a")
+    sha = write_clip(clip, np.arange(400, dtype=np.int16).reshape(-1, 2), OutputSpec(44100, 2, "flac"))
+    save_result(record, key, {"audio_sha256": sha}, [clip])
+    data = clip.read_bytes()
+    shard = out / "data" / "c" / "fold1-00000-of-00001.parquet"
+    shard.parent.mkdir(parents=True)
+    shard.write_bytes(b"PAR1" + data + b"tail")
+    digest = hashlib.sha256(data).hexdigest()
+    (shard.parent / INDEX_NAME).write_text(json.dumps({"v": {"a": [shard.name, 4, len(data), digest]}}))
+    clip.unlink()
+    checked = {str(clip): "audio_sha256"}
+    assert locate(clip).read_bytes() == data
+    assert finished_result(record, key, [clip], checked) == {"audio_sha256": sha}
+    assert finished_result(record, key, [out / "audio" / "v" / "b.flac"]) is None  # neither file nor published
+    shard.write_bytes(b"PAR1" + data[:-1] + bytes([data[-1] ^ 1]) + b"tail")  # one flipped bit
+    assert finished_result(record, key, [clip], checked) is None
 
 
 def test_temp_names_are_unique_and_only_older_ones_are_cleaned(tmp_path):

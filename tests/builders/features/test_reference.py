@@ -6,14 +6,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import soundfile as sf
 
+from builders.common import audio
 from builders.features import extract as features
+from builders.hf.shards import write_config_shards
 from builders.misme.recipe import DEFAULT_RECIPE, MismeRecipe
 from builders.misme.spec import dataset_spec
 from tests.builders.features import counting
@@ -83,9 +87,26 @@ def test_tables_equal_the_extraction_before_issue_16(build: Path, set_name: str)
                                        progress=False)
     table = features.read_table(path)
     clips = features.view_clips(build, SPEC, features.FEATURE_SETS[set_name].content)
-    expected = features.to_table({clip.stem: reference_row(set_name, clip) for clip in clips})
+    expected = features.to_table({clip.clip_id: reference_row(set_name, Path(clip.path)) for clip in clips})
     expected["id"] = expected["id"].astype(str)
     pd.testing.assert_frame_equal(table, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("set_name", ["speech-is10", "music-essentia"])
+def test_published_clips_give_the_features_of_their_files(build: Path, tmp_path: Path, set_name: str) -> None:
+    """Once the shards hold the clips (and the files are gone), the extraction reads their ranges."""
+    view = features.FEATURE_SETS[set_name].content
+    [from_files] = features.extract_features(build, SPEC, set_name, [view], progress=False)
+    expected = features.read_table(from_files)
+    published = tmp_path / "PUBLISHED"
+    shutil.copytree(build, published, ignore=shutil.ignore_patterns("features"))
+    paths = sorted((published / "audio" / view).glob("*.flac"))
+    table = pa.table({"id": [p.stem for p in paths], "fold": [1] * len(paths),
+                      "audio_sha256": [audio.clip_sha256(p) for p in paths]})
+    write_config_shards(published, SPEC, view, table, paths)
+    assert not any(p.exists() for p in paths)
+    [path] = features.extract_features(published, SPEC, set_name, [view], progress=False)
+    pd.testing.assert_frame_equal(features.read_table(path), expected, check_exact=True)
 
 
 def test_a_16khz_mono_clip_reads_a_scratch_copy_that_is_removed(build: Path) -> None:

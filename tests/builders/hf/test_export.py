@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import subprocess
@@ -18,6 +19,7 @@ import yaml
 
 from builders.common import audio
 from builders.common.audio import OutputSpec
+from builders.common.clips import view_refs
 from builders.errors import UserError
 from builders.hf.card import finalize_dataset
 from builders.hf.shards import (
@@ -151,11 +153,49 @@ def test_a_configs_metadata_table_gives_its_shards_schema_again(tmp_path):
 def test_shard_rows_hold_each_clip_file_byte_for_byte_across_row_groups(tmp_path):
     spec = toy_spec(n_folds=1)
     table, paths, _ = make_clips(tmp_path, spec, 2 * ROWS_PER_GROUP + 3, seconds=0.01, views=("solo",))
+    rendered = [p.read_bytes() for p in paths]
     [shard] = write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths)
     assert pq.ParquetFile(shard).metadata.num_row_groups == 3
     stored = pq.read_table(shard, columns=["id", "audio"]).to_pylist()
-    assert [r["audio"]["bytes"] for r in stored] == [p.read_bytes() for p in paths]
+    assert [r["audio"]["bytes"] for r in stored] == rendered
     assert [r["audio"]["path"] for r in stored] == [f"{r['id']}.flac" for r in stored]
+
+
+def test_exported_clips_are_stored_once_and_read_back_from_their_shard_range(tmp_path):
+    spec = toy_spec(n_folds=2)
+    table, paths, windows = make_clips(tmp_path, spec, ROWS_PER_GROUP + 5, seconds=0.01)
+    rendered = {p: p.read_bytes() for p in [*paths, *windows]}
+    write_config_shards(tmp_path, spec, "pairs", table, paths, windows)
+    assert not any(p.exists() for p in rendered)  # the shards hold the bytes now
+    for view, clips in (("left", paths), ("right", windows)):
+        refs = view_refs(tmp_path, view, ".flac")
+        assert sorted(refs) == sorted(p.stem for p in clips)
+        for path in clips:
+            ref = refs[path.stem]
+            assert not ref.is_file and ref.read_bytes() == rendered[path]
+            assert ref.sha256 == hashlib.sha256(rendered[path]).hexdigest() == ref.digest()
+            assert sf.read(ref.open(), dtype="int16")[0].shape[0] > 0
+
+
+def test_a_re_export_reads_published_clips_and_a_damaged_one_is_a_user_error(tmp_path):
+    spec = toy_spec(n_folds=2)
+    table, paths, _ = make_clips(tmp_path, spec, 8, seconds=0.01, views=("solo",))
+    table = table.drop_columns(["audio_window_sha256"])
+    rendered = [p.read_bytes() for p in paths]
+    write_config_shards(tmp_path, spec, "single", table, paths)
+    paths[2].write_bytes(rendered[2])  # a re-rendered clip file wins over its published copy
+    write_config_shards(tmp_path, spec, "single", table, paths)
+    refs = view_refs(tmp_path, "solo", ".flac")
+    assert [refs[p.stem].read_bytes() for p in paths] == rendered and not paths[2].exists()
+    damaged = refs[paths[5].stem]
+    with open(damaged.path, "r+b") as shard:
+        shard.seek(damaged.offset + damaged.length // 2)
+        byte = shard.read(1)
+        shard.seek(-1, os.SEEK_CUR)
+        shard.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(UserError, match="is damaged"):
+        write_config_shards(tmp_path, spec, "single", table, paths)
+    assert view_refs(tmp_path, "solo", ".flac")[paths[0].stem].read_bytes() == rendered[0]
 
 
 def test_audio_bytes_are_stored_plain_and_the_other_columns_keep_their_dictionaries(tmp_path):

@@ -8,6 +8,7 @@ import soundfile as sf
 
 from builders.errors import UserError
 from builders.instrumental_mer.recipe import DEFAULT_RECIPE, load_recipe
+from tests.clips import clip_ref
 
 from .conftest import compile_build
 
@@ -89,7 +90,7 @@ def test_rate_channels_format_folds_and_clip_length_are_honoured(demo_run, tmp_p
     clips = pd.read_parquet(out / "manifests" / "clips.parquet")
     assert sorted(clips["fold"].unique()) == [1, 2, 3]
     assert (clips.loc[clips["corpus"] != "deam", "duration_s"] <= 12.0).all()
-    info = sf.info(str(out / "audio" / "clips" / f"{clips['clip_id'].iloc[0]}.wav"))
+    info = sf.info(clip_ref(out / "audio" / "clips" / f"{clips['clip_id'].iloc[0]}.wav").open())
     assert (info.samplerate, info.channels, info.subtype) == (22050, 2, "PCM_16")
     assert sorted(p.name.split("-")[0] for p in (out / "data" / "clips").glob("*.parquet")) == [
         "fold1",

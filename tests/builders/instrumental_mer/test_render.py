@@ -18,6 +18,7 @@ import soundfile as sf
 from builders.cli import main
 from builders.errors import UserError
 from builders.instrumental_mer.render import render_dataset
+from tests.clips import clip_ref
 
 from .conftest import compile_build
 
@@ -76,7 +77,7 @@ def test_clips_parquet_columns_and_rendered_audio(demo_run):
         "duration_s",
     } <= set(sources.columns)
     row = clips.iloc[0]
-    info = sf.info(str(build / "audio" / "clips" / f"{row['clip_id']}.flac"))
+    info = sf.info(clip_ref(build / "audio" / "clips" / f"{row['clip_id']}.flac").open())
     assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
     assert info.frames == round(row["duration_s"] * 16000)
 

@@ -23,6 +23,7 @@ from builders.errors import UserError
 from builders.misme.recipe import DEFAULT_RECIPE
 from builders.misme.render import render_dataset
 from tests.builders.misme.render_support import make_build
+from tests.clips import flip_byte, unpublish
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -53,13 +54,17 @@ def planned_demo(demo_sources, tmp_path_factory):
 def test_a_damaged_cache_is_rendered_again_so_the_digest_stays_true(rendered, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(rendered[0], out)
+    unpublish(out)  # the clip files of a render that was interrupted before its export
     clips = sorted((out / "audio" / "mixed").glob("*.flac"))
     shutil.copy(clips[1], clips[0])  # a valid clip with another clip's audio
     music = sorted((out / "audio" / "music").glob("*.flac"))[0]
     music.write_bytes(music.read_bytes()[: len(music.read_bytes()) // 2])  # truncated
-    shutil.rmtree(out / "data")
     summary = render_dataset(out, roots=rendered[1], progress=False)
     assert summary.rendered == 2 and summary.digest == rendered[2]
+    assert main(["verify", str(out), "--against", str(rendered[0])]) == 0
+    flip_byte(out / "audio" / "music" / music.name)  # now inside the shard that published it
+    summary = render_dataset(out, roots=rendered[1], progress=False)
+    assert summary.rendered == 1 and summary.digest == rendered[2]
     assert main(["verify", str(out), "--against", str(rendered[0])]) == 0
 
 

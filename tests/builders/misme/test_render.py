@@ -26,6 +26,7 @@ from builders.errors import UserError
 from builders.misme import render
 from builders.misme.render import render_dataset
 from tests.builders.misme.render_support import W, make_build
+from tests.clips import clip_ids, clip_pcm, clip_ref, flip_byte, unpublish
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +59,7 @@ def rows(out, name):
 
 
 def pcm(out, view, clip_id, ext="flac"):
-    return audio_io.decode_pcm(out / "audio" / view / f"{clip_id}.{ext}")[0]
+    return clip_pcm(out / "audio" / view / f"{clip_id}.{ext}")[0]
 
 
 def test_load_dataset_mixed_matches_plan(built):
@@ -199,23 +200,40 @@ def test_two_workers_other_paths_and_wav_give_the_same_digest(built, tmp_path):
     recipe = out3 / "manifests" / "recipe.toml"
     recipe.write_text(recipe.read_text() + '[audio]\nformat = "wav"\n')
     assert render_dataset(out3, roots=roots2, progress=False).digest == built[2].digest
-    assert len(list((out3 / "audio" / "mixed-window").glob("*.wav"))) == 12
+    assert len(clip_ids(out3, "mixed-window", ".wav")) == 12
+    assert not list((out3 / "audio").rglob("*.wav"))  # stored once: in the shards
 
 
 def test_kill_and_resume_gives_the_same_digest(built, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(built[0], out)
+    unpublish(out)  # killed before the export
     victims = rows(out, "mixes")[:3]
     for mix in victims[:2]:  # killed before its record was written
         (out / "audio" / "mixed" / f"{mix['mix_id']}.json").unlink()
     (out / "audio" / "mixed-window" / f"{victims[2]['mix_id']}.flac").unlink()  # killed between clips
     stale = out / "audio" / "mixed" / f".{victims[0]['mix_id']}.flac.tmp-99999"
     stale.write_bytes(b"half a file")
-    shutil.rmtree(out / "data" / "mixed")
     summary = render_dataset(out, progress=False)
     assert summary.digest == built[2].digest
     assert summary.rendered == 3 and summary.resumed == 6 + 12 + 9
     assert not stale.exists()
+
+
+def test_a_finished_build_holds_each_clip_once_and_resumes_from_its_shards(built, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(built[0], out)
+    assert not list((out / "audio").rglob("*.flac"))  # the shards hold the clips
+    shard_bytes = sum(p.stat().st_size for p in (out / "data").rglob("*.parquet"))
+    clip_bytes = sum(clip_ref(out / "audio" / view / f"{i}.flac").size()
+                     for view in ("speech", "music", "mixed", "mixed-window") for i in clip_ids(out, view))
+    assert clip_bytes < shard_bytes < clip_bytes * 1.05
+    victim = rows(out, "mixes")[4]["mix_id"]
+    flip_byte(out / "audio" / "mixed" / f"{victim}.flac")
+    summary = render_dataset(out, progress=False)
+    assert summary.digest == built[2].digest
+    assert summary.rendered == 1 and summary.resumed == 6 + 12 + 11
+    assert not list((out / "audio").rglob("*.flac"))
 
 
 def test_changed_or_missing_source_is_a_user_error_naming_it(built, tmp_path):

@@ -12,6 +12,7 @@ from builders.cli import main
 from builders.common import audio
 from builders.misme.recipe import DEFAULT_RECIPE
 from leaderboard.export import export_challenge
+from tests.clips import clip_pcm
 
 TEST_FOLD = 6
 
@@ -48,11 +49,11 @@ def clips_of_fold(out, fold):
     for source in rows(out, "sources"):
         if source["fold"] == fold:
             view = "speech" if source["corpus"] == "ravdess" else "music"
-            found.append((view, source["source_id"], audio.decode_pcm(out / "audio" / view / f"{source['source_id']}.flac")[0]))
+            found.append((view, source["source_id"], clip_pcm(out / "audio" / view / f"{source['source_id']}.flac")[0]))
     for mix in rows(out, "mixes"):
         if mix["fold"] == fold:
             for view in ("mixed", "mixed-window"):
-                found.append((view, mix["mix_id"], audio.decode_pcm(out / "audio" / view / f"{mix['mix_id']}.flac")[0]))
+                found.append((view, mix["mix_id"], clip_pcm(out / "audio" / view / f"{mix['mix_id']}.flac")[0]))
     return found
 
 

@@ -24,6 +24,7 @@ from builders.misme.separation_outputs import card_sections
 from builders.misme.separation_quality import sdr, si_sdr
 from builders.misme.spec import spec_for_build
 from tests.builders.misme.render_support import W, make_build
+from tests.clips import clip_bytes, clip_float, clip_pcm
 
 
 @pytest.fixture(autouse=True)
@@ -120,7 +121,7 @@ def test_oracle_build_is_good_and_swapped_stems_would_be_caught(oracle):
     assert quality["speech_si_sdr"].median() > 10.0
     # the same clips scored against the wrong stems (a swapped-stem bug) score very low
     row = pq.read_table(oracle / "manifests" / "mixes.parquet").to_pylist()[0]
-    music_clip, _ = audio_io.read_audio(oracle / "audio" / "bss-oracle-music" / f"{row['mix_id']}.flac")
+    music_clip, _ = clip_float(oracle / "audio" / "bss-oracle-music" / f"{row['mix_id']}.flac")
     true_music, true_speech = separation.true_stems(oracle, row)
     assert si_sdr(music_clip, true_music) > 10.0
     assert si_sdr(music_clip, true_speech) < -10.0
@@ -142,8 +143,8 @@ def test_oracle_clips_follow_the_render_rule(oracle):
     manifest = {r["mix_id"]: r for r in pq.read_table(oracle / "manifests" / "separation-oracle.parquet").to_pylist()}
     mixes = pq.read_table(oracle / "manifests" / "mixes.parquet").to_pylist()
     for row in mixes:
-        music_pcm, rate = audio_io.decode_pcm(oracle / "audio" / "bss-oracle-music" / f"{row['mix_id']}.flac")
-        speech_pcm, rate2 = audio_io.decode_pcm(oracle / "audio" / "bss-oracle-speech" / f"{row['mix_id']}.flac")
+        music_pcm, rate = clip_pcm(oracle / "audio" / "bss-oracle-music" / f"{row['mix_id']}.flac")
+        speech_pcm, rate2 = clip_pcm(oracle / "audio" / "bss-oracle-speech" / f"{row['mix_id']}.flac")
         assert rate == rate2 == 44100
         assert music_pcm.shape == (row["music_frames"], 2)
         assert speech_pcm.shape == (W, 2)
@@ -181,7 +182,7 @@ def test_a_failed_run_leaves_no_variant(rendered, tmp_path):
     shutil.copytree(rendered, out)
     third = sorted(m["mix_id"] for m in pq.read_table(out / "manifests" / "mixes.parquet").to_pylist())[2]
     damaged = out / "audio" / "mixed" / f"{third}.flac"
-    damaged.write_bytes(damaged.read_bytes()[:60])  # a header and nothing after it
+    damaged.write_bytes(clip_bytes(damaged)[:60])  # a header and nothing after it
     with pytest.raises(UserError, match=f"cannot decode the rendered mix .*{third}"):
         separation.separate_dataset(out, backend="oracle", progress=False)
     assert not (out / "data" / "bss-oracle").exists()

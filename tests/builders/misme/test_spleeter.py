@@ -25,6 +25,7 @@ from builders.misme import spleeter_client as spleeter
 from builders.misme.render import render_dataset
 from tests.builders.misme.render_support import W, make_build
 from tests.builders.misme.spleeter_model import REPO, spleeter_python, train_tiny_model
+from tests.clips import clip_bytes, clip_ids, clip_pcm
 
 pytestmark = [pytest.mark.spleeter, pytest.mark.slow]
 
@@ -89,8 +90,8 @@ def test_clips_shapes_rate_and_checksums(separated):
     mixes = pq.read_table(separated / "manifests" / "mixes.parquet").to_pylist()
     assert sorted(manifest) == sorted(m["mix_id"] for m in mixes)
     for row in mixes:
-        music_pcm, rate = audio_io.decode_pcm(separated / "audio" / "bss-music" / f"{row['mix_id']}.flac")
-        speech_pcm, rate2 = audio_io.decode_pcm(separated / "audio" / "bss-speech" / f"{row['mix_id']}.flac")
+        music_pcm, rate = clip_pcm(separated / "audio" / "bss-music" / f"{row['mix_id']}.flac")
+        speech_pcm, rate2 = clip_pcm(separated / "audio" / "bss-speech" / f"{row['mix_id']}.flac")
         assert rate == rate2 == 44100
         assert music_pcm.shape == (row["music_frames"], 2) and speech_pcm.shape == (W, 2)
         assert np.abs(music_pcm).max() > 0  # the model output something
@@ -114,11 +115,13 @@ def test_speech_clip_is_the_window_of_the_full_separation(separated, worker, tmp
     """Separation runs on the full mix, then the vocals are cropped to the SER window."""
     row = next(r for r in pq.read_table(separated / "manifests" / "mixes.parquet").to_pylist() if r["window_index"] > 0)
     vocals, accompaniment = tmp_path / "v.npy", tmp_path / "a.npy"
-    worker.separate(separated / "audio" / "mixed" / f"{row['mix_id']}.flac", vocals, accompaniment)
+    mix = tmp_path / "mix.flac"  # the worker reads files; the build's mix is in its shard
+    mix.write_bytes(clip_bytes(separated / "audio" / "mixed" / f"{row['mix_id']}.flac"))
+    worker.separate(mix, vocals, accompaniment)
     full = np.load(vocals)
     start = row["window_start_frame"]
     expected = audio_io.quantise(audio_io.peak_normalise(full[start : start + W])[0])
-    clip, _ = audio_io.decode_pcm(separated / "audio" / "bss-speech" / f"{row['mix_id']}.flac")
+    clip, _ = clip_pcm(separated / "audio" / "bss-speech" / f"{row['mix_id']}.flac")
     assert np.abs(clip.astype(int) - expected.astype(int)).max() <= 1
 
 
@@ -183,8 +186,8 @@ def test_worker_survives_a_bad_job(worker, tmp_path):
 def test_corrupt_mix_leaves_no_variant(rendered, tiny_model, tmp_path, capsys):
     out = tmp_path / "out"
     shutil.copytree(rendered, out)
-    victim = sorted((out / "audio" / "mixed").glob("*.flac"))[5]
-    victim.write_bytes(b"not a flac")
+    victim = out / "audio" / "mixed" / f"{clip_ids(out, 'mixed')[5]}.flac"
+    victim.write_bytes(b"not a flac")  # a file wins over the clip's published copy
     code = main(["misme", "separate", str(out), "--backend", "spleeter", "--model-dir", str(tiny_model), "--no-quality"])
     assert code == 2
     assert victim.stem in capsys.readouterr().err
@@ -204,7 +207,9 @@ def test_two_workers_or_ray_give_the_same_clips(separated, tiny_model, tmp_path,
                                           progress=False, quality=False)
     assert summary.separated == 12
     for view in ("bss-music", "bss-speech"):
-        for clip in sorted((separated / "audio" / view).glob("*.flac")):
-            a, _ = audio_io.decode_pcm(clip)
-            b, _ = audio_io.decode_pcm(out / "audio" / view / clip.name)
+        ids = clip_ids(separated, view)
+        assert len(ids) == 12 and clip_ids(out, view) == ids
+        for clip_id in ids:
+            a, _ = clip_pcm(separated / "audio" / view / f"{clip_id}.flac")
+            b, _ = clip_pcm(out / "audio" / view / f"{clip_id}.flac")
             np.testing.assert_array_equal(a, b)

@@ -19,6 +19,7 @@ from builders.muse_vad.folds import artist_keys
 from builders.muse_vad.plan import plan_dataset
 from builders.muse_vad.recipe import DEFAULT_RECIPE
 from builders.muse_vad.render import render_dataset
+from tests.clips import clip_ids, clip_ref, flip_byte
 
 from .conftest import build, tags_mode
 
@@ -201,9 +202,8 @@ def test_a_replan_keeps_the_checksums_and_a_render_resumes(built, muse_sources, 
     before = (out / "manifests" / "frames.parquet").read_bytes()
     plan_dataset(out=out, **tags_mode(muse_sources))
     assert (out / "manifests" / "frames.parquet").read_bytes() == before
-    gone = sorted((out / "audio" / "frames").glob("*.flac"))[:3]
-    for clip in gone:
-        clip.unlink()
+    for frame_id in clip_ids(out, "frames")[:3]:
+        flip_byte(out / "audio" / "frames" / f"{frame_id}.flac")
     summary = render_dataset(out, progress=False)
     assert (summary.rendered, summary.resumed) == (3, summary.count - 3)
     assert summary.digest == (built / "digest.txt").read_text().strip()
@@ -224,8 +224,8 @@ def test_recipe_values_are_honoured(muse_sources, tmp_path):
     render_dataset(out, progress=False)
     frames = _manifest(out, "frames.parquet")
     assert set(frames.duration_s) == {20.0} and set(frames.fold) == {1, 2, 3}
-    clip = next((out / "audio" / "frames").glob("*.wav"))
-    info = sf.info(str(clip))
+    clip = clip_ref(out / "audio" / "frames" / f"{clip_ids(out, 'frames', '.wav')[0]}.wav")
+    info = sf.info(clip.open())
     assert (info.samplerate, info.channels, info.frames) == (22050, 2, 20 * 22050)
     assert "22.05 kHz stereo 16-bit WAV; 3 folds" in (out / "README.md").read_text()
 
@@ -285,7 +285,7 @@ def test_render_finds_moved_audio_through_root(built, muse_sources, tmp_path):
     shutil.copytree(built, out)
     shutil.copytree(muse_sources["audio"], moved)
     (out / "build-state.json").write_text('{"roots": {"audio": "%s"}}' % (tmp_path / "gone"))
-    next((out / "audio" / "frames").glob("*.flac")).unlink()
+    flip_byte(out / "audio" / "frames" / f"{clip_ids(out, 'frames')[0]}.flac")
     assert main(["muse-vad", "render", str(out), "--root", f"audio={moved}"]) == 0
     assert (out / "digest.txt").read_text() == (built / "digest.txt").read_text()
 
@@ -296,8 +296,9 @@ def test_a_replan_with_another_frame_length_leaves_only_its_frames(built, muse_s
     plan_dataset(out=out, frame_s=30.0, **tags_mode(muse_sources))
     render_dataset(out, progress=False)
     frames = _manifest(out, "frames.parquet")
-    clips = sorted(p.stem for p in (out / "audio" / "frames").glob("*.flac"))
+    clips = clip_ids(out, "frames")
     assert clips == sorted(frames.frame_id) and set(frames.duration_s) == {30.0}
+    assert not list((out / "audio" / "frames").glob("*.flac"))
     assert sorted(p.stem for p in (out / "audio" / "frames").glob("*.json")) == clips
 
 
