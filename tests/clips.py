@@ -3,14 +3,13 @@ wherever their bytes are (the file, or the shard that published it)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 
 from builders.common import audio
-from builders.common.clips import INDEX_NAME, ClipRef, locate, view_refs
+from builders.common.clips import ClipRef, locate, view_refs, write_published_clips
 
 
 def clip_ref(path: Path) -> ClipRef:
@@ -51,12 +50,5 @@ def flip_byte(path: Path, at: float = 0.5) -> None:
 
 def unpublish(out: Path, suffix: str = ".flac") -> None:
     """Put the build back as an interrupted render leaves it: every clip a file, no shards."""
-    out = Path(out)
-    for index in sorted((out / "data").glob(f"*/{INDEX_NAME}")):
-        for view in json.loads(index.read_text()):
-            for ref in view_refs(out, view, suffix).values():
-                target = out / "audio" / view / ref.name
-                if not target.exists():
-                    target.write_bytes(ref.read_bytes())
-    if (out / "data").is_dir():
-        shutil.rmtree(out / "data")
+    write_published_clips(out, out, suffix)
+    shutil.rmtree(Path(out) / "data", ignore_errors=True)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from builders.common.atomic import atomic_file
+
 INDEX_NAME = ".clips.json"
 
 
@@ -36,6 +38,11 @@ class ClipRef:
     offset: int = 0
     length: int = -1
     sha256: str | None = None
+
+    @classmethod
+    def of_file(cls, path: Path | str) -> ClipRef:
+        """The clip that is the whole file ``path``."""
+        return cls(str(path), Path(path).name)
 
     @property
     def clip_id(self) -> str:
@@ -89,14 +96,13 @@ class ClipRef:
             copy.unlink(missing_ok=True)
 
 
-def index_path(out: Path, config: str) -> Path:
-    return Path(out) / "data" / config / INDEX_NAME
-
-
 def clip_file(out: Path, view: str, clip_id: str, suffix: str) -> Path:
     """``OUT/audio/<view>/<id><suffix>``: where the render writes a clip, and the name by
     which every step asks for it."""
     return Path(out) / "audio" / view / f"{clip_id}{suffix}"
+
+
+_PUBLISHED: dict[tuple, dict[str, dict[str, ClipRef]]] = {}  # the last build's index, by its files' stamps
 
 
 def published(out: Path) -> dict[str, dict[str, ClipRef]]:
@@ -115,9 +121,6 @@ def published(out: Path) -> dict[str, dict[str, ClipRef]]:
         _PUBLISHED.clear()
         _PUBLISHED[key] = _read_indexes([Path(s[0]) for s in stamp])
     return _PUBLISHED[key]
-
-
-_PUBLISHED: dict[tuple, dict[str, dict[str, ClipRef]]] = {}
 
 
 def _read_indexes(indexes: list[Path]) -> dict[str, dict[str, ClipRef]]:
@@ -149,7 +152,7 @@ def locate_all(paths: Iterable[Path]) -> list[ClipRef | None]:
     views_of: dict[Path, dict[str, dict[str, ClipRef]]] = {}
     for path in map(Path, paths):
         if path.is_file():
-            found.append(ClipRef(str(path), path.name))
+            found.append(ClipRef.of_file(path))
             continue
         out = path.parents[2]
         if out not in views_of:
@@ -168,5 +171,22 @@ def view_refs(out: Path, view: str, suffix: str) -> dict[str, ClipRef]:
     if folder.is_dir():
         for path in folder.glob(f"*{suffix}"):
             if not path.name.startswith("."):
-                refs[path.stem] = ClipRef(str(path), path.name)
+                refs[path.stem] = ClipRef.of_file(path)
     return dict(sorted(refs.items()))
+
+
+def write_published_clips(out: Path, dest: Path, suffix: str) -> int:
+    """Write every clip published in OUT's shards as a file under ``DEST/audio/<view>/``, as a
+    render leaves its clips before the export (files already there are kept). Returns how
+    many were written."""
+    written = 0
+    for view in published(out):
+        for clip_id, ref in view_refs(out, view, suffix).items():
+            target = clip_file(dest, view, clip_id, suffix)
+            if ref.is_file or target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_file(target) as tmp:
+                tmp.write_bytes(ref.read_bytes())
+            written += 1
+    return written

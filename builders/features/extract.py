@@ -194,7 +194,7 @@ def flatten_pool(pool) -> dict[str, float]:
 
 def as_clip(clip: ClipRef | Path) -> ClipRef:
     """A clip file's path as a :class:`ClipRef` (a ClipRef as it is)."""
-    return clip if isinstance(clip, ClipRef) else ClipRef(str(clip), Path(clip).name)
+    return clip if isinstance(clip, ClipRef) else ClipRef.of_file(clip)
 
 
 def opensmile_input(clip: ClipRef | Path) -> np.ndarray:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from builders.common.clips import clip_file as view_clip_file
 from builders.hf.card import finalize_dataset, read_json
 from builders.hf.shards import write_config_shards
 from builders.hf.solutions import write_solution
@@ -40,7 +41,7 @@ CONFIG_COLUMNS: dict[str, pa.DataType] = {
 
 def clip_file(out: Path, spec: DatasetSpec, clip_id: str) -> Path:
     """``OUT/audio/clips/<clip id>.<ext>`` of a rendered clip."""
-    return Path(out) / "audio" / VIEW / f"{clip_id}{spec.output.suffix}"
+    return view_clip_file(out, VIEW, clip_id, spec.output.suffix)
 
 
 def _finite(value: object) -> object:

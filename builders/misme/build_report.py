@@ -39,10 +39,9 @@ def distribution(values: list[float]) -> dict[str, float | int]:
             "max": round(float(q[4]), 6)}
 
 
-def clip_loudness(clip: ClipRef | Path) -> float:
+def clip_loudness(clip: ClipRef) -> float:
     """Integrated loudness (LUFS) of a rendered 16-bit clip (a file or a published range)."""
-    data = clip.read_bytes() if isinstance(clip, ClipRef) else Path(clip)
-    pcm, rate = audio.decode_pcm(data)
+    pcm, rate = audio.decode_pcm(clip.read_bytes())
     return float(pyloudnorm.Meter(rate).integrated_loudness(pcm.astype(np.float64) / audio.FULL_SCALE))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from builders.common.clips import clip_file as view_clip_file
 from builders.hf.card import finalize_dataset, read_json
 from builders.hf.shards import write_config_shards
 from builders.hf.solutions import write_solution
@@ -48,7 +49,7 @@ def _metadata_table(rows: Sequence[Mapping], id_column: str, columns: Sequence[s
 
 def clip_file(out: Path, spec: DatasetSpec, view: str, clip_id: str) -> Path:
     """``OUT/audio/<view>/<id>.<ext>`` of a rendered clip."""
-    return Path(out) / "audio" / view / f"{clip_id}{spec.output.suffix}"
+    return view_clip_file(out, view, clip_id, spec.output.suffix)
 
 
 def export_core_configs(out: Path, spec: DatasetSpec, sources: Sequence[Mapping], mixes: Sequence[Mapping]) -> None:

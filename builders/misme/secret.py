@@ -28,15 +28,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.common.atomic import TEMP_MARK, atomic_dir, atomic_file
+from builders.common.atomic import atomic_dir, atomic_file
 from builders.common.build_state import read_roots, write_build_state
+from builders.common.clips import write_published_clips
 from builders.common.manifest import read_manifest_frame, write_manifest
 from builders.common.seeding import rng_for
 from builders.errors import UserError
 from builders.misme.plan import pair_balanced
 from builders.misme.recipe import build_recipe
 from builders.misme.render import MIX_RESULTS, SOURCE_RESULTS
-from builders.misme.spec import SPEECH_CORPORA
+from builders.misme.spec import SPEECH_CORPORA, dataset_spec
 
 GAIN_SPREAD_DB = 1.5
 
@@ -143,19 +144,19 @@ def secret_variant(out: Path, dest: Path, *, secret_seed: int, test_folds: Itera
                      "(balanced, within the fold), windows re-drawn, speech crop and placement drawn "
                      "inside the window; other folds unchanged", "keep_private": True}, indent=2) + "\n")
     write_build_state(dest, read_roots(out))
-    _reuse_unchanged_clips(out, dest)
+    _reuse_unchanged_clips(out, dest, dataset_spec(recipe).output.suffix)
     changed = int((secret_mixes["fold"].astype(int).isin(test_folds)).sum())
     return {"dest": dest, "test_folds": sorted(test_folds), "secret_mixes": changed,
             "secret_sources": int(secret_sources["fold"].astype(int).isin(test_folds).sum())}
 
 
-def _reuse_unchanged_clips(out: Path, dest: Path) -> None:
-    """Copy OUT's rendered clips, records and the shards that hold the published clips (with
-    their index); the render keeps the clips whose inputs are unchanged."""
+def _reuse_unchanged_clips(out: Path, dest: Path, suffix: str) -> None:
+    """Copy OUT's resume records and rendered clips, the published ones as files (DEST gets
+    no shards: OUT's would leak into DEST's digest until DEST's own export replaced them);
+    DEST's render and separation keep the clips whose inputs are unchanged."""
     if (out / "audio").is_dir():
         shutil.copytree(out / "audio", dest / "audio", ignore=shutil.ignore_patterns(".*"))
-    if (out / "data").is_dir():  # not temporary folders; the index is a dot file
-        shutil.copytree(out / "data", dest / "data", ignore=shutil.ignore_patterns(f".*{TEMP_MARK}*", ".*.old-*"))
+    write_published_clips(out, dest, suffix)
 
 
 def write_secret_note(dest: Path) -> Path:

@@ -24,6 +24,7 @@ only when every clip is done, so a failed run never leaves a half-written varian
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -40,7 +41,7 @@ from builders.common import audio
 from builders.common.atomic import atomic_file
 from builders.common.audio import OutputSpec
 from builders.common.build_state import add_root_arguments, resolve_roots, roots_from_options
-from builders.common.clips import ClipRef, clip_file, locate
+from builders.common.clips import ClipRef, clip_file, locate_all
 from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_table, write_manifest
 from builders.common.resume import finished_result, save_result, unit_key
@@ -182,10 +183,10 @@ def separate_spleeter(session: SpleeterSession, unit: SeparationUnit) -> dict:
     vocals, accompaniment = scratch / f"{mix_id}.vocals.npy", scratch / f"{mix_id}.accompaniment.npy"
     resampled = scratch / f"{mix_id}.input.npy"
     try:
-        with unit.mix.as_file(scratch) as mix_path:  # the worker reads files only
-            if rate != output_rate:  # a model at another rate: feed it resampled float audio
-                np.save(resampled, audio.resample(read_mix(unit.mix), output_rate, rate))
-                mix_path = resampled
+        if rate != output_rate:  # a model at another rate: feed it resampled float audio
+            np.save(resampled, audio.resample(read_mix(unit.mix), output_rate, rate))
+        source = contextlib.nullcontext(resampled) if rate != output_rate else unit.mix.as_file(scratch)
+        with source as mix_path:  # the worker reads files only
             session.worker.separate(mix_path, vocals, accompaniment, job_id=mix_id)
         speech_est = audio.resample(np.load(vocals).astype(np.float32), rate, output_rate)
         music_est = audio.resample(np.load(accompaniment).astype(np.float32), rate, output_rate)
@@ -225,8 +226,7 @@ def separation_digest(identity: Mapping, views: tuple[str, str], results: list[d
 def clip_paths(out: Path, backend: str, mix_id: str, output: OutputSpec) -> tuple[Path, Path]:
     """The separated (music, speech) clips of one mix."""
     music_view, speech_view = VIEWS[backend]
-    return (Path(out) / "audio" / music_view / f"{mix_id}{output.suffix}",
-            Path(out) / "audio" / speech_view / f"{mix_id}{output.suffix}")
+    return clip_file(out, music_view, mix_id, output.suffix), clip_file(out, speech_view, mix_id, output.suffix)
 
 
 def _write_config(out: Path, backend: str, results: dict[str, dict], spec) -> None:
@@ -292,9 +292,9 @@ def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: O
         resolved = resolve_roots(out, roots, (s["corpus"] for s in table), check=check_roots)
     key_base = identity_digest(identity)
     units = []
-    for row in mixes:
-        mix_path = clip_file(out, "mixed", row["mix_id"], output.suffix)
-        if (mix := locate(mix_path)) is None:
+    mix_paths = [clip_file(out, "mixed", row["mix_id"], output.suffix) for row in mixes]
+    for row, mix_path, mix in zip(mixes, mix_paths, locate_all(mix_paths), strict=True):
+        if mix is None:
             raise UserError(f"rendered mix missing: {mix_path} (run `misme-build misme render {out}` first)")
         stems = StemSources(sources[row["speech_id"]], sources[row["music_id"]], resolved) if needs_stems else None
         outputs = clip_paths(out, backend, row["mix_id"], output)

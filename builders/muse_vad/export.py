@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from builders.common.clips import clip_file
 from builders.common.manifest import read_manifest_table
 from builders.hf.card import finalize_dataset, read_json
 from builders.hf.shards import write_config_shards, write_table_shards
@@ -131,7 +132,7 @@ def export_dataset(out: Path, spec: DatasetSpec, frames: Sequence[Mapping]) -> s
     out = Path(out)
     tracks = read_manifest_table(out / "manifests" / "tracks.parquet")
     by_id = {t["track_id"]: t for t in tracks.to_pylist()}
-    clips = [out / "audio" / FRAMES / f"{f['frame_id']}{spec.output.suffix}" for f in frames]
+    clips = [clip_file(out, FRAMES, f["frame_id"], spec.output.suffix) for f in frames]
     write_config_shards(out, spec, FRAMES, frames_metadata(frames, by_id), clips)
     write_table_shards(out, spec, TRACKS, tracks_metadata(tracks))
     write_solutions(out, frames)

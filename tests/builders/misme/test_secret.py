@@ -11,8 +11,9 @@ import pytest
 from builders.cli import main
 from builders.common import audio
 from builders.misme.recipe import DEFAULT_RECIPE
+from builders.misme.secret import secret_variant
 from leaderboard.export import export_challenge
-from tests.clips import clip_pcm
+from tests.clips import clip_bytes, clip_ids, clip_pcm
 
 TEST_FOLD = 6
 
@@ -37,6 +38,16 @@ def builds(demo_sources, tmp_path_factory):
     assert main(["misme", "secret-variant", str(standard), "--secret-seed", "424242", "--test-folds",
                  str(TEST_FOLD), "--to", str(secret), "--workers", "2"]) == 0
     return standard, secret, independent
+
+
+def test_the_variant_inherits_the_clips_as_files_and_no_shards(builds, tmp_path):
+    standard = builds[0]
+    dest = tmp_path / "variant"
+    secret_variant(standard, dest, secret_seed=7, test_folds=[TEST_FOLD])
+    assert not (dest / "data").exists()  # the standard build's shards would count in its digest
+    ids = clip_ids(standard, "mixed")
+    assert ids and all((dest / "audio" / "mixed" / f"{i}.flac").read_bytes()
+                       == clip_bytes(standard / "audio" / "mixed" / f"{i}.flac") for i in ids)
 
 
 def rows(out, name):
