@@ -30,7 +30,8 @@ from builders.engine import Engine, map_units  # noqa: E402
 from builders.engine.ray_backend import connected  # noqa: E402
 from builders.misme import render  # noqa: E402
 from builders.misme.plan import plan_corpus  # noqa: E402
-from builders.misme.recipe import DEFAULT_RECIPE  # noqa: E402
+from builders.misme.recipe import DEFAULT_RECIPE, build_recipe  # noqa: E402
+from builders.misme.spec import dataset_spec  # noqa: E402
 
 SMALL = {"clips_per_actor": 2, "n_deam": 8, "n_soundtracks": 4, "deam_duration_range": (10.0, 20.0),
          "soundtracks_duration_s": 12.0}
@@ -45,10 +46,12 @@ def nothing(x: int) -> int:
 def render_once(out: Path, engine: Engine) -> tuple[float, int, str]:
     """(seconds, clips, first mixes' checksums) of rendering every batch from scratch."""
     shutil.rmtree(out / "audio", ignore_errors=True)
+    shutil.rmtree(out / "data", ignore_errors=True)
     sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
     mixes = pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
     roots = resolve_roots(out, None, (s["corpus"] for s in sources))
-    batches = render.plan_batches(sources, mixes, roots, out / "audio", OutputSpec(44100, 2), -35.0)
+    batches = render.plan_batches(sources, mixes, roots, out / "audio", OutputSpec(44100, 2), -35.0,
+                                  dataset_spec(build_recipe(out)))
     start = time.perf_counter()
     results = render.run_batches(batches, engine, progress=False)
     seconds = time.perf_counter() - start

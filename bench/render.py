@@ -39,7 +39,8 @@ from builders.demo.sources import write_demo_sources  # noqa: E402
 from builders.engine import Engine  # noqa: E402
 from builders.misme import render  # noqa: E402
 from builders.misme.plan import plan_corpus  # noqa: E402
-from builders.misme.recipe import DEFAULT_RECIPE  # noqa: E402
+from builders.misme.recipe import DEFAULT_RECIPE, build_recipe  # noqa: E402
+from builders.misme.spec import dataset_spec  # noqa: E402
 
 OUTPUT = OutputSpec(44100, 2)
 
@@ -96,7 +97,9 @@ def main() -> None:
         mixes = pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
         roots = resolve_roots(out, None, (s["corpus"] for s in sources))
         shutil.rmtree(out / "audio", ignore_errors=True)
-        batches = render.plan_batches(sources, mixes, roots, out / "audio", OUTPUT, -35.0)
+        shutil.rmtree(out / "data", ignore_errors=True)
+        batches = render.plan_batches(sources, mixes, roots, out / "audio", OUTPUT, -35.0,
+                                      dataset_spec(build_recipe(out)))
         start = time.perf_counter()
         results = render.run_batches(batches, Engine(workers=args.workers), progress=False)
         clips = time.perf_counter() - start

@@ -158,6 +158,16 @@ def encode(pcm: np.ndarray, spec: OutputSpec) -> bytes:
     return buffer.getvalue()
 
 
+def encode_clip(pcm: np.ndarray, spec: OutputSpec, name: str) -> bytes:
+    """:func:`encode` of a rendered clip ``name``, its channels checked against ``spec``."""
+    if pcm.shape[1] != spec.channels:
+        raise ValueError(f"{name}: {pcm.shape[1]} channels, the output spec says {spec.channels}")
+    try:
+        return encode(pcm, spec)
+    except (sf.LibsndfileError, RuntimeError) as error:
+        raise OSError(errno.EIO, str(error), name) from error
+
+
 def write_clip(path: Path, pcm: np.ndarray, spec: OutputSpec) -> str:
     """Write int16 PCM atomically in the output's format and rate; return its :func:`pcm_sha256`.
 

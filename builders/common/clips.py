@@ -25,6 +25,13 @@ from typing import BinaryIO
 from builders.common.atomic import atomic_file
 
 INDEX_NAME = ".clips.json"
+STAGED_DIR = ".staged"  # OUT/data/.staged/<config>/: parts written by a render, before the export publishes them
+PART_INDEX_SUFFIX = ".clips.json"  # a staged part's own index: <part stem>.clips.json beside it
+
+
+def staged_dir(out: Path, config: str) -> Path:
+    """``OUT/data/.staged/<config>/``: where render workers write a config's parts."""
+    return Path(out) / "data" / STAGED_DIR / config
 
 
 @dataclass(frozen=True)
@@ -106,11 +113,14 @@ _PUBLISHED: dict[tuple, dict[str, dict[str, ClipRef]]] = {}  # the last build's 
 
 
 def published(out: Path) -> dict[str, dict[str, ClipRef]]:
-    """Every clip published in OUT's shards: ``{view: {id: ClipRef}}`` (read once per
-    process for each version of the index files)."""
-    indexes = sorted((Path(out) / "data").glob(f"*/{INDEX_NAME}"))
+    """Every clip in OUT's shards: ``{view: {id: ClipRef}}``, from the published indexes and
+    then the staged parts' (a staged clip is the newer; read once per process for each
+    version of the index files and staged folders)."""
+    data = Path(out) / "data"
+    indexes = sorted(data.glob(f"*/{INDEX_NAME}"))
+    staged = sorted(p for p in (data / STAGED_DIR).glob("*") if p.is_dir())
     stamp = []
-    for path in indexes:
+    for path in (*indexes, *staged):
         try:
             info = path.stat()
         except FileNotFoundError:
@@ -119,7 +129,10 @@ def published(out: Path) -> dict[str, dict[str, ClipRef]]:
     key = (str(Path(out).resolve()), tuple(stamp))
     if key not in _PUBLISHED:
         _PUBLISHED.clear()
-        _PUBLISHED[key] = _read_indexes([Path(s[0]) for s in stamp])
+        files = [Path(s[0]) for s in stamp if not Path(s[0]).is_dir()]
+        for folder in (Path(s[0]) for s in stamp if Path(s[0]).is_dir()):
+            files += sorted(folder.glob(f"*{PART_INDEX_SUFFIX}"))
+        _PUBLISHED[key] = _read_indexes(files)
     return _PUBLISHED[key]
 
 

@@ -85,9 +85,13 @@ def _pcm_matches(ref: ClipRef, expected: object) -> bool:
         return False
 
 
-def save_result(record: Path, key: str, result: dict, files: Iterable[Path] = ()) -> None:
+def save_result(record: Path, key: str, result: dict, files: Iterable[Path] = (),
+                digests: Mapping[Path, str] | None = None) -> None:
     """Write the record atomically (call it after the unit's outputs are in place); ``files``:
-    the outputs whose bytes a resume checks (see :func:`finished_result`)."""
-    digests = {_file_key(Path(record), Path(path)): file_sha256(path) for path in files}
+    the outputs whose bytes a resume checks (see :func:`finished_result`), hashed here, or
+    ``digests``: such outputs with the sha256 of their bytes already known (a clip written
+    into a shard rather than a file of its own)."""
+    hashed = {_file_key(Path(record), Path(path)): file_sha256(path) for path in files}
+    hashed.update({_file_key(Path(record), Path(path)): digest for path, digest in (digests or {}).items()})
     with atomic_file(Path(record)) as tmp:
-        tmp.write_text(json.dumps({"key": key, "result": result, "files": digests}, sort_keys=True))
+        tmp.write_text(json.dumps({"key": key, "result": result, "files": hashed}, sort_keys=True))

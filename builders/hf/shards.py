@@ -10,7 +10,8 @@ audio bytes are stored PLAIN and uncompressed, without dictionary or statistics 
 columns keep both): the dataset digest covers the clips' PCM checksums, not the shards'
 bytes. So each clip's bytes lie unchanged inside its shard: the folder's index
 (``builders.common.clips``) records where, and the clip files are then deleted, so that a
-finished build stores each audio byte once.
+finished build stores each audio byte once. :func:`write_shard` also takes clips as bytes:
+``builders.hf.parts`` writes a config part by part from a render's encoded clips.
 """
 
 from __future__ import annotations
@@ -62,17 +63,7 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
     config's current shards hold it. Once the new shards and their index are in place, the
     clip files are deleted: the shards hold their bytes.
     """
-    config_spec = spec.config(config)
-    if config_spec.metadata_only:
-        raise ValueError(f"config {config!r} is metadata-only: write it with write_table_shards")
-    if (window_paths is not None) != (config_spec.window_view is not None):
-        raise ValueError(f"config {config!r}: window clips given iff it has a window view")
-    needed = {"id", "fold", "audio_sha256"} | ({"audio_window_sha256"} if window_paths is not None else set())
-    if missing := needed - set(table.column_names):
-        raise ValueError(f"table lacks columns {sorted(missing)}")
-    audio_columns = ("audio", "audio_window") if window_paths is not None else ("audio",)
-    schema = hf_schema(table.schema, dict.fromkeys(audio_columns, spec.output.sample_rate))
-    views = dict(zip(audio_columns, config_spec.views, strict=True))
+    schema, views = audio_layout(spec, config, table, window_paths is not None)
     clips = {"audio": _clip_refs(audio_paths)}
     if window_paths is not None:
         clips["audio_window"] = _clip_refs(window_paths)
@@ -84,7 +75,7 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
             ranges = shard_ranges([clips["audio"][i].size() for i in rows], max_shard_bytes)
             for n, (start, stop) in enumerate(ranges):
                 name = f"fold{fold}-{n:05d}-of-{len(ranges):05d}.parquet"
-                placed = _write_shard(tmp / name, schema, table, rows[start:stop], clips)
+                placed = write_shard(tmp / name, schema, table, rows[start:stop], clips, spec.output.suffix)
                 for column, entries in placed.items():
                     index[views[column]].update(entries)
                 written.append(Path(out) / "data" / config / name)
@@ -94,6 +85,22 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
             if ref.is_file:
                 Path(ref.path).unlink(missing_ok=True)
     return written
+
+
+def audio_layout(spec: DatasetSpec, config: str, table: pa.Table, windowed: bool) -> tuple[pa.Schema, dict[str, str]]:
+    """The shard schema of an audio config's ``table`` (its columns, then the audio columns)
+    and each audio column's view; ValueError when the table or window clips do not fit it."""
+    config_spec = spec.config(config)
+    if config_spec.metadata_only:
+        raise ValueError(f"config {config!r} is metadata-only: write it with write_table_shards")
+    if windowed != (config_spec.window_view is not None):
+        raise ValueError(f"config {config!r}: window clips given iff it has a window view")
+    needed = {"id", "fold", "audio_sha256"} | ({"audio_window_sha256"} if windowed else set())
+    if missing := needed - set(table.column_names):
+        raise ValueError(f"table lacks columns {sorted(missing)}")
+    audio_columns = ("audio", "audio_window") if windowed else ("audio",)
+    schema = hf_schema(table.schema, dict.fromkeys(audio_columns, spec.output.sample_rate))
+    return schema, dict(zip(audio_columns, config_spec.views, strict=True))
 
 
 def _clip_refs(paths: Sequence[Path]) -> list[ClipRef]:
@@ -182,14 +189,17 @@ def _datasets_schema(schema: pa.Schema, audio: Mapping[str, int]) -> pa.Schema:
     return features.arrow_schema
 
 
-def _clip_bytes(refs: Sequence[ClipRef]) -> tuple[pa.BinaryArray, list[tuple[int, bytes, bytes, str]]]:
-    """The clips' bytes as one binary array, each clip read once straight into its buffer,
-    and per clip its (length, first bytes, last bytes, sha256): what :func:`_clip_ranges`
-    finds it by."""
+Clip = ClipRef | bytes  # a clip where it lies (a file, a shard range), or its bytes in memory
+
+
+def _clip_bytes(refs: Sequence[Clip]) -> tuple[pa.BinaryArray, list[tuple[int, bytes, bytes, str]]]:
+    """The clips' bytes as one binary array, each clip read (or copied) once straight into
+    its buffer, and per clip its (length, first bytes, last bytes, sha256): what
+    :func:`_clip_ranges` finds it by."""
     sizes = []
     for ref in refs:
         try:
-            sizes.append(ref.size())
+            sizes.append(len(ref) if isinstance(ref, bytes) else ref.size())
         except FileNotFoundError:
             raise UserError(f"rendered clip missing: {ref} (re-run the render)") from None
     ends = np.cumsum(sizes, dtype=np.int64)
@@ -199,12 +209,15 @@ def _clip_bytes(refs: Sequence[ClipRef]) -> tuple[pa.BinaryArray, list[tuple[int
                         f"more than a binary column can ({_MAX_BINARY_BYTES})")
     offsets = np.concatenate([[0], ends]).astype(np.int32)
     data = pa.allocate_buffer(total)
-    view = memoryview(data)
+    view = memoryview(data).cast("B")
     marks = []
     for ref, start, stop in zip(refs, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
-        _read_into(ref, view[start:stop])
+        if isinstance(ref, bytes):
+            view[start:stop] = ref
+        else:
+            _read_into(ref, view[start:stop])
         digest = hashlib.sha256(view[start:stop]).hexdigest()
-        if ref.sha256 is not None and digest != ref.sha256:
+        if not isinstance(ref, bytes) and ref.sha256 is not None and digest != ref.sha256:
             raise UserError(f"published clip {ref} is damaged (its bytes do not match the shard index): "
                             "re-run the render")
         marks.append((stop - start, bytes(view[start : min(stop, start + _MARK_BYTES)]),
@@ -223,14 +236,17 @@ def _read_into(ref: ClipRef, target: memoryview) -> None:
             raise UserError(f"rendered clip changed while the shards were written: {ref} (re-run the render)")
 
 
-def _audio_array(ids: Sequence[str], refs: Sequence[ClipRef]) -> tuple[pa.StructArray, list]:
-    names = [f"{i}{Path(ref.name).suffix}" for i, ref in zip(ids, refs, strict=True)]
+def _audio_array(ids: Sequence[str], refs: Sequence[Clip], suffix: str) -> tuple[pa.StructArray, list]:
+    """The audio column of ``ids``; a clip's ``path`` is ``<id><suffix>`` (a clip file's own
+    suffix)."""
+    names = [f"{i}{suffix if isinstance(ref, bytes) else Path(ref.name).suffix}"
+             for i, ref in zip(ids, refs, strict=True)]
     data, marks = _clip_bytes(refs)
     return pa.StructArray.from_arrays([data, pa.array(names, pa.string())], names=["bytes", "path"]), marks
 
 
 def _clip_ranges(path: Path, column: str, ids: Sequence[str],
-                 marks: Sequence[tuple[int, bytes, bytes, str]]) -> dict[str, list]:
+                 marks: Sequence[tuple[int, bytes, bytes, str]], name: str | None = None) -> dict[str, list]:
     """Where each clip's bytes lie in the written shard: ``{id: [shard, offset, length, sha256]}``.
 
     A PLAIN binary value is its 4-byte little-endian length and then its bytes, and values
@@ -263,7 +279,7 @@ def _clip_ranges(path: Path, column: str, ids: Sequence[str],
                 if data[start + length - len(tail) : start + length] == tail:
                     break
                 cursor = found + 1
-            entries[clip_id] = [path.name, start, length, digest]
+            entries[clip_id] = [name or path.name, start, length, digest]
             cursor = start + length
     return entries
 
@@ -281,9 +297,11 @@ def _encoded_columns(schema: pa.Schema) -> list[str]:
     return leaves
 
 
-def _write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
-                 clips: Mapping[str, Sequence[ClipRef]]) -> dict[str, dict[str, list]]:
-    """Write one shard; returns, per audio column, where its clips lie (:func:`_clip_ranges`)."""
+def write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
+                clips: Mapping[str, Sequence[Clip]], suffix: str, name: str | None = None) -> dict[str, dict[str, list]]:
+    """Write ``rows`` of ``table`` with their clips (per audio column of ``schema``, indexed
+    like ``table``) as one shard at ``path``; returns, per audio column, where its clips lie
+    (:func:`_clip_ranges`, under the shard's final file ``name``, default ``path``'s)."""
     encoded = _encoded_columns(schema)
     all_ids, all_marks = [], {column: [] for column in clips}
     with pq.ParquetWriter(path, schema, compression="none", use_dictionary=encoded, write_statistics=encoded) as writer:
@@ -295,11 +313,11 @@ def _write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int]
             ids = part.column("id").to_pylist()
             all_ids += ids
             for column, refs in clips.items():
-                array, marks = _audio_array(ids, [refs[i] for i in chunk])
+                array, marks = _audio_array(ids, [refs[i] for i in chunk], suffix)
                 part = part.append_column(column, array)
                 all_marks[column] += marks
             writer.write_table(part.select(schema.names).cast(schema))
-    return {column: _clip_ranges(path, column, all_ids, marks) for column, marks in all_marks.items()}
+    return {column: _clip_ranges(path, column, all_ids, marks, name) for column, marks in all_marks.items()}
 
 
 def config_metadata(out: Path, config: str) -> pa.Table:

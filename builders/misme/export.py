@@ -1,5 +1,6 @@
-"""MiSME's Hugging Face export: the ``speech``, ``music`` and ``mixed`` configs, the
-benchmark solution files, and the card sections only MiSME has (build report, separation).
+"""MiSME's Hugging Face export: the columns of the ``speech``, ``music`` and ``mixed`` configs
+(their shards are written by the render, ``builders.misme.render``), the benchmark solution
+files, and the card sections only MiSME has (build report, separation).
 
 Layout and digest: ``builders.hf``; what the configs are: ``builders.misme.spec``.
 """
@@ -12,9 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from builders.common.clips import clip_file as view_clip_file
 from builders.hf.card import finalize_dataset, read_json
-from builders.hf.shards import write_config_shards
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
 from builders.misme import separation_outputs
@@ -47,22 +46,22 @@ def _metadata_table(rows: Sequence[Mapping], id_column: str, columns: Sequence[s
     return pa.table(data)
 
 
-def clip_file(out: Path, spec: DatasetSpec, view: str, clip_id: str) -> Path:
-    """``OUT/audio/<view>/<id>.<ext>`` of a rendered clip."""
-    return view_clip_file(out, view, clip_id, spec.output.suffix)
+def config_rows(config: str, sources: Sequence[Mapping], mixes: Sequence[Mapping]) -> list[Mapping]:
+    """The manifest rows of ``config`` (``speech``, ``music`` or ``mixed``)."""
+    if config == "mixed":
+        return list(mixes)
+    return [s for s in sources if (s["corpus"] in SPEECH_CORPORA) == (config == "speech")]
 
 
-def export_core_configs(out: Path, spec: DatasetSpec, sources: Sequence[Mapping], mixes: Sequence[Mapping]) -> None:
-    """Write the ``speech``, ``music`` and ``mixed`` configs from rendered clips and manifests."""
-    speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA]
-    music = [{**s, "valence_norm": _norm(s["valence"]), "arousal_norm": _norm(s["arousal"])}
-             for s in sources if s["corpus"] not in SPEECH_CORPORA]
-    for config, rows, columns in (("speech", speech, SPEECH_COLUMNS), ("music", music, MUSIC_COLUMNS)):
-        table = _metadata_table(rows, "source_id", columns, ("audio_sha256",))
-        write_config_shards(out, spec, config, table, [clip_file(out, spec, config, r["source_id"]) for r in rows])
-    table = _metadata_table(mixes, "mix_id", MIX_COLUMNS, ("audio_sha256", "audio_window_sha256"))
-    write_config_shards(out, spec, "mixed", table, [clip_file(out, spec, "mixed", r["mix_id"]) for r in mixes],
-                        [clip_file(out, spec, "mixed-window", r["mix_id"]) for r in mixes])
+def config_table(config: str, rows: Sequence[Mapping]) -> pa.Table:
+    """The shard columns (all but the audio) of ``rows`` of ``config``, in their order: manifest
+    rows with the render's results (``audio_sha256``...)."""
+    if config == "mixed":
+        return _metadata_table(rows, "mix_id", MIX_COLUMNS, ("audio_sha256", "audio_window_sha256"))
+    if config == "speech":
+        return _metadata_table(rows, "source_id", SPEECH_COLUMNS, ("audio_sha256",))
+    rows = [{**s, "valence_norm": _norm(s["valence"]), "arousal_norm": _norm(s["arousal"])} for s in rows]
+    return _metadata_table(rows, "source_id", MUSIC_COLUMNS, ("audio_sha256",))
 
 
 def write_solutions(out: Path, sources: Sequence[Mapping], mixes: Sequence[Mapping]) -> None:

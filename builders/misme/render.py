@@ -1,18 +1,25 @@
 """Render phase: every output clip is a pure function of its manifest row and the source files.
 
 ``render_batch`` is the unit of work (a :class:`RenderBatch` of manifest rows + source roots
-+ the output spec -> clip files and their checksums); its only state is the worker's
-decoded-speech cache, which never changes an output, so the same function runs in this
-process, a local process pool or a distributed engine (``builders.engine``).
-``render_dataset`` drives a whole build folder: it renders the views ``speech``, ``music``,
-``mixed`` and ``mixed-window`` under ``OUT/audio/<view>/``, then ``export_rendered`` writes the
-checksums back into the manifests, then the Hugging Face shards, solutions, build report, digest
-and card.
++ the output spec -> its parts of the shards, and the clips' checksums); its only state is
+the worker's decoded-speech cache, which never changes an output, so the same function runs
+in this process, a local process pool or a distributed engine (``builders.engine``).
+A batch encodes its clips in memory and writes them straight into its parts of the
+``speech``, ``music`` and ``mixed`` configs (``builders.hf.parts``; the ``mixed`` config
+holds the ``mixed`` and ``mixed-window`` views), so each clip's bytes are written once,
+into the file the finished build keeps. Batches run fold by fold: the fold's speech by id,
+then its music clips by id, each with its mixes (by id), so a fold's parts hold the speech
+and music rows sorted by id and the mixed rows sorted by music clip, then id.
+``render_dataset`` drives a whole build folder; ``export_rendered`` then writes the
+checksums back into the manifests, publishes the parts, and writes the solutions, build
+report, digest and card.
 
 Resuming (``builders.common.resume``): a finished unit (one source, or one mix with its SER
-window) leaves ``OUT/audio/<view>/<id>.json`` with its results and a key of its inputs,
-written after its clips were renamed into place; a re-run skips units whose record and
-clips exist and whose key still matches the manifest row.
+window) leaves ``OUT/audio/<view>/<id>.json`` with its results, a key of its inputs and the
+sha256 of its clips' bytes, written after its part was renamed into place; a re-run skips
+units whose record matches and whose clips are intact where they lie (a staged or published
+part). A part that already holds exactly its batch's intact clips is kept (staged) or
+hard-linked (published) rather than written again.
 """
 
 from __future__ import annotations
@@ -33,11 +40,14 @@ from builders.common import audio
 from builders.common.atomic import atomic_file, remove_stale_temp_files
 from builders.common.audio import OutputSpec
 from builders.common.build_state import resolve_roots
+from builders.common.clips import ClipRef, locate_all, staged_dir
 from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_table
 from builders.common.resume import finished_result, save_result, unit_key
 from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
+from builders.hf.parts import link_part, part_name, publish_parts, write_part
+from builders.hf.spec import DatasetSpec
 from builders.misme import build_report, export
 from builders.misme.recipe import build_recipe
 from builders.misme.spec import SPEECH_CORPORA, dataset_spec
@@ -47,7 +57,8 @@ SOURCE_RESULTS = ("audio_sha256", "render_gain_db")
 ACTIVITY_BLOCK_S = 0.02
 DEFAULT_ACTIVITY_FLOOR_DB = -35.0
 ABSOLUTE_FLOOR_DB = -70.0
-MAX_BATCH = 16
+MAX_BATCH = 16  # speech clips per batch
+MAX_BATCH_MIXES = 32  # mixes per batch (whole music groups while they fit)
 DEFAULT_SPEECH_CACHE_MB = 256
 
 
@@ -58,7 +69,8 @@ class RenderBatch:
     kind is "speech" or "music" (a source row -> one clip of that view) or "mix" (a mix
     row -> the ``mixed`` and ``mixed-window`` clips). A music clip is batched with its
     mixes so that it is decoded once for all of them. ``roots`` maps corpus names to the
-    folders on the machine that runs the batch.
+    folders on the machine that runs the batch. The batch writes its clips, in memory, into
+    one part per config it renders (``parts``, see ``builders.hf.parts``).
     """
 
     rows: tuple[tuple[str, dict], ...]
@@ -67,6 +79,8 @@ class RenderBatch:
     output: OutputSpec
     sources: dict[str, dict] = field(default_factory=dict)
     activity_floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB
+    parts: tuple[tuple[str, str], ...] = ()  # (config, part name): where the batch writes its clips
+    spec: DatasetSpec | None = None
 
     @property
     def unit_id(self) -> str:
@@ -266,28 +280,49 @@ def _unit_key(row: Mapping, sources: Iterable[Mapping], output: OutputSpec) -> s
     return unit_key(planned, inputs, output.audio_format)
 
 
-def _render_source(batch: RenderBatch, view: str, row: dict, sources: SourceCache) -> dict:
+@dataclass
+class Unit:
+    """One rendered (or resumed) unit: its result, its clips by audio column (bytes, or where
+    they lie), and the resume record to write once they are in their part."""
+
+    result: dict
+    clips: dict[str, bytes | ClipRef]
+    record: Path
+    key: str
+
+
+def _resumed(record: Path, key: str, clips: list[Path], checked: dict[str, str]) -> Unit | None:
+    """A finished unit with its clips where they lie, else None."""
+    if (done := finished_result(record, key, clips, checked)) is None:
+        return None
+    refs = locate_all(clips)
+    if None in refs:
+        return None
+    return Unit({**done, "resumed": True}, dict(zip(("audio", "audio_window"), refs, strict=False)), record, key)
+
+
+def _render_source(batch: RenderBatch, view: str, row: dict, sources: SourceCache) -> Unit:
     sid, output = row["source_id"], batch.output
     clip = clip_path(batch.audio_dir, view, sid, output)
     record, key = record_path(batch.audio_dir, view, sid), _unit_key(row, [row], output)
-    if (done := finished_result(record, key, [clip], {str(clip): "audio_sha256"})) is not None:
-        return {**done, "resumed": True}
+    if (done := _resumed(record, key, [clip], {str(clip): "audio_sha256"})) is not None:
+        return done
     x = normalised_source(sources.get(row, batch.roots, output.sample_rate), row["gain_db"])
     x, gain_db = audio.peak_normalise(x)
     pcm = audio.quantise(x, overwrite=True)  # x is a new array: the gain was applied to a copy
-    result = {"id": sid, "audio_sha256": audio.write_clip(clip, pcm, output), "render_gain_db": gain_db}
-    save_result(record, key, result, [clip])
-    return {**result, "resumed": False}
+    data = audio.encode_clip(pcm, output, clip.name)
+    result = {"id": sid, "audio_sha256": audio.pcm_sha256(pcm), "render_gain_db": gain_db, "resumed": False}
+    return Unit(result, {"audio": data}, record, key)
 
 
-def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> dict:
+def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> Unit:
     mid, output = row["mix_id"], batch.output
     speech_row, music_row = batch.sources[row["speech_id"]], batch.sources[row["music_id"]]
     clips = [clip_path(batch.audio_dir, v, mid, output) for v in ("mixed", "mixed-window")]
     record, key = record_path(batch.audio_dir, "mixed", mid), _unit_key(row, [speech_row, music_row], output)
     checked = {str(clips[0]): "audio_sha256", str(clips[1]): "audio_window_sha256"}
-    if (done := finished_result(record, key, clips, checked)) is not None:
-        return {**done, "resumed": True}
+    if (done := _resumed(record, key, clips, checked)) is not None:
+        return done
     mix, gain_db, segment = render_mix_signal(row, sources.get(speech_row, batch.roots, output.sample_rate),
                                               sources.get(music_row, batch.roots, output.sample_rate))
     pcm = audio.quantise(mix, overwrite=True)  # the mix is a fresh array (see render_mix_signal)
@@ -295,13 +330,15 @@ def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> dict:
     window_pcm = audio.fit_length(pcm[start : start + window], window)
     result = {
         "id": mid,
-        "audio_sha256": audio.write_clip(clips[0], pcm, output),
-        "audio_window_sha256": audio.write_clip(clips[1], window_pcm, output),
+        "audio_sha256": audio.pcm_sha256(pcm),
+        "audio_window_sha256": audio.pcm_sha256(window_pcm),
         "mix_gain_db": gain_db,
         "overlap": measured_overlap(row, segment, output.sample_rate, batch.activity_floor_db),
+        "resumed": False,
     }
-    save_result(record, key, result, clips)
-    return {**result, "resumed": False}
+    encoded = {"audio": audio.encode_clip(pcm, output, clips[0].name),
+               "audio_window": audio.encode_clip(window_pcm, output, clips[1].name)}
+    return Unit(result, encoded, record, key)
 
 
 class SpeechCache:
@@ -359,45 +396,136 @@ class SourceCache:
         return self.music[row["source_id"]]
 
 
+CONFIG_OF_KIND = {"speech": "speech", "music": "music", "mix": "mixed"}
+
+
 def render_batch(speech_cache: SpeechCache, batch: RenderBatch) -> list[dict]:
-    """Render one batch; returns one result per item (``kind``, ``id``, checksums, gains, ``resumed``).
+    """Render one batch into its parts; returns one result per item (``kind``, ``id``,
+    checksums, gains, ``resumed``).
 
     Pure apart from the files it writes: music is decoded once per batch; speech goes
-    through the worker's bounded :class:`SpeechCache` (it never changes an output).
+    through the worker's bounded :class:`SpeechCache` (it never changes an output). A unit
+    whose record and clips are intact is not rendered again; its clips are copied into the
+    part from where they lie, unless the part that holds them already is this one.
     """
     sources = SourceCache(speech_cache)
-    return [{"kind": kind, **(_render_mix(batch, row, sources) if kind == "mix"
-                              else _render_source(batch, kind, row, sources))}
+    done = [(kind, row, _render_mix(batch, row, sources) if kind == "mix" else _render_source(batch, kind, row, sources))
             for kind, row in batch.rows]
+    for config, name in batch.parts:
+        _write_batch_part(batch, config, name, [(row, unit) for kind, row, unit in done if CONFIG_OF_KIND[kind] == config])
+    return [{"kind": kind, **unit.result} for kind, _, unit in done]
+
+
+def _write_batch_part(batch: RenderBatch, config: str, name: str, units: list[tuple[dict, Unit]]) -> None:
+    """Write the part ``name`` of ``config`` (or keep or link the one that holds exactly its
+    clips already), then the records of the units rendered afresh."""
+    out, views = Path(batch.audio_dir).parent, batch.spec.config(config).views
+    index = _whole_part(out, views, config, name, [unit for _, unit in units])
+    if index is None:
+        table = export.config_table(config, [{**row, **unit.result} for row, unit in units])
+        clips = {column: [unit.clips[column] for _, unit in units] for column in units[0][1].clips}
+        index = write_part(out, batch.spec, config, name, table, clips)
+    for _, unit in units:
+        if unit.result["resumed"]:
+            continue
+        clip_id = unit.result["id"]
+        digests = {clip_path(batch.audio_dir, view, clip_id, batch.output): index[view][clip_id][3] for view in views}
+        saved = {k: v for k, v in unit.result.items() if k != "resumed"}
+        save_result(unit.record, unit.key, saved, digests=digests)
+
+
+def _whole_part(out: Path, views: tuple[str, ...], config: str, name: str, units: list[Unit]) -> dict | None:
+    """The index of part ``name`` when it holds exactly the ``units``' clips and nothing else:
+    as the staged part (kept as it is) or as the published one (linked into the staged
+    folder); else None."""
+    staged, published_part = str(staged_dir(out, config) / name), str(Path(out) / "data" / config / name)
+    refs = [clip for unit in units for clip in unit.clips.values()]
+    places = {clip.path if isinstance(clip, ClipRef) and not clip.is_file else None for clip in refs}
+    if places not in ({staged}, {published_part}) or pq.ParquetFile(next(iter(places))).metadata.num_rows != len(units):
+        return None
+    index: dict[str, dict[str, list]] = {view: {} for view in views}
+    for unit in units:
+        for view, clip in zip(views, unit.clips.values(), strict=True):
+            index[view][unit.result["id"]] = [name, clip.offset, clip.length, clip.sha256]
+    if places == {staged} or link_part(out, config, name, index):
+        return index
+    return None
 
 
 # ---------------------------------------------------------------- the whole build
 
 
-def plan_batches(sources: list[dict], mixes: list[dict], roots: dict[str, str], audio_dir: Path,
-                 output: OutputSpec, floor_db: float) -> list[RenderBatch]:
-    """Cut the work into batches, fold by fold: the fold's speech in runs, then each music clip
-    with its mixes (<= MAX_BATCH). Fold order keeps a worker's speech cache warm."""
+def _batch_items(sources: list[dict], mixes: list[dict]) -> list[tuple[int, list[tuple[str, dict]]]]:
+    """The batches' (fold, items), fold by fold: the fold's speech by id in runs of
+    MAX_BATCH, then its music clips by id, each with its mixes by id, whole groups while a
+    batch holds at most MAX_BATCH_MIXES mixes (a larger group is cut into such runs)."""
     by_id = {s["source_id"]: s for s in sources}
     groups: dict[str, list[dict]] = {s["source_id"]: [] for s in sources if s["corpus"] not in SPEECH_CORPORA}
-    for row in mixes:
+    for row in sorted(mixes, key=lambda m: m["mix_id"]):
         groups.setdefault(row["music_id"], []).append(row)
     batches = []
     for fold in sorted({_fold_of(s) for s in sources} | {_fold_of(m) for m in mixes}):
-        speech = [s for s in sources if s["corpus"] in SPEECH_CORPORA and _fold_of(s) == fold]
+        speech = sorted((s for s in sources if s["corpus"] in SPEECH_CORPORA and _fold_of(s) == fold),
+                        key=lambda s: s["source_id"])
         for i in range(0, len(speech), MAX_BATCH):
-            items = tuple(("speech", s) for s in speech[i : i + MAX_BATCH])
-            batches.append(RenderBatch(items, roots, str(audio_dir), output))
+            batches.append((fold, [("speech", s) for s in speech[i : i + MAX_BATCH]]))
+        current: list[tuple[str, dict]] = []
         for music_id in sorted(groups):
             group = groups[music_id]
             if _fold_of(by_id.get(music_id) or group[0]) != fold:
                 continue
-            for i in range(0, max(len(group), 1), MAX_BATCH):
-                items = [("mix", r) for r in group[i : i + MAX_BATCH]]
+            for i in range(0, max(len(group), 1), MAX_BATCH_MIXES):
+                run = [("mix", r) for r in group[i : i + MAX_BATCH_MIXES]]
                 if i == 0 and music_id in by_id:
-                    items.insert(0, ("music", by_id[music_id]))
-                used = {sid: by_id[sid] for _, r in items if "mix_id" in r for sid in (r["speech_id"], r["music_id"])}
-                batches.append(RenderBatch(tuple(items), roots, str(audio_dir), output, used, floor_db))
+                    run.insert(0, ("music", by_id[music_id]))
+                if sum(kind == "mix" for kind, _ in current + run) > MAX_BATCH_MIXES:
+                    batches.append((fold, current))
+                    current = []
+                current += run
+        if current:
+            batches.append((fold, current))
+    return batches
+
+
+def _part_names(batches: list[tuple[int, list[tuple[str, dict]]]]) -> list[tuple[tuple[str, str], ...]]:
+    """Per batch, the (config, part name) of each config it renders: the n-th of the N
+    batches of a fold that render a config write its part n of N."""
+    used = [(fold, sorted({CONFIG_OF_KIND[kind] for kind, _ in items})) for fold, items in batches]
+    totals: dict[tuple[str, int], int] = {}
+    for fold, configs in used:
+        for config in configs:
+            totals[config, fold] = totals.get((config, fold), 0) + 1
+    seen: dict[tuple[str, int], int] = {}
+    names = []
+    for fold, configs in used:
+        parts = []
+        for config in configs:
+            number = seen.get((config, fold), 0)
+            seen[config, fold] = number + 1
+            parts.append((config, part_name(fold, number, totals[config, fold])))
+        names.append(tuple(parts))
+    return names
+
+
+def part_layout(sources: list[dict], mixes: list[dict]) -> dict[str, list[str]]:
+    """Every part a render of these manifest rows writes, by config."""
+    layout: dict[str, list[str]] = {config: [] for config in CONFIG_OF_KIND.values()}
+    for parts in _part_names(_batch_items(sources, mixes)):
+        for config, name in parts:
+            layout[config].append(name)
+    return {config: sorted(names) for config, names in layout.items()}
+
+
+def plan_batches(sources: list[dict], mixes: list[dict], roots: dict[str, str], audio_dir: Path,
+                 output: OutputSpec, floor_db: float, spec: DatasetSpec) -> list[RenderBatch]:
+    """Cut the work into batches (:func:`_batch_items`), each writing its own parts. Fold order
+    keeps a worker's speech cache warm; a music clip is decoded once for all its mixes."""
+    by_id = {s["source_id"]: s for s in sources}
+    items = _batch_items(sources, mixes)
+    batches = []
+    for (_, rows), parts in zip(items, _part_names(items), strict=True):
+        used = {sid: by_id[sid] for kind, r in rows if kind == "mix" for sid in (r["speech_id"], r["music_id"])}
+        batches.append(RenderBatch(tuple(rows), roots, str(audio_dir), output, used, floor_db, parts, spec))
     return batches
 
 
@@ -449,7 +577,8 @@ def export_rendered(out: Path, results: Mapping[str, list[dict]]) -> str:
                              {"mix_gain_db": pa.float64(), "overlap": pa.float64(),
                               "audio_sha256": pa.string(), "audio_window_sha256": pa.string()})
     sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
-    export.export_core_configs(out, spec, sources, mixes)
+    for config, names in part_layout(sources, mixes).items():
+        publish_parts(out, spec, config, export.config_table(config, export.config_rows(config, sources, mixes)), names)
     export.write_solutions(out, sources, mixes)
     build_report.write_build_report(out, seed=recipe.seed)
     return export.finalize_build(out, spec)
@@ -503,7 +632,8 @@ def _render_dataset(out: Path, engine: Engine, roots: dict[str, Path] | None, pr
     if not os.access(audio_dir, os.W_OK):
         raise UserError(f"output folder is not writable: {audio_dir}")
     remove_stale_temp_files(audio_dir, started)
-    batches = plan_batches(sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db)
+    remove_stale_temp_files(out / "data", started)  # parts of a killed render
+    batches = plan_batches(sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db, spec)
     results = run_batches(batches, engine, progress, speech_cache_mb)
     digest = export_rendered(out, results)
     all_results = results["speech"] + results["music"] + results["mix"]

@@ -24,7 +24,9 @@ from builders.common.audio import OutputSpec
 from builders.common.build_state import resolve_roots
 from builders.errors import UserError
 from builders.misme import render
+from builders.misme.recipe import build_recipe
 from builders.misme.render import render_dataset
+from builders.misme.spec import dataset_spec
 from tests.builders.misme.render_support import W, make_build
 from tests.clips import clip_ids, clip_pcm, clip_ref, flip_byte, unpublish
 
@@ -236,6 +238,66 @@ def test_a_finished_build_holds_each_clip_once_and_resumes_from_its_shards(built
     assert not list((out / "audio").rglob("*.flac"))
 
 
+def part_inodes(out):
+    return {p.relative_to(out / "data"): p.stat().st_ino for p in (out / "data").glob("*/*.parquet")}
+
+
+def test_each_batch_writes_its_clips_straight_into_its_parts(built, tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "MAX_BATCH_MIXES", 1)  # one mix per batch: two parts per fold and config
+    out = fresh_plan(built, tmp_path)
+    summary = render_dataset(out, roots=built[1], progress=False)
+    assert summary.digest == built[2].digest  # the same clips, whatever the parts
+    sources, mixes = rows(out, "sources"), rows(out, "mixes")
+    layout = render.part_layout(sources, mixes)
+    assert layout["mixed"] == [f"fold{k}-0000{n}-of-00002.parquet" for k in range(1, 7) for n in (0, 1)]
+    assert layout["speech"] == [f"fold{k}-00000-of-00001.parquet" for k in range(1, 7)]
+    for config, names in layout.items():
+        assert sorted(p.name for p in (out / "data" / config).glob("*.parquet")) == names
+    assert not (out / "data" / ".staged").exists() and not list((out / "audio").rglob("*.flac"))
+    for config, key in (("speech", lambda r: r["id"]), ("music", lambda r: r["id"]),
+                        ("mixed", lambda r: (r["music_id"], r["id"]))):
+        for fold in range(1, 7):
+            shards = sorted((out / "data" / config).glob(f"fold{fold}-*.parquet"))
+            table = [r for s in shards for r in pq.read_table(s, columns=["id", "fold", *(
+                ["music_id"] if config == "mixed" else [])]).to_pylist()]
+            assert table and {r["fold"] for r in table} == {fold}
+            assert table == sorted(table, key=key)  # a fold's parts in name order: the documented row order
+    before = part_inodes(out)
+    again = render_dataset(out, roots=built[1], progress=False)
+    assert again.rendered == 0 and again.digest == summary.digest
+    assert part_inodes(out) == before  # every part kept as it is: linked, not one byte copied
+    victim = next(m for m in mixes if m["fold"] == 3)["mix_id"]
+    flip_byte(out / "audio" / "mixed" / f"{victim}.flac")
+    mended = render_dataset(out, roots=built[1], progress=False)
+    assert mended.rendered == 1 and mended.digest == summary.digest
+    changed = {path for path, inode in part_inodes(out).items() if before[path] != inode}
+    assert len(changed) == 1 and next(iter(changed)).parts[0] == "mixed"  # only the victim's part rewritten
+
+
+def test_an_interrupted_render_resumes_from_its_staged_parts(built, tmp_path, monkeypatch):
+    out = fresh_plan(built, tmp_path)
+    victim = next(m for m in rows(out, "mixes") if m["fold"] == 5)["mix_id"]
+    real = render._render_mix
+
+    def failing(batch, row, sources):
+        if row["mix_id"] == victim:
+            raise OSError(errno.EIO, "Input/output error", "interrupted")
+        return real(batch, row, sources)
+
+    monkeypatch.setattr(render, "_render_mix", failing)
+    with pytest.raises(UserError, match="Input/output error"):
+        render_dataset(out, roots=built[1], progress=False)
+    staged = out / "data" / ".staged"
+    parts = [json.loads(p.read_text()) for p in staged.glob("*/*.clips.json")]
+    units = sum(len(index[view]) for index in parts for view in index if view != "mixed-window")
+    assert units > 0 and not [p for p in (out / "data").glob("*") if p.name != ".staged"]
+    monkeypatch.setattr(render, "_render_mix", real)
+    summary = render_dataset(out, roots=built[1], progress=False)
+    assert summary.digest == built[2].digest
+    assert summary.resumed == units and summary.rendered == 6 + 12 + 12 - units
+    assert not staged.exists()
+
+
 def test_changed_or_missing_source_is_a_user_error_naming_it(built, tmp_path):
     src = tmp_path / "src"
     shutil.copytree(built[0].parent / "src", src)
@@ -266,8 +328,9 @@ def test_full_disk_is_a_user_error_and_leaves_nothing_half_written(built, tmp_pa
     monkeypatch.setattr(atomic.os, "replace", failing_replace)
     with pytest.raises(UserError, match="No space left on device"):
         render_dataset(out, roots=built[1], progress=False)
-    assert not list((out / "audio").rglob(".*.tmp-*"))
-    assert not (out / "digest.txt").exists() and not (out / "data").exists()
+    assert not list((out / "audio").rglob(".*.tmp-*")) and not list((out / "data").rglob(".*.tmp-*"))
+    assert not (out / "digest.txt").exists()
+    assert not [p for p in (out / "data").glob("*") if p.name != ".staged"]  # only parts staged, no config published
     monkeypatch.setattr(atomic.os, "replace", real_replace)
     assert render_dataset(out, roots=built[1], progress=False).digest == built[2].digest
 
@@ -308,7 +371,8 @@ def test_batches_run_fold_by_fold_and_cover_every_unit_once(built):
     out, roots, _ = built
     sources, mixes = rows(out, "sources"), rows(out, "mixes")
     resolved = resolve_roots(out, roots, (s["corpus"] for s in sources))
-    batches = render.plan_batches(sources, mixes, resolved, out / "audio", OutputSpec(44100, 2), -35.0)
+    batches = render.plan_batches(sources, mixes, resolved, out / "audio", OutputSpec(44100, 2), -35.0,
+                                  dataset_spec(build_recipe(out)))
     folds = [{row["fold"] for _, row in batch.rows} for batch in batches]
     assert all(len(f) == 1 for f in folds)
     order = [f.pop() for f in folds]
