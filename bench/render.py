@@ -12,6 +12,9 @@ Builds the demo corpus (builders.demo.sources) and plans it (builders.misme.plan
   file, the least any renderer must do. Targets: clips / floor <= 1.3 and the whole render,
   (clips + export) / floor, <= 1.3. Also printed: the in-memory floor (encoding into a
   buffer, nothing written), which leaves out the file writes a renderer cannot skip.
+Also printed: the CPU seconds of the whole render and of the floor, and their ratio, which
+leave out the waits for the disk (on a shared machine whose writes stall for seconds at
+random, the wall-clock ratios swing by 0.5; the CPU ratio does not).
 Peak memory is the maximum resident set size of this process and of its worker processes.
 """
 
@@ -48,29 +51,38 @@ SMALL = {"clips_per_actor": 2, "n_deam": 8, "n_soundtracks": 4, "deam_duration_r
          "soundtracks_duration_s": 12.0}
 
 
-def floor_seconds(out: Path, roots: dict[str, str], scratch: Path) -> tuple[float, float, int, int]:
-    """(floor with files, floor in memory, inputs, outputs): decode each source once, encode
-    each rendered clip once into a file in ``scratch`` / into a buffer (clips read untimed)."""
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its finished children so far."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def floor_seconds(out: Path, roots: dict[str, str], scratch: Path) -> tuple[float, float, float, int, int]:
+    """(floor with files, its CPU seconds, floor in memory, inputs, outputs): decode each
+    source once, encode each rendered clip once into a file in ``scratch`` / into a buffer
+    (clips read untimed)."""
     sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
-    decode, to_file, in_memory, n_out = 0.0, 0.0, 0.0, 0
+    decode, to_file, in_memory, n_out, cpu = 0.0, 0.0, 0.0, 0, 0.0
     for row in sources:
         path = Path(roots[row["corpus"]]) / row["path"]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         sf.read(str(path), dtype="float32", always_2d=True)
         decode += time.perf_counter() - start
+        cpu += cpu_seconds() - cpu_start
     scratch.mkdir(parents=True, exist_ok=True)
     clips = [ref for view in ("speech", "music", "mixed", "mixed-window") for ref in view_refs(out, view, ".flac").values()]
     for clip in clips:  # from the shards that hold them (a finished build keeps no clip files)
         pcm, _ = audio_io.decode_pcm(clip.read_bytes())
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         sf.write(str(scratch / f"{n_out}.flac"), pcm, OUTPUT.sample_rate, format="FLAC", subtype="PCM_16")
         to_file += time.perf_counter() - start
+        cpu += cpu_seconds() - cpu_start
         start = time.perf_counter()
         audio_io.encode(pcm, OUTPUT)
         in_memory += time.perf_counter() - start
         n_out += 1
     shutil.rmtree(scratch, ignore_errors=True)
-    return decode + to_file, decode + in_memory, len(sources), n_out
+    return decode + to_file, cpu, decode + in_memory, len(sources), n_out
 
 
 def main() -> None:
@@ -100,16 +112,17 @@ def main() -> None:
         shutil.rmtree(out / "data", ignore_errors=True)
         batches = render.plan_batches(sources, mixes, roots, out / "audio", OUTPUT, -35.0,
                                       dataset_spec(build_recipe(out)))
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         results = render.run_batches(batches, Engine(workers=args.workers), progress=False)
         clips = time.perf_counter() - start
         start = time.perf_counter()
         digest = render.export_rendered(out, results)
         export = time.perf_counter() - start
+        render_cpu = cpu_seconds() - cpu_start
         start = time.perf_counter()
         summary = render.render_dataset(out, workers=args.workers, progress=False)
         resume = time.perf_counter() - start
-        floor, floor_in_memory, n_in, n_out = floor_seconds(out, roots, base / "floor")
+        floor, floor_cpu, floor_in_memory, n_in, n_out = floor_seconds(out, roots, base / "floor")
 
         audio_s = sum(m["music_frames"] for m in mixes) / 44100
         print(f"corpus: {n_in} sources, {len(mixes)} mixes ({audio_s / 60:.1f} min of mixed audio), "
@@ -125,6 +138,8 @@ def main() -> None:
               f"ratio {clips * args.workers / floor_in_memory:.2f}")
         total = (clips + export) * args.workers / floor
         print(f"ratio total x workers / floor = {total:.2f} (target <= 1.3: {'ok' if total <= 1.3 else 'MISSED'})")
+        print(f"CPU seconds (user + system, waits for the disk left out): whole render {render_cpu:.2f}, "
+              f"floor {floor_cpu:.2f}; ratio {render_cpu / floor_cpu:.2f}")
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory: this process {own:.0f} MB, largest worker/child {children:.0f} MB")

@@ -304,7 +304,11 @@ def write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
     (:func:`_clip_ranges`, under the shard's final file ``name``, default ``path``'s)."""
     encoded = _encoded_columns(schema)
     all_ids, all_marks = [], {column: [] for column in clips}
-    with pq.ParquetWriter(path, schema, compression="none", use_dictionary=encoded, write_statistics=encoded) as writer:
+    # write_batch_size=1: the writer closes a page once it passes data_page_size, i.e. after
+    # about one clip, instead of growing one page buffer to a whole row group's audio (by
+    # doubling: hundreds of MB of fresh memory per shard, mostly page-fault time)
+    with pq.ParquetWriter(path, schema, compression="none", use_dictionary=encoded, write_statistics=encoded,
+                          write_batch_size=1) as writer:
         if not rows:
             writer.write_table(schema.empty_table())
         for start in range(0, len(rows), ROWS_PER_GROUP):
