@@ -96,7 +96,7 @@ def main() -> None:
         for workers in (1, 2):
             startup, per_unit = ray_overhead(workers)
             print(f"ray x{workers}: local cluster start {startup:.1f} s; overhead {1000 * per_unit:.1f} ms per "
-                  "no-op unit (a render batch is 16 clips)")
+                  "no-op unit (a render batch: up to 16 speech clips, or up to 32 mixes with their music clips)")
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
