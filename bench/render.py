@@ -3,11 +3,13 @@
     python bench/render.py [--small] [--workers N] [--keep DIR]
 
 Builds the demo corpus (builders.demo.sources) and plans it (builders.misme.plan), then times:
-- clips: rendering every clip (speech, music, mixed, mixed-window) with ``render_batch``;
+- clips: rendering every clip (speech, music, mixed, mixed-window) with ``render_batch``,
+  which writes them straight into their staged parts of the shards;
 - export: the rest of ``render_dataset`` (``render.export_rendered``: manifest write-back,
-  HF shards, solutions, build report, digest, card), called on the render's results;
-- resume: ``render_dataset`` re-run on the finished build (it hashes every clip, now a range
-  of the shard that holds it, to check it against its resume record, renders nothing, then exports again), printed apart: no part of a render;
+  publishing the parts, solutions, build report, digest, card), on the render's results;
+- resume: ``render_dataset`` re-run on the finished build (it hashes every clip's shard range
+  against its resume record, renders nothing, hard-links the unchanged parts, then exports
+  again), printed apart: no part of a render;
 - floor: decoding every source file once + encoding every output clip once (FLAC) into a
   file, the least any renderer must do. Targets: clips / floor <= 1.3 and the whole render,
   (clips + export) / floor, <= 1.3. Also printed: the in-memory floor (encoding into a

@@ -1,12 +1,14 @@
-"""Where a rendered clip's bytes are: its own file, or a byte range of a published shard.
+"""Where a rendered clip's bytes are: its own file, or a byte range of a shard.
 
-A render writes each clip as ``OUT/audio/<view>/<id><suffix>``. Exporting a config copies
-those files into its Parquet shards, where the audio bytes are stored PLAIN and
-uncompressed, so each clip file's bytes lie unchanged and contiguous inside its shard.
-The shard folder keeps an index of them, ``OUT/data/<config>/.clips.json`` (written in the
+Every step names a clip ``OUT/audio/<view>/<id><suffix>``. Audio bytes are stored PLAIN and
+uncompressed in the Parquet shards, so each clip's bytes lie contiguous inside its shard.
+A config folder keeps an index of them, ``OUT/data/<config>/.clips.json`` (written in the
 same atomic folder as the shards: they are replaced together): ``{view: {id: [shard file
-name, offset, length, sha256 of the bytes]}}``. Once the index is in place the clip files
-are deleted, so a finished build holds each audio byte once; every later step (separation,
+name, offset, length, sha256 of the bytes]}}``; a part a render has staged but not yet
+published (``OUT/data/.staged/<config>/``, ``builders.hf.parts``) keeps its own. Clips reach
+the shards in one of two ways: MiSME's render writes them straight into staged parts; the
+other steps write clip files, which their export copies into the shards and then deletes.
+Either way a finished build holds each audio byte once, and every later step (separation,
 features, a resumed render, a re-export) reads the clip through a :class:`ClipRef`.
 """
 
