@@ -27,9 +27,12 @@ def _data(task, n_ids: int, n_submissions: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     if task.kind == "classification":
         truth = rng.integers(0, len(task.labels), n_ids)
-        predictions = [np.where(rng.random(n_ids) < 0.3 + 0.01 * s, truth,
-                                rng.integers(0, len(task.labels), n_ids))
-                       for s in range(n_submissions)]
+        predictions = [
+            np.where(
+                rng.random(n_ids) < 0.3 + 0.01 * s, truth, rng.integers(0, len(task.labels), n_ids)
+            )
+            for s in range(n_submissions)
+        ]
         return truth, predictions
     truth = rng.uniform(1, 9, (n_ids, len(task.targets)))
     return truth, [truth + rng.normal(0, 1 + 0.01 * s, truth.shape) for s in range(n_submissions)]
@@ -45,20 +48,32 @@ def run(task_name: str, metric: str, args) -> bool:
     task = get_task(task_name)
     truth, predictions = _data(task, args.ids, args.submissions)
     groups = None if args.groups is None else np.arange(args.ids) % args.groups
-    fast, wall, cpu = _timed(lambda: replicates(task, metric, truth, predictions, groups,
-                                                n_resamples=args.resamples, seed=0))
-    slow, ref_wall, ref_cpu = _timed(lambda: reference_replicates(
-        task, metric, truth, predictions, groups, n_resamples=args.reference_resamples, seed=0))
+    fast, wall, cpu = _timed(
+        lambda: replicates(
+            task, metric, truth, predictions, groups, n_resamples=args.resamples, seed=0
+        )
+    )
+    slow, ref_wall, ref_cpu = _timed(
+        lambda: reference_replicates(
+            task, metric, truth, predictions, groups, n_resamples=args.reference_resamples, seed=0
+        )
+    )
     agree = np.allclose(fast[: len(slow)], slow, atol=1e-9, equal_nan=True)
     per_fast = cpu / args.resamples
     per_slow = ref_cpu / args.reference_resamples
-    print(f"{task_name} {metric}: {args.resamples:,} resamples x {args.submissions} submissions x "
-          f"{args.ids:,} ids ({'ids' if groups is None else f'{args.groups:,} groups'}): "
-          f"{wall:.2f} s wall, {cpu:.2f} s CPU")
-    print(f"  reference loop: {args.reference_resamples} resamples in {ref_wall:.2f} s wall, "
-          f"{ref_cpu:.2f} s CPU = {per_slow * 1000:.1f} ms CPU per resample "
-          f"(x {args.resamples:,} = {per_slow * args.resamples:.0f} s)")
-    print(f"  speed-up per resample (CPU): {per_slow / max(per_fast, 1e-9):.0f}x; same numbers: {agree}")
+    print(
+        f"{task_name} {metric}: {args.resamples:,} resamples x {args.submissions} submissions x "
+        f"{args.ids:,} ids ({'ids' if groups is None else f'{args.groups:,} groups'}): "
+        f"{wall:.2f} s wall, {cpu:.2f} s CPU"
+    )
+    print(
+        f"  reference loop: {args.reference_resamples} resamples in {ref_wall:.2f} s wall, "
+        f"{ref_cpu:.2f} s CPU = {per_slow * 1000:.1f} ms CPU per resample "
+        f"(x {args.resamples:,} = {per_slow * args.resamples:.0f} s)"
+    )
+    print(
+        f"  speed-up per resample (CPU): {per_slow / max(per_fast, 1e-9):.0f}x; same numbers: {agree}"
+    )
     return agree
 
 
@@ -68,11 +83,22 @@ def main() -> int:
     parser.add_argument("--submissions", type=at_least(1), default=50)
     parser.add_argument("--ids", type=at_least(2), default=10_000)
     parser.add_argument("--reference-resamples", type=at_least(1), default=20)
-    parser.add_argument("--groups", type=at_least(2), default=None,
-                        help="resample this many groups of ids instead of single ids")
+    parser.add_argument(
+        "--groups",
+        type=at_least(2),
+        default=None,
+        help="resample this many groups of ids instead of single ids",
+    )
     args = parser.parse_args()
-    agreed = [run(task_name, metric, args) for task_name, metric in
-              (("misme-ser", "accuracy"), ("misme-ser", "uar"), ("misme-mer", "rmse"), ("muse-vad", "ccc"))]
+    agreed = [
+        run(task_name, metric, args)
+        for task_name, metric in (
+            ("misme-ser", "accuracy"),
+            ("misme-ser", "uar"),
+            ("misme-mer", "rmse"),
+            ("muse-vad", "ccc"),
+        )
+    ]
     if not all(agreed):
         print("the vectorised bootstrap and the reference loop disagree", file=sys.stderr)
         return 1

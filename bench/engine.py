@@ -33,10 +33,20 @@ from builders.misme.plan import plan_corpus  # noqa: E402
 from builders.misme.recipe import DEFAULT_RECIPE, build_recipe  # noqa: E402
 from builders.misme.spec import dataset_spec  # noqa: E402
 
-SMALL = {"clips_per_actor": 2, "n_deam": 8, "n_soundtracks": 4, "deam_duration_range": (10.0, 20.0),
-         "soundtracks_duration_s": 12.0}
-DEMO = {"clips_per_actor": 2, "n_deam": 36, "n_soundtracks": 24, "deam_duration_range": (10.0, 25.0),
-        "soundtracks_duration_s": 15.0}
+SMALL = {
+    "clips_per_actor": 2,
+    "n_deam": 8,
+    "n_soundtracks": 4,
+    "deam_duration_range": (10.0, 20.0),
+    "soundtracks_duration_s": 12.0,
+}
+DEMO = {
+    "clips_per_actor": 2,
+    "n_deam": 36,
+    "n_soundtracks": 24,
+    "deam_duration_range": (10.0, 25.0),
+    "soundtracks_duration_s": 15.0,
+}
 
 
 def nothing(x: int) -> int:
@@ -50,8 +60,15 @@ def render_once(out: Path, engine: Engine) -> tuple[float, int, str]:
     sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
     mixes = pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
     roots = resolve_roots(out, None, (s["corpus"] for s in sources))
-    batches = render.plan_batches(sources, mixes, roots, out / "audio", OutputSpec(44100, 2), -35.0,
-                                  dataset_spec(build_recipe(out)))
+    batches = render.plan_batches(
+        sources,
+        mixes,
+        roots,
+        out / "audio",
+        OutputSpec(44100, 2),
+        -35.0,
+        dataset_spec(build_recipe(out)),
+    )
     start = time.perf_counter()
     results = render.run_batches(batches, engine, progress=False)
     seconds = time.perf_counter() - start
@@ -82,21 +99,34 @@ def main() -> None:
         write_demo_sources(src, **(SMALL if args.small else DEMO))
         recipe = base / "recipe.toml"
         k = "2" if args.small else "5"
-        recipe.write_text(DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", f"mixes_per_speech = {k}"))
-        plan_corpus(ravdess=src / "RAVDESS", deam=src / "DEAM", soundtracks=src / "Soundtracks", out=out,
-                    recipe_path=recipe, workers=2, progress=False)
+        recipe.write_text(
+            DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", f"mixes_per_speech = {k}")
+        )
+        plan_corpus(
+            ravdess=src / "RAVDESS",
+            deam=src / "DEAM",
+            soundtracks=src / "Soundtracks",
+            out=out,
+            recipe_path=recipe,
+            workers=2,
+            progress=False,
+        )
         seen = set()
         for engine in (Engine("local", 1), Engine("local", 2), Engine("ray", 1), Engine("ray", 2)):
             with connected(engine) if engine.backend == "ray" else contextlib.nullcontext():
                 seconds, clips, checksum = render_once(out, engine)  # a Ray cluster is up already
             seen.add(checksum)
-            print(f"{engine.backend:>5} x{engine.workers}: {clips} clips in {seconds:6.1f} s = "
-                  f"{clips / seconds:5.1f} clips/s (first mixes {checksum})")
+            print(
+                f"{engine.backend:>5} x{engine.workers}: {clips} clips in {seconds:6.1f} s = "
+                f"{clips / seconds:5.1f} clips/s (first mixes {checksum})"
+            )
         print(f"same clips from every engine: {len(seen) == 1}")
         for workers in (1, 2):
             startup, per_unit = ray_overhead(workers)
-            print(f"ray x{workers}: local cluster start {startup:.1f} s; overhead {1000 * per_unit:.1f} ms per "
-                  "no-op unit (a render batch: up to 16 speech clips, or up to 32 mixes with their music clips)")
+            print(
+                f"ray x{workers}: local cluster start {startup:.1f} s; overhead {1000 * per_unit:.1f} ms per "
+                "no-op unit (a render batch: up to 16 speech clips, or up to 32 mixes with their music clips)"
+            )
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -45,8 +45,10 @@ N_CLIPS = 2  # per format; plus one warm-up clip
 ROUNDS = 2  # each clip measured this many times per variant, interleaved
 # (label, view, seconds, rate, channels) of the formats the demo extracts
 SPEECH_FORMAT = ("4.5 s 44.1 kHz stereo", "speech", 4.5, 44100, 2)
-MUSIC_FORMATS = (("14 s 44.1 kHz stereo", "music", 14.0, 44100, 2),
-                 ("15 s 16 kHz mono", "music", 15.0, 16000, 1))
+MUSIC_FORMATS = (
+    ("14 s 44.1 kHz stereo", "music", 14.0, 44100, 2),
+    ("15 s 16 kHz mono", "music", 15.0, 16000, 1),
+)
 
 
 def tone(seconds: float, f0: float, seed: int, rate: int, channels: int) -> np.ndarray:
@@ -54,7 +56,11 @@ def tone(seconds: float, f0: float, seed: int, rate: int, channels: int) -> np.n
     rng = np.random.default_rng(seed)
     x = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6))
     beats = (np.mod(t, 0.5) < 0.04) * rng.standard_normal(t.size)
-    x = 0.15 * x * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t)) + 0.2 * beats + 0.01 * rng.standard_normal(t.size)
+    x = (
+        0.15 * x * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+        + 0.2 * beats
+        + 0.01 * rng.standard_normal(t.size)
+    )
     return np.stack([x] * channels, axis=1).astype(np.float32)
 
 
@@ -125,10 +131,15 @@ def essentia_variants(out: Path, scratch: Path) -> dict:
     floor_music, before_music = features.Extractors().music(), features.Extractors().music()
     wavs: dict[Path, Path] = {}
 
-    def decoded(clip: Path) -> Path:  # decoded, at the analysis rate, in RAM: made outside the timing
+    def decoded(
+        clip: Path,
+    ) -> Path:  # decoded, at the analysis rate, in RAM: made outside the timing
         if clip not in wavs:
-            audio = (essentia.standard.MonoLoader(filename=str(clip), sampleRate=rate)()
-                     if sf.info(clip).channels == 1 else sf.read(clip, dtype="float32")[0])
+            audio = (
+                essentia.standard.MonoLoader(filename=str(clip), sampleRate=rate)()
+                if sf.info(clip).channels == 1
+                else sf.read(clip, dtype="float32")[0]
+            )
             wavs[clip] = scratch / f"{clip.stem}.wav"
             sf.write(wavs[clip], audio, rate, subtype="FLOAT")
         return wavs[clip]
@@ -159,8 +170,10 @@ def run_overhead(out: Path, set_name: str, view: str, clips: list[Path]) -> floa
 
 
 def line(set_name: str, label: str, floor: float, before: float, ours: float) -> None:
-    print(f"{set_name:15s} {label:22s} floor {1 / floor:6.2f}  before {1 / before:6.2f}  ours {1 / ours:6.2f} "
-          f"clips/s per core   ours/floor {floor / ours:4.2f}   ours/before x{before / ours:4.2f}")
+    print(
+        f"{set_name:15s} {label:22s} floor {1 / floor:6.2f}  before {1 / before:6.2f}  ours {1 / ours:6.2f} "
+        f"clips/s per core   ours/floor {floor / ours:4.2f}   ours/before x{before / ours:4.2f}"
+    )
 
 
 def main() -> None:
@@ -168,7 +181,10 @@ def main() -> None:
     os.environ.setdefault("MISME_NO_PROGRESS", "1")
     scratch_root = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     ours: dict[tuple[str, str], float] = {}
-    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        tempfile.TemporaryDirectory(dir=scratch_root) as scratch,
+    ):
         out = Path(tmp) / "OUT"
         speech = write_clips(out, SPEECH_FORMAT, "speech")
         for set_name in ("speech-is10", "speech-egemaps"):
@@ -181,7 +197,9 @@ def main() -> None:
             line("music-essentia", fmt[0], got["floor"], got["before"], got["ours"])
             ours[("music-essentia", fmt[0])] = got["ours"]
         overhead = run_overhead(out, "speech-is10", "speech", speech)
-        print(f"a whole run's own cost beyond its clips (cache full, {len(speech)} clips): {overhead:.2f} s wall")
+        print(
+            f"a whole run's own cost beyond its clips (cache full, {len(speech)} clips): {overhead:.2f} s wall"
+        )
 
         spec = dataset_spec(MismeRecipe())
         start = time.perf_counter()
@@ -190,13 +208,17 @@ def main() -> None:
         start = time.perf_counter()
         features.extract_features(out, spec, "speech-egemaps", ["speech"], progress=False)
         cached = time.perf_counter() - start
-        print(f"cache: first run {first:.2f} s, re-run {cached:.3f} s (speed-up x{first / max(cached, 1e-9):.0f})")
+        print(
+            f"cache: first run {first:.2f} s, re-run {cached:.3f} s (speed-up x{first / max(cached, 1e-9):.0f})"
+        )
 
     is10 = 528 * ours[("speech-is10", SPEECH_FORMAT[0])]
     misme_music = 516 * ours[("music-essentia", MUSIC_FORMATS[0][0])]
     mono16 = 126 * ours[("music-essentia", MUSIC_FORMATS[1][0])]
-    print(f"projected demo on {workers} cores (CPU s / cores): speech-is10 {is10 / workers:.0f} s, music-essentia "
-          f"MiSME {misme_music / workers:.0f} s + instrumental-MER/MuSe {mono16 / workers:.0f} s")
+    print(
+        f"projected demo on {workers} cores (CPU s / cores): speech-is10 {is10 / workers:.0f} s, music-essentia "
+        f"MiSME {misme_music / workers:.0f} s + instrumental-MER/MuSe {mono16 / workers:.0f} s"
+    )
 
 
 if __name__ == "__main__":

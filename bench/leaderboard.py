@@ -63,29 +63,52 @@ def fill(config) -> None:
         for n in range(N_TEAMS * PER_TEAM):
             team = teams[n % N_TEAMS]
             skill = 0.2 + 0.6 * rng.random()
-            submission = Submission(team_id=team.id, task="misme-ser", phase="dev",
-                                    status="scored", message="scored", file_sha256=f"{n:064d}",
-                                    file_name="p.csv", note="", selected=False,
-                                    created_at=start + timedelta(minutes=n))
+            submission = Submission(
+                team_id=team.id,
+                task="misme-ser",
+                phase="dev",
+                status="scored",
+                message="scored",
+                file_sha256=f"{n:064d}",
+                file_name="p.csv",
+                note="",
+                selected=False,
+                created_at=start + timedelta(minutes=n),
+            )
             session.add(submission)
             session.flush()
             for subset in ("public", "private"):
                 losses = (rng.random(N_IDS // 2) > skill).astype(np.float64)
                 accuracy = 1 - losses.mean()
-                session.add_all([Score(submission_id=submission.id, subset=subset, metric=m,
-                                       value=accuracy) for m in ("accuracy", "uar", "macro_f1")])
-                session.add(SubsetResult(submission_id=submission.id, subset=subset,
-                                         n_ids=len(losses), ids_sha256="0" * 64,
-                                         losses_npy=_npy_bytes(losses),
-                                         details_json=json.dumps({"per_fold": []})))
+                session.add_all(
+                    [
+                        Score(submission_id=submission.id, subset=subset, metric=m, value=accuracy)
+                        for m in ("accuracy", "uar", "macro_f1")
+                    ]
+                )
+                session.add(
+                    SubsetResult(
+                        submission_id=submission.id,
+                        subset=subset,
+                        n_ids=len(losses),
+                        ids_sha256="0" * 64,
+                        losses_npy=_npy_bytes(losses),
+                        details_json=json.dumps({"per_fold": []}),
+                    )
+                )
 
 
 def write_solution(path: Path) -> None:
     """A misme-ser solution with N_IDS ids over six folds and 24 actors."""
     rng = np.random.default_rng(1)
-    pd.DataFrame({"id": [f"m{i:05d}" for i in range(N_IDS)], "fold": [i % 6 + 1 for i in range(N_IDS)],
-                  "emotion": rng.integers(1, 9, N_IDS), "actor": [f"{i % 24 + 1:02d}" for i in range(N_IDS)]}
-                 ).to_parquet(path, index=False)
+    pd.DataFrame(
+        {
+            "id": [f"m{i:05d}" for i in range(N_IDS)],
+            "fold": [i % 6 + 1 for i in range(N_IDS)],
+            "emotion": rng.integers(1, 9, N_IDS),
+            "actor": [f"{i % 24 + 1:02d}" for i in range(N_IDS)],
+        }
+    ).to_parquet(path, index=False)
 
 
 def timed(function, repeats: int = 5) -> float:
@@ -126,10 +149,15 @@ class Submissions:
 
         rng = np.random.default_rng(2)
         n = DEMO_ACTORS * DEMO_CLIPS
-        self.solution = pd.DataFrame({
-            "id": [f"a{i // DEMO_CLIPS + 1:02d}-c{i % DEMO_CLIPS:02d}" for i in range(n)], "fold": 6,
-            "emotion": rng.integers(1, 9, n), "actor": [f"{i // DEMO_CLIPS + 1:02d}" for i in range(n)],
-            "gender": ["male" if (i // DEMO_CLIPS) % 2 else "female" for i in range(n)]})
+        self.solution = pd.DataFrame(
+            {
+                "id": [f"a{i // DEMO_CLIPS + 1:02d}-c{i % DEMO_CLIPS:02d}" for i in range(n)],
+                "fold": 6,
+                "emotion": rng.integers(1, 9, n),
+                "actor": [f"{i // DEMO_CLIPS + 1:02d}" for i in range(n)],
+                "gender": ["male" if (i // DEMO_CLIPS) % 2 else "female" for i in range(n)],
+            }
+        )
         self.solution.to_parquet(folder / "solution.parquet", index=False)
         (folder / "challenge.toml").write_text(SUBMIT_CONFIG)
         self.config = load_config(folder / "challenge.toml")
@@ -144,7 +172,9 @@ class Submissions:
         rng = np.random.default_rng(100 + index)
         truth = self.solution["emotion"].to_numpy()
         predicted = np.where(rng.random(len(truth)) < 0.6, truth, rng.integers(1, 9, len(truth)))
-        frame = pd.DataFrame({"id": self.solution["id"], "emotion": [EMOTIONS[v - 1] for v in predicted]})
+        frame = pd.DataFrame(
+            {"id": self.solution["id"], "emotion": [EMOTIONS[v - 1] for v in predicted]}
+        )
         path = self.folder / f"p{index:04d}.csv"
         frame.sample(frac=1.0, random_state=index).to_csv(path, index=False)
         return path
@@ -157,7 +187,9 @@ class Submissions:
         outcome = submit(self.config, path, "misme-ser", self.tokens[team % len(self.tokens)])
         took = time.perf_counter() - began
         if outcome.status != "scored":
-            raise SystemExit(f"submission {outcome.submission_id}: {outcome.status}: {outcome.message}")
+            raise SystemExit(
+                f"submission {outcome.submission_id}: {outcome.status}: {outcome.message}"
+            )
         return took
 
 
@@ -166,28 +198,38 @@ def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8
 
     with tempfile.TemporaryDirectory() as folder:
         bench = Submissions(Path(folder))
-        print(f"\nsubmissions end to end (misme-ser, {len(bench.solution)} ids, "
-              f"{bench.config.bootstrap_resamples} bootstrap resamples, {os.cpu_count()} CPUs):")
+        print(
+            f"\nsubmissions end to end (misme-ser, {len(bench.solution)} ids, "
+            f"{bench.config.bootstrap_resamples} bootstrap resamples, {os.cpu_count()} CPUs):"
+        )
         os.environ[warm.WARM_ENV] = "0"
         cold_s = [bench.submit(i) for i in range(cold)]
         del os.environ[warm.WARM_ENV]
         first = bench.submit(0)  # starts and loads the zygote
         warm_s = [bench.submit(i) for i in range(warm_runs)]
         cold_median, warm_median = statistics.median(cold_s), statistics.median(warm_s)
-        print(f"  cold (fresh interpreter each): median {cold_median:.3f} s/submission of {cold} "
-              f"(min {min(cold_s):.3f}, max {max(cold_s):.3f})")
-        print(f"  warm (forked from the zygote): median {warm_median:.3f} s/submission of {warm_runs} "
-              f"(min {min(warm_s):.3f}, max {max(warm_s):.3f}); the first, which starts the "
-              f"zygote: {first:.3f} s")
-        print(f"  warm / cold: {warm_median / cold_median:.3f} (cold is {cold_median / warm_median:.1f}x "
-              f"slower); warm vs the 0.5 s target: ratio {warm_median / 0.5:.2f}")
+        print(
+            f"  cold (fresh interpreter each): median {cold_median:.3f} s/submission of {cold} "
+            f"(min {min(cold_s):.3f}, max {max(cold_s):.3f})"
+        )
+        print(
+            f"  warm (forked from the zygote): median {warm_median:.3f} s/submission of {warm_runs} "
+            f"(min {min(warm_s):.3f}, max {max(warm_s):.3f}); the first, which starts the "
+            f"zygote: {first:.3f} s"
+        )
+        print(
+            f"  warm / cold: {warm_median / cold_median:.3f} (cold is {cold_median / warm_median:.1f}x "
+            f"slower); warm vs the 0.5 s target: ratio {warm_median / 0.5:.2f}"
+        )
 
         began = time.perf_counter()
         for index in range(total):
             bench.submit(index)
         sequential = time.perf_counter() - began
-        print(f"  {total} sequential submissions: {sequential:.1f} s, "
-              f"{total / sequential:.2f} submissions/s")
+        print(
+            f"  {total} sequential submissions: {sequential:.1f} s, "
+            f"{total / sequential:.2f} submissions/s"
+        )
 
         errors: list[BaseException] = []
 
@@ -207,8 +249,10 @@ def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8
         parallel = time.perf_counter() - began
         if errors:
             raise errors[0]
-        print(f"  {total} submissions from {concurrent} concurrent submitters: {parallel:.1f} s, "
-              f"{total / parallel:.2f} submissions/s (ratio to sequential {sequential / parallel:.2f})")
+        print(
+            f"  {total} submissions from {concurrent} concurrent submitters: {parallel:.1f} s, "
+            f"{total / parallel:.2f} submissions/s (ratio to sequential {sequential / parallel:.2f})"
+        )
         warm.shutdown()
         from leaderboard.store import close_engines
 
@@ -219,8 +263,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", type=at_least(1), default=5, help="cold submissions timed")
     parser.add_argument("--warm", type=at_least(1), default=10, help="warm submissions timed")
-    parser.add_argument("--submissions", type=at_least(1), default=100,
-                        help="submissions of the sequential and of the concurrent run")
+    parser.add_argument(
+        "--submissions",
+        type=at_least(1),
+        default=100,
+        help="submissions of the sequential and of the concurrent run",
+    )
     parser.add_argument("--skip-page", action="store_true", help="only the submissions")
     args = parser.parse_args()
     if not args.skip_page:
@@ -232,19 +280,25 @@ def main() -> int:
 def bench_page() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "challenge.toml"
-        write_solution(Path(folder) / "solution.parquet")  # the config refuses a missing solution file
+        write_solution(
+            Path(folder) / "solution.parquet"
+        )  # the config refuses a missing solution file
         path.write_text(CONFIG)
         config = load_config(path)
         init_store(config)
         began = time.perf_counter()
         fill(config)
-        print(f"filled {N_TEAMS * PER_TEAM} submissions ({N_IDS // 2} ids per subset) in "
-              f"{time.perf_counter() - began:.1f} s")
+        print(
+            f"filled {N_TEAMS * PER_TEAM} submissions ({N_IDS // 2} ids per subset) in "
+            f"{time.perf_counter() - began:.1f} s"
+        )
         board_s = timed(lambda: build_board(config, "misme-ser", "dev"))
         board = build_board(config, "misme-ser", "dev")
         pairwise_s = timed(lambda: pairwise_p_values(board), repeats=2)
-        print(f"leaderboard page data ({len(board.table)} teams, DM + Holm vs leader): "
-              f"{board_s:.3f} s (target < 1 s, ratio {board_s / 1.0:.2f})")
+        print(
+            f"leaderboard page data ({len(board.table)} teams, DM + Holm vs leader): "
+            f"{board_s:.3f} s (target < 1 s, ratio {board_s / 1.0:.2f})"
+        )
         print(f"pairwise DM matrix ({len(board.table)}x{len(board.table)}): {pairwise_s:.3f} s")
 
 

@@ -14,12 +14,13 @@ def main() -> None:
     recipe, _ = load_recipe()
     inventory = synthetic_inventory()
     for pairing in ("balanced", "random"):
-
         start = time.perf_counter()
         plan = plan_mixes(inventory, recipe.with_value("mixing.pairing", pairing))
         elapsed = time.perf_counter() - start
-        print(f"plan ({pairing}): {len(plan.sources)} sources, {len(plan.mixes)} mixes in {elapsed:.3f} s "
-              f"(target < 2 s: {'ok' if elapsed < 2 else 'MISSED'})")
+        print(
+            f"plan ({pairing}): {len(plan.sources)} sources, {len(plan.mixes)} mixes in {elapsed:.3f} s "
+            f"(target < 2 s: {'ok' if elapsed < 2 else 'MISSED'})"
+        )
 
 
 if __name__ == "__main__":

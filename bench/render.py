@@ -49,17 +49,27 @@ from builders.misme.spec import dataset_spec  # noqa: E402
 
 OUTPUT = OutputSpec(44100, 2)
 
-SMALL = {"clips_per_actor": 2, "n_deam": 8, "n_soundtracks": 4, "deam_duration_range": (10.0, 20.0),
-         "soundtracks_duration_s": 12.0}
+SMALL = {
+    "clips_per_actor": 2,
+    "n_deam": 8,
+    "n_soundtracks": 4,
+    "deam_duration_range": (10.0, 20.0),
+    "soundtracks_duration_s": 12.0,
+}
 
 
 def cpu_seconds() -> float:
     """CPU seconds (user + system) of this process and of its finished children so far."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def floor_seconds(out: Path, roots: dict[str, str], scratch: Path) -> tuple[float, float, float, int, int]:
+def floor_seconds(
+    out: Path, roots: dict[str, str], scratch: Path
+) -> tuple[float, float, float, int, int]:
     """(floor with files, its CPU seconds, floor in memory, inputs, outputs): decode each
     source once, encode each rendered clip once into a file in ``scratch`` / into a buffer
     (clips read untimed)."""
@@ -72,11 +82,17 @@ def floor_seconds(out: Path, roots: dict[str, str], scratch: Path) -> tuple[floa
         decode += time.perf_counter() - start
         cpu += cpu_seconds() - cpu_start
     scratch.mkdir(parents=True, exist_ok=True)
-    clips = [ref for view in ("speech", "music", "mixed", "mixed-window") for ref in view_refs(out, view, ".flac").values()]
+    clips = [
+        ref
+        for view in ("speech", "music", "mixed", "mixed-window")
+        for ref in view_refs(out, view, ".flac").values()
+    ]
     for clip in clips:  # from the shards that hold them (a finished build keeps no clip files)
         pcm, _ = audio_io.decode_pcm(clip.read_bytes())
         start, cpu_start = time.perf_counter(), cpu_seconds()
-        sf.write(str(scratch / f"{n_out}.flac"), pcm, OUTPUT.sample_rate, format="FLAC", subtype="PCM_16")
+        sf.write(
+            str(scratch / f"{n_out}.flac"), pcm, OUTPUT.sample_rate, format="FLAC", subtype="PCM_16"
+        )
         to_file += time.perf_counter() - start
         cpu += cpu_seconds() - cpu_start
         start = time.perf_counter()
@@ -101,10 +117,19 @@ def main() -> None:
         recipe = None
         if args.small:  # 2 music clips per fold: K = 2
             recipe = base / "recipe.toml"
-            recipe.write_text(DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2"))
+            recipe.write_text(
+                DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2")
+            )
         start = time.perf_counter()
-        plan_corpus(ravdess=src / "RAVDESS", deam=src / "DEAM", soundtracks=src / "Soundtracks", out=out,
-                    recipe_path=recipe, workers=args.workers, progress=False)
+        plan_corpus(
+            ravdess=src / "RAVDESS",
+            deam=src / "DEAM",
+            soundtracks=src / "Soundtracks",
+            out=out,
+            recipe_path=recipe,
+            workers=args.workers,
+            progress=False,
+        )
         print(f"plan: {time.perf_counter() - start:.1f} s")
 
         sources = pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
@@ -112,8 +137,9 @@ def main() -> None:
         roots = resolve_roots(out, None, (s["corpus"] for s in sources))
         shutil.rmtree(out / "audio", ignore_errors=True)
         shutil.rmtree(out / "data", ignore_errors=True)
-        batches = render.plan_batches(sources, mixes, roots, out / "audio", OUTPUT, -35.0,
-                                      dataset_spec(build_recipe(out)))
+        batches = render.plan_batches(
+            sources, mixes, roots, out / "audio", OUTPUT, -35.0, dataset_spec(build_recipe(out))
+        )
         start, cpu_start = time.perf_counter(), cpu_seconds()
         results = render.run_batches(batches, Engine(workers=args.workers), progress=False)
         clips = time.perf_counter() - start
@@ -127,25 +153,44 @@ def main() -> None:
         floor, floor_cpu, floor_in_memory, n_in, n_out = floor_seconds(out, roots, base / "floor")
 
         audio_s = sum(m["music_frames"] for m in mixes) / 44100
-        print(f"corpus: {n_in} sources, {len(mixes)} mixes ({audio_s / 60:.1f} min of mixed audio), "
-              f"{n_out} output clips, workers {args.workers}")
-        print(f"render clips: {clips:.2f} s; export (write-back, shards, solutions, report, digest, card): "
-              f"{export:.2f} s; total {clips + export:.2f} s")
-        print(f"resume re-run (checks every clip, renders none, exports again): {resume:.2f} s "
-              f"({summary.resumed} units resumed, {summary.rendered} rendered)")
-        print(f"floor (decode inputs once + encode outputs once into files, 1 process): {floor:.2f} s")
+        print(
+            f"corpus: {n_in} sources, {len(mixes)} mixes ({audio_s / 60:.1f} min of mixed audio), "
+            f"{n_out} output clips, workers {args.workers}"
+        )
+        print(
+            f"render clips: {clips:.2f} s; export (write-back, shards, solutions, report, digest, card): "
+            f"{export:.2f} s; total {clips + export:.2f} s"
+        )
+        print(
+            f"resume re-run (checks every clip, renders none, exports again): {resume:.2f} s "
+            f"({summary.resumed} units resumed, {summary.rendered} rendered)"
+        )
+        print(
+            f"floor (decode inputs once + encode outputs once into files, 1 process): {floor:.2f} s"
+        )
         ratio = clips * args.workers / floor
-        print(f"ratio clips x workers / floor = {ratio:.2f} (target <= 1.3: {'ok' if ratio <= 1.3 else 'MISSED'})")
-        print(f"floor in memory (outputs encoded into a buffer, no files written): {floor_in_memory:.2f} s; "
-              f"ratio {clips * args.workers / floor_in_memory:.2f}")
+        print(
+            f"ratio clips x workers / floor = {ratio:.2f} (target <= 1.3: {'ok' if ratio <= 1.3 else 'MISSED'})"
+        )
+        print(
+            f"floor in memory (outputs encoded into a buffer, no files written): {floor_in_memory:.2f} s; "
+            f"ratio {clips * args.workers / floor_in_memory:.2f}"
+        )
         total = (clips + export) * args.workers / floor
-        print(f"ratio total x workers / floor = {total:.2f} (target <= 1.3: {'ok' if total <= 1.3 else 'MISSED'})")
-        print(f"CPU seconds (user + system, waits for the disk left out): whole render {render_cpu:.2f}, "
-              f"floor {floor_cpu:.2f}; ratio {render_cpu / floor_cpu:.2f}")
+        print(
+            f"ratio total x workers / floor = {total:.2f} (target <= 1.3: {'ok' if total <= 1.3 else 'MISSED'})"
+        )
+        print(
+            f"CPU seconds (user + system, waits for the disk left out): whole render {render_cpu:.2f}, "
+            f"floor {floor_cpu:.2f}; ratio {render_cpu / floor_cpu:.2f}"
+        )
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory: this process {own:.0f} MB, largest worker/child {children:.0f} MB")
-        print(f"digest: {digest}" + ("" if summary.digest == digest else f" (MISMATCH: the resume gave {summary.digest})"))
+        print(
+            f"digest: {digest}"
+            + ("" if summary.digest == digest else f" (MISMATCH: the resume gave {summary.digest})")
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -38,8 +38,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 CONSOLE_SCRIPT = Path(PYTHON).with_name("misme-score")  # as installed in the venv
-SCORE = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else \
-    [PYTHON, "-c", "import sys; from benchmark.cli import main; sys.argv[0] = 'misme-score'; main()"]
+SCORE = (
+    [str(CONSOLE_SCRIPT)]
+    if CONSOLE_SCRIPT.exists()
+    else [
+        PYTHON,
+        "-c",
+        "import sys; from benchmark.cli import main; sys.argv[0] = 'misme-score'; main()",
+    ]
+)
 LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 
 
@@ -101,7 +108,9 @@ def fair(sol_path: Path, pred_path: Path, task_name: str) -> float:
     problems += [f"row {i + 1}: bad id" for i in np.flatnonzero(bad_id)]
     problems += [f"row {i + 1}: duplicate id" for i in np.flatnonzero(ids.duplicated())]
     solution_ids = pd.Index(solution["id"])
-    problems += [f"row {i + 1}: id not in the solution" for i in np.flatnonzero(~ids.isin(solution_ids))]
+    problems += [
+        f"row {i + 1}: id not in the solution" for i in np.flatnonzero(~ids.isin(solution_ids))
+    ]
     problems += [f"id {v} has no prediction" for v in solution_ids[~solution_ids.isin(ids)][:50]]
     values = {}
     for target in targets:
@@ -129,32 +138,49 @@ def fair(sol_path: Path, pred_path: Path, task_name: str) -> float:
         if not regression:
             t, p = part["emotion"].to_numpy() - 1, part["emotion_pred"].to_numpy().astype(int)
             precision, recall, f1, _ = skm.precision_recall_fscore_support(
-                t, p, labels=range(8), average="weighted", zero_division=0)
-            return {"accuracy": skm.accuracy_score(t, p), "uar": skm.balanced_accuracy_score(t, p),
-                    "macro_f1": skm.f1_score(t, p, average="macro", zero_division=0),
-                    "weighted_precision": precision, "weighted_recall": recall, "weighted_f1": f1,
-                    "confusion": skm.confusion_matrix(t, p, labels=range(8))}
+                t, p, labels=range(8), average="weighted", zero_division=0
+            )
+            return {
+                "accuracy": skm.accuracy_score(t, p),
+                "uar": skm.balanced_accuracy_score(t, p),
+                "macro_f1": skm.f1_score(t, p, average="macro", zero_division=0),
+                "weighted_precision": precision,
+                "weighted_recall": recall,
+                "weighted_f1": f1,
+                "confusion": skm.confusion_matrix(t, p, labels=range(8)),
+            }
         for target in targets:
             t, p = part[target].to_numpy(), part[f"{target}_pred"].to_numpy()
             mt, mp, vt, vp = t.mean(), p.mean(), t.var(), p.var()
             covariance = ((t - mt) * (p - mp)).mean()
             r, pvalue = stats.pearsonr(t, p)
             n = len(t)
-            result.update({
-                f"rmse_{target}": skm.root_mean_squared_error(t, p),
-                f"mae_{target}": skm.mean_absolute_error(t, p), f"r2_{target}": skm.r2_score(t, p),
-                f"pearson_r_{target}": r, f"pearson_p_{target}": pvalue,
-                f"ccc_{target}": 2 * covariance / (vt + vp + (mt - mp) ** 2),
-                f"ccc_n1_{target}": 2 * covariance * n / (n - 1)
-                / ((vt + vp) * n / (n - 1) + (mt - mp) ** 2)})
+            result.update(
+                {
+                    f"rmse_{target}": skm.root_mean_squared_error(t, p),
+                    f"mae_{target}": skm.mean_absolute_error(t, p),
+                    f"r2_{target}": skm.r2_score(t, p),
+                    f"pearson_r_{target}": r,
+                    f"pearson_p_{target}": pvalue,
+                    f"ccc_{target}": 2 * covariance / (vt + vp + (mt - mp) ** 2),
+                    f"ccc_n1_{target}": 2
+                    * covariance
+                    * n
+                    / (n - 1)
+                    / ((vt + vp) * n / (n - 1) + (mt - mp) ** 2),
+                }
+            )
         for name in ("rmse", "mae", "r2", "pearson_r", "ccc", "ccc_n1"):
             result[name] = np.mean([result[f"{name}_{target}"] for target in targets])
         return result
 
     pooled = scores(frame)
     per_fold = {fold: scores(part) for fold, part in frame.groupby("fold")}
-    per_group = {column: {value: scores(part) for value, part in frame.groupby(column)}
-                 for column in ("gender", "corpus") if column in frame}
+    per_group = {
+        column: {value: scores(part) for value, part in frame.groupby(column)}
+        for column in ("gender", "corpus")
+        if column in frame
+    }
     assert per_fold and per_group is not None
     return float(pooled["accuracy" if not regression else "rmse"])
 
@@ -176,8 +202,10 @@ def _run(argv: list[str]) -> tuple[float, float]:
 
 def _median(runs: list[tuple[float, float]]) -> str:
     walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
-    return (f"{statistics.median(walls):.2f} s (runs: {', '.join(f'{v:.2f}' for v in walls)}; "
-            f"CPU {statistics.median(cpus):.2f} s)")
+    return (
+        f"{statistics.median(walls):.2f} s (runs: {', '.join(f'{v:.2f}' for v in walls)}; "
+        f"CPU {statistics.median(cpus):.2f} s)"
+    )
 
 
 def _wall(runs: list[tuple[float, float]]) -> float:
@@ -189,35 +217,54 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3, help="runs of misme-score (median)")
     parser.add_argument("--fair-runs", type=int, default=2, help="runs of the fair scorer")
-    parser.add_argument("--fair", nargs=3, metavar=("SOLUTION", "PREDICTIONS", "TASK"),
-                        help=argparse.SUPPRESS)  # one run of the reference scorer, as a process
+    parser.add_argument(
+        "--fair", nargs=3, metavar=("SOLUTION", "PREDICTIONS", "TASK"), help=argparse.SUPPRESS
+    )  # one run of the reference scorer, as a process
     args = parser.parse_args()
     if args.fair:
         print(json.dumps({"primary": fair(Path(args.fair[0]), Path(args.fair[1]), args.fair[2])}))
         return
     n = args.rows
     startup = [_run(SCORE + ["tasks"]) for _ in range(args.runs)]
-    imports = [_run([PYTHON, "-c", "import benchmark.cli, benchmark.scoring, benchmark.report"])
-               for _ in range(args.runs)]
-    print(f"start-up: misme-score tasks {_median(startup)}; imports of the score path "
-          f"{_median(imports)}")
+    imports = [
+        _run([PYTHON, "-c", "import benchmark.cli, benchmark.scoring, benchmark.report"])
+        for _ in range(args.runs)
+    ]
+    print(
+        f"start-up: misme-score tasks {_median(startup)}; imports of the score path "
+        f"{_median(imports)}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for kind, task in (("regression", "misme-mer"), ("classification", "misme-ser")):
             sol_path, pred_path = _write(Path(folder), n, kind)
             report = Path(folder) / "report.json"
-            command = SCORE + ["score", str(pred_path), "--solution", str(sol_path), "--task",
-                               task, "--json", str(report)]
+            command = SCORE + [
+                "score",
+                str(pred_path),
+                "--solution",
+                str(sol_path),
+                "--task",
+                task,
+                "--json",
+                str(report),
+            ]
             ours, ours_b0, reference = [], [], []
             for run in range(max(args.runs, args.fair_runs)):
                 if run < args.runs:
                     ours.append(_run(command))
                     ours_b0.append(_run(command + ["--bootstrap", "0"]))
                 if run < args.fair_runs:
-                    reference.append(_run([PYTHON, __file__, "--fair", str(sol_path),
-                                           str(pred_path), task]))
+                    reference.append(
+                        _run([PYTHON, __file__, "--fair", str(sol_path), str(pred_path), task])
+                    )
             value = json.loads(report.read_text())["primary"]
-            out = subprocess.run([PYTHON, __file__, "--fair", str(sol_path), str(pred_path), task],
-                                 cwd=ROOT, capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [PYTHON, __file__, "--fair", str(sol_path), str(pred_path), task],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             expected = json.loads(out.stdout)["primary"]
             assert abs(value - expected) < 1e-9, (value, expected)
             b0, fair_time = _wall(ours_b0), _wall(reference)
@@ -226,9 +273,11 @@ def main() -> None:
             print(f"  misme-score score (default --bootstrap 1000): {_median(ours)}")
             print(f"  misme-score score --bootstrap 0:              {_median(ours_b0)}")
             print(f"  fair pandas + scikit-learn scorer:            {_median(reference)}")
-            print(f"  speed-up (fair / --bootstrap 0): {fair_time / b0:.1f}x, with the default "
-                  f"bootstrap {fair_time / _wall(ours):.1f}x "
-                  f"(target >= 5x and < 2 s: {verdict})")
+            print(
+                f"  speed-up (fair / --bootstrap 0): {fair_time / b0:.1f}x, with the default "
+                f"bootstrap {fair_time / _wall(ours):.1f}x "
+                f"(target >= 5x and < 2 s: {verdict})"
+            )
     _diebold_mariano(n)
 
 
@@ -244,8 +293,10 @@ def _diebold_mariano(n: int) -> None:
         start = time.perf_counter()
         result = stats.diebold_mariano(e1, e2, h=h)
         elapsed = time.perf_counter() - start
-        print(f"diebold-mariano h={h} on {n:,} pairs: {elapsed * 1000:.0f} ms "
-              f"(DM = {result.statistic:.3f}, p = {result.pvalue:.3g})")
+        print(
+            f"diebold-mariano h={h} on {n:,} pairs: {elapsed * 1000:.0f} ms "
+            f"(DM = {result.statistic:.3f}, p = {result.pvalue:.3g})"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,13 @@ from tests.builders.misme.spleeter_model import spleeter_python, train_tiny_mode
 
 
 def audio_seconds(out: Path) -> float:
-    return float(sum(pq.read_table(out / "manifests" / "mixes.parquet", columns=["music_duration_s"])
-                     .column("music_duration_s").to_pylist()))
+    return float(
+        sum(
+            pq.read_table(out / "manifests" / "mixes.parquet", columns=["music_duration_s"])
+            .column("music_duration_s")
+            .to_pylist()
+        )
+    )
 
 
 def fresh_copy(rendered: Path, base: Path, name: str) -> Path:
@@ -45,11 +50,16 @@ def fresh_copy(rendered: Path, base: Path, name: str) -> Path:
 def find_model(base: Path) -> tuple[Path, str]:
     real = Path(os.environ.get("MODEL_PATH", "pretrained_models")) / "2stems"
     if (real / ".probe").exists() and (real / "checkpoint").exists():
-        kind = "custom model (params.json)" if (real / "params.json").exists() else "pretrained model"
+        kind = (
+            "custom model (params.json)" if (real / "params.json").exists() else "pretrained model"
+        )
         return real, f"{kind} {real}"
     start = time.perf_counter()
     model = train_tiny_model(base / "models")
-    return model, f"tiny model (trained in {time.perf_counter() - start:.1f} s; RTF only indicative)"
+    return (
+        model,
+        f"tiny model (trained in {time.perf_counter() - start:.1f} s; RTF only indicative)",
+    )
 
 
 def main() -> None:
@@ -64,9 +74,13 @@ def main() -> None:
         seconds = audio_seconds(rendered)
         print(f"{seconds:.1f} s of mixes, {os.cpu_count()} CPUs")
         start = time.perf_counter()
-        separation.separate_dataset(fresh_copy(rendered, base, "oracle"), backend="oracle", progress=False)
+        separation.separate_dataset(
+            fresh_copy(rendered, base, "oracle"), backend="oracle", progress=False
+        )
         wall = time.perf_counter() - start
-        print(f"oracle, 1 worker: {wall:.1f} s, RTF {wall / seconds:.3f} (incl. re-mixing the true stems)")
+        print(
+            f"oracle, 1 worker: {wall:.1f} s, RTF {wall / seconds:.3f} (incl. re-mixing the true stems)"
+        )
         if spleeter_python() is None:
             print("spleeter: skipped (no .venv-spleeter: run `make spleeter-env`)")
             return
@@ -76,14 +90,22 @@ def main() -> None:
             out = fresh_copy(rendered, base, f"spleeter-{workers}")
             start = time.perf_counter()
             try:
-                summary = separation.separate_dataset(out, backend="spleeter", model_dir=model, workers=workers,
-                                                      progress=False, quality=False)
+                summary = separation.separate_dataset(
+                    out,
+                    backend="spleeter",
+                    model_dir=model,
+                    workers=workers,
+                    progress=False,
+                    quality=False,
+                )
             except UserError as error:
                 print(f"spleeter, {workers} worker(s): failed: {error}")
                 continue
             wall = time.perf_counter() - start
-            print(f"spleeter, {workers} worker(s): {summary.clips} mixes in {wall:.1f} s, RTF {wall / seconds:.3f} "
-                  "(incl. loading TensorFlow and the model once per worker)")
+            print(
+                f"spleeter, {workers} worker(s): {summary.clips} mixes in {wall:.1f} s, RTF {wall / seconds:.3f} "
+                "(incl. loading TensorFlow and the model once per worker)"
+            )
 
 
 if __name__ == "__main__":

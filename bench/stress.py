@@ -64,8 +64,11 @@ def console_script(name: str) -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", _MODULES[name]]
 
 
-_MODULES = {"misme-score": "benchmark.cli", "misme-leaderboard": "leaderboard.cli",
-            "misme-build": "builders.cli"}
+_MODULES = {
+    "misme-score": "benchmark.cli",
+    "misme-leaderboard": "leaderboard.cli",
+    "misme-build": "builders.cli",
+}
 
 
 def spin() -> None:
@@ -85,10 +88,15 @@ class Fixture:
         self.bad.write_text("id,emotion\na01-c00,furious\n", encoding="utf-8")
         self.counter = itertools.count()
         leaderboard = console_script("misme-leaderboard")
-        subprocess.run([*leaderboard, "init", "--config", str(self.config)], check=True,
-                       capture_output=True)
-        added = subprocess.run([*leaderboard, "team", "add", "Stress", "--config", str(self.config)],
-                               check=True, capture_output=True, text=True)
+        subprocess.run(
+            [*leaderboard, "init", "--config", str(self.config)], check=True, capture_output=True
+        )
+        added = subprocess.run(
+            [*leaderboard, "team", "add", "Stress", "--config", str(self.config)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         self.token = added.stdout.strip().splitlines()[-1]
 
     def fresh_good(self) -> str:
@@ -110,8 +118,9 @@ class Fixture:
 
 def cases(fixture: Fixture) -> dict[str, list]:
     """Per script, a list of case factories (called once per run, for fresh files)."""
-    score, board, build = (console_script(n) for n in ("misme-score", "misme-leaderboard",
-                                                       "misme-build"))
+    score, board, build = (
+        console_script(n) for n in ("misme-score", "misme-leaderboard", "misme-build")
+    )
     solution, config = str(fixture.solution), str(fixture.config)
     common = ["--solution", solution, "--task", "misme-ser"]
     report = str(fixture.folder / "report.json")
@@ -120,14 +129,18 @@ def cases(fixture: Fixture) -> dict[str, list]:
     return {
         "misme-score": [
             lambda: Case("validate good", [*score, "validate", str(fixture.good), *common], 0),
-            lambda: Case("score good", [*score, "score", str(fixture.good), *common, "--json", report], 0),
+            lambda: Case(
+                "score good", [*score, "score", str(fixture.good), *common, "--json", report], 0
+            ),
             lambda: Case("validate bad", [*score, "validate", str(fixture.bad), *common], 2),
         ],
         "misme-leaderboard": [
             lambda: Case("submit good", [*submit, fixture.fresh_good(), *tail], 0),
             lambda: Case("submit bad", [*submit, fixture.fresh_bad(), *tail], 2),
             lambda: Case("show", [*board, "show", "--config", config, "--task", "misme-ser"], 0),
-            lambda: Case("show bad task", [*board, "show", "--config", config, "--task", "nope"], 2),
+            lambda: Case(
+                "show bad task", [*board, "show", "--config", config, "--task", "nope"], 2
+            ),
         ],
         "misme-build": [
             lambda: Case("--help", [*build, "--help"], 0),
@@ -138,8 +151,9 @@ def cases(fixture: Fixture) -> dict[str, list]:
 
 def run_one(case: Case, env: dict[str, str]) -> tuple[Case, int | str, str, str]:
     try:
-        done = subprocess.run(case.argv, capture_output=True, text=True, env=env, timeout=300,
-                              cwd=ROOT)
+        done = subprocess.run(
+            case.argv, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT
+        )
     except subprocess.TimeoutExpired:
         return case, "timeout", "", ""
     return case, done.returncode, done.stdout, done.stderr
@@ -178,8 +192,10 @@ def stress(script: str, factories: list, runs: int, jobs: int, env: dict[str, st
 def show(script: str, runs: int, tally: Tally) -> None:
     aborts = sum(tally.codes[c] for c in ABORT_CODES)
     histogram = ", ".join(f"{code}: {n}" for code, n in sorted(tally.codes.items(), key=str))
-    print(f"{script:<18} {runs:>5} runs  {tally.seconds:7.0f} s  exit codes {{{histogram}}}  "
-          f"aborts: {aborts}")
+    print(
+        f"{script:<18} {runs:>5} runs  {tally.seconds:7.0f} s  exit codes {{{histogram}}}  "
+        f"aborts: {aborts}"
+    )
     for (name, code, line), n in sorted(tally.unexpected.items(), key=str):
         print(f"    unexpected: {n} x {name!r} exited {code}: {line}")
     for outcome, n in sorted(tally.workers.items()):
@@ -189,7 +205,9 @@ def show(script: str, runs: int, tally: Tally) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=at_least(1), default=1000, help="runs per console script")
-    parser.add_argument("--busy", type=at_least(0), default=1, help="processes that keep a core busy")
+    parser.add_argument(
+        "--busy", type=at_least(0), default=1, help="processes that keep a core busy"
+    )
     parser.add_argument("--jobs", type=at_least(1), default=1, help="runs at the same time")
     parser.add_argument("--scripts", nargs="+", default=list(_MODULES), choices=list(_MODULES))
     args = parser.parse_args()
@@ -201,10 +219,14 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="misme-stress-") as folder:
             fixture = Fixture(Path(folder))
             factories = cases(fixture)
-            print(f"{args.runs} runs per script, {args.busy} busy core(s), {args.jobs} at a time, "
-                  f"{os.cpu_count()} CPUs; {len(ser_solution())} ids per submission")
+            print(
+                f"{args.runs} runs per script, {args.busy} busy core(s), {args.jobs} at a time, "
+                f"{os.cpu_count()} CPUs; {len(ser_solution())} ids per submission"
+            )
             for script in args.scripts:
-                show(script, args.runs, stress(script, factories[script], args.runs, args.jobs, env))
+                show(
+                    script, args.runs, stress(script, factories[script], args.runs, args.jobs, env)
+                )
     finally:
         for spinner in spinners:
             spinner.terminate()

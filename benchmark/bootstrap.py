@@ -25,26 +25,41 @@ from benchmark.errors import BenchmarkError
 from benchmark.tasks import Task
 
 CHUNK_CELLS = 4_000_000  # draw-count cells per chunk of resamples (32 MB of float64)
-_CLASSIFICATION = ("accuracy", "uar", "macro_f1", "weighted_precision", "weighted_recall",
-                   "weighted_f1")
+_CLASSIFICATION = (
+    "accuracy",
+    "uar",
+    "macro_f1",
+    "weighted_precision",
+    "weighted_recall",
+    "weighted_f1",
+)
 _REGRESSION = ("rmse", "mae", "r2", "pearson_r", "ccc", "ccc_n1")
-_REGRESSION_STATS = {"rmse": ("e2",), "mae": ("ae",), "r2": ("e2", "t1", "t2"),
-                     "pearson_r": ("t1", "t2", "p1", "p2", "tp"),
-                     "ccc": ("t1", "t2", "p1", "p2", "tp"), "ccc_n1": ("t1", "t2", "p1", "p2", "tp")}
+_REGRESSION_STATS = {
+    "rmse": ("e2",),
+    "mae": ("ae",),
+    "r2": ("e2", "t1", "t2"),
+    "pearson_r": ("t1", "t2", "p1", "p2", "tp"),
+    "ccc": ("t1", "t2", "p1", "p2", "tp"),
+    "ccc_n1": ("t1", "t2", "p1", "p2", "tp"),
+}
 
 
 def metric_names(task: Task) -> tuple[str, ...]:
     """Every metric the bootstrap can resample for ``task`` (regression: also per target)."""
     if task.kind == "classification":
         return _CLASSIFICATION
-    return _REGRESSION + tuple(f"{name}_{target}" for name in _REGRESSION for target in task.targets)
+    return _REGRESSION + tuple(
+        f"{name}_{target}" for name in _REGRESSION for target in task.targets
+    )
 
 
 def _split_metric(task: Task, metric: str) -> tuple[str, tuple[int, ...]]:
     """(base metric, indices of the targets it averages over)."""
     if metric not in metric_names(task):
-        raise BenchmarkError(f"cannot bootstrap {metric!r} for {task.name}; "
-                             f"choose one of {', '.join(metric_names(task))}")
+        raise BenchmarkError(
+            f"cannot bootstrap {metric!r} for {task.name}; "
+            f"choose one of {', '.join(metric_names(task))}"
+        )
     if task.kind == "classification" or metric in _REGRESSION:
         return metric, tuple(range(len(task.targets)))
     for j, target in enumerate(task.targets):
@@ -110,14 +125,17 @@ def resample_draws(n_groups: int, n_resamples: int, seed: int) -> Iterator[np.nd
 def _counts(draws: np.ndarray, n_groups: int) -> np.ndarray:
     """How often each group was drawn, per resample (rows of ``draws``)."""
     offsets = draws + n_groups * np.arange(len(draws))[:, None]
-    return np.bincount(offsets.ravel(), minlength=draws.size).reshape(draws.shape).astype(np.float64)
+    return (
+        np.bincount(offsets.ravel(), minlength=draws.size).reshape(draws.shape).astype(np.float64)
+    )
 
 
 # ---------------------------------------------------------------- statistics per id
 
 
-def _classification_stats(metric: str, truth: np.ndarray, predictions: np.ndarray,
-                          n_labels: int) -> dict[str, np.ndarray]:
+def _classification_stats(
+    metric: str, truth: np.ndarray, predictions: np.ndarray, n_labels: int
+) -> dict[str, np.ndarray]:
     """Per-id statistics, (n, S[, K]) or (n, 1[, K]) when they do not depend on the
     submission; truth codes (n,), prediction codes (n, S)."""
     count = np.ones((len(truth), 1))
@@ -130,8 +148,9 @@ def _classification_stats(metric: str, truth: np.ndarray, predictions: np.ndarra
     return stats if metric == "uar" else {**stats, "pred": pred_k}
 
 
-def _regression_stats(metric: str, truth: np.ndarray, predictions: np.ndarray,
-                      targets: tuple[int, ...]) -> dict[str, np.ndarray]:
+def _regression_stats(
+    metric: str, truth: np.ndarray, predictions: np.ndarray, targets: tuple[int, ...]
+) -> dict[str, np.ndarray]:
     """Per-id statistics (n, S, J), or (n, 1, J) for those of the truth alone; truth (n, J),
     predictions (n, S, J); values are shifted by the truth's mean (the moments are
     shift-invariant; it keeps the sums well conditioned)."""
@@ -139,11 +158,19 @@ def _regression_stats(metric: str, truth: np.ndarray, predictions: np.ndarray,
     p = predictions[:, :, targets]
     shift = t.mean(axis=0)
     tt, pp = (t - shift)[:, None, :], p - shift
-    every = {"e2": lambda: (pp - tt) ** 2, "ae": lambda: np.abs(pp - tt), "t1": lambda: tt,
-             "t2": lambda: tt * tt, "p1": lambda: pp, "p2": lambda: pp * pp, "tp": lambda: tt * pp}
+    every = {
+        "e2": lambda: (pp - tt) ** 2,
+        "ae": lambda: np.abs(pp - tt),
+        "t1": lambda: tt,
+        "t2": lambda: tt * tt,
+        "p1": lambda: pp,
+        "p2": lambda: pp * pp,
+        "tp": lambda: tt * pp,
+    }
     stats = {"n": np.ones((len(t), 1, 1))}
-    stats.update({name: np.asarray(every[name](), dtype=np.float64)
-                  for name in _REGRESSION_STATS[metric]})
+    stats.update(
+        {name: np.asarray(every[name](), dtype=np.float64) for name in _REGRESSION_STATS[metric]}
+    )
     return stats
 
 
@@ -152,7 +179,9 @@ def _regression_stats(metric: str, truth: np.ndarray, predictions: np.ndarray,
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray, fill: float = np.nan) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), fill)
+        return np.where(
+            denominator > 0, numerator / np.where(denominator > 0, denominator, 1), fill
+        )
 
 
 def _finish_classification(metric: str, s: dict[str, np.ndarray]) -> np.ndarray:
@@ -191,8 +220,10 @@ def _finish_regression(metric: str, s: dict[str, np.ndarray]) -> np.ndarray:
         return np.clip(r, -1, 1).mean(axis=-1)
     mean_difference = (s["t1"] - s["p1"]) / n
     divisor = n if metric == "ccc" else np.where(n > 1, n - 1, 0.0)
-    denominator = _ratio(sxx + syy, divisor, 0.0) + mean_difference ** 2
-    return _ratio(_ratio(2 * sxy, divisor, 0.0), np.where(divisor > 0, denominator, 0.0)).mean(axis=-1)
+    denominator = _ratio(sxx + syy, divisor, 0.0) + mean_difference**2
+    return _ratio(_ratio(2 * sxy, divisor, 0.0), np.where(divisor > 0, denominator, 0.0)).mean(
+        axis=-1
+    )
 
 
 # ---------------------------------------------------------------- the bootstrap
@@ -211,8 +242,16 @@ def _prepare(task: Task, metric: str, truth, predictions: Sequence):
     return base, _regression_stats(base, t, p, targets), _finish_regression
 
 
-def replicates(task: Task, metric: str, truth, predictions: Sequence, groups=None, *,
-               n_resamples: int = 1000, seed: int = 0) -> np.ndarray:
+def replicates(
+    task: Task,
+    metric: str,
+    truth,
+    predictions: Sequence,
+    groups=None,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> np.ndarray:
     """``metric`` on every resample for each submission: array (n_resamples, S).
 
     ``truth``: label codes 0..K-1 (classification) or an (n, targets) array; ``predictions``:
@@ -230,15 +269,26 @@ def replicates(task: Task, metric: str, truth, predictions: Sequence, groups=Non
     return _resampled(prepared, codes, n_groups, n_resamples, seed)
 
 
-def replicates_of_codes(task: Task, metric: str, truth, predictions: Sequence, codes: np.ndarray,
-                        n_groups: int, *, n_resamples: int = 1000, seed: int = 0) -> np.ndarray:
+def replicates_of_codes(
+    task: Task,
+    metric: str,
+    truth,
+    predictions: Sequence,
+    codes: np.ndarray,
+    n_groups: int,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> np.ndarray:
     """:func:`replicates` with the groups given as their :func:`group_codes` (codes, count)."""
-    return _resampled(_prepare(task, metric, truth, predictions), codes, n_groups, n_resamples,
-                      seed)
+    return _resampled(
+        _prepare(task, metric, truth, predictions), codes, n_groups, n_resamples, seed
+    )
 
 
-def _resampled(prepared: tuple, codes: np.ndarray, n_groups: int, n_resamples: int,
-               seed: int) -> np.ndarray:
+def _resampled(
+    prepared: tuple, codes: np.ndarray, n_groups: int, n_resamples: int, seed: int
+) -> np.ndarray:
     base, stats, finish = prepared
     n = len(codes)
     names = list(stats)
@@ -251,8 +301,10 @@ def _resampled(prepared: tuple, codes: np.ndarray, n_groups: int, n_resamples: i
     chunks = []
     for draws in resample_draws(n_groups, n_resamples, seed):
         sums = _counts(draws, n_groups) @ per_group
-        named = {name: sums[:, sizes[i]:sizes[i + 1]].reshape(len(sums), *shapes[name])
-                 for i, name in enumerate(names)}
+        named = {
+            name: sums[:, sizes[i] : sizes[i + 1]].reshape(len(sums), *shapes[name])
+            for i, name in enumerate(names)
+        }
         chunks.append(finish(base, named))
     return np.concatenate(chunks, axis=0)
 
@@ -261,25 +313,47 @@ def metric_function(task: Task, metric: str) -> Callable[[np.ndarray, np.ndarray
     """``metric`` as a function of (truth, predictions) arrays, built from :mod:`benchmark.metrics`."""
     base, targets = _split_metric(task, metric)
     if task.kind == "classification":
-        single = {"accuracy": m.accuracy, "uar": m.uar, "macro_f1": m.macro_f1,
-                  "weighted_precision": lambda t, p: m.weighted_prf(t, p)[0],
-                  "weighted_recall": lambda t, p: m.weighted_prf(t, p)[1],
-                  "weighted_f1": lambda t, p: m.weighted_prf(t, p)[2]}[base]
+        single = {
+            "accuracy": m.accuracy,
+            "uar": m.uar,
+            "macro_f1": m.macro_f1,
+            "weighted_precision": lambda t, p: m.weighted_prf(t, p)[0],
+            "weighted_recall": lambda t, p: m.weighted_prf(t, p)[1],
+            "weighted_f1": lambda t, p: m.weighted_prf(t, p)[2],
+        }[base]
         return single
-    single = {"rmse": m.rmse, "mae": m.mae, "r2": m.r2, "ccc": m.ccc, "ccc_n1": m.ccc_n1,
-              "pearson_r": lambda t, p: m.pearson(t, p)[0]}[base]
+    single = {
+        "rmse": m.rmse,
+        "mae": m.mae,
+        "r2": m.r2,
+        "ccc": m.ccc,
+        "ccc_n1": m.ccc_n1,
+        "pearson_r": lambda t, p: m.pearson(t, p)[0],
+    }[base]
     return lambda t, p: float(np.mean([single(t[:, j], p[:, j]) for j in targets]))
 
 
-def reference_replicates(task: Task, metric: str, truth, predictions: Sequence, groups=None, *,
-                         n_resamples: int = 1000, seed: int = 0) -> np.ndarray:
+def reference_replicates(
+    task: Task,
+    metric: str,
+    truth,
+    predictions: Sequence,
+    groups=None,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> np.ndarray:
     """The slow definition of :func:`replicates`: for each resample and submission, gather the
     drawn groups' ids and call the metric of :mod:`benchmark.metrics` on them."""
     function = metric_function(task, metric)
     t = np.asarray(truth)
     t = t if task.kind == "classification" else t.astype(np.float64).reshape(len(t), -1)
-    preds = [np.asarray(p) if task.kind == "classification"
-             else np.asarray(p, dtype=np.float64).reshape(len(p), -1) for p in predictions]
+    preds = [
+        np.asarray(p)
+        if task.kind == "classification"
+        else np.asarray(p, dtype=np.float64).reshape(len(p), -1)
+        for p in predictions
+    ]
     codes, n_groups = group_codes(groups, len(t))
     members = [np.flatnonzero(codes == g) for g in range(n_groups)]
     rows = []
@@ -300,7 +374,9 @@ def resampled_unit(grouped_by: str | None, n_groups: int) -> str:
 # ---------------------------------------------------------------- intervals and ranks
 
 
-def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def percentile_interval(
+    values: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval per column: the (1-c)/2 and (1+c)/2 quantiles, NaN resamples left out."""
     if not 0 < confidence < 1:
         raise BenchmarkError(f"confidence must be in (0, 1), not {confidence}")
@@ -321,8 +397,9 @@ def resample_ranks(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
     return _st.rankdata(signed, method="min", axis=1).astype(np.int64)
 
 
-def rank_intervals(values: np.ndarray, higher_is_better: bool,
-                   confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def rank_intervals(
+    values: np.ndarray, higher_is_better: bool, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """(lowest, highest) rank per submission over the central ``confidence`` of resamples.
 
     Ranks are integers, so the bounds are observed ranks (``inverted_cdf`` quantiles).

@@ -34,23 +34,38 @@ MAX_BOOTSTRAP = 1_000_000
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--solution", required=True, type=Path, help="solution file (CSV or Parquet)")
+    parser.add_argument(
+        "--solution", required=True, type=Path, help="solution file (CSV or Parquet)"
+    )
     parser.add_argument("--task", required=True, help="task name (see `misme-score tasks`)")
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
-                        help="size cap of a prediction file (default: %(default)s)")
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        help="size cap of a prediction file (default: %(default)s)",
+    )
 
 
 def _outputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, help="also write the report as JSON")
     parser.add_argument("--markdown", type=Path, help="also write the report as Markdown")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png|FILE.svg",
-                        help="also write the report's charts (PNG or SVG, by the suffix)")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png|FILE.svg",
+        help="also write the report's charts (PNG or SVG, by the suffix)",
+    )
 
 
 def _bootstrap_options(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
-                        help=f"bootstrap resamples for {what}, whole groups when the solution "
-                             "has a group column (0 to skip; default 1000)")
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="N",
+        help=f"bootstrap resamples for {what}, whole groups when the solution "
+        "has a group column (0 to skip; default 1000)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
 
@@ -71,9 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(compare)
     compare.add_argument("--h", type=int, default=1, help="forecast horizon (default 1)")
     compare.add_argument("--power", type=float, default=2, help="loss |e|^power (default 2)")
-    compare.add_argument("--alternative", default="two-sided",
-                         choices=["two-sided", "less", "greater"],
-                         help="'less': A is more accurate than B (R dm.test's meaning)")
+    compare.add_argument(
+        "--alternative",
+        default="two-sided",
+        choices=["two-sided", "less", "greater"],
+        help="'less': A is more accurate than B (R dm.test's meaning)",
+    )
     _bootstrap_options(compare, "confidence and rank intervals")
     _outputs(compare)
     sub.add_parser("tasks", help="list the registered tasks")
@@ -85,7 +103,9 @@ def write_output(path: Path | None, text: str) -> None:
         return
     shown = path
     try:
-        if path.exists() and not path.is_file():  # /dev/stdout, a pipe: write through, never replace
+        if (
+            path.exists() and not path.is_file()
+        ):  # /dev/stdout, a pipe: write through, never replace
             if path.is_dir():
                 raise IsADirectoryError(21, "Is a directory")
             with path.open("w", encoding="utf-8") as handle:
@@ -116,8 +136,9 @@ def _check_options(args) -> None:
     if getattr(args, "h", None) is not None and args.h < 1:
         raise BenchmarkError(f"--h must be a positive integer, not {args.h}")
     if getattr(args, "bootstrap", None) is not None and not 0 <= args.bootstrap <= MAX_BOOTSTRAP:
-        raise BenchmarkError(f"--bootstrap must be between 0 and {MAX_BOOTSTRAP:,}, "
-                             f"not {args.bootstrap}")
+        raise BenchmarkError(
+            f"--bootstrap must be between 0 and {MAX_BOOTSTRAP:,}, not {args.bootstrap}"
+        )
     if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
         raise BenchmarkError(f"--seed must be a non-negative integer, not {args.seed}")
     if getattr(args, "plot", None) is not None:
@@ -144,10 +165,10 @@ def _run_score(args) -> int:
     if task.kind == "regression":
         _import_meanwhile("scipy.special")  # Pearson's p-value (benchmark.metrics)
     solution = read_solution_arrays(args.solution, task, group_columns=True)
-    predictions = read_prediction_arrays(args.predictions, solution, task,
-                                         max_bytes=args.max_bytes)
-    result = score_arrays(target_matrix(predictions, task), solution, task,
-                          n_resamples=args.bootstrap, seed=args.seed)
+    predictions = read_prediction_arrays(args.predictions, solution, task, max_bytes=args.max_bytes)
+    result = score_arrays(
+        target_matrix(predictions, task), solution, task, n_resamples=args.bootstrap, seed=args.seed
+    )
     write_output(args.json, report.to_json(result))
     write_output(args.markdown, report.to_markdown(result))
     if args.plot is not None:
@@ -161,6 +182,7 @@ def _import_meanwhile(name: str) -> None:
     them without holding the GIL, so with a second core the import (a quarter of a second
     for scipy.special) takes little or no time of its own. A failure is left to the import
     where the module is used, which raises it."""
+
     def run() -> None:
         try:
             importlib.import_module(name)
@@ -169,7 +191,9 @@ def _import_meanwhile(name: str) -> None:
 
     try:
         threading.Thread(target=run, name=f"import {name}", daemon=True).start()
-    except RuntimeError:  # no thread can start (a process limit): the import happens where it is used
+    except (
+        RuntimeError
+    ):  # no thread can start (a process limit): the import happens where it is used
         pass
 
 
@@ -178,8 +202,10 @@ def _plot_score(path: Path, result, solution, predictions: dict, task) -> None:
 
     scatter = None
     if task.kind == "regression":  # the predictions are in the solution's order
-        scatter = {t: {"true": solution.targets[t].astype(float),
-                       "pred": predictions[t].astype(float)} for t in task.targets}
+        scatter = {
+            t: {"true": solution.targets[t].astype(float), "pred": predictions[t].astype(float)}
+            for t in task.targets
+        }
     plots.save(plots.report_figure(result, scatter), path)
 
 
@@ -197,8 +223,16 @@ def _run_compare(args) -> int:
             errors.append(str(error))
     if errors:
         raise BenchmarkError("\n".join(errors))
-    result = compare(*frames, solution, task, h=args.h, power=args.power,
-                     alternative=args.alternative, n_resamples=args.bootstrap, seed=args.seed)
+    result = compare(
+        *frames,
+        solution,
+        task,
+        h=args.h,
+        power=args.power,
+        alternative=args.alternative,
+        n_resamples=args.bootstrap,
+        seed=args.seed,
+    )
     write_output(args.json, report.to_json(result))
     write_output(args.markdown, report.to_markdown(result))
     if args.plot is not None:
@@ -213,14 +247,20 @@ def _run_tasks(args) -> int:
     width = max(map(len, TASKS))
     for task in TASKS.values():
         direction = "higher" if task.higher_is_better else "lower"
-        print(f"{task.name.ljust(width)}  {task.kind:<14}  columns: {', '.join(task.columns)}; "
-              f"primary: {task.primary_metric} ({direction} is better)")
+        print(
+            f"{task.name.ljust(width)}  {task.kind:<14}  columns: {', '.join(task.columns)}; "
+            f"primary: {task.primary_metric} ({direction} is better)"
+        )
         print(f"{''.ljust(width)}  {task.description}")
     return 0
 
 
-COMMANDS = {"validate": _run_validate, "score": _run_score, "compare": _run_compare,
-            "tasks": _run_tasks}
+COMMANDS = {
+    "validate": _run_validate,
+    "score": _run_score,
+    "compare": _run_compare,
+    "tasks": _run_tasks,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

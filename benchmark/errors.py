@@ -34,8 +34,11 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            column = self.column if len(self.column) <= 60 else \
-                f"{self.column[:60]}... ({len(self.column):,} characters)"
+            column = (
+                self.column
+                if len(self.column) <= 60
+                else f"{self.column[:60]}... ({len(self.column):,} characters)"
+            )
             where.append(f"column '{column}'")
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
@@ -82,6 +85,7 @@ TERMINATION_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def raise_on_termination() -> None:
     """Turn the first SIGINT/SIGTERM into :class:`Interrupted`; a second one leaves at once."""
+
     def interrupt(signum: int, _frame) -> None:
         for number in TERMINATION_SIGNALS:
             signal.signal(number, lambda again, _f: leave(128 + again))
@@ -133,6 +137,9 @@ def internal_error(prog: str, error: Exception) -> int:
     so that the traceback shows."""
     if os.environ.get("MISME_DEBUG"):
         raise error
-    print(f"{prog}: internal error ({type(error).__name__}: {error}); please report it "
-          "(set MISME_DEBUG=1 for a traceback)", file=sys.stderr)
+    print(
+        f"{prog}: internal error ({type(error).__name__}: {error}); please report it "
+        "(set MISME_DEBUG=1 for a traceback)",
+        file=sys.stderr,
+    )
     return 1

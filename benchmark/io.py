@@ -116,8 +116,9 @@ def to_numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     data = array.buffers()[1]
     if pa.types.is_boolean(kind):
         bits = np.frombuffer(data, dtype=np.uint8)
-        return np.unpackbits(bits, count=array.offset + len(array),
-                             bitorder="little")[array.offset:].astype(bool)
+        return np.unpackbits(bits, count=array.offset + len(array), bitorder="little")[
+            array.offset :
+        ].astype(bool)
     dtype = np.dtype(kind.to_pandas_dtype())
     return np.frombuffer(data, dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
 
@@ -134,9 +135,16 @@ def _load(path: Path, max_bytes: int, n_ids: int | None = None) -> tuple[_Raw, l
     path = Path(path)
     try:
         if not path.is_file():
-            raise BenchmarkError(f"{path}: " + ("is a directory, not a file" if path.is_dir() else
-                                               "not a regular file" if path.exists() else
-                                               "no such file"))
+            raise BenchmarkError(
+                f"{path}: "
+                + (
+                    "is a directory, not a file"
+                    if path.is_dir()
+                    else "not a regular file"
+                    if path.exists()
+                    else "no such file"
+                )
+            )
         with path.open("rb") as handle:
             data = _read_capped(handle, path.stat().st_size, max(max_bytes, 0) + 1)
     except OSError as error:
@@ -173,21 +181,35 @@ def _refuse_binary(data: bytes, path: Path) -> None:
     if data.startswith(b"\x1f\x8b"):
         raise _Fatal("this is a gzip-compressed file; decompress it and submit the CSV")
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise _Fatal("this is a Python pickle; pickles are never loaded (they can run code): "
-                     "submit CSV or Parquet")
-    for bom, name in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
-                      (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+        raise _Fatal(
+            "this is a Python pickle; pickles are never loaded (they can run code): "
+            "submit CSV or Parquet"
+        )
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
         if data.startswith(bom):
-            raise _Fatal(f"the file is {name}-encoded (it starts with a {name} byte-order mark); "
-                         "save it as UTF-8")
+            raise _Fatal(
+                f"the file is {name}-encoded (it starts with a {name} byte-order mark); "
+                "save it as UTF-8"
+            )
     if path.suffix.lower() in (".parquet", ".pq"):
         raise _Fatal("the file is named like Parquet but is not a Parquet file (no PAR1 magic)")
     nul = data.find(b"\x00")
     if nul >= 0:
-        hint = "; the file looks UTF-16-encoded: save it as UTF-8" if data[1:2] == b"\x00" or \
-            data[:1] == b"\x00" else ""
-        raise _Fatal(f"binary content (NUL byte at offset {nul}); expected a UTF-8 CSV or a "
-                     f"Parquet file{hint}", _line_row(data, nul) or None)
+        hint = (
+            "; the file looks UTF-16-encoded: save it as UTF-8"
+            if data[1:2] == b"\x00" or data[:1] == b"\x00"
+            else ""
+        )
+        raise _Fatal(
+            f"binary content (NUL byte at offset {nul}); expected a UTF-8 CSV or a "
+            f"Parquet file{hint}",
+            _line_row(data, nul) or None,
+        )
 
 
 def _check_utf8(data: bytes) -> str:
@@ -196,8 +218,11 @@ def _check_utf8(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         row = _line_row(data, error.start)
-        raise _Fatal(f"line {row + 1}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
-                     f"{error.start}); save the file as UTF-8", row or None) from None
+        raise _Fatal(
+            f"line {row + 1}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}); save the file as UTF-8",
+            row or None,
+        ) from None
 
 
 def _line_row(data: bytes, offset: int) -> int:
@@ -217,15 +242,22 @@ def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
         probe = pq.ParquetFile(pa.BufferReader(data))
         meta, schema = probe.metadata, probe.schema
         if n_ids is not None and meta.num_rows > 2 * n_ids + 1000:
-            raise _Fatal(f"the file has {meta.num_rows:,} rows but the solution has "
-                         f"{n_ids:,} ids")
-        unpacked = sum(meta.row_group(g).column(c).total_uncompressed_size
-                       for g in range(meta.num_row_groups) for c in range(meta.num_columns))
+            raise _Fatal(f"the file has {meta.num_rows:,} rows but the solution has {n_ids:,} ids")
+        unpacked = sum(
+            meta.row_group(g).column(c).total_uncompressed_size
+            for g in range(meta.num_row_groups)
+            for c in range(meta.num_columns)
+        )
         if unpacked > max_bytes:
-            raise _Fatal(f"the Parquet data is {unpacked:,} bytes uncompressed, over the size "
-                         f"cap of {max_bytes:,} bytes")
-        strings = [i for i in range(len(schema)) if schema.column(i).physical_type == "BYTE_ARRAY"
-                   and "." not in schema.column(i).path]
+            raise _Fatal(
+                f"the Parquet data is {unpacked:,} bytes uncompressed, over the size "
+                f"cap of {max_bytes:,} bytes"
+            )
+        strings = [
+            i
+            for i in range(len(schema))
+            if schema.column(i).physical_type == "BYTE_ARRAY" and "." not in schema.column(i).path
+        ]
         table = pq.ParquetFile(pa.BufferReader(data), read_dictionary=strings).read()
     except _Fatal:
         raise
@@ -239,35 +271,49 @@ def _load_parquet(data: bytes, max_bytes: int, n_ids: int | None) -> _Raw:
             encoded[index] = array  # the distinct values of a group column, found already
         if pa.types.is_dictionary(array.type):
             values = array.dictionary
-            if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or \
-                    pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+            if (
+                pa.types.is_string(values.type)
+                or pa.types.is_large_string(values.type)
+                or pa.types.is_binary(values.type)
+                or pa.types.is_large_binary(values.type)
+            ):
                 lengths = to_numpy(_filled(pc.binary_length(values), 0))
                 indices = to_numpy(_filled(array.indices, 0))
                 decoded += int(lengths[indices].sum()) if len(lengths) else 0
                 if decoded > max_bytes:
-                    raise _Fatal(f"the Parquet data is over {max_bytes:,} bytes once decoded, "
-                                 f"over the size cap of {max_bytes:,} bytes")
+                    raise _Fatal(
+                        f"the Parquet data is over {max_bytes:,} bytes once decoded, "
+                        f"over the size cap of {max_bytes:,} bytes"
+                    )
             array = _dictionary_values(array)
         if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
             array = array.cast(pa.string())
         arrays.append(array)
-    return _Raw(list(table.schema.names), arrays, np.arange(1, table.num_rows + 1), parquet=True,
-                encoded=encoded)
+    return _Raw(
+        list(table.schema.names),
+        arrays,
+        np.arange(1, table.num_rows + 1),
+        parquet=True,
+        encoded=encoded,
+    )
 
 
 def _dictionary_values(array: pa.DictionaryArray) -> pa.Array:
     """``array.dictionary_decode()``, without copying the values when each row has its own
     entry, in order (a column of unique ids, as Arrow reads it)."""
     n = len(array)
-    if len(array.dictionary) == n and not array.null_count and \
-            np.array_equal(to_numpy(array.indices), np.arange(n)):
+    if (
+        len(array.dictionary) == n
+        and not array.null_count
+        and np.array_equal(to_numpy(array.indices), np.arange(n))
+    ):
         return array.dictionary
     return array.dictionary_decode()
 
 
 def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     if not data or data.isspace():  # (not data.strip(): that copies the whole file)
         raise _Fatal("file is empty (no header line)")
     end = min((i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0), default=len(data))
@@ -283,7 +329,9 @@ def _load_csv(data: bytes) -> tuple[_Raw, list[Problem]]:
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # the fast reader also rejects bad UTF-8
         return _load_csv_slowly(data)
@@ -298,8 +346,9 @@ def _load_csv_slowly(data: bytes) -> tuple[_Raw, list[Problem]]:
     """
     _check_utf8(data)  # names the line of the first invalid byte
     problems: list[Problem] = []
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""),
-                        strict=True)
+    reader = csv.reader(
+        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""), strict=True
+    )
     try:
         header = next(reader)
         columns: list[list[str]] = [[] for _ in header]
@@ -310,16 +359,19 @@ def _load_csv_slowly(data: bytes) -> tuple[_Raw, list[Problem]]:
                 continue
             row += 1
             if len(record) != len(header):
-                problems.append(Problem(row, None, f"has {len(record)} fields but the header has "
-                                                   f"{len(header)}"))
+                problems.append(
+                    Problem(row, None, f"has {len(record)} fields but the header has {len(header)}")
+                )
                 continue
             for column, value in zip(columns, record, strict=True):
                 column.append(value)
             rows.append(row)
     except csv.Error as error:
         hint = "; a quoted field is never closed" if "end of data" in str(error) else ""
-        raise _Fatal(f"CSV syntax error at line {reader.line_num}: {error}{hint}",
-                     max(reader.line_num - 1, 0) or None) from None
+        raise _Fatal(
+            f"CSV syntax error at line {reader.line_num}: {error}{hint}",
+            max(reader.line_num - 1, 0) or None,
+        ) from None
     arrays = []
     for index in range(len(columns)):  # convert column by column, freeing each list
         arrays.append(pa.array(columns[index], type=pa.string()))
@@ -330,8 +382,9 @@ def _load_csv_slowly(data: bytes) -> tuple[_Raw, list[Problem]]:
 # ---------------------------------------------------------------- header
 
 
-def _check_header(raw: _Raw, required: tuple[str, ...], problems: _Problems,
-                  allow_extra: bool = False) -> dict[str, int]:
+def _check_header(
+    raw: _Raw, required: tuple[str, ...], problems: _Problems, allow_extra: bool = False
+) -> dict[str, int]:
     """Map each required column present exactly once to its index; report the rest."""
     positions: dict[str, list[int]] = {}
     for index, name in enumerate(raw.columns):
@@ -339,13 +392,22 @@ def _check_header(raw: _Raw, required: tuple[str, ...], problems: _Problems,
     found = {}
     for name, where in positions.items():
         if len(where) > 1:
-            problems.add(None, name, f"column appears {len(where)} times (columns "
-                                     f"{', '.join(str(i + 1) for i in where)})")
+            problems.add(
+                None,
+                name,
+                f"column appears {len(where)} times (columns "
+                f"{', '.join(str(i + 1) for i in where)})",
+            )
         elif name in required:
             found[name] = where[0]
         elif not allow_extra:
-            problems.add(None, name, "unknown column" + _hint(name, required)
-                         + f"; expected exactly: {', '.join(required)}")
+            problems.add(
+                None,
+                name,
+                "unknown column"
+                + _hint(name, required)
+                + f"; expected exactly: {', '.join(required)}",
+            )
     for name in required:
         if name not in positions:
             problems.add(None, name, "missing column" + _separator_hint(raw.columns))
@@ -395,18 +457,27 @@ def _describe_bad_cell(raw: str) -> str:
 
 def _parse_ids(array: pa.Array, raw: _Raw, problems: _Problems) -> pa.Array | None:
     if not pa.types.is_string(array.type):
-        problems.add(None, "id", f"has type {array.type}; ids must be strings (so that '007' "
-                                 "is not read as 7)")
+        problems.add(
+            None,
+            "id",
+            f"has type {array.type}; ids must be strings (so that '007' is not read as 7)",
+        )
         return None
     ids = array
     filled = _filled(array, "")
     bad = to_numpy(pc.is_null(array))
     bad |= to_numpy(pc.binary_length(filled)) == 0
-    spaced = to_numpy(pc.not_equal(pc.utf8_trim_whitespace(filled), filled)) & ~bad \
-        if _edges_may_be_spaces(filled) else np.zeros(len(array), dtype=bool)
+    spaced = (
+        to_numpy(pc.not_equal(pc.utf8_trim_whitespace(filled), filled)) & ~bad
+        if _edges_may_be_spaces(filled)
+        else np.zeros(len(array), dtype=bool)
+    )
     problems.add_rows(raw.rows[np.flatnonzero(bad)] - 1, "id", lambda i: "missing id")
-    problems.add_rows(raw.rows[np.flatnonzero(spaced)] - 1, "id",
-                      lambda i: f"id {_show(_row_value(ids, raw, i))} has leading or trailing whitespace")
+    problems.add_rows(
+        raw.rows[np.flatnonzero(spaced)] - 1,
+        "id",
+        lambda i: f"id {_show(_row_value(ids, raw, i))} has leading or trailing whitespace",
+    )
     return ids
 
 
@@ -441,16 +512,18 @@ def _parse_numbers(array: pa.Array, column: str, raw: _Raw, problems: _Problems)
         bad = np.flatnonzero(~(np.abs(values) < MAX_ABS_VALUE))
         if len(bad):
             text = array.to_numpy(zero_copy_only=False) if text is None else text
-            problems.add_rows(raw.rows[bad] - 1, column,
-                              lambda i: _describe_bad_cell(_row_value(text, raw, i)))
+            problems.add_rows(
+                raw.rows[bad] - 1, column, lambda i: _describe_bad_cell(_row_value(text, raw, i))
+            )
         return values
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         # safe=False: integers beyond 2**53 are rounded, never an error
         values = to_numpy(pc.cast(array, pa.float64(), safe=False))
         values = np.where(to_numpy(pc.is_valid(array)), values, np.nan)
         bad = np.flatnonzero(~(np.abs(values) < MAX_ABS_VALUE))
-        problems.add_rows(raw.rows[bad] - 1, column, lambda i: _describe_bad_value(
-            _row_value(values, raw, i)))
+        problems.add_rows(
+            raw.rows[bad] - 1, column, lambda i: _describe_bad_value(_row_value(values, raw, i))
+        )
         return values
     problems.add(None, column, f"has type {t}; expected numbers")
     return np.full(len(array), np.nan)
@@ -488,8 +561,9 @@ def _expected_labels(task: Task) -> str:
     return text
 
 
-def _parse_labels(array: pa.Array, column: str, task: Task, raw: _Raw,
-                  problems: _Problems) -> np.ndarray:
+def _parse_labels(
+    array: pa.Array, column: str, task: Task, raw: _Raw, problems: _Problems
+) -> np.ndarray:
     """Label codes 0..K-1 (-1 where invalid)."""
     t = array.type
     if pa.types.is_integer(t) and task.code_base is not None:
@@ -502,18 +576,27 @@ def _parse_labels(array: pa.Array, column: str, task: Task, raw: _Raw,
             array = array.combine_chunks()
         encoded = pc.dictionary_encode(_filled(array, ""))
         lookup = _label_lookup(task)
-        table = np.array([lookup.get(str(v).lower(), -1) if v == str(v).strip() else -1
-                          for v in encoded.dictionary.to_pylist()], dtype=np.int64)
-        codes = table[to_numpy(encoded.indices)] if len(table) else \
-            np.full(len(array), -1, dtype=np.int64)
+        table = np.array(
+            [
+                lookup.get(str(v).lower(), -1) if v == str(v).strip() else -1
+                for v in encoded.dictionary.to_pylist()
+            ],
+            dtype=np.int64,
+        )
+        codes = (
+            table[to_numpy(encoded.indices)]
+            if len(table)
+            else np.full(len(array), -1, dtype=np.int64)
+        )
     else:
         problems.add(None, column, f"has type {t}; {_expected_labels(task)}")
         return np.full(len(array), -1, dtype=np.int64)
     bad = np.flatnonzero(codes < 0)
     if len(bad):  # the cells as text (integer codes too), only to describe the bad ones
         text = pc.cast(array, pa.string()).fill_null("").to_numpy(zero_copy_only=False)
-        problems.add_rows(raw.rows[bad] - 1, column,
-                          lambda i: _describe_bad_label(_row_value(text, raw, i), task))
+        problems.add_rows(
+            raw.rows[bad] - 1, column, lambda i: _describe_bad_label(_row_value(text, raw, i), task)
+        )
     return codes
 
 
@@ -548,8 +631,11 @@ def _as_column(values: np.ndarray, task: Task):
 # falls back to Arrow's exact ``index_in`` / ``unique``, so the result is always exact.
 _MAX_KEY_WORDS = 16  # ids up to 128 bytes take the hash path
 _BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-_M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), \
-    np.uint64(0x94D049BB133111EB)
+_M1, _M2, _M3 = (
+    np.uint64(0x9E3779B97F4A7C15),
+    np.uint64(0xBF58476D1CE4E5B9),
+    np.uint64(0x94D049BB133111EB),
+)
 
 
 @dataclass
@@ -565,15 +651,23 @@ def _string_buffers(array) -> tuple[np.ndarray, np.ndarray] | None:
     """(offsets, bytes) of a string array without nulls, or None."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    if array.null_count or not (pa.types.is_string(array.type) or
-                                pa.types.is_large_string(array.type)):
+    if array.null_count or not (
+        pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+    ):
         return None
     width = np.int64 if pa.types.is_large_string(array.type) else np.int32
     _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=width, count=len(array) + 1,
-                            offset=array.offset * np.dtype(width).itemsize).astype(np.int64)
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else \
-        np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(
+        offsets_buffer,
+        dtype=width,
+        count=len(array) + 1,
+        offset=array.offset * np.dtype(width).itemsize,
+    ).astype(np.int64)
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8)
+        if data_buffer is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
     return offsets, data
 
 
@@ -626,8 +720,9 @@ def _has_duplicates(ids: pa.Array, keys: _Keys | None = None) -> bool:
     return len(pc.unique(ids)) < len(ids)
 
 
-def _positions(ids: pa.Array, solution_ids: pa.Array,
-               solution_keys: _Keys | None = None) -> np.ndarray | None:
+def _positions(
+    ids: pa.Array, solution_ids: pa.Array, solution_keys: _Keys | None = None
+) -> np.ndarray | None:
     """Index in ``solution_ids`` (unique) of every id, -1 when absent; None when the hash
     path does not apply (the caller then uses ``pc.index_in``). ``solution_keys``: the
     :func:`_id_keys` of ``solution_ids``, when known."""
@@ -644,7 +739,9 @@ def _positions(ids: pa.Array, solution_ids: pa.Array,
     bits = max(n_solution - 1, n - 1, 1).bit_length()
     low = np.uint64((1 << bits) - 1)
     # high bits of the hash with the row index in the low bits: one fast sort of plain integers
-    packed_solution = np.sort((solution_keys.hashes & ~low) | np.arange(n_solution, dtype=np.uint64))
+    packed_solution = np.sort(
+        (solution_keys.hashes & ~low) | np.arange(n_solution, dtype=np.uint64)
+    )
     packed = np.sort((keys.hashes & ~low) | np.arange(n, dtype=np.uint64))
     solution_high, high = packed_solution & ~low, packed & ~low
     if (solution_high[1:] == solution_high[:-1]).any():
@@ -662,7 +759,9 @@ def _positions(ids: pa.Array, solution_ids: pa.Array,
     found = np.flatnonzero(position >= 0)
     every = len(found) == n  # the usual case: no copies of this file's keys
     target = position if every else position[found]
-    same = np.take(solution_keys.lengths, target) == (keys.lengths if every else keys.lengths[found])
+    same = np.take(solution_keys.lengths, target) == (
+        keys.lengths if every else keys.lengths[found]
+    )
     for solution_word, word in zip(solution_keys.words, keys.words, strict=True):
         same &= np.take(solution_word, target) == (word if every else word[found])
     return position if same.all() else None
@@ -766,8 +865,11 @@ def _solution_arrays(loaded: tuple[_Raw, list[Problem]], path: Path, task: Task)
     keys = _id_keys(ids) if ids is not None else None
     if ids is not None and _has_duplicates(ids, keys):
         dup = _duplicated(ids.to_numpy(zero_copy_only=False))
-        problems.add_rows(raw.rows[np.flatnonzero(dup)] - 1, "id",
-                          lambda i: f"duplicate id {_show(_row_value(ids, raw, i))}")
+        problems.add_rows(
+            raw.rows[np.flatnonzero(dup)] - 1,
+            "id",
+            lambda i: f"duplicate id {_show(_row_value(ids, raw, i))}",
+        )
     if problems:
         _raise_solution(path, problems)
     scale = _parse_scale(raw, task, problems)
@@ -794,8 +896,10 @@ def _text_columns(raw: _Raw) -> dict[str, pa.Array] | None:
     if not raw.parquet or any(raw.columns.count(c) != 1 for c in wanted):
         return None
     index = {c: raw.columns.index(c) for c in wanted}
-    if any(not pa.types.is_string(raw.arrays[i].type) or raw.arrays[i].null_count
-           for i in index.values()):
+    if any(
+        not pa.types.is_string(raw.arrays[i].type) or raw.arrays[i].null_count
+        for i in index.values()
+    ):
         return None
     return {c: raw.encoded.get(i, raw.arrays[i]) for c, i in index.items()}
 
@@ -810,8 +914,11 @@ def text_values(column: pd.Series) -> pa.Array | np.ndarray:
     text without missing values, else ``column.astype(str).to_numpy()``."""
     import pandas as pd
 
-    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow" \
-            and not column.hasnans:
+    if (
+        isinstance(column.dtype, pd.StringDtype)
+        and column.dtype.storage == "pyarrow"
+        and not column.hasnans
+    ):
         array = pa.array(column.array)
         return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
     return column.astype(str).to_numpy()
@@ -829,12 +936,14 @@ def _parse_scale(raw: _Raw, task: Task, problems: _Problems) -> str | None:
 
 
 def _raise_solution(path: Path, problems: _Problems) -> None:
-    raise BenchmarkError("solution " + str(InvalidSubmission(str(path), problems.items,
-                                                             problems.total)))
+    raise BenchmarkError(
+        "solution " + str(InvalidSubmission(str(path), problems.items, problems.total))
+    )
 
 
-def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
-                     max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+def read_predictions(
+    path: Path, solution: pd.DataFrame, task: Task, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> pd.DataFrame:
     """Read and strictly validate a prediction file against ``solution``.
 
     Returns columns ``id`` + targets aligned row for row with ``solution`` (same id
@@ -843,21 +952,28 @@ def read_predictions(path: Path, solution: pd.DataFrame, task: Task, *,
     """
     import pandas as pd
 
-    columns = read_prediction_arrays(path, pa.array(solution["id"], type=pa.string()), task,
-                                     max_bytes=max_bytes)
+    columns = read_prediction_arrays(
+        path, pa.array(solution["id"], type=pa.string()), task, max_bytes=max_bytes
+    )
     frame = pd.DataFrame({"id": solution["id"].array})
     for target, values in columns.items():
         frame[target] = _as_column(values, task)
     return frame
 
 
-def read_prediction_arrays(path: Path, solution: SolutionArrays | pa.Array, task: Task, *,
-                           max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, np.ndarray]:
+def read_prediction_arrays(
+    path: Path,
+    solution: SolutionArrays | pa.Array,
+    task: Task,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> dict[str, np.ndarray]:
     """:func:`read_predictions` as arrays, without pandas: each target's values (label codes
     or float64) in the order of the solution's ids (``solution``, or its ids as a string
     array)."""
-    solution_ids, solution_keys = (solution.ids, solution.keys) \
-        if isinstance(solution, SolutionArrays) else (solution, None)
+    solution_ids, solution_keys = (
+        (solution.ids, solution.keys) if isinstance(solution, SolutionArrays) else (solution, None)
+    )
     source = str(path)
     problems = _Problems()
     try:
@@ -871,10 +987,12 @@ def read_prediction_arrays(path: Path, solution: SolutionArrays | pa.Array, task
         problems.add(None, None, "the file has a header but no data rows")
         raise InvalidSubmission(source, problems.items, problems.total)
     ids = _parse_ids(raw.arrays[found["id"]], raw, problems) if "id" in found else None
-    columns = {t: _parse_target(raw.arrays[found[t]], t, task, raw, problems)
-               for t in task.targets if t in found}
-    position = _align(ids, raw, solution_ids, solution_keys, problems) if ids is not None \
-        else None
+    columns = {
+        t: _parse_target(raw.arrays[found[t]], t, task, raw, problems)
+        for t in task.targets
+        if t in found
+    }
+    position = _align(ids, raw, solution_ids, solution_keys, problems) if ids is not None else None
     if problems or position is None:
         raise InvalidSubmission(source, problems.items, problems.total)
     aligned = {}
@@ -884,27 +1002,39 @@ def read_prediction_arrays(path: Path, solution: SolutionArrays | pa.Array, task
     return aligned
 
 
-def _align(ids: pa.Array, raw: _Raw, solution_ids: pa.Array, solution_keys: _Keys | None,
-           problems: _Problems) -> np.ndarray:
+def _align(
+    ids: pa.Array,
+    raw: _Raw,
+    solution_ids: pa.Array,
+    solution_keys: _Keys | None,
+    problems: _Problems,
+) -> np.ndarray:
     """Position in ``solution_ids`` of every prediction row; reports duplicate, extra, missing ids."""
     n_solution = len(solution_ids)
     if len(raw) > n_solution:
-        problems.add(None, None, f"the file has {len(raw):,} rows but the solution has "
-                                 f"{n_solution:,} ids")
+        problems.add(
+            None, None, f"the file has {len(raw):,} rows but the solution has {n_solution:,} ids"
+        )
     position = _positions(ids, solution_ids, solution_keys)
     if position is None:
         position = to_numpy(_filled(pc.index_in(ids, value_set=solution_ids), -1)).astype(np.int64)
     blank = to_numpy(pc.binary_length(_filled(ids, ""))) == 0
     extra = np.flatnonzero((position < 0) & ~blank)  # a missing id is reported once, as such
-    problems.add_rows(raw.rows[extra] - 1, "id",
-                      lambda i: f"id {_show(_row_value(ids, raw, i))} is not in the solution")
+    problems.add_rows(
+        raw.rows[extra] - 1,
+        "id",
+        lambda i: f"id {_show(_row_value(ids, raw, i))} is not in the solution",
+    )
     counts = np.bincount(position[position >= 0], minlength=n_solution)
     if (counts > 1).any():
         _report_duplicates(ids, position, raw, problems)
     missing = np.flatnonzero(counts == 0)
     for index in missing[:MAX_PROBLEMS]:
-        problems.add(None, "id", f"id {_show(solution_ids[int(index)].as_py())} of the solution has "
-                                 "no prediction")
+        problems.add(
+            None,
+            "id",
+            f"id {_show(solution_ids[int(index)].as_py())} of the solution has no prediction",
+        )
     problems.total += max(len(missing) - MAX_PROBLEMS, 0)
     return position
 
@@ -919,8 +1049,10 @@ def _report_duplicates(ids: pa.Array, position: np.ndarray, raw: _Raw, problems:
 
     def describe(i: int) -> str:
         index = int(np.searchsorted(raw.rows, i + 1))
-        return (f"duplicate id {_show(ids[index].as_py())} (first seen in row "
-                f"{first_row[int(position[index])]})")
+        return (
+            f"duplicate id {_show(ids[index].as_py())} (first seen in row "
+            f"{first_row[int(position[index])]})"
+        )
 
     problems.add_rows(rows - 1, "id", describe)
 
@@ -939,8 +1071,17 @@ def with_solution_columns(solution: pd.DataFrame, path: Path) -> pd.DataFrame:
         else:
             names = list(pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns)
             wanted = _extra_columns(names)
-            extra = pd.read_csv(path, usecols=["id", *wanted], dtype=str,
-                                encoding="utf-8-sig", keep_default_na=False) if wanted else None
+            extra = (
+                pd.read_csv(
+                    path,
+                    usecols=["id", *wanted],
+                    dtype=str,
+                    encoding="utf-8-sig",
+                    keep_default_na=False,
+                )
+                if wanted
+                else None
+            )
     except (OSError, ValueError, pa.ArrowException) as error:
         raise BenchmarkError(f"solution {path}: cannot read its group columns ({error})") from None
     if extra is None:

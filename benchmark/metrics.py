@@ -33,7 +33,9 @@ def _float_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return t, p
 
 
-def encode_labels(y_true, y_pred, labels: Sequence | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+def encode_labels(
+    y_true, y_pred, labels: Sequence | None = None
+) -> tuple[np.ndarray, np.ndarray, list]:
     """Integer codes of ``y_true`` and ``y_pred`` in ``labels`` (ValueError for unknown labels)."""
     import pandas as pd  # here: scoring passes codes and never needs it
 
@@ -95,7 +97,9 @@ def macro_f1_from_confusion(cm: np.ndarray) -> float:
     precision = precision_per_class_from_confusion(cm)
     denominator = precision + recall
     with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0)
+        f1 = np.where(
+            denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0
+        )
     return float(f1[present].mean())
 
 
@@ -106,7 +110,9 @@ def weighted_prf_from_confusion(cm: np.ndarray) -> tuple[float, float, float]:
     precision = precision_per_class_from_confusion(cm)
     denominator = precision + recall
     with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0)
+        f1 = np.where(
+            denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0
+        )
     weights = support / support.sum()
     return float(weights @ precision), float(weights @ recall), float(weights @ f1)
 
@@ -158,8 +164,14 @@ def precision_recall_per_class(y_true, y_pred, labels: Sequence | None = None) -
     cm = confusion_from_codes(t, p, len(labels))
     precision = precision_per_class_from_confusion(cm)
     recall = recall_per_class_from_confusion(cm)
-    return {str(label): {"precision": float(precision[k]), "recall": float(recall[k]),
-                         "support": int(cm[k].sum())} for k, label in enumerate(labels)}
+    return {
+        str(label): {
+            "precision": float(precision[k]),
+            "recall": float(recall[k]),
+            "support": int(cm[k].sum()),
+        }
+        for k, label in enumerate(labels)
+    }
 
 
 # ---------------------------------------------------------------- regression
@@ -284,18 +296,25 @@ def summary_of_checked(t: np.ndarray, p: np.ndarray) -> dict[str, float]:
     dt, dp = t - mt, p - mp
     stt, spp, stp = float(dt @ dt), float(dp @ dp), float(dt @ dp)
     sse = float(e @ e)
-    r = float(np.clip(stp / np.sqrt(stt * spp), -1, 1)) if n >= 3 and stt * spp > 0 else float("nan")
+    r = (
+        float(np.clip(stp / np.sqrt(stt * spp), -1, 1))
+        if n >= 3 and stt * spp > 0
+        else float("nan")
+    )
     ccc_denominator = (stt + spp) / n + (mt - mp) ** 2
     return {
-        "rmse": float(np.sqrt(sse / n)), "mae": float(np.mean(np.abs(e))),
+        "rmse": float(np.sqrt(sse / n)),
+        "mae": float(np.mean(np.abs(e))),
         "r2": 1 - sse / stt if stt > 0 else float("nan"),
-        "pearson_r": r, "pearson_p": _pearson_pvalue(r, n),
+        "pearson_r": r,
+        "pearson_p": _pearson_pvalue(r, n),
         "ccc": 2 * stp / n / ccc_denominator if ccc_denominator > 0 else float("nan"),
         "ccc_n1": _ccc_n1_from_moments(stt, spp, stp, mt - mp, n),
     }
 
 
-def _ccc_n1_from_moments(stt: float, spp: float, stp: float, mean_difference: float,
-                         n: int) -> float:
-    denominator = (stt + spp) / (n - 1) + mean_difference ** 2 if n > 1 else 0.0
+def _ccc_n1_from_moments(
+    stt: float, spp: float, stp: float, mean_difference: float, n: int
+) -> float:
+    denominator = (stt + spp) / (n - 1) + mean_difference**2 if n > 1 else 0.0
     return float(2 * stp / (n - 1) / denominator) if denominator > 0 else float("nan")

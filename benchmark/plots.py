@@ -32,9 +32,18 @@ def literal(text: object, limit: int = MAX_NAME) -> str:
     return text.replace("$", r"\$")
 
 
-def draw_intervals(ax, names: Sequence[str], point, low, high, *, metric: str,
-                   higher_is_better: bool, top: Sequence[bool] | None = None,
-                   leader: int = 0) -> None:
+def draw_intervals(
+    ax,
+    names: Sequence[str],
+    point,
+    low,
+    high,
+    *,
+    metric: str,
+    higher_is_better: bool,
+    top: Sequence[bool] | None = None,
+    leader: int = 0,
+) -> None:
     """Dot-and-whisker chart: one row per submission in rank order (leader on top), the
     interval as a whisker, the leader in red, the top group's rows shaded."""
     point, low, high = (np.asarray(v, dtype=float) for v in (point, low, high))
@@ -53,8 +62,15 @@ def draw_intervals(ax, names: Sequence[str], point, low, high, *, metric: str,
     better = "higher" if higher_is_better else "lower"
     ax.set_xlabel(f"{literal(metric)} (95 % bootstrap interval; {better} is better)")
     if top.any():
-        ax.text(1.0, 1.01, "shaded: top group (rank interval overlaps the leader's)",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=8)
+        ax.text(
+            1.0,
+            1.01,
+            "shaded: top group (rank interval overlaps the leader's)",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -72,9 +88,16 @@ def draw_pvalue_heatmap(ax, names: Sequence[str], pvalues, *, alpha: float = 0.0
                 continue
             significant = values[i, j] < alpha
             text = f"{values[i, j]:.2g}" + ("*" if significant else "")
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if shown[i, j] < 0.5 else "black",
-                    fontweight="bold" if significant else "normal")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if shown[i, j] < 0.5 else "black",
+                fontweight="bold" if significant else "normal",
+            )
             if significant:
                 ax.add_patch(_frame(ax, i, j))
     ax.figure.colorbar(image, ax=ax, label=f"Holm-adjusted p (* : < {alpha:g})")
@@ -112,8 +135,15 @@ def draw_confusion(ax, labels: Sequence[str], matrix) -> None:
     ceiling = counts.max() if counts.size else 0
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
-            ax.text(j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=8,
-                    color="white" if counts[i, j] > ceiling / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(int(counts[i, j])),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if counts[i, j] > ceiling / 2 else "black",
+            )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
 
@@ -178,15 +208,22 @@ def _panels(report, scatter: Mapping | None = None) -> list[tuple[Callable, tupl
     """The charts of one score report: per-fold bars, confusion or scatter, per-group bars."""
     metric = report.primary_metric
     folds = sorted(report.per_fold)
-    panels = [(draw_fold_bars, (folds, [report.per_fold[f][metric] for f in folds]),
-               {"metric": f"{metric} per fold"})]
+    panels = [
+        (
+            draw_fold_bars,
+            (folds, [report.per_fold[f][metric] for f in folds]),
+            {"metric": f"{metric} per fold"},
+        )
+    ]
     extras = report.extras
     if "confusion_matrix" in extras:
         panels.append((draw_confusion, (extras["labels"], extras["confusion_matrix"]), {}))
     for target, pairs in (scatter or {}).items():
         panels.append((draw_scatter, (pairs["true"], pairs["pred"]), {"target": target}))
     if report.per_group:
-        groups = {c: {v: s.get(metric) for v, s in by.items()} for c, by in report.per_group.items()}
+        groups = {
+            c: {v: s.get(metric) for v, s in by.items()} for c, by in report.per_group.items()
+        }
         panels.append((draw_group_bars, (groups,), {"metric": f"{metric} per group"}))
     return panels
 
@@ -219,13 +256,25 @@ def comparison_figure(report, names: Sequence[str] = ("A", "B")) -> Figure:
         ranks = [b["rank_a"], b["rank_b"]]
         leader = int(order[0])
         top = [ranks[i][0] <= ranks[leader][1] for i in order]
-        panels.append((draw_intervals, ([names[i] for i in order], [point[i] for i in order],
-                                        [b["ab"[i]][0] for i in order],
-                                        [b["ab"[i]][1] for i in order]),
-                       {"metric": metric, "higher_is_better": report.higher_is_better,
-                        "top": top}))
+        panels.append(
+            (
+                draw_intervals,
+                (
+                    [names[i] for i in order],
+                    [point[i] for i in order],
+                    [b["ab"[i]][0] for i in order],
+                    [b["ab"[i]][1] for i in order],
+                ),
+                {"metric": metric, "higher_is_better": report.higher_is_better, "top": top},
+            )
+        )
     for name, side in zip(names, (report.a, report.b), strict=True):
         folds = sorted(side.per_fold)
-        panels.append((draw_fold_bars, (folds, [side.per_fold[f][metric] for f in folds]),
-                       {"metric": f"{metric} per fold ({name})"}))
+        panels.append(
+            (
+                draw_fold_bars,
+                (folds, [side.per_fold[f][metric] for f in folds]),
+                {"metric": f"{metric} per fold ({name})"},
+            )
+        )
     return _grid(panels, f"{report.task}: A vs B on {metric}")

@@ -24,9 +24,15 @@ def _fmt(value) -> str:
 def _metric_rows(report: ScoreReport) -> tuple[list[str], list[list[str]]]:
     folds = list(report.per_fold)
     header = ["metric", "pooled", "mean ± sd (folds)", *[f"fold {f}" for f in folds]]
-    rows = [[name, _fmt(value), f"{_fmt(report.fold_mean[name])} ± {_fmt(report.fold_sd[name])}",
-             *[_fmt(report.per_fold[f][name]) for f in folds]]
-            for name, value in report.pooled.items()]
+    rows = [
+        [
+            name,
+            _fmt(value),
+            f"{_fmt(report.fold_mean[name])} ± {_fmt(report.fold_sd[name])}",
+            *[_fmt(report.per_fold[f][name]) for f in folds],
+        ]
+        for name, value in report.pooled.items()
+    ]
     return header, rows
 
 
@@ -34,8 +40,9 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-              for r in rows]
+    lines += [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
     return "\n".join(lines)
 
 
@@ -55,13 +62,19 @@ def _classification_tables(report: ScoreReport):
     if not labels:
         return []
     cm_header = ["true \\ predicted", *labels]
-    cm_rows = [[label, *map(str, row)] for label, row in zip(labels, extras["confusion_matrix"],
-                                                              strict=True)]
+    cm_rows = [
+        [label, *map(str, row)]
+        for label, row in zip(labels, extras["confusion_matrix"], strict=True)
+    ]
     pc_header = ["class", "precision", "recall", "support"]
-    pc_rows = [[label, _fmt(v["precision"]), _fmt(v["recall"]), str(v["support"])]
-               for label, v in extras["per_class"].items()]
-    return [("Confusion matrix (pooled)", cm_header, cm_rows),
-            ("Per-class precision and recall (pooled)", pc_header, pc_rows)]
+    pc_rows = [
+        [label, _fmt(v["precision"]), _fmt(v["recall"]), str(v["support"])]
+        for label, v in extras["per_class"].items()
+    ]
+    return [
+        ("Confusion matrix (pooled)", cm_header, cm_rows),
+        ("Per-class precision and recall (pooled)", pc_header, pc_rows),
+    ]
 
 
 def _group_table(report: ScoreReport):
@@ -70,15 +83,20 @@ def _group_table(report: ScoreReport):
     if not report.per_group:
         return []
     names = [n for n in (*CLASSIFICATION_METRICS, *REGRESSION_METRICS) if n in report.pooled]
-    rows = [[f"{column} = {value}", str(scores["n"]), *[_fmt(scores.get(n)) for n in names]]
-            for column, values in report.per_group.items() for value, scores in values.items()]
+    rows = [
+        [f"{column} = {value}", str(scores["n"]), *[_fmt(scores.get(n)) for n in names]]
+        for column, values in report.per_group.items()
+        for value, scores in values.items()
+    ]
     return [("Per group (pooled over folds)", ["group", "n", *names], rows)]
 
 
 def _interval(b: dict) -> str:
     unit = resampled_unit(b.get("grouped_by"), b["n_groups"])
-    return (f"bootstrap {b['confidence']:.0%} CI [{_fmt(b['low'])}, {_fmt(b['high'])}] "
-            f"(resampling {unit}, {b['n_resamples']:,} resamples, seed {b['seed']})")
+    return (
+        f"bootstrap {b['confidence']:.0%} CI [{_fmt(b['low'])}, {_fmt(b['high'])}] "
+        f"(resampling {unit}, {b['n_resamples']:,} resamples, seed {b['seed']})"
+    )
 
 
 def _score_sections(report: ScoreReport):
@@ -88,22 +106,48 @@ def _score_sections(report: ScoreReport):
 
 def _comparison_sections(report):
     names = ["metric", "A", "B"]
-    rows = [[name, _fmt(report.a.pooled[name]), _fmt(report.b.pooled[name])]
-            for name in report.a.pooled]
-    test_rows = [[t["test"], t["name"], _fmt(t.get("statistic")), _fmt(t.get("pvalue")),
-                  _fmt(t.get("pvalue_holm")), t.get("error", "")] for t in report.tests]
-    sections = [("Pooled metrics", names, rows),
-                ("Tests (" + ", ".join(f"{k}={v}" for k, v in report.settings.items()) + ")",
-                 ["test", "on", "statistic", "p", "p (Holm)", "note"], test_rows)]
+    rows = [
+        [name, _fmt(report.a.pooled[name]), _fmt(report.b.pooled[name])] for name in report.a.pooled
+    ]
+    test_rows = [
+        [
+            t["test"],
+            t["name"],
+            _fmt(t.get("statistic")),
+            _fmt(t.get("pvalue")),
+            _fmt(t.get("pvalue_holm")),
+            t.get("error", ""),
+        ]
+        for t in report.tests
+    ]
+    sections = [
+        ("Pooled metrics", names, rows),
+        (
+            "Tests (" + ", ".join(f"{k}={v}" for k, v in report.settings.items()) + ")",
+            ["test", "on", "statistic", "p", "p (Holm)", "note"],
+            test_rows,
+        ),
+    ]
     if report.bootstrap:
         b = report.bootstrap
         ranks = {"a": b.get("rank_a"), "b": b.get("rank_b")}
-        ci_rows = [[who, f"[{_fmt(b[key][0])}, {_fmt(b[key][1])}]",
-                    f"{ranks[key][0]}-{ranks[key][1]}" if ranks.get(key) else ""]
-                   for who, key in (("A", "a"), ("B", "b"), ("A - B", "a_minus_b"))]
+        ci_rows = [
+            [
+                who,
+                f"[{_fmt(b[key][0])}, {_fmt(b[key][1])}]",
+                f"{ranks[key][0]}-{ranks[key][1]}" if ranks.get(key) else "",
+            ]
+            for who, key in (("A", "a"), ("B", "b"), ("A - B", "a_minus_b"))
+        ]
         unit = resampled_unit(b.get("grouped_by"), b["n_groups"])
-        sections.append((f"Paired bootstrap {b['confidence']:.0%} CI of {report.primary_metric} "
-                         f"(resampling {unit})", ["system", "interval", "rank interval"], ci_rows))
+        sections.append(
+            (
+                f"Paired bootstrap {b['confidence']:.0%} CI of {report.primary_metric} "
+                f"(resampling {unit})",
+                ["system", "interval", "rank interval"],
+                ci_rows,
+            )
+        )
     return sections
 
 
@@ -116,16 +160,22 @@ def _title(report) -> str:
     if isinstance(report, ScoreReport):
         folds = len(report.per_fold)
         interval = f", {_interval(report.bootstrap)}" if report.bootstrap else ""
-        return (f"{report.task}: {report.n:,} ids, {folds} fold{'s' * (folds != 1)}; "
-                f"{report.primary_metric} = {_fmt(report.primary)} ({_direction(report)})"
-                f"{_scale(report)}{interval}")
-    return (f"{report.task}: A vs B on {report.settings['n']:,} ids; {report.primary_metric} "
-            f"A = {_fmt(report.a.primary)}, B = {_fmt(report.b.primary)} ({_direction(report)})"
-            f"{_scale(report)}")
+        return (
+            f"{report.task}: {report.n:,} ids, {folds} fold{'s' * (folds != 1)}; "
+            f"{report.primary_metric} = {_fmt(report.primary)} ({_direction(report)})"
+            f"{_scale(report)}{interval}"
+        )
+    return (
+        f"{report.task}: A vs B on {report.settings['n']:,} ids; {report.primary_metric} "
+        f"A = {_fmt(report.a.primary)}, B = {_fmt(report.b.primary)} ({_direction(report)})"
+        f"{_scale(report)}"
+    )
 
 
 def _sections(report):
-    return _score_sections(report) if isinstance(report, ScoreReport) else _comparison_sections(report)
+    return (
+        _score_sections(report) if isinstance(report, ScoreReport) else _comparison_sections(report)
+    )
 
 
 def to_terminal(report) -> str:

@@ -30,9 +30,22 @@ from benchmark.tasks import Task
 if TYPE_CHECKING:
     import pandas as pd
 
-CLASSIFICATION_METRICS = ("accuracy", "uar", "macro_f1", "weighted_precision", "weighted_recall",
-                          "weighted_f1")
-REGRESSION_METRICS = ("rmse", "mae", "r2", "pearson_r", "ccc", "ccc_n1")  # ccc: Lin's; ccc_n1: MuSe's
+CLASSIFICATION_METRICS = (
+    "accuracy",
+    "uar",
+    "macro_f1",
+    "weighted_precision",
+    "weighted_recall",
+    "weighted_f1",
+)
+REGRESSION_METRICS = (
+    "rmse",
+    "mae",
+    "r2",
+    "pearson_r",
+    "ccc",
+    "ccc_n1",
+)  # ccc: Lin's; ccc_n1: MuSe's
 MAX_DICTIONARY = 1 << 16  # a larger file dictionary is encoded again by Arrow, not in Python
 
 
@@ -78,15 +91,24 @@ class ScoreReport:
     def to_dict(self, *, include_losses: bool = False) -> dict:
         """JSON-serialisable dict (NaN becomes None); per-id losses only on request."""
         result = {
-            "task": self.task, "n": self.n, "primary_metric": self.primary_metric,
-            "primary": self.primary, "higher_is_better": self.higher_is_better,
-            "pooled": self.pooled, "per_fold": {str(k): v for k, v in self.per_fold.items()},
-            "fold_mean": self.fold_mean, "fold_sd": self.fold_sd, "extras": self.extras,
-            "per_group": self.per_group, "bootstrap": self.bootstrap,
+            "task": self.task,
+            "n": self.n,
+            "primary_metric": self.primary_metric,
+            "primary": self.primary,
+            "higher_is_better": self.higher_is_better,
+            "pooled": self.pooled,
+            "per_fold": {str(k): v for k, v in self.per_fold.items()},
+            "fold_mean": self.fold_mean,
+            "fold_sd": self.fold_sd,
+            "extras": self.extras,
+            "per_group": self.per_group,
+            "bootstrap": self.bootstrap,
         }
         if include_losses:
-            result["per_id_loss"] = {"id": [str(i) for i in self.per_id_loss.index],
-                                     "loss": self.per_id_loss.to_numpy().tolist()}
+            result["per_id_loss"] = {
+                "id": [str(i) for i in self.per_id_loss.index],
+                "loss": self.per_id_loss.to_numpy().tolist(),
+            }
         return _json_safe(result)
 
 
@@ -104,9 +126,16 @@ def _json_safe(value):
     return value
 
 
-def score(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task, *,
-          n_resamples: int = 0, seed: int = 0, metric: str | None = None,
-          confidence: float = 0.95) -> ScoreReport:
+def score(
+    predictions: pd.DataFrame,
+    solution: pd.DataFrame,
+    task: Task,
+    *,
+    n_resamples: int = 0,
+    seed: int = 0,
+    metric: str | None = None,
+    confidence: float = 0.95,
+) -> ScoreReport:
     """Score ``predictions`` (as returned by :func:`benchmark.io.read_predictions`).
 
     ``n_resamples`` > 0 adds a bootstrap interval of ``metric`` (default: the primary one),
@@ -115,13 +144,27 @@ def score(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task, *,
     """
     predictions = _aligned(predictions, solution, task)
     arrays = _solution_arrays(solution, task)
-    return score_arrays(_arrays(predictions, task), arrays, task, n_resamples=n_resamples,
-                        seed=seed, metric=metric, confidence=confidence)
+    return score_arrays(
+        _arrays(predictions, task),
+        arrays,
+        task,
+        n_resamples=n_resamples,
+        seed=seed,
+        metric=metric,
+        confidence=confidence,
+    )
 
 
-def score_arrays(pred: np.ndarray, solution: SolutionArrays, task: Task, *,
-                 n_resamples: int = 0, seed: int = 0, metric: str | None = None,
-                 confidence: float = 0.95) -> ScoreReport:
+def score_arrays(
+    pred: np.ndarray,
+    solution: SolutionArrays,
+    task: Task,
+    *,
+    n_resamples: int = 0,
+    seed: int = 0,
+    metric: str | None = None,
+    confidence: float = 0.95,
+) -> ScoreReport:
     """:func:`score` of arrays: ``pred`` as :func:`target_matrix` makes it of
     :func:`benchmark.io.read_prediction_arrays`, ``solution`` as
     :func:`benchmark.io.read_solution_arrays` reads it."""
@@ -130,21 +173,41 @@ def score_arrays(pred: np.ndarray, solution: SolutionArrays, task: Task, *,
     fold_ids, fold_index = _sorted_codes(solution.folds)
     truth = target_matrix(solution.targets, task)
     if task.kind == "classification":
-        pooled, per_fold, loss, extras = _score_classification(truth, pred, task, fold_ids,
-                                                               fold_index)
+        pooled, per_fold, loss, extras = _score_classification(
+            truth, pred, task, fold_ids, fold_index
+        )
     else:
-        pooled, per_fold, loss, extras = _score_regression(truth, pred, solution.scale, task,
-                                                           fold_ids, fold_index)
+        pooled, per_fold, loss, extras = _score_regression(
+            truth, pred, solution.scale, task, fold_ids, fold_index
+        )
     mean, sd = _fold_summary(per_fold)
     report = ScoreReport(
-        task=task.name, primary_metric=task.primary_metric, primary=pooled[task.primary_metric],
-        higher_is_better=task.higher_is_better, pooled=pooled, per_fold=per_fold,
-        fold_mean=mean, fold_sd=sd, losses=loss, ids=solution.ids, extras=extras,
-        n=len(solution), per_group=_per_group(truth, pred, solution.text, task),
+        task=task.name,
+        primary_metric=task.primary_metric,
+        primary=pooled[task.primary_metric],
+        higher_is_better=task.higher_is_better,
+        pooled=pooled,
+        per_fold=per_fold,
+        fold_mean=mean,
+        fold_sd=sd,
+        losses=loss,
+        ids=solution.ids,
+        extras=extras,
+        n=len(solution),
+        per_group=_per_group(truth, pred, solution.text, task),
     )
     if n_resamples > 0:
-        _add_bootstrap(report, truth, pred, solution.text, task, metric or task.primary_metric,
-                       n_resamples, seed, confidence)
+        _add_bootstrap(
+            report,
+            truth,
+            pred,
+            solution.text,
+            task,
+            metric or task.primary_metric,
+            n_resamples,
+            seed,
+            confidence,
+        )
     return report
 
 
@@ -163,10 +226,14 @@ def _solution_arrays(solution: pd.DataFrame, task: Task) -> SolutionArrays:
     else:
         targets = {t: solution[t].to_numpy(dtype=np.float64) for t in task.targets}
     group = group_column(solution.columns)
-    text = {c: text_values(solution[c]) for c in ([group] if group else [])
-            + [c for c in BREAKDOWN_COLUMNS if c in solution.columns]}
-    scale = str(solution["scale"].iloc[0]) if "scale" in solution.columns and len(solution) \
-        else None
+    text = {
+        c: text_values(solution[c])
+        for c in ([group] if group else [])
+        + [c for c in BREAKDOWN_COLUMNS if c in solution.columns]
+    }
+    scale = (
+        str(solution["scale"].iloc[0]) if "scale" in solution.columns and len(solution) else None
+    )
     return SolutionArrays(solution["id"], solution["fold"].to_numpy(), targets, scale, text)
 
 
@@ -206,7 +273,9 @@ def _columns(matrix: np.ndarray, task: Task, order: np.ndarray | None = None):
         return matrix if order is None else np.take(matrix, order)
     if order is None:
         return {t: np.ascontiguousarray(matrix[:, j]) for j, t in enumerate(task.targets)}
-    return {t: np.take(matrix[:, j], order) for j, t in enumerate(task.targets)}  # np.take: 2x faster
+    return {
+        t: np.take(matrix[:, j], order) for j, t in enumerate(task.targets)
+    }  # np.take: 2x faster
 
 
 def _per_group(truth: np.ndarray, pred: np.ndarray, text: dict, task: Task) -> dict:
@@ -216,11 +285,12 @@ def _per_group(truth: np.ndarray, pred: np.ndarray, text: dict, task: Task) -> d
         codes, values = _factorized(text[column])
         order, bounds = bootstrap.stable_order(codes + 1, len(values) + 1)  # code -1 (NaN) first
         t, p = _columns(truth, task, order), _columns(pred, task, order)
-        result[column] = {value: {"n": int(stop - start),
-                                  **_metrics_of(t, p, task, slice(start, stop))}
-                          for value in sorted(values)
-                          for code in [values.index(value) + 1]
-                          for start, stop in [(bounds[code], bounds[code + 1])]}
+        result[column] = {
+            value: {"n": int(stop - start), **_metrics_of(t, p, task, slice(start, stop))}
+            for value in sorted(values)
+            for code in [values.index(value) + 1]
+            for start, stop in [(bounds[code], bounds[code + 1])]
+        }
     return result
 
 
@@ -251,17 +321,34 @@ def _compacted(indices: np.ndarray, dictionary: list[str]) -> tuple[np.ndarray, 
     return code[indices], list(first)
 
 
-def _add_bootstrap(report: ScoreReport, truth, pred, text: dict, task: Task, metric: str,
-                   n_resamples: int, seed: int, confidence: float) -> None:
+def _add_bootstrap(
+    report: ScoreReport,
+    truth,
+    pred,
+    text: dict,
+    task: Task,
+    metric: str,
+    n_resamples: int,
+    seed: int,
+    confidence: float,
+) -> None:
     column = group_column(text)
     codes, n_groups = group_codes(text, column, len(truth))
-    values = bootstrap.replicates_of_codes(task, metric, truth, [pred], codes, n_groups,
-                                           n_resamples=n_resamples, seed=seed)[:, 0]
+    values = bootstrap.replicates_of_codes(
+        task, metric, truth, [pred], codes, n_groups, n_resamples=n_resamples, seed=seed
+    )[:, 0]
     low, high = bootstrap.percentile_interval(values[:, None], confidence)
     report.replicates = values
-    report.bootstrap = {"metric": metric, "low": float(low[0]), "high": float(high[0]),
-                        "confidence": confidence, "n_resamples": n_resamples, "seed": seed,
-                        "grouped_by": column, "n_groups": n_groups}
+    report.bootstrap = {
+        "metric": metric,
+        "low": float(low[0]),
+        "high": float(high[0]),
+        "confidence": confidence,
+        "n_resamples": n_resamples,
+        "seed": seed,
+        "grouped_by": column,
+        "n_groups": n_groups,
+    }
 
 
 def group_codes(text: dict, column: str | None, n: int) -> tuple[np.ndarray, int]:
@@ -281,11 +368,16 @@ def _aligned(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task) -> p
     if len(predictions) == len(solution) and _same_ids(predictions["id"], solution["id"]):
         return predictions
     pred_ids, sol_ids = predictions["id"].to_numpy(), solution["id"].to_numpy()
-    if len(pred_ids) == len(sol_ids) and predictions["id"].is_unique \
-            and set(pred_ids) == set(sol_ids):
+    if (
+        len(pred_ids) == len(sol_ids)
+        and predictions["id"].is_unique
+        and set(pred_ids) == set(sol_ids)
+    ):
         return predictions.set_index("id").loc[sol_ids].reset_index()
-    raise BenchmarkError("predictions do not cover exactly the solution's ids; "
-                         "read them with benchmark.io.read_predictions")
+    raise BenchmarkError(
+        "predictions do not cover exactly the solution's ids; "
+        "read them with benchmark.io.read_predictions"
+    )
 
 
 def _same_ids(a: pd.Series, b: pd.Series) -> bool:
@@ -299,8 +391,9 @@ def _codes(column: pd.Series, task: Task) -> np.ndarray:
     """Label codes of a frame's label column."""
     import pandas as pd
 
-    if isinstance(column.dtype, pd.CategoricalDtype) and \
-            list(column.cat.categories) == list(task.labels):
+    if isinstance(column.dtype, pd.CategoricalDtype) and list(column.cat.categories) == list(
+        task.labels
+    ):
         codes = column.cat.codes.to_numpy().astype(np.int64)
     else:
         codes = pd.Categorical(column, categories=list(task.labels)).codes.astype(np.int64)
@@ -311,9 +404,14 @@ def _codes(column: pd.Series, task: Task) -> np.ndarray:
 
 def _classification_metrics(cm: np.ndarray) -> dict[str, float]:
     precision, recall, f1 = m.weighted_prf_from_confusion(cm)
-    return {"accuracy": m.accuracy_from_confusion(cm), "uar": m.uar_from_confusion(cm),
-            "macro_f1": m.macro_f1_from_confusion(cm), "weighted_precision": precision,
-            "weighted_recall": recall, "weighted_f1": f1}
+    return {
+        "accuracy": m.accuracy_from_confusion(cm),
+        "uar": m.uar_from_confusion(cm),
+        "macro_f1": m.macro_f1_from_confusion(cm),
+        "weighted_precision": precision,
+        "weighted_recall": recall,
+        "weighted_f1": f1,
+    }
 
 
 def _score_classification(t, p, task, fold_ids, fold_index):
@@ -328,8 +426,14 @@ def _score_classification(t, p, task, fold_ids, fold_index):
         "labels": list(task.labels),
         "confusion_matrix": cm.tolist(),
         "confusion_matrix_per_fold": {str(int(f)): cms[i].tolist() for i, f in enumerate(fold_ids)},
-        "per_class": {label: {"precision": float(precision[j]), "recall": float(recall[j]),
-                              "support": int(cm[j].sum())} for j, label in enumerate(task.labels)},
+        "per_class": {
+            label: {
+                "precision": float(precision[j]),
+                "recall": float(recall[j]),
+                "support": int(cm[j].sum()),
+            }
+            for j, label in enumerate(task.labels)
+        },
     }
     return _classification_metrics(cm), per_fold, (t != p).astype(np.float64), extras
 
@@ -349,10 +453,14 @@ def _score_regression(truth_matrix, pred_matrix, scale, task, fold_ids, fold_ind
     _check_finite(truth_matrix, pred_matrix)
     truth, pred = _columns(truth_matrix, task), _columns(pred_matrix, task)
     order, bounds = bootstrap.stable_order(fold_index, len(fold_ids))
-    sorted_truth, sorted_pred = _columns(truth_matrix, task, order), _columns(pred_matrix, task, order)
-    per_fold = {int(f): _regression_metrics(sorted_truth, sorted_pred,
-                                            slice(bounds[i], bounds[i + 1]))
-                for i, f in enumerate(fold_ids)}
+    sorted_truth, sorted_pred = (
+        _columns(truth_matrix, task, order),
+        _columns(pred_matrix, task, order),
+    )
+    per_fold = {
+        int(f): _regression_metrics(sorted_truth, sorted_pred, slice(bounds[i], bounds[i + 1]))
+        for i, f in enumerate(fold_ids)
+    }
     pooled = _regression_metrics(truth, pred, slice(None))
     loss = np.mean([(pred[t] - truth[t]) ** 2 for t in task.targets], axis=0)
     return pooled, per_fold, loss, {"targets": list(task.targets), "scale": _scale(scale, task)}

@@ -53,13 +53,15 @@ def _vector(values, name: str) -> np.ndarray:
 def _alternative(alternative: str) -> str:
     alternative = "two-sided" if alternative == "two.sided" else alternative
     if alternative not in ALTERNATIVES:
-        raise BenchmarkError(f"alternative must be one of {', '.join(ALTERNATIVES)}, "
-                             f"not {alternative!r}")
+        raise BenchmarkError(
+            f"alternative must be one of {', '.join(ALTERNATIVES)}, not {alternative!r}"
+        )
     return alternative
 
 
-def diebold_mariano(e1, e2, *, h: int = 1, power: float = 2,
-                    alternative: str = "two-sided") -> DMResult:
+def diebold_mariano(
+    e1, e2, *, h: int = 1, power: float = 2, alternative: str = "two-sided"
+) -> DMResult:
     """Diebold-Mariano test of equal accuracy of forecast errors ``e1`` and ``e2``.
 
     d_t = |e1_t|^power - |e2_t|^power; see :func:`diebold_mariano_from_losses`.
@@ -71,12 +73,14 @@ def diebold_mariano(e1, e2, *, h: int = 1, power: float = 2,
     a, b = _vector(e1, "e1"), _vector(e2, "e2")
     if len(a) != len(b):
         raise BenchmarkError(f"e1 has {len(a)} values but e2 has {len(b)}")
-    return diebold_mariano_from_losses(np.abs(a) ** power, np.abs(b) ** power, h=h,
-                                       alternative=alternative)
+    return diebold_mariano_from_losses(
+        np.abs(a) ** power, np.abs(b) ** power, h=h, alternative=alternative
+    )
 
 
-def diebold_mariano_from_losses(loss1, loss2, *, h: int = 1,
-                                alternative: str = "two-sided") -> DMResult:
+def diebold_mariano_from_losses(
+    loss1, loss2, *, h: int = 1, alternative: str = "two-sided"
+) -> DMResult:
     """Diebold-Mariano test on per-item losses, d_t = loss1_t - loss2_t.
 
     gamma_k = (1/n) sum_{t=k+1}^{n} (d_t - dbar)(d_{t-k} - dbar), k = 0..h-1;
@@ -93,23 +97,29 @@ def diebold_mariano_from_losses(loss1, loss2, *, h: int = 1,
     if not isinstance(h, int | np.integer) or h < 1:
         raise BenchmarkError(f"h must be a positive integer, not {h!r}")
     if n < 2 or h >= n:
-        raise BenchmarkError(f"the Diebold-Mariano test needs more than h={h} and at least 2 "
-                             f"paired values; got {n}")
+        raise BenchmarkError(
+            f"the Diebold-Mariano test needs more than h={h} and at least 2 paired values; got {n}"
+        )
     d = a - b
     mean = float(d.mean())
     centred = d - mean
     gamma = [float(np.dot(centred[k:], centred[: n - k])) / n for k in range(h)]
     variance = (gamma[0] + 2 * sum(gamma[1:])) / n
     if variance == 0:
-        raise BenchmarkError("the Diebold-Mariano variance is zero: the two systems have "
-                             "identical losses on every item, so they cannot be told apart")
+        raise BenchmarkError(
+            "the Diebold-Mariano variance is zero: the two systems have "
+            "identical losses on every item, so they cannot be told apart"
+        )
     if variance < 0:
-        raise BenchmarkError(f"the Diebold-Mariano variance estimate is negative with h={h}; "
-                             "use a smaller h (R's dm.test falls back to h=1)")
+        raise BenchmarkError(
+            f"the Diebold-Mariano variance estimate is negative with h={h}; "
+            "use a smaller h (R's dm.test falls back to h=1)"
+        )
     correction = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
     statistic = float(mean / np.sqrt(variance) * correction)
-    return DMResult(statistic, _t_pvalue(statistic, n - 1, alternative), int(h), alternative,
-                    n, mean)
+    return DMResult(
+        statistic, _t_pvalue(statistic, n - 1, alternative), int(h), alternative, n, mean
+    )
 
 
 def _t_pvalue(statistic: float, df: int, alternative: str) -> float:
@@ -138,13 +148,22 @@ def mcnemar(correct1, correct2, *, exact: bool | None = None) -> McNemarResult:
         return McNemarResult(0.0, 1.0, b, c, exact)
     if exact:
         k = min(b, c)
-        return McNemarResult(float(k), float(min(1.0, 2 * _st.binom.cdf(k, b + c, 0.5))), b, c, True)
+        return McNemarResult(
+            float(k), float(min(1.0, 2 * _st.binom.cdf(k, b + c, 0.5))), b, c, True
+        )
     statistic = (abs(b - c) - 1) ** 2 / (b + c)
     return McNemarResult(float(statistic), float(_st.chi2.sf(statistic, 1)), b, c, False)
 
 
-def bootstrap_ci(metric: Callable, y_true, y_pred, *, n_resamples: int = 1000,
-                 confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    metric: Callable,
+    y_true,
+    y_pred,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Percentile bootstrap CI of ``metric(y_true, y_pred)``: resample ids with replacement
     ``n_resamples`` times (``numpy.random.default_rng(seed)``), return the (1-c)/2 and
     (1+c)/2 quantiles of the metric. Efron & Tibshirani (1993), ch. 13."""

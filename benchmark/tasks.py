@@ -65,29 +65,57 @@ def get_task(name: str) -> Task:
 
 
 def _ser(name: str, what: str) -> Task:
-    return register(Task(
-        name, "classification", ("emotion",), RAVDESS_EMOTIONS, "accuracy", True,
-        f"8-class speech emotion recognition on {what}; `emotion` as name or RAVDESS code 1-8",
-        code_base=1,
-    ))
+    return register(
+        Task(
+            name,
+            "classification",
+            ("emotion",),
+            RAVDESS_EMOTIONS,
+            "accuracy",
+            True,
+            f"8-class speech emotion recognition on {what}; `emotion` as name or RAVDESS code 1-8",
+            code_base=1,
+        )
+    )
 
 
 def _mer(name: str, targets: tuple[str, ...], scale: tuple[float, float] | None, what: str) -> Task:
     where = f" on [{scale[0]:g}, {scale[1]:g}]" if scale else " on the lexicon's scale"
-    return register(Task(
-        name, "regression", targets, None, "rmse", False,
-        f"{what}; {', '.join(targets)}{where}", value_range=scale,
-    ))
+    return register(
+        Task(
+            name,
+            "regression",
+            targets,
+            None,
+            "rmse",
+            False,
+            f"{what}; {', '.join(targets)}{where}",
+            value_range=scale,
+        )
+    )
 
 
 _ser("misme-ser", "the MiSME speech+music mixes (SER window)")
 _ser("misme-ser-speech", "the RAVDESS speech clips alone")
 _mer("misme-mer", ("valence", "arousal"), (1, 9), "music emotion regression on the MiSME mixes")
-_mer("misme-mer-music", ("valence", "arousal"), (1, 9), "music emotion regression on the music alone")
-register(Task(
-    "mer-quadrant", "classification", ("quadrant",), QUADRANTS, "accuracy", True,
-    "instrumental MER: valence/arousal quadrant Q1-Q4",
-))
+_mer(
+    "misme-mer-music", ("valence", "arousal"), (1, 9), "music emotion regression on the music alone"
+)
+register(
+    Task(
+        "mer-quadrant",
+        "classification",
+        ("quadrant",),
+        QUADRANTS,
+        "accuracy",
+        True,
+        "instrumental MER: valence/arousal quadrant Q1-Q4",
+    )
+)
 _mer("mer-va", ("valence", "arousal"), (-1, 1), "instrumental MER regression")
-_mer("muse-vad", ("valence", "arousal", "dominance"), None,
-     "MuSe-style soundtrack VAD regression (NRC-VAD [0, 1] or Warriner 1-9)")
+_mer(
+    "muse-vad",
+    ("valence", "arousal", "dominance"),
+    None,
+    "MuSe-style soundtrack VAD regression (NRC-VAD [0, 1] or Warriner 1-9)",
+)

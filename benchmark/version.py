@@ -15,8 +15,14 @@ from benchmark.tasks import Task
 
 PACKAGE = "misme-toolkit"
 # The modules whose code decides a score (their source files are hashed).
-SCORING_MODULES = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
-                   "benchmark.scoring", "benchmark.bootstrap")
+SCORING_MODULES = (
+    "benchmark.errors",
+    "benchmark.io",
+    "benchmark.tasks",
+    "benchmark.metrics",
+    "benchmark.scoring",
+    "benchmark.bootstrap",
+)
 
 
 def package_version() -> str:

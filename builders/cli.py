@@ -16,13 +16,25 @@ from builders.errors import UserError
 PROG = "misme-build"
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "demo-sources": ("builders.demo.sources_command", "synthesise every source corpus in its real format"),
+    "demo-sources": (
+        "builders.demo.sources_command",
+        "synthesise every source corpus in its real format",
+    ),
     "misme": ("builders.misme.cli", "plan, render, build or separate the MiSME corpus"),
-    "instrumental-mer": ("builders.instrumental_mer.cli", "plan, render, build or score baselines of the instrumental-MER dataset"),
-    "muse-vad": ("builders.muse_vad.cli", "plan, render, build or score baselines of the MuSe-style VAD dataset"),
+    "instrumental-mer": (
+        "builders.instrumental_mer.cli",
+        "plan, render, build or score baselines of the instrumental-MER dataset",
+    ),
+    "muse-vad": (
+        "builders.muse_vad.cli",
+        "plan, render, build or score baselines of the MuSe-style VAD dataset",
+    ),
     "verify": ("builders.verify_command", "compare a build with another build or a digest"),
     "features": ("builders.features_command", "extract openSMILE / Essentia feature tables"),
-    "baselines": ("builders.misme.baselines", "cross-validated baseline predictions for experiments A-F"),
+    "baselines": (
+        "builders.misme.baselines",
+        "cross-validated baseline predictions for experiments A-F",
+    ),
     "demo": ("builders.demo.run", "run the whole demo chain end to end"),
 }
 
@@ -49,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         from benchmark.errors import run_console_script
 
-        run_console_script(f"{PROG} (re-run the same command to resume)", lambda: _main(sys.argv[1:]))
+        run_console_script(
+            f"{PROG} (re-run the same command to resume)", lambda: _main(sys.argv[1:])
+        )
     return _main(list(argv))
 
 

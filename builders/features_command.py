@@ -16,20 +16,27 @@ from builders.registry import spec_for_build
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="build folder (with audio/<view>/)")
-    parser.add_argument("--set", required=True, choices=sorted(FEATURE_SETS), dest="feature_set",
-                        help="feature set")
-    parser.add_argument("--views", help="comma-separated views (default: every rendered view of the set)")
+    parser.add_argument(
+        "--set", required=True, choices=sorted(FEATURE_SETS), dest="feature_set", help="feature set"
+    )
+    parser.add_argument(
+        "--views", help="comma-separated views (default: every rendered view of the set)"
+    )
     add_engine_arguments(parser)
     parser.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
 
 
 def run(args: argparse.Namespace) -> int:
-    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views is not None else None
+    views = (
+        [v.strip() for v in args.views.split(",") if v.strip()] if args.views is not None else None
+    )
     if views == []:
         raise UserError(f"--views names no view: {args.views!r}")
     engine = engine_from_args(args)
     spec = spec_for_build(args.out)
-    for path in extract_features(args.out, spec, args.feature_set, views, engine=engine, wait=args.wait):
+    for path in extract_features(
+        args.out, spec, args.feature_set, views, engine=engine, wait=args.wait
+    ):
         frame_shape = pq.read_metadata(path)
         print(f"{path}: {frame_shape.num_rows} clips x {frame_shape.num_columns - 1} features")
     return 0

@@ -26,8 +26,12 @@ def spec_for_build(out: Path) -> DatasetSpec:
         raise UserError(f"build folder not found: {out}")
     recipe = out / "manifests" / "recipe.toml"
     if not recipe.is_file():
-        raise UserError(f"{out} is not a build folder (no manifests/recipe.toml): run the plan step first")
+        raise UserError(
+            f"{out} is not a build folder (no manifests/recipe.toml): run the plan step first"
+        )
     name = read_toml(recipe).get("name")
     if name not in SPEC_OF_BUILD:
-        raise UserError(f"{recipe}: unknown dataset name {name!r} (known: {', '.join(SPEC_OF_BUILD)})")
+        raise UserError(
+            f"{recipe}: unknown dataset name {name!r} (known: {', '.join(SPEC_OF_BUILD)})"
+        )
     return SPEC_OF_BUILD[name](out)

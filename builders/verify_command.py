@@ -26,11 +26,16 @@ from builders.registry import spec_for_build
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="build folder (with data/ shards)")
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--against", type=Path, metavar="OTHER_OUT", help="another build folder to compare with")
+    target.add_argument(
+        "--against", type=Path, metavar="OTHER_OUT", help="another build folder to compare with"
+    )
     target.add_argument("--digest", metavar="SHA256", help="expected dataset digest")
     add_engine_arguments(parser)
-    parser.add_argument("--check-sources", action="store_true",
-                        help="also check the source files against the sources manifest (roots from build-state.json)")
+    parser.add_argument(
+        "--check-sources",
+        action="store_true",
+        help="also check the source files against the sources manifest (roots from build-state.json)",
+    )
 
 
 def environment_warnings(out: Path) -> list[str]:
@@ -44,8 +49,10 @@ def environment_warnings(out: Path) -> list[str]:
     lines = []
     here = lock_sha256()
     if (recorded := build.get("lock_sha256")) and recorded != here:
-        lines.append(f"{out} was built from another lock file (sha256 {str(recorded)[:12]}..., here "
-                     f"{here[:12]}...)")
+        lines.append(
+            f"{out} was built from another lock file (sha256 {str(recorded)[:12]}..., here "
+            f"{here[:12]}...)"
+        )
     changed = differences(build.get("tool_versions") or {})
     if changed:
         lines.append(f"{out} was built with other package versions: {'; '.join(changed)}")

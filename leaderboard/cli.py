@@ -35,8 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--phase", help="default: the phase open now")
     submit.add_argument("--note", default="")
 
-    select = commands.add_parser("select", help="choose a scored submission for the final "
-                                                 "ranking (up to the config's final_submissions)")
+    select = commands.add_parser(
+        "select",
+        help="choose a scored submission for the final "
+        "ranking (up to the config's final_submissions)",
+    )
     select.add_argument("submission", type=int)
     _config_options(select)
     select.add_argument("--token", required=True)
@@ -46,45 +49,67 @@ def build_parser() -> argparse.ArgumentParser:
     _config_options(show)
     show.add_argument("--task", required=True)
     show.add_argument("--phase", help="default: the open (or last started) phase")
-    show.add_argument("--private", action="store_true",
-                      help="rank on the private ids before the phase ends; organizers only, "
-                           "so it also needs --i-am-organizer (anyone with the config file "
-                           "could otherwise see the hidden scores by accident)")
-    show.add_argument("--i-am-organizer", action="store_true",
-                      help="confirm --private during an open phase")
-    show.add_argument("--metrics", choices=["headline", "all"], default="headline",
-                      help="headline (default): the primary metric, its intervals and at most 3 "
-                           "other metrics, fitted to --width; all: every metric column")
+    show.add_argument(
+        "--private",
+        action="store_true",
+        help="rank on the private ids before the phase ends; organizers only, "
+        "so it also needs --i-am-organizer (anyone with the config file "
+        "could otherwise see the hidden scores by accident)",
+    )
+    show.add_argument(
+        "--i-am-organizer", action="store_true", help="confirm --private during an open phase"
+    )
+    show.add_argument(
+        "--metrics",
+        choices=["headline", "all"],
+        default="headline",
+        help="headline (default): the primary metric, its intervals and at most 3 "
+        "other metrics, fitted to --width; all: every metric column",
+    )
     show.add_argument("--width", type=int, default=100, help="terminal width (default 100)")
 
-    export_board = commands.add_parser("export", help="the final board of a task as CSV, JSON "
-                                                      "or Markdown (stdout, or --out FILE)")
+    export_board = commands.add_parser(
+        "export", help="the final board of a task as CSV, JSON or Markdown (stdout, or --out FILE)"
+    )
     _config_options(export_board)
     export_board.add_argument("--task", required=True)
     export_board.add_argument("--phase", help="default: the open (or last started) phase")
     export_board.add_argument("--format", choices=["csv", "json", "markdown"], default="csv")
     export_board.add_argument("--out", type=Path, help="write here instead of stdout")
-    export_board.add_argument("--private", action="store_true",
-                              help="as for show: private ids of an open phase (organizers)")
-    export_board.add_argument("--i-am-organizer", action="store_true",
-                              help="confirm --private while the phase is open (as for show)")
+    export_board.add_argument(
+        "--private",
+        action="store_true",
+        help="as for show: private ids of an open phase (organizers)",
+    )
+    export_board.add_argument(
+        "--i-am-organizer",
+        action="store_true",
+        help="confirm --private while the phase is open (as for show)",
+    )
 
-    rescore = commands.add_parser("rescore", help="score the stored submission files again with "
-                                                  "the current scorer; audited, never silent")
+    rescore = commands.add_parser(
+        "rescore",
+        help="score the stored submission files again with "
+        "the current scorer; audited, never silent",
+    )
     _config_options(rescore)
     rescore.add_argument("--task", help="only this task")
     rescore.add_argument("--phase", help="only this phase")
-    rescore.add_argument("--dry-run", action="store_true",
-                         help="say what would change; write nothing (no audit either)")
+    rescore.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would change; write nothing (no audit either)",
+    )
 
     serve = commands.add_parser("serve", help="run the Streamlit leaderboard")
     _config_options(serve)
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1")
 
-    export = commands.add_parser("export-challenge",
-                                 help="participant copy of a dataset without test labels "
-                                      "+ the organizer's solution files")
+    export = commands.add_parser(
+        "export-challenge",
+        help="participant copy of a dataset without test labels + the organizer's solution files",
+    )
     export.add_argument("out", type=Path)
     export.add_argument("--dataset", type=Path, required=True, help="a built dataset folder")
     export.add_argument("--test-folds", type=int, nargs="+", required=True)
@@ -131,8 +156,16 @@ def _run(args: argparse.Namespace) -> int:
     from leaderboard.config import load_config
 
     config = load_config(args.config, args.db)
-    handlers = {"init": _init, "team": _team, "submit": _submit, "select": _select,
-                "show": _show, "serve": _serve, "export": _export_board, "rescore": _rescore}
+    handlers = {
+        "init": _init,
+        "team": _team,
+        "submit": _submit,
+        "select": _select,
+        "show": _show,
+        "serve": _serve,
+        "export": _export_board,
+        "rescore": _rescore,
+    }
     return handlers[args.command](args, config)
 
 
@@ -167,8 +200,10 @@ def _check_solutions(config) -> None:
         for phase in config.phases:
             missing = sorted(set(phase.folds or ()) - folds)
             if missing:
-                raise LeaderboardError(f"phase {phase.name}: fold(s) {missing} are not in {task.solution} "
-                                       f"(folds: {sorted(folds)})")
+                raise LeaderboardError(
+                    f"phase {phase.name}: fold(s) {missing} are not in {task.solution} "
+                    f"(folds: {sorted(folds)})"
+                )
 
 
 def _team(args, config) -> int:
@@ -195,8 +230,10 @@ def _submit(args, config) -> int:
     else:
         print(outcome.message)
     if outcome.quota is not None:
-        print(f"quota left: today {_left(outcome.quota.left_today)}, "
-              f"total {_left(outcome.quota.left_total)}")
+        print(
+            f"quota left: today {_left(outcome.quota.left_today)}, "
+            f"total {_left(outcome.quota.left_total)}"
+        )
     return 0 if outcome.status == "scored" else 2
 
 
@@ -222,8 +259,10 @@ def _visible_board(args, config):
     config.task(args.task)
     phase = args.phase or config.current_or_last_phase(utc_now()).name
     if args.private and not args.i_am_organizer and not config.phase(phase).has_ended(utc_now()):
-        raise LeaderboardError(f"phase {phase} is still open: its private scores are hidden from "
-                               "the teams; add --i-am-organizer to see them")
+        raise LeaderboardError(
+            f"phase {phase} is still open: its private scores are hidden from "
+            "the teams; add --i-am-organizer to see them"
+        )
     sweep_unfinished(config)
     return build_board(config, args.task, phase, reveal_private=args.private)
 
@@ -235,10 +274,14 @@ def _show(args, config) -> int:
     if not 40 <= args.width <= 1000:
         raise LeaderboardError(f"--width must be from 40 to 1000, not {args.width}")
     board = _visible_board(args, config)
-    title = (f"{config.name} - {board.task} - phase {board.phase} - ranked on {board.subset} ids "
-             f"by {board.primary_metric} ({'higher' if board.higher_is_better else 'lower'} is better)")
-    print(board_text(board, title, get_task(board.task).kind, width=args.width,
-                     metrics=args.metrics), end="")
+    title = (
+        f"{config.name} - {board.task} - phase {board.phase} - ranked on {board.subset} ids "
+        f"by {board.primary_metric} ({'higher' if board.higher_is_better else 'lower'} is better)"
+    )
+    print(
+        board_text(board, title, get_task(board.task).kind, width=args.width, metrics=args.metrics),
+        end="",
+    )
     return 0
 
 
@@ -266,12 +309,19 @@ def _rescore(args, config) -> int:
     done = rescore(config, args.task, args.phase, dry_run=args.dry_run)
     for item in done:
         print(summary_line(item, primary_metric(config, item.task)[0]))
-    counts = {outcome: sum(d.outcome == outcome for d in done)
-              for outcome in ("unchanged", "rescored", "failed", "no file")}
-    note = " (dry run: nothing written)" if args.dry_run else \
-        " (every score looked at is in the rescore_audit table)"
-    print(f"{len(done)} submission(s): {counts['unchanged']} unchanged, {counts['rescored']} "
-          f"rescored, {counts['failed'] + counts['no file']} not rescored{note}")
+    counts = {
+        outcome: sum(d.outcome == outcome for d in done)
+        for outcome in ("unchanged", "rescored", "failed", "no file")
+    }
+    note = (
+        " (dry run: nothing written)"
+        if args.dry_run
+        else " (every score looked at is in the rescore_audit table)"
+    )
+    print(
+        f"{len(done)} submission(s): {counts['unchanged']} unchanged, {counts['rescored']} "
+        f"rescored, {counts['failed'] + counts['no file']} not rescored{note}"
+    )
     return 0
 
 
@@ -279,11 +329,26 @@ def _serve(args, config) -> int:
     _check_port(args.address, args.port)
     import leaderboard.app as app
 
-    command = [sys.executable, "-m", "streamlit", "run", app.__file__,
-               "--server.headless", "true", "--server.address", args.address,
-               "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "minimal",
-               "--", "--config", str(args.config.resolve())]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        app.__file__,
+        "--server.headless",
+        "true",
+        "--server.address",
+        args.address,
+        "--server.port",
+        str(args.port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--",
+        "--config",
+        str(args.config.resolve()),
+    ]
     env = dict(os.environ)
     if args.db:
         env["MISME_LEADERBOARD_DB"] = args.db
@@ -299,12 +364,16 @@ def _check_port(address: str, port: int) -> None:
     if not 1 <= port <= 65535:
         raise LeaderboardError(f"--port must be from 1 to 65535, got {port}")
     try:
-        family, kind, proto, _, sockaddr = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
+        family, kind, proto, _, sockaddr = socket.getaddrinfo(
+            address, port, type=socket.SOCK_STREAM
+        )[0]
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(sockaddr)
     except OSError as error:
-        raise LeaderboardError(f"cannot serve on {address}:{port}: {error.strerror or error}") from None
+        raise LeaderboardError(
+            f"cannot serve on {address}:{port}: {error.strerror or error}"
+        ) from None
 
 
 def _export(args) -> int:

@@ -64,7 +64,9 @@ class TaskConfig(_Table):
         if not isinstance(value, str) or not value.strip():
             return value  # the type check reports it
         solution = (Path((info.context or {}).get("base", ".")) / value.strip()).resolve()
-        if not solution.is_file():  # else every submission would be stored as invalid, charged to the team
+        if (
+            not solution.is_file()
+        ):  # else every submission would be stored as invalid, charged to the team
             raise ValueError(f"solution file not found: {solution}")
         return solution
 
@@ -117,8 +119,9 @@ class ChallengeConfig(_Table):
     memory_limit_mb: PositiveInt = DEFAULT_MEMORY_LIMIT_MB
     quotas: Quota = Field(default_factory=Quota)  # the default of every phase, key by key
     # paired bootstrap of every board (0: no intervals); the same draws for every submission
-    bootstrap_resamples: Annotated[int, Field(ge=0, le=MAX_BOOTSTRAP_RESAMPLES)] = \
+    bootstrap_resamples: Annotated[int, Field(ge=0, le=MAX_BOOTSTRAP_RESAMPLES)] = (
         DEFAULT_BOOTSTRAP_RESAMPLES
+    )
     bootstrap_seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     final_submissions: PositiveInt = 1  # how many submissions a team may select for the final board
     tasks: Annotated[tuple[TaskConfig, ...], Field(min_length=1)]
@@ -132,10 +135,14 @@ class ChallengeConfig(_Table):
         if not isinstance(raw, dict) or not isinstance(raw.get("phases"), list):
             return raw
         default = raw.get("quotas", {})
-        phases = [{**phase, "quotas": {**default, **phase.get("quotas", {})}}
-                  if isinstance(phase, dict) and isinstance(default, dict)
-                  and isinstance(phase.get("quotas", {}), dict) else phase
-                  for phase in raw["phases"]]
+        phases = [
+            {**phase, "quotas": {**default, **phase.get("quotas", {})}}
+            if isinstance(phase, dict)
+            and isinstance(default, dict)
+            and isinstance(phase.get("quotas", {}), dict)
+            else phase
+            for phase in raw["phases"]
+        ]
         return {**raw, "phases": phases}
 
     @field_validator("tasks", "phases", mode="before")
@@ -212,11 +219,15 @@ def load_config(path: str | Path, database_url: str | None = None) -> ChallengeC
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise LeaderboardError(f"{path}: not valid TOML: {error}") from None
     except OSError as error:
-        raise LeaderboardError(f"cannot read config file {path}: {error.strerror or error}") from None
+        raise LeaderboardError(
+            f"cannot read config file {path}: {error.strerror or error}"
+        ) from None
     return parse_config(raw, path, database_url)
 
 
-def parse_config(raw: dict[str, Any], path: Path, database_url: str | None = None) -> ChallengeConfig:
+def parse_config(
+    raw: dict[str, Any], path: Path, database_url: str | None = None
+) -> ChallengeConfig:
     """Validate a parsed TOML document; `database_url` overrides the file's database."""
     if database_url:
         _check_dialect(database_url, "--db")
@@ -244,9 +255,11 @@ def _check_no_overlap(phases: tuple[PhaseConfig, ...]) -> None:
     """At most one phase is open at any time (a submission belongs to exactly one phase)."""
     for earlier, later in zip(phases, phases[1:]):
         if later.start < earlier.end:
-            raise ValueError(f"phases {earlier.name!r} and {later.name!r} overlap "
-                             f"({earlier.name} ends {earlier.end.isoformat()}, "
-                             f"{later.name} starts {later.start.isoformat()})")
+            raise ValueError(
+                f"phases {earlier.name!r} and {later.name!r} overlap "
+                f"({earlier.name} ends {earlier.end.isoformat()}, "
+                f"{later.name} starts {later.start.isoformat()})"
+            )
 
 
 def shown_url(url: str) -> str:
@@ -280,11 +293,14 @@ def _check_task_against_benchmark(task: TaskConfig) -> None:
     if known.kind == "classification":
         metrics = CLASSIFICATION_METRICS
     else:
-        metrics = REGRESSION_METRICS + tuple(f"{m}_{t}" for m in REGRESSION_METRICS
-                                             for t in known.targets)
+        metrics = REGRESSION_METRICS + tuple(
+            f"{m}_{t}" for m in REGRESSION_METRICS for t in known.targets
+        )
     if task.primary_metric not in metrics:
-        raise ValueError(f"primary_metric {task.primary_metric!r} is not a metric "
-                         f"of {task.name}; choose one of {', '.join(metrics)}")
+        raise ValueError(
+            f"primary_metric {task.primary_metric!r} is not a metric "
+            f"of {task.name}; choose one of {', '.join(metrics)}"
+        )
 
 
 def _utc(value: Any, key: str) -> datetime:
@@ -308,14 +324,23 @@ def _check_unique(names: list[str], kind: str) -> None:
 
 # What each key must be, said whatever pydantic's error type (missing, wrong type, range).
 _RULES = {
-    "name": "is required (non-empty text)", "solution": "is required (non-empty text)",
-    "start": TIME_HINT, "end": TIME_HINT, "public_fraction": "must be a number in (0, 1]",
-    "seed": "must be an integer", "folds": "must be a non-empty list of fold numbers",
-    "per_day": "must be a positive integer", "total": "must be a positive integer",
-    "max_file_bytes": "must be a positive integer", "memory_limit_mb": "must be a positive integer",
-    "time_limit_s": "must be a positive number", "count_failed": "must be true or false",
-    "higher_is_better": "must be true or false", "primary_metric": "must be a metric name",
-    "description": "must be text", "database": "must be a URL such as sqlite:///x.db",
+    "name": "is required (non-empty text)",
+    "solution": "is required (non-empty text)",
+    "start": TIME_HINT,
+    "end": TIME_HINT,
+    "public_fraction": "must be a number in (0, 1]",
+    "seed": "must be an integer",
+    "folds": "must be a non-empty list of fold numbers",
+    "per_day": "must be a positive integer",
+    "total": "must be a positive integer",
+    "max_file_bytes": "must be a positive integer",
+    "memory_limit_mb": "must be a positive integer",
+    "time_limit_s": "must be a positive number",
+    "count_failed": "must be true or false",
+    "higher_is_better": "must be true or false",
+    "primary_metric": "must be a metric name",
+    "description": "must be text",
+    "database": "must be a URL such as sqlite:///x.db",
     "quotas": "must be a table",
     "bootstrap_resamples": f"must be an integer from 0 to {MAX_BOOTSTRAP_RESAMPLES:,}",
     "bootstrap_seed": "must be a non-negative integer",
@@ -342,7 +367,7 @@ def first_problem(error: ValidationError, source: str) -> str:
     if not keys:
         return f"{source}: {problem['msg']}"
     key = str(loc[keys[-1]])  # ('phases', 0, 'folds', 2): the key is folds
-    return f"{_where(source, loc[:keys[-1]])}: {key} {_RULES.get(key, problem['msg'])}"
+    return f"{_where(source, loc[: keys[-1]])}: {key} {_RULES.get(key, problem['msg'])}"
 
 
 def _where(source: str, loc: tuple) -> str:
@@ -358,7 +383,9 @@ def _unknown_keys(problems: list[dict], source: str) -> str:
     named = [part for part in scope if isinstance(part, str)]
     model = _TABLES[named[-1]] if named else ChallengeConfig
     allowed = sorted(field.alias or name for name, field in model.model_fields.items())
-    return f"{_where(source, scope)}: unknown key(s) {', '.join(names)}; allowed: {', '.join(allowed)}"
+    return (
+        f"{_where(source, scope)}: unknown key(s) {', '.join(names)}; allowed: {', '.join(allowed)}"
+    )
 
 
 _TABLES: dict[str, type[BaseModel]] = {"quotas": Quota, "tasks": TaskConfig, "phases": PhaseConfig}

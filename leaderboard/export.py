@@ -43,11 +43,15 @@ def export_challenge(dataset: Path, out: Path, test_folds: tuple[int, ...]) -> s
     if len(set(test_folds)) != len(test_folds):
         raise LeaderboardError(f"--test-folds names a fold twice: {list(test_folds)}")
     if folds_present and set(test_folds) >= folds_present:
-        raise LeaderboardError(f"--test-folds {list(test_folds)} would hide every fold: participants need "
-                               "at least one labelled fold to train on")
+        raise LeaderboardError(
+            f"--test-folds {list(test_folds)} would hide every fold: participants need "
+            "at least one labelled fold to train on"
+        )
     if missing := sorted(set(test_folds) - folds_present):
-        raise LeaderboardError(f"test fold(s) {missing} not found in {dataset}/data "
-                               f"(folds present: {sorted(folds_present)})")
+        raise LeaderboardError(
+            f"test fold(s) {missing} not found in {dataset}/data "
+            f"(folds present: {sorted(folds_present)})"
+        )
     key = secrets.token_bytes(32)
     staging = out.with_name(f"{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -60,13 +64,16 @@ def export_challenge(dataset: Path, out: Path, test_folds: tuple[int, ...]) -> s
         raise LeaderboardError(f"cannot read the dataset {dataset}: {error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return (f"participant copy: {out / 'participant'} ({len(shards)} shards, folds "
-            f"{', '.join(map(str, test_folds))} without labels, {len(id_map)} hidden clips); "
-            f"organizer files: {out / 'organizer'} (solutions for {', '.join(tasks) or 'no task'})")
+    return (
+        f"participant copy: {out / 'participant'} ({len(shards)} shards, folds "
+        f"{', '.join(map(str, test_folds))} without labels, {len(id_map)} hidden clips); "
+        f"organizer files: {out / 'organizer'} (solutions for {', '.join(tasks) or 'no task'})"
+    )
 
 
-def _export_into(dataset: Path, staging: Path, shards: list[Path], test_folds: tuple[int, ...],
-                 key: bytes) -> tuple[dict[str, str], list[str]]:
+def _export_into(
+    dataset: Path, staging: Path, shards: list[Path], test_folds: tuple[int, ...], key: bytes
+) -> tuple[dict[str, str], list[str]]:
     id_map: dict[str, str] = {}
     groups: dict[str, str] = {}
     for shard in shards:
@@ -95,8 +102,15 @@ def opaque_id(key: bytes, original: str) -> str:
     return "t-" + hmac.new(key, original.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
-def _export_shard(dataset: Path, participant: Path, shard: Path, test_folds: set[int],
-                  key: bytes, id_map: dict[str, str], groups: dict[str, str]) -> None:
+def _export_shard(
+    dataset: Path,
+    participant: Path,
+    shard: Path,
+    test_folds: set[int],
+    key: bytes,
+    id_map: dict[str, str],
+    groups: dict[str, str],
+) -> None:
     relative = shard.relative_to(dataset)
     if _fold_of(shard) not in test_folds:
         target = participant / relative
@@ -127,8 +141,9 @@ def _unlabelled(table: pa.Table, hidden: list[str]) -> pa.Table:
 def _renamed_audio(audio: pa.StructArray, hidden: list[str]) -> pa.StructArray:
     paths = audio.field("path").to_pylist()
     renamed = [f"{h}{Path(p).suffix}" if p else None for h, p in zip(hidden, paths, strict=True)]
-    return pa.StructArray.from_arrays([audio.field("bytes"), pa.array(renamed, pa.string())],
-                                      names=["bytes", "path"])
+    return pa.StructArray.from_arrays(
+        [audio.field("bytes"), pa.array(renamed, pa.string())], names=["bytes", "path"]
+    )
 
 
 def _hf_metadata(schema: pa.Schema, kept: set[str]) -> dict[bytes, bytes] | None:
@@ -155,19 +170,34 @@ def _write_card(participant: Path, configs: list[str], test_folds: tuple[int, ..
                 continue
             lines += [f"- config_name: {config}{suffix}", "  data_files:"]
             for k in folds:
-                lines += [f"  - split: fold{k}", f"    path: data/{config}{suffix}/fold{k}-*.parquet"]
+                lines += [
+                    f"  - split: fold{k}",
+                    f"    path: data/{config}{suffix}/fold{k}-*.parquet",
+                ]
     hidden = ", ".join(f"fold{k}" for k in test_folds)
-    lines += ["---", "", "# MiSME challenge dataset (participant copy)", "",
-              f"Labelled folds are in the configs `{', '.join(configs)}`. The challenge test "
-              f"folds ({hidden}) are in the `<config>-test` configs: their rows carry only an "
-              "opaque `id`, the fold and the audio; labels, source ids, speaker and music "
-              "metadata are withheld. Predict the test ids and submit a file with `id` and the "
-              "task's target columns.", ""]
+    lines += [
+        "---",
+        "",
+        "# MiSME challenge dataset (participant copy)",
+        "",
+        f"Labelled folds are in the configs `{', '.join(configs)}`. The challenge test "
+        f"folds ({hidden}) are in the `<config>-test` configs: their rows carry only an "
+        "opaque `id`, the fold and the audio; labels, source ids, speaker and music "
+        "metadata are withheld. Predict the test ids and submit a file with `id` and the "
+        "task's target columns.",
+        "",
+    ]
     (participant / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
-def _write_solutions(dataset: Path, organizer: Path, test_folds: set[int], key: bytes,
-                     id_map: dict[str, str], groups: dict[str, str]) -> list[str]:
+def _write_solutions(
+    dataset: Path,
+    organizer: Path,
+    test_folds: set[int],
+    key: bytes,
+    id_map: dict[str, str],
+    groups: dict[str, str],
+) -> list[str]:
     tasks = []
     (organizer / "solutions").mkdir(parents=True, exist_ok=True)
     for path in sorted((dataset / "solutions").glob("*.parquet")):
@@ -176,8 +206,14 @@ def _write_solutions(dataset: Path, organizer: Path, test_folds: set[int], key: 
         originals = [str(i) for i in table.column("id").to_pylist()]
         hidden = [opaque_id(key, i) for i in originals]
         id_map.update(zip(hidden, originals, strict=True))
-        table = table.set_column(table.column_names.index("id"), "id", pa.array(hidden, pa.string()))
-        if groups and GROUP_COLUMN not in table.column_names and all(i in groups for i in originals):
+        table = table.set_column(
+            table.column_names.index("id"), "id", pa.array(hidden, pa.string())
+        )
+        if (
+            groups
+            and GROUP_COLUMN not in table.column_names
+            and all(i in groups for i in originals)
+        ):
             table = table.append_column(GROUP_COLUMN, pa.array([groups[i] for i in originals]))
         table = table.take(pc.sort_indices(table, [("id", "ascending")]))
         pq.write_table(table.replace_schema_metadata(None), organizer / "solutions" / path.name)
@@ -187,17 +223,39 @@ def _write_solutions(dataset: Path, organizer: Path, test_folds: set[int], key: 
 
 def _write_id_map(organizer: Path, id_map: dict[str, str]) -> None:
     hidden = sorted(id_map)
-    pq.write_table(pa.table({"id": hidden, "original_id": [id_map[h] for h in hidden]}),
-                   organizer / "id-map.parquet")
+    pq.write_table(
+        pa.table({"id": hidden, "original_id": [id_map[h] for h in hidden]}),
+        organizer / "id-map.parquet",
+    )
 
 
 def _write_config(organizer: Path, tasks: list[str]) -> None:
-    lines = ['name = "MiSME challenge"', "max_file_bytes = 50_000_000", "",
-             "[quotas]", "per_day = 5", "total = 100", "count_failed = false", ""]
+    lines = [
+        'name = "MiSME challenge"',
+        "max_file_bytes = 50_000_000",
+        "",
+        "[quotas]",
+        "per_day = 5",
+        "total = 100",
+        "count_failed = false",
+        "",
+    ]
     for task in tasks:
         lines += ["[[tasks]]", f'name = "{task}"', f'solution = "solutions/{task}.parquet"', ""]
-    lines += ["[[phases]]", 'name = "dev"', 'start = "2025-01-01T00:00:00Z"',
-              'end = "2025-06-01T00:00:00Z"', "public_fraction = 0.5", "seed = 0", "",
-              "[[phases]]", 'name = "test"', 'start = "2025-06-01T00:00:00Z"',
-              'end = "2025-07-01T00:00:00Z"', "public_fraction = 0.5", "seed = 1", ""]
+    lines += [
+        "[[phases]]",
+        'name = "dev"',
+        'start = "2025-01-01T00:00:00Z"',
+        'end = "2025-06-01T00:00:00Z"',
+        "public_fraction = 0.5",
+        "seed = 0",
+        "",
+        "[[phases]]",
+        'name = "test"',
+        'start = "2025-06-01T00:00:00Z"',
+        'end = "2025-07-01T00:00:00Z"',
+        "public_fraction = 0.5",
+        "seed = 1",
+        "",
+    ]
     (organizer / "challenge.toml").write_text("\n".join(lines), encoding="utf-8")

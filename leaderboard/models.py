@@ -153,7 +153,9 @@ class RescoreAudit(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     subset: Mapped[str] = mapped_column(String(8))
     metric: Mapped[str] = mapped_column(String(100))
-    outcome: Mapped[str] = mapped_column(String(16))  # unchanged, new-scorer, changed, added, failed
+    outcome: Mapped[str] = mapped_column(
+        String(16)
+    )  # unchanged, new-scorer, changed, added, failed
     old_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     new_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     old_scorer: Mapped[str | None] = mapped_column(String(110), nullable=True)

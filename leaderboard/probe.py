@@ -27,9 +27,11 @@ def check_worker_limits(config: ChallengeConfig) -> None:
             continue
         if "ran out of memory" in result["message"]:
             raise LeaderboardError(_too_small(config, task))
-        raise LeaderboardError(f"task {task.name}: the scoring worker could not score a valid "
-                               f"file under this config: {result['status']}: "
-                               f"{result['message'].splitlines()[0]}")
+        raise LeaderboardError(
+            f"task {task.name}: the scoring worker could not score a valid "
+            f"file under this config: {result['status']}: "
+            f"{result['message'].splitlines()[0]}"
+        )
 
 
 def probe(config: ChallengeConfig, task: TaskConfig, memory_limit_mb: int | None) -> dict[str, Any]:
@@ -39,10 +41,17 @@ def probe(config: ChallengeConfig, task: TaskConfig, memory_limit_mb: int | None
     phase = config.phases[0]
     with tempfile.TemporaryDirectory(prefix="misme-probe-") as folder:
         predictions = _perfect_predictions(task, Path(folder) / "probe.parquet")
-        request = {"predictions": str(predictions), "solution": str(task.solution),
-                   "task": task.name, "folds": None, "public_fraction": phase.public_fraction,
-                   "seed": phase.seed, "max_bytes": config.max_file_bytes,
-                   "memory_limit_mb": memory_limit_mb, "time_limit_s": config.time_limit_s}
+        request = {
+            "predictions": str(predictions),
+            "solution": str(task.solution),
+            "task": task.name,
+            "folds": None,
+            "public_fraction": phase.public_fraction,
+            "seed": phase.seed,
+            "max_bytes": config.max_file_bytes,
+            "memory_limit_mb": memory_limit_mb,
+            "time_limit_s": config.time_limit_s,
+        }
         result, _ = run_isolated(request, config.time_limit_s)
     return result
 
@@ -60,11 +69,16 @@ def _perfect_predictions(task: TaskConfig, path: Path) -> Path:
 def _too_small(config: ChallengeConfig, task: TaskConfig) -> str:
     unlimited = probe(config, task, None)
     peak = unlimited.get("peak_mb")
-    figure = (f"needs about {math.ceil(peak)} MB of address space on this machine (measured); "
-              f"set memory_limit_mb to at least {_round_up(peak * HEADROOM)}"
-              if unlimited["status"] == "scored" and peak else "could not be measured")
-    return (f"memory_limit_mb = {config.memory_limit_mb} is too small: the scoring worker ran "
-            f"out of memory on a valid {task.name} file, which {figure}")
+    figure = (
+        f"needs about {math.ceil(peak)} MB of address space on this machine (measured); "
+        f"set memory_limit_mb to at least {_round_up(peak * HEADROOM)}"
+        if unlimited["status"] == "scored" and peak
+        else "could not be measured"
+    )
+    return (
+        f"memory_limit_mb = {config.memory_limit_mb} is too small: the scoring worker ran "
+        f"out of memory on a valid {task.name} file, which {figure}"
+    )
 
 
 def _round_up(megabytes: float, step: int = 100) -> int:

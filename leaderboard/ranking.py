@@ -48,8 +48,13 @@ def primary_metric(config: ChallengeConfig, task: str) -> tuple[str, bool]:
     return metric, not metric.startswith(("rmse", "mae"))
 
 
-def build_board(config: ChallengeConfig, task: str, phase: str, reveal_private: bool = False,
-                now: datetime | None = None) -> Board:
+def build_board(
+    config: ChallengeConfig,
+    task: str,
+    phase: str,
+    reveal_private: bool = False,
+    now: datetime | None = None,
+) -> Board:
     """The ranking of `task` in `phase`; private ids only once the phase ended (or revealed).
 
     Each team's row: its best selected submission (by the ranked ids), else its best public
@@ -81,22 +86,40 @@ def build_board(config: ChallengeConfig, task: str, phase: str, reveal_private: 
         found = intervals.compute(ids, replicates, higher, metric)
         intervals.store(config, challenge_id, task, phase, subset, key, found, now)
     current = current_scorer(config, task, phase)["hash"]
-    table = _with_scorers(_with_intervals(_with_significance(ranked, losses), found), scorers, current)
+    table = _with_scorers(
+        _with_intervals(_with_significance(ranked, losses), found), scorers, current
+    )
     leader = replicates.get(ids[0]) if ids else None
-    return Board(task, phase, subset, private_visible, metric, higher,
-                 _arrange(table, metric, subset), losses, leader.settings if leader else {})
+    return Board(
+        task,
+        phase,
+        subset,
+        private_visible,
+        metric,
+        higher,
+        _arrange(table, metric, subset),
+        losses,
+        leader.settings if leader else {},
+    )
 
 
-def _scored_submissions(session, config: ChallengeConfig, task: str, phase: str,
-                        metric: str) -> pd.DataFrame:
+def _scored_submissions(
+    session, config: ChallengeConfig, task: str, phase: str, metric: str
+) -> pd.DataFrame:
     challenge = challenge_row(session, config)
-    query = (select(Submission.id, Team.name, Submission.created_at, Submission.selected,
-                    Score.value)
-             .join(Team, Team.id == Submission.team_id)
-             .join(Score, Score.submission_id == Submission.id)
-             .where(Team.challenge_id == challenge.id, Submission.task == task,
-                    Submission.phase == phase, Submission.status == "scored",
-                    Score.subset == "public", Score.metric == metric))
+    query = (
+        select(Submission.id, Team.name, Submission.created_at, Submission.selected, Score.value)
+        .join(Team, Team.id == Submission.team_id)
+        .join(Score, Score.submission_id == Submission.id)
+        .where(
+            Team.challenge_id == challenge.id,
+            Submission.task == task,
+            Submission.phase == phase,
+            Submission.status == "scored",
+            Score.subset == "public",
+            Score.metric == metric,
+        )
+    )
     rows = session.execute(query).all()
     return pd.DataFrame(rows, columns=["submission", "team", "submitted", "selected", "public"])
 
@@ -105,19 +128,32 @@ def _has_private(session, candidates: pd.DataFrame) -> bool:
     if candidates.empty:
         return False
     first = int(candidates["submission"].iloc[0])
-    return session.scalar(select(SubsetResult.id).where(
-        SubsetResult.submission_id == first, SubsetResult.subset == "private")) is not None
+    return (
+        session.scalar(
+            select(SubsetResult.id).where(
+                SubsetResult.submission_id == first, SubsetResult.subset == "private"
+            )
+        )
+        is not None
+    )
 
 
 def _with_private(session, candidates: pd.DataFrame, metric: str) -> pd.DataFrame:
     ids = [int(i) for i in candidates["submission"]]
-    rows = session.execute(select(Score.submission_id, Score.value).where(
-        Score.submission_id.in_(ids), Score.subset == "private", Score.metric == metric)).all()
+    rows = session.execute(
+        select(Score.submission_id, Score.value).where(
+            Score.submission_id.in_(ids), Score.subset == "private", Score.metric == metric
+        )
+    ).all()
     private = dict(rows)
-    return candidates.assign(private=[private.get(int(i), np.nan) for i in candidates["submission"]])
+    return candidates.assign(
+        private=[private.get(int(i), np.nan) for i in candidates["submission"]]
+    )
 
 
-def _choose_per_team(candidates: pd.DataFrame, higher: bool, subset: str = "public") -> pd.DataFrame:
+def _choose_per_team(
+    candidates: pd.DataFrame, higher: bool, subset: str = "public"
+) -> pd.DataFrame:
     """Per team its best selected submission on the ranked ids (a team may select up to the
     config's ``final_submissions``), else its best public one (ties: earliest)."""
     if candidates.empty:
@@ -131,8 +167,9 @@ def _choose_per_team(candidates: pd.DataFrame, higher: bool, subset: str = "publ
 
 
 def _order(frame: pd.DataFrame, column: str, higher: bool) -> pd.DataFrame:
-    return frame.sort_values([column, "submitted", "submission"],
-                             ascending=[not higher, True, True], kind="stable")
+    return frame.sort_values(
+        [column, "submitted", "submission"], ascending=[not higher, True, True], kind="stable"
+    )
 
 
 def _attach(session, chosen: pd.DataFrame, subset: str, metric: str) -> pd.DataFrame:
@@ -140,10 +177,14 @@ def _attach(session, chosen: pd.DataFrame, subset: str, metric: str) -> pd.DataF
     if chosen.empty:
         return chosen.assign(score=pd.Series(dtype=float), **{metric: pd.Series(dtype=float)})
     ids = [int(i) for i in chosen["submission"]]
-    rows = session.execute(select(Score.submission_id, Score.metric, Score.value).where(
-        Score.submission_id.in_(ids), Score.subset == subset)).all()
-    metrics = (pd.DataFrame(rows, columns=["submission", "metric", "value"])
-               .pivot(index="submission", columns="metric", values="value"))
+    rows = session.execute(
+        select(Score.submission_id, Score.metric, Score.value).where(
+            Score.submission_id.in_(ids), Score.subset == subset
+        )
+    ).all()
+    metrics = pd.DataFrame(rows, columns=["submission", "metric", "value"]).pivot(
+        index="submission", columns="metric", values="value"
+    )
     metrics["score"] = metrics[metric]
     return chosen.merge(metrics, left_on="submission", right_index=True, how="left")
 
@@ -159,8 +200,11 @@ def _losses(session, submission_ids: list[int], subset: str) -> dict[int, np.nda
 
     if not submission_ids:
         return {}
-    rows = session.execute(select(SubsetResult.submission_id, SubsetResult.losses_npy).where(
-        SubsetResult.submission_id.in_(submission_ids), SubsetResult.subset == subset)).all()
+    rows = session.execute(
+        select(SubsetResult.submission_id, SubsetResult.losses_npy).where(
+            SubsetResult.submission_id.in_(submission_ids), SubsetResult.subset == subset
+        )
+    ).all()
     return {int(sid): load_losses(blob) for sid, blob in rows}
 
 
@@ -169,12 +213,40 @@ def _arrange(table: pd.DataFrame, metric: str, subset: str) -> pd.DataFrame:
     submission, scorer."""
     from leaderboard.intervals import COLUMNS
 
-    fixed = ["rank", "team", "submission", "submitted", "score", "public", "private",
-             "significant", "p_holm", "p_value", "scorer", "older_scorer", *COLUMNS]
+    fixed = [
+        "rank",
+        "team",
+        "submission",
+        "submitted",
+        "score",
+        "public",
+        "private",
+        "significant",
+        "p_holm",
+        "p_value",
+        "scorer",
+        "older_scorer",
+        *COLUMNS,
+    ]
     others = sorted(c for c in table.columns if c not in fixed and c != metric)
     public = [] if subset == "public" else ["public"]
-    ordered = table[["rank", "team", metric, *COLUMNS, *others, *public, "significant",
-                     "p_holm", "p_value", "submission", "submitted", "scorer", "older_scorer"]]
+    ordered = table[
+        [
+            "rank",
+            "team",
+            metric,
+            *COLUMNS,
+            *others,
+            *public,
+            "significant",
+            "p_holm",
+            "p_value",
+            "submission",
+            "submitted",
+            "scorer",
+            "older_scorer",
+        ]
+    ]
     return ordered.rename(columns={"public": f"public {metric}"})
 
 
@@ -190,9 +262,11 @@ def _with_intervals(table: pd.DataFrame, intervals: pd.DataFrame | None) -> pd.D
 
 def _scorers(session, ids: list[int], subset: str, metric: str) -> dict[int, tuple]:
     """(version, hash) of each submission's primary score."""
-    rows = session.execute(select(Score.submission_id, Score.scorer_version, Score.scorer_hash)
-                           .where(Score.submission_id.in_(ids), Score.subset == subset,
-                                  Score.metric == metric)).all()
+    rows = session.execute(
+        select(Score.submission_id, Score.scorer_version, Score.scorer_hash).where(
+            Score.submission_id.in_(ids), Score.subset == subset, Score.metric == metric
+        )
+    ).all()
     return {int(sid): (version, hash_) for sid, version, hash_ in rows}
 
 
@@ -200,8 +274,10 @@ def _with_scorers(table: pd.DataFrame, scorers: dict[int, tuple], current: str) 
     from benchmark.version import scorer_label
 
     found = [scorers.get(int(s), (None, None)) for s in table["submission"]]
-    return table.assign(scorer=[scorer_label(*pair) for pair in found],
-                        older_scorer=[pair[1] != current for pair in found])
+    return table.assign(
+        scorer=[scorer_label(*pair) for pair in found],
+        older_scorer=[pair[1] != current for pair in found],
+    )
 
 
 def _with_significance(ranked: pd.DataFrame, losses: dict[int, np.ndarray]) -> pd.DataFrame:
@@ -272,11 +348,23 @@ def team_submissions(config: ChallengeConfig, task: str, phase: str) -> pd.DataF
     with read_session(config) as session:
         challenge = challenge_row(session, config)
         rows = session.execute(
-            select(Submission.id, Team.name, Submission.status, Submission.message,
-                   Submission.note, Submission.created_at, Submission.selected)
+            select(
+                Submission.id,
+                Team.name,
+                Submission.status,
+                Submission.message,
+                Submission.note,
+                Submission.created_at,
+                Submission.selected,
+            )
             .join(Team, Team.id == Submission.team_id)
-            .where(Team.challenge_id == challenge.id, Submission.task == task,
-                   Submission.phase == phase)
-            .order_by(Submission.id.desc())).all()
-    return pd.DataFrame(rows, columns=["submission", "team", "status", "message", "note",
-                                       "submitted", "selected"])
+            .where(
+                Team.challenge_id == challenge.id,
+                Submission.task == task,
+                Submission.phase == phase,
+            )
+            .order_by(Submission.id.desc())
+        ).all()
+    return pd.DataFrame(
+        rows, columns=["submission", "team", "status", "message", "note", "submitted", "selected"]
+    )

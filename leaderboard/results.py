@@ -33,9 +33,11 @@ def board_details(config: ChallengeConfig, board: Board) -> dict[int, dict]:
     """The stored details (per fold, per group, ...) of each row, on the board's ids."""
     ids = [int(i) for i in board.table["submission"]]
     with read_session(config) as session:
-        rows = session.execute(select(SubsetResult.submission_id, SubsetResult.details_json)
-                               .where(SubsetResult.submission_id.in_(ids),
-                                      SubsetResult.subset == board.subset)).all()
+        rows = session.execute(
+            select(SubsetResult.submission_id, SubsetResult.details_json).where(
+                SubsetResult.submission_id.in_(ids), SubsetResult.subset == board.subset
+            )
+        ).all()
     return {int(sid): json.loads(blob) for sid, blob in rows}
 
 
@@ -77,12 +79,19 @@ def _flat(row: dict, metric: str) -> dict:
 
 
 def to_json(config: ChallengeConfig, board: Board, rows: list[dict]) -> str:
-    document = {"challenge": config.name, "task": board.task, "phase": board.phase,
-                "ranked_on": board.subset, "final": board.subset == "private",
-                "primary_metric": board.primary_metric,
-                "higher_is_better": board.higher_is_better, "bootstrap": board.bootstrap,
-                "significance": "Diebold-Mariano against rank 1 on per-id losses, Holm-adjusted "
-                                "over the rows, alpha 0.05", "rows": rows}
+    document = {
+        "challenge": config.name,
+        "task": board.task,
+        "phase": board.phase,
+        "ranked_on": board.subset,
+        "final": board.subset == "private",
+        "primary_metric": board.primary_metric,
+        "higher_is_better": board.higher_is_better,
+        "bootstrap": board.bootstrap,
+        "significance": "Diebold-Mariano against rank 1 on per-id losses, Holm-adjusted "
+        "over the rows, alpha 0.05",
+        "rows": rows,
+    }
     return json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"
 
 
@@ -121,23 +130,47 @@ def _md(value) -> str:
 
 def to_markdown(config: ChallengeConfig, board: Board, rows: list[dict]) -> str:
     metric = board.primary_metric
-    state = "final, private ids" if board.subset == "private" else \
-        "not final: public ids, the phase has not ended"
-    lines = [f"# {markdown_text(config.name)}: {markdown_text(board.task)}, phase "
-             f"{markdown_text(board.phase)} ({state})", "",
-             f"Ranked by {markdown_text(metric)} ({'higher' if board.higher_is_better else 'lower'} "
-             "is better). CI: 95 % paired bootstrap interval; rank CI: 95 % interval of the rank; "
-             "top: the rank interval overlaps the leader's; p (Holm): Diebold-Mariano against "
-             "rank 1, Holm-adjusted.", ""]
-    columns = ["rank", "team", metric, "CI", "rank CI", "top", "p (Holm)", "significant",
-               "submission", "scorer"]
+    state = (
+        "final, private ids"
+        if board.subset == "private"
+        else "not final: public ids, the phase has not ended"
+    )
+    lines = [
+        f"# {markdown_text(config.name)}: {markdown_text(board.task)}, phase "
+        f"{markdown_text(board.phase)} ({state})",
+        "",
+        f"Ranked by {markdown_text(metric)} ({'higher' if board.higher_is_better else 'lower'} "
+        "is better). CI: 95 % paired bootstrap interval; rank CI: 95 % interval of the rank; "
+        "top: the rank interval overlaps the leader's; p (Holm): Diebold-Mariano against "
+        "rank 1, Holm-adjusted.",
+        "",
+    ]
+    columns = [
+        "rank",
+        "team",
+        metric,
+        "CI",
+        "rank CI",
+        "top",
+        "p (Holm)",
+        "significant",
+        "submission",
+        "scorer",
+    ]
     lines += ["| " + " | ".join(map(markdown_text, columns)) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = [_md(row["rank"]), _md(row["team"]), _md(row.get(metric)),
-                 _pair(row["ci_low"], row["ci_high"]),
-                 _pair(row["rank_low"], row["rank_high"], "{:.0f}"), _md(row["top_group"]),
-                 _md(row["p_holm"]), _md(row["significant"]), _md(row["submission"]),
-                 _md(row["scorer"])]
+        cells = [
+            _md(row["rank"]),
+            _md(row["team"]),
+            _md(row.get(metric)),
+            _pair(row["ci_low"], row["ci_high"]),
+            _pair(row["rank_low"], row["rank_high"], "{:.0f}"),
+            _md(row["top_group"]),
+            _md(row["p_holm"]),
+            _md(row["significant"]),
+            _md(row["submission"]),
+            _md(row["scorer"]),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", _breakdown_table(board, rows)]
     return "\n".join(lines) + "\n"
@@ -155,12 +188,16 @@ def _breakdown_table(board: Board, rows: list[dict]) -> str:
     columns = [c for c in flat.columns if c.startswith("fold ") or "=" in c]
     if not columns:
         return ""
-    lines = [f"## {markdown_text(board.primary_metric)} per fold and per group", "",
-             "| team | " + " | ".join(map(markdown_text, columns)) + " |",
-             "|" + "---|" * (len(columns) + 1)]
+    lines = [
+        f"## {markdown_text(board.primary_metric)} per fold and per group",
+        "",
+        "| team | " + " | ".join(map(markdown_text, columns)) + " |",
+        "|" + "---|" * (len(columns) + 1),
+    ]
     for _, row in flat.iterrows():
-        lines.append("| " + " | ".join([markdown_text(row["team"]),
-                                        *(_md(row[c]) for c in columns)]) + " |")
+        lines.append(
+            "| " + " | ".join([markdown_text(row["team"]), *(_md(row[c]) for c in columns)]) + " |"
+        )
     return "\n".join(lines)
 
 

@@ -50,8 +50,10 @@ SCORE_DIR_PREFIX = "misme-score-"
 SWEEP_GRACE_S = 15.0  # beyond the time limit: interpreter start-up and the store write
 WATCH_S = 0.25  # how often the worker's address space is looked at
 INTERRUPTED = f"{UNFINISHED}: scoring was interrupted; not counted against the quota"
-ABANDONED = (f"{UNFINISHED}: the scoring process ended without reporting back (killed?); "
-             "not counted against the quota")
+ABANDONED = (
+    f"{UNFINISHED}: the scoring process ended without reporting back (killed?); "
+    "not counted against the quota"
+)
 
 Clock = Callable[[], datetime]
 
@@ -65,9 +67,17 @@ class Outcome:
     quota: QuotaState | None = None
 
 
-def submit(config: ChallengeConfig, prediction_path: str | Path, task: str, token: str,
-           phase: str | None = None, note: str = "", clock: Clock = utc_now,
-           file_name: str | None = None, refresh: bool = True) -> Outcome:
+def submit(
+    config: ChallengeConfig,
+    prediction_path: str | Path,
+    task: str,
+    token: str,
+    phase: str | None = None,
+    note: str = "",
+    clock: Clock = utc_now,
+    file_name: str | None = None,
+    refresh: bool = True,
+) -> Outcome:
     """Score one prediction file for a team. Refusals raise LeaderboardError and store nothing;
     a file that was accepted for scoring always ends as one stored submission row (failed,
     not charged, when scoring is interrupted; see :func:`sweep_unfinished` for a killed one).
@@ -80,15 +90,26 @@ def submit(config: ChallengeConfig, prediction_path: str | Path, task: str, toke
     phase_config = _phase_for(config, phase, now)
     file_sha256, content = _checked_file(config, prediction_path)
     sweep_unfinished(config, now)
-    submission_id = _reserve(config, token, task, phase_config, file_sha256,
-                             safe_file_name(file_name or prediction_path.name), check_note(note), now,
-                             content)
+    submission_id = _reserve(
+        config,
+        token,
+        task,
+        phase_config,
+        file_sha256,
+        safe_file_name(file_name or prediction_path.name),
+        check_note(note),
+        now,
+        content,
+    )
     request = _request(config, task_config.solution, task, phase_config, prediction_path)
     try:
         result, arrays = run_isolated(request, config.time_limit_s)
     except BaseException as error:  # Ctrl-C, SIGTERM, a Streamlit rerun, a full disk
-        message = INTERRUPTED if not isinstance(error, Exception) else \
-            f"{UNFINISHED}: scoring could not run ({type(error).__name__}); not counted against the quota"
+        message = (
+            INTERRUPTED
+            if not isinstance(error, Exception)
+            else f"{UNFINISHED}: scoring could not run ({type(error).__name__}); not counted against the quota"
+        )
         _record(config, submission_id, {"status": "failed", "message": message}, {}, clock())
         raise
     _record(config, submission_id, result, arrays, clock())
@@ -106,15 +127,18 @@ def refresh_intervals(config: ChallengeConfig, task: str, phase: str, now: datet
         build_board(config, task, phase, reveal_private=reveal, now=now)
 
 
-def _outcome(config: ChallengeConfig, submission_id: int, phase: PhaseConfig,
-             now: datetime) -> Outcome:
+def _outcome(
+    config: ChallengeConfig, submission_id: int, phase: PhaseConfig, now: datetime
+) -> Outcome:
     """The submission as stored (a sweep may have ended it first) and the team's quota."""
     with read_session(config) as session:
         submission = session.get(Submission, submission_id)
-        quota = quota_state(session, submission.team_id, submission.task, phase.name,
-                            phase.quota, now)
-        public = {score.metric: score.value for score in submission.scores
-                  if score.subset == "public"}
+        quota = quota_state(
+            session, submission.team_id, submission.task, phase.name, phase.quota, now
+        )
+        public = {
+            score.metric: score.value for score in submission.scores if score.subset == "public"
+        }
     return Outcome(submission_id, submission.status, submission.message, public, quota)
 
 
@@ -137,20 +161,31 @@ def _checked_file(config: ChallengeConfig, path: Path) -> tuple[str, bytes]:
     if not path.is_file():
         raise LeaderboardError(f"not a file: {path}")
     if size > config.max_file_bytes:
-        raise LeaderboardError(f"prediction file is {size} bytes; the limit is "
-                               f"{config.max_file_bytes} bytes")
+        raise LeaderboardError(
+            f"prediction file is {size} bytes; the limit is {config.max_file_bytes} bytes"
+        )
     if size == 0:
         raise LeaderboardError("prediction file is empty")
     with path.open("rb") as handle:
         content = handle.read(config.max_file_bytes + 1)
     if len(content) > config.max_file_bytes:  # it grew since stat()
-        raise LeaderboardError(f"prediction file is over the limit of {config.max_file_bytes} bytes")
+        raise LeaderboardError(
+            f"prediction file is over the limit of {config.max_file_bytes} bytes"
+        )
     return hashlib.sha256(content).hexdigest(), content
 
 
-def _reserve(config: ChallengeConfig, token: str, task: str, phase: PhaseConfig,
-             file_sha256: str, file_name: str, note: str, now: datetime,
-             content: bytes | None = None) -> int:
+def _reserve(
+    config: ChallengeConfig,
+    token: str,
+    task: str,
+    phase: PhaseConfig,
+    file_sha256: str,
+    file_name: str,
+    note: str,
+    now: datetime,
+    content: bytes | None = None,
+) -> int:
     """Quota check and insert of a pending row (and the file, kept for rescoring), in one
     write transaction."""
     with write_session(config) as session:
@@ -160,33 +195,54 @@ def _reserve(config: ChallengeConfig, token: str, task: str, phase: PhaseConfig,
         if duplicate is not None:
             raise LeaderboardError(
                 f"this file was already submitted as submission {duplicate.id} "
-                f"({duplicate.status}) for {task} in phase {phase.name}")
+                f"({duplicate.status}) for {task} in phase {phase.name}"
+            )
         refusal = quota_state(session, team.id, task, phase.name, phase.quota, now).refusal()
         if refusal:
             raise LeaderboardError(refusal)
-        submission = Submission(team_id=team.id, task=task, phase=phase.name, status="pending",
-                                message="", file_sha256=file_sha256, file_name=file_name[:255],
-                                note=note, selected=False, created_at=now)
+        submission = Submission(
+            team_id=team.id,
+            task=task,
+            phase=phase.name,
+            status="pending",
+            message="",
+            file_sha256=file_sha256,
+            file_name=file_name[:255],
+            note=note,
+            selected=False,
+            created_at=now,
+        )
         session.add(submission)
         session.flush()
         if content is not None:
-            session.add(SubmissionFile(submission_id=submission.id, size_bytes=len(content),
-                                       content=content))
+            session.add(
+                SubmissionFile(
+                    submission_id=submission.id, size_bytes=len(content), content=content
+                )
+            )
         return submission.id
 
 
-def _request(config: ChallengeConfig, solution: Path, task: str, phase: PhaseConfig,
-             prediction_path: Path) -> dict[str, Any]:
+def _request(
+    config: ChallengeConfig, solution: Path, task: str, phase: PhaseConfig, prediction_path: Path
+) -> dict[str, Any]:
     from leaderboard.ranking import primary_metric
 
     metric, higher = primary_metric(config, task)
     return {
-        "predictions": str(prediction_path.resolve()), "solution": str(solution), "task": task,
+        "predictions": str(prediction_path.resolve()),
+        "solution": str(solution),
+        "task": task,
         "folds": list(phase.folds) if phase.folds is not None else None,
-        "public_fraction": phase.public_fraction, "seed": phase.seed,
-        "max_bytes": config.max_file_bytes, "memory_limit_mb": config.memory_limit_mb,
-        "time_limit_s": config.time_limit_s, "primary_metric": metric, "higher_is_better": higher,
-        "bootstrap_resamples": config.bootstrap_resamples, "bootstrap_seed": config.bootstrap_seed,
+        "public_fraction": phase.public_fraction,
+        "seed": phase.seed,
+        "max_bytes": config.max_file_bytes,
+        "memory_limit_mb": config.memory_limit_mb,
+        "time_limit_s": config.time_limit_s,
+        "primary_metric": metric,
+        "higher_is_better": higher,
+        "bootstrap_resamples": config.bootstrap_resamples,
+        "bootstrap_seed": config.bootstrap_seed,
     }
 
 
@@ -198,8 +254,9 @@ def current_scorer(config: ChallengeConfig, task: str, phase: str) -> dict[str, 
     return scorer_of(request)
 
 
-def run_isolated(request: dict[str, Any], time_limit_s: float, warm: bool = True
-                 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run_isolated(
+    request: dict[str, Any], time_limit_s: float, warm: bool = True
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Score one request in a process of its own; returns (result, losses by subset).
 
     The process is a child forked from this process's warm zygote (:mod:`leaderboard.warm`:
@@ -210,8 +267,9 @@ def run_isolated(request: dict[str, Any], time_limit_s: float, warm: bool = True
     remove it should this process and its worker both be killed."""
     env = _child_env()
     zygote = _ready_zygote(env) if warm else None  # before the folder: a kill meanwhile leaves none
-    with tempfile.TemporaryDirectory(prefix=f"{SCORE_DIR_PREFIX}{os.getpid()}-",
-                                     ignore_cleanup_errors=True) as out_dir:
+    with tempfile.TemporaryDirectory(
+        prefix=f"{SCORE_DIR_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True
+    ) as out_dir:
         run = _run_warm(zygote, env, request, Path(out_dir), time_limit_s) if zygote else None
         if run is None:
             request = {**request, "out_dir": out_dir, "parent_pid": os.getpid()}
@@ -234,8 +292,9 @@ def _ready_zygote(env: dict[str, str]):
     return zygote if zygote is not None and zygote.ready() else None
 
 
-def _run_warm(zygote, env: dict[str, str], request: dict[str, Any], out_dir: Path,
-              time_limit_s: float) -> WorkerRun | None:
+def _run_warm(
+    zygote, env: dict[str, str], request: dict[str, Any], out_dir: Path, time_limit_s: float
+) -> WorkerRun | None:
     """The request scored by a child of the warm zygote; None when it could not start one."""
     from leaderboard.zygote import STDERR_NAME
 
@@ -266,13 +325,15 @@ def supervise(command: list[str], time_limit_s: float) -> WorkerRun:
     worker that dies at its memory limit, by SIGSEGV say, cannot report it itself)."""
     deadline = time.monotonic() + time_limit_s
     peak = None
-    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          env=_child_env()) as process:
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_child_env()
+    ) as process:
         try:
             while True:
                 try:
                     _, stderr = process.communicate(
-                        timeout=max(0.0, min(WATCH_S, deadline - time.monotonic())))
+                        timeout=max(0.0, min(WATCH_S, deadline - time.monotonic()))
+                    )
                     return WorkerRun(process.returncode, stderr, peak, False)
                 except subprocess.TimeoutExpired:
                     peak = address_space_mb("VmPeak", process.pid) or peak
@@ -284,7 +345,9 @@ def supervise(command: list[str], time_limit_s: float) -> WorkerRun:
             raise
 
 
-def _timed_out(request: dict[str, Any], time_limit_s: float, peak_mb: float | None) -> dict[str, Any]:
+def _timed_out(
+    request: dict[str, Any], time_limit_s: float, peak_mb: float | None
+) -> dict[str, Any]:
     """A worker stuck at its address-space limit ran out of memory: some native code (e.g.
     an Arrow hash table that could not grow) spins instead of failing."""
     if near_limit(peak_mb, request.get("memory_limit_mb")):
@@ -299,22 +362,27 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _read_result(out_dir: Path, run: WorkerRun, request: dict[str, Any]
-                 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_result(
+    out_dir: Path, run: WorkerRun, request: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     result_path = out_dir / "result.json"
     if not result_path.exists():
         return {"status": "failed", "message": _no_result_message(run, request)}, {}
     result = json.loads(result_path.read_text(encoding="utf-8"))
-    arrays = {path.stem: np.load(path) for subset in result.get("subsets", {})
-              for path in (out_dir / f"losses-{subset}.npy", out_dir / f"replicates-{subset}.npy")
-              if path.exists()}
+    arrays = {
+        path.stem: np.load(path)
+        for subset in result.get("subsets", {})
+        for path in (out_dir / f"losses-{subset}.npy", out_dir / f"replicates-{subset}.npy")
+        if path.exists()
+    }
     return result, arrays
 
 
 def _no_result_message(run: WorkerRun, request: dict[str, Any]) -> str:
     """Why the worker ended without a result; its stderr is read, never shown (labels)."""
-    if near_limit(run.peak_mb, request.get("memory_limit_mb")) or \
-            mentions_out_of_memory(run.stderr.decode("utf-8", "replace")):
+    if near_limit(run.peak_mb, request.get("memory_limit_mb")) or mentions_out_of_memory(
+        run.stderr.decode("utf-8", "replace")
+    ):
         return out_of_memory_message(request)
     code = run.returncode
     if code is None:
@@ -323,8 +391,13 @@ def _no_result_message(run: WorkerRun, request: dict[str, Any]) -> str:
     return f"scoring process {how} without a result"
 
 
-def _record(config: ChallengeConfig, submission_id: int, result: dict[str, Any],
-            arrays: dict[str, np.ndarray], now: datetime) -> None:
+def _record(
+    config: ChallengeConfig,
+    submission_id: int,
+    result: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    now: datetime,
+) -> None:
     """Store the outcome, unless a sweep has already ended the row (its verdict stands).
     ``arrays``: the worker's ``losses-<subset>`` and ``replicates-<subset>`` arrays."""
     with write_session(config) as session:
@@ -338,29 +411,47 @@ def _record(config: ChallengeConfig, submission_id: int, result: dict[str, Any],
             return
         for subset, scored in result["subsets"].items():
             session.add_all(score_rows(submission_id, subset, scored, result))
-            session.add(SubsetResult(submission_id=submission_id, subset=subset,
-                                     **subset_result_fields(scored, subset, arrays)))
+            session.add(
+                SubsetResult(
+                    submission_id=submission_id,
+                    subset=subset,
+                    **subset_result_fields(scored, subset, arrays),
+                )
+            )
 
 
-def subset_result_fields(scored: dict[str, Any], subset: str,
-                         arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+def subset_result_fields(
+    scored: dict[str, Any], subset: str, arrays: dict[str, np.ndarray]
+) -> dict[str, Any]:
     """The SubsetResult columns of one subset of a worker result."""
     replicates = arrays.get(f"replicates-{subset}")
-    return {"n_ids": scored["n_ids"], "ids_sha256": scored["ids_sha256"],
-            "losses_npy": _npy_bytes(arrays[f"losses-{subset}"]),
-            "details_json": json.dumps(scored["details"]),
-            "replicates_npy": None if replicates is None else _npy_bytes(replicates),
-            "bootstrap_json": json.dumps(scored.get("bootstrap") or {})}
+    return {
+        "n_ids": scored["n_ids"],
+        "ids_sha256": scored["ids_sha256"],
+        "losses_npy": _npy_bytes(arrays[f"losses-{subset}"]),
+        "details_json": json.dumps(scored["details"]),
+        "replicates_npy": None if replicates is None else _npy_bytes(replicates),
+        "bootstrap_json": json.dumps(scored.get("bootstrap") or {}),
+    }
 
 
-def score_rows(submission_id: int, subset: str, scored: dict[str, Any],
-               result: dict[str, Any]) -> list[Score]:
+def score_rows(
+    submission_id: int, subset: str, scored: dict[str, Any], result: dict[str, Any]
+) -> list[Score]:
     """One Score per metric, each carrying the scorer and the solution file's sha256."""
     scorer = result.get("scorer") or {}
-    return [Score(submission_id=submission_id, subset=subset, metric=name, value=value,
-                  scorer_version=scorer.get("version"), scorer_hash=scorer.get("hash"),
-                  solution_sha256=result.get("solution_sha256"))
-            for name, value in sorted(scored["metrics"].items())]
+    return [
+        Score(
+            submission_id=submission_id,
+            subset=subset,
+            metric=name,
+            value=value,
+            scorer_version=scorer.get("version"),
+            scorer_hash=scorer.get("hash"),
+            solution_sha256=result.get("solution_sha256"),
+        )
+        for name, value in sorted(scored["metrics"].items())
+    ]
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -373,8 +464,9 @@ def load_losses(blob: bytes) -> np.ndarray:
     return np.load(io.BytesIO(blob), allow_pickle=False)
 
 
-def select_submission(config: ChallengeConfig, token: str, submission_id: int,
-                      unselect: bool = False) -> Submission:
+def select_submission(
+    config: ChallengeConfig, token: str, submission_id: int, unselect: bool = False
+) -> Submission:
     """Mark one scored submission as one of the team's final choices for its task and phase
     (at most the config's ``final_submissions``; with 1 it replaces the earlier choice), or
     take the mark off with ``unselect``."""
@@ -387,12 +479,22 @@ def select_submission(config: ChallengeConfig, token: str, submission_id: int,
             chosen.selected = chosen.selected and not unselect
             return chosen
         if chosen.status != "scored":
-            raise LeaderboardError(f"submission {submission_id} is {chosen.status}; "
-                                   "only scored submissions can be selected")
-        others = list(session.scalars(select(Submission).where(
-            Submission.team_id == team.id, Submission.task == chosen.task,
-            Submission.phase == chosen.phase, Submission.selected.is_(True))
-            .order_by(Submission.id)))
+            raise LeaderboardError(
+                f"submission {submission_id} is {chosen.status}; "
+                "only scored submissions can be selected"
+            )
+        others = list(
+            session.scalars(
+                select(Submission)
+                .where(
+                    Submission.team_id == team.id,
+                    Submission.task == chosen.task,
+                    Submission.phase == chosen.phase,
+                    Submission.selected.is_(True),
+                )
+                .order_by(Submission.id)
+            )
+        )
         limit = config.final_submissions
         if limit == 1:
             for other in others:
@@ -401,7 +503,8 @@ def select_submission(config: ChallengeConfig, token: str, submission_id: int,
             raise LeaderboardError(
                 f"your team has already selected {limit} submissions for {chosen.task} / "
                 f"{chosen.phase} ({', '.join(str(o.id) for o in others)}); take one off first "
-                "with `misme-leaderboard select ID --unselect`")
+                "with `misme-leaderboard select ID --unselect`"
+            )
         chosen.selected = True
         return chosen
 
@@ -419,16 +522,25 @@ def sweep_unfinished(config: ChallengeConfig, now: datetime | None = None) -> in
             return 0
     with write_session(config) as session:
         ids = list(session.scalars(_stale_pending(session, config, cutoff)))
-        session.execute(update(Submission).where(Submission.id.in_(ids), Submission.status == "pending")
-                        .values(status="failed", message=ABANDONED, finished_at=now))
+        session.execute(
+            update(Submission)
+            .where(Submission.id.in_(ids), Submission.status == "pending")
+            .values(status="failed", message=ABANDONED, finished_at=now)
+        )
     return len(ids)
 
 
 def _stale_pending(session, config: ChallengeConfig, cutoff: datetime):
     challenge = challenge_row(session, config)
-    return (select(Submission.id).join(Team, Team.id == Submission.team_id)
-            .where(Team.challenge_id == challenge.id, Submission.status == "pending",
-                   Submission.created_at < cutoff))
+    return (
+        select(Submission.id)
+        .join(Team, Team.id == Submission.team_id)
+        .where(
+            Team.challenge_id == challenge.id,
+            Submission.status == "pending",
+            Submission.created_at < cutoff,
+        )
+    )
 
 
 def remove_orphan_score_folders() -> None:

@@ -92,7 +92,9 @@ def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challeng
         Base.metadata.create_all(engine)
         upgrade_schema(engine)
     except OperationalError as error:
-        raise LeaderboardError(f"cannot open database {shown_url(config.database_url)}: {error.orig}") from None
+        raise LeaderboardError(
+            f"cannot open database {shown_url(config.database_url)}: {error.orig}"
+        ) from None
     _SCHEMA_CHECKED.add(config.database_url)
     with write_session(config) as session:
         existing = session.scalar(select(Challenge).where(Challenge.name == config.name))
@@ -104,8 +106,10 @@ def init_store(config: ChallengeConfig, now: datetime | None = None) -> Challeng
 
 
 # Columns schema 2 added to tables of schema 1 (its new tables are made by create_all).
-ADDED_COLUMNS = {"scores": ("scorer_version", "scorer_hash", "solution_sha256"),
-                 "subset_results": ("replicates_npy", "bootstrap_json")}
+ADDED_COLUMNS = {
+    "scores": ("scorer_version", "scorer_hash", "solution_sha256"),
+    "subset_results": ("replicates_npy", "bootstrap_json"),
+}
 _SCHEMA_CHECKED: set[str] = set()
 
 
@@ -125,14 +129,17 @@ def upgrade_schema(engine: Engine) -> list[str]:
     """Add the columns a schema-1 database lacks (nullable: old rows keep NULL) and record
     the version; returns the columns added. Runs on SQLite and PostgreSQL alike."""
     added = []
-    existing = {table: {c["name"] for c in inspect(engine).get_columns(table)}
-                for table in ADDED_COLUMNS}
+    existing = {
+        table: {c["name"] for c in inspect(engine).get_columns(table)} for table in ADDED_COLUMNS
+    }
     with engine.begin() as connection:
         for table, columns in ADDED_COLUMNS.items():
             for name in columns:
                 if name in existing[table]:
                     continue
-                kind = Base.metadata.tables[table].columns[name].type.compile(dialect=engine.dialect)
+                kind = (
+                    Base.metadata.tables[table].columns[name].type.compile(dialect=engine.dialect)
+                )
                 connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
                 added.append(f"{table}.{name}")
         if connection.scalar(select(func.max(SchemaInfo.version))) != SCHEMA_VERSION:
@@ -155,16 +162,19 @@ def check_schema(config: ChallengeConfig) -> None:
             f"database {shown_url(config.database_url)} was made by an older misme-leaderboard "
             f"(schema {version}; this version uses schema {SCHEMA_VERSION}): run "
             f"`misme-leaderboard init --config {config.path}` once to upgrade it in place "
-            "(it adds tables and columns and keeps every row)")
+            "(it adds tables and columns and keeps every row)"
+        )
     if version > SCHEMA_VERSION:
         raise LeaderboardError(_newer_schema(config, version))
     _SCHEMA_CHECKED.add(config.database_url)
 
 
 def _newer_schema(config: ChallengeConfig, version: int) -> str:
-    return (f"database {shown_url(config.database_url)} was made by a newer misme-leaderboard "
-            f"(schema {version}; this version knows schema {SCHEMA_VERSION} at most): "
-            "upgrade the toolkit")
+    return (
+        f"database {shown_url(config.database_url)} was made by a newer misme-leaderboard "
+        f"(schema {version}; this version knows schema {SCHEMA_VERSION} at most): "
+        "upgrade the toolkit"
+    )
 
 
 def _is_missing_table(error: OperationalError | ProgrammingError) -> bool:
@@ -178,13 +188,20 @@ def challenge_row(session: Session, config: ChallengeConfig) -> Challenge:
         challenge = session.scalar(select(Challenge).where(Challenge.name == config.name))
     except (OperationalError, ProgrammingError) as error:
         if not _is_missing_table(error):  # e.g. an unreachable server: not "not initialised"
-            reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
-            raise LeaderboardError(f"cannot use database {shown_url(config.database_url)}: {reason}") from None
+            reason = (
+                str(error.orig).strip().splitlines()[0]
+                if str(error.orig).strip()
+                else type(error.orig).__name__
+            )
+            raise LeaderboardError(
+                f"cannot use database {shown_url(config.database_url)}: {reason}"
+            ) from None
         challenge = None
     if challenge is None:
         raise LeaderboardError(
             f"challenge {config.name!r} is not initialised in {shown_url(config.database_url)}; "
-            "run `misme-leaderboard init --config ...` first")
+            "run `misme-leaderboard init --config ...` first"
+        )
     return challenge
 
 
@@ -216,7 +233,9 @@ def check_note(note: str) -> str:
     if len(note) > MAX_NOTE:
         raise LeaderboardError(f"note is longer than {MAX_NOTE} characters")
     if _NOTE_FORBIDDEN.search(note):
-        raise LeaderboardError("note must not contain control characters (newlines and tabs are fine)")
+        raise LeaderboardError(
+            "note must not contain control characters (newlines and tabs are fine)"
+        )
     return note
 
 
@@ -244,8 +263,14 @@ def add_team(config: ChallengeConfig, name: str, now: datetime | None = None) ->
     try:
         with write_session(config) as session:
             challenge = challenge_row(session, config)
-            session.add(Team(challenge_id=challenge.id, name=name,
-                             token_sha256=hash_token(token), created_at=now or utc_now()))
+            session.add(
+                Team(
+                    challenge_id=challenge.id,
+                    name=name,
+                    token_sha256=hash_token(token),
+                    created_at=now or utc_now(),
+                )
+            )
     except IntegrityError:
         raise LeaderboardError(f"a team named {name!r} already exists") from None
     return token
@@ -253,8 +278,11 @@ def add_team(config: ChallengeConfig, name: str, now: datetime | None = None) ->
 
 def team_for_token(session: Session, config: ChallengeConfig, token: str) -> Team:
     challenge = challenge_row(session, config)
-    team = session.scalar(select(Team).where(Team.token_sha256 == hash_token(token.strip()),
-                                             Team.challenge_id == challenge.id))
+    team = session.scalar(
+        select(Team).where(
+            Team.token_sha256 == hash_token(token.strip()), Team.challenge_id == challenge.id
+        )
+    )
     if team is None:
         raise LeaderboardError("unknown team token")
     return team
@@ -263,8 +291,9 @@ def team_for_token(session: Session, config: ChallengeConfig, token: str) -> Tea
 def list_teams(config: ChallengeConfig) -> list[Team]:
     with read_session(config) as session:
         challenge = challenge_row(session, config)
-        return list(session.scalars(select(Team).where(Team.challenge_id == challenge.id)
-                                    .order_by(Team.id)))
+        return list(
+            session.scalars(select(Team).where(Team.challenge_id == challenge.id).order_by(Team.id))
+        )
 
 
 @dataclass(frozen=True)
@@ -283,7 +312,9 @@ class QuotaState:
 
     def refusal(self) -> str | None:
         if self.left_today == 0:
-            return f"daily quota reached ({self.quota.per_day} per UTC day); try again after 00:00 UTC"
+            return (
+                f"daily quota reached ({self.quota.per_day} per UTC day); try again after 00:00 UTC"
+            )
         if self.left_total == 0:
             return f"total quota reached ({self.quota.total} submissions in this phase)"
         return None
@@ -297,24 +328,40 @@ def utc_day_start(now: datetime) -> datetime:
 UNFINISHED = "scoring did not finish"  # message prefix of rows never charged (see service)
 
 
-def quota_state(session: Session, team_id: int, task: str, phase: str, quota: Quota,
-                now: datetime) -> QuotaState:
-    counted = ["pending", "scored"] + ([] if not quota.count_failed
-                                       else ["invalid", "failed", "timed-out"])
+def quota_state(
+    session: Session, team_id: int, task: str, phase: str, quota: Quota, now: datetime
+) -> QuotaState:
+    counted = ["pending", "scored"] + (
+        [] if not quota.count_failed else ["invalid", "failed", "timed-out"]
+    )
     base = select(func.count(Submission.id)).where(
-        Submission.team_id == team_id, Submission.task == task, Submission.phase == phase,
-        Submission.status.in_(counted), ~Submission.message.startswith(UNFINISHED))
+        Submission.team_id == team_id,
+        Submission.task == task,
+        Submission.phase == phase,
+        Submission.status.in_(counted),
+        ~Submission.message.startswith(UNFINISHED),
+    )
     day_start = utc_day_start(now)
-    today = base.where(Submission.created_at >= day_start,
-                       Submission.created_at < day_start + timedelta(days=1))
-    return QuotaState(used_today=session.scalar(today) or 0, used_total=session.scalar(base) or 0,
-                      quota=quota)
+    today = base.where(
+        Submission.created_at >= day_start, Submission.created_at < day_start + timedelta(days=1)
+    )
+    return QuotaState(
+        used_today=session.scalar(today) or 0, used_total=session.scalar(base) or 0, quota=quota
+    )
 
 
-def previous_with_same_file(session: Session, team_id: int, task: str, phase: str,
-                            file_sha256: str) -> Submission | None:
+def previous_with_same_file(
+    session: Session, team_id: int, task: str, phase: str, file_sha256: str
+) -> Submission | None:
     """An earlier submission of the same file that will give the same answer again."""
-    return session.scalar(select(Submission).where(
-        Submission.team_id == team_id, Submission.task == task, Submission.phase == phase,
-        Submission.file_sha256 == file_sha256,
-        Submission.status.in_(["pending", "scored", "invalid"])).order_by(Submission.id))
+    return session.scalar(
+        select(Submission)
+        .where(
+            Submission.team_id == team_id,
+            Submission.task == task,
+            Submission.phase == phase,
+            Submission.file_sha256 == file_sha256,
+            Submission.status.in_(["pending", "scored", "invalid"]),
+        )
+        .order_by(Submission.id)
+    )

@@ -15,17 +15,38 @@ import pandas as pd
 
 from leaderboard.ranking import Board
 
-HEADLINE = {"classification": ("uar", "macro_f1", "weighted_f1"),
-            "regression": ("mae", "ccc", "pearson_r")}
+HEADLINE = {
+    "classification": ("uar", "macro_f1", "weighted_f1"),
+    "regression": ("mae", "ccc", "pearson_r"),
+}
 MIN_TEAM = 12
-FIXED = ("rank", "team", "ci_low", "ci_high", "rank_low", "rank_high", "top_group",
-         "significant", "p_holm", "p_value", "submission", "submitted", "scorer", "older_scorer")
+FIXED = (
+    "rank",
+    "team",
+    "ci_low",
+    "ci_high",
+    "rank_low",
+    "rank_high",
+    "top_group",
+    "significant",
+    "p_holm",
+    "p_value",
+    "submission",
+    "submitted",
+    "scorer",
+    "older_scorer",
+)
 
 
 def headline_metrics(board: Board, kind: str, metrics: str = "headline") -> list[str]:
     """The other metric columns to print: up to 3 headline ones, or all with "all"."""
-    present = [c for c in board.table.columns if c not in FIXED and c != board.primary_metric
-               and not c.startswith(("public ", "pearson_p"))]
+    present = [
+        c
+        for c in board.table.columns
+        if c not in FIXED
+        and c != board.primary_metric
+        and not c.startswith(("public ", "pearson_p"))
+    ]
     if metrics == "all":
         return present
     return [m for m in HEADLINE[kind] if m in present and m != board.primary_metric][:3]
@@ -53,14 +74,31 @@ def board_rows(board: Board, others: list[str]) -> tuple[list[str], list[list[st
     """Header and text cells of every row."""
     metric = board.primary_metric
     older = bool(board.table["older_scorer"].any())
-    header = ["rank", "team", metric, "95% CI", "rank CI", "top", "sig", *others, "id",
-              *(["scorer"] if older else [])]
+    header = [
+        "rank",
+        "team",
+        metric,
+        "95% CI",
+        "rank CI",
+        "top",
+        "sig",
+        *others,
+        "id",
+        *(["scorer"] if older else []),
+    ]
     rows = []
     for row in board.table.to_dict("records"):
-        cells = [str(row["rank"]), str(row["team"]), _number(row[metric]),
-                 _interval(row["ci_low"], row["ci_high"]), _ranks(row["rank_low"], row["rank_high"]),
-                 "*" if row["top_group"] else "", "yes" if row["significant"] else "",
-                 *[_number(row.get(name)) for name in others], str(row["submission"])]
+        cells = [
+            str(row["rank"]),
+            str(row["team"]),
+            _number(row[metric]),
+            _interval(row["ci_low"], row["ci_high"]),
+            _ranks(row["rank_low"], row["rank_high"]),
+            "*" if row["top_group"] else "",
+            "yes" if row["significant"] else "",
+            *[_number(row.get(name)) for name in others],
+            str(row["submission"]),
+        ]
         rows.append(cells + (["older" if row["older_scorer"] else ""] if older else []))
     return header, rows
 
@@ -70,7 +108,9 @@ def _widths(header: list[str], rows: list[list[str]]) -> list[int]:
 
 
 def _line(cells: list[str], widths: list[int], right: set[int]) -> str:
-    parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+    parts = [
+        c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+    ]
     return "  ".join(parts).rstrip()
 
 
@@ -92,11 +132,17 @@ def fit_table(header: list[str], rows: list[list[str]], width: int, others: int)
             continue
         if total > width and others > 0:
             drop = header.index("id") - 1
-            header, rows = header[:drop] + header[drop + 1:], [r[:drop] + r[drop + 1:] for r in rows]
+            header, rows = (
+                header[:drop] + header[drop + 1 :],
+                [r[:drop] + r[drop + 1 :] for r in rows],
+            )
             others -= 1
             continue
-        right = {0} | {i for i, h in enumerate(header) if h not in ("team", "95% CI", "rank CI",
-                                                                   "top", "sig", "scorer")}
+        right = {0} | {
+            i
+            for i, h in enumerate(header)
+            if h not in ("team", "95% CI", "rank CI", "top", "sig", "scorer")
+        }
         lines = [_line(header, widths, right), "  ".join("-" * w for w in widths)]
         return lines + [_line(r, widths, right) for r in rows]
 
@@ -107,16 +153,19 @@ def legend(board: Board) -> str:
         from benchmark.bootstrap import resampled_unit
 
         unit = resampled_unit(settings.get("grouped_by"), settings["n_groups"])
-        how = (f"95% CI: paired bootstrap interval ({settings['n_resamples']:,} resamples of "
-               f"{unit}, seed {settings['seed']}); rank CI: 95% interval of the rank; top (*): "
-               "rank interval overlaps the leader's")
+        how = (
+            f"95% CI: paired bootstrap interval ({settings['n_resamples']:,} resamples of "
+            f"{unit}, seed {settings['seed']}); rank CI: 95% interval of the rank; top (*): "
+            "rank interval overlaps the leader's"
+        )
     else:
         how = "no bootstrap intervals (bootstrap_resamples = 0, or scored before schema 2)"
     return f"{how}; sig: Diebold-Mariano against rank 1, Holm-adjusted p < 0.05."
 
 
-def board_text(board: Board, title: str, kind: str, *, width: int = 100,
-               metrics: str = "headline") -> str:
+def board_text(
+    board: Board, title: str, kind: str, *, width: int = 100, metrics: str = "headline"
+) -> str:
     """Title, table and legend; every line within ``width`` unless ``metrics="all"``."""
     lines = textwrap.wrap(title, width)
     if board.table.empty:
@@ -125,5 +174,7 @@ def board_text(board: Board, title: str, kind: str, *, width: int = 100,
     header, rows = board_rows(board, others)
     table = fit_table(header, rows, width if metrics != "all" else 10**6, len(others))
     if board.table["older_scorer"].any():
-        table.append("older: scored by an older scorer than today's (see `misme-leaderboard rescore`)")
+        table.append(
+            "older: scored by an older scorer than today's (see `misme-leaderboard rescore`)"
+        )
     return "\n".join([*lines, *table, *textwrap.wrap(legend(board), width)]) + "\n"

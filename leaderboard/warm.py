@@ -39,6 +39,7 @@ JEMALLOC_CONF = "background_thread:false"
 @dataclass(frozen=True)
 class WarmRun:
     """How a forked worker ended (``returncode`` None: its zygote vanished)."""
+
     pid: int
     zygote_pid: int
     returncode: int | None
@@ -47,8 +48,12 @@ class WarmRun:
 
 
 def enabled() -> bool:
-    return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off") \
-        and hasattr(os, "fork") and hasattr(socket, "send_fds") and sys.platform != "win32"
+    return (
+        os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+        and hasattr(os, "fork")
+        and hasattr(socket, "send_fds")
+        and sys.platform != "win32"
+    )
 
 
 def zygote_env(env: dict[str, str]) -> dict[str, str]:
@@ -57,8 +62,11 @@ def zygote_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def _key(env: dict[str, str]) -> tuple:
-    return (os.getcwd(), sys.executable,
-            tuple(sorted((k, v) for k, v in env.items() if k.startswith("PYTHON"))))
+    return (
+        os.getcwd(),
+        sys.executable,
+        tuple(sorted((k, v) for k, v in env.items() if k.startswith("PYTHON"))),
+    )
 
 
 class Zygote:
@@ -70,10 +78,19 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "leaderboard.zygote", str(theirs.fileno()), str(os.getpid())],
-                pass_fds=[theirs.fileno()], env=zygote_env(env), stdin=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "leaderboard.zygote",
+                    str(theirs.fileno()),
+                    str(os.getpid()),
+                ],
+                pass_fds=[theirs.fileno()],
+                env=zygote_env(env),
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=None if os.environ.get("MISME_DEBUG") else subprocess.DEVNULL)
+                stderr=None if os.environ.get("MISME_DEBUG") else subprocess.DEVNULL,
+            )
         finally:
             theirs.close()
         self.control: socket.socket | None = ours
@@ -126,8 +143,11 @@ class Zygote:
                 return None
             finally:
                 theirs.close()
-            mine.sendall(json.dumps({"request": str(request_path), "env": env,
-                                     "time_limit_s": time_limit_s}).encode())
+            mine.sendall(
+                json.dumps(
+                    {"request": str(request_path), "env": env, "time_limit_s": time_limit_s}
+                ).encode()
+            )
             try:
                 mine.settimeout(READY_TIMEOUT_S)
                 started = receive(mine)
@@ -263,4 +283,3 @@ def _forget_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
-

@@ -45,12 +45,23 @@ TEST_DELAY_ENV = "MISME_TEST_WORKER_DELAY_S"  # tests only: sleep before scoring
 # 1500 MB; BLAS thread start-up under a tight limit could spin until the time limit.
 # With these, a small file peaks at ~500 MB whatever the limit (docs/threat-model.md).
 WORKER_ENV = {
-    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "BLIS_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
-    "ARROW_IO_THREADS": "1", "ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "BLIS_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "ARROW_IO_THREADS": "1",
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
+    "MALLOC_ARENA_MAX": "2",
 }
-OUT_OF_MEMORY_MARKERS = ("memoryerror", "bad_alloc", "cannot allocate memory",
-                         "failed to map segment", "out of memory")
+OUT_OF_MEMORY_MARKERS = (
+    "memoryerror",
+    "bad_alloc",
+    "cannot allocate memory",
+    "failed to map segment",
+    "out of memory",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     follow_parent(int(request["parent_pid"]), out_dir)
     problem = load_libraries()
     libraries_mb = address_space_mb("VmSize")
-    problem = problem or limit_resources(request.get("memory_limit_mb"), float(request["time_limit_s"]))
+    problem = problem or limit_resources(
+        request.get("memory_limit_mb"), float(request["time_limit_s"])
+    )
     result = evaluate_safely(request, out_dir, problem)
     write_result(out_dir, {**result, "libraries_mb": libraries_mb})
     return 0
@@ -152,8 +165,9 @@ def _start_arrow_threads() -> None:
     pa_csv.read_csv(pa.BufferReader(b"id\na\n"))
 
 
-def evaluate_safely(request: dict[str, Any], out_dir: Path,
-                    problem: Exception | None = None) -> dict[str, Any]:
+def evaluate_safely(
+    request: dict[str, Any], out_dir: Path, problem: Exception | None = None
+) -> dict[str, Any]:
     try:
         if problem is not None:
             raise problem
@@ -177,7 +191,8 @@ def ran_out_of_memory(error: Exception, memory_limit_mb: int | None) -> bool:
     if is_out_of_memory(error):
         return True
     if isinstance(error, InvalidSubmission) and any(
-            problem.row is not None or problem.column is not None for problem in error.problems):
+        problem.row is not None or problem.column is not None for problem in error.problems
+    ):
         return False
     if isinstance(error, BenchmarkError) and mentions_out_of_memory(str(error)):
         return True
@@ -185,8 +200,11 @@ def ran_out_of_memory(error: Exception, memory_limit_mb: int | None) -> bool:
 
 
 def near_limit(peak_mb: float | None, memory_limit_mb: int | None) -> bool:
-    return bool(memory_limit_mb) and peak_mb is not None and \
-        peak_mb >= NEAR_LIMIT_SHARE * memory_limit_mb
+    return (
+        bool(memory_limit_mb)
+        and peak_mb is not None
+        and peak_mb >= NEAR_LIMIT_SHARE * memory_limit_mb
+    )
 
 
 def is_out_of_memory(error: BaseException | None) -> bool:
@@ -251,9 +269,17 @@ def _problems_message(error) -> str:
     return "\n".join(lines)
 
 
-SCORER_MODULES = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
-                  "benchmark.scoring", "benchmark.bootstrap", "benchmark.version",
-                  "leaderboard.splits", "leaderboard.worker")
+SCORER_MODULES = (
+    "benchmark.errors",
+    "benchmark.io",
+    "benchmark.tasks",
+    "benchmark.metrics",
+    "benchmark.scoring",
+    "benchmark.bootstrap",
+    "benchmark.version",
+    "leaderboard.splits",
+    "leaderboard.worker",
+)
 
 
 def scorer_of(request: dict[str, Any]) -> dict[str, str]:
@@ -263,10 +289,14 @@ def scorer_of(request: dict[str, Any]) -> dict[str, str]:
     from benchmark.version import package_version, scorer_hash, task_definition
 
     definition = task_definition(
-        get_task(request["task"]), primary_metric=request.get("primary_metric"),
-        higher_is_better=request.get("higher_is_better"), folds=request.get("folds"),
-        public_fraction=request["public_fraction"], seed=request["seed"],
-        bootstrap=[request.get("bootstrap_resamples", 0), request.get("bootstrap_seed", 0)])
+        get_task(request["task"]),
+        primary_metric=request.get("primary_metric"),
+        higher_is_better=request.get("higher_is_better"),
+        folds=request.get("folds"),
+        public_fraction=request["public_fraction"],
+        seed=request["seed"],
+        bootstrap=[request.get("bootstrap_resamples", 0), request.get("bootstrap_seed", 0)],
+    )
     return {"version": package_version(), "hash": scorer_hash(definition, SCORER_MODULES)}
 
 
@@ -289,9 +319,12 @@ def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
 
     task = get_task(request["task"])
     solution_path = Path(request["solution"])
-    solution = _phase_rows(read_solution(solution_path, task, group_columns=True), request.get("folds"))
-    predictions = read_predictions(Path(request["predictions"]), solution, task,
-                                   max_bytes=int(request["max_bytes"]))
+    solution = _phase_rows(
+        read_solution(solution_path, task, group_columns=True), request.get("folds")
+    )
+    predictions = read_predictions(
+        Path(request["predictions"]), solution, task, max_bytes=int(request["max_bytes"])
+    )
     public = public_mask(solution, float(request["public_fraction"]), int(request["seed"]))
     subsets: dict[str, Any] = {}
     for subset, mask in (("public", public), ("private", ~public)):
@@ -308,8 +341,13 @@ def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         scored["ids_sha256"] = ids_digest(sub_solution["id"])
         scored["n_ids"] = int(len(sub_solution))
         subsets[subset] = scored
-    return {"status": "scored", "message": "scored", "subsets": subsets,
-            "scorer": scorer_of(request), "solution_sha256": file_sha256(solution_path)}
+    return {
+        "status": "scored",
+        "message": "scored",
+        "subsets": subsets,
+        "scorer": scorer_of(request),
+        "solution_sha256": file_sha256(solution_path),
+    }
 
 
 def _phase_rows(solution, folds):
@@ -323,22 +361,36 @@ def _score_subset(solution, predictions, task, request: dict[str, Any]) -> dict[
 
     from benchmark.scoring import _json_safe, score
 
-    report = score(predictions, solution, task, n_resamples=int(request.get("bootstrap_resamples", 0)),
-                   seed=int(request.get("bootstrap_seed", 0)),
-                   metric=request.get("primary_metric") or task.primary_metric)
+    report = score(
+        predictions,
+        solution,
+        task,
+        n_resamples=int(request.get("bootstrap_resamples", 0)),
+        seed=int(request.get("bootstrap_seed", 0)),
+        metric=request.get("primary_metric") or task.primary_metric,
+    )
     losses = report.per_id_loss.reindex(solution["id"]).to_numpy(dtype=np.float64)
-    details = {"per_fold": _per_fold(report.per_fold),
-               "fold_summary": _json_safe({"mean": report.fold_mean, "sd": report.fold_sd}),
-               "per_group": _json_safe(report.per_group)}
+    details = {
+        "per_fold": _per_fold(report.per_fold),
+        "fold_summary": _json_safe({"mean": report.fold_mean, "sd": report.fold_sd}),
+        "per_group": _json_safe(report.per_group),
+    }
     if task.kind == "classification":
-        details["confusion"] = {"labels": report.extras["labels"],
-                                "matrix": report.extras["confusion_matrix"]}
+        details["confusion"] = {
+            "labels": report.extras["labels"],
+            "matrix": report.extras["confusion_matrix"],
+        }
         details["per_class"] = _json_safe(report.extras["per_class"])
     else:
         details["scatter"] = _scatter(solution, predictions, task)
-    return {"metrics": _finite(report.pooled), "primary": float(report.primary),
-            "details": details, "losses": losses, "bootstrap": _json_safe(report.bootstrap),
-            "replicates": report.replicates}
+    return {
+        "metrics": _finite(report.pooled),
+        "primary": float(report.primary),
+        "details": details,
+        "losses": losses,
+        "bootstrap": _json_safe(report.bootstrap),
+        "replicates": report.replicates,
+    }
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:
@@ -356,8 +408,9 @@ def _scatter(solution, predictions, task) -> dict[str, dict[str, list[float]]]:
     step = max(1, len(solution) // MAX_SCATTER_POINTS)
     scatter = {}
     for target in task.targets:
-        pairs = np.column_stack([solution[target].to_numpy(float),
-                                 predictions[target].to_numpy(float)])
+        pairs = np.column_stack(
+            [solution[target].to_numpy(float), predictions[target].to_numpy(float)]
+        )
         pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))][::step].round(4)
         scatter[target] = {"true": pairs[:, 0].tolist(), "pred": pairs[:, 1].tolist()}
     return scatter

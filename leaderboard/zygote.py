@@ -44,13 +44,30 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 # What the worker imports before scoring, and what scoring imports lazily on first use.
-PRELOAD = ("benchmark.errors", "benchmark.io", "benchmark.tasks", "benchmark.metrics",
-           "benchmark.scoring", "benchmark.bootstrap", "benchmark.version", "leaderboard.splits",
-           "scipy.special",  # benchmark.metrics imports it on first use (Pearson p-values)
-           "leaderboard.worker", "pyarrow.csv", "pyarrow.parquet", "pyarrow.dataset",
-           "pyarrow.json", "pyarrow.substrait", "pandas.io.parquet",
-           "importlib.metadata", "email.parser", "encodings.ascii", "ctypes", "hashlib",
-           "traceback")
+PRELOAD = (
+    "benchmark.errors",
+    "benchmark.io",
+    "benchmark.tasks",
+    "benchmark.metrics",
+    "benchmark.scoring",
+    "benchmark.bootstrap",
+    "benchmark.version",
+    "leaderboard.splits",
+    "scipy.special",  # benchmark.metrics imports it on first use (Pearson p-values)
+    "leaderboard.worker",
+    "pyarrow.csv",
+    "pyarrow.parquet",
+    "pyarrow.dataset",
+    "pyarrow.json",
+    "pyarrow.substrait",
+    "pandas.io.parquet",
+    "importlib.metadata",
+    "email.parser",
+    "encodings.ascii",
+    "ctypes",
+    "hashlib",
+    "traceback",
+)
 STDERR_NAME = "worker-stderr.txt"  # the child's stderr, in the submission's out_dir
 WATCH_S = 0.25  # how often a child's address space is looked at
 PARENT_POLL_S = 0.5
@@ -116,8 +133,16 @@ def main(argv: list[str]) -> int:
     gc.collect()
     gc.freeze()  # the children's collector leaves the zygote's objects (and their pages) alone
     threads = thread_count()
-    _send(control, {"ready": threads == 1, "pid": os.getpid(), "threads": threads,
-                    "files": watched_files(), "error": None if threads == 1 else "threads"})
+    _send(
+        control,
+        {
+            "ready": threads == 1,
+            "pid": os.getpid(),
+            "threads": threads,
+            "files": watched_files(),
+            "error": None if threads == 1 else "threads",
+        },
+    )
     if threads != 1:
         return 1
     return Zygote(control, caller).serve()
@@ -157,8 +182,13 @@ class Zygote:
             if child.pidfd is not None:
                 by_fd[child.pidfd] = child
         readers.extend(by_fd)
-        timeout = PARENT_POLL_S if not self.children else min(
-            WATCH_S, *(max(0.0, c.deadline - time.monotonic()) for c in self.children.values()))
+        timeout = (
+            PARENT_POLL_S
+            if not self.children
+            else min(
+                WATCH_S, *(max(0.0, c.deadline - time.monotonic()) for c in self.children.values())
+            )
+        )
         ready, _, _ = select.select(readers, [], [], timeout)
         for item in ready:
             if item is self.control:
@@ -203,7 +233,9 @@ class Zygote:
             pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):
             pass
-        self.children[pid] = Child(pid, conn, time.monotonic() + float(message["time_limit_s"]), pidfd)
+        self.children[pid] = Child(
+            pid, conn, time.monotonic() + float(message["time_limit_s"]), pidfd
+        )
         _send(conn, {"started": pid})
 
     def _on_child_conn(self, conn: socket.socket) -> None:
@@ -242,8 +274,16 @@ class Zygote:
             os.close(child.pidfd)
         if child.conn is not None:
             code = os.waitstatus_to_exitcode(status)
-            _send(child.conn, {"ended": {"returncode": code, "peak_mb": child.peak_mb,
-                                         "timed_out": child.timed_out}})
+            _send(
+                child.conn,
+                {
+                    "ended": {
+                        "returncode": code,
+                        "peak_mb": child.peak_mb,
+                        "timed_out": child.timed_out,
+                    }
+                },
+            )
             child.conn.close()
         return True
 

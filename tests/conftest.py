@@ -15,12 +15,14 @@ from __future__ import annotations
 import pytest
 
 RAY_GROUP = "ray-cluster"
-RAY_FILES = frozenset({
-    "tests/builders/engine/test_ray.py",
-    "tests/builders/misme/test_ray_engine.py",
-    "tests/builders/misme/test_spleeter.py",
-    "tests/builders/muse_vad/test_build.py",
-})
+RAY_FILES = frozenset(
+    {
+        "tests/builders/engine/test_ray.py",
+        "tests/builders/misme/test_ray_engine.py",
+        "tests/builders/misme/test_spleeter.py",
+        "tests/builders/muse_vad/test_build.py",
+    }
+)
 # The longest groups, longest first (from `--durations`: the demo end to end about 5 min,
 # the Ray + Spleeter group about 5 min); every other file follows in collection order.
 LONGEST_FIRST = ("tests/builders/demo/test_demo.py", RAY_GROUP)
@@ -34,11 +36,19 @@ def group_of(nodeid: str) -> str:
 
 def check_ray_files(items: list[pytest.Item]) -> None:
     """A UsageError if a test file uses the ``ray_cluster`` fixture but is not in ``RAY_FILES``."""
-    missing = sorted({group_of(item.nodeid) for item in items
-                      if "ray_cluster" in getattr(item, "fixturenames", ())} - {RAY_GROUP})
+    missing = sorted(
+        {
+            group_of(item.nodeid)
+            for item in items
+            if "ray_cluster" in getattr(item, "fixturenames", ())
+        }
+        - {RAY_GROUP}
+    )
     if missing:
-        raise pytest.UsageError(f"tests/conftest.py: add {', '.join(missing)} to RAY_FILES "
-                                "(it uses the session's Ray cluster)")
+        raise pytest.UsageError(
+            f"tests/conftest.py: add {', '.join(missing)} to RAY_FILES "
+            "(it uses the session's Ray cluster)"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

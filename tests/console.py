@@ -9,5 +9,8 @@ PROGRESS_BAR = re.compile(r"^[^:\n]*: *\d+%\|")  # tqdm's "label:  42%|███
 
 def message_lines(stderr: str) -> list[str]:
     """The non-empty lines of ``stderr`` that are not tqdm progress-bar frames."""
-    return [line for line in re.split(r"[\r\n]+", stderr)
-            if line.strip() and not PROGRESS_BAR.match(line)]
+    return [
+        line
+        for line in re.split(r"[\r\n]+", stderr)
+        if line.strip() and not PROGRESS_BAR.match(line)
+    ]

@@ -39,8 +39,10 @@ class OutputSpec:
 
     def __post_init__(self) -> None:
         if self.sample_rate not in SAMPLE_RATES:
-            raise UserError(f"unsupported sample rate {self.sample_rate} Hz "
-                            f"(supported: {', '.join(map(str, SAMPLE_RATES))})")
+            raise UserError(
+                f"unsupported sample rate {self.sample_rate} Hz "
+                f"(supported: {', '.join(map(str, SAMPLE_RATES))})"
+            )
         if self.channels not in CHANNEL_COUNTS:
             raise UserError(f"unsupported channel count {self.channels} (mono or stereo output)")
         if self.audio_format not in FORMATS:
@@ -178,8 +180,13 @@ def write_clip(path: Path, pcm: np.ndarray, spec: OutputSpec) -> str:
         raise ValueError(f"{path}: {pcm.shape[1]} channels, the output spec says {spec.channels}")
     with atomic_file(Path(path)) as tmp:
         try:
-            sf.write(str(tmp), pcm, spec.sample_rate, format=FORMATS[spec.audio_format], subtype="PCM_16")
-        except (sf.LibsndfileError, RuntimeError) as error:  # e.g. "System error: No space left on device"
+            sf.write(
+                str(tmp), pcm, spec.sample_rate, format=FORMATS[spec.audio_format], subtype="PCM_16"
+            )
+        except (
+            sf.LibsndfileError,
+            RuntimeError,
+        ) as error:  # e.g. "System error: No space left on device"
             raise OSError(errno.EIO, str(error), str(path)) from error
     return pcm_sha256(pcm)
 

@@ -17,7 +17,9 @@ from builders.errors import UserError
 def write_build_state(out: Path, roots: Mapping[str, Path]) -> None:
     """Record the absolute source roots of this machine."""
     with atomic_file(Path(out) / "build-state.json") as tmp:
-        tmp.write_text(json.dumps({"roots": {k: str(v) for k, v in sorted(roots.items())}}, indent=2) + "\n")
+        tmp.write_text(
+            json.dumps({"roots": {k: str(v) for k, v in sorted(roots.items())}}, indent=2) + "\n"
+        )
 
 
 def read_roots(out: Path) -> dict[str, str]:
@@ -26,7 +28,9 @@ def read_roots(out: Path) -> dict[str, str]:
     try:
         roots = json.loads(state.read_text())["roots"]
     except FileNotFoundError:
-        raise UserError(f"{state} not found: give the source roots (e.g. --ravdess/--deam/--soundtracks)") from None
+        raise UserError(
+            f"{state} not found: give the source roots (e.g. --ravdess/--deam/--soundtracks)"
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise UserError(f"{state} is not valid build state: {error}") from error
     if not isinstance(roots, dict):
@@ -34,8 +38,9 @@ def read_roots(out: Path) -> dict[str, str]:
     return roots
 
 
-def resolve_roots(out: Path, roots: Mapping[str, Path | str] | None, corpora: Iterable[str], *,
-                  check: bool = True) -> dict[str, str]:
+def resolve_roots(
+    out: Path, roots: Mapping[str, Path | str] | None, corpora: Iterable[str], *, check: bool = True
+) -> dict[str, str]:
     """Absolute roots of ``corpora`` from ``roots`` (those given win) or OUT/build-state.json.
 
     ``check`` (on by default) requires each root to be a folder here; a cluster's roots
@@ -51,7 +56,9 @@ def resolve_roots(out: Path, roots: Mapping[str, Path | str] | None, corpora: It
     return resolved
 
 
-def roots_from_options(out: Path, values: Iterable[str] | None, roots_file: Path | None = None) -> dict[str, str] | None:
+def roots_from_options(
+    out: Path, values: Iterable[str] | None, roots_file: Path | None = None
+) -> dict[str, str] | None:
     """The build's recorded roots overridden by ``--root corpus=PATH`` options and/or a
     ``--roots-file`` (JSON, or TOML ``corpus = "PATH"``); None when neither is given."""
     overrides = _root_overrides(values, roots_file)
@@ -71,7 +78,9 @@ def _root_overrides(values: Iterable[str] | None, roots_file: Path | None) -> di
     for value in values or ():
         corpus, sep, path = value.partition("=")
         if not sep or not corpus.strip() or not path.strip():
-            raise UserError(f"--root must be CORPUS=PATH (e.g. ravdess=/mnt/ravdess), got {value!r}")
+            raise UserError(
+                f"--root must be CORPUS=PATH (e.g. ravdess=/mnt/ravdess), got {value!r}"
+            )
         roots[corpus.strip()] = path.strip()
     return roots or None
 
@@ -95,8 +104,16 @@ def _read_roots_file(path: Path) -> dict[str, str]:
 
 def add_root_arguments(parser) -> None:
     """``--root`` and ``--roots-file``: where the source corpora are on the machines that render."""
-    parser.add_argument("--root", action="append", metavar="CORPUS=PATH",
-                        help="source root of one corpus on the machines that run the units (repeatable; "
-                             "default: the roots recorded by the plan in OUT/build-state.json)")
-    parser.add_argument("--roots-file", type=Path, metavar="FILE",
-                        help="corpus roots as JSON or TOML (corpus = \"PATH\"); --root options override it")
+    parser.add_argument(
+        "--root",
+        action="append",
+        metavar="CORPUS=PATH",
+        help="source root of one corpus on the machines that run the units (repeatable; "
+        "default: the roots recorded by the plan in OUT/build-state.json)",
+    )
+    parser.add_argument(
+        "--roots-file",
+        type=Path,
+        metavar="FILE",
+        help='corpus roots as JSON or TOML (corpus = "PATH"); --root options override it',
+    )

@@ -63,7 +63,11 @@ class ClipRef:
         return self.length < 0
 
     def __str__(self) -> str:
-        return self.path if self.is_file else f"{self.path}[{self.offset}:{self.offset + self.length}] ({self.name})"
+        return (
+            self.path
+            if self.is_file
+            else f"{self.path}[{self.offset}:{self.offset + self.length}] ({self.name})"
+        )
 
     def size(self) -> int:
         return os.stat(self.path).st_size if self.is_file else self.length
@@ -111,7 +115,9 @@ def clip_file(out: Path, view: str, clip_id: str, suffix: str) -> Path:
     return Path(out) / "audio" / view / f"{clip_id}{suffix}"
 
 
-_PUBLISHED: dict[tuple, dict[str, dict[str, ClipRef]]] = {}  # the last build's index, by its files' stamps
+_PUBLISHED: dict[
+    tuple, dict[str, dict[str, ClipRef]]
+] = {}  # the last build's index, by its files' stamps
 
 
 def published(out: Path) -> dict[str, dict[str, ClipRef]]:
@@ -145,10 +151,14 @@ def _read_indexes(indexes: list[Path]) -> dict[str, dict[str, ClipRef]]:
             index = json.loads(path.read_text())
         except (OSError, ValueError):
             continue  # a damaged index publishes nothing: the clips are rendered again
-        for view, entries in (index.items() if isinstance(index, dict) else ()):
+        for view, entries in index.items() if isinstance(index, dict) else ():
             try:
-                refs = {clip_id: ClipRef(str(path.parent / shard), clip_id, int(offset), int(length), str(sha256))
-                        for clip_id, (shard, offset, length, sha256) in entries.items()}
+                refs = {
+                    clip_id: ClipRef(
+                        str(path.parent / shard), clip_id, int(offset), int(length), str(sha256)
+                    )
+                    for clip_id, (shard, offset, length, sha256) in entries.items()
+                }
             except (AttributeError, TypeError, ValueError):
                 continue  # likewise for a view whose entries are malformed
             views.setdefault(view, {}).update(refs)
@@ -173,15 +183,21 @@ def locate_all(paths: Iterable[Path]) -> list[ClipRef | None]:
         if out not in views_of:
             views_of[out] = published(out)
         ref = views_of[out].get(path.parent.name, {}).get(path.stem)
-        found.append(None if ref is None else ClipRef(ref.path, path.name, ref.offset, ref.length, ref.sha256))
+        found.append(
+            None
+            if ref is None
+            else ClipRef(ref.path, path.name, ref.offset, ref.length, ref.sha256)
+        )
     return found
 
 
 def view_refs(out: Path, view: str, suffix: str) -> dict[str, ClipRef]:
     """Every clip of ``view`` by id, sorted: its file where one exists, else its range in
     the shards that published it."""
-    refs = {clip_id: ClipRef(ref.path, f"{clip_id}{suffix}", ref.offset, ref.length, ref.sha256)
-            for clip_id, ref in published(out).get(view, {}).items()}
+    refs = {
+        clip_id: ClipRef(ref.path, f"{clip_id}{suffix}", ref.offset, ref.length, ref.sha256)
+        for clip_id, ref in published(out).get(view, {}).items()
+    }
     folder = Path(out) / "audio" / view
     if folder.is_dir():
         for path in folder.glob(f"*{suffix}"):

@@ -38,8 +38,9 @@ def fold_order(n_folds: int, seed: int, purpose: str) -> list[int]:
     return [int(f) + 1 for f in order]
 
 
-def deal_round_robin(strata: Sequence[tuple[str, Iterable[str]]], n_folds: int, seed: int,
-                     purpose: str) -> dict[str, int]:
+def deal_round_robin(
+    strata: Sequence[tuple[str, Iterable[str]]], n_folds: int, seed: int, purpose: str
+) -> dict[str, int]:
     """Folds for items dealt round-robin, stratum by stratum, the deal continuing across strata.
 
     ``strata`` is ``[(stratum key, item ids), ...]`` in a canonical order. Within a stratum
@@ -61,8 +62,10 @@ def require_every_fold(table: pd.DataFrame, n_folds: int, what: str) -> None:
     """UserError when some fold 1..n_folds has no row of ``table`` (column ``fold``)."""
     missing = sorted(set(range(1, n_folds + 1)) - set(table["fold"].unique()))
     if missing:
-        raise UserError(f"too few {what} sources for {n_folds} folds: fold(s) {missing} would be empty "
-                        f"({len(table)} {what} files found)")
+        raise UserError(
+            f"too few {what} sources for {n_folds} folds: fold(s) {missing} would be empty "
+            f"({len(table)} {what} files found)"
+        )
 
 
 def groups_in_several_folds(table: pd.DataFrame, column: str) -> int:
@@ -101,8 +104,9 @@ def connected_groups(keys: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return {item: min(group) for group in members.values() for item in group}
 
 
-def stratified_group_folds(groups: Mapping[str, str], labels: Mapping[str, str], n_folds: int, seed: int,
-                           purpose: str) -> dict[str, int]:
+def stratified_group_folds(
+    groups: Mapping[str, str], labels: Mapping[str, str], n_folds: int, seed: int, purpose: str
+) -> dict[str, int]:
     """Folds for items such that no group spans folds, label shares per fold stay close.
 
     Like scikit-learn's ``StratifiedGroupKFold(shuffle=True)``: groups are taken in a
@@ -116,8 +120,10 @@ def stratified_group_folds(groups: Mapping[str, str], labels: Mapping[str, str],
     members: dict[str, list[str]] = {}
     for item in sorted(groups):
         members.setdefault(groups[item], []).append(item)
-    counts = {g: np.array([sum(labels[i] == c for i in items) for c in classes], dtype=np.float64)
-              for g, items in members.items()}
+    counts = {
+        g: np.array([sum(labels[i] == c for i in items) for c in classes], dtype=np.float64)
+        for g, items in members.items()
+    }
     totals = np.maximum(sum(counts.values(), np.zeros(len(classes))), 1.0)
     shuffled = seeded_order(sorted(members), seed, f"{purpose}-groups")
     rank = {g: position for position, g in enumerate(shuffled)}
@@ -130,7 +136,9 @@ def stratified_group_folds(groups: Mapping[str, str], labels: Mapping[str, str],
         for slot in range(n_folds):
             trial = per_fold.copy()
             trial[slot] += counts[group]
-            spreads.append((round(float(np.std(trial / totals, axis=0).mean()), 12), sizes[slot], slot))
+            spreads.append(
+                (round(float(np.std(trial / totals, axis=0).mean()), 12), sizes[slot], slot)
+            )
         slot = min(spreads)[2]
         per_fold[slot] += counts[group]
         sizes[slot] += len(members[group])

@@ -46,12 +46,23 @@ def build_lock(out: Path, step: str, *, wait: bool = False) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise UserError(f"{_holder(handle)} is running; wait for it to finish (or pass --wait)") from None
+            raise UserError(
+                f"{_holder(handle)} is running; wait for it to finish (or pass --wait)"
+            ) from None
         try:
             handle.seek(0)
             handle.truncate()
-            handle.write(json.dumps({"step": step, "out": str(out), "pid": os.getpid(),
-                                     "host": socket.gethostname(), "started": time.time()}))
+            handle.write(
+                json.dumps(
+                    {
+                        "step": step,
+                        "out": str(out),
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                        "started": time.time(),
+                    }
+                )
+            )
             handle.flush()
             yield
         finally:

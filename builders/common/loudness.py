@@ -41,7 +41,9 @@ def ensure_ffmpeg_path() -> str:
     return path
 
 
-def measure_integrated_loudness(path: Path, *, dual_mono: bool = False, target_lufs: float = TARGET_LUFS) -> float:
+def measure_integrated_loudness(
+    path: Path, *, dual_mono: bool = False, target_lufs: float = TARGET_LUFS
+) -> float:
     """Integrated loudness (LUFS) of the first audio stream of ``path``.
 
     ``dual_mono`` measures a mono file as if it played on two channels (+3 LU),
@@ -60,7 +62,9 @@ def measure_integrated_loudness(path: Path, *, dual_mono: bool = False, target_l
     from ffmpeg_normalize._streams import AudioStream
 
     logging.getLogger("ffmpeg_normalize").setLevel(logging.ERROR)
-    normalizer = FFmpegNormalize(normalization_type="ebu", target_level=target_lufs, dual_mono=dual_mono)
+    normalizer = FFmpegNormalize(
+        normalization_type="ebu", target_level=target_lufs, dual_mono=dual_mono
+    )
     try:
         media = MediaFile(normalizer, str(path), os.devnull + ".wav")
         streams = list(media.streams["audio"].values())
@@ -68,12 +72,18 @@ def measure_integrated_loudness(path: Path, *, dual_mono: bool = False, target_l
         raise UserError(f"cannot measure loudness of {path}: {_first_line(error)}") from error
     if not streams:
         raise UserError(f"no audio stream in {path}")
-    result = subprocess.run(_first_pass_command(normalizer, streams[0]), capture_output=True, check=False)
+    result = subprocess.run(
+        _first_pass_command(normalizer, streams[0]), capture_output=True, check=False
+    )
     output = result.stderr.decode("utf-8", errors="replace")
-    statistics = AudioStream.prune_and_parse_loudnorm_output(output) if result.returncode == 0 else {}
+    statistics = (
+        AudioStream.prune_and_parse_loudnorm_output(output) if result.returncode == 0 else {}
+    )
     if not statistics:
         tail = output.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
-        raise UserError(f"cannot measure loudness of {path}: ffmpeg loudnorm gave no statistics ({tail[0]})")
+        raise UserError(
+            f"cannot measure loudness of {path}: ffmpeg loudnorm gave no statistics ({tail[0]})"
+        )
     measured = float(next(iter(statistics.values()))["input_i"])
     return -math.inf if measured <= -70.0 else measured
 
@@ -82,13 +92,33 @@ def _first_pass_command(normalizer, stream) -> list[str]:
     """The ffmpeg command of ffmpeg-normalize's first pass (``AudioStream.parse_loudnorm_stats``)."""
     from ffmpeg_normalize._cmd_utils import dict_to_filter_opts
 
-    opts = {"i": normalizer.target_level, "lra": normalizer.loudness_range_target, "tp": normalizer.true_peak,
-            "offset": normalizer.offset, "print_format": "json"}
+    opts = {
+        "i": normalizer.target_level,
+        "lra": normalizer.loudness_range_target,
+        "tp": normalizer.true_peak,
+        "offset": normalizer.offset,
+        "print_format": "json",
+    }
     if normalizer.dual_mono:
         opts["dual_mono"] = "true"
     loudnorm = stream._get_filter_str_with_pre_filter("loudnorm=" + dict_to_filter_opts(opts))
-    return [normalizer.ffmpeg_exe, "-hide_banner", "-y", "-nostdin", "-i", stream.media_file.input_file,
-            "-map", f"0:{stream.stream_id}", "-filter_complex", loudnorm, "-vn", "-sn", "-f", "null", os.devnull]
+    return [
+        normalizer.ffmpeg_exe,
+        "-hide_banner",
+        "-y",
+        "-nostdin",
+        "-i",
+        stream.media_file.input_file,
+        "-map",
+        f"0:{stream.stream_id}",
+        "-filter_complex",
+        loudnorm,
+        "-vn",
+        "-sn",
+        "-f",
+        "null",
+        os.devnull,
+    ]
 
 
 def _first_line(error: Exception) -> str:

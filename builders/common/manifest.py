@@ -41,7 +41,9 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
 
 def write_manifest(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` as Parquet deterministically (fixed types, compression, no statistics drift)."""
-    pq.write_table(to_arrow(frame), path, compression="zstd", compression_level=9, use_dictionary=False)
+    pq.write_table(
+        to_arrow(frame), path, compression="zstd", compression_level=9, use_dictionary=False
+    )
 
 
 def read_manifest_table(path: Path, *, hint: str = "run the plan step first") -> pa.Table:
@@ -56,9 +58,11 @@ def read_manifest_table(path: Path, *, hint: str = "run the plan step first") ->
 
 def read_manifest_frame(path: Path, *, hint: str = "run the plan step first") -> pd.DataFrame:
     """A manifest as a pandas frame with nullable integer, string and boolean dtypes."""
-    return read_manifest_table(path, hint=hint).to_pandas(types_mapper={
-        pa.int64(): pd.Int64Dtype(),
-        pa.string(): pd.StringDtype(),
-        pa.large_string(): pd.StringDtype(),
-        pa.bool_(): pd.BooleanDtype(),
-    }.get)
+    return read_manifest_table(path, hint=hint).to_pandas(
+        types_mapper={
+            pa.int64(): pd.Int64Dtype(),
+            pa.string(): pd.StringDtype(),
+            pa.large_string(): pd.StringDtype(),
+            pa.bool_(): pd.BooleanDtype(),
+        }.get
+    )

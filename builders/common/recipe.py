@@ -19,9 +19,17 @@ from builders.errors import UserError
 
 Model = TypeVar("Model", bound="StrictModel")
 
-_KIND = {"int_type": "int", "int_parsing": "int", "float_type": "float", "float_parsing": "float",
-         "bool_type": "bool", "bool_parsing": "bool", "string_type": "str", "dict_type": "a table",
-         "model_type": "a table"}
+_KIND = {
+    "int_type": "int",
+    "int_parsing": "int",
+    "float_type": "float",
+    "float_parsing": "float",
+    "bool_type": "bool",
+    "bool_parsing": "bool",
+    "string_type": "str",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
 
 
 class StrictModel(BaseModel):
@@ -90,7 +98,9 @@ class DatasetRecipe(StrictModel):
         """
         path = Path(out) / "manifests" / "recipe.toml"
         if not path.is_file():
-            raise UserError(f"{path} not found: the plan is incomplete (re-run `misme-build {cls.DATASET} plan`)")
+            raise UserError(
+                f"{path} not found: the plan is incomplete (re-run `misme-build {cls.DATASET} plan`)"
+            )
         try:
             return load_recipe_file(cls, path)
         except UserError as error:

@@ -28,11 +28,14 @@ from builders.common.hashing import file_sha256
 
 def unit_key(*inputs: Any) -> str:
     """sha256 of the canonical JSON of ``inputs`` (non-JSON values by ``repr``)."""
-    return hashlib.sha256(json.dumps(list(inputs), sort_keys=True, default=repr).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(list(inputs), sort_keys=True, default=repr).encode()
+    ).hexdigest()
 
 
-def finished_result(record: Path, key: str, outputs: Iterable[Path],
-                    checksums: Mapping[str, str] | None = None) -> dict | None:
+def finished_result(
+    record: Path, key: str, outputs: Iterable[Path], checksums: Mapping[str, str] | None = None
+) -> dict | None:
     """The saved result when ``record`` holds ``key`` and every output exists, else None.
 
     ``checksums`` maps output paths to the result field holding their PCM checksum
@@ -57,8 +60,11 @@ def finished_result(record: Path, key: str, outputs: Iterable[Path],
             return None
         ref = refs.get(str(path)) or locate(Path(path))
         written = files.get(_file_key(Path(record), Path(path)))
-        intact = ref is not None and (_bytes_match(ref, written) if written is not None
-                                      else _pcm_matches(ref, result.get(field)))
+        intact = ref is not None and (
+            _bytes_match(ref, written)
+            if written is not None
+            else _pcm_matches(ref, result.get(field))
+        )
         if not intact:
             return None
     return result
@@ -85,13 +91,20 @@ def _pcm_matches(ref: ClipRef, expected: object) -> bool:
         return False
 
 
-def save_result(record: Path, key: str, result: dict, files: Iterable[Path] = (),
-                digests: Mapping[Path, str] | None = None) -> None:
+def save_result(
+    record: Path,
+    key: str,
+    result: dict,
+    files: Iterable[Path] = (),
+    digests: Mapping[Path, str] | None = None,
+) -> None:
     """Write the record atomically (call it after the unit's outputs are in place); ``files``:
     the outputs whose bytes a resume checks (see :func:`finished_result`), hashed here, or
     ``digests``: such outputs with the sha256 of their bytes already known (a clip written
     into a shard rather than a file of its own)."""
     hashed = {_file_key(Path(record), Path(path)): file_sha256(path) for path in files}
-    hashed.update({_file_key(Path(record), Path(path)): digest for path, digest in (digests or {}).items()})
+    hashed.update(
+        {_file_key(Path(record), Path(path)): digest for path, digest in (digests or {}).items()}
+    )
     with atomic_file(Path(record)) as tmp:
         tmp.write_text(json.dumps({"key": key, "result": result, "files": hashed}, sort_keys=True))

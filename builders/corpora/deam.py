@@ -89,8 +89,9 @@ def read_deam_static(paths: Sequence[Path]) -> StaticAnnotations:
     return StaticAnnotations(table.iloc[order].reset_index(drop=True), tuple(notes))
 
 
-def _across_files(table: pd.DataFrame, earlier: list[pd.DataFrame], path: Path,
-                  paths: list[Path]) -> list[tuple[str, str]]:
+def _across_files(
+    table: pd.DataFrame, earlier: list[pd.DataFrame], path: Path, paths: list[Path]
+) -> list[tuple[str, str]]:
     """Notes for songs of ``table`` already read from an earlier file (which wins)."""
     notes = []
     for before, first_path in zip(earlier, paths):
@@ -98,8 +99,13 @@ def _across_files(table: pd.DataFrame, earlier: list[pd.DataFrame], path: Path,
         for song, valence, arousal in table.itertuples(index=False):
             if song in kept.index:
                 same = (kept.loc[song, "valence"], kept.loc[song, "arousal"]) == (valence, arousal)
-                notes.append((str(path), f"song {song} is also in {first_path.name}"
-                              f"{'' if same else ' with other values'}; kept {first_path.name}'s"))
+                notes.append(
+                    (
+                        str(path),
+                        f"song {song} is also in {first_path.name}"
+                        f"{'' if same else ' with other values'}; kept {first_path.name}'s",
+                    )
+                )
     return notes
 
 
@@ -120,11 +126,13 @@ def _read_annotation_file(path: Path) -> tuple[pd.DataFrame, list[tuple[str, str
     if bad.any():
         raise UserError(f"{path}: song_id {raw['song_id'][bad].iloc[0]!r} is not a number")
     raw["song_id"] = song_id.map(lambda text: str(int(text)))
-    table = pd.DataFrame({
-        "song_id": raw["song_id"].astype(STRING),
-        "valence": numeric_column(raw, "valence_mean", path, "song_id"),
-        "arousal": numeric_column(raw, "arousal_mean", path, "song_id"),
-    })
+    table = pd.DataFrame(
+        {
+            "song_id": raw["song_id"].astype(STRING),
+            "valence": numeric_column(raw, "valence_mean", path, "song_id"),
+            "arousal": numeric_column(raw, "arousal_mean", path, "song_id"),
+        }
+    )
     return _without_repeats(table, path)
 
 
@@ -146,8 +154,13 @@ def _without_repeats(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, lis
                 f"values (valence_mean {kept['valence']} vs {valence}, arousal_mean "
                 f"{kept['arousal']} vs {arousal})"
             )
-        notes.append((str(path), f"song {song} is on lines {first_line[song]} and {line} "
-                                  "with the same values; kept once"))
+        notes.append(
+            (
+                str(path),
+                f"song {song} is on lines {first_line[song]} and {line} "
+                "with the same values; kept once",
+            )
+        )
     return table.iloc[keep].reset_index(drop=True), notes
 
 
@@ -233,8 +246,9 @@ def read_deam_dynamic(valence_path: Path, arousal_path: Path) -> DynamicAnnotati
             continue
         v, a = valence.series[song_id], arousal.series[song_id]
         songs.append(DynamicSong(song_id, _frozen(valence.times_s[: len(v)]), v, a))
-    return DynamicAnnotations(tuple(songs), tuple(skipped),
-                              tuple(valence.duplicates + arousal.duplicates))
+    return DynamicAnnotations(
+        tuple(songs), tuple(skipped), tuple(valence.duplicates + arousal.duplicates)
+    )
 
 
 def _dynamic_skip_reason(song_id: str, valence: _DynamicFile, arousal: _DynamicFile) -> str | None:
@@ -245,8 +259,7 @@ def _dynamic_skip_reason(song_id: str, valence: _DynamicFile, arousal: _DynamicF
     if len(v) == 0:
         return "no rating sample in either file"
     if len(v) != len(a):
-        return (f"{len(v)} samples in {valence.path.name} but {len(a)} in "
-                f"{arousal.path.name}")
+        return f"{len(v)} samples in {valence.path.name} but {len(a)} in {arousal.path.name}"
     if not np.array_equal(valence.times_s[: len(v)], arousal.times_s[: len(a)]):
         return "the two files' sample times differ"
     return None
@@ -267,8 +280,11 @@ def _read_dynamic_file(path: Path) -> _DynamicFile:
         song_id = _dynamic_song_id(cells[0], path, line)
         values = _sample_values(cells, names, path, line, song_id)
         if song_id in series:
-            duplicates.append(_repeat_note(path, song_id, (lines[song_id], line),
-                                           (series[song_id], values), names))
+            duplicates.append(
+                _repeat_note(
+                    path, song_id, (lines[song_id], line), (series[song_id], values), names
+                )
+            )
             continue
         series[song_id], lines[song_id] = values, line
     return _DynamicFile(path, times, series, duplicates)
@@ -294,8 +310,9 @@ def _csv_rows(path: Path, what: str) -> list[tuple[int, list[str]]]:
 def _sample_times(names: list[str], path: Path) -> np.ndarray:
     """Seconds of the header's ``sample_<ms>ms`` columns; UserError unless 2 Hz."""
     if not names or names[0].lower() != "song_id":
-        raise UserError(f"{path}: line 1: first column is {names[0] if names else ''!r}, "
-                        "expected 'song_id'")
+        raise UserError(
+            f"{path}: line 1: first column is {names[0] if names else ''!r}, expected 'song_id'"
+        )
     while len(names) > 1 and names[-1] == "":
         names = names[:-1]
     times = []
@@ -305,8 +322,10 @@ def _sample_times(names: list[str], path: Path) -> np.ndarray:
             raise UserError(f"{path}: line 1: column {name!r} is not sample_<milliseconds>ms")
         times.append(int(match.group(1)) / 1000.0)
         if len(times) > 1 and not math.isclose(times[-1] - times[-2], SAMPLE_STEP_S):
-            raise UserError(f"{path}: line 1: column {name!r} follows sample_"
-                            f"{round(times[-2] * 1000)}ms; expected one sample every 500 ms (2 Hz)")
+            raise UserError(
+                f"{path}: line 1: column {name!r} follows sample_"
+                f"{round(times[-2] * 1000)}ms; expected one sample every 500 ms (2 Hz)"
+            )
     if not times:
         raise UserError(f"{path}: line 1: no sample_<ms>ms column")
     return _frozen(np.asarray(times, dtype="float64"))
@@ -319,8 +338,9 @@ def _dynamic_song_id(cell: str, path: Path, line: int) -> str:
     return str(int(text))
 
 
-def _sample_values(cells: list[str], names: list[str], path: Path, line: int,
-                   song_id: str) -> np.ndarray:
+def _sample_values(
+    cells: list[str], names: list[str], path: Path, line: int, song_id: str
+) -> np.ndarray:
     """The ratings of one row: leading cells up to the last non-empty one, all in [-1, 1]."""
     where = f"{path}: line {line} (song {song_id})"
     if len(cells) > len(names):
@@ -332,8 +352,10 @@ def _sample_values(cells: list[str], names: list[str], path: Path, line: int,
     for index, text in enumerate(texts):
         column = names[index + 1]
         if column == "":
-            raise UserError(f"{where}: value {text!r} in column {index + 2}, which has no "
-                            "sample_<ms>ms name in the header")
+            raise UserError(
+                f"{where}: value {text!r} in column {index + 2}, which has no "
+                "sample_<ms>ms name in the header"
+            )
         if text == "":
             raise UserError(f"{where}: empty cell in column {column} between rated samples")
         value = _number(text)
@@ -354,18 +376,27 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _repeat_note(path: Path, song_id: str, lines: tuple[int, int],
-                 values: tuple[np.ndarray, np.ndarray], names: list[str]) -> tuple[str, str]:
+def _repeat_note(
+    path: Path,
+    song_id: str,
+    lines: tuple[int, int],
+    values: tuple[np.ndarray, np.ndarray],
+    names: list[str],
+) -> tuple[str, str]:
     first, second = values
     if np.array_equal(first, second):
-        return str(path), f"song {song_id} is on lines {lines[0]} and {lines[1]} with the same values; kept once"
+        return str(
+            path
+        ), f"song {song_id} is on lines {lines[0]} and {lines[1]} with the same values; kept once"
     differ = next((i for i in range(min(len(first), len(second))) if first[i] != second[i]), None)
     if differ is None:
         detail = f"{len(first)} vs {len(second)} samples"
     else:
         detail = f"{names[differ + 1]} {first[differ]} vs {second[differ]}"
-    raise UserError(f"{path}: song {song_id} is on lines {lines[0]} and {lines[1]} with "
-                    f"different values ({detail})")
+    raise UserError(
+        f"{path}: song {song_id} is on lines {lines[0]} and {lines[1]} with "
+        f"different values ({detail})"
+    )
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:
@@ -452,9 +483,14 @@ def _metadata_file(path: Path) -> tuple[dict, list[tuple[str, str]], list[tuple[
             continue
         found[song_id] = (cells[artist_at] or None, cells[title_at] or None)
         if joined:
-            recovered.append((where, f"song {song_id}: joined {' and '.join(joined)} split by an "
-                                     f"unquoted comma (artist {found[song_id][0]!r}, title "
-                                     f"{found[song_id][1]!r})"))
+            recovered.append(
+                (
+                    where,
+                    f"song {song_id}: joined {' and '.join(joined)} split by an "
+                    f"unquoted comma (artist {found[song_id][0]!r}, title "
+                    f"{found[song_id][1]!r})",
+                )
+            )
     return found, recovered, unreadable
 
 
@@ -507,7 +543,9 @@ def read_deam(root: Path) -> CorpusListing:
     root = checked_root(root, "DEAM")
     annotation_paths = files_named(root, ANNOTATION_FILES)
     if not annotation_paths:
-        raise UserError(f"no DEAM static annotation file ({' or '.join(ANNOTATION_FILES)}) found below {root}")
+        raise UserError(
+            f"no DEAM static annotation file ({' or '.join(ANNOTATION_FILES)}) found below {root}"
+        )
     static = read_deam_static(annotation_paths)
     annotations = static.table
     labels = annotations.set_index("song_id")
@@ -530,7 +568,9 @@ def read_deam(root: Path) -> CorpusListing:
         )
     without_audio = [song for song in annotations["song_id"] if song not in seen]
     if without_audio:
-        skipped.append(("annotations", summarise_ids(without_audio, "annotated songs have no audio file")))
+        skipped.append(
+            ("annotations", summarise_ids(without_audio, "annotated songs have no audio file"))
+        )
     skipped.extend(_relative_notes(static.duplicates + metadata.unreadable, root))
     return CorpusListing("deam", root, listing_frame(rows), sorted_skips(skipped))
 

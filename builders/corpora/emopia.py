@@ -114,11 +114,20 @@ def read_emopia_labels(path: Path) -> pd.DataFrame:
     for line, record in records:
         clip = _label_clip(record, path, line)
         if clip.name in lines:
-            raise UserError(f"{path}: line {line}: clip {clip.name} is already on line {lines[clip.name]}")
+            raise UserError(
+                f"{path}: line {line}: clip {clip.name} is already on line {lines[clip.name]}"
+            )
         lines[clip.name] = line
         annotator = (record.get("annotator") or "").strip() or None
-        rows.append({"clip_name": clip.name, "quadrant": clip.quadrant, "youtube_id": clip.youtube_id,
-                     "segment": clip.segment, "annotator": annotator})
+        rows.append(
+            {
+                "clip_name": clip.name,
+                "quadrant": clip.quadrant,
+                "youtube_id": clip.youtube_id,
+                "segment": clip.segment,
+                "annotator": annotator,
+            }
+        )
     return _typed(rows, LABEL_DTYPES, "clip_name")
 
 
@@ -136,7 +145,9 @@ def _label_records(path: Path) -> list[tuple[int, dict[str, str]]]:
     try:
         return [(reader.line_num, record) for record in reader]
     except csv.Error as error:
-        raise UserError(f"{path}: line {reader.line_num}: not a readable CSV record ({error})") from None
+        raise UserError(
+            f"{path}: line {reader.line_num}: not a readable CSV record ({error})"
+        ) from None
 
 
 def _label_clip(record: dict[str, str], path: Path, line: int) -> EmopiaClip:
@@ -148,7 +159,9 @@ def _label_clip(record: dict[str, str], path: Path, line: int) -> EmopiaClip:
     if quadrant not in ("1", "2", "3", "4"):
         raise UserError(f"{path}: line {line}: column 4Q is {quadrant!r}, expected 1, 2, 3 or 4")
     if f"Q{quadrant}" != clip.quadrant:
-        raise UserError(f"{path}: line {line}: 4Q is {quadrant} but the ID {clip.name} says {clip.quadrant}")
+        raise UserError(
+            f"{path}: line {line}: 4Q is {quadrant} but the ID {clip.name} says {clip.quadrant}"
+        )
     return clip
 
 
@@ -184,8 +197,15 @@ def find_emopia_audio(root: Path) -> EmopiaAudio:
             skipped.append((relative, f"same clip as {seen[clip.name]}"))
             continue
         seen[clip.name] = relative
-        rows.append({"clip_name": clip.name, "path": relative, "quadrant": clip.quadrant,
-                     "youtube_id": clip.youtube_id, "segment": clip.segment})
+        rows.append(
+            {
+                "clip_name": clip.name,
+                "path": relative,
+                "quadrant": clip.quadrant,
+                "youtube_id": clip.youtube_id,
+                "segment": clip.segment,
+            }
+        )
     if not rows:
         raise UserError(f"no EMOPIA clip audio ({_NAME_HINT}, or .wav/.flac) found below {root}")
     return EmopiaAudio(root, _typed(rows, AUDIO_DTYPES, "clip_name"), sorted_skips(skipped))
@@ -226,16 +246,22 @@ def _match(name: str, by_stem: dict[str, str], by_key: dict[tuple[str, int], lis
     if not candidates:
         return row | {"note": f"no clip of video {clip.youtube_id} segment {clip.segment}"}
     if len(candidates) > 1:
-        return row | {"note": f"ambiguous: {', '.join(candidates)} have video "
-                              f"{clip.youtube_id} segment {clip.segment}"}
+        return row | {
+            "note": f"ambiguous: {', '.join(candidates)} have video "
+            f"{clip.youtube_id} segment {clip.segment}"
+        }
     found = parse_clip_name(candidates[0])
-    note = (f"relabelled: wanted as {clip.quadrant}, found as {found.quadrant} ({candidates[0]})"
-            if found.quadrant != clip.quadrant else f"found as {candidates[0]}")
+    note = (
+        f"relabelled: wanted as {clip.quadrant}, found as {found.quadrant} ({candidates[0]})"
+        if found.quadrant != clip.quadrant
+        else f"found as {candidates[0]}"
+    )
     return row | {"matched": candidates[0], "method": "video+segment", "note": note}
 
 
 def _typed(rows: list[dict], dtypes: dict[str, object], key: str) -> pd.DataFrame:
-    columns = {name: pd.Series([row[name] for row in rows], dtype=dtype)
-               for name, dtype in dtypes.items()}
+    columns = {
+        name: pd.Series([row[name] for row in rows], dtype=dtype) for name, dtype in dtypes.items()
+    }
     frame = pd.DataFrame(columns)
     return frame.sort_values(key, kind="stable").reset_index(drop=True)

@@ -38,10 +38,26 @@ WARRINER = "warriner"
 LEXICON_FORMATS = (NRC_VAD, WARRINER)
 SCALES: dict[str, str] = {NRC_VAD: "[0,1]", WARRINER: "1-9"}
 VAD_FORMULA = "VAD = sum_t count_t * lex(t) / sum_t count_t over the kept tags t"
-THESIS_BLACKLIST: frozenset[str] = frozenset({
-    "soundtrack", "movie", "film", "electronic", "indie", "rock", "pop", "country",
-    "composer", "intro", "musical", "cover", "alternative", "blue", "retro", "contemporary",
-})
+THESIS_BLACKLIST: frozenset[str] = frozenset(
+    {
+        "soundtrack",
+        "movie",
+        "film",
+        "electronic",
+        "indie",
+        "rock",
+        "pop",
+        "country",
+        "composer",
+        "intro",
+        "musical",
+        "cover",
+        "alternative",
+        "blue",
+        "retro",
+        "contemporary",
+    }
+)
 
 _RANGES = {NRC_VAD: (0.0, 1.0), WARRINER: (1.0, 9.0)}
 _NRC_COLUMNS = ("word", "valence", "arousal", "dominance")
@@ -68,11 +84,15 @@ class Lexicon:
         """``word`` (string), ``valence``, ``arousal``, ``dominance`` (float64), by word."""
         words = list(self.entries)
         values = list(self.entries.values())
-        return pd.DataFrame({
-            "word": pd.Series(words, dtype=STRING),
-            **{name: pd.Series([v[i] for v in values], dtype="float64")
-               for i, name in enumerate(("valence", "arousal", "dominance"))},
-        })
+        return pd.DataFrame(
+            {
+                "word": pd.Series(words, dtype=STRING),
+                **{
+                    name: pd.Series([v[i] for v in values], dtype="float64")
+                    for i, name in enumerate(("valence", "arousal", "dominance"))
+                },
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -114,15 +134,20 @@ def read_lexicon(path: Path, lexicon_format: str | None = None) -> Lexicon:
     """
     path = Path(path)
     if lexicon_format is not None and lexicon_format not in LEXICON_FORMATS:
-        raise UserError(f"unknown lexicon format {lexicon_format!r} (expected one of "
-                        f"{', '.join(LEXICON_FORMATS)})")
+        raise UserError(
+            f"unknown lexicon format {lexicon_format!r} (expected one of "
+            f"{', '.join(LEXICON_FORMATS)})"
+        )
     data, text = _read_text(path)
     header = text.splitlines()[0] if text else ""
     detected = detect_lexicon_format(header)
     wanted = lexicon_format or detected
     if wanted is None or detected != wanted:
-        expected = (_EXPECTED_HEADER[wanted] if wanted
-                    else " or ".join(_EXPECTED_HEADER[name] for name in LEXICON_FORMATS))
+        expected = (
+            _EXPECTED_HEADER[wanted]
+            if wanted
+            else " or ".join(_EXPECTED_HEADER[name] for name in LEXICON_FORMATS)
+        )
         raise UserError(f"{path}: line 1: header {header[:80]!r} is not {expected}")
     rows = _nrc_rows(text, path) if wanted == NRC_VAD else _warriner_rows(text, path)
     entries = _entries(rows, path, _RANGES[wanted])
@@ -156,8 +181,10 @@ def _nrc_rows(text: str, path: Path) -> list[tuple[int, list[str]]]:
             continue
         fields = content.split("\t")
         if len(fields) != 4:
-            raise UserError(f"{path}: line {line}: {len(fields)} tab-separated fields, expected "
-                            "4 (Word, Valence, Arousal, Dominance)")
+            raise UserError(
+                f"{path}: line {line}: {len(fields)} tab-separated fields, expected "
+                "4 (Word, Valence, Arousal, Dominance)"
+            )
         rows.append((line, fields))
     return rows
 
@@ -171,8 +198,10 @@ def _warriner_rows(text: str, path: Path) -> list[tuple[int, list[str]]]:
         for record in reader:
             if any(cell.strip() for cell in record):
                 if len(record) <= max(columns):
-                    raise UserError(f"{path}: line {line}: {len(record)} fields, the header "
-                                    f"names column {max(columns) + 1}")
+                    raise UserError(
+                        f"{path}: line {line}: {len(record)} fields, the header "
+                        f"names column {max(columns) + 1}"
+                    )
                 rows.append((line, [record[index] for index in columns]))
             line = reader.line_num + 1
     except csv.Error as error:
@@ -180,8 +209,9 @@ def _warriner_rows(text: str, path: Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _entries(rows: list[tuple[int, list[str]]], path: Path,
-             scale: tuple[float, float]) -> Mapping[str, Vad]:
+def _entries(
+    rows: list[tuple[int, list[str]]], path: Path, scale: tuple[float, float]
+) -> Mapping[str, Vad]:
     entries: dict[str, Vad] = {}
     lines: dict[str, int] = {}
     for line, (word, *texts) in rows:
@@ -189,8 +219,10 @@ def _entries(rows: list[tuple[int, list[str]]], path: Path,
         key = normalise_word(word)
         if not key:
             raise UserError(f"{where}: empty word")
-        vad = tuple(_value(text, name, where, scale)
-                    for text, name in zip(texts, ("valence", "arousal", "dominance")))
+        vad = tuple(
+            _value(text, name, where, scale)
+            for text, name in zip(texts, ("valence", "arousal", "dominance"))
+        )
         if key in entries and entries[key] != vad:
             raise UserError(f"{where}: {key!r} is also on line {lines[key]} with other values")
         entries.setdefault(key, vad)
@@ -207,14 +239,17 @@ def _value(text: str, name: str, where: str, scale: tuple[float, float]) -> floa
         raise UserError(f"{where}: {name} {text.strip()!r} is not a number")
     low, high = scale
     if not low <= value <= high:
-        raise UserError(f"{where}: {name} {text.strip()} is outside the lexicon's scale "
-                        f"{low:g}-{high:g}")
+        raise UserError(
+            f"{where}: {name} {text.strip()} is outside the lexicon's scale {low:g}-{high:g}"
+        )
     return value
 
 
-def tags_to_vad(tags: Mapping[str, float] | Iterable[tuple[str, float]],
-                lexicon: Lexicon | Mapping[str, Vad],
-                blacklist: Iterable[str] = THESIS_BLACKLIST) -> TagVad:
+def tags_to_vad(
+    tags: Mapping[str, float] | Iterable[tuple[str, float]],
+    lexicon: Lexicon | Mapping[str, Vad],
+    blacklist: Iterable[str] = THESIS_BLACKLIST,
+) -> TagVad:
     """Count-weighted mean VAD of a track's mood tags: ``sum_t c_t lex(t) / sum_t c_t``.
 
     Tags (``{tag: count}`` or ``(tag, count)`` pairs, e.g. Last.fm's weighted tags) are
@@ -253,13 +288,19 @@ def tags_to_vad(tags: Mapping[str, float] | Iterable[tuple[str, float]],
 def _tag_pairs(tags: Mapping[str, float] | Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     pairs = list(tags.items()) if isinstance(tags, Mapping) else list(tags)
     for tag, count in pairs:
-        if (isinstance(count, bool) or not isinstance(count, int | float)
-                or not math.isfinite(count) or count < 0):
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int | float)
+            or not math.isfinite(count)
+            or count < 0
+        ):
             raise UserError(f"tag {tag!r}: count {count!r} is not a number >= 0")
     return pairs
 
 
-def _weighted_mean(kept: tuple[tuple[str, float], ...], entries: Mapping[str, Vad],
-                   total: float) -> Vad:
-    return tuple(math.fsum(count * entries[tag][axis] for tag, count in kept) / total
-                 for axis in range(3))
+def _weighted_mean(
+    kept: tuple[tuple[str, float], ...], entries: Mapping[str, Vad], total: float
+) -> Vad:
+    return tuple(
+        math.fsum(count * entries[tag][axis] for tag, count in kept) / total for axis in range(3)
+    )

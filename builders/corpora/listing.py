@@ -84,8 +84,9 @@ def files_named(root: Path, names: Iterable[str]) -> list[Path]:
     return [path for path in files_below(root) if path.name.lower() in wanted]
 
 
-def audio_by_key(root: Path, key_of: Callable[[Path], str | None], hint: str
-                 ) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+def audio_by_key(
+    root: Path, key_of: Callable[[Path], str | None], hint: str
+) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
     """Audio files below ``root`` (``.mp3``, ``.wav``, ``.flac``) by the key their path names.
 
     ``key_of(path)`` gives a file's key (e.g. a DEAM song id) or None when the name is not

@@ -97,9 +97,16 @@ def _deam_row(record: Mapping[str, str], where: str) -> _Row:
     arousal = _label(record, "arousalAvg", where)
     song = str(int(song))
     return {
-        "clip_id": f"d_{clip}", "corpus": "deam", "source_id": f"deam-{song}",
-        "song_id": song, "artist": _optional(record, "artist"), "title": _optional(record, "title"),
-        "start_s": start, "end_s": end, "valence": valence, "arousal": arousal,
+        "clip_id": f"d_{clip}",
+        "corpus": "deam",
+        "source_id": f"deam-{song}",
+        "song_id": song,
+        "artist": _optional(record, "artist"),
+        "title": _optional(record, "title"),
+        "start_s": start,
+        "end_s": end,
+        "valence": valence,
+        "arousal": arousal,
         "quadrant": quadrant(valence, arousal),
     }
 
@@ -108,13 +115,17 @@ def _slice(record: Mapping[str, str], where: str) -> tuple[float, float]:
     text = _required(record, "secondsSlice", where)
     match = _SLICE.fullmatch(text)
     if not match or float(match.group(1)) >= float(match.group(2)):
-        raise UserError(f"{where}: column secondsSlice is {text!r}, expected start-end seconds "
-                        "with start < end (e.g. 15.0-25.0)")
+        raise UserError(
+            f"{where}: column secondsSlice is {text!r}, expected start-end seconds "
+            "with start < end (e.g. 15.0-25.0)"
+        )
     start, end = float(match.group(1)), float(match.group(2))
     duration = (record.get("duration") or "").strip()
     if duration and not _close(_number(record, "duration", where), end - start):
-        raise UserError(f"{where}: column duration is {duration!r} but secondsSlice {text!r} "
-                        f"lasts {end - start:g} s")
+        raise UserError(
+            f"{where}: column duration is {duration!r} but secondsSlice {text!r} "
+            f"lasts {end - start:g} s"
+        )
     return start, end
 
 
@@ -143,9 +154,15 @@ def _soundtracks_row(record: Mapping[str, str], where: str) -> _Row:
     arousal = _label(record, "Arousal", where)
     excerpt = f"set{set_number}-{number}"
     return {
-        "clip_id": f"s_{name}", "corpus": "soundtracks", "source_id": f"soundtracks-{excerpt}",
-        "song_id": excerpt, "artist": _optional(record, "Artist"), "title": _optional(record, "Title"),
-        "valence": valence, "arousal": arousal, "quadrant": quadrant(valence, arousal),
+        "clip_id": f"s_{name}",
+        "corpus": "soundtracks",
+        "source_id": f"soundtracks-{excerpt}",
+        "song_id": excerpt,
+        "artist": _optional(record, "Artist"),
+        "title": _optional(record, "Title"),
+        "valence": valence,
+        "arousal": arousal,
+        "quadrant": quadrant(valence, arousal),
         "spotify_id": _optional(record, "SpotifyId"),
     }
 
@@ -163,19 +180,29 @@ def _emopia_row(record: Mapping[str, str], where: str) -> _Row:
     name = _required(record, "clipname", where)
     match = _EMOPIA_CLIP.fullmatch(name)
     if not match:
-        raise UserError(f"{where}: column clipname is {name!r}, expected "
-                        "Q<1-4>_<11-character YouTube id>_<segment>.mp3")
+        raise UserError(
+            f"{where}: column clipname is {name!r}, expected "
+            "Q<1-4>_<11-character YouTube id>_<segment>.mp3"
+        )
     number = _required(record, "Q", where).removeprefix("Q")
     if number not in ("1", "2", "3", "4"):
         raise UserError(f"{where}: column Q is {record['Q']!r}, expected 1, 2, 3 or 4")
     if number != match.group(1):
-        raise UserError(f"{where}: column Q is {number} but clipname {name!r} says Q{match.group(1)}")
+        raise UserError(
+            f"{where}: column Q is {number} but clipname {name!r} says Q{match.group(1)}"
+        )
     video = _required(record, "ytId", where)
     if video != match.group(2):
-        raise UserError(f"{where}: column ytId is {video!r} but clipname {name!r} has {match.group(2)!r}")
+        raise UserError(
+            f"{where}: column ytId is {video!r} but clipname {name!r} has {match.group(2)!r}"
+        )
     return {
-        "clip_id": f"e_{name}", "corpus": "emopia", "source_id": f"emopia-{name[: -len('.mp3')]}",
-        "song_id": video, "title": _optional(record, "ytTitle"), "quadrant": f"Q{number}",
+        "clip_id": f"e_{name}",
+        "corpus": "emopia",
+        "source_id": f"emopia-{name[: -len('.mp3')]}",
+        "song_id": video,
+        "title": _optional(record, "ytTitle"),
+        "quadrant": f"Q{number}",
     }
 
 
@@ -198,20 +225,27 @@ def find_thesis_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def read_thesis_tracklists(folder: Path, corpora: Iterable[str] = tuple(TRACKLIST_FILES)
-                           ) -> pd.DataFrame:
+def read_thesis_tracklists(
+    folder: Path, corpora: Iterable[str] = tuple(TRACKLIST_FILES)
+) -> pd.DataFrame:
     """The tracklists of ``corpora`` found below ``folder``, as one frame by clip id."""
-    readers = {"deam": read_deam_tracklist, "soundtracks": read_soundtracks_tracklist,
-               "emopia": read_emopia_tracklist}
+    readers = {
+        "deam": read_deam_tracklist,
+        "soundtracks": read_soundtracks_tracklist,
+        "emopia": read_emopia_tracklist,
+    }
     found = find_thesis_files(folder)
     frames = []
     for corpus in corpora:
         if corpus not in readers:
-            raise UserError(f"unknown tracklist corpus {corpus!r} (expected one of "
-                            f"{', '.join(readers)})")
+            raise UserError(
+                f"unknown tracklist corpus {corpus!r} (expected one of {', '.join(readers)})"
+            )
         if corpus not in found:
-            raise UserError(f"no {TRACKLIST_FILES[corpus]} (the thesis's {corpus} tracklist) "
-                            f"found below {folder}")
+            raise UserError(
+                f"no {TRACKLIST_FILES[corpus]} (the thesis's {corpus} tracklist) "
+                f"found below {folder}"
+            )
         frames.append(readers[corpus](found[corpus]))
     if not frames:
         raise UserError("no tracklist corpus asked for")
@@ -239,17 +273,22 @@ def read_thesis_splits(path: Path) -> pd.DataFrame:
             raise UserError(f"{path}: partition {partition!r} is not a list of clip ids")
         for clip in ids:
             if clip in partition_of:
-                raise UserError(f"{path}: clip {clip} is in {partition_of[clip]!r} and {partition!r}")
+                raise UserError(
+                    f"{path}: clip {clip} is in {partition_of[clip]!r} and {partition!r}"
+                )
             partition_of[clip] = partition
     ordered = sorted(partition_of)
-    return pd.DataFrame({
-        "clip_id": pd.Series(ordered, dtype=STRING),
-        "partition": pd.Series([partition_of[clip] for clip in ordered], dtype=STRING),
-    })
+    return pd.DataFrame(
+        {
+            "clip_id": pd.Series(ordered, dtype=STRING),
+            "partition": pd.Series([partition_of[clip] for clip in ordered], dtype=STRING),
+        }
+    )
 
 
-def compare_with_splits(clip_ids: Iterable[str], split_ids: Iterable[str]
-                        ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def compare_with_splits(
+    clip_ids: Iterable[str], split_ids: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(ids only in the tracklists, ids only in the split file)``, each sorted."""
     tracklist, splits = set(clip_ids), set(split_ids)
     return tuple(sorted(tracklist - splits)), tuple(sorted(splits - tracklist))
@@ -258,8 +297,9 @@ def compare_with_splits(clip_ids: Iterable[str], split_ids: Iterable[str]
 # --- reading records ----------------------------------------------------------------
 
 
-def _read_tracklist(path: Path, needed: tuple[str, ...],
-                    make_row: Callable[[Mapping[str, str], str], _Row]) -> pd.DataFrame:
+def _read_tracklist(
+    path: Path, needed: tuple[str, ...], make_row: Callable[[Mapping[str, str], str], _Row]
+) -> pd.DataFrame:
     header, records = _records(path)
     for column in needed:
         if column not in header:
@@ -312,7 +352,9 @@ def _check_unique(table: pd.DataFrame, where: Path) -> None:
     if repeated.any():
         lines = table.loc[repeated, ["clip_id", "line"]].head(2)
         clip = lines["clip_id"].iloc[0]
-        raise UserError(f"{where}: clip {clip} is listed twice (lines {', '.join(map(str, lines['line']))})")
+        raise UserError(
+            f"{where}: clip {clip} is listed twice (lines {', '.join(map(str, lines['line']))})"
+        )
 
 
 def _required(record: Mapping[str, str], column: str, where: str) -> str:

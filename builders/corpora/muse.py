@@ -23,8 +23,16 @@ from builders.corpora.listing import STRING
 from builders.errors import UserError
 
 MUSE_COLUMNS = (
-    "track", "artist", "seeds", "number_of_emotion_tags", "valence_tags", "arousal_tags",
-    "dominance_tags", "mbid", "spotify_id", "genre",
+    "track",
+    "artist",
+    "seeds",
+    "number_of_emotion_tags",
+    "valence_tags",
+    "arousal_tags",
+    "dominance_tags",
+    "mbid",
+    "spotify_id",
+    "genre",
 )
 MUSE_SCALE = "1-9"
 MUSE_DTYPES: dict[str, object] = {
@@ -56,7 +64,10 @@ def parse_seeds(text: str) -> tuple[str, ...]:
     ('aggressive', 'fun')
     """
     stripped = text.strip()
-    if not (stripped.startswith("[") and stripped.endswith("]")) or len(stripped) > _MAX_SEEDS_CHARS:
+    if (
+        not (stripped.startswith("[") and stripped.endswith("]"))
+        or len(stripped) > _MAX_SEEDS_CHARS
+    ):
         raise ValueError(f"{_short(text)} is not a list of seed moods like ['aggressive', 'fun']")
     try:
         value = ast.literal_eval(stripped)
@@ -86,8 +97,12 @@ def read_muse_csv(path: Path) -> pd.DataFrame:
         if len(cells) != len(header):
             raise UserError(f"{where}: {len(cells)} fields, but the header has {len(header)}")
         rows.append(_row(dict(zip(header, cells)), where) | {"line": line})
-    frame = pd.DataFrame({name: pd.Series([row.get(name) for row in rows], dtype=dtype)
-                          for name, dtype in MUSE_DTYPES.items()})
+    frame = pd.DataFrame(
+        {
+            name: pd.Series([row.get(name) for row in rows], dtype=dtype)
+            for name, dtype in MUSE_DTYPES.items()
+        }
+    )
     return frame.sort_values(["artist", "track", "line"], kind="stable").reset_index(drop=True)
 
 
@@ -110,7 +125,9 @@ def _records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _row(record: dict[str, str], where: str) -> dict[str, object]:
-    row: dict[str, object] = {name: (record.get(name) or "").strip() or None for name in _OPTIONAL_TEXT}
+    row: dict[str, object] = {
+        name: (record.get(name) or "").strip() or None for name in _OPTIONAL_TEXT
+    }
     for column in ("track", "artist"):
         text = record[column].strip()
         if not text:
@@ -128,8 +145,10 @@ def _row(record: dict[str, str], where: str) -> dict[str, object]:
 
 def _count(text: str, where: str) -> int:
     if not text.strip().isdigit():
-        raise UserError(f"{where}: column number_of_emotion_tags is {_short(text)}, "
-                        "expected a whole number >= 0")
+        raise UserError(
+            f"{where}: column number_of_emotion_tags is {_short(text)}, "
+            "expected a whole number >= 0"
+        )
     return int(text)
 
 
@@ -139,8 +158,10 @@ def _label(text: str, column: str, where: str) -> float:
     except ValueError:
         value = math.nan
     if not 1.0 <= value <= 9.0:  # also refuses nan
-        raise UserError(f"{where}: column {column} is {_short(text)}, expected a number "
-                        f"from 1 to 9 (Warriner's scale)")
+        raise UserError(
+            f"{where}: column {column} is {_short(text)}, expected a number "
+            f"from 1 to 9 (Warriner's scale)"
+        )
     return value
 
 

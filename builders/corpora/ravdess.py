@@ -21,7 +21,14 @@ from builders.errors import UserError
 
 RAVDESS_SUFFIXES = (".wav", ".mp4")
 EMOTION_NAMES: tuple[str, ...] = (
-    "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised",
+    "neutral",
+    "calm",
+    "happy",
+    "sad",
+    "angry",
+    "fearful",
+    "disgust",
+    "surprised",
 )
 _NAME = re.compile(r"^\d{2}(-\d{2}){6}$")
 _ACTOR_FOLDER = re.compile(r"^actor_(\d{2})$", re.IGNORECASE)
@@ -38,7 +45,9 @@ def parse_ravdess_name(name: str) -> dict[str, object]:
     """
     stem = name.rsplit(".", 1)[0]
     if not _NAME.match(stem):
-        raise ValueError("not a RAVDESS file name (expected 7 two-digit fields MM-VV-EE-II-SS-RR-AA)")
+        raise ValueError(
+            "not a RAVDESS file name (expected 7 two-digit fields MM-VV-EE-II-SS-RR-AA)"
+        )
     modality, channel, emotion, intensity, statement, repetition, actor = stem.split("-")
     _check_code("modality", modality, _MODALITY)
     _check_code("vocal channel", channel, _CHANNEL)
@@ -120,9 +129,18 @@ def _row(path: Path, relative: str) -> dict[str, object]:
         "source_id": f"ravdess-{stem}",
         "corpus": "ravdess",
         "path": relative,
-        **{key: labels[key] for key in (
-            "actor", "gender", "emotion", "emotion_name", "intensity", "statement", "repetition",
-        )},
+        **{
+            key: labels[key]
+            for key in (
+                "actor",
+                "gender",
+                "emotion",
+                "emotion_name",
+                "intensity",
+                "statement",
+                "repetition",
+            )
+        },
         "valence": None,
         "arousal": None,
     }

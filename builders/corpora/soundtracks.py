@@ -43,11 +43,13 @@ def read_soundtracks_ratings(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     raw = _read_ratings_csv(path, ("number", "valence", "energy"))
-    table = pd.DataFrame({
-        "number": raw["number"].astype(STRING),
-        "valence": numeric_column(raw, "valence", path, "number"),
-        "arousal": numeric_column(raw, "energy", path, "number"),
-    })
+    table = pd.DataFrame(
+        {
+            "number": raw["number"].astype(STRING),
+            "valence": numeric_column(raw, "valence", path, "number"),
+            "arousal": numeric_column(raw, "energy", path, "number"),
+        }
+    )
     duplicated = table["number"].duplicated()
     if duplicated.any():
         raise UserError(f"{path}: number {table['number'][duplicated].iloc[0]} appears twice")
@@ -69,13 +71,17 @@ def read_soundtracks_links(path: Path) -> pd.DataFrame:
     bad = (link != "") & ~link.str.fullmatch(r"\d{1,3}")
     if bad.any():
         first = bad.to_numpy().nonzero()[0][0]
-        raise UserError(f"{path}: link of number {raw['number'].iloc[first]} is "
-                        f"{raw['link'].iloc[first]!r}, expected a set-1 number (1-3 digits)")
+        raise UserError(
+            f"{path}: link of number {raw['number'].iloc[first]} is "
+            f"{raw['link'].iloc[first]!r}, expected a set-1 number (1-3 digits)"
+        )
     linked = link != ""
-    table = pd.DataFrame({
-        "set2_number": raw["number"][linked].astype(STRING),
-        "set1_number": link[linked].str.zfill(3).astype(STRING),
-    })
+    table = pd.DataFrame(
+        {
+            "set2_number": raw["number"][linked].astype(STRING),
+            "set1_number": link[linked].str.zfill(3).astype(STRING),
+        }
+    )
     return table.sort_values("set2_number", kind="stable").reset_index(drop=True)
 
 
@@ -119,7 +125,12 @@ def read_soundtracks(root: Path) -> CorpusListing:
     for set_name, table in sorted(ratings.items()):
         missing = [n for n in table.index if (set_name, n) not in seen]
         if missing:
-            skipped.append((RATING_FILES[set_name], summarise_ids(missing, "rated excerpts have no audio file")))
+            skipped.append(
+                (
+                    RATING_FILES[set_name],
+                    summarise_ids(missing, "rated excerpts have no audio file"),
+                )
+            )
     return CorpusListing("soundtracks", root, listing_frame(rows), sorted_skips(skipped))
 
 
@@ -145,7 +156,9 @@ def _ratings_by_set(root: Path) -> dict[str, pd.DataFrame]:
         if paths:
             ratings[set_name] = read_soundtracks_ratings(paths[0]).set_index("number")
     if not ratings:
-        raise UserError(f"no Soundtracks ratings file ({' or '.join(RATING_FILES.values())}) found below {root}")
+        raise UserError(
+            f"no Soundtracks ratings file ({' or '.join(RATING_FILES.values())}) found below {root}"
+        )
     return ratings
 
 
@@ -156,8 +169,9 @@ def _set_and_number(path: Path) -> tuple[str, str] | None:
     return f"set{folder.group(1)}", path.stem.zfill(3)
 
 
-def _reason_to_skip(key: tuple[str, str] | None, ratings: dict[str, pd.DataFrame],
-                    seen: dict[tuple[str, str], str]) -> str | None:
+def _reason_to_skip(
+    key: tuple[str, str] | None, ratings: dict[str, pd.DataFrame], seen: dict[tuple[str, str], str]
+) -> str | None:
     if key is None:
         return "not a Soundtracks excerpt (expected Set1/NNN.mp3 or Set2/NNN.mp3, or .wav)"
     set_name, number = key

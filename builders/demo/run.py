@@ -54,11 +54,22 @@ MODEL_NAMES = {"rf": "RF", "dummy": "Dummy"}
 # accuracy fell to 0.28). The standard v1 recipe (K = 5 mixes per speech clip) is used
 # unchanged. The MuSe tracks are shorter than two 15 s frames, so each gives one frame, and
 # two per artist (25 frames) still let the forest beat the dummy clearly (RMSE 0.149 vs 0.238).
-DEMO_SIZE = {"clips_per_actor": 2, "n_deam": 24, "n_soundtracks": 12, "deam_duration_range": (4.6, 5.2),
-             "soundtracks_duration_s": 4.6}
+DEMO_SIZE = {
+    "clips_per_actor": 2,
+    "n_deam": 24,
+    "n_soundtracks": 12,
+    "deam_duration_range": (4.6, 5.2),
+    "soundtracks_duration_s": 4.6,
+}
 MUSE_DEMO_SIZE = {"duration_range": (16.0, 28.0), "tracks_per_artist": 2}
-EXPERIMENT_NAMES = {"A": "single->single", "B": "single->mixed", "C": "single->BSS",
-                    "D": "mixed->mixed", "E": "mixed->BSS", "F": "BSS->BSS"}
+EXPERIMENT_NAMES = {
+    "A": "single->single",
+    "B": "single->mixed",
+    "C": "single->BSS",
+    "D": "mixed->mixed",
+    "E": "mixed->BSS",
+    "F": "BSS->BSS",
+}
 
 
 def demo_sources_step(root: Path, seed: int, size: dict) -> Path:
@@ -77,8 +88,14 @@ def build_step(src: Path, build: Path, workers: int, recipe_path: Path | None = 
     from builders.misme.plan import plan_corpus, summarise
     from builders.misme.render import render_dataset
 
-    plan = plan_corpus(ravdess=src / "RAVDESS", deam=src / "DEAM", soundtracks=src / "Soundtracks", out=build,
-                       workers=workers, recipe_path=recipe_path)
+    plan = plan_corpus(
+        ravdess=src / "RAVDESS",
+        deam=src / "DEAM",
+        soundtracks=src / "Soundtracks",
+        out=build,
+        workers=workers,
+        recipe_path=recipe_path,
+    )
     print(summarise(plan))
     summary = render_dataset(build, workers=workers)
     print(getattr(summary, "text", summary))
@@ -142,8 +159,11 @@ def challenge_step(root: Path, boards: list[dict]) -> Path:
     config_path = root / "challenge.toml"
     database = (root / "leaderboard.db").resolve()
     _reset_database(database)  # the demo board is rebuilt from the current baselines every run
-    tasks = "".join(TASK_ENTRY.format(name=task, solution=Path(path).resolve())
-                    for board in boards for task, path in board["solutions"].items())
+    tasks = "".join(
+        TASK_ENTRY.format(name=task, solution=Path(path).resolve())
+        for board in boards
+        for task, path in board["solutions"].items()
+    )
     config_path.write_text(DEMO_CHALLENGE.format(database=database, tasks=tasks))
     config = load_config(config_path)
     init_store(config)
@@ -152,8 +172,14 @@ def challenge_step(root: Path, boards: list[dict]) -> Path:
         for team, task, path in board["entries"]:
             if team not in tokens:
                 tokens[team] = add_team(config, team)
-            outcome = submit(config, Path(path), task, tokens[team], note=f"baseline {Path(path).stem}",
-                             refresh=False)
+            outcome = submit(
+                config,
+                Path(path),
+                task,
+                tokens[team],
+                note=f"baseline {Path(path).stem}",
+                refresh=False,
+            )
             if outcome.status != "scored":
                 print(f"   {team} {task}: {outcome.status}: {outcome.message}")
     now = utc_now()
@@ -165,17 +191,32 @@ def challenge_step(root: Path, boards: list[dict]) -> Path:
 def misme_board(build: Path, submissions: Path) -> dict:
     """MiSME's tasks and baseline entries: one team per experiment and model."""
     labels = sorted({p.stem for task in MISME_TASKS for p in (submissions / task).glob("*.csv")})
-    entries = [(_team_name(label), task, submissions / task / f"{label}.csv")
-               for label in labels for task in MISME_TASKS if (submissions / task / f"{label}.csv").is_file()]
-    return {"solutions": {task: build / "solutions" / f"{task}.parquet" for task in MISME_TASKS}, "entries": entries}
+    entries = [
+        (_team_name(label), task, submissions / task / f"{label}.csv")
+        for label in labels
+        for task in MISME_TASKS
+        if (submissions / task / f"{label}.csv").is_file()
+    ]
+    return {
+        "solutions": {task: build / "solutions" / f"{task}.parquet" for task in MISME_TASKS},
+        "entries": entries,
+    }
 
 
 def dataset_board(result: dict, dataset: str) -> dict:
     """A dataset step's tasks (``result`` of its demo step) with one team per baseline model."""
-    entries = [(f"{MODEL_NAMES.get(Path(path).stem, Path(path).stem)} ({dataset})", task, path)
-               for task in result["tasks"] for path in result["files"].get(task, [])]
-    return {"solutions": {task: Path(result["build"]) / "solutions" / f"{task}.parquet" for task in result["tasks"]},
-            "entries": entries}
+    entries = [
+        (f"{MODEL_NAMES.get(Path(path).stem, Path(path).stem)} ({dataset})", task, path)
+        for task in result["tasks"]
+        for path in result["files"].get(task, [])
+    ]
+    return {
+        "solutions": {
+            task: Path(result["build"]) / "solutions" / f"{task}.parquet"
+            for task in result["tasks"]
+        },
+        "entries": entries,
+    }
 
 
 def _reset_database(database: Path) -> None:
@@ -236,18 +277,25 @@ class StepClock:
         total = "total (wall time; * ran beside the others)" if beside else "total"
         width = max(len(title) for title, _, _ in [*self.times, (total, 0, 0)])
         lines = [f"  {'step':<{width}}  seconds    CPU s", f"  {'-' * width}  -------  -------"]
-        lines += [f"  {title:<{width}}  {seconds:7.1f}  {cpu:7.1f}" for title, seconds, cpu in self.times]
-        lines.append(f"  {total:<{width}}  {time.perf_counter() - self.started:7.1f}  "
-                     f"{sum(cpu for _, _, cpu in self.times):7.1f}")
+        lines += [
+            f"  {title:<{width}}  {seconds:7.1f}  {cpu:7.1f}" for title, seconds, cpu in self.times
+        ]
+        lines.append(
+            f"  {total:<{width}}  {time.perf_counter() - self.started:7.1f}  "
+            f"{sum(cpu for _, _, cpu in self.times):7.1f}"
+        )
         return "\n".join(lines)
 
 
-SIDE_STEPS = ("instrumental MER (sources, both modes, features, baselines)",
-              "MuSe-style VAD (sources, build, features, baselines)")
+SIDE_STEPS = (
+    "instrumental MER (sources, both modes, features, baselines)",
+    "MuSe-style VAD (sources, build, features, baselines)",
+)
 
 
-def side_chain(root: Path, workers: int, seed: int, instrumental_size: dict | None,
-               muse_size: dict | None) -> dict:
+def side_chain(
+    root: Path, workers: int, seed: int, instrumental_size: dict | None, muse_size: dict | None
+) -> dict:
     """The instrumental-MER and MuSe-VAD steps, which need nothing of MiSME's: run in a process
     of their own beside the MiSME steps (``Background``), they use the CPU time that the MiSME
     steps leave idle. Returns their results and ``times`` (title, seconds, CPU seconds)."""
@@ -262,9 +310,16 @@ def side_chain(root: Path, workers: int, seed: int, instrumental_size: dict | No
     return {"instrumental": instrumental, "muse": muse, "times": clock.times}
 
 
-def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None = None,
-             recipe_path: Path | None = None, instrumental_size: dict | None = None,
-             muse_size: dict | None = None) -> Path:
+def run_demo(
+    root: Path,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    size: dict | None = None,
+    recipe_path: Path | None = None,
+    instrumental_size: dict | None = None,
+    muse_size: dict | None = None,
+) -> Path:
     """Run every step under ``root``; returns the challenge config path.
 
     ``size`` overrides the MiSME demo corpus size (``write_demo_sources`` arguments) and
@@ -277,13 +332,21 @@ def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None =
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UserError(f"cannot create the demo folder {root}: {error.strerror or error}") from error
+        raise UserError(
+            f"cannot create the demo folder {root}: {error.strerror or error}"
+        ) from error
     build, submissions = root / "build", root / "submissions"
     side_log = root / "instrumental-and-muse.log"
-    print(f"steps 6-7 (instrumental MER, MuSe-style VAD) run beside steps 1-5; their output: {side_log}")
-    with Background(side_chain, root, workers, seed, instrumental_size, muse_size, log=side_log) as side:
+    print(
+        f"steps 6-7 (instrumental MER, MuSe-style VAD) run beside steps 1-5; their output: {side_log}"
+    )
+    with Background(
+        side_chain, root, workers, seed, instrumental_size, muse_size, log=side_log
+    ) as side:
         clock = StepClock(10, background=side)
-        with clock.step("MiSME demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)"):
+        with clock.step(
+            "MiSME demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)"
+        ):
             src = demo_sources_step(root, seed, size or DEMO_SIZE)
         with clock.step("MiSME plan + render"):
             build_step(src, build, workers, recipe_path)
@@ -294,17 +357,24 @@ def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None =
         with clock.step("MiSME baselines for experiments A-F (rf, dummy)"):
             baselines_step(build, submissions, workers)
             print(f"   prediction files and results under {submissions}")
-        print(f"\n== 6-7/10 instrumental MER and MuSe-style VAD (beside steps 1-5; from {side_log.name}):",
-              flush=True)
+        print(
+            f"\n== 6-7/10 instrumental MER and MuSe-style VAD (beside steps 1-5; from {side_log.name}):",
+            flush=True,
+        )
         result = side.result()
         print(side.output().rstrip())
     for title, seconds, cpu in result["times"]:
         clock.add(title, seconds, cpu, beside=True)
     instrumental, muse = result["instrumental"], result["muse"]
-    boards = [misme_board(build, submissions), dataset_board(instrumental, "instrumental MER"),
-              dataset_board(muse, "MuSe VAD")]
+    boards = [
+        misme_board(build, submissions),
+        dataset_board(instrumental, "instrumental MER"),
+        dataset_board(muse, "MuSe VAD"),
+    ]
     tasks = [task for board in boards for task in board["solutions"]]
-    with clock.step("demo challenge (teams = baselines, submitted through the leaderboard service)"):
+    with clock.step(
+        "demo challenge (teams = baselines, submitted through the leaderboard service)"
+    ):
         config_path = challenge_step(root, boards)
     with clock.step("leaderboards"):
         print_leaderboards(config_path, tasks)
@@ -315,18 +385,30 @@ def run_demo(root: Path, *, workers: int = 2, seed: int = 0, size: dict | None =
     return config_path
 
 
-def _where_to_look(build: Path, submissions: Path, instrumental: dict, muse: dict, config_path: Path) -> None:
-    print(f"  MiSME dataset:   {build}  (datasets.load_dataset('{build}', 'mixed'); card {build / 'README.md'})")
-    print(f"  MiSME digest:    {(build / 'digest.txt').read_text().strip()}  (misme-build verify {build} --digest ...)")
+def _where_to_look(
+    build: Path, submissions: Path, instrumental: dict, muse: dict, config_path: Path
+) -> None:
+    print(
+        f"  MiSME dataset:   {build}  (datasets.load_dataset('{build}', 'mixed'); card {build / 'README.md'})"
+    )
+    print(
+        f"  MiSME digest:    {(build / 'digest.txt').read_text().strip()}  (misme-build verify {build} --digest ...)"
+    )
     print(f"  MiSME baselines: {submissions / 'results.csv'}, {submissions / 'reproduction.md'}")
-    print(f"  instrumental MER: {instrumental['build']} (config 'clips'), baselines {instrumental['submissions']}")
+    print(
+        f"  instrumental MER: {instrumental['build']} (config 'clips'), baselines {instrumental['submissions']}"
+    )
     print(f"  MuSe-style VAD:  {muse['build']} (config 'frames'), baselines {muse['submissions']}")
-    print(f"  leaderboard:     .venv/bin/misme-leaderboard serve --config {config_path}  "
-          "(then open http://127.0.0.1:8501)")
+    print(
+        f"  leaderboard:     .venv/bin/misme-leaderboard serve --config {config_path}  "
+        "(then open http://127.0.0.1:8501)"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("demo-output"), help="demo folder (default demo-output)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("demo-output"), help="demo folder (default demo-output)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic sources")
 

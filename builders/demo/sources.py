@@ -73,18 +73,26 @@ EMOTION_VOICES: dict[int, Voice] = {
 }
 
 # F1, F2, F3 (Hz) of an adult male voice; vowel sequences of the two RAVDESS statements.
-VOWEL_FORMANTS = {"a": (730, 1090, 2440), "i": (300, 2250, 3000), "u": (320, 870, 2240),
-                  "o": (570, 840, 2410)}
+VOWEL_FORMANTS = {
+    "a": (730, 1090, 2440),
+    "i": (300, 2250, 3000),
+    "u": (320, 870, 2240),
+    "o": (570, 840, 2410),
+}
 STATEMENT_VOWELS = {1: "iaoiauo", 2: "oaiiauo"}
 
 
 def strong_voice(voice: Voice) -> Voice:
     """Strong intensity: every parameter 1.5x further from neutral."""
     neutral = EMOTION_VOICES[1]
-    return replace(voice, **{
-        f.name: getattr(neutral, f.name) + 1.5 * (getattr(voice, f.name) - getattr(neutral, f.name))
-        for f in fields(Voice)
-    })
+    return replace(
+        voice,
+        **{
+            f.name: getattr(neutral, f.name)
+            + 1.5 * (getattr(voice, f.name) - getattr(neutral, f.name))
+            for f in fields(Voice)
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -111,8 +119,9 @@ def ravdess_name(emotion: int, intensity: int, statement: int, repetition: int, 
     return f"03-01-{emotion:02d}-{intensity:02d}-{statement:02d}-{repetition:02d}-{actor:02d}.wav"
 
 
-def synth_speech(seed: int, name: str, speaker: Speaker, emotion: int, intensity: int,
-                 statement: int) -> np.ndarray:
+def synth_speech(
+    seed: int, name: str, speaker: Speaker, emotion: int, intensity: int, statement: int
+) -> np.ndarray:
     """One speech-like utterance as float64 mono at 48 kHz, silence before and after."""
     rng = rng_for(seed, "demo-ravdess-clip", name)
     voice = EMOTION_VOICES[emotion] if intensity == 1 else strong_voice(EMOTION_VOICES[emotion])
@@ -125,7 +134,9 @@ def synth_speech(seed: int, name: str, speaker: Speaker, emotion: int, intensity
     envelope = _syllable_envelope(rng, t, edges, syllable, voice)
     f0 = _f0_contour(rng, t, edges, speaker, voice)
     voiced, aspiration = _glottal_source(rng, f0, voice, speaker)
-    vowel_sounds = _formant_filter((voiced + aspiration) * envelope, vowels, syllable, speaker.formant_scale)
+    vowel_sounds = _formant_filter(
+        (voiced + aspiration) * envelope, vowels, syllable, speaker.formant_scale
+    )
     # a direct voiced path keeps the emotion-dependent spectral tilt above F3
     speech = vowel_sounds + 0.2 * voiced * envelope + _consonant_bursts(rng, n, edges, voice)
     return _pad_with_silence(rng, speech, voice)
@@ -152,7 +163,9 @@ def _f0_contour(rng, t, edges, speaker: Speaker, voice: Voice) -> np.ndarray:
     return speaker.base_f0 * voice.f0_factor * 2 ** (semitones / 12) * (1 + jitter)
 
 
-def _glottal_source(rng, f0: np.ndarray, voice: Voice, speaker: Speaker) -> tuple[np.ndarray, np.ndarray]:
+def _glottal_source(
+    rng, f0: np.ndarray, voice: Voice, speaker: Speaker
+) -> tuple[np.ndarray, np.ndarray]:
     """Voiced excitation (differentiated glottal pulses) and aspiration noise."""
     phase = np.cumsum(f0 / SPEECH_RATE) % 1.0
     sharpness = math.exp(1.2 + 0.9 * voice.brightness)
@@ -164,8 +177,9 @@ def _glottal_source(rng, f0: np.ndarray, voice: Voice, speaker: Speaker) -> tupl
     return (1 - breath) * voiced, breath * noise
 
 
-def _formant_filter(excitation: np.ndarray, vowels: str, syllable: np.ndarray,
-                    scale: float) -> np.ndarray:
+def _formant_filter(
+    excitation: np.ndarray, vowels: str, syllable: np.ndarray, scale: float
+) -> np.ndarray:
     out = np.zeros_like(excitation)
     vowel_of_sample = np.array(list(vowels))[syllable]
     for vowel, formants in VOWEL_FORMANTS.items():
@@ -173,7 +187,9 @@ def _formant_filter(excitation: np.ndarray, vowels: str, syllable: np.ndarray,
         if not mask.any():
             continue
         filtered = np.zeros_like(excitation)
-        for gain, (freq, bandwidth) in zip((1.0, 0.55, 0.3), zip(formants, (90, 120, 200)), strict=True):
+        for gain, (freq, bandwidth) in zip(
+            (1.0, 0.55, 0.3), zip(formants, (90, 120, 200)), strict=True
+        ):
             b, a = signal.iirpeak(freq * scale, freq * scale / bandwidth, fs=SPEECH_RATE)
             filtered += gain * signal.lfilter(b, a, excitation)
         out[mask] = filtered[mask]
@@ -223,7 +239,16 @@ def _combos_for(emotion: int, actor: int) -> list[tuple[int, int, int]]:
     if emotion == 1:
         order = [(1, 1, 1), (1, 2, 2), (1, 2, 1), (1, 1, 2)]
     else:
-        order = [(1, 1, 1), (2, 2, 1), (1, 2, 2), (2, 1, 2), (2, 1, 1), (1, 2, 1), (2, 2, 2), (1, 1, 2)]
+        order = [
+            (1, 1, 1),
+            (2, 2, 1),
+            (1, 2, 2),
+            (2, 1, 2),
+            (2, 1, 1),
+            (1, 2, 1),
+            (2, 2, 2),
+            (1, 1, 2),
+        ]
     shift = actor % len(order)
     return order[shift:] + order[:shift]
 
@@ -248,7 +273,9 @@ def write_ravdess(root: Path, seed: int, clips_per_actor: int) -> int:
 # --------------------------------------------------------------------------- music
 
 
-def draw_valence_arousal(seed: int, corpus: str, item: str, index: int, decimals: int) -> tuple[float, float]:
+def draw_valence_arousal(
+    seed: int, corpus: str, item: str, index: int, decimals: int
+) -> tuple[float, float]:
     """Valence and arousal on 1-9; ``index`` cycles the four quadrants."""
     rng = rng_for(seed, f"demo-{corpus}-labels", item)
     high_valence, high_arousal = index % 2 == 0, (index // 2) % 2 == 0
@@ -290,7 +317,7 @@ def style_for(rng: np.random.Generator, valence: float, arousal: float) -> Style
 def _wavetable(brightness: float, size: int = 4096, harmonics: int = 16) -> np.ndarray:
     k = np.arange(1, harmonics + 1)
     phase = np.arange(size) / size
-    table = (k ** -brightness) @ np.sin(2 * np.pi * np.outer(k, phase))
+    table = (k**-brightness) @ np.sin(2 * np.pi * np.outer(k, phase))
     return table / np.max(np.abs(table))
 
 
@@ -347,9 +374,9 @@ class _Mixer:
 
     def _add(self, start: int, mono: np.ndarray, pan: float) -> None:
         angle = (pan + 1) * np.pi / 4
-        side = self._side[:mono.size]
+        side = self._side[: mono.size]
         for channel, gain in enumerate((math.cos(angle), math.sin(angle))):
-            self.out[start:start + mono.size, channel] += np.multiply(gain, mono, out=side)
+            self.out[start : start + mono.size, channel] += np.multiply(gain, mono, out=side)
 
 
 def _drums(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -370,7 +397,9 @@ DIATONIC_MAJOR = {0: True, 3: True, 4: True, 5: False}  # I IV V vi in a major k
 DIATONIC_MINOR = {0: False, 3: False, 4: False, 5: True}  # i iv v VI in a natural minor key
 
 
-def synth_music(seed: int, item: str, valence: float, arousal: float, duration_s: float) -> np.ndarray:
+def synth_music(
+    seed: int, item: str, valence: float, arousal: float, duration_s: float
+) -> np.ndarray:
     """A music-like stereo excerpt (float64, 44.1 kHz) that carries valence and arousal."""
     rng = rng_for(seed, "demo-music-audio", item)
     style = style_for(rng, valence, arousal)
@@ -404,12 +433,16 @@ def _chord(rng, key: int, degree: int, style: Style) -> list[float]:
     return [note + rng.uniform(-detune, detune) for note in notes]
 
 
-def _melody(rng, mixer: _Mixer, bar_start: float, beat: float, chord: list[float], style: Style) -> None:
+def _melody(
+    rng, mixer: _Mixer, bar_start: float, beat: float, chord: list[float], style: Style
+) -> None:
     count = max(1, int(round(4 * style.notes_per_beat * rng.uniform(0.8, 1.2))))
     step = 4 * beat / count
     pitches = rng.choice(np.array(chord) + 12, size=count) + 12 * rng.integers(0, 2, count)
     for k, pitch in enumerate(pitches):
-        mixer.note(bar_start + k * step, step * 0.9, float(pitch), 0.16, float(rng.uniform(-0.3, 0.3)))
+        mixer.note(
+            bar_start + k * step, step * 0.9, float(pitch), 0.16, float(rng.uniform(-0.3, 0.3))
+        )
 
 
 def _percussion(rng, mixer: _Mixer, duration_s: float, beat: float, style: Style) -> None:
@@ -442,14 +475,41 @@ def write_music(path: Path, audio: np.ndarray, music_format: str) -> None:
     # ffmpeg's LAME at its fastest algorithm setting is ~5x faster than libsndfile's
     # MP3 writer; bitexact flags keep version strings out of the file.
     command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "f32le", "-ar", str(MUSIC_RATE),
-        "-ac", "2", "-i", "-", "-c:a", "libmp3lame", "-q:a", "4", "-compression_level", "9",
-        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-y", "-f", "mp3", str(path),
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-f",
+        "f32le",
+        "-ar",
+        str(MUSIC_RATE),
+        "-ac",
+        "2",
+        "-i",
+        "-",
+        "-c:a",
+        "libmp3lame",
+        "-q:a",
+        "4",
+        "-compression_level",
+        "9",
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        "-map_metadata",
+        "-1",
+        "-y",
+        "-f",
+        "mp3",
+        str(path),
     ]
     result = subprocess.run(command, input=data.tobytes(), capture_output=True, check=False)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise UserError(f"ffmpeg could not write {path.name}: {message[-1] if message else 'unknown error'}")
+        raise UserError(
+            f"ffmpeg could not write {path.name}: {message[-1] if message else 'unknown error'}"
+        )
 
 
 def music_format_available() -> str:
@@ -468,10 +528,12 @@ def deam_song_ids(seed: int, count: int) -> tuple[list[int], list[int], list[int
     """(ids in the 1_2000 file with audio, ids in the 2000_2058 file with audio, ids without audio)."""
     rng = rng_for(seed, "demo-deam-ids")
     late = min(2, count - 1) if count > 1 else 0
-    early = rng.choice(np.arange(2, 2001), size=count - late + DEAM_EXTRA_ANNOTATIONS, replace=False)
+    early = rng.choice(
+        np.arange(2, 2001), size=count - late + DEAM_EXTRA_ANNOTATIONS, replace=False
+    )
     late_ids = sorted(int(i) for i in rng.choice(np.arange(2001, 2059), size=late, replace=False))
     early_ids = [int(i) for i in early]
-    return sorted(early_ids[: count - late]), late_ids, sorted(early_ids[count - late:])
+    return sorted(early_ids[: count - late]), late_ids, sorted(early_ids[count - late :])
 
 
 def deam_duration(seed: int, song_id: int, low: float, high: float) -> float:
@@ -488,8 +550,9 @@ def _g(value: float) -> str:
     return f"{value:g}"
 
 
-def write_deam(root: Path, seed: int, count: int, duration_range: tuple[float, float],
-               music_format: str) -> dict[str, int]:
+def write_deam(
+    root: Path, seed: int, count: int, duration_range: tuple[float, float], music_format: str
+) -> dict[str, int]:
     early, late, extra = deam_song_ids(seed, count)
     audio_dir = root / "MEMD_audio"
     audio_dir.mkdir(parents=True)
@@ -504,52 +567,117 @@ def write_deam(root: Path, seed: int, count: int, duration_range: tuple[float, f
     return {"files": len(early) + len(late), "annotations_without_audio": len(extra)}
 
 
-def _write_deam_annotations(folder: Path, seed: int, early: list[int], late: list[int],
-                            labels: dict[int, tuple[float, float]]) -> None:
+def _write_deam_annotations(
+    folder: Path,
+    seed: int,
+    early: list[int],
+    late: list[int],
+    labels: dict[int, tuple[float, float]],
+) -> None:
     folder.mkdir(parents=True)
     header = ["song_id", " valence_mean", " valence_std", " arousal_mean", " arousal_std"]
     rows = [header]
     for song_id in early:
         rng = rng_for(seed, "demo-deam-std", str(song_id))
         v, a = labels[song_id]
-        rows.append([str(song_id), _g(v), _g(round(rng.uniform(0.5, 2.1), 2)), _g(a),
-                     _g(round(rng.uniform(0.5, 2.1), 2))])
+        rows.append(
+            [
+                str(song_id),
+                _g(v),
+                _g(round(rng.uniform(0.5, 2.1), 2)),
+                _g(a),
+                _g(round(rng.uniform(0.5, 2.1), 2)),
+            ]
+        )
     (folder / "static_annotations_averaged_songs_1_2000.csv").write_bytes(_csv_lines(rows))
-    late_header = ["song_id", " valence_mean", " valence_std", " valence_ max_mean", " valence_max_std",
-                   " valence_min_mean", " valence_min_std", " arousal_mean", " arousal_std",
-                   " arousal_max_mean", " arousal_max_std", " arousal_min_mean", " arousal_min_std"]
+    late_header = [
+        "song_id",
+        " valence_mean",
+        " valence_std",
+        " valence_ max_mean",
+        " valence_max_std",
+        " valence_min_mean",
+        " valence_min_std",
+        " arousal_mean",
+        " arousal_std",
+        " arousal_max_mean",
+        " arousal_max_std",
+        " arousal_min_mean",
+        " arousal_min_std",
+    ]
     rows = [late_header]
     for song_id in late:
         rng = rng_for(seed, "demo-deam-std", str(song_id))
         v, a = labels[song_id]
         spread = rng.uniform(0.5, 2.0, 10).round(2)
-        rows.append([str(song_id)] + [str(x) for x in (
-            v, spread[0], min(9.0, round(v + spread[1], 1)), spread[2], max(1.0, round(v - spread[3], 1)),
-            spread[4], a, spread[5], min(9.0, round(a + spread[6], 1)), spread[7],
-            max(1.0, round(a - spread[8], 1)), spread[9],
-        )])
+        rows.append(
+            [str(song_id)]
+            + [
+                str(x)
+                for x in (
+                    v,
+                    spread[0],
+                    min(9.0, round(v + spread[1], 1)),
+                    spread[2],
+                    max(1.0, round(v - spread[3], 1)),
+                    spread[4],
+                    a,
+                    spread[5],
+                    min(9.0, round(a + spread[6], 1)),
+                    spread[7],
+                    max(1.0, round(a - spread[8], 1)),
+                    spread[9],
+                )
+            ]
+        )
     (folder / "static_annotations_averaged_songs_2000_2058.csv").write_bytes(_csv_lines(rows))
 
 
 # --------------------------------------------------------------------------- Soundtracks
 
 
-TARGETS = {(True, True): "HAPPY", (False, True): "ANGER", (False, False): "SAD", (True, False): "TENDER"}
+TARGETS = {
+    (True, True): "HAPPY",
+    (False, True): "ANGER",
+    (False, False): "SAD",
+    (True, False): "TENDER",
+}
 
 
-def write_soundtracks(root: Path, seed: int, count: int, duration_s: float, music_format: str) -> dict[str, int]:
+def write_soundtracks(
+    root: Path, seed: int, count: int, duration_s: float, music_format: str
+) -> dict[str, int]:
     rng = rng_for(seed, "demo-soundtracks-numbers")
-    numbers = sorted(int(n) for n in rng.choice(np.arange(1, 361), size=count + SOUNDTRACKS_EXTRA_RATINGS,
-                                                replace=False))
+    numbers = sorted(
+        int(n)
+        for n in rng.choice(
+            np.arange(1, 361), size=count + SOUNDTRACKS_EXTRA_RATINGS, replace=False
+        )
+    )
     with_audio = set(int(n) for n in rng.choice(numbers, size=count, replace=False))
     audio_dir = root / "Set1"
     audio_dir.mkdir(parents=True)
-    rows = [["number", "valence", "energy", "tension", "anger", "fear", "happy", "sad", "tender", "TARGET"]]
+    rows = [
+        [
+            "number",
+            "valence",
+            "energy",
+            "tension",
+            "anger",
+            "fear",
+            "happy",
+            "sad",
+            "tender",
+            "TARGET",
+        ]
+    ]
     for index, number in enumerate(numbers):
         item = f"set1-{number:03d}"
         valence, arousal = draw_valence_arousal(seed, "soundtracks", item, index, 2)
         if number in with_audio:
-            length = duration_s + rng_for(seed, "demo-soundtracks-duration", item).uniform(-1.0, 1.0)
+            length = duration_s + rng_for(seed, "demo-soundtracks-duration", item).uniform(
+                -1.0, 1.0
+            )
             audio = synth_music(seed, f"soundtracks-{item}", valence, arousal, round(length, 2))
             write_music(audio_dir / f"{number:03d}.{music_format}", audio, music_format)
         rows.append(_soundtracks_row(seed, item, number, valence, arousal))
@@ -557,11 +685,17 @@ def write_soundtracks(root: Path, seed: int, count: int, duration_s: float, musi
     return {"files": count, "ratings_without_audio": SOUNDTRACKS_EXTRA_RATINGS}
 
 
-def _soundtracks_row(seed: int, item: str, number: int, valence: float, arousal: float) -> list[str]:
+def _soundtracks_row(
+    seed: int, item: str, number: int, valence: float, arousal: float
+) -> list[str]:
     rng = rng_for(seed, "demo-soundtracks-scales", item)
     scales = rng.uniform(1.0, 7.5, 6)
     target = TARGETS[(valence > 5, arousal > 5)]
-    return [f"{number:03d}", f"{valence:.2f}", f"{arousal:.2f}"] + [f"{x:.2f}" for x in scales] + [target]
+    return (
+        [f"{number:03d}", f"{valence:.2f}", f"{arousal:.2f}"]
+        + [f"{x:.2f}" for x in scales]
+        + [target]
+    )
 
 
 # --------------------------------------------------------------------------- entry points
@@ -578,13 +712,22 @@ def _check_dest(dest: Path) -> Path:
     if dest.exists() and not dest.is_dir():
         raise UserError(f"demo-sources destination is not a folder: {dest}")
     if dest.exists() and any(dest.iterdir()) and not (dest / MARKER).exists():
-        raise UserError(f"demo-sources destination is not empty and was not written by demo-sources: {dest}")
+        raise UserError(
+            f"demo-sources destination is not empty and was not written by demo-sources: {dest}"
+        )
     return dest
 
 
-def write_demo_sources(dest: Path, *, seed: int = 0, clips_per_actor: int = 4, n_deam: int = 36,
-                       n_soundtracks: int = 24, deam_duration_range: tuple[float, float] = (10.0, 60.0),
-                       soundtracks_duration_s: float = 15.0) -> dict:
+def write_demo_sources(
+    dest: Path,
+    *,
+    seed: int = 0,
+    clips_per_actor: int = 4,
+    n_deam: int = 36,
+    n_soundtracks: int = 24,
+    deam_duration_range: tuple[float, float] = (10.0, 60.0),
+    soundtracks_duration_s: float = 15.0,
+) -> dict:
     """Write the three demo corpora below ``dest`` (replaced as a whole) and return a summary.
 
     ``dest`` must be missing, empty, or an earlier demo-sources output. The same
@@ -597,33 +740,52 @@ def write_demo_sources(dest: Path, *, seed: int = 0, clips_per_actor: int = 4, n
     _check_count("number of Soundtracks clips", n_soundtracks, 1, 350)
     low, high = (float(x) for x in deam_duration_range)
     if not 4.5 <= low <= high <= 600.0 or not 4.5 <= soundtracks_duration_s <= 600.0:
-        raise UserError("music durations must lie between 4.5 s (the v1 window) and 600 s (and min <= max)")
+        raise UserError(
+            "music durations must lie between 4.5 s (the v1 window) and 600 s (and min <= max)"
+        )
     music_format = music_format_available()
     summary = {
         "seed": seed,
         "music_format": music_format,
-        "ravdess": {"files": 0, "actors": N_ACTORS, "clips_per_actor": clips_per_actor,
-                    "sample_rate": SPEECH_RATE},
+        "ravdess": {
+            "files": 0,
+            "actors": N_ACTORS,
+            "clips_per_actor": clips_per_actor,
+            "sample_rate": SPEECH_RATE,
+        },
         "deam": {"sample_rate": MUSIC_RATE, "duration_range_s": [low, high]},
         "soundtracks": {"sample_rate": MUSIC_RATE, "duration_s": soundtracks_duration_s},
     }
     try:
         with atomic_dir(dest) as tmp:
             summary["ravdess"]["files"] = write_ravdess(tmp / "RAVDESS", seed, clips_per_actor)
-            summary["deam"].update(write_deam(tmp / "DEAM", seed, n_deam, (low, high), music_format))
+            summary["deam"].update(
+                write_deam(tmp / "DEAM", seed, n_deam, (low, high), music_format)
+            )
             summary["soundtracks"].update(
-                write_soundtracks(tmp / "Soundtracks", seed, n_soundtracks, soundtracks_duration_s, music_format))
+                write_soundtracks(
+                    tmp / "Soundtracks", seed, n_soundtracks, soundtracks_duration_s, music_format
+                )
+            )
             (tmp / MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     except OSError as error:
-        raise UserError(f"cannot write demo sources to {dest}: {error.strerror or error}") from error
+        raise UserError(
+            f"cannot write demo sources to {dest}: {error.strerror or error}"
+        ) from error
     return {"dest": str(dest), **summary}
 
 
 def print_summary(summary: dict) -> None:
     """The lines `misme-build demo-sources` prints for the MiSME sources."""
     print(f"demo sources written to {summary['dest']} (seed {summary['seed']}):")
-    print(f"  RAVDESS      {summary['ravdess']['files']} speech clips, {N_ACTORS} actors, 48 kHz mono WAV")
-    print(f"  DEAM         {summary['deam']['files']} clips ({summary['music_format'].upper()}), "
-          f"{summary['deam']['annotations_without_audio']} annotations without audio")
-    print(f"  Soundtracks  {summary['soundtracks']['files']} clips ({summary['music_format'].upper()}), "
-          f"{summary['soundtracks']['ratings_without_audio']} ratings without audio")
+    print(
+        f"  RAVDESS      {summary['ravdess']['files']} speech clips, {N_ACTORS} actors, 48 kHz mono WAV"
+    )
+    print(
+        f"  DEAM         {summary['deam']['files']} clips ({summary['music_format'].upper()}), "
+        f"{summary['deam']['annotations_without_audio']} annotations without audio"
+    )
+    print(
+        f"  Soundtracks  {summary['soundtracks']['files']} clips ({summary['music_format'].upper()}), "
+        f"{summary['soundtracks']['ratings_without_audio']} ratings without audio"
+    )

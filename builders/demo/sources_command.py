@@ -22,13 +22,27 @@ PARTS = ("misme", "instrumental-mer", "muse-vad")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dest", type=Path, metavar="SRC", help="folder to create")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--only", choices=PARTS, help="write only these sources (default: all three)")
-    parser.add_argument("--clips-per-actor", type=int, default=4,
-                        help="MiSME: RAVDESS clips per actor, 24 actors (default 4, at most 60)")
-    parser.add_argument("--deam", type=int, default=36, help="MiSME: number of DEAM clips (default 36)")
-    parser.add_argument("--soundtracks", type=int, default=24,
-                        help="MiSME: number of Soundtracks set 1 clips (default 24)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes for the other two (default 1)")
+    parser.add_argument(
+        "--only", choices=PARTS, help="write only these sources (default: all three)"
+    )
+    parser.add_argument(
+        "--clips-per-actor",
+        type=int,
+        default=4,
+        help="MiSME: RAVDESS clips per actor, 24 actors (default 4, at most 60)",
+    )
+    parser.add_argument(
+        "--deam", type=int, default=36, help="MiSME: number of DEAM clips (default 36)"
+    )
+    parser.add_argument(
+        "--soundtracks",
+        type=int,
+        default=24,
+        help="MiSME: number of Soundtracks set 1 clips (default 24)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="parallel processes for the other two (default 1)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,16 +50,28 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.only in (None, "misme"):
-        summary = sources.write_demo_sources(dest, seed=args.seed, clips_per_actor=args.clips_per_actor,
-                                             n_deam=args.deam, n_soundtracks=args.soundtracks)
+        summary = sources.write_demo_sources(
+            dest,
+            seed=args.seed,
+            clips_per_actor=args.clips_per_actor,
+            n_deam=args.deam,
+            n_soundtracks=args.soundtracks,
+        )
         sources.print_summary(summary)
     if args.only in (None, "instrumental-mer"):
-        written = instrumental_sources.write_instrumental_demo_sources(dest / "instrumental-mer", seed=args.seed,
-                                                                      workers=args.workers)
-        print(f"instrumental-MER sources written to {dest / 'instrumental-mer'}: "
-              f"{', '.join(f'{k} {v}' for k, v in written.items() if isinstance(v, int))}")
+        written = instrumental_sources.write_instrumental_demo_sources(
+            dest / "instrumental-mer", seed=args.seed, workers=args.workers
+        )
+        print(
+            f"instrumental-MER sources written to {dest / 'instrumental-mer'}: "
+            f"{', '.join(f'{k} {v}' for k, v in written.items() if isinstance(v, int))}"
+        )
     if args.only in (None, "muse-vad"):
-        written = muse_sources.write_muse_demo_sources(dest / "muse-vad", args.seed, workers=args.workers)
-        print(f"MuSe-VAD sources written to {dest / 'muse-vad'}: {written['tracks']} tracks, "
-              f"{written['audio_files']} audio files")
+        written = muse_sources.write_muse_demo_sources(
+            dest / "muse-vad", args.seed, workers=args.workers
+        )
+        print(
+            f"MuSe-VAD sources written to {dest / 'muse-vad'}: {written['tracks']} tracks, "
+            f"{written['audio_files']} audio files"
+        )
     return 0

@@ -27,7 +27,10 @@ STOP_TIMEOUT_S = 10.0
 
 def cpu_seconds_used() -> float:
     """CPU time of this process and of its finished (reaped) children."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -50,7 +53,9 @@ def _child(send, fn: Callable[..., Any], args: tuple, log: str, start_method: st
         traceback.print_exc()
         code = 1
     send.send((*message, cpu_seconds_used()))
-    leave(code)  # like the console scripts: no interpreter finalisation, which can abort on Arrow's pool
+    leave(
+        code
+    )  # like the console scripts: no interpreter finalisation, which can abort on Arrow's pool
 
 
 class Background:
@@ -61,8 +66,10 @@ class Background:
         self.log = Path(log)
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_child, args=(send, fn, args, str(self.log), multiprocessing.get_start_method()),
-            name=f"misme-{getattr(fn, '__name__', 'background')}")
+            target=_child,
+            args=(send, fn, args, str(self.log), multiprocessing.get_start_method()),
+            name=f"misme-{getattr(fn, '__name__', 'background')}",
+        )
         self._received: tuple | None = None
         self._process.start()
         send.close()
@@ -81,8 +88,10 @@ class Background:
         """Wait for the function; its return value, or a UserError."""
         message = self._message()
         if message is None:
-            raise UserError(f"the background process died (exit {self._process.exitcode}); "
-                            f"its output is in {self.log}")
+            raise UserError(
+                f"the background process died (exit {self._process.exitcode}); "
+                f"its output is in {self.log}"
+            )
         status, value, _ = message
         if status == "user-error":
             raise UserError(value)

@@ -82,9 +82,19 @@ def _run_chunk(fn: Callable[..., Any], chunk: list[Any], with_state: bool) -> li
     return [fn(item) for item in chunk]
 
 
-def map_units(fn: Callable[..., Any], units: list[Any], *, workers: int, desc: str, unit: str,
-              weights: list[int], state: Callable[[], Any] | None,
-              on_result: Callable[[int, Any], None] | None, chunksize: int, progress: bool) -> list[Any]:
+def map_units(
+    fn: Callable[..., Any],
+    units: list[Any],
+    *,
+    workers: int,
+    desc: str,
+    unit: str,
+    weights: list[int],
+    state: Callable[[], Any] | None,
+    on_result: Callable[[int, Any], None] | None,
+    chunksize: int,
+    progress: bool,
+) -> list[Any]:
     results: list[Any] = [None] * len(units)
     with progress_bar(sum(weights), desc, unit, progress) as bar:
         if workers <= 1 or len(units) <= 1:
@@ -108,11 +118,17 @@ def _run_serial(fn, units, weights, state, on_result, results, bar) -> None:
 
 
 def _run_pool(fn, units, workers, weights, state, on_result, chunksize, results, bar) -> None:
-    chunks = [list(range(start, min(start + chunksize, len(units)))) for start in range(0, len(units), chunksize)]
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_start_worker,
-                             initargs=(state,)) as pool:
-        pending = {pool.submit(_run_chunk, fn, [units[i] for i in chunk], state is not None): chunk
-                   for chunk in chunks}
+    chunks = [
+        list(range(start, min(start + chunksize, len(units))))
+        for start in range(0, len(units), chunksize)
+    ]
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)), initializer=_start_worker, initargs=(state,)
+    ) as pool:
+        pending = {
+            pool.submit(_run_chunk, fn, [units[i] for i in chunk], state is not None): chunk
+            for chunk in chunks
+        }
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -40,7 +40,9 @@ def import_ray():
     try:
         import ray
     except ImportError:
-        raise UserError(f"--engine ray needs Ray, which is not installed here: {INSTALL_HINT}") from None
+        raise UserError(
+            f"--engine ray needs Ray, which is not installed here: {INSTALL_HINT}"
+        ) from None
     return ray
 
 
@@ -63,7 +65,9 @@ def _check_reachable(address: str) -> None:
         with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
             pass
     except OSError as error:
-        raise UserError(f"cannot reach the Ray cluster at {address}: {error.strerror or error}") from None
+        raise UserError(
+            f"cannot reach the Ray cluster at {address}: {error.strerror or error}"
+        ) from None
 
 
 def local_worker_priority() -> None:
@@ -84,8 +88,11 @@ def connected(engine: Engine) -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
-    quiet = {"log_to_driver": engine.verbose, "logging_level": "INFO" if engine.verbose else "ERROR",
-             "include_dashboard": False}
+    quiet = {
+        "log_to_driver": engine.verbose,
+        "logging_level": "INFO" if engine.verbose else "ERROR",
+        "include_dashboard": False,
+    }
     if engine.address is None:
         local_worker_priority()
         ray.init(num_cpus=engine.workers + 1, object_store_memory=object_store_bytes(), **quiet)
@@ -93,7 +100,9 @@ def connected(engine: Engine) -> Iterator[Any]:
         try:
             ray.init(address=engine.address, **quiet)
         except (ConnectionError, RuntimeError, TimeoutError, ValueError) as error:
-            raise UserError(f"cannot join the Ray cluster at {engine.address}: {str(error).splitlines()[0]}") from None
+            raise UserError(
+                f"cannot join the Ray cluster at {engine.address}: {str(error).splitlines()[0]}"
+            ) from None
     try:
         yield ray
     finally:
@@ -112,7 +121,9 @@ def run_chunk(fn: Callable[..., Any], chunk: list[Any], state: Any = None) -> li
         try:
             results.append(fn(unit) if state is None else fn(state, unit))
         except UserError as error:
-            raise UserError(f"{error} [unit {unit_label(unit)} on node {socket.gethostname()}]") from None
+            raise UserError(
+                f"{error} [unit {unit_label(unit)} on node {socket.gethostname()}]"
+            ) from None
     return results
 
 
@@ -136,10 +147,23 @@ class StatefulWorker:
             self.state.close()
 
 
-def map_units(fn: Callable[..., Any], units: list[Any], *, engine: Engine, desc: str, unit: str,
-              weights: list[int], state: Callable[[], Any] | None,
-              on_result: Callable[[int, Any], None] | None, chunksize: int, progress: bool) -> list[Any]:
-    chunks = [list(range(start, min(start + chunksize, len(units)))) for start in range(0, len(units), chunksize)]
+def map_units(
+    fn: Callable[..., Any],
+    units: list[Any],
+    *,
+    engine: Engine,
+    desc: str,
+    unit: str,
+    weights: list[int],
+    state: Callable[[], Any] | None,
+    on_result: Callable[[int, Any], None] | None,
+    chunksize: int,
+    progress: bool,
+) -> list[Any]:
+    chunks = [
+        list(range(start, min(start + chunksize, len(units))))
+        for start in range(0, len(units), chunksize)
+    ]
     results: list[Any] = [None] * len(units)
     if not chunks:
         return results
@@ -168,13 +192,17 @@ def map_units(fn: Callable[..., Any], units: list[Any], *, engine: Engine, desc:
 class Runners:
     """At most ``workers`` chunks in flight: as tasks, or on a pool of stateful actors."""
 
-    def __init__(self, ray, fn: Callable[..., Any], state: Callable[[], Any] | None, workers: int) -> None:
+    def __init__(
+        self, ray, fn: Callable[..., Any], state: Callable[[], Any] | None, workers: int
+    ) -> None:
         self.ray, self.fn, self.workers = ray, fn, workers
         self.busy: dict[Any, Any] = {}  # ref -> actor (None for a task)
         if state is None:
             self.task, self.idle = ray.remote(max_retries=RETRIES, num_cpus=1)(run_chunk), []
         else:  # actors hold their CPU while alive: never more than the cluster has, one CPU left free
-            actor = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(StatefulWorker)
+            actor = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(
+                StatefulWorker
+            )
             cpus = int(ray.available_resources().get("CPU", 1))
             self.workers = max(1, min(workers, cpus - 1))
             self.task, self.idle = None, [actor.remote(state) for _ in range(self.workers)]
@@ -223,5 +251,7 @@ def _result(ray, ref) -> list[Any]:
             raise UserError(str(cause)) from None
         raise cause from None
     except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayActorError) as error:
-        raise UserError(f"a Ray worker died {RETRIES + 1} times running the same units: "
-                        f"{str(error).splitlines()[0]}") from None
+        raise UserError(
+            f"a Ray worker died {RETRIES + 1} times running the same units: "
+            f"{str(error).splitlines()[0]}"
+        ) from None

@@ -104,8 +104,10 @@ def _require(package: str):
 
         return essentia
     except ImportError as error:
-        raise UserError(f"feature extraction needs the Python package '{package}' ({error}); "
-                        f"install it with `pip install {package}` (see pyproject.toml)") from None
+        raise UserError(
+            f"feature extraction needs the Python package '{package}' ({error}); "
+            f"install it with `pip install {package}` (see pyproject.toml)"
+        ) from None
 
 
 def _scratch_root() -> str | None:
@@ -133,8 +135,10 @@ class Extractors:
     def smile(self, extractor: str):
         if extractor not in self._smiles:
             opensmile = _require("opensmile")
-            self._smiles[extractor] = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, extractor),
-                                                      feature_level=opensmile.FeatureLevel.Functionals)
+            self._smiles[extractor] = opensmile.Smile(
+                feature_set=getattr(opensmile.FeatureSet, extractor),
+                feature_level=opensmile.FeatureLevel.Functionals,
+            )
             self.built += 1
         return self._smiles[extractor]
 
@@ -149,7 +153,9 @@ class Extractors:
 
     def scratch(self) -> Path:
         if self._scratch is None or not Path(self._scratch).is_dir():
-            self._scratch = tempfile.mkdtemp(prefix=f".misme-features-{os.getpid()}-", dir=_scratch_root())
+            self._scratch = tempfile.mkdtemp(
+                prefix=f".misme-features-{os.getpid()}-", dir=_scratch_root()
+            )
         return Path(self._scratch)
 
     def close(self) -> None:
@@ -158,7 +164,9 @@ class Extractors:
             self._scratch = None
 
 
-_LOCAL: list[Extractors] = []  # this process's extractors for calls without an engine state (bench, REPL)
+_LOCAL: list[
+    Extractors
+] = []  # this process's extractors for calls without an engine state (bench, REPL)
 
 
 def _local_extractors() -> Extractors:
@@ -210,7 +218,9 @@ def opensmile_input(clip: ClipRef | Path) -> np.ndarray:
     return mono
 
 
-def extract_opensmile(clip: ClipRef | Path, extractor: str, extractors: Extractors | None = None) -> dict[str, float]:
+def extract_opensmile(
+    clip: ClipRef | Path, extractor: str, extractors: Extractors | None = None
+) -> dict[str, float]:
     """openSMILE functionals of the clip's mono downmix, resampled to ``OPENSMILE_RATE``."""
     smile = (extractors or _local_extractors()).smile(extractor)
     frame = smile.process_signal(opensmile_input(clip), OPENSMILE_RATE)
@@ -245,7 +255,9 @@ def essentia_input(path: Path, extractors: Extractors) -> tuple[Path, bool]:
     return target, True
 
 
-def extract_essentia(clip: ClipRef | Path, extractors: Extractors | None = None) -> dict[str, float]:
+def extract_essentia(
+    clip: ClipRef | Path, extractors: Extractors | None = None
+) -> dict[str, float]:
     """Essentia MusicExtractor global statistics of one clip (settings: ESSENTIA_SETTINGS).
 
     The extractor reads files only: a clip published in a shard is copied to the worker's
@@ -262,7 +274,9 @@ def extract_essentia(clip: ClipRef | Path, extractors: Extractors | None = None)
     return flatten_pool(pool)
 
 
-def extract_clip(set_name: str, clip: ClipRef | Path, extractors: Extractors | None = None) -> dict[str, float]:
+def extract_clip(
+    set_name: str, clip: ClipRef | Path, extractors: Extractors | None = None
+) -> dict[str, float]:
     """The features of one clip for one feature set, as ``{column: value}``.
 
     ``extractors``: the worker's warm extractors (default: this process's own).
@@ -286,14 +300,22 @@ def extract_clip(set_name: str, clip: ClipRef | Path, extractors: Extractors | N
 def settings(set_name: str) -> dict:
     """The settings that determine a set's features (recorded in the output and the cache key)."""
     spec = FEATURE_SETS[set_name]
-    info: dict[str, object] = {"set": set_name, "extractor": spec.extractor,
-                               "package": spec.package, "version": package_version(spec.package)}
+    info: dict[str, object] = {
+        "set": set_name,
+        "extractor": spec.extractor,
+        "package": spec.package,
+        "version": package_version(spec.package),
+    }
     if spec.package == "essentia":
         info["settings"] = ESSENTIA_SETTINGS
         info["dropped"] = ["metadata.*", "strings", "matrices (cov/icov)", *ESSENTIA_DROPPED]
     else:
-        info["settings"] = {"feature_level": "Functionals", "input": "mono downmix (channel mean)",
-                            "sample_rate": OPENSMILE_RATE, "resampler": "soxr HQ"}
+        info["settings"] = {
+            "feature_level": "Functionals",
+            "input": "mono downmix (channel mean)",
+            "sample_rate": OPENSMILE_RATE,
+            "resampler": "soxr HQ",
+        }
     return info
 
 
@@ -304,7 +326,9 @@ def settings_fingerprint(set_name: str) -> str:
 
 def cache_path(out: Path, set_name: str, checksum: str) -> Path:
     """Where one clip's features live: ``OUT/features/.cache/<set>/<fingerprint>/<sha256>.json``."""
-    return out / "features" / ".cache" / set_name / settings_fingerprint(set_name) / f"{checksum}.json"
+    return (
+        out / "features" / ".cache" / set_name / settings_fingerprint(set_name) / f"{checksum}.json"
+    )
 
 
 def _read_cached(path: Path) -> dict[str, float] | None:
@@ -319,7 +343,9 @@ def _write_cached(path: Path, row: dict[str, float]) -> None:
         tmp.write_text(json.dumps(row))
 
 
-def _extract_job(extractors: Extractors, job: tuple[str, ClipRef, str]) -> tuple[str, dict[str, float]]:
+def _extract_job(
+    extractors: Extractors, job: tuple[str, ClipRef, str]
+) -> tuple[str, dict[str, float]]:
     """Worker: extract one clip with the worker's warm extractors and cache it.
 
     ``job`` = (set, clip, cache path) -> (cache path, row).
@@ -338,8 +364,10 @@ def view_clips(out: Path, spec: DatasetSpec, view: str) -> list[ClipRef]:
     id; UserError naming the build step if there are none."""
     clips = list(view_refs(out, view, spec.output.suffix).values())
     if not clips:
-        raise UserError(f"view '{view}' has no clips in {Path(out) / 'audio' / view} or the build's shards; "
-                        f"it is made by {spec.view(view).made_by}")
+        raise UserError(
+            f"view '{view}' has no clips in {Path(out) / 'audio' / view} or the build's shards; "
+            f"it is made by {spec.view(view).made_by}"
+        )
     return clips
 
 
@@ -348,9 +376,16 @@ def available_views(out: Path, spec: DatasetSpec, set_name: str) -> list[str]:
     return [v for v in FEATURE_SETS[set_name].views(spec) if view_refs(out, v, spec.output.suffix)]
 
 
-def extract_paths(out: Path, set_name: str, clips: Iterable[ClipRef | Path], *, workers: int = 1,
-                  engine: Engine | None = None, desc: str = "features",
-                  progress: bool = True) -> dict[ClipRef, dict[str, float]]:
+def extract_paths(
+    out: Path,
+    set_name: str,
+    clips: Iterable[ClipRef | Path],
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
+    desc: str = "features",
+    progress: bool = True,
+) -> dict[ClipRef, dict[str, float]]:
     """Features of each clip (by ClipRef), from the cache or extracted in one parallel map.
 
     Identical audio (same file sha256, in one view or several) is extracted once. Every
@@ -365,8 +400,18 @@ def extract_paths(out: Path, set_name: str, clips: Iterable[ClipRef | Path], *, 
         if target not in jobs and not target.exists():
             jobs[target] = (set_name, ref, str(target))
     engine = resolve_engine(engine, workers)
-    fresh = dict(map_units(_extract_job, list(jobs.values()), engine=engine, desc=desc, unit="clip",
-                           state=Extractors, chunksize=1, progress=progress))
+    fresh = dict(
+        map_units(
+            _extract_job,
+            list(jobs.values()),
+            engine=engine,
+            desc=desc,
+            unit="clip",
+            state=Extractors,
+            chunksize=1,
+            progress=progress,
+        )
+    )
     rows: dict[ClipRef, dict[str, float]] = {}
     for ref, target in targets.items():
         row = fresh.get(str(target)) or _read_cached(target)
@@ -413,8 +458,10 @@ def table_path(out: Path, set_name: str, view: str) -> Path:
 
 def _check_set_and_view(spec: DatasetSpec, set_name: str, view: str) -> None:
     if view not in FEATURE_SETS[set_name].views(spec):
-        raise UserError(f"feature set {set_name} applies to the views "
-                        f"{', '.join(FEATURE_SETS[set_name].views(spec))}, not '{view}'")
+        raise UserError(
+            f"feature set {set_name} applies to the views "
+            f"{', '.join(FEATURE_SETS[set_name].views(spec))}, not '{view}'"
+        )
 
 
 def _write_view(out: Path, set_name: str, view: str, rows: dict[str, dict[str, float]]) -> Path:
@@ -429,17 +476,27 @@ def check_set_name(set_name: str) -> None:
         raise UserError(f"unknown feature set '{set_name}'; choose from {', '.join(FEATURE_SETS)}")
 
 
-def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[str] | None = None, *,
-                     workers: int = 1, engine: Engine | None = None, progress: bool = True,
-                     wait: bool = False) -> list[Path]:
+def extract_features(
+    out: Path,
+    spec: DatasetSpec,
+    set_name: str,
+    views: list[str] | None = None,
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
+    progress: bool = True,
+    wait: bool = False,
+) -> list[Path]:
     """Extract ``set_name`` on ``views`` (default: every view of the set that exists)."""
     out = Path(out)
     check_set_name(set_name)
     chosen = views or available_views(out, spec, set_name)
     if not chosen:
         views_text = ", ".join(FEATURE_SETS[set_name].views(spec))
-        raise UserError(f"no view of {set_name} ({views_text}) is rendered under {out / 'audio'}; "
-                        "run the render step first")
+        raise UserError(
+            f"no view of {set_name} ({views_text}) is rendered under {out / 'audio'}; "
+            "run the render step first"
+        )
     for view in chosen:  # every view checked before any table is written: no half-done run
         _check_set_and_view(spec, set_name, view)
         view_clips(out, spec, view)
@@ -447,7 +504,16 @@ def extract_features(out: Path, spec: DatasetSpec, set_name: str, views: list[st
         _require(FEATURE_SETS[set_name].package)
         clips = {view: view_clips(out, spec, view) for view in chosen}
         # one map over the clips of every view: one pool, no idle tail per view
-        rows = extract_paths(out, set_name, [c for view in chosen for c in clips[view]], workers=workers,
-                             engine=engine, desc=f"{set_name} {', '.join(chosen)}", progress=progress)
-        return [_write_view(out, set_name, view, {clip.clip_id: rows[clip] for clip in clips[view]})
-                for view in chosen]
+        rows = extract_paths(
+            out,
+            set_name,
+            [c for view in chosen for c in clips[view]],
+            workers=workers,
+            engine=engine,
+            desc=f"{set_name} {', '.join(chosen)}",
+            progress=progress,
+        )
+        return [
+            _write_view(out, set_name, view, {clip.clip_id: rows[clip] for clip in clips[view]})
+            for view in chosen
+        ]

@@ -40,27 +40,50 @@ def yaml_header(out: Path, spec: DatasetSpec) -> str:
     """The card's YAML ``configs`` list for the configs that have shards (metadata-only configs
     with their fold splits only, no ``-cv<k>`` configs)."""
     present = [c.name for c in spec.configs if shard_files(out, c.name)]
-    configs = [{"config_name": name, "data_files": [
-        {"split": f"fold{k}", "path": f"data/{name}/fold{k}-*.parquet"} for k in spec.folds]}
-        for name in present]
+    configs = [
+        {
+            "config_name": name,
+            "data_files": [
+                {"split": f"fold{k}", "path": f"data/{name}/fold{k}-*.parquet"} for k in spec.folds
+            ],
+        }
+        for name in present
+    ]
     for name in (n for n in present if not spec.config(n).metadata_only):
         for k in spec.folds:
-            configs.append({"config_name": f"{name}-cv{k}", "data_files": [
-                {"split": "train", "path": [f"data/{name}/fold{j}-*.parquet" for j in spec.folds if j != k]},
-                {"split": "test", "path": f"data/{name}/fold{k}-*.parquet"}]})
+            configs.append(
+                {
+                    "config_name": f"{name}-cv{k}",
+                    "data_files": [
+                        {
+                            "split": "train",
+                            "path": [
+                                f"data/{name}/fold{j}-*.parquet" for j in spec.folds if j != k
+                            ],
+                        },
+                        {"split": "test", "path": f"data/{name}/fold{k}-*.parquet"},
+                    ],
+                }
+            )
     return yaml.safe_dump({"configs": configs}, sort_keys=False, default_flow_style=False)
 
 
 def fold_counts(out: Path, spec: DatasetSpec) -> list[str]:
     """A Markdown table of clips per config and fold."""
-    rows = ["| config | " + " | ".join(f"fold{k}" for k in spec.folds) + " | total |",
-            "|---|" + "---|" * (spec.n_folds + 1)]
+    rows = [
+        "| config | " + " | ".join(f"fold{k}" for k in spec.folds) + " | total |",
+        "|---|" + "---|" * (spec.n_folds + 1),
+    ]
     for config in spec.configs:
         shards = shard_files(out, config.name)
         if shards:
-            counts = [sum(pq.read_metadata(s).num_rows for s in shards if s.name.startswith(f"fold{k}-"))
-                      for k in spec.folds]
-            rows.append(f"| {config.name} | " + " | ".join(map(str, counts)) + f" | {sum(counts)} |")
+            counts = [
+                sum(pq.read_metadata(s).num_rows for s in shards if s.name.startswith(f"fold{k}-"))
+                for k in spec.folds
+            ]
+            rows.append(
+                f"| {config.name} | " + " | ".join(map(str, counts)) + f" | {sum(counts)} |"
+            )
     return rows
 
 
@@ -70,7 +93,9 @@ def sources_digest(out: Path, spec: DatasetSpec) -> str:
     if not path.is_file():
         return "unknown"
     table = pq.read_table(path, columns=["source_id", "sha256"]).to_pylist()
-    return lines_sha256(f"{r['source_id']}\t{r['sha256']}\n" for r in sorted(table, key=lambda r: r["source_id"]))
+    return lines_sha256(
+        f"{r['source_id']}\t{r['sha256']}\n" for r in sorted(table, key=lambda r: r["source_id"])
+    )
 
 
 def tool_versions() -> dict[str, str]:
@@ -81,10 +106,16 @@ def tool_versions() -> dict[str, str]:
     import soundfile
     import soxr
 
-    return {"python": platform.python_version(), "numpy": numpy.__version__, "soxr": soxr.__version__,
-            "soundfile": soundfile.__version__, "libsndfile": soundfile.__libsndfile_version__,
-            "pyarrow": pa.__version__, "datasets": importlib.metadata.version("datasets"),
-            "pyloudnorm": getattr(pyloudnorm, "__version__", "unknown")}
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "soxr": soxr.__version__,
+        "soundfile": soundfile.__version__,
+        "libsndfile": soundfile.__libsndfile_version__,
+        "pyarrow": pa.__version__,
+        "datasets": importlib.metadata.version("datasets"),
+        "pyloudnorm": getattr(pyloudnorm, "__version__", "unknown"),
+    }
 
 
 def read_json(path: Path) -> dict:
@@ -100,26 +131,58 @@ def dataset_card(out: Path, spec: DatasetSpec, digest: str, sections: Sequence[s
     """The card: YAML configs header, summary, digest, counts, recipe, versions, audit, sections."""
     out = Path(out)
     recipe_path = out / "manifests" / "recipe.toml"
-    recipe = recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else "(no recipe.toml)\n"
+    recipe = (
+        recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else "(no recipe.toml)\n"
+    )
     audit = json.dumps(read_json(out / "manifests" / "audit.json"), indent=2, sort_keys=True)
-    versions = "\n".join(f"- {k}: {v}" for k, v in {**tool_versions(), "lock file sha256": lock_sha256()}.items())
-    return "\n".join([
-        "---", yaml_header(out, spec).rstrip(), "---", "",
-        f"# {spec.title}", "",
-        spec.summary.rstrip(), "",
-        f"Audio: {spec.output.describe()}; {spec.n_folds} folds (splits `fold1`..`fold{spec.n_folds}`); "
-        f"configs `<config>-cv<k>` test on fold k and train on the other {spec.n_folds - 1}. Audio columns hold "
-        "the encoded clips' bytes; each row carries `audio_sha256` (sha256 of the clip's int16 PCM, "
-        "interleaved little-endian).", "",
-        "## Dataset digest", "",
-        f"`{digest}`", "",
-        "sha256 over the sorted lines `<view>\\t<id>\\t<audio_sha256>\\n` of every clip (and of each",
-        "separation model's identity); check a copy",
-        "with `misme-build verify OUT --digest <digest>`.", "",
-        f"Source checksums digest: `{sources_digest(out, spec)}`", "",
-        "## Counts", "", *fold_counts(out, spec), "",
-        "## Recipe", "", "```toml", recipe.rstrip(), "```", "",
-        "## Tool versions", "", versions, "",
-        "## Fold audit", "", "```json", audit, "```", "",
-        *sections,
-    ])
+    versions = "\n".join(
+        f"- {k}: {v}" for k, v in {**tool_versions(), "lock file sha256": lock_sha256()}.items()
+    )
+    return "\n".join(
+        [
+            "---",
+            yaml_header(out, spec).rstrip(),
+            "---",
+            "",
+            f"# {spec.title}",
+            "",
+            spec.summary.rstrip(),
+            "",
+            f"Audio: {spec.output.describe()}; {spec.n_folds} folds (splits `fold1`..`fold{spec.n_folds}`); "
+            f"configs `<config>-cv<k>` test on fold k and train on the other {spec.n_folds - 1}. Audio columns hold "
+            "the encoded clips' bytes; each row carries `audio_sha256` (sha256 of the clip's int16 PCM, "
+            "interleaved little-endian).",
+            "",
+            "## Dataset digest",
+            "",
+            f"`{digest}`",
+            "",
+            "sha256 over the sorted lines `<view>\\t<id>\\t<audio_sha256>\\n` of every clip (and of each",
+            "separation model's identity); check a copy",
+            "with `misme-build verify OUT --digest <digest>`.",
+            "",
+            f"Source checksums digest: `{sources_digest(out, spec)}`",
+            "",
+            "## Counts",
+            "",
+            *fold_counts(out, spec),
+            "",
+            "## Recipe",
+            "",
+            "```toml",
+            recipe.rstrip(),
+            "```",
+            "",
+            "## Tool versions",
+            "",
+            versions,
+            "",
+            "## Fold audit",
+            "",
+            "```json",
+            audit,
+            "```",
+            "",
+            *sections,
+        ]
+    )

@@ -50,9 +50,13 @@ def identity_checksums(out: Path, spec: DatasetSpec) -> dict[Key, str]:
         path = Path(out) / "manifests" / config.identity_file if config.identity_file else None
         if path is not None and path.is_file() and shard_files(out, config.name):
             try:
-                found[(IDENTITY_VIEW, config.name)] = json.loads(path.read_text())["identity_digest"]
+                found[(IDENTITY_VIEW, config.name)] = json.loads(path.read_text())[
+                    "identity_digest"
+                ]
             except (OSError, ValueError, KeyError, TypeError) as error:
-                raise UserError(f"cannot read the identity of config {config.name} from {path}: {error}") from None
+                raise UserError(
+                    f"cannot read the identity of config {config.name} from {path}: {error}"
+                ) from None
     return found
 
 

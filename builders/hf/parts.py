@@ -40,8 +40,14 @@ def _part_index(folder: Path, name: str) -> Path:
     return folder / f"{Path(name).stem}{PART_INDEX_SUFFIX}"
 
 
-def write_part(out: Path, spec: DatasetSpec, config: str, name: str, table: pa.Table,
-               clips: Mapping[str, Sequence[Clip]]) -> dict[str, dict[str, list]]:
+def write_part(
+    out: Path,
+    spec: DatasetSpec,
+    config: str,
+    name: str,
+    table: pa.Table,
+    clips: Mapping[str, Sequence[Clip]],
+) -> dict[str, dict[str, list]]:
     """Write ``table``'s rows (one fold's, in their order) with their clips as the staged part
     ``name`` of ``config``, then its index; returns the index (``{view: {id: entry}}``).
 
@@ -54,7 +60,9 @@ def write_part(out: Path, spec: DatasetSpec, config: str, name: str, table: pa.T
     folder = staged_dir(out, config)
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_file(folder / name) as tmp:
-        placed = write_shard(tmp, schema, table, list(range(table.num_rows)), clips, spec.output.suffix, name)
+        placed = write_shard(
+            tmp, schema, table, list(range(table.num_rows)), clips, spec.output.suffix, name
+        )
     index = {views[column]: entries for column, entries in placed.items()}
     _write_index(_part_index(folder, name), index)
     return index
@@ -79,7 +87,9 @@ def _write_index(path: Path, index: Mapping) -> None:
         tmp.write_text(json.dumps(index, sort_keys=True))
 
 
-def publish_parts(out: Path, spec: DatasetSpec, config: str, table: pa.Table, names: Sequence[str]) -> list[Path]:
+def publish_parts(
+    out: Path, spec: DatasetSpec, config: str, table: pa.Table, names: Sequence[str]
+) -> list[Path]:
     """Publish the staged parts ``names`` of ``config`` as ``OUT/data/<config>``; returns the shards.
 
     ``table`` holds the config's rows (``id``, ``fold``, the columns of the parts): every id
@@ -95,22 +105,28 @@ def publish_parts(out: Path, spec: DatasetSpec, config: str, table: pa.Table, na
         try:
             part = json.loads(_part_index(folder, name).read_text())
         except (OSError, ValueError):
-            raise UserError(f"the render's part {folder / name} is missing or incomplete: re-run the render") from None
+            raise UserError(
+                f"the render's part {folder / name} is missing or incomplete: re-run the render"
+            ) from None
         for view, entries in part.items():
             index.setdefault(view, {}).update(entries)
     expected = set(table.column("id").to_pylist())
     for view, entries in index.items():
         if set(entries) != expected:
             missing = sorted(expected - set(entries)) or sorted(set(entries) - expected)
-            raise UserError(f"the render's parts of `{config}` do not match its manifest (view {view}: "
-                            f"{missing[0]}...): re-run the render")
+            raise UserError(
+                f"the render's parts of `{config}` do not match its manifest (view {view}: "
+                f"{missing[0]}...): re-run the render"
+            )
     folds_with_parts = {int(name[4 : name.index("-")]) for name in names}
     shards = list(names)
     for fold in spec.folds:
         if fold not in folds_with_parts:
             shards.append(part_name(fold, 0, 1))
             empty = schema.empty_table()
-            write_shard(folder / shards[-1], schema, empty, [], {c: [] for c in views}, spec.output.suffix)
+            write_shard(
+                folder / shards[-1], schema, empty, [], {c: [] for c in views}, spec.output.suffix
+            )
     for path in folder.iterdir():
         if path.name not in shards:
             path.unlink()
@@ -127,4 +143,3 @@ def publish_parts(out: Path, spec: DatasetSpec, config: str, table: pa.Table, na
         for clip_id in entries:
             clip_file(out, view, clip_id, spec.output.suffix).unlink(missing_ok=True)
     return [target / name for name in sorted(shards)]
-

@@ -38,11 +38,23 @@ AUDIO_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # datasets.
 _MAX_BINARY_BYTES = 2**31 - 1  # int32 offsets of pa.binary()
 _MARK_BYTES = 60  # the first / last bytes of a clip that, with its length, find it in its shard
 # arrow type -> datasets.Value dtype, for the plain columns hf_schema describes itself
-VALUE_DTYPES = {pa.bool_(): "bool", pa.int8(): "int8", pa.int16(): "int16", pa.int32(): "int32",
-                pa.int64(): "int64", pa.uint8(): "uint8", pa.uint16(): "uint16", pa.uint32(): "uint32",
-                pa.uint64(): "uint64", pa.float32(): "float32", pa.float64(): "float64",
-                pa.string(): "string", pa.large_string(): "large_string", pa.binary(): "binary",
-                pa.large_binary(): "large_binary"}
+VALUE_DTYPES = {
+    pa.bool_(): "bool",
+    pa.int8(): "int8",
+    pa.int16(): "int16",
+    pa.int32(): "int32",
+    pa.int64(): "int64",
+    pa.uint8(): "uint8",
+    pa.uint16(): "uint16",
+    pa.uint32(): "uint32",
+    pa.uint64(): "uint64",
+    pa.float32(): "float32",
+    pa.float64(): "float64",
+    pa.string(): "string",
+    pa.large_string(): "large_string",
+    pa.binary(): "binary",
+    pa.large_binary(): "large_binary",
+}
 
 
 def shard_files(out: Path, config: str) -> list[Path]:
@@ -50,9 +62,16 @@ def shard_files(out: Path, config: str) -> list[Path]:
     return sorted((Path(out) / "data" / config).glob("fold*-*.parquet"))
 
 
-def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Table,
-                        audio_paths: Sequence[Path], window_paths: Sequence[Path] | None = None, *,
-                        max_shard_bytes: int = MAX_SHARD_BYTES) -> list[Path]:
+def write_config_shards(
+    out: Path,
+    spec: DatasetSpec,
+    config: str,
+    table: pa.Table,
+    audio_paths: Sequence[Path],
+    window_paths: Sequence[Path] | None = None,
+    *,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+) -> list[Path]:
     """Write the shards of one config of ``spec`` and their clip index; returns their paths.
 
     ``table``: one row per clip with ``id`` (string), ``fold`` (1..n_folds), label columns
@@ -75,7 +94,9 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
             ranges = shard_ranges([clips["audio"][i].size() for i in rows], max_shard_bytes)
             for n, (start, stop) in enumerate(ranges):
                 name = f"fold{fold}-{n:05d}-of-{len(ranges):05d}.parquet"
-                placed = write_shard(tmp / name, schema, table, rows[start:stop], clips, spec.output.suffix)
+                placed = write_shard(
+                    tmp / name, schema, table, rows[start:stop], clips, spec.output.suffix
+                )
                 for column, entries in placed.items():
                     index[views[column]].update(entries)
                 written.append(Path(out) / "data" / config / name)
@@ -87,7 +108,9 @@ def write_config_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tab
     return written
 
 
-def audio_layout(spec: DatasetSpec, config: str, table: pa.Table, windowed: bool) -> tuple[pa.Schema, dict[str, str]]:
+def audio_layout(
+    spec: DatasetSpec, config: str, table: pa.Table, windowed: bool
+) -> tuple[pa.Schema, dict[str, str]]:
     """The shard schema of an audio config's ``table`` (its columns, then the audio columns)
     and each audio column's view; ValueError when the table or window clips do not fit it."""
     config_spec = spec.config(config)
@@ -161,9 +184,15 @@ def hf_schema(schema: pa.Schema, audio: Mapping[str, int] | None = None) -> pa.S
     dtypes = [VALUE_DTYPES.get(f.type) for f in schema]
     if None in dtypes or not _plain_metadata(schema, dtypes):
         return _datasets_schema(schema, audio)
-    features = {f.name: {"dtype": dtype, "_type": "Value"} for f, dtype in zip(schema, dtypes, strict=True)}
-    features.update({name: {"sampling_rate": rate, "_type": "Audio"} for name, rate in audio.items()})
-    fields = [pa.field(f.name, f.type) for f in schema] + [pa.field(name, AUDIO_TYPE) for name in audio]
+    features = {
+        f.name: {"dtype": dtype, "_type": "Value"} for f, dtype in zip(schema, dtypes, strict=True)
+    }
+    features.update(
+        {name: {"sampling_rate": rate, "_type": "Audio"} for name, rate in audio.items()}
+    )
+    fields = [pa.field(f.name, f.type) for f in schema] + [
+        pa.field(name, AUDIO_TYPE) for name in audio
+    ]
     return pa.schema(fields, metadata={"huggingface": json.dumps({"info": {"features": features}})})
 
 
@@ -176,8 +205,11 @@ def _plain_metadata(schema: pa.Schema, dtypes: Sequence[str]) -> bool:
         return True
     except (ValueError, TypeError):
         return False
-    return all(features.get(f.name, {"dtype": dtype, "_type": "Value"}) == {"dtype": dtype, "_type": "Value"}
-               for f, dtype in zip(schema, dtypes, strict=True))
+    return all(
+        features.get(f.name, {"dtype": dtype, "_type": "Value"})
+        == {"dtype": dtype, "_type": "Value"}
+        for f, dtype in zip(schema, dtypes, strict=True)
+    )
 
 
 def _datasets_schema(schema: pa.Schema, audio: Mapping[str, int]) -> pa.Schema:
@@ -205,8 +237,10 @@ def _clip_bytes(refs: Sequence[Clip]) -> tuple[pa.BinaryArray, list[tuple[int, b
     ends = np.cumsum(sizes, dtype=np.int64)
     total = int(ends[-1]) if len(ends) else 0
     if total > _MAX_BINARY_BYTES:
-        raise UserError(f"the {len(refs)} clips of one row group (from {refs[0]}) hold {total} bytes, "
-                        f"more than a binary column can ({_MAX_BINARY_BYTES})")
+        raise UserError(
+            f"the {len(refs)} clips of one row group (from {refs[0]}) hold {total} bytes, "
+            f"more than a binary column can ({_MAX_BINARY_BYTES})"
+        )
     offsets = np.concatenate([[0], ends]).astype(np.int32)
     data = pa.allocate_buffer(total)
     view = memoryview(data).cast("B")
@@ -218,11 +252,21 @@ def _clip_bytes(refs: Sequence[Clip]) -> tuple[pa.BinaryArray, list[tuple[int, b
             _read_into(ref, view[start:stop])
         digest = hashlib.sha256(view[start:stop]).hexdigest()
         if not isinstance(ref, bytes) and ref.sha256 is not None and digest != ref.sha256:
-            raise UserError(f"published clip {ref} is damaged (its bytes do not match the shard index): "
-                            "re-run the render")
-        marks.append((stop - start, bytes(view[start : min(stop, start + _MARK_BYTES)]),
-                      bytes(view[max(start, stop - _MARK_BYTES) : stop]), digest))
-    return pa.Array.from_buffers(pa.binary(), len(sizes), [None, pa.py_buffer(offsets), data]), marks
+            raise UserError(
+                f"published clip {ref} is damaged (its bytes do not match the shard index): "
+                "re-run the render"
+            )
+        marks.append(
+            (
+                stop - start,
+                bytes(view[start : min(stop, start + _MARK_BYTES)]),
+                bytes(view[max(start, stop - _MARK_BYTES) : stop]),
+                digest,
+            )
+        )
+    return pa.Array.from_buffers(
+        pa.binary(), len(sizes), [None, pa.py_buffer(offsets), data]
+    ), marks
 
 
 def _read_into(ref: ClipRef, target: memoryview) -> None:
@@ -233,20 +277,33 @@ def _read_into(ref: ClipRef, target: memoryview) -> None:
         while got < len(target) and (n := handle.readinto(target[got:])):
             got += n
         if got != len(target) or (ref.is_file and handle.read(1)):
-            raise UserError(f"rendered clip changed while the shards were written: {ref} (re-run the render)")
+            raise UserError(
+                f"rendered clip changed while the shards were written: {ref} (re-run the render)"
+            )
 
 
-def _audio_array(ids: Sequence[str], refs: Sequence[Clip], suffix: str) -> tuple[pa.StructArray, list]:
+def _audio_array(
+    ids: Sequence[str], refs: Sequence[Clip], suffix: str
+) -> tuple[pa.StructArray, list]:
     """The audio column of ``ids``; a clip's ``path`` is ``<id><suffix>`` (a clip file's own
     suffix)."""
-    names = [f"{i}{suffix if isinstance(ref, bytes) else Path(ref.name).suffix}"
-             for i, ref in zip(ids, refs, strict=True)]
+    names = [
+        f"{i}{suffix if isinstance(ref, bytes) else Path(ref.name).suffix}"
+        for i, ref in zip(ids, refs, strict=True)
+    ]
     data, marks = _clip_bytes(refs)
-    return pa.StructArray.from_arrays([data, pa.array(names, pa.string())], names=["bytes", "path"]), marks
+    return pa.StructArray.from_arrays(
+        [data, pa.array(names, pa.string())], names=["bytes", "path"]
+    ), marks
 
 
-def _clip_ranges(path: Path, column: str, ids: Sequence[str],
-                 marks: Sequence[tuple[int, bytes, bytes, str]], name: str | None = None) -> dict[str, list]:
+def _clip_ranges(
+    path: Path,
+    column: str,
+    ids: Sequence[str],
+    marks: Sequence[tuple[int, bytes, bytes, str]],
+    name: str | None = None,
+) -> dict[str, list]:
     """Where each clip's bytes lie in the written shard: ``{id: [shard, offset, length, sha256]}``.
 
     A PLAIN binary value is its 4-byte little-endian length and then its bytes, and values
@@ -268,7 +325,9 @@ def _clip_ranges(path: Path, column: str, ids: Sequence[str],
         for clip_id, (length, head, tail, digest) in zip(ids, marks, strict=True):
             needle = struct.pack("<I", length) + head
             while True:
-                found = data.find(needle, cursor, chunks[current][1]) if current < len(chunks) else -1
+                found = (
+                    data.find(needle, cursor, chunks[current][1]) if current < len(chunks) else -1
+                )
                 if found < 0:
                     current += 1
                     if current >= len(chunks):
@@ -291,14 +350,23 @@ def _encoded_columns(schema: pa.Schema) -> list[str]:
     leaves = []
     for field in schema:
         if field.type == AUDIO_TYPE:
-            leaves += [f"{field.name}.{child.name}" for child in field.type if child.name != "bytes"]
+            leaves += [
+                f"{field.name}.{child.name}" for child in field.type if child.name != "bytes"
+            ]
         else:
             leaves.append(field.name)
     return leaves
 
 
-def write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
-                clips: Mapping[str, Sequence[Clip]], suffix: str, name: str | None = None) -> dict[str, dict[str, list]]:
+def write_shard(
+    path: Path,
+    schema: pa.Schema,
+    table: pa.Table,
+    rows: list[int],
+    clips: Mapping[str, Sequence[Clip]],
+    suffix: str,
+    name: str | None = None,
+) -> dict[str, dict[str, list]]:
     """Write ``rows`` of ``table`` with their clips (per audio column of ``schema``, indexed
     like ``table``) as one shard at ``path``; returns, per audio column, where its clips lie
     (:func:`_clip_ranges`, under the shard's final file ``name``, default ``path``'s)."""
@@ -307,8 +375,14 @@ def write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
     # write_batch_size=1: the writer closes a page once it passes data_page_size, i.e. after
     # about one clip, instead of growing one page buffer to a whole row group's audio (by
     # doubling: hundreds of MB of fresh memory per shard, mostly page-fault time)
-    with pq.ParquetWriter(path, schema, compression="none", use_dictionary=encoded, write_statistics=encoded,
-                          write_batch_size=1) as writer:
+    with pq.ParquetWriter(
+        path,
+        schema,
+        compression="none",
+        use_dictionary=encoded,
+        write_statistics=encoded,
+        write_batch_size=1,
+    ) as writer:
         if not rows:
             writer.write_table(schema.empty_table())
         for start in range(0, len(rows), ROWS_PER_GROUP):
@@ -321,7 +395,10 @@ def write_shard(path: Path, schema: pa.Schema, table: pa.Table, rows: list[int],
                 part = part.append_column(column, array)
                 all_marks[column] += marks
             writer.write_table(part.select(schema.names).cast(schema))
-    return {column: _clip_ranges(path, column, all_ids, marks, name) for column, marks in all_marks.items()}
+    return {
+        column: _clip_ranges(path, column, all_ids, marks, name)
+        for column, marks in all_marks.items()
+    }
 
 
 def config_metadata(out: Path, config: str) -> pa.Table:

@@ -47,7 +47,9 @@ class ConfigSpec:
     def __post_init__(self) -> None:
         named = (self.audio_view, self.window_view, self.manifest, self.identity_file)
         if self.metadata_only and any(named):
-            raise ValueError(f"metadata-only config {self.name!r} names no view, manifest or identity")
+            raise ValueError(
+                f"metadata-only config {self.name!r} names no view, manifest or identity"
+            )
         if not self.metadata_only and not self.audio_view:
             raise ValueError(f"config {self.name!r} needs an audio view (or metadata_only=True)")
 
@@ -55,7 +57,9 @@ class ConfigSpec:
     def views(self) -> tuple[str, ...]:
         if self.metadata_only:
             return ()
-        return (self.audio_view,) if self.window_view is None else (self.audio_view, self.window_view)
+        return (
+            (self.audio_view,) if self.window_view is None else (self.audio_view, self.window_view)
+        )
 
 
 @dataclass(frozen=True)
@@ -94,4 +98,6 @@ class DatasetSpec:
         for view in self.views:
             if view.name == name:
                 return view
-        raise UserError(f"{self.name} has no view {name!r} (views: {', '.join(v.name for v in self.views)})")
+        raise UserError(
+            f"{self.name} has no view {name!r} (views: {', '.join(v.name for v in self.views)})"
+        )

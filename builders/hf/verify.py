@@ -68,8 +68,10 @@ def shard_checksums(unit: ShardUnit) -> tuple[list[tuple[Key, str, str | None]],
                 try:
                     actual = audio.clip_sha256(row[column]["bytes"])
                 except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-                    problems.append(f"{view}/{row['id']}: cannot decode its audio in {unit.shard}: "
-                                    f"{str(error).splitlines()[0] if str(error) else type(error).__name__}")
+                    problems.append(
+                        f"{view}/{row['id']}: cannot decode its audio in {unit.shard}: "
+                        f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+                    )
                     continue
                 rows.append(((view, row["id"]), actual, row[checksum]))
     return rows, problems
@@ -89,7 +91,9 @@ def _linked_checksums(out: Path, config: ConfigSpec) -> dict[Key, str]:
     path = Path(out) / "manifests" / link.file
     if not path.is_file() or "audio_sha256" not in pq.read_schema(path).names:
         return {}
-    columns = [link.id_column, "audio_sha256"] + (["audio_window_sha256"] if config.window_view else [])
+    columns = [link.id_column, "audio_sha256"] + (
+        ["audio_window_sha256"] if config.window_view else []
+    )
     columns += [link.where[0]] if link.where and link.where[0] not in columns else []
     found = {}
     for row in pq.read_table(path, columns=columns).to_pylist():
@@ -101,17 +105,34 @@ def _linked_checksums(out: Path, config: ConfigSpec) -> dict[Key, str]:
     return found
 
 
-def verify_build(out: Path, spec: DatasetSpec, *, workers: int = 1, engine: Engine | None = None,
-                 progress: bool = True) -> Verification:
+def verify_build(
+    out: Path,
+    spec: DatasetSpec,
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
+    progress: bool = True,
+) -> Verification:
     """Recompute the checksums of every clip in OUT's shards and list internal disagreements."""
     out = Path(out)
-    units = [ShardUnit(str(s), c.audio_view, c.window_view) for c in spec.configs if not c.metadata_only
-             for s in shard_files(out, c.name)]
+    units = [
+        ShardUnit(str(s), c.audio_view, c.window_view)
+        for c in spec.configs
+        if not c.metadata_only
+        for s in shard_files(out, c.name)
+    ]
     if not units:
         raise UserError(f"no dataset shards under {out / 'data'} (is {out} a rendered build?)")
     try:
-        results = map_units(shard_checksums, units, workers=workers, engine=engine, desc=f"verify {out.name}", unit="shard",
-                            progress=progress)
+        results = map_units(
+            shard_checksums,
+            units,
+            workers=workers,
+            engine=engine,
+            desc=f"verify {out.name}",
+            unit="shard",
+            progress=progress,
+        )
     except (OSError, pa.ArrowException) as error:
         raise UserError(f"cannot read shards under {out}: {error}") from error
     checksums, problems = {}, []
@@ -120,7 +141,9 @@ def verify_build(out: Path, spec: DatasetSpec, *, workers: int = 1, engine: Engi
         for key, actual, recorded in rows:
             checksums[key] = actual
             if actual != recorded:
-                problems.append(f"{key[0]}/{key[1]}: audio does not match its recorded audio_sha256")
+                problems.append(
+                    f"{key[0]}/{key[1]}: audio does not match its recorded audio_sha256"
+                )
     try:
         manifest = manifest_checksums(out, spec)
     except (OSError, pa.ArrowException) as error:
@@ -130,7 +153,9 @@ def verify_build(out: Path, spec: DatasetSpec, *, workers: int = 1, engine: Engi
     return Verification(out, checksums, problems)
 
 
-def _manifest_problems(spec: DatasetSpec, manifest: Mapping[Key, str], checksums: Mapping[Key, str]) -> list[str]:
+def _manifest_problems(
+    spec: DatasetSpec, manifest: Mapping[Key, str], checksums: Mapping[Key, str]
+) -> list[str]:
     linked = {view for c in spec.configs if c.manifest is not None for view in c.views}
     problems = []
     for key in sorted(manifest.keys() | (checksums.keys() if manifest else set())):
@@ -161,7 +186,9 @@ def check_sources(out: Path, spec: DatasetSpec) -> list[str]:
     try:
         roots = json.loads((out / "build-state.json").read_text())["roots"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UserError(f"--check-sources needs {out / 'build-state.json'} with the source roots ({error})") from error
+        raise UserError(
+            f"--check-sources needs {out / 'build-state.json'} with the source roots ({error})"
+        ) from error
     manifest = out / "manifests" / spec.sources_manifest
     if not manifest.is_file():
         raise UserError(f"--check-sources needs {manifest} (run the plan step first)")

@@ -122,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
     out = Path(args.out)
     roots = roots_from_options(out, getattr(args, "root", None), getattr(args, "roots_file", None))
-    summary = render_dataset(out, engine=engine_from_args(args), roots=roots, wait=getattr(args, "wait", False))
+    summary = render_dataset(
+        out, engine=engine_from_args(args), roots=roots, wait=getattr(args, "wait", False)
+    )
     print(summary.text)
     return 0

@@ -113,7 +113,9 @@ class InstrumentalMerRecipe(DatasetRecipe):
         return OutputSpec(self.audio.sample_rate, self.audio.channels, self.audio.format)
 
 
-def load_recipe(path: Path | None = None, *, seed: int | None = None) -> tuple[InstrumentalMerRecipe, Path]:
+def load_recipe(
+    path: Path | None = None, *, seed: int | None = None
+) -> tuple[InstrumentalMerRecipe, Path]:
     """Read and validate a recipe file (default: v1); ``seed`` overrides the recipe's seed."""
     return InstrumentalMerRecipe.load(path, seed=seed)
 

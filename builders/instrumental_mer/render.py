@@ -18,12 +18,20 @@ from builders.instrumental_mer import export
 from builders.instrumental_mer.recipe import build_recipe
 from builders.instrumental_mer.spec import VIEW, dataset_spec
 
-CLIPS = ExcerptView("clips.parquet", "clip_id", VIEW, "clip", "run `misme-build instrumental-mer plan` first")
+CLIPS = ExcerptView(
+    "clips.parquet", "clip_id", VIEW, "clip", "run `misme-build instrumental-mer plan` first"
+)
 
 
-def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None,
-                   roots: Mapping[str, Path | str] | None = None, progress: bool = True,
-                   wait: bool = False) -> RenderSummary:
+def render_dataset(
+    out: Path,
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
+    roots: Mapping[str, Path | str] | None = None,
+    progress: bool = True,
+    wait: bool = False,
+) -> RenderSummary:
     """Render every clip of OUT/manifests, then the dataset, solutions, digest and card."""
     out = Path(out)
     spec = dataset_spec(build_recipe(out))
@@ -33,5 +41,14 @@ def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None,
         export.write_solutions(out, clips)
         return export.finalize_build(out, spec)
 
-    return render_view(out, CLIPS, spec.output, publish, workers=workers, engine=engine, roots=roots,
-                       progress=progress, wait=wait)
+    return render_view(
+        out,
+        CLIPS,
+        spec.output,
+        publish,
+        workers=workers,
+        engine=engine,
+        roots=roots,
+        progress=progress,
+        wait=wait,
+    )

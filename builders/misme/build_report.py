@@ -34,15 +34,23 @@ def distribution(values: list[float]) -> dict[str, float | int]:
         return {"count": 0}
     x = np.asarray(values, dtype=np.float64)
     q = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
-    return {"count": int(x.size), "mean": round(float(x.mean()), 6), "min": round(float(q[0]), 6),
-            "p25": round(float(q[1]), 6), "median": round(float(q[2]), 6), "p75": round(float(q[3]), 6),
-            "max": round(float(q[4]), 6)}
+    return {
+        "count": int(x.size),
+        "mean": round(float(x.mean()), 6),
+        "min": round(float(q[0]), 6),
+        "p25": round(float(q[1]), 6),
+        "median": round(float(q[2]), 6),
+        "p75": round(float(q[3]), 6),
+        "max": round(float(q[4]), 6),
+    }
 
 
 def clip_loudness(clip: ClipRef) -> float:
     """Integrated loudness (LUFS) of a rendered 16-bit clip (a file or a published range)."""
     pcm, rate = audio.decode_pcm(clip.read_bytes())
-    return float(pyloudnorm.Meter(rate).integrated_loudness(pcm.astype(np.float64) / audio.FULL_SCALE))
+    return float(
+        pyloudnorm.Meter(rate).integrated_loudness(pcm.astype(np.float64) / audio.FULL_SCALE)
+    )
 
 
 def _find_clip(out: Path, view: str, clip_id: str) -> ClipRef | None:
@@ -63,11 +71,17 @@ def sample_ids(ids: list[str], seed: int, view: str, size: int = SAMPLE_SIZE) ->
 
 def build_report(out: Path, seed: int, sample_size: int = SAMPLE_SIZE) -> dict:
     """Measure the rendered build under ``out`` (manifests must carry the render results)."""
-    sources = pq.read_table(out / "manifests" / "sources.parquet", columns=["source_id", "corpus"]).to_pylist()
-    mixes = pq.read_table(out / "manifests" / "mixes.parquet", columns=["mix_id", "fold", "mix_gain_db", "overlap"]).to_pylist()
-    ids = {"speech": [s["source_id"] for s in sources if s["corpus"] in SPEECH_CORPORA],
-           "music": [s["source_id"] for s in sources if s["corpus"] not in SPEECH_CORPORA],
-           "mixed": [m["mix_id"] for m in mixes]}
+    sources = pq.read_table(
+        out / "manifests" / "sources.parquet", columns=["source_id", "corpus"]
+    ).to_pylist()
+    mixes = pq.read_table(
+        out / "manifests" / "mixes.parquet", columns=["mix_id", "fold", "mix_gain_db", "overlap"]
+    ).to_pylist()
+    ids = {
+        "speech": [s["source_id"] for s in sources if s["corpus"] in SPEECH_CORPORA],
+        "music": [s["source_id"] for s in sources if s["corpus"] not in SPEECH_CORPORA],
+        "mixed": [m["mix_id"] for m in mixes],
+    }
     loudness = {}
     for view in VIEWS:
         measured = {}
@@ -83,10 +97,14 @@ def build_report(out: Path, seed: int, sample_size: int = SAMPLE_SIZE) -> dict:
         "attenuated_mixes": sum((m["mix_gain_db"] or 0.0) < 0 for m in mixes),
         "min_mix_gain_db": min((m["mix_gain_db"] for m in mixes), default=0.0),
         "loudness": loudness,
-        "overlap": {"all": distribution([m["overlap"] for m in mixes]),
-                    "per_fold": {str(f): distribution([m["overlap"] for m in mixes if m["fold"] == f]) for f in folds}},
+        "overlap": {
+            "all": distribution([m["overlap"] for m in mixes]),
+            "per_fold": {
+                str(f): distribution([m["overlap"] for m in mixes if m["fold"] == f]) for f in folds
+            },
+        },
         "overlap_method": "energy-based speech activity on the placed speech: 20 ms blocks within the recipe's "
-                          "activity_floor_db of the loudest block and above -70 dBFS; covered frames / music frames",
+        "activity_floor_db of the loudest block and above -70 dBFS; covered frames / music frames",
     }
 
 

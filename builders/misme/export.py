@@ -19,18 +19,68 @@ from builders.hf.spec import DatasetSpec
 from builders.misme import separation_outputs
 from builders.misme.spec import SPEECH_CORPORA
 
-SPEECH_COLUMNS = ("fold", "actor", "gender", "emotion", "emotion_name", "intensity", "statement", "repetition")
+SPEECH_COLUMNS = (
+    "fold",
+    "actor",
+    "gender",
+    "emotion",
+    "emotion_name",
+    "intensity",
+    "statement",
+    "repetition",
+)
 MUSIC_COLUMNS = ("corpus", "fold", "valence", "arousal", "valence_norm", "arousal_norm", "quadrant")
-MIX_COLUMNS = ("speech_id", "music_id", "fold", "pair_index", "window_index", "window_start_s",
-               "emotion", "emotion_name", "intensity", "statement", "actor", "gender",
-               "valence", "arousal", "valence_norm", "arousal_norm", "mix_gain_db", "overlap")
+MIX_COLUMNS = (
+    "speech_id",
+    "music_id",
+    "fold",
+    "pair_index",
+    "window_index",
+    "window_start_s",
+    "emotion",
+    "emotion_name",
+    "intensity",
+    "statement",
+    "actor",
+    "gender",
+    "valence",
+    "arousal",
+    "valence_norm",
+    "arousal_norm",
+    "mix_gain_db",
+    "overlap",
+)
 COLUMN_TYPES: dict[str, pa.DataType] = {
-    **dict.fromkeys(("fold", "emotion", "intensity", "statement", "repetition", "pair_index", "window_index"),
-                    pa.int64()),
-    **dict.fromkeys(("valence", "arousal", "valence_norm", "arousal_norm", "window_start_s", "mix_gain_db",
-                     "overlap"), pa.float64()),
-    **dict.fromkeys(("actor", "gender", "emotion_name", "corpus", "quadrant", "speech_id", "music_id",
-                     "audio_sha256", "audio_window_sha256"), pa.string()),
+    **dict.fromkeys(
+        ("fold", "emotion", "intensity", "statement", "repetition", "pair_index", "window_index"),
+        pa.int64(),
+    ),
+    **dict.fromkeys(
+        (
+            "valence",
+            "arousal",
+            "valence_norm",
+            "arousal_norm",
+            "window_start_s",
+            "mix_gain_db",
+            "overlap",
+        ),
+        pa.float64(),
+    ),
+    **dict.fromkeys(
+        (
+            "actor",
+            "gender",
+            "emotion_name",
+            "corpus",
+            "quadrant",
+            "speech_id",
+            "music_id",
+            "audio_sha256",
+            "audio_window_sha256",
+        ),
+        pa.string(),
+    ),
 }
 
 
@@ -38,8 +88,9 @@ def _norm(x: float | None) -> float | None:
     return None if x is None or x != x else (float(x) - 5.0) / 4.0
 
 
-def _metadata_table(rows: Sequence[Mapping], id_column: str, columns: Sequence[str],
-                    checksums: Sequence[str]) -> pa.Table:
+def _metadata_table(
+    rows: Sequence[Mapping], id_column: str, columns: Sequence[str], checksums: Sequence[str]
+) -> pa.Table:
     data = {"id": pa.array([r[id_column] for r in rows], pa.string())}
     for column in (*columns, *checksums):
         data[column] = pa.array([r.get(column) for r in rows], COLUMN_TYPES.get(column))
@@ -60,7 +111,10 @@ def config_table(config: str, rows: Sequence[Mapping]) -> pa.Table:
         return _metadata_table(rows, "mix_id", MIX_COLUMNS, ("audio_sha256", "audio_window_sha256"))
     if config == "speech":
         return _metadata_table(rows, "source_id", SPEECH_COLUMNS, ("audio_sha256",))
-    rows = [{**s, "valence_norm": _norm(s["valence"]), "arousal_norm": _norm(s["arousal"])} for s in rows]
+    rows = [
+        {**s, "valence_norm": _norm(s["valence"]), "arousal_norm": _norm(s["arousal"])}
+        for s in rows
+    ]
     return _metadata_table(rows, "source_id", MUSIC_COLUMNS, ("audio_sha256",))
 
 
@@ -74,7 +128,9 @@ def write_solutions(out: Path, sources: Sequence[Mapping], mixes: Sequence[Mappi
     music_of = {s["source_id"]: s["corpus"] for s in music}
     by_music = [{**m, "group": m["music_id"], "corpus": music_of.get(m["music_id"])} for m in mixes]
     write_solution(out, "misme-ser", mixes, "mix_id", emotion, speaker)
-    write_solution(out, "misme-mer", by_music, "mix_id", va, {"group": pa.string(), "corpus": pa.string()})
+    write_solution(
+        out, "misme-mer", by_music, "mix_id", va, {"group": pa.string(), "corpus": pa.string()}
+    )
     write_solution(out, "misme-ser-speech", speech, "source_id", emotion, speaker)
     write_solution(out, "misme-mer-music", music, "source_id", va)
 
@@ -82,9 +138,19 @@ def write_solutions(out: Path, sources: Sequence[Mapping], mixes: Sequence[Mappi
 def build_report_section(out: Path) -> str:
     """The build report's headline numbers, for the card."""
     report = read_json(Path(out) / "build-report.json")
-    summary = {k: report[k] for k in ("n_mixes", "attenuated_mixes", "overlap", "loudness") if k in report}
-    return "\n".join(["## Build report (summary)", "", "```json", json.dumps(summary, indent=2, sort_keys=True),
-                      "```", ""])
+    summary = {
+        k: report[k] for k in ("n_mixes", "attenuated_mixes", "overlap", "loudness") if k in report
+    }
+    return "\n".join(
+        [
+            "## Build report (summary)",
+            "",
+            "```json",
+            json.dumps(summary, indent=2, sort_keys=True),
+            "```",
+            "",
+        ]
+    )
 
 
 def finalize_build(out: Path, spec: DatasetSpec) -> str:

@@ -13,8 +13,10 @@ def assign_actor_folds(actors: pd.DataFrame, n_folds: int, seed: int) -> dict[st
     With 24 RAVDESS actors (12 male, 12 female) and 6 folds this gives exactly
     2 male + 2 female actors per fold. ``actors`` has columns ``actor`` and ``gender``.
     """
-    strata = [(gender, actors.loc[actors["gender"] == gender, "actor"].astype(str))
-              for gender in sorted(actors["gender"].unique())]
+    strata = [
+        (gender, actors.loc[actors["gender"] == gender, "actor"].astype(str))
+        for gender in sorted(actors["gender"].unique())
+    ]
     return deal_round_robin(strata, n_folds, seed, "folds-actors")
 
 
@@ -23,8 +25,10 @@ def assign_music_folds(music: pd.DataFrame, n_folds: int, seed: int) -> dict[str
 
     ``music`` has columns ``source_id``, ``corpus``, ``quadrant``.
     """
-    strata = [(f"{corpus}-{quad}", ids.astype(str))
-              for (corpus, quad), ids in music.groupby(["corpus", "quadrant"], sort=True)["source_id"]]
+    strata = [
+        (f"{corpus}-{quad}", ids.astype(str))
+        for (corpus, quad), ids in music.groupby(["corpus", "quadrant"], sort=True)["source_id"]
+    ]
     return deal_round_robin(strata, n_folds, seed, "folds-music")
 
 
@@ -42,20 +46,31 @@ def fold_audit(speech: pd.DataFrame, music: pd.DataFrame, n_folds: int) -> dict:
         m = music[music["fold"] == fold]
         audit[f"fold{fold}"] = {
             "actors": sorted(s["actor"].astype(str).unique().tolist()),
-            "genders": {g: int(n) for g, n in s.drop_duplicates("actor")["gender"].value_counts().sort_index().items()},
+            "genders": {
+                g: int(n)
+                for g, n in s.drop_duplicates("actor")["gender"].value_counts().sort_index().items()
+            },
             "speech_clips": int(len(s)),
-            "emotions": {str(e): int(n) for e, n in s["emotion_name"].value_counts().sort_index().items()},
+            "emotions": {
+                str(e): int(n) for e, n in s["emotion_name"].value_counts().sort_index().items()
+            },
             "music_clips": int(len(m)),
-            "music_per_corpus": {c: int(n) for c, n in m["corpus"].value_counts().sort_index().items()},
-            "music_per_quadrant": {q: int(n) for q, n in m["quadrant"].value_counts().sort_index().items()},
+            "music_per_corpus": {
+                c: int(n) for c, n in m["corpus"].value_counts().sort_index().items()
+            },
+            "music_per_quadrant": {
+                q: int(n) for q, n in m["quadrant"].value_counts().sort_index().items()
+            },
         }
     return audit
 
 
 def leakage_check(speech: pd.DataFrame, music: pd.DataFrame) -> dict:
     """Counts of actors / music clips / artists found in more than one fold (all must be 0)."""
-    report = {"actors_in_several_folds": groups_in_several_folds(speech, "actor"),
-              "music_in_several_folds": groups_in_several_folds(music, "source_id")}
+    report = {
+        "actors_in_several_folds": groups_in_several_folds(speech, "actor"),
+        "music_in_several_folds": groups_in_several_folds(music, "source_id"),
+    }
     if "artist" in music.columns:
         report["artists_in_several_folds"] = groups_in_several_folds(music, "artist")
     return report

@@ -26,10 +26,19 @@ from builders.excerpts import wav_declared_frames
 from builders.misme.spec import SPEECH_CORPORA
 
 ACTIVITY_FRAME_S = 0.02
-PROBE_VERSION = 2  # bump when the probe's definition changes, to invalidate caches (2: truncated WAVs)
+PROBE_VERSION = (
+    2  # bump when the probe's definition changes, to invalidate caches (2: truncated WAVs)
+)
 PROBE_COLUMNS = [
-    "sha256", "size_bytes", "frames", "duration_s", "sample_rate", "channels",
-    "loudness_lufs", "active_start_s", "active_end_s",
+    "sha256",
+    "size_bytes",
+    "frames",
+    "duration_s",
+    "sample_rate",
+    "channels",
+    "loudness_lufs",
+    "active_start_s",
+    "active_end_s",
 ]
 
 
@@ -71,17 +80,24 @@ def probe_file(job: ProbeJob) -> dict:
     try:
         signal, sample_rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as error:
-        raise ValueError(f"cannot decode audio ({str(error).strip() or type(error).__name__})") from error
+        raise ValueError(
+            f"cannot decode audio ({str(error).strip() or type(error).__name__})"
+        ) from error
     frames, channels = signal.shape
     if frames == 0:
         raise ValueError("audio file has no samples")
     if channels > 2:  # the render's rule, applied here so a plan never holds a file render refuses
         raise ValueError(f"unsupported channel count {channels} (mono or stereo sources only)")
     declared = wav_declared_frames(str(path)) if path.suffix.lower() == ".wav" else None
-    if declared is not None and declared > frames:  # libsndfile reads a cut-off WAV as a shorter clip
-        raise ValueError(f"truncated: the WAV header announces {declared} frames, {frames} could be decoded")
-    loudness = measure_integrated_loudness(path, dual_mono=job.dual_mono_if_mono and channels == 1,
-                                           target_lufs=job.target_lufs)
+    if (
+        declared is not None and declared > frames
+    ):  # libsndfile reads a cut-off WAV as a shorter clip
+        raise ValueError(
+            f"truncated: the WAV header announces {declared} frames, {frames} could be decoded"
+        )
+    loudness = measure_integrated_loudness(
+        path, dual_mono=job.dual_mono_if_mono and channels == 1, target_lufs=job.target_lufs
+    )
     if not np.isfinite(loudness):
         raise ValueError("audio is silent (loudness -inf)")
     start, end = (np.nan, np.nan)
@@ -124,8 +140,18 @@ class ProbeCache:
     @staticmethod
     def key(job: ProbeJob) -> str:
         stat = os.stat(job.path)
-        return json.dumps([PROBE_VERSION, job.path, stat.st_size, stat.st_mtime_ns, job.measure_activity,
-                           job.dual_mono_if_mono, job.activity_floor_db, job.target_lufs])
+        return json.dumps(
+            [
+                PROBE_VERSION,
+                job.path,
+                stat.st_size,
+                stat.st_mtime_ns,
+                job.measure_activity,
+                job.dual_mono_if_mono,
+                job.activity_floor_db,
+                job.target_lufs,
+            ]
+        )
 
     def save(self) -> None:
         if self.path is None:
@@ -134,8 +160,9 @@ class ProbeCache:
             tmp.write_text(json.dumps(self.entries, sort_keys=True))
 
 
-def probe_files(jobs: list[ProbeJob], *, workers: int = 1, cache_path: Path | None = None,
-                progress: bool = True) -> list[dict | str]:
+def probe_files(
+    jobs: list[ProbeJob], *, workers: int = 1, cache_path: Path | None = None, progress: bool = True
+) -> list[dict | str]:
     """Probe every job (cached, in parallel); a dict per usable file or a reason string."""
     cache = ProbeCache(cache_path)
     keys = [ProbeCache.key(job) for job in jobs]
@@ -146,18 +173,34 @@ def probe_files(jobs: list[ProbeJob], *, workers: int = 1, cache_path: Path | No
             cache.entries[keys[todo[position]]] = result
 
     try:
-        results = map_units(_probe_or_reason, [jobs[i] for i in todo], workers=workers, desc="probing sources",
-                            unit="file", on_result=remember, chunksize=4, progress=progress)
+        results = map_units(
+            _probe_or_reason,
+            [jobs[i] for i in todo],
+            workers=workers,
+            desc="probing sources",
+            unit="file",
+            on_result=remember,
+            chunksize=4,
+            progress=progress,
+        )
     finally:
         cache.save()
     fresh = dict(zip(todo, results, strict=True))
     return [fresh[i] if i in fresh else cache.entries[keys[i]] for i in range(len(jobs))]
 
 
-def build_inventory(listing: pd.DataFrame, roots: dict[str, Path], *, target_lufs: float,
-                    speech_dual_mono: bool, activity_floor_db: float, sample_rate: int,
-                    workers: int = 1, cache_path: Path | None = None,
-                    progress: bool = True) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+def build_inventory(
+    listing: pd.DataFrame,
+    roots: dict[str, Path],
+    *,
+    target_lufs: float,
+    speech_dual_mono: bool,
+    activity_floor_db: float,
+    sample_rate: int,
+    workers: int = 1,
+    cache_path: Path | None = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """Add probe columns, the gain to target and the length at ``sample_rate`` (column
     ``frames_44k``, named after v1's 44.1 kHz) to the readers' listing.
 
@@ -187,13 +230,16 @@ def build_inventory(listing: pd.DataFrame, roots: dict[str, Path], *, target_luf
     probed = pd.DataFrame(rows, columns=PROBE_COLUMNS)
     inventory = pd.concat([inventory, probed], axis=1)
     inventory["gain_db"] = [gain_to_target(v, target_lufs) for v in inventory["loudness_lufs"]]
-    inventory["frames_44k"] = [resampled_length(f, sr, sample_rate)
-                               for f, sr in zip(inventory["frames"], inventory["sample_rate"])]
+    inventory["frames_44k"] = [
+        resampled_length(f, sr, sample_rate)
+        for f, sr in zip(inventory["frames"], inventory["sample_rate"])
+    ]
     return inventory, sorted(skipped)
 
 
-def synthetic_inventory(*, n_actors: int = 24, n_deam: int = 744, n_soundtracks: int = 314,
-                        seed: int = 0) -> pd.DataFrame:
+def synthetic_inventory(
+    *, n_actors: int = 24, n_deam: int = 744, n_soundtracks: int = 314, seed: int = 0
+) -> pd.DataFrame:
     """A full-size inventory table with plausible values and no audio behind it.
 
     Defaults give 1,440 RAVDESS clips (60 per actor) and 1,058 music clips, the
@@ -202,32 +248,62 @@ def synthetic_inventory(*, n_actors: int = 24, n_deam: int = 744, n_soundtracks:
     rows = []
     for actor in range(1, n_actors + 1):
         for emotion in range(1, 9):
-            for intensity in ((1,) if emotion == 1 else (1, 2)):
+            for intensity in (1,) if emotion == 1 else (1, 2):
                 for statement in (1, 2):
                     for repetition in (1, 2):
                         stem = f"03-01-{emotion:02d}-{intensity:02d}-{statement:02d}-{repetition:02d}-{actor:02d}"
                         rng = rng_for(seed, "synthetic-speech", stem)
                         frames = int(rng.integers(130_000, 220_000))
-                        rows.append({
-                            "source_id": f"ravdess-{stem}", "corpus": "ravdess", "path": f"Actor_{actor:02d}/{stem}.wav",
-                            "actor": f"{actor:02d}", "gender": "male" if actor % 2 else "female", "emotion": emotion,
-                            "emotion_name": EMOTION_NAMES[emotion - 1], "intensity": intensity, "statement": statement,
-                            "repetition": repetition, "valence": np.nan, "arousal": np.nan, "frames_44k": frames,
-                            "duration_s": round(frames / 44100, 6), "gain_db": round(float(rng.normal(0, 4)), 2),
-                            "active_start_s": 0.5, "active_end_s": round(frames / 44100 - 0.5, 6),
-                        })
-    for corpus, count, low, high in (("deam", n_deam, 45.0, 45.5), ("soundtracks", n_soundtracks, 3.0, 30.0)):
+                        rows.append(
+                            {
+                                "source_id": f"ravdess-{stem}",
+                                "corpus": "ravdess",
+                                "path": f"Actor_{actor:02d}/{stem}.wav",
+                                "actor": f"{actor:02d}",
+                                "gender": "male" if actor % 2 else "female",
+                                "emotion": emotion,
+                                "emotion_name": EMOTION_NAMES[emotion - 1],
+                                "intensity": intensity,
+                                "statement": statement,
+                                "repetition": repetition,
+                                "valence": np.nan,
+                                "arousal": np.nan,
+                                "frames_44k": frames,
+                                "duration_s": round(frames / 44100, 6),
+                                "gain_db": round(float(rng.normal(0, 4)), 2),
+                                "active_start_s": 0.5,
+                                "active_end_s": round(frames / 44100 - 0.5, 6),
+                            }
+                        )
+    for corpus, count, low, high in (
+        ("deam", n_deam, 45.0, 45.5),
+        ("soundtracks", n_soundtracks, 3.0, 30.0),
+    ):
         for index in range(1, count + 1):
             source_id = f"deam-{index}" if corpus == "deam" else f"soundtracks-set1-{index:03d}"
             rng = rng_for(seed, "synthetic-music", source_id)
             frames = int(rng.uniform(low, high) * 44100)
-            rows.append({
-                "source_id": source_id, "corpus": corpus, "path": f"{source_id}.mp3", "actor": None, "gender": None,
-                "emotion": pd.NA, "emotion_name": None, "intensity": pd.NA, "statement": pd.NA, "repetition": pd.NA,
-                "valence": round(float(rng.uniform(1, 9)), 2), "arousal": round(float(rng.uniform(1, 9)), 2),
-                "frames_44k": frames, "duration_s": round(frames / 44100, 6), "gain_db": round(float(rng.normal(0, 4)), 2),
-                "active_start_s": np.nan, "active_end_s": np.nan,
-            })
+            rows.append(
+                {
+                    "source_id": source_id,
+                    "corpus": corpus,
+                    "path": f"{source_id}.mp3",
+                    "actor": None,
+                    "gender": None,
+                    "emotion": pd.NA,
+                    "emotion_name": None,
+                    "intensity": pd.NA,
+                    "statement": pd.NA,
+                    "repetition": pd.NA,
+                    "valence": round(float(rng.uniform(1, 9)), 2),
+                    "arousal": round(float(rng.uniform(1, 9)), 2),
+                    "frames_44k": frames,
+                    "duration_s": round(frames / 44100, 6),
+                    "gain_db": round(float(rng.normal(0, 4)), 2),
+                    "active_start_s": np.nan,
+                    "active_end_s": np.nan,
+                }
+            )
     frame = pd.DataFrame(rows)
     for column in ("emotion", "intensity", "statement", "repetition"):
         frame[column] = frame[column].astype("Int64")

@@ -47,10 +47,10 @@ def _istft(spec: np.ndarray, frames: int) -> np.ndarray:
     norm = np.zeros((n_frames + per_hop - 1, hop), dtype=np.float32)
     squared = (window**2).reshape(per_hop, hop)
     for k in range(per_hop):
-        signal[:, k: k + n_frames] += pieces[:, :, k]
-        norm[k: k + n_frames] += squared[k]
+        signal[:, k : k + n_frames] += pieces[:, :, k]
+        norm[k : k + n_frames] += squared[k]
     signal = (signal / np.where(norm > 1e-8, norm, 1.0)).reshape(channels, -1)
-    signal = signal[:, n_fft // 2: n_fft // 2 + frames]
+    signal = signal[:, n_fft // 2 : n_fft // 2 + frames]
     return fit_length(np.ascontiguousarray(signal.T), frames)
 
 
@@ -63,7 +63,9 @@ def ideal_ratio_mask(target: np.ndarray, other: np.ndarray) -> np.ndarray:
     return mask
 
 
-def oracle_separate(mix: np.ndarray, music: np.ndarray, speech: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def oracle_separate(
+    mix: np.ndarray, music: np.ndarray, speech: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(music, speech) estimates of ``mix`` by ideal ratio masks from the true stems.
 
     Per channel: Hann STFT (4096 / hop 1024, Spleeter's frame), speech mask

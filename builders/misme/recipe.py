@@ -32,7 +32,9 @@ class Audio(StrictModel):
     @classmethod
     def _supported_rate(cls, rate: int) -> int:
         if rate not in SAMPLE_RATES:
-            raise ValueError(f"unsupported sample rate {rate} (supported: {', '.join(map(str, SAMPLE_RATES))})")
+            raise ValueError(
+                f"unsupported sample rate {rate} (supported: {', '.join(map(str, SAMPLE_RATES))})"
+            )
         return rate
 
 

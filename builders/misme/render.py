@@ -85,7 +85,9 @@ class RenderBatch:
     @property
     def unit_id(self) -> str:
         kind, row = self.rows[0]
-        return f"{kind} {row.get('mix_id') or row['source_id']}" + (f" (+{len(self.rows) - 1})" if len(self.rows) > 1 else "")
+        return f"{kind} {row.get('mix_id') or row['source_id']}" + (
+            f" (+{len(self.rows) - 1})" if len(self.rows) > 1 else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,12 @@ class RenderSummary:
     def text(self) -> str:
         """A few lines for the command line."""
         counts = ", ".join(f"{view} {n}" for view, n in self.counts.items())
-        return (f"rendered {self.rendered} unit(s), resumed {self.resumed}; clips: {counts}\n"
-                f"attenuated mixes: {self.attenuated}\n"
-                f"dataset digest: {self.digest}\n"
-                f"dataset written to {self.out / 'data'} (card {self.out / 'README.md'})")
+        return (
+            f"rendered {self.rendered} unit(s), resumed {self.resumed}; clips: {counts}\n"
+            f"attenuated mixes: {self.attenuated}\n"
+            f"dataset digest: {self.digest}\n"
+            f"dataset written to {self.out / 'data'} (card {self.out / 'README.md'})"
+        )
 
 
 # ---------------------------------------------------------------- sources and stems
@@ -130,8 +134,10 @@ def load_source(row: Mapping, roots: Mapping[str, Path | str], sample_rate: int)
     audio.check_source(path, row["sha256"])
     data, rate = audio.read_audio(path)
     if data.shape[1] > 2:
-        raise UserError(f"{path} ({row['source_id']}): unsupported channel count {data.shape[1]} "
-                        "(mono or stereo sources only); re-plan to leave it out")
+        raise UserError(
+            f"{path} ({row['source_id']}): unsupported channel count {data.shape[1]} "
+            "(mono or stereo sources only); re-plan to leave it out"
+        )
     return audio.fit_length(audio.resample(data, rate, sample_rate), int(row["frames_44k"]))
 
 
@@ -148,13 +154,17 @@ def _placements(mix_row: Mapping) -> list[tuple[int, int]]:
     return [(start, min(start + length, frames)) for start in starts if start < frames]
 
 
-def _normalised_parts(mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _normalised_parts(
+    mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(normalised music stem, float32 stereo; normalised speech segment, float32 in the source's channels).
 
     Mono speech stays ``[frames, 1]`` and is broadcast to both channels where it is added:
     the same values as duplicating it first, without the copy.
     """
-    music = normalised_source(audio.fit_length(music_source, int(mix_row["music_frames"])), mix_row["music_gain_db"])
+    music = normalised_source(
+        audio.fit_length(music_source, int(mix_row["music_frames"])), mix_row["music_gain_db"]
+    )
     crop, length = int(mix_row["speech_crop_start_frame"]), int(mix_row["speech_frames"])
     segment = audio.fit_length(speech_source[crop : crop + length], length)
     if segment.shape[1] > 2:
@@ -162,7 +172,9 @@ def _normalised_parts(mix_row: Mapping, speech_source: np.ndarray, music_source:
     return music, segment * audio.db_to_gain(mix_row["speech_gain_db"])
 
 
-def place_stems(mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def place_stems(
+    mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unattenuated (music_stem, speech_stem, speech_segment) of one mix, float32 (stems stereo).
 
     The speech segment is frames ``[speech_crop_start_frame, +speech_frames)`` of the
@@ -189,7 +201,9 @@ def attenuate_stems(music: np.ndarray, speech: np.ndarray) -> tuple[np.ndarray, 
     return music * gain, speech * gain, float(20.0 * np.log10(float(gain)))
 
 
-def render_mix_signal(mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+def render_mix_signal(
+    mix_row: Mapping, speech_source: np.ndarray, music_source: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray]:
     """(mix, mix_gain_db, speech_segment): the mix equals the sum of :func:`mix_stems`' stems.
 
     Fast path: the speech is added into the music in place (adding 0 elsewhere changes
@@ -206,8 +220,13 @@ def render_mix_signal(mix_row: Mapping, speech_source: np.ndarray, music_source:
     return music_stem + speech_stem, gain_db, segment
 
 
-def mix_stems(mix_row: Mapping, speech_row: Mapping, music_row: Mapping, roots: Mapping[str, Path | str],
-              sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+def mix_stems(
+    mix_row: Mapping,
+    speech_row: Mapping,
+    music_row: Mapping,
+    roots: Mapping[str, Path | str],
+    sample_rate: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """float32 ``[frames, 2]`` (music_stem, speech_stem) exactly as summed into the mix.
 
     The mix attenuation is applied, so the rendered mix is ``quantise(music + speech)``.
@@ -223,7 +242,9 @@ def activity_block(sample_rate: int) -> int:
     return int(round(ACTIVITY_BLOCK_S * sample_rate))
 
 
-def speech_activity(segment: np.ndarray, sample_rate: int, floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB) -> np.ndarray:
+def speech_activity(
+    segment: np.ndarray, sample_rate: int, floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB
+) -> np.ndarray:
     """Per-frame boolean activity of a placed speech segment.
 
     Energy-based: mean power over channels in 20 ms blocks (mono and dual-mono give the
@@ -236,7 +257,9 @@ def speech_activity(segment: np.ndarray, sample_rate: int, floor_db: float = DEF
     blocks = -(-n // block)
     squares = np.square(segment.astype(np.float64))
     power = np.zeros(blocks * block, dtype=np.float64)
-    for channel in range(squares.shape[1]):  # the mean over channels, summed in order (np.mean(axis=1) is slow)
+    for channel in range(
+        squares.shape[1]
+    ):  # the mean over channels, summed in order (np.mean(axis=1) is slow)
         power[:n] += squares[:, channel]
     power[:n] /= squares.shape[1]
     level = 10.0 * np.log10(power.reshape(blocks, block).mean(axis=1) + 1e-20)
@@ -244,8 +267,12 @@ def speech_activity(segment: np.ndarray, sample_rate: int, floor_db: float = DEF
     return np.repeat(active, block)[:n]
 
 
-def measured_overlap(mix_row: Mapping, segment: np.ndarray, sample_rate: int,
-                     floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB) -> float:
+def measured_overlap(
+    mix_row: Mapping,
+    segment: np.ndarray,
+    sample_rate: int,
+    floor_db: float = DEFAULT_ACTIVITY_FLOOR_DB,
+) -> float:
     """Fraction of the music duration covered by active placed speech."""
     frames = int(mix_row["music_frames"])
     if frames <= 0:
@@ -298,7 +325,12 @@ def _resumed(record: Path, key: str, clips: list[Path], checked: dict[str, str])
     refs = locate_all(clips)
     if None in refs:
         return None
-    return Unit({**done, "resumed": True}, dict(zip(("audio", "audio_window"), refs, strict=False)), record, key)
+    return Unit(
+        {**done, "resumed": True},
+        dict(zip(("audio", "audio_window"), refs, strict=False)),
+        record,
+        key,
+    )
 
 
 def _render_source(batch: RenderBatch, view: str, row: dict, sources: SourceCache) -> Unit:
@@ -311,7 +343,12 @@ def _render_source(batch: RenderBatch, view: str, row: dict, sources: SourceCach
     x, gain_db = audio.peak_normalise(x)
     pcm = audio.quantise(x, overwrite=True)  # x is a new array: the gain was applied to a copy
     data = audio.encode_clip(pcm, output, clip.name)
-    result = {"id": sid, "audio_sha256": audio.pcm_sha256(pcm), "render_gain_db": gain_db, "resumed": False}
+    result = {
+        "id": sid,
+        "audio_sha256": audio.pcm_sha256(pcm),
+        "render_gain_db": gain_db,
+        "resumed": False,
+    }
     return Unit(result, {"audio": data}, record, key)
 
 
@@ -319,12 +356,18 @@ def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> Unit:
     mid, output = row["mix_id"], batch.output
     speech_row, music_row = batch.sources[row["speech_id"]], batch.sources[row["music_id"]]
     clips = [clip_path(batch.audio_dir, v, mid, output) for v in ("mixed", "mixed-window")]
-    record, key = record_path(batch.audio_dir, "mixed", mid), _unit_key(row, [speech_row, music_row], output)
+    record, key = (
+        record_path(batch.audio_dir, "mixed", mid),
+        _unit_key(row, [speech_row, music_row], output),
+    )
     checked = {str(clips[0]): "audio_sha256", str(clips[1]): "audio_window_sha256"}
     if (done := _resumed(record, key, clips, checked)) is not None:
         return done
-    mix, gain_db, segment = render_mix_signal(row, sources.get(speech_row, batch.roots, output.sample_rate),
-                                              sources.get(music_row, batch.roots, output.sample_rate))
+    mix, gain_db, segment = render_mix_signal(
+        row,
+        sources.get(speech_row, batch.roots, output.sample_rate),
+        sources.get(music_row, batch.roots, output.sample_rate),
+    )
     pcm = audio.quantise(mix, overwrite=True)  # the mix is a fresh array (see render_mix_signal)
     start, window = int(row["window_start_frame"]), int(row["window_frames"])
     window_pcm = audio.fit_length(pcm[start : start + window], window)
@@ -336,8 +379,10 @@ def _render_mix(batch: RenderBatch, row: dict, sources: SourceCache) -> Unit:
         "overlap": measured_overlap(row, segment, output.sample_rate, batch.activity_floor_db),
         "resumed": False,
     }
-    encoded = {"audio": audio.encode_clip(pcm, output, clips[0].name),
-               "audio_window": audio.encode_clip(window_pcm, output, clips[1].name)}
+    encoded = {
+        "audio": audio.encode_clip(pcm, output, clips[0].name),
+        "audio_window": audio.encode_clip(window_pcm, output, clips[1].name),
+    }
     return Unit(result, encoded, record, key)
 
 
@@ -358,8 +403,17 @@ class SpeechCache:
         try:
             stat = source_path(row, roots).stat()
         except OSError:
-            return load_source(row, roots, sample_rate)  # raises the user-facing "source file missing"
-        key = (row["source_id"], row["sha256"], int(row["frames_44k"]), sample_rate, stat.st_size, stat.st_mtime_ns)
+            return load_source(
+                row, roots, sample_rate
+            )  # raises the user-facing "source file missing"
+        key = (
+            row["source_id"],
+            row["sha256"],
+            int(row["frames_44k"]),
+            sample_rate,
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
         if key in self.entries:
             self.entries.move_to_end(key)
             return self.entries[key]
@@ -409,14 +463,29 @@ def render_batch(speech_cache: SpeechCache, batch: RenderBatch) -> list[dict]:
     part from where they lie, unless the part that holds them already is this one.
     """
     sources = SourceCache(speech_cache)
-    done = [(kind, row, _render_mix(batch, row, sources) if kind == "mix" else _render_source(batch, kind, row, sources))
-            for kind, row in batch.rows]
+    done = [
+        (
+            kind,
+            row,
+            _render_mix(batch, row, sources)
+            if kind == "mix"
+            else _render_source(batch, kind, row, sources),
+        )
+        for kind, row in batch.rows
+    ]
     for config, name in batch.parts:
-        _write_batch_part(batch, config, name, [(row, unit) for kind, row, unit in done if CONFIG_OF_KIND[kind] == config])
+        _write_batch_part(
+            batch,
+            config,
+            name,
+            [(row, unit) for kind, row, unit in done if CONFIG_OF_KIND[kind] == config],
+        )
     return [{"kind": kind, **unit.result} for kind, _, unit in done]
 
 
-def _write_batch_part(batch: RenderBatch, config: str, name: str, units: list[tuple[dict, Unit]]) -> None:
+def _write_batch_part(
+    batch: RenderBatch, config: str, name: str, units: list[tuple[dict, Unit]]
+) -> None:
     """Write the part ``name`` of ``config`` (or keep or link the one that holds exactly its
     clips already), then the records of the units rendered afresh."""
     out, views = Path(batch.audio_dir).parent, batch.spec.config(config).views
@@ -429,19 +498,31 @@ def _write_batch_part(batch: RenderBatch, config: str, name: str, units: list[tu
         if unit.result["resumed"]:
             continue
         clip_id = unit.result["id"]
-        digests = {clip_path(batch.audio_dir, view, clip_id, batch.output): index[view][clip_id][3] for view in views}
+        digests = {
+            clip_path(batch.audio_dir, view, clip_id, batch.output): index[view][clip_id][3]
+            for view in views
+        }
         saved = {k: v for k, v in unit.result.items() if k != "resumed"}
         save_result(unit.record, unit.key, saved, digests=digests)
 
 
-def _whole_part(out: Path, views: tuple[str, ...], config: str, name: str, units: list[Unit]) -> dict | None:
+def _whole_part(
+    out: Path, views: tuple[str, ...], config: str, name: str, units: list[Unit]
+) -> dict | None:
     """The index of part ``name`` when it holds exactly the ``units``' clips and nothing else:
     as the staged part (kept as it is) or as the published one (linked into the staged
     folder); else None."""
-    staged, published_part = str(staged_dir(out, config) / name), str(Path(out) / "data" / config / name)
+    staged, published_part = (
+        str(staged_dir(out, config) / name),
+        str(Path(out) / "data" / config / name),
+    )
     refs = [clip for unit in units for clip in unit.clips.values()]
-    places = {clip.path if isinstance(clip, ClipRef) and not clip.is_file else None for clip in refs}
-    if places not in ({staged}, {published_part}) or pq.ParquetFile(next(iter(places))).metadata.num_rows != len(units):
+    places = {
+        clip.path if isinstance(clip, ClipRef) and not clip.is_file else None for clip in refs
+    }
+    if places not in ({staged}, {published_part}) or pq.ParquetFile(
+        next(iter(places))
+    ).metadata.num_rows != len(units):
         return None
     index: dict[str, dict[str, list]] = {view: {} for view in views}
     for unit in units:
@@ -455,18 +536,24 @@ def _whole_part(out: Path, views: tuple[str, ...], config: str, name: str, units
 # ---------------------------------------------------------------- the whole build
 
 
-def _batch_items(sources: list[dict], mixes: list[dict]) -> list[tuple[int, list[tuple[str, dict]]]]:
+def _batch_items(
+    sources: list[dict], mixes: list[dict]
+) -> list[tuple[int, list[tuple[str, dict]]]]:
     """The batches' (fold, items), fold by fold: the fold's speech by id in runs of
     MAX_BATCH, then its music clips by id, each with its mixes by id, whole groups while a
     batch holds at most MAX_BATCH_MIXES mixes (a larger group is cut into such runs)."""
     by_id = {s["source_id"]: s for s in sources}
-    groups: dict[str, list[dict]] = {s["source_id"]: [] for s in sources if s["corpus"] not in SPEECH_CORPORA}
+    groups: dict[str, list[dict]] = {
+        s["source_id"]: [] for s in sources if s["corpus"] not in SPEECH_CORPORA
+    }
     for row in sorted(mixes, key=lambda m: m["mix_id"]):
         groups.setdefault(row["music_id"], []).append(row)
     batches = []
     for fold in sorted({_fold_of(s) for s in sources} | {_fold_of(m) for m in mixes}):
-        speech = sorted((s for s in sources if s["corpus"] in SPEECH_CORPORA and _fold_of(s) == fold),
-                        key=lambda s: s["source_id"])
+        speech = sorted(
+            (s for s in sources if s["corpus"] in SPEECH_CORPORA and _fold_of(s) == fold),
+            key=lambda s: s["source_id"],
+        )
         for i in range(0, len(speech), MAX_BATCH):
             batches.append((fold, [("speech", s) for s in speech[i : i + MAX_BATCH]]))
         current: list[tuple[str, dict]] = []
@@ -487,7 +574,9 @@ def _batch_items(sources: list[dict], mixes: list[dict]) -> list[tuple[int, list
     return batches
 
 
-def _part_names(batches: list[tuple[int, list[tuple[str, dict]]]]) -> list[tuple[tuple[str, str], ...]]:
+def _part_names(
+    batches: list[tuple[int, list[tuple[str, dict]]]],
+) -> list[tuple[tuple[str, str], ...]]:
     """Per batch, the (config, part name) of each config it renders: the n-th of the N
     batches of a fold that render a config write its part n of N."""
     used = [(fold, sorted({CONFIG_OF_KIND[kind] for kind, _ in items})) for fold, items in batches]
@@ -516,16 +605,30 @@ def part_layout(sources: list[dict], mixes: list[dict]) -> dict[str, list[str]]:
     return {config: sorted(names) for config, names in layout.items()}
 
 
-def plan_batches(sources: list[dict], mixes: list[dict], roots: dict[str, str], audio_dir: Path,
-                 output: OutputSpec, floor_db: float, spec: DatasetSpec) -> list[RenderBatch]:
+def plan_batches(
+    sources: list[dict],
+    mixes: list[dict],
+    roots: dict[str, str],
+    audio_dir: Path,
+    output: OutputSpec,
+    floor_db: float,
+    spec: DatasetSpec,
+) -> list[RenderBatch]:
     """Cut the work into batches (:func:`_batch_items`), each writing its own parts. Fold order
     keeps a worker's speech cache warm; a music clip is decoded once for all its mixes."""
     by_id = {s["source_id"]: s for s in sources}
     items = _batch_items(sources, mixes)
     batches = []
     for (_, rows), parts in zip(items, _part_names(items), strict=True):
-        used = {sid: by_id[sid] for kind, r in rows if kind == "mix" for sid in (r["speech_id"], r["music_id"])}
-        batches.append(RenderBatch(tuple(rows), roots, str(audio_dir), output, used, floor_db, parts, spec))
+        used = {
+            sid: by_id[sid]
+            for kind, r in rows
+            if kind == "mix"
+            for sid in (r["speech_id"], r["music_id"])
+        }
+        batches.append(
+            RenderBatch(tuple(rows), roots, str(audio_dir), output, used, floor_db, parts, spec)
+        )
     return batches
 
 
@@ -534,13 +637,24 @@ def _fold_of(row: Mapping) -> int:
     return -1 if fold is None else int(fold)
 
 
-def run_batches(batches: list[RenderBatch], engine: Engine, progress: bool,
-                speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB) -> dict[str, list[dict]]:
+def run_batches(
+    batches: list[RenderBatch],
+    engine: Engine,
+    progress: bool,
+    speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB,
+) -> dict[str, list[dict]]:
     """Run batches through the engine; results per kind, sorted by id."""
     results: dict[str, list[dict]] = {"speech": [], "music": [], "mix": []}
-    done = map_units(render_batch, batches, engine=engine, desc="render", unit="clip",
-                     weights=[len(b.rows) for b in batches], state=SpeechCacheFactory(speech_cache_mb),
-                     progress=progress)
+    done = map_units(
+        render_batch,
+        batches,
+        engine=engine,
+        desc="render",
+        unit="clip",
+        weights=[len(b.rows) for b in batches],
+        state=SpeechCacheFactory(speech_cache_mb),
+        progress=progress,
+    )
     for result in (r for batch in done for r in batch):
         results[result.pop("kind")].append(result)
     for kind in results:
@@ -548,15 +662,23 @@ def run_batches(batches: list[RenderBatch], engine: Engine, progress: bool,
     return results
 
 
-def write_back(path: Path, table: pa.Table, id_column: str, results: list[dict], columns: tuple[str, ...],
-               types: dict[str, pa.DataType]) -> pa.Table:
+def write_back(
+    path: Path,
+    table: pa.Table,
+    id_column: str,
+    results: list[dict],
+    columns: tuple[str, ...],
+    types: dict[str, pa.DataType],
+) -> pa.Table:
     """Replace the render-result ``columns`` of a manifest with ``results`` (atomically)."""
     by_id = {r["id"]: r for r in results}
     table = table.drop_columns([c for c in columns if c in table.column_names])
     ids = table.column(id_column).to_pylist()
     for column in columns:
         values = [by_id[i].get(column) if i in by_id else None for i in ids]
-        table = table.append_column(pa.field(column, types[column]), pa.array(values, type=types[column]))
+        table = table.append_column(
+            pa.field(column, types[column]), pa.array(values, type=types[column])
+        )
     with atomic_file(path) as tmp:
         pq.write_table(table, tmp)
     return table
@@ -571,14 +693,36 @@ def export_rendered(out: Path, results: Mapping[str, list[dict]]) -> str:
     sources_table = read_manifest_table(manifests / "sources.parquet")
     mixes_table = read_manifest_table(manifests / "mixes.parquet")
     source_results = sorted(results["speech"] + results["music"], key=lambda r: r["id"])
-    sources_table = write_back(manifests / "sources.parquet", sources_table, "source_id", source_results,
-                               SOURCE_RESULTS, {"audio_sha256": pa.string(), "render_gain_db": pa.float64()})
-    mixes_table = write_back(manifests / "mixes.parquet", mixes_table, "mix_id", results["mix"], MIX_RESULTS,
-                             {"mix_gain_db": pa.float64(), "overlap": pa.float64(),
-                              "audio_sha256": pa.string(), "audio_window_sha256": pa.string()})
+    sources_table = write_back(
+        manifests / "sources.parquet",
+        sources_table,
+        "source_id",
+        source_results,
+        SOURCE_RESULTS,
+        {"audio_sha256": pa.string(), "render_gain_db": pa.float64()},
+    )
+    mixes_table = write_back(
+        manifests / "mixes.parquet",
+        mixes_table,
+        "mix_id",
+        results["mix"],
+        MIX_RESULTS,
+        {
+            "mix_gain_db": pa.float64(),
+            "overlap": pa.float64(),
+            "audio_sha256": pa.string(),
+            "audio_window_sha256": pa.string(),
+        },
+    )
     sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
     for config, names in part_layout(sources, mixes).items():
-        publish_parts(out, spec, config, export.config_table(config, export.config_rows(config, sources, mixes)), names)
+        publish_parts(
+            out,
+            spec,
+            config,
+            export.config_table(config, export.config_rows(config, sources, mixes)),
+            names,
+        )
     export.write_solutions(out, sources, mixes)
     build_report.write_build_report(out, seed=recipe.seed)
     return export.finalize_build(out, spec)
@@ -591,14 +735,23 @@ def check_speech_cache_mb(megabytes: object) -> float:
     except (TypeError, ValueError):
         value = math.nan
     if not 0 <= value < math.inf:
-        raise UserError(f"--speech-cache-mb (or MISME_SPEECH_CACHE_MB) must be a number of megabytes >= 0, "
-                        f"got {megabytes!r}")
+        raise UserError(
+            f"--speech-cache-mb (or MISME_SPEECH_CACHE_MB) must be a number of megabytes >= 0, "
+            f"got {megabytes!r}"
+        )
     return value
 
 
-def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None, roots: dict[str, Path] | None = None,
-                   progress: bool = True, speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB,
-                   wait: bool = False) -> RenderSummary:
+def render_dataset(
+    out: Path,
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
+    roots: dict[str, Path] | None = None,
+    progress: bool = True,
+    speech_cache_mb: float = DEFAULT_SPEECH_CACHE_MB,
+    wait: bool = False,
+) -> RenderSummary:
     """Render every view of OUT from OUT/manifests, then shards, solutions, report, digest, card.
 
     The rate, channels and format come from the build's recipe (``manifests/recipe.toml``);
@@ -607,24 +760,31 @@ def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None,
     out = Path(out)
     engine = resolve_engine(engine, workers)
     speech_cache_mb = check_speech_cache_mb(speech_cache_mb)
-    read_manifest_table(out / "manifests" / "sources.parquet", hint="run `misme-build misme plan` first")
+    read_manifest_table(
+        out / "manifests" / "sources.parquet", hint="run `misme-build misme plan` first"
+    )
     try:
         with build_lock(out, "render", wait=wait):
             return _render_dataset(out, engine, roots, progress, speech_cache_mb)
     except OSError as error:
         where = error.filename or out
-        raise UserError(f"cannot write the build under {out}: {where}: {error.strerror or error}") from error
+        raise UserError(
+            f"cannot write the build under {out}: {where}: {error.strerror or error}"
+        ) from error
 
 
-def _render_dataset(out: Path, engine: Engine, roots: dict[str, Path] | None, progress: bool,
-                    speech_cache_mb: float) -> RenderSummary:
+def _render_dataset(
+    out: Path, engine: Engine, roots: dict[str, Path] | None, progress: bool, speech_cache_mb: float
+) -> RenderSummary:
     started = time.time()
     manifests = out / "manifests"
     hint = "run `misme-build misme plan` first"
     sources_table = read_manifest_table(manifests / "sources.parquet", hint=hint)
     mixes_table = read_manifest_table(manifests / "mixes.parquet", hint=hint)
     sources, mixes = sources_table.to_pylist(), mixes_table.to_pylist()
-    resolved = resolve_roots(out, roots, (s["corpus"] for s in sources), check=engine.backend == "local")
+    resolved = resolve_roots(
+        out, roots, (s["corpus"] for s in sources), check=engine.backend == "local"
+    )
     recipe = build_recipe(out)
     spec = dataset_spec(recipe)
     audio_dir = out / "audio"
@@ -633,14 +793,20 @@ def _render_dataset(out: Path, engine: Engine, roots: dict[str, Path] | None, pr
         raise UserError(f"output folder is not writable: {audio_dir}")
     remove_stale_temp_files(audio_dir, started)
     remove_stale_temp_files(out / "data", started)  # parts of a killed render
-    batches = plan_batches(sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db, spec)
+    batches = plan_batches(
+        sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db, spec
+    )
     results = run_batches(batches, engine, progress, speech_cache_mb)
     digest = export_rendered(out, results)
     all_results = results["speech"] + results["music"] + results["mix"]
     return RenderSummary(
         out=out,
-        counts={"speech": len(results["speech"]), "music": len(results["music"]),
-                "mixed": len(results["mix"]), "mixed-window": len(results["mix"])},
+        counts={
+            "speech": len(results["speech"]),
+            "music": len(results["music"]),
+            "mixed": len(results["mix"]),
+            "mixed-window": len(results["mix"]),
+        },
         rendered=sum(not r["resumed"] for r in all_results),
         resumed=sum(r["resumed"] for r in all_results),
         attenuated=sum(r["mix_gain_db"] < 0 for r in results["mix"]),

@@ -42,18 +42,23 @@ from builders.misme.spec import SPEECH_CORPORA, dataset_spec
 GAIN_SPREAD_DB = 1.5
 
 
-def perturb_sources(sources: pd.DataFrame, test_folds: set[int], seed: int, spread_db: float) -> pd.DataFrame:
+def perturb_sources(
+    sources: pd.DataFrame, test_folds: set[int], seed: int, spread_db: float
+) -> pd.DataFrame:
     """Test-fold sources with their gain moved by a secret draw in [-spread, +spread] dB."""
     sources = sources.copy()
     for index, row in sources.iterrows():
         if int(row["fold"]) in test_folds:
-            offset = float(rng_for(seed, "secret-gain", str(row["source_id"])).uniform(-spread_db, spread_db))
+            offset = float(
+                rng_for(seed, "secret-gain", str(row["source_id"])).uniform(-spread_db, spread_db)
+            )
             sources.at[index, "gain_db"] = round(float(row["gain_db"]) + offset, 4)
     return sources
 
 
-def repair_mixes(mixes: pd.DataFrame, sources: pd.DataFrame, test_folds: set[int], seed: int,
-                 rate: int) -> pd.DataFrame:
+def repair_mixes(
+    mixes: pd.DataFrame, sources: pd.DataFrame, test_folds: set[int], seed: int, rate: int
+) -> pd.DataFrame:
     """The test folds' mixes paired, windowed and placed afresh from the secret seed."""
     keep = mixes[~mixes["fold"].astype(int).isin(test_folds)]
     by_id = sources.set_index("source_id")
@@ -64,17 +69,40 @@ def repair_mixes(mixes: pd.DataFrame, sources: pd.DataFrame, test_folds: set[int
             continue
         k = int(rows.groupby("speech_id").size().max())
         speech = sorted(rows["speech_id"].unique())
-        music = sorted(sources.loc[(sources["fold"].astype(int) == fold) & ~sources["corpus"].isin(SPEECH_CORPORA),
-                                   "source_id"])
+        music = sorted(
+            sources.loc[
+                (sources["fold"].astype(int) == fold) & ~sources["corpus"].isin(SPEECH_CORPORA),
+                "source_id",
+            ]
+        )
         pairs = pair_balanced(speech, music, k, seed, fold)
         template = rows.iloc[0]
-        fresh.append(pd.DataFrame([_secret_mix(template, by_id, s, m, i, fold, seed, rate)
-                                   for s in speech for i, m in enumerate(pairs[s])]))
-    return pd.concat(fresh, ignore_index=True).sort_values("mix_id", kind="stable").reset_index(drop=True)
+        fresh.append(
+            pd.DataFrame(
+                [
+                    _secret_mix(template, by_id, s, m, i, fold, seed, rate)
+                    for s in speech
+                    for i, m in enumerate(pairs[s])
+                ]
+            )
+        )
+    return (
+        pd.concat(fresh, ignore_index=True)
+        .sort_values("mix_id", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
-def _secret_mix(template: pd.Series, sources: pd.DataFrame, speech_id: str, music_id: str, pair_index: int,
-                fold: int, seed: int, rate: int) -> dict:
+def _secret_mix(
+    template: pd.Series,
+    sources: pd.DataFrame,
+    speech_id: str,
+    music_id: str,
+    pair_index: int,
+    fold: int,
+    seed: int,
+    rate: int,
+) -> dict:
     """One mix row with the recipe's geometry, the secret pairing, window and placement."""
     s, m = sources.loc[speech_id], sources.loc[music_id]
     window = int(template["window_frames"])
@@ -86,14 +114,28 @@ def _secret_mix(template: pd.Series, sources: pd.DataFrame, speech_id: str, musi
     offset = int(rng.integers(0, window - used + 1))
     index = int(rng.integers(placements))
     row = template.to_dict()
-    row.update({
-        "mix_id": mix_id, "fold": fold, "speech_id": speech_id, "music_id": music_id, "pair_index": pair_index,
-        "music_frames": music_frames, "music_duration_s": round(music_frames / rate, 6), "n_placements": placements,
-        "window_index": index, "window_start_frame": index * window, "window_start_s": round(index * window / rate, 6),
-        "speech_crop_start_frame": crop_start, "speech_crop_start_s": round(crop_start / rate, 6),
-        "speech_frames": used, "speech_offset_frame": offset, "speech_offset_s": round(offset / rate, 6),
-        "speech_gain_db": float(s["gain_db"]), "music_gain_db": float(m["gain_db"]),
-    })
+    row.update(
+        {
+            "mix_id": mix_id,
+            "fold": fold,
+            "speech_id": speech_id,
+            "music_id": music_id,
+            "pair_index": pair_index,
+            "music_frames": music_frames,
+            "music_duration_s": round(music_frames / rate, 6),
+            "n_placements": placements,
+            "window_index": index,
+            "window_start_frame": index * window,
+            "window_start_s": round(index * window / rate, 6),
+            "speech_crop_start_frame": crop_start,
+            "speech_crop_start_s": round(crop_start / rate, 6),
+            "speech_frames": used,
+            "speech_offset_frame": offset,
+            "speech_offset_s": round(offset / rate, 6),
+            "speech_gain_db": float(s["gain_db"]),
+            "music_gain_db": float(m["gain_db"]),
+        }
+    )
     for column in ("emotion", "emotion_name", "intensity", "statement", "actor", "gender"):
         row[column] = s[column]
     for column in ("valence", "arousal"):
@@ -109,8 +151,14 @@ def _crop(frames: int, window: int, rng) -> tuple[int, int]:
     return int(rng.integers(0, frames - window + 1)), window
 
 
-def secret_variant(out: Path, dest: Path, *, secret_seed: int, test_folds: Iterable[int],
-                   gain_spread_db: float = GAIN_SPREAD_DB) -> dict:
+def secret_variant(
+    out: Path,
+    dest: Path,
+    *,
+    secret_seed: int,
+    test_folds: Iterable[int],
+    gain_spread_db: float = GAIN_SPREAD_DB,
+) -> dict:
     """Write DEST: OUT's plan with secret test folds (see the module doc), ready to render.
 
     OUT's rendered clips are copied; rendering DEST keeps those whose inputs are unchanged
@@ -123,31 +171,55 @@ def secret_variant(out: Path, dest: Path, *, secret_seed: int, test_folds: Itera
     if dest.exists():
         raise UserError(f"{dest} already exists; choose a new folder for the secret variant")
     recipe = build_recipe(out)
-    sources = read_manifest_frame(out / "manifests" / "sources.parquet", hint="run `misme-build misme plan` first")
-    mixes = read_manifest_frame(out / "manifests" / "mixes.parquet", hint="run `misme-build misme plan` first")
+    sources = read_manifest_frame(
+        out / "manifests" / "sources.parquet", hint="run `misme-build misme plan` first"
+    )
+    mixes = read_manifest_frame(
+        out / "manifests" / "mixes.parquet", hint="run `misme-build misme plan` first"
+    )
     unknown = sorted(test_folds - set(sources["fold"].astype(int)))
     if unknown:
         raise UserError(f"test fold(s) {unknown} are not folds of {out}")
     plan_sources = sources.drop(columns=[c for c in SOURCE_RESULTS if c in sources.columns])
     secret_sources = perturb_sources(plan_sources, test_folds, secret_seed, gain_spread_db)
-    secret_mixes = repair_mixes(mixes.drop(columns=[c for c in MIX_RESULTS if c in mixes.columns]),
-                                secret_sources, test_folds, secret_seed, recipe.audio.sample_rate)
+    secret_mixes = repair_mixes(
+        mixes.drop(columns=[c for c in MIX_RESULTS if c in mixes.columns]),
+        secret_sources,
+        test_folds,
+        secret_seed,
+        recipe.audio.sample_rate,
+    )
     with atomic_dir(dest / "manifests") as tmp:
         write_manifest(secret_sources, tmp / "sources.parquet")
         write_manifest(secret_mixes, tmp / "mixes.parquet")
         shutil.copy(out / "manifests" / "recipe.toml", tmp / "recipe.toml")
         shutil.copy(out / "manifests" / "audit.json", tmp / "audit.json")
-        (tmp / "secret.json").write_text(json.dumps({
-            "from": str(out.resolve()), "secret_seed": int(secret_seed), "test_folds": sorted(test_folds),
-            "gain_spread_db": gain_spread_db, "recipe_seed": recipe.seed,
-            "rules": "test-fold source gains moved by U(-spread, +spread) dB; test-fold mixes re-paired "
-                     "(balanced, within the fold), windows re-drawn, speech crop and placement drawn "
-                     "inside the window; other folds unchanged", "keep_private": True}, indent=2) + "\n")
+        (tmp / "secret.json").write_text(
+            json.dumps(
+                {
+                    "from": str(out.resolve()),
+                    "secret_seed": int(secret_seed),
+                    "test_folds": sorted(test_folds),
+                    "gain_spread_db": gain_spread_db,
+                    "recipe_seed": recipe.seed,
+                    "rules": "test-fold source gains moved by U(-spread, +spread) dB; test-fold mixes re-paired "
+                    "(balanced, within the fold), windows re-drawn, speech crop and placement drawn "
+                    "inside the window; other folds unchanged",
+                    "keep_private": True,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     write_build_state(dest, read_roots(out))
     _reuse_unchanged_clips(out, dest, dataset_spec(recipe).output.suffix)
     changed = int((secret_mixes["fold"].astype(int).isin(test_folds)).sum())
-    return {"dest": dest, "test_folds": sorted(test_folds), "secret_mixes": changed,
-            "secret_sources": int(secret_sources["fold"].astype(int).isin(test_folds).sum())}
+    return {
+        "dest": dest,
+        "test_folds": sorted(test_folds),
+        "secret_mixes": changed,
+        "secret_sources": int(secret_sources["fold"].astype(int).isin(test_folds).sum()),
+    }
 
 
 def _reuse_unchanged_clips(out: Path, dest: Path, suffix: str) -> None:
@@ -163,7 +235,9 @@ def write_secret_note(dest: Path) -> Path:
     """A README for the organizer beside the secret build."""
     path = Path(dest) / "SECRET-README.md"
     with atomic_file(path) as tmp:
-        tmp.write_text("This build's test folds were drawn from a secret seed (manifests/secret.json).\n"
-                       "Keep manifests/ and this folder private; give participants only what\n"
-                       "`misme-leaderboard export-challenge` writes into its participant folder.\n")
+        tmp.write_text(
+            "This build's test folds were drawn from a secret seed (manifests/secret.json).\n"
+            "Keep manifests/ and this folder private; give participants only what\n"
+            "`misme-leaderboard export-challenge` writes into its participant folder.\n"
+        )
     return path

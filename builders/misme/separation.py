@@ -82,10 +82,14 @@ class SeparationSummary:
     @property
     def text(self) -> str:
         overall = next((r for r in self.quality if r["fold"] == "all"), {})
-        scores = ", ".join(f"{k} {overall.get(k + '_mean', float('nan')):.2f} dB"
-                           for k in ("music_si_sdr", "speech_si_sdr"))
-        return (f"{self.backend}: {self.clips} mixes ({self.separated} separated, {self.resumed} resumed) "
-                f"-> config {self.config!r}; mean {scores}; separation digest {self.digest[:16]}")
+        scores = ", ".join(
+            f"{k} {overall.get(k + '_mean', float('nan')):.2f} dB"
+            for k in ("music_si_sdr", "speech_si_sdr")
+        )
+        return (
+            f"{self.backend}: {self.clips} mixes ({self.separated} separated, {self.resumed} resumed) "
+            f"-> config {self.config!r}; mean {scores}; separation digest {self.digest[:16]}"
+        )
 
 
 # ---------------------------------------------------------------- the work unit
@@ -139,8 +143,12 @@ def window_of(x: np.ndarray, row: Mapping) -> np.ndarray:
     return audio.fit_length(x[start : start + length], length)
 
 
-def finish_clip(unit: SeparationUnit, music_est: np.ndarray, speech_est: np.ndarray,
-                stems: tuple[np.ndarray, np.ndarray] | None) -> dict:
+def finish_clip(
+    unit: SeparationUnit,
+    music_est: np.ndarray,
+    speech_est: np.ndarray,
+    stems: tuple[np.ndarray, np.ndarray] | None,
+) -> dict:
     """Write one mix's separated music (full) and speech (SER window), its record; checksums, quality.
 
     ``stems`` = the true (music, speech) of the full mix, or None to skip quality.
@@ -149,13 +157,24 @@ def finish_clip(unit: SeparationUnit, music_est: np.ndarray, speech_est: np.ndar
     music_est = audio.fit_length(audio.to_stereo(music_est), frames)
     speech_est = audio.fit_length(audio.to_stereo(speech_est), frames)
     music_clip, music_sha, music_gain = _write(Path(unit.outputs[0]), music_est, unit.output)
-    speech_clip, speech_sha, speech_gain = _write(Path(unit.outputs[1]), window_of(speech_est, row), unit.output)
-    result: dict[str, Any] = {"mix_id": row["mix_id"], "fold": int(row["fold"]), "audio_sha256": music_sha,
-                              "audio_window_sha256": speech_sha, "music_clip_gain_db": music_gain,
-                              "speech_clip_gain_db": speech_gain}
+    speech_clip, speech_sha, speech_gain = _write(
+        Path(unit.outputs[1]), window_of(speech_est, row), unit.output
+    )
+    result: dict[str, Any] = {
+        "mix_id": row["mix_id"],
+        "fold": int(row["fold"]),
+        "audio_sha256": music_sha,
+        "audio_window_sha256": speech_sha,
+        "music_clip_gain_db": music_gain,
+        "speech_clip_gain_db": speech_gain,
+    }
     result.update(dict.fromkeys(separation_quality.METRIC_COLUMNS, float("nan")))
     if stems is not None:
-        result.update(separation_quality.clip_quality(music_clip, stems[0], speech_clip, window_of(stems[1], row)))
+        result.update(
+            separation_quality.clip_quality(
+                music_clip, stems[0], speech_clip, window_of(stems[1], row)
+            )
+        )
     save_result(Path(unit.record), unit.key, result, [Path(p) for p in unit.outputs])
     return result
 
@@ -180,12 +199,17 @@ def separate_spleeter(session: SpleeterSession, unit: SeparationUnit) -> dict:
     """Spleeter unit, run by an engine worker through its own Spleeter process."""
     mix_id, rate, output_rate = unit.row["mix_id"], session.sample_rate, unit.output.sample_rate
     scratch = session.scratch
-    vocals, accompaniment = scratch / f"{mix_id}.vocals.npy", scratch / f"{mix_id}.accompaniment.npy"
+    vocals, accompaniment = (
+        scratch / f"{mix_id}.vocals.npy",
+        scratch / f"{mix_id}.accompaniment.npy",
+    )
     resampled = scratch / f"{mix_id}.input.npy"
     try:
         if rate != output_rate:  # a model at another rate: feed it resampled float audio
             np.save(resampled, audio.resample(read_mix(unit.mix), output_rate, rate))
-        source = contextlib.nullcontext(resampled) if rate != output_rate else unit.mix.as_file(scratch)
+        source = (
+            contextlib.nullcontext(resampled) if rate != output_rate else unit.mix.as_file(scratch)
+        )
         with source as mix_path:  # the worker reads files only
             session.worker.separate(mix_path, vocals, accompaniment, job_id=mix_id)
         speech_est = audio.resample(np.load(vocals).astype(np.float32), rate, output_rate)
@@ -201,12 +225,22 @@ def separate_spleeter(session: SpleeterSession, unit: SeparationUnit) -> dict:
 
 def _identity(backend: str, model_folder: Path | None, python: Path | None) -> dict:
     if backend == "oracle":
-        return {"backend": "oracle", "method": "ideal ratio mask |S|^2/(|S|^2+|M|^2) on the mix STFT",
-                "n_fft": ORACLE_N_FFT, "hop": ORACLE_HOP, "window": "hann",
-                "numpy": np.__version__}
+        return {
+            "backend": "oracle",
+            "method": "ideal ratio mask |S|^2/(|S|^2+|M|^2) on the mix STFT",
+            "n_fft": ORACLE_N_FFT,
+            "hop": ORACLE_HOP,
+            "window": "hann",
+            "numpy": np.__version__,
+        }
     assert model_folder is not None and python is not None
-    return {"backend": "spleeter", "model": MODEL_NAME, "spleeter_version": spleeter_version(python),
-            "model_files": model_files(model_folder), "separation": "full mix, vocals cropped to the SER window"}
+    return {
+        "backend": "spleeter",
+        "model": MODEL_NAME,
+        "spleeter_version": spleeter_version(python),
+        "model_files": model_files(model_folder),
+        "separation": "full mix, vocals cropped to the SER window",
+    }
 
 
 def identity_digest(identity: Mapping) -> str:
@@ -226,40 +260,71 @@ def separation_digest(identity: Mapping, views: tuple[str, str], results: list[d
 def clip_paths(out: Path, backend: str, mix_id: str, output: OutputSpec) -> tuple[Path, Path]:
     """The separated (music, speech) clips of one mix."""
     music_view, speech_view = VIEWS[backend]
-    return clip_file(out, music_view, mix_id, output.suffix), clip_file(out, speech_view, mix_id, output.suffix)
+    return clip_file(out, music_view, mix_id, output.suffix), clip_file(
+        out, speech_view, mix_id, output.suffix
+    )
 
 
 def _write_config(out: Path, backend: str, results: dict[str, dict], spec) -> None:
     try:
         meta = config_metadata(out, "mixed")
     except UserError:
-        raise UserError(f"no `mixed` config under {out / 'data'}: run `misme-build misme render {out}` first") from None
+        raise UserError(
+            f"no `mixed` config under {out / 'data'}: run `misme-build misme render {out}` first"
+        ) from None
     ids = meta.column("id").to_pylist()
     if set(ids) != set(results):
-        raise UserError(f"the `mixed` config of {out} does not match manifests/mixes.parquet: re-run the render")
-    meta = meta.drop_columns([c for c in ("audio_sha256", "audio_window_sha256") if c in meta.column_names])
-    meta = meta.append_column("audio_sha256", pa.array([results[i]["audio_sha256"] for i in ids], pa.string()))
-    meta = meta.append_column("audio_window_sha256",
-                              pa.array([results[i]["audio_window_sha256"] for i in ids], pa.string()))
+        raise UserError(
+            f"the `mixed` config of {out} does not match manifests/mixes.parquet: re-run the render"
+        )
+    meta = meta.drop_columns(
+        [c for c in ("audio_sha256", "audio_window_sha256") if c in meta.column_names]
+    )
+    meta = meta.append_column(
+        "audio_sha256", pa.array([results[i]["audio_sha256"] for i in ids], pa.string())
+    )
+    meta = meta.append_column(
+        "audio_window_sha256",
+        pa.array([results[i]["audio_window_sha256"] for i in ids], pa.string()),
+    )
     paths = [clip_paths(out, backend, i, spec.output) for i in ids]
-    write_config_shards(out, spec, CONFIGS[backend], meta, [p[0] for p in paths], [p[1] for p in paths])
+    write_config_shards(
+        out, spec, CONFIGS[backend], meta, [p[0] for p in paths], [p[1] for p in paths]
+    )
 
 
 def _write_manifest(out: Path, backend: str, results: list[dict]) -> Path:
-    columns = ["mix_id", "fold", "audio_sha256", "audio_window_sha256", "music_clip_gain_db",
-               "speech_clip_gain_db", *separation_quality.METRIC_COLUMNS]
-    frame = pd.DataFrame([{c: r[c] for c in columns} for r in sorted(results, key=lambda r: r["mix_id"])],
-                         columns=columns)
+    columns = [
+        "mix_id",
+        "fold",
+        "audio_sha256",
+        "audio_window_sha256",
+        "music_clip_gain_db",
+        "speech_clip_gain_db",
+        *separation_quality.METRIC_COLUMNS,
+    ]
+    frame = pd.DataFrame(
+        [{c: r[c] for c in columns} for r in sorted(results, key=lambda r: r["mix_id"])],
+        columns=columns,
+    )
     path = out / "manifests" / f"separation-{backend}.parquet"
     with atomic_file(path) as tmp:
         write_manifest(frame, tmp)
     return path
 
 
-def _write_identity(out: Path, backend: str, identity: dict, digest: str, summary: list[dict]) -> None:
-    document = {"backend": backend, "config": CONFIGS[backend], "views": list(VIEWS[backend]),
-                "identity": identity, "identity_digest": identity_digest(identity), "digest": digest,
-                "quality": summary}
+def _write_identity(
+    out: Path, backend: str, identity: dict, digest: str, summary: list[dict]
+) -> None:
+    document = {
+        "backend": backend,
+        "config": CONFIGS[backend],
+        "views": list(VIEWS[backend]),
+        "identity": identity,
+        "identity_digest": identity_digest(identity),
+        "digest": digest,
+        "quality": summary,
+    }
     with atomic_file(identity_path(out, backend)) as tmp:
         tmp.write_text(json.dumps(document, indent=2, sort_keys=True, allow_nan=True) + "\n")
 
@@ -273,17 +338,34 @@ def _read_mixes(out: Path) -> list[dict]:
     if not mixes:
         raise UserError(f"{path} has no mixes")
     if any(m.get("audio_sha256") is None for m in mixes):
-        raise UserError(f"the mixes of {out} are not rendered: run `misme-build misme render {out}` first")
+        raise UserError(
+            f"the mixes of {out} are not rendered: run `misme-build misme render {out}` first"
+        )
     return sorted(mixes, key=lambda m: m["mix_id"])
 
 
 def _clip_key(identity_key: str, row: Mapping, quality: bool) -> str:
-    return unit_key(identity_key, row["mix_id"], row.get("audio_sha256"), int(row["window_start_frame"]),
-                    int(row["window_frames"]), int(row["music_frames"]), quality)
+    return unit_key(
+        identity_key,
+        row["mix_id"],
+        row.get("audio_sha256"),
+        int(row["window_start_frame"]),
+        int(row["window_frames"]),
+        int(row["music_frames"]),
+        quality,
+    )
 
 
-def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: OutputSpec, quality: bool,
-           roots: Mapping[str, Path] | None, check_roots: bool) -> list[SeparationUnit]:
+def _units(
+    out: Path,
+    backend: str,
+    mixes: list[dict],
+    identity: dict,
+    output: OutputSpec,
+    quality: bool,
+    roots: Mapping[str, Path] | None,
+    check_roots: bool,
+) -> list[SeparationUnit]:
     needs_stems = quality or backend == "oracle"
     sources, resolved = {}, {}
     if needs_stems:
@@ -295,18 +377,42 @@ def _units(out: Path, backend: str, mixes: list[dict], identity: dict, output: O
     mix_paths = [clip_file(out, "mixed", row["mix_id"], output.suffix) for row in mixes]
     for row, mix_path, mix in zip(mixes, mix_paths, locate_all(mix_paths), strict=True):
         if mix is None:
-            raise UserError(f"rendered mix missing: {mix_path} (run `misme-build misme render {out}` first)")
-        stems = StemSources(sources[row["speech_id"]], sources[row["music_id"]], resolved) if needs_stems else None
+            raise UserError(
+                f"rendered mix missing: {mix_path} (run `misme-build misme render {out}` first)"
+            )
+        stems = (
+            StemSources(sources[row["speech_id"]], sources[row["music_id"]], resolved)
+            if needs_stems
+            else None
+        )
         outputs = clip_paths(out, backend, row["mix_id"], output)
         record = outputs[0].with_suffix(".json")
-        units.append(SeparationUnit(row, mix, (str(outputs[0]), str(outputs[1])), str(record),
-                                    _clip_key(key_base, row, quality), output, stems))
+        units.append(
+            SeparationUnit(
+                row,
+                mix,
+                (str(outputs[0]), str(outputs[1])),
+                str(record),
+                _clip_key(key_base, row, quality),
+                output,
+                stems,
+            )
+        )
     return units
 
 
-def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | None = None, workers: int = 1,
-                     engine: Engine | None = None, progress: bool = True, roots: Mapping[str, Path] | None = None,
-                     quality: bool = True, wait: bool = False) -> SeparationSummary:
+def separate_dataset(
+    out: Path | str,
+    *,
+    backend: str,
+    model_dir: Path | str | None = None,
+    workers: int = 1,
+    engine: Engine | None = None,
+    progress: bool = True,
+    roots: Mapping[str, Path] | None = None,
+    quality: bool = True,
+    wait: bool = False,
+) -> SeparationSummary:
     """Separate every rendered mix of OUT and write the ``bss`` / ``bss-oracle`` variant.
 
     The true stems (which the oracle needs, and Spleeter's quality measure) are re-mixed
@@ -323,20 +429,34 @@ def separate_dataset(out: Path | str, *, backend: str, model_dir: Path | str | N
         model_folder = resolve_model_dir(model_dir)
     mixes = _read_mixes(out)
     with build_lock(out, f"separation ({backend})", wait=wait):
-        return _separate_locked(out, backend, mixes, engine, python, model_folder, progress, roots, quality)
+        return _separate_locked(
+            out, backend, mixes, engine, python, model_folder, progress, roots, quality
+        )
 
 
-def _separate_locked(out: Path, backend: str, mixes: list[dict], engine: Engine, python: Path | None,
-                     model_folder: Path | None, progress: bool, roots: Mapping[str, Path] | None,
-                     quality: bool) -> SeparationSummary:
+def _separate_locked(
+    out: Path,
+    backend: str,
+    mixes: list[dict],
+    engine: Engine,
+    python: Path | None,
+    model_folder: Path | None,
+    progress: bool,
+    roots: Mapping[str, Path] | None,
+    quality: bool,
+) -> SeparationSummary:
     spec = dataset_spec(build_recipe(out))
     identity = _identity(backend, model_folder, python)
-    units = _units(out, backend, mixes, identity, spec.output, quality, roots, engine.backend == "local")
+    units = _units(
+        out, backend, mixes, identity, spec.output, quality, roots, engine.backend == "local"
+    )
     results: dict[str, dict] = {}
     todo = []
     for unit in units:
         checked = {unit.outputs[0]: "audio_sha256", unit.outputs[1]: "audio_window_sha256"}
-        done = finished_result(Path(unit.record), unit.key, [Path(p) for p in unit.outputs], checked)
+        done = finished_result(
+            Path(unit.record), unit.key, [Path(p) for p in unit.outputs], checked
+        )
         if done is not None:
             results[unit.row["mix_id"]] = done
         else:
@@ -346,17 +466,29 @@ def _separate_locked(out: Path, backend: str, mixes: list[dict], engine: Engine,
     else:
         # one TensorFlow thread per Spleeter process: its results then do not depend on the thread
         # count (with more, the last bit of some samples did), so parallelism comes from workers
-        fn, state = separate_spleeter, SpleeterSessionFactory(str(python), str(model_folder), threads=1)
+        fn, state = (
+            separate_spleeter,
+            SpleeterSessionFactory(str(python), str(model_folder), threads=1),
+        )
     try:
-        separated = map_units(fn, todo, engine=engine, desc=f"separate ({backend})", unit="mix", state=state,
-                              progress=progress)
+        separated = map_units(
+            fn,
+            todo,
+            engine=engine,
+            desc=f"separate ({backend})",
+            unit="mix",
+            state=state,
+            progress=progress,
+        )
     except OSError as error:
         raise UserError(f"cannot write the separation under {out}: {error}") from error
     results.update({r["mix_id"]: r for r in separated})
     return _publish(out, backend, identity, results, spec, len(todo))
 
 
-def _publish(out: Path, backend: str, identity: dict, results: dict[str, dict], spec, separated: int) -> SeparationSummary:
+def _publish(
+    out: Path, backend: str, identity: dict, results: dict[str, dict], spec, separated: int
+) -> SeparationSummary:
     ordered = [r for _, r in sorted(results.items())]
     _write_config(out, backend, results, spec)
     _write_manifest(out, backend, ordered)
@@ -364,37 +496,67 @@ def _publish(out: Path, backend: str, identity: dict, results: dict[str, dict], 
     digest = separation_digest(identity, VIEWS[backend], ordered)
     _write_identity(out, backend, identity, digest, summary)
     export.finalize_build(out, spec)
-    return SeparationSummary(out=out, backend=backend, config=CONFIGS[backend], clips=len(results),
-                             separated=separated, resumed=len(results) - separated, digest=digest,
-                             quality=summary)
+    return SeparationSummary(
+        out=out,
+        backend=backend,
+        config=CONFIGS[backend],
+        clips=len(results),
+        separated=separated,
+        resumed=len(results) - separated,
+        digest=digest,
+        quality=summary,
+    )
 
 
-def true_stems(out: Path, mix_row: Mapping, roots: Mapping[str, Path] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def true_stems(
+    out: Path, mix_row: Mapping, roots: Mapping[str, Path] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The true (music, speech) stems of one mix of OUT, as summed into the rendered mix."""
-    sources = {s["source_id"]: s for s in read_manifest_table(Path(out) / "manifests" / "sources.parquet").to_pylist()}
+    sources = {
+        s["source_id"]: s
+        for s in read_manifest_table(Path(out) / "manifests" / "sources.parquet").to_pylist()
+    }
     resolved = resolve_roots(Path(out), roots, (s["corpus"] for s in sources.values()))
     rate = build_recipe(out).audio.sample_rate
-    return mix_stems(mix_row, sources[mix_row["speech_id"]], sources[mix_row["music_id"]], resolved, rate)
+    return mix_stems(
+        mix_row, sources[mix_row["speech_id"]], sources[mix_row["music_id"]], resolved, rate
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="rendered build folder")
-    parser.add_argument("--backend", choices=BACKENDS, default="spleeter",
-                        help="spleeter (2-stem model) or oracle (ideal ratio masks from the true stems)")
-    parser.add_argument("--model-dir", type=Path, default=None,
-                        help=f"Spleeter model folder holding the checkpoint and .probe "
-                             f"(default $MODEL_PATH/{MODEL_NAME}, else pretrained_models/{MODEL_NAME})")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="spleeter",
+        help="spleeter (2-stem model) or oracle (ideal ratio masks from the true stems)",
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help=f"Spleeter model folder holding the checkpoint and .probe "
+        f"(default $MODEL_PATH/{MODEL_NAME}, else pretrained_models/{MODEL_NAME})",
+    )
     add_engine_arguments(parser)
     add_root_arguments(parser)
     parser.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
-    parser.add_argument("--no-quality", action="store_true",
-                        help="skip SI-SDR/SDR (Spleeter only; needs no source files then)")
+    parser.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="skip SI-SDR/SDR (Spleeter only; needs no source files then)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = separate_dataset(args.out, backend=args.backend, model_dir=args.model_dir,
-                               engine=engine_from_args(args), quality=not getattr(args, "no_quality", False),
-                               roots=roots_from_options(Path(args.out), args.root, args.roots_file),
-                               wait=args.wait)
+    summary = separate_dataset(
+        args.out,
+        backend=args.backend,
+        model_dir=args.model_dir,
+        engine=engine_from_args(args),
+        quality=not getattr(args, "no_quality", False),
+        roots=roots_from_options(Path(args.out), args.root, args.roots_file),
+        wait=args.wait,
+    )
     print(summary.text)
     return 0

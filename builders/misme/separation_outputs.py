@@ -16,7 +16,10 @@ import pandas as pd
 from builders.misme import separation_quality
 
 BACKENDS = ("spleeter", "oracle")
-VIEWS = {"spleeter": ("bss-music", "bss-speech"), "oracle": ("bss-oracle-music", "bss-oracle-speech")}
+VIEWS = {
+    "spleeter": ("bss-music", "bss-speech"),
+    "oracle": ("bss-oracle-music", "bss-oracle-speech"),
+}
 CONFIGS = {"spleeter": "bss", "oracle": "bss-oracle"}
 
 
@@ -31,9 +34,16 @@ def card_sections(out: Path) -> Iterator[str]:
         if not path.is_file():
             continue
         document = json.loads(path.read_text())
-        lines = [f"## BSS variant `{document['config']}` ({backend})", "",
-                 "Separation runs on the full mix; the speech estimate is then cropped to the SER window.",
-                 f"Separation digest (identity + clip checksums): `{document['digest']}`", "",
-                 "```json", json.dumps(document["identity"], indent=2, sort_keys=True), "```", ""]
+        lines = [
+            f"## BSS variant `{document['config']}` ({backend})",
+            "",
+            "Separation runs on the full mix; the speech estimate is then cropped to the SER window.",
+            f"Separation digest (identity + clip checksums): `{document['digest']}`",
+            "",
+            "```json",
+            json.dumps(document["identity"], indent=2, sort_keys=True),
+            "```",
+            "",
+        ]
         lines.append(separation_quality.card_section(pd.DataFrame(document["quality"]), backend))
         yield "\n".join(lines)

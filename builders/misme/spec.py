@@ -24,12 +24,25 @@ VIEWS = (
     ViewSpec("bss-oracle-music", "music", ORACLE),
 )
 CONFIGS = (
-    ConfigSpec("speech", "speech", manifest=ManifestLink("sources.parquet", "source_id", ("corpus", SPEECH_CORPORA))),
-    ConfigSpec("music", "music", manifest=ManifestLink("sources.parquet", "source_id", ("corpus", MUSIC_CORPORA))),
+    ConfigSpec(
+        "speech",
+        "speech",
+        manifest=ManifestLink("sources.parquet", "source_id", ("corpus", SPEECH_CORPORA)),
+    ),
+    ConfigSpec(
+        "music",
+        "music",
+        manifest=ManifestLink("sources.parquet", "source_id", ("corpus", MUSIC_CORPORA)),
+    ),
     ConfigSpec("mixed", "mixed", "mixed-window", manifest=ManifestLink("mixes.parquet", "mix_id")),
     # written by the separation step: audio = accompaniment, audio_window = vocals in the SER window
     ConfigSpec("bss", "bss-music", "bss-speech", identity_file="separation-spleeter.json"),
-    ConfigSpec("bss-oracle", "bss-oracle-music", "bss-oracle-speech", identity_file="separation-oracle.json"),
+    ConfigSpec(
+        "bss-oracle",
+        "bss-oracle-music",
+        "bss-oracle-speech",
+        identity_file="separation-oracle.json",
+    ),
 )
 
 
@@ -43,9 +56,11 @@ def dataset_spec(recipe: MismeRecipe) -> DatasetSpec:
     return DatasetSpec(
         name="misme",
         title="MiSME: mixed speech and music emotion recognition",
-        summary=(f"Speech (RAVDESS) mixed with instrumental music (DEAM, Soundtracks), both normalised to "
-                 f"{recipe.loudness.target_lufs:g} LUFS (EBU R128). The folds are speaker- and "
-                 "music-independent."),
+        summary=(
+            f"Speech (RAVDESS) mixed with instrumental music (DEAM, Soundtracks), both normalised to "
+            f"{recipe.loudness.target_lufs:g} LUFS (EBU R128). The folds are speaker- and "
+            "music-independent."
+        ),
         output=recipe.output,
         n_folds=recipe.folds.n_folds,
         configs=CONFIGS,

@@ -28,14 +28,22 @@ WORKER_SCRIPT = Path(__file__).with_name("spleeter_worker.py")
 def spleeter_python() -> Path:
     """The Spleeter environment's interpreter: $MISME_SPLEETER_PYTHON, else .venv-spleeter."""
     override = os.environ.get("MISME_SPLEETER_PYTHON")
-    candidates = [Path(override)] if override else [REPO / ".venv-spleeter" / "bin" / "python",
-                                                    Path.cwd() / ".venv-spleeter" / "bin" / "python"]
+    candidates = (
+        [Path(override)]
+        if override
+        else [
+            REPO / ".venv-spleeter" / "bin" / "python",
+            Path.cwd() / ".venv-spleeter" / "bin" / "python",
+        ]
+    )
     for path in candidates:
         if path.is_file() and os.access(path, os.X_OK):
             return path
     where = candidates[0]
-    raise UserError(f"Spleeter environment not found ({where}): run `make spleeter-env` "
-                    "(or set MISME_SPLEETER_PYTHON to its python)")
+    raise UserError(
+        f"Spleeter environment not found ({where}): run `make spleeter-env` "
+        "(or set MISME_SPLEETER_PYTHON to its python)"
+    )
 
 
 def resolve_model_dir(model_dir: Path | str | None) -> Path:
@@ -53,13 +61,17 @@ def resolve_model_dir(model_dir: Path | str | None) -> Path:
         if not (folder / "checkpoint").exists() and (folder / MODEL_NAME).is_dir():
             folder = folder / MODEL_NAME
     folder = folder.resolve()
-    how = (f"download {MODEL_URL}, extract it into {folder} (so that {folder / 'checkpoint'} exists), "
-           f"run `touch {folder / '.probe'}`, then pass --model-dir {folder} or set MODEL_PATH={folder.parent}")
+    how = (
+        f"download {MODEL_URL}, extract it into {folder} (so that {folder / 'checkpoint'} exists), "
+        f"run `touch {folder / '.probe'}`, then pass --model-dir {folder} or set MODEL_PATH={folder.parent}"
+    )
     if not (folder / "checkpoint").is_file():
         raise UserError(f"no Spleeter 2-stem model at {folder}: {how}")
     if not (folder / ".probe").exists():
-        raise UserError(f"Spleeter model at {folder} has no .probe file (Spleeter would try to download): "
-                        f"if the model is complete, run `touch {folder / '.probe'}`")
+        raise UserError(
+            f"Spleeter model at {folder} has no .probe file (Spleeter would try to download): "
+            f"if the model is complete, run `touch {folder / '.probe'}`"
+        )
     _check_params_instruments(folder)
     return folder
 
@@ -73,8 +85,10 @@ def _check_params_instruments(folder: Path) -> None:
     except (OSError, ValueError, AttributeError) as error:
         raise UserError(f"cannot read {params}: {error}") from error
     if instruments != EXPECTED_INSTRUMENTS:
-        raise UserError(f"{folder} is a {len(instruments)}-stem model {list(instruments)}: "
-                        f"BSS needs Spleeter's 2-stem model (vocals, accompaniment), e.g. {MODEL_URL}")
+        raise UserError(
+            f"{folder} is a {len(instruments)}-stem model {list(instruments)}: "
+            f"BSS needs Spleeter's 2-stem model (vocals, accompaniment), e.g. {MODEL_URL}"
+        )
 
 
 def model_files(folder: Path) -> dict[str, str]:
@@ -83,8 +97,11 @@ def model_files(folder: Path) -> dict[str, str]:
     Hidden files (``.probe``), training logs and sub-folders are left out.
     """
     skip = ("events.out.", "graph.pbtxt")
-    return {p.name: file_sha256(p) for p in sorted(folder.iterdir())
-            if p.is_file() and not p.name.startswith(".") and not p.name.startswith(skip)}
+    return {
+        p.name: file_sha256(p)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".") and not p.name.startswith(skip)
+    }
 
 
 def spleeter_version(python: Path) -> str:
@@ -103,27 +120,56 @@ class SpleeterWorker:
     """One `spleeter_worker.py` process: model loaded once, jobs over JSON lines."""
 
     def __init__(self, python: Path, model_folder: Path, log_dir: Path, threads: int = 0) -> None:
-        env = dict(os.environ, MODEL_PATH=str(model_folder.parent), CUDA_VISIBLE_DEVICES="",
-                   TF_CPP_MIN_LOG_LEVEL="2", PYTHONNOUSERSITE="1")
+        env = dict(
+            os.environ,
+            MODEL_PATH=str(model_folder.parent),
+            CUDA_VISIBLE_DEVICES="",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONNOUSERSITE="1",
+        )
         env.pop("PYTHONPATH", None)
-        self.log_path = Path(tempfile.mkstemp(prefix="spleeter-worker-", suffix=".log", dir=log_dir)[1])
+        self.log_path = Path(
+            tempfile.mkstemp(prefix="spleeter-worker-", suffix=".log", dir=log_dir)[1]
+        )
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in close()
-        command = [str(python), str(WORKER_SCRIPT), "--model", model_folder.name, "--threads", str(threads)]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self._log, text=True, env=env, cwd=log_dir)
+        command = [
+            str(python),
+            str(WORKER_SCRIPT),
+            "--model",
+            model_folder.name,
+            "--threads",
+            str(threads),
+        ]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env=env,
+            cwd=log_dir,
+        )
         ready = self._read()
         if not ready.get("ready"):
             self.close()
             if ready.get("kind") == "model":
                 raise UserError(f"unusable Spleeter model: {ready.get('error')}")
-            raise UserError(f"the Spleeter worker could not start: {ready.get('error')} (log: {self.log_path})")
+            raise UserError(
+                f"the Spleeter worker could not start: {ready.get('error')} (log: {self.log_path})"
+            )
         self.info = ready
 
     def _read(self) -> dict:
         line = self.process.stdout.readline() if self.process.stdout else ""
         if not line:
-            tail = self.log_path.read_text(errors="replace")[-800:] if self.log_path.exists() else ""
-            return {"ready": False, "ok": False, "error": f"worker exited ({self.process.poll()}): {tail.strip()}"}
+            tail = (
+                self.log_path.read_text(errors="replace")[-800:] if self.log_path.exists() else ""
+            )
+            return {
+                "ready": False,
+                "ok": False,
+                "error": f"worker exited ({self.process.poll()}): {tail.strip()}",
+            }
         try:
             return json.loads(line)
         except ValueError:
@@ -131,7 +177,12 @@ class SpleeterWorker:
 
     def separate(self, mix_path: Path, vocals: Path, accompaniment: Path, job_id: str = "") -> dict:
         """Run one job; raise UserError if the worker fails it."""
-        job = {"id": job_id, "input": str(mix_path), "vocals": str(vocals), "accompaniment": str(accompaniment)}
+        job = {
+            "id": job_id,
+            "input": str(mix_path),
+            "vocals": str(vocals),
+            "accompaniment": str(accompaniment),
+        }
         assert self.process.stdin is not None
         try:
             self.process.stdin.write(json.dumps(job) + "\n")
@@ -140,7 +191,9 @@ class SpleeterWorker:
             pass
         answer = self._read()
         if not answer.get("ok"):
-            raise UserError(f"Spleeter failed on {mix_path}: {answer.get('error')} (log: {self.log_path})")
+            raise UserError(
+                f"Spleeter failed on {mix_path}: {answer.get('error')} (log: {self.log_path})"
+            )
         return answer
 
     def close(self) -> None:

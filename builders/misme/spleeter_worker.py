@@ -177,7 +177,9 @@ def run_job(model: LoadedModel, job: dict) -> dict:
     start = time.perf_counter()
     waveform, rate = read_audio(job["input"])
     if rate and rate != model.sample_rate:
-        raise ValueError(f"{job['input']} is at {rate} Hz, the model expects {model.sample_rate} Hz")
+        raise ValueError(
+            f"{job['input']} is at {rate} Hz, the model expects {model.sample_rate} Hz"
+        )
     stems = model.separate(waveform)
     for name in EXPECTED_INSTRUMENTS:
         write_audio(job[name], stems[name], model.sample_rate)
@@ -268,7 +270,9 @@ def soundfile_adapter_class():
             path = path.decode() if isinstance(path, bytes) else str(path)
             info = sf.info(path)
             start = int(round(float(offset or 0) * info.samplerate))
-            stop = None if duration is None else start + int(round(float(duration) * info.samplerate))
+            stop = (
+                None if duration is None else start + int(round(float(duration) * info.samplerate))
+            )
             data, rate = sf.read(path, start=start, stop=stop, dtype="float32", always_2d=True)
             if sample_rate is not None and int(sample_rate) != rate:
                 raise ValueError(f"{path} is at {rate} Hz, expected {int(sample_rate)} Hz")

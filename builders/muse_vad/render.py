@@ -20,13 +20,24 @@ from builders.muse_vad import export
 from builders.muse_vad.recipe import build_recipe
 from builders.muse_vad.spec import FRAMES, dataset_spec
 
-FRAME_VIEW = ExcerptView("frames.parquet", "frame_id", FRAMES, "frame",
-                         "run `misme-build muse-vad plan ... --audio AUDIO_DIR` first")
+FRAME_VIEW = ExcerptView(
+    "frames.parquet",
+    "frame_id",
+    FRAMES,
+    "frame",
+    "run `misme-build muse-vad plan ... --audio AUDIO_DIR` first",
+)
 
 
-def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None,
-                   roots: Mapping[str, Path | str] | None = None, progress: bool = True,
-                   wait: bool = False) -> RenderSummary:
+def render_dataset(
+    out: Path,
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
+    roots: Mapping[str, Path | str] | None = None,
+    progress: bool = True,
+    wait: bool = False,
+) -> RenderSummary:
     """Render every frame of OUT, then the configs, solution, digest and card.
 
     The frames are rendered by ``engine`` (default: ``workers`` local processes); ``roots``
@@ -34,6 +45,17 @@ def render_dataset(out: Path, *, workers: int = 1, engine: Engine | None = None,
     per OUT (``wait`` waits for the other).
     """
     out = Path(out)
-    spec = dataset_spec(build_recipe(out))  # a missing plan is reported before anything is locked or written
-    return render_view(out, FRAME_VIEW, spec.output, lambda frames: export.export_dataset(out, spec, frames),
-                       workers=workers, engine=engine, roots=roots, progress=progress, wait=wait)
+    spec = dataset_spec(
+        build_recipe(out)
+    )  # a missing plan is reported before anything is locked or written
+    return render_view(
+        out,
+        FRAME_VIEW,
+        spec.output,
+        lambda frames: export.export_dataset(out, spec, frames),
+        workers=workers,
+        engine=engine,
+        roots=roots,
+        progress=progress,
+        wait=wait,
+    )

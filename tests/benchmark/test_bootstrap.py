@@ -16,8 +16,9 @@ SER, MER, VAD = get_task("misme-ser"), get_task("misme-mer"), get_task("muse-vad
 def _classification(n: int = 60, seed: int = 0, submissions: int = 3):
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, 8, n)
-    return truth, [np.where(rng.random(n) < 0.5, truth, rng.integers(0, 8, n))
-                   for _ in range(submissions)]
+    return truth, [
+        np.where(rng.random(n) < 0.5, truth, rng.integers(0, 8, n)) for _ in range(submissions)
+    ]
 
 
 def _regression(n: int = 60, targets: int = 2, seed: int = 0, submissions: int = 3):
@@ -31,11 +32,16 @@ def _groups(n: int, k: int = 7) -> list[str]:
 
 
 @pytest.mark.parametrize("grouped", [False, True])
-@pytest.mark.parametrize(("task", "metric"), [(SER, name) for name in b.metric_names(SER)]
-                         + [(MER, name) for name in b.metric_names(MER)])
+@pytest.mark.parametrize(
+    ("task", "metric"),
+    [(SER, name) for name in b.metric_names(SER)] + [(MER, name) for name in b.metric_names(MER)],
+)
 def test_vectorised_equals_the_reference_loop(task, metric, grouped) -> None:
-    truth, predictions = (_classification() if task.kind == "classification"
-                          else _regression(targets=len(task.targets)))
+    truth, predictions = (
+        _classification()
+        if task.kind == "classification"
+        else _regression(targets=len(task.targets))
+    )
     groups = _groups(len(truth)) if grouped else None
     fast = b.replicates(task, metric, truth, predictions, groups, n_resamples=30, seed=4)
     slow = b.reference_replicates(task, metric, truth, predictions, groups, n_resamples=30, seed=4)
@@ -50,7 +56,8 @@ def test_three_targets_and_one_target_of_them() -> None:
         np.testing.assert_allclose(
             b.replicates(VAD, metric, truth, predictions, n_resamples=20, seed=1),
             b.reference_replicates(VAD, metric, truth, predictions, n_resamples=20, seed=1),
-            rtol=1e-9)
+            rtol=1e-9,
+        )
 
 
 def test_reproducible_for_a_seed_and_different_for_another() -> None:
@@ -88,7 +95,11 @@ def test_rank_intervals_and_ties() -> None:
     values = np.array([[0.9, 0.5, 0.9], [0.8, 0.6, 0.1], [0.7, 0.9, np.nan]])
     ranks = b.resample_ranks(values, higher_is_better=True)
     assert ranks.tolist() == [[1, 3, 1], [1, 2, 3], [2, 1, 3]]  # a tie shares rank 1; NaN last
-    assert b.resample_ranks(values[:, :2], higher_is_better=False).tolist() == [[2, 1], [2, 1], [1, 2]]
+    assert b.resample_ranks(values[:, :2], higher_is_better=False).tolist() == [
+        [2, 1],
+        [2, 1],
+        [1, 2],
+    ]
     low, high = b.rank_intervals(values, True, confidence=0.95)
     assert low.tolist() == [1, 1, 1] and high.tolist() == [2, 3, 3]
 
@@ -131,13 +142,16 @@ def test_percentile_interval_brackets_the_estimate() -> None:
     assert ((narrow_high - narrow_low) < (high - low)).all()
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: b.replicates(SER, "rmse", [0], [[0]]), "cannot bootstrap 'rmse'"),
-    (lambda: b.replicates(SER, "accuracy", [0], [[0]], n_resamples=0), "at least 1 resample"),
-    (lambda: b.replicates(SER, "accuracy", [0, 1], [[0, 1]], ["a"]), "1 group keys for 2 ids"),
-    (lambda: b.replicates(SER, "accuracy", [0], []), "no predictions"),
-    (lambda: b.percentile_interval(np.zeros((3, 1)), confidence=1.5), "confidence"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: b.replicates(SER, "rmse", [0], [[0]]), "cannot bootstrap 'rmse'"),
+        (lambda: b.replicates(SER, "accuracy", [0], [[0]], n_resamples=0), "at least 1 resample"),
+        (lambda: b.replicates(SER, "accuracy", [0, 1], [[0, 1]], ["a"]), "1 group keys for 2 ids"),
+        (lambda: b.replicates(SER, "accuracy", [0], []), "no predictions"),
+        (lambda: b.percentile_interval(np.zeros((3, 1)), confidence=1.5), "confidence"),
+    ],
+)
 def test_bad_arguments_are_clear_errors(call, message) -> None:
     with pytest.raises(BenchmarkError, match=message):
         call()

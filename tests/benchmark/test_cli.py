@@ -26,8 +26,18 @@ def test_validate_ok(tmp_path, ser_solution, run_cli):
 def test_score_writes_json_and_markdown(tmp_path, ser_solution, run_cli):
     path = tmp_path / "p.csv"
     path.write_text(SER_GOOD)
-    code, out, _ = run_cli("score", path, "--solution", ser_solution, "--task", "misme-ser",
-                           "--json", tmp_path / "r.json", "--markdown", tmp_path / "r.md")
+    code, out, _ = run_cli(
+        "score",
+        path,
+        "--solution",
+        ser_solution,
+        "--task",
+        "misme-ser",
+        "--json",
+        tmp_path / "r.json",
+        "--markdown",
+        tmp_path / "r.md",
+    )
     assert code == 0
     data = json.loads((tmp_path / "r.json").read_text())
     # truth 1,3,5,3,8,4 vs predicted 1,3,4,3,8,4: 5 of 6 right
@@ -42,11 +52,23 @@ def test_compare_regression(tmp_path, mer_solution, run_cli):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text(MER_GOOD)
     frame = pd.read_csv(tmp_path / "a.csv", dtype={"id": str})
-    frame[["valence", "arousal"]] += np.array([[0.5, -0.3], [1, 0.2], [0, 0.7], [-0.4, 0.1],
-                                               [0.9, 0.9], [0.2, -1]])
+    frame[["valence", "arousal"]] += np.array(
+        [[0.5, -0.3], [1, 0.2], [0, 0.7], [-0.4, 0.1], [0.9, 0.9], [0.2, -1]]
+    )
     frame.to_csv(b, index=False)
-    code, out, err = run_cli("compare", a, b, "--solution", mer_solution, "--task", "misme-mer",
-                             "--bootstrap", 50, "--json", tmp_path / "c.json")
+    code, out, err = run_cli(
+        "compare",
+        a,
+        b,
+        "--solution",
+        mer_solution,
+        "--task",
+        "misme-mer",
+        "--bootstrap",
+        50,
+        "--json",
+        tmp_path / "c.json",
+    )
     assert code == 0, err
     data = json.loads((tmp_path / "c.json").read_text())
     names = [t["name"] for t in data["tests"]]
@@ -60,8 +82,19 @@ def test_compare_classification_includes_mcnemar(tmp_path, ser_solution, run_cli
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text(SER_GOOD)
     b.write_text(SER_GOOD.replace("a,happy", "a,calm").replace("b,sad", "b,angry"))
-    code, out, err = run_cli("compare", a, b, "--solution", ser_solution, "--task", "misme-ser",
-                             "--bootstrap", 0, "--json", tmp_path / "c.json")
+    code, out, err = run_cli(
+        "compare",
+        a,
+        b,
+        "--solution",
+        ser_solution,
+        "--task",
+        "misme-ser",
+        "--bootstrap",
+        0,
+        "--json",
+        tmp_path / "c.json",
+    )
     assert code == 0, err
     tests = {t["test"]: t for t in json.loads((tmp_path / "c.json").read_text())["tests"]}
     # truth of b is angry: A (sad) is wrong there, B right; B (calm) is wrong on a, A right
@@ -88,8 +121,16 @@ def test_user_mistakes_exit_2_without_traceback(tmp_path, mer_solution, run_cli)
         ("score", tmp_path / "missing.csv", "--solution", mer_solution, "--task", "misme-mer"),
         ("score", path, "--solution", tmp_path / "missing.parquet", "--task", "misme-mer"),
         ("score", path, "--solution", bad_solution, "--task", "misme-mer"),
-        ("score", path, "--solution", mer_solution, "--task", "misme-mer",
-         "--json", tmp_path / "no-dir" / "r.json"),
+        (
+            "score",
+            path,
+            "--solution",
+            mer_solution,
+            "--task",
+            "misme-mer",
+            "--json",
+            tmp_path / "no-dir" / "r.json",
+        ),
     ):
         code, out, err = run_cli(*args)
         assert code == 2, args
@@ -99,8 +140,15 @@ def test_user_mistakes_exit_2_without_traceback(tmp_path, mer_solution, run_cli)
 def test_tasks_lists_registry(run_cli):
     code, out, _ = run_cli("tasks")
     assert code == 0
-    for name in ("misme-ser", "misme-ser-speech", "misme-mer", "misme-mer-music", "mer-quadrant",
-                 "mer-va", "muse-vad"):
+    for name in (
+        "misme-ser",
+        "misme-ser-speech",
+        "misme-mer",
+        "misme-mer-music",
+        "mer-quadrant",
+        "mer-va",
+        "muse-vad",
+    ):
         assert name in out
 
 
@@ -108,14 +156,24 @@ def test_no_command_exits_2(run_cli):
     assert run_cli()[0] == 2
 
 
-@pytest.mark.parametrize("option", [("--max-bytes", "0"), ("--h", "0"), ("--power", "0"),
-                                    ("--power", "nan"), ("--bootstrap", "-1"),
-                                    ("--bootstrap", "10000000000"), ("--seed", "-1")])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--max-bytes", "0"),
+        ("--h", "0"),
+        ("--power", "0"),
+        ("--power", "nan"),
+        ("--bootstrap", "-1"),
+        ("--bootstrap", "10000000000"),
+        ("--seed", "-1"),
+    ],
+)
 def test_senseless_options_exit_2(option, tmp_path, mer_solution, run_cli):
     path = tmp_path / "p.csv"
     path.write_text(MER_GOOD)
-    code, out, err = run_cli("compare", path, path, "--solution", mer_solution, "--task",
-                             "misme-mer", *option)
+    code, out, err = run_cli(
+        "compare", path, path, "--solution", mer_solution, "--task", "misme-mer", *option
+    )
     assert code == 2 and out == "" and f"{option[0]} must be" in err, err
 
 
@@ -125,8 +183,9 @@ def test_report_through_a_symlink_keeps_the_link(tmp_path, mer_solution, run_cli
     target, link = tmp_path / "real.json", tmp_path / "link.json"
     target.write_text("old")
     link.symlink_to(target)
-    code, _, err = run_cli("score", path, "--solution", mer_solution, "--task", "misme-mer",
-                           "--json", link)
+    code, _, err = run_cli(
+        "score", path, "--solution", mer_solution, "--task", "misme-mer", "--json", link
+    )
     assert code == 0, err
     assert link.is_symlink() and json.loads(target.read_text())["task"] == "misme-mer"
 
@@ -140,8 +199,9 @@ def test_report_to_a_pipe_is_written_through(tmp_path, mer_solution, run_cli):
     received = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
-    code, _, err = run_cli("score", path, "--solution", mer_solution, "--task", "misme-mer",
-                           "--json", fifo)
+    code, _, err = run_cli(
+        "score", path, "--solution", mer_solution, "--task", "misme-mer", "--json", fifo
+    )
     reader.join(timeout=60)
     if reader.is_alive():  # nothing ever opened the pipe for writing: unblock the reader
         with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "w"):
@@ -173,13 +233,16 @@ def test_reading_a_small_file_does_not_allocate_the_whole_size_cap(tmp_path) -> 
         f"with open({str(path)!r}, 'rb') as h:\n"
         "    assert len(_read_capped(h, 1000, 501)) == 501  # the cap wins\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2]
+    )
     assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_ends_misme_score_with_one_line_and_nothing_half_written(
-        tmp_path, mer_solution, signum, code):
+    tmp_path, mer_solution, signum, code
+):
     """The JSON report is written, then the process blocks opening a FIFO for the Markdown
     one (no reader): the signal arrives there, at a known point of the work."""
     import subprocess
@@ -193,9 +256,26 @@ def test_a_signal_ends_misme_score_with_one_line_and_nothing_half_written(
     os.mkfifo(fifo)
     report = tmp_path / "r.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmark.cli", "score", str(path), "--solution", str(mer_solution),
-         "--task", "misme-mer", "--json", str(report), "--markdown", str(fifo)],
-        cwd=Path(__file__).parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "benchmark.cli",
+            "score",
+            str(path),
+            "--solution",
+            str(mer_solution),
+            "--task",
+            "misme-mer",
+            "--json",
+            str(report),
+            "--markdown",
+            str(fifo),
+        ],
+        cwd=Path(__file__).parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 180
     while not report.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -207,7 +287,8 @@ def test_a_signal_ends_misme_score_with_one_line_and_nothing_half_written(
     assert out == ""  # the terminal report comes after the files, so it never started
     assert json.loads(report.read_text())["task"] == "misme-mer"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["p.csv", "r.json", "report.md", mer_solution.name])
+        ["p.csv", "r.json", "report.md", mer_solution.name]
+    )
 
 
 def test_a_failed_report_write_leaves_no_temporary_file(tmp_path):
@@ -221,8 +302,10 @@ def test_a_failed_report_write_leaves_no_temporary_file(tmp_path):
 
 def _grouped_ser_solution(folder) -> Path:
     path = folder / "ser-groups.csv"
-    frame = SER_SOLUTION.assign(actor=["01", "01", "02", "02", "03", "03"],
-                                gender=["male", "male", "female", "female", "male", "male"])
+    frame = SER_SOLUTION.assign(
+        actor=["01", "01", "02", "02", "03", "03"],
+        gender=["male", "male", "female", "female", "male", "male"],
+    )
     frame.to_csv(path, index=False)
     return path
 
@@ -231,20 +314,50 @@ def test_score_reports_a_grouped_bootstrap_interval_and_per_group_scores(tmp_pat
     predictions = tmp_path / "p.csv"
     predictions.write_text(SER_GOOD.replace("a,happy", "a,calm"))
     solution = _grouped_ser_solution(tmp_path)
-    code, out, err = run_cli("score", predictions, "--solution", solution, "--task", "misme-ser",
-                             "--bootstrap", 200, "--seed", 3, "--json", tmp_path / "r.json")
+    code, out, err = run_cli(
+        "score",
+        predictions,
+        "--solution",
+        solution,
+        "--task",
+        "misme-ser",
+        "--bootstrap",
+        200,
+        "--seed",
+        3,
+        "--json",
+        tmp_path / "r.json",
+    )
     assert code == 0, err
     data = json.loads((tmp_path / "r.json").read_text())
     interval = data["bootstrap"]
-    assert (interval["grouped_by"], interval["n_groups"], interval["n_resamples"]) == ("actor", 3, 200)
+    assert (interval["grouped_by"], interval["n_groups"], interval["n_resamples"]) == (
+        "actor",
+        3,
+        200,
+    )
     assert interval["low"] <= data["primary"] <= interval["high"]
     assert "resampling 3 actor groups" in out
     genders = data["per_group"]["gender"]
-    assert genders["female"]["n"] == 2 and genders["female"]["accuracy"] == 0.5  # b wrong in SER_GOOD
+    assert (
+        genders["female"]["n"] == 2 and genders["female"]["accuracy"] == 0.5
+    )  # b wrong in SER_GOOD
     assert genders["male"]["n"] == 4 and genders["male"]["accuracy"] == 0.75
     assert "gender = male" in out
-    again = run_cli("score", predictions, "--solution", solution, "--task", "misme-ser",
-                    "--bootstrap", 200, "--seed", 3, "--json", tmp_path / "r2.json")
+    again = run_cli(
+        "score",
+        predictions,
+        "--solution",
+        solution,
+        "--task",
+        "misme-ser",
+        "--bootstrap",
+        200,
+        "--seed",
+        3,
+        "--json",
+        tmp_path / "r2.json",
+    )
     assert again[0] == 0
     assert json.loads((tmp_path / "r2.json").read_text())["bootstrap"] == interval
 
@@ -254,11 +367,30 @@ def test_score_and_compare_write_their_charts(tmp_path, mer_solution, run_cli, s
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text(MER_GOOD)
     b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
-    code, _, err = run_cli("score", a, "--solution", mer_solution, "--task", "misme-mer",
-                           "--plot", tmp_path / f"score{suffix}")
+    code, _, err = run_cli(
+        "score",
+        a,
+        "--solution",
+        mer_solution,
+        "--task",
+        "misme-mer",
+        "--plot",
+        tmp_path / f"score{suffix}",
+    )
     assert code == 0, err
-    code, _, err = run_cli("compare", a, b, "--solution", mer_solution, "--task", "misme-mer",
-                           "--bootstrap", 50, "--plot", tmp_path / f"compare{suffix}")
+    code, _, err = run_cli(
+        "compare",
+        a,
+        b,
+        "--solution",
+        mer_solution,
+        "--task",
+        "misme-mer",
+        "--bootstrap",
+        50,
+        "--plot",
+        tmp_path / f"compare{suffix}",
+    )
     assert code == 0, err
     for name in ("score", "compare"):
         head = (tmp_path / f"{name}{suffix}").read_bytes()[:200]
@@ -268,8 +400,16 @@ def test_score_and_compare_write_their_charts(tmp_path, mer_solution, run_cli, s
 def test_plot_needs_png_or_svg(tmp_path, mer_solution, run_cli):
     a = tmp_path / "a.csv"
     a.write_text(MER_GOOD)
-    code, out, err = run_cli("score", a, "--solution", mer_solution, "--task", "misme-mer",
-                             "--plot", tmp_path / "chart.pdf")
+    code, out, err = run_cli(
+        "score",
+        a,
+        "--solution",
+        mer_solution,
+        "--task",
+        "misme-mer",
+        "--plot",
+        tmp_path / "chart.pdf",
+    )
     assert code == 2 and out == ""
     assert "must end in .png or .svg" in err and err.count("\n") == 1
     assert not (tmp_path / "chart.pdf").exists()

@@ -34,9 +34,13 @@ def _word(rng: random.Random, longest: int) -> str:
 def test_the_hash_join_equals_index_in_and_the_duplicate_check_equals_unique():
     rng, used = random.Random(0), 0
     for _ in range(2000):
-        solution = list({_word(rng, rng.choice([3, 12, 40])) or "z" for _ in range(rng.randint(1, 40))})
-        ids = [rng.choice(solution) if rng.random() < 0.8 else _word(rng, 20)
-               for _ in range(rng.randint(0, 80))]
+        solution = list(
+            {_word(rng, rng.choice([3, 12, 40])) or "z" for _ in range(rng.randint(1, 40))}
+        )
+        ids = [
+            rng.choice(solution) if rng.random() < 0.8 else _word(rng, 20)
+            for _ in range(rng.randint(0, 80))
+        ]
         if rng.random() < 0.3:
             ids = rng.sample(solution, len(solution))
         solution_ids = pa.array(solution, type=rng.choice([pa.string(), pa.large_string()]))
@@ -45,8 +49,12 @@ def test_the_hash_join_equals_index_in_and_the_duplicate_check_equals_unique():
         array = pa.array(ids, type=pa.string())
         if rng.random() < 0.3 and len(array) > 2:
             array = pa.chunked_array([array.slice(0, 1), array.slice(1)])
-        expected = pc.index_in(array, value_set=solution_ids).fill_null(-1).to_numpy(
-            zero_copy_only=False).astype(np.int64)
+        expected = (
+            pc.index_in(array, value_set=solution_ids)
+            .fill_null(-1)
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+        )
         got = io._positions(array, solution_ids)
         if got is not None:
             used += 1
@@ -59,7 +67,8 @@ def test_the_hash_join_equals_index_in_and_the_duplicate_check_equals_unique():
 def test_group_codes_by_factorize_equal_np_unique():
     rng = np.random.default_rng(0)
     keys = np.array(["b", "a", "a\x00", "10", "9", "é", "A", ""], dtype=object)[
-        rng.integers(0, 8, 5000)]
+        rng.integers(0, 8, 5000)
+    ]
     codes, n_groups = bootstrap.group_codes(keys, len(keys))
     unique, expected = np.unique(keys.astype(str), return_inverse=True)
     assert n_groups == len(unique) and np.array_equal(codes, expected)
@@ -69,7 +78,7 @@ def test_fold_codes_by_counting_and_orders_by_radix_equal_numpys():
     rng = np.random.default_rng(3)
     for dtype in (np.int8, np.int32, np.int64, np.uint8, np.float64):
         info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.iinfo(np.int64)
-        for low, high in ((0, 6), (-100, 100), (-2**21, 2**21), (info.min, info.max)):
+        for low, high in ((0, 6), (-100, 100), (-(2**21), 2**21), (info.min, info.max)):
             low, high = max(low, info.min), min(high, info.max)
             values = rng.integers(low, high, 500, endpoint=True, dtype=np.int64).astype(dtype)
             distinct, inverse = scoring._sorted_codes(values)
@@ -88,8 +97,13 @@ def test_the_whitespace_check_of_ids_skips_only_what_cannot_be_spaced(monkeypatc
     spaces = [" ", "\t", "\n", "\x0b", "\x1c", "\x85", "\u00a0", "\u2003", "\u3000", "\x7f"]
     letters = ["a", "0", "~", "!", "é", "💥", "-"]
     for _ in range(300):
-        ids = ["".join(rng.choice(letters + spaces * (rng.random() < 0.3))
-                       for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(1, 30))]
+        ids = [
+            "".join(
+                rng.choice(letters + spaces * (rng.random() < 0.3))
+                for _ in range(rng.randint(0, 4))
+            )
+            for _ in range(rng.randint(1, 30))
+        ]
         array = pa.array(ids, type=pa.string())
         raw = io._Raw(["id"], [array], np.arange(1, len(ids) + 1))
         fast = io._Problems()
@@ -105,8 +119,12 @@ def test_a_dictionary_column_factorizes_as_its_values_do():
     """A file's dictionary may repeat a value or hold one no row uses (or hold many)."""
     rng = np.random.default_rng(4)
     for dictionary in (["x", "DEAM", "x", "unused", "é", ""], [f"g{i}" for i in range(70_000)]):
-        indices = pa.array(rng.choice([0, 1, 2, 4, 5], 300) if len(dictionary) < 10
-                           else rng.integers(0, len(dictionary), 300), pa.int32())
+        indices = pa.array(
+            rng.choice([0, 1, 2, 4, 5], 300)
+            if len(dictionary) < 10
+            else rng.integers(0, len(dictionary), 300),
+            pa.int32(),
+        )
         encoded = pa.DictionaryArray.from_arrays(indices, pa.array(dictionary))
         codes, values = scoring._factorized(encoded)
         assert len(set(values)) == len(values)
@@ -116,16 +134,31 @@ def test_a_dictionary_column_factorizes_as_its_values_do():
 
 def test_to_numpy_equals_pyarrows_conversion():
     rng = np.random.default_rng(2)
-    for kind in (pa.bool_(), pa.int8(), pa.int32(), pa.uint16(), pa.int64(), pa.uint64(),
-                 pa.float32(), pa.float64(), pa.string()):
+    for kind in (
+        pa.bool_(),
+        pa.int8(),
+        pa.int32(),
+        pa.uint16(),
+        pa.int64(),
+        pa.uint64(),
+        pa.float32(),
+        pa.float64(),
+        pa.string(),
+    ):
         for n in (0, 1, 7, 8, 9, 100):
             values = rng.integers(0, 3, n)
             array = pa.array(values.astype(str) if kind == pa.string() else values).cast(kind)
-            nulls = pa.array([None if i % 5 == 4 else v for i, v in enumerate(array.to_pylist())],
-                             kind)
-            for candidate in (array, nulls, array.slice(min(n, 3)), nulls.slice(min(n, 2), 3),
-                              pa.chunked_array([array, array.slice(min(n, 1))], kind),
-                              pa.chunked_array([], kind)):
+            nulls = pa.array(
+                [None if i % 5 == 4 else v for i, v in enumerate(array.to_pylist())], kind
+            )
+            for candidate in (
+                array,
+                nulls,
+                array.slice(min(n, 3)),
+                nulls.slice(min(n, 2), 3),
+                pa.chunked_array([array, array.slice(min(n, 1))], kind),
+                pa.chunked_array([], kind),
+            ):
                 expected = candidate.to_numpy(zero_copy_only=False)
                 got = io.to_numpy(candidate)
                 assert got.dtype == expected.dtype, (kind, n)
@@ -145,10 +178,15 @@ SOLUTION_VARIANTS = {
 @pytest.mark.parametrize("name", SOLUTION_VARIANTS)
 def test_the_solution_read_once_equals_the_second_read_of_its_group_columns(tmp_path, name):
     task = get_task("misme-mer")
-    frame = SOLUTION_VARIANTS[name](MER_SOLUTION.assign(
-        group=["g1", "g1", "g2", "g2", "g3", "g3"], corpus=["DEAM", "x", "DEAM", "é", "x", "x"]))
+    frame = SOLUTION_VARIANTS[name](
+        MER_SOLUTION.assign(
+            group=["g1", "g1", "g2", "g2", "g3", "g3"], corpus=["DEAM", "x", "DEAM", "é", "x", "x"]
+        )
+    )
     path = tmp_path / name
-    frame.to_parquet(path, index=False) if name.endswith(".parquet") else frame.to_csv(path, index=False)
+    frame.to_parquet(path, index=False) if name.endswith(".parquet") else frame.to_csv(
+        path, index=False
+    )
     twice = io.with_solution_columns(io.read_solution(path, task), path)
     pd.testing.assert_frame_equal(io.read_solution(path, task, group_columns=True), twice)
     arrays = io.read_solution_arrays(path, task, group_columns=True)
@@ -156,24 +194,30 @@ def test_the_solution_read_once_equals_the_second_read_of_its_group_columns(tmp_
     for column, values in arrays.text.items():
         expected = io.text_values(twice[column])
         assert isinstance(values, pa.Array) == isinstance(expected, pa.Array)
-        assert list(values.to_pylist() if isinstance(values, pa.Array) else values) == \
-            list(expected.to_pylist() if isinstance(expected, pa.Array) else expected)
+        assert list(values.to_pylist() if isinstance(values, pa.Array) else values) == list(
+            expected.to_pylist() if isinstance(expected, pa.Array) else expected
+        )
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda f: f.drop(columns="fold"), "column 'fold': missing column"),
-    (lambda f: f.drop(columns="arousal"), "column 'arousal': missing column"),
-    (lambda f: pd.concat([f, f.iloc[:1]]), "row 7, column 'id': duplicate id '007'"),
-    (lambda f: f.assign(id=range(6)), "ids must be strings"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop(columns="fold"), "column 'fold': missing column"),
+        (lambda f: f.drop(columns="arousal"), "column 'arousal': missing column"),
+        (lambda f: pd.concat([f, f.iloc[:1]]), "row 7, column 'id': duplicate id '007'"),
+        (lambda f: f.assign(id=range(6)), "ids must be strings"),
+    ],
+)
 def test_the_single_read_refuses_a_bad_solution_as_the_plain_read_does(tmp_path, change, message):
     task = get_task("misme-mer")
     path = tmp_path / "solution.parquet"
     change(MER_SOLUTION.assign(group="g")).to_parquet(path, index=False)
     errors = []
-    for read in (lambda: io.read_solution(path, task),
-                 lambda: io.read_solution(path, task, group_columns=True),
-                 lambda: io.read_solution_arrays(path, task, group_columns=True)):
+    for read in (
+        lambda: io.read_solution(path, task),
+        lambda: io.read_solution(path, task, group_columns=True),
+        lambda: io.read_solution_arrays(path, task, group_columns=True),
+    ):
         with pytest.raises(BenchmarkError) as raised:
             read()
         errors.append(str(raised.value))
@@ -213,8 +257,9 @@ def _reports_of_arrays(solution_path, predictions_path, task) -> tuple[str, str,
     """What ``misme-score score`` does: arrays, no frames."""
     solution = io.read_solution_arrays(solution_path, task, group_columns=True)
     predictions = io.read_prediction_arrays(predictions_path, solution, task)
-    result = scoring.score_arrays(scoring.target_matrix(predictions, task), solution, task,
-                                  n_resamples=200, seed=3)
+    result = scoring.score_arrays(
+        scoring.target_matrix(predictions, task), solution, task, n_resamples=200, seed=3
+    )
     return report.to_json(result), report.to_markdown(result), report.to_terminal(result)
 
 
@@ -236,7 +281,9 @@ def test_reports_are_identical_with_every_fast_path_off(tmp_path, monkeypatch, t
     monkeypatch.setattr(io, "_edges_may_be_spaces", lambda array: True)
     monkeypatch.setattr(pd.api.types, "infer_dtype", lambda *a, **k: "mixed")
     monkeypatch.setattr(scoring, "text_values", lambda column: column.astype(str).to_numpy())
-    monkeypatch.setattr(scoring, "_sorted_codes", lambda values: np.unique(values, return_inverse=True))
+    monkeypatch.setattr(
+        scoring, "_sorted_codes", lambda values: np.unique(values, return_inverse=True)
+    )
     monkeypatch.setattr(bootstrap, "stable_order", _plain_stable_order)
     for module in (io, scoring):
         monkeypatch.setattr(module, "to_numpy", lambda array: array.to_numpy(zero_copy_only=False))
@@ -255,8 +302,9 @@ def test_per_id_losses_of_arrays_and_frames_agree(tmp_path):
     pd.testing.assert_series_equal(by_arrays.per_id_loss, by_frames.per_id_loss)
 
 
-@pytest.mark.parametrize(("task_name", "absent"), [("misme-ser", ("pandas", "scipy")),
-                                                   ("misme-mer", ("pandas",))])
+@pytest.mark.parametrize(
+    ("task_name", "absent"), [("misme-ser", ("pandas", "scipy")), ("misme-mer", ("pandas",))]
+)
 def test_misme_score_score_imports_no_pandas(tmp_path, task_name, absent):
     """Start-up is most of a 1M-row score: the command does without pandas (a quarter of a
     second), and without scipy for classification (Pearson's p-value needs scipy.special)."""

@@ -36,12 +36,15 @@ def test_classification_metrics_match_sklearn(seed):
     assert m.accuracy(t, p) == pytest.approx(skm.accuracy_score(t, p), abs=1e-12)
     assert m.uar(t, p) == pytest.approx(skm.balanced_accuracy_score(t, p), abs=1e-12)
     assert m.uar(t, p) == pytest.approx(
-        skm.recall_score(t, p, labels=np.unique(t), average="macro", zero_division=0), abs=1e-12)
+        skm.recall_score(t, p, labels=np.unique(t), average="macro", zero_division=0), abs=1e-12
+    )
     assert m.macro_f1(t, p) == pytest.approx(
-        skm.f1_score(t, p, average="macro", zero_division=0), abs=1e-12)
+        skm.f1_score(t, p, average="macro", zero_division=0), abs=1e-12
+    )
     labels = sorted(set(t) | set(p))
-    np.testing.assert_array_equal(m.confusion_matrix(t, p, labels),
-                                  skm.confusion_matrix(t, p, labels=labels))
+    np.testing.assert_array_equal(
+        m.confusion_matrix(t, p, labels), skm.confusion_matrix(t, p, labels=labels)
+    )
     per_class = m.precision_recall_per_class(t, p, labels)
     precision = skm.precision_score(t, p, labels=labels, average=None, zero_division=0)
     recall = skm.recall_score(t, p, labels=labels, average=None, zero_division=0)
@@ -117,8 +120,13 @@ def test_classification_bounds(pairs):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(2, 50).flatmap(lambda n: st.tuples(arrays(np.float64, n, elements=finite),
-                                                      arrays(np.float64, n, elements=finite))))
+@given(
+    st.integers(2, 50).flatmap(
+        lambda n: st.tuples(
+            arrays(np.float64, n, elements=finite), arrays(np.float64, n, elements=finite)
+        )
+    )
+)
 def test_regression_bounds(pair):
     t, p = pair
     assert m.rmse(t, p) >= 0 and m.mae(t, p) >= 0
@@ -134,8 +142,15 @@ def test_regression_summary_equals_single_metrics(seed):
     t, p = _values(seed, n=50)
     summary = m.regression_summary(t, p)
     r, pvalue = m.pearson(t, p)
-    expected = {"rmse": m.rmse(t, p), "mae": m.mae(t, p), "r2": m.r2(t, p), "pearson_r": r,
-                "pearson_p": pvalue, "ccc": m.ccc(t, p), "ccc_n1": m.ccc_n1(t, p)}
+    expected = {
+        "rmse": m.rmse(t, p),
+        "mae": m.mae(t, p),
+        "r2": m.r2(t, p),
+        "pearson_r": r,
+        "pearson_p": pvalue,
+        "ccc": m.ccc(t, p),
+        "ccc_n1": m.ccc_n1(t, p),
+    }
     assert summary == pytest.approx(expected, rel=1e-9, abs=1e-15)
 
 
@@ -170,6 +185,7 @@ def test_docstring_examples():
     import doctest
 
     import benchmark.bootstrap
+
     for module in (m, benchmark.bootstrap):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -17,7 +17,11 @@ def _errors(seed: int, n: int = 200):
     rng = np.random.default_rng(seed)
     common = rng.normal(size=n)
     e1 = common + rng.normal(0, 0.8, n)
-    e2 = 1.1 * common + rng.normal(0, 0.8, n) + np.convolve(rng.normal(size=n + 2), [1, 0.5, 0.3], "valid")
+    e2 = (
+        1.1 * common
+        + rng.normal(0, 0.8, n)
+        + np.convolve(rng.normal(size=n + 2), [1, 0.5, 0.3], "valid")
+    )
     return e1, e2
 
 
@@ -33,8 +37,9 @@ def test_dm_matches_dieboldmariano_package(seed, h, power):
     assert result.statistic == pytest.approx(expected_stat, rel=1e-9)
     assert result.pvalue == pytest.approx(expected_p, rel=1e-6, abs=1e-12)
     _, one_sided = dm_test(zeros, e1, e2, loss=loss, h=h, one_sided=True)
-    assert stats.diebold_mariano(e1, e2, h=h, power=power, alternative="less").pvalue == \
-        pytest.approx(one_sided, rel=1e-6, abs=1e-12)
+    assert stats.diebold_mariano(
+        e1, e2, h=h, power=power, alternative="less"
+    ).pvalue == pytest.approx(one_sided, rel=1e-6, abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -47,8 +52,9 @@ def test_dm_h1_equals_one_sample_t_test(seed):
     assert result.pvalue == pytest.approx(reference.pvalue, rel=1e-8)
     for alternative in ("less", "greater"):
         expected = sps.ttest_1samp(d, 0.0, alternative=alternative).pvalue
-        assert stats.diebold_mariano(e1, e2, alternative=alternative).pvalue == \
-            pytest.approx(expected, rel=1e-8)
+        assert stats.diebold_mariano(e1, e2, alternative=alternative).pvalue == pytest.approx(
+            expected, rel=1e-8
+        )
 
 
 def test_dm_alternatives_are_complementary():

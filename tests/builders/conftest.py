@@ -39,7 +39,12 @@ def ray_cluster():
     from builders.engine.ray_backend import local_worker_priority, object_store_bytes
 
     local_worker_priority()  # else its workers starve beside the other xdist worker's tests
-    ray.init(num_cpus=3, object_store_memory=object_store_bytes(), include_dashboard=False,
-             log_to_driver=False, logging_level="ERROR")
+    ray.init(
+        num_cpus=3,
+        object_store_memory=object_store_bytes(),
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="ERROR",
+    )
     yield ray
     ray.shutdown()

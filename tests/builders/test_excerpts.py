@@ -17,15 +17,26 @@ MONO_16K = OutputSpec(16000, 1)
 
 
 def make_unit(tmp_path, source, clip_id="d_4_1", start=1.0, duration=2.0, output=MONO_16K):
-    return ExcerptUnit(clip_id, "deam", source.name, file_sha256(source), start, duration,
-                       {"deam": str(source.parent)}, output, str(tmp_path / "audio" / "clips" / f"{clip_id}.flac"),
-                       str(tmp_path / "audio" / "clips" / f"{clip_id}.json"))
+    return ExcerptUnit(
+        clip_id,
+        "deam",
+        source.name,
+        file_sha256(source),
+        start,
+        duration,
+        {"deam": str(source.parent)},
+        output,
+        str(tmp_path / "audio" / "clips" / f"{clip_id}.flac"),
+        str(tmp_path / "audio" / "clips" / f"{clip_id}.json"),
+    )
 
 
 @pytest.fixture()
 def source(tmp_path):
     t = np.arange(5 * 44100) / 44100
-    stereo = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 220 * t)], axis=1)
+    stereo = np.stack(
+        [0.5 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 220 * t)], axis=1
+    )
     path = tmp_path / "src" / "4.wav"
     path.parent.mkdir()
     sf.write(path, stereo.astype(np.float32), 44100, subtype="FLOAT")
@@ -36,7 +47,9 @@ def test_the_clip_is_the_span_mixed_down_and_resampled(tmp_path, source):
     unit = make_unit(tmp_path, source)
     result = render_excerpt(unit)
     data, _ = sf.read(source, dtype="float32", always_2d=True)
-    expected = soxr.resample(data[44100:3 * 44100].mean(axis=1, keepdims=True), 44100, 16000, quality="HQ")
+    expected = soxr.resample(
+        data[44100 : 3 * 44100].mean(axis=1, keepdims=True), 44100, 16000, quality="HQ"
+    )
     pcm, rate = audio.decode_pcm(tmp_path / "audio" / "clips" / "d_4_1.flac")
     assert rate == 16000 and pcm.shape == (32000, 1) and result["frames"] == 32000
     np.testing.assert_array_equal(pcm, audio.quantise(expected.astype(np.float32)))
@@ -46,7 +59,9 @@ def test_the_clip_is_the_span_mixed_down_and_resampled(tmp_path, source):
 
 
 def test_a_span_outside_the_source_or_a_changed_source_is_named(tmp_path, source):
-    with pytest.raises(UserError, match=r"clip d_9_1: span 4.0-6.0 s is outside .*4\.wav \(5\.000 s long\)"):
+    with pytest.raises(
+        UserError, match=r"clip d_9_1: span 4.0-6.0 s is outside .*4\.wav \(5\.000 s long\)"
+    ):
         render_excerpt(make_unit(tmp_path, source, clip_id="d_9_1", start=4.0))
     unit = make_unit(tmp_path, source)
     source.write_bytes(source.read_bytes()[:-8] + b"\x00" * 8)
@@ -56,7 +71,11 @@ def test_a_span_outside_the_source_or_a_changed_source_is_named(tmp_path, source
 
 def test_probe_reports_a_cut_off_wav_an_undecodable_and_a_silent_file(tmp_path, source):
     good = probe_sources([str(source)], progress=False)[0]
-    assert good["frames"] == 5 * 44100 and good["channels"] == 2 and good["sha256"] == file_sha256(source)
+    assert (
+        good["frames"] == 5 * 44100
+        and good["channels"] == 2
+        and good["sha256"] == file_sha256(source)
+    )
     cut = tmp_path / "cut.wav"
     sf.write(cut, np.full((44100, 1), 0.1, dtype=np.float32), 44100, subtype="PCM_16")
     cut.write_bytes(cut.read_bytes()[:-20000])

@@ -19,8 +19,17 @@ from builders.cli import SUBCOMMANDS
 ROOT = Path(builders.__file__).resolve().parent
 DATASETS = {"misme", "instrumental_mer", "muse_vad"}
 FRONT = ("cli", "registry", "verify_command", "features_command", "demo")  # may use one another
-LAYER = {"errors": 0, "common": 1, "corpora": 2, "engine": 2, "hf": 3, "features": 4, "excerpts": 4,
-         **dict.fromkeys(DATASETS, 5), **dict.fromkeys(FRONT, 6)}
+LAYER = {
+    "errors": 0,
+    "common": 1,
+    "corpora": 2,
+    "engine": 2,
+    "hf": 3,
+    "features": 4,
+    "excerpts": 4,
+    **dict.fromkeys(DATASETS, 5),
+    **dict.fromkeys(FRONT, 6),
+}
 POOLS = ("ProcessPoolExecutor", "ThreadPoolExecutor", "multiprocessing.Pool", "threading.Thread")
 
 
@@ -43,15 +52,23 @@ def imported(name: str, path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1]
+                    + ([base] if base else [])
+                )
             found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES)
+            found.update(
+                f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES
+            )
     if name == "builders.cli":
         found.update(module for module, _ in SUBCOMMANDS.values())
     return {m for m in found if m}
 
 
-GRAPH = {name: {m for m in imported(name, path) if m in MODULES and m != name} for name, path in MODULES.items()}
+GRAPH = {
+    name: {m for m in imported(name, path) if m in MODULES and m != name}
+    for name, path in MODULES.items()
+}
 
 
 def part(module: str) -> str:
@@ -69,7 +86,9 @@ def test_no_import_cycle_anywhere_in_builders():
         state[module] = "open"
         for target in sorted(GRAPH[module]):
             if state.get(target) == "open":
-                cycle = trail[trail.index(target):] + [target] if target in trail else [module, target]
+                cycle = (
+                    trail[trail.index(target) :] + [target] if target in trail else [module, target]
+                )
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if target not in state:
                 visit(target, [*trail, target])
@@ -87,12 +106,20 @@ def test_imports_follow_the_dependency_rule(module):
         theirs = part(target)
         if theirs == "builders" or theirs == mine or (mine in FRONT and theirs in FRONT):
             continue
-        assert LAYER[theirs] < LAYER[mine], f"{module} imports {target} ({theirs} is not below {mine})"
-        assert not (mine in DATASETS and theirs in DATASETS), f"dataset {mine} imports dataset {theirs}"
+        assert LAYER[theirs] < LAYER[mine], (
+            f"{module} imports {target} ({theirs} is not below {mine})"
+        )
+        assert not (mine in DATASETS and theirs in DATASETS), (
+            f"dataset {mine} imports dataset {theirs}"
+        )
 
 
 def test_only_demo_imports_the_leaderboard():
-    users = {m for m, p in MODULES.items() if any(i.split(".")[0] == "leaderboard" for i in imported(m, p))}
+    users = {
+        m
+        for m, p in MODULES.items()
+        if any(i.split(".")[0] == "leaderboard" for i in imported(m, p))
+    }
     assert {part(m) for m in users} <= {"demo"}
 
 

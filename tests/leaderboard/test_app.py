@@ -24,8 +24,13 @@ def live_challenge(tmp_path_factory):
     init_store(config)
     tokens = {name: add_team(config, name) for name in ("Team A", HOSTILE, "Team C")}
     submit(config, ser_predictions(folder / "a.csv", 44), "misme-ser", tokens["Team A"])
-    submit(config, ser_predictions(folder / "h.csv", 30), "misme-ser", tokens[HOSTILE],
-           note=f"note {HOSTILE}")
+    submit(
+        config,
+        ser_predictions(folder / "h.csv", 30),
+        "misme-ser",
+        tokens[HOSTILE],
+        note=f"note {HOSTILE}",
+    )
     submit(config, ser_predictions(folder / "c.csv", 12), "misme-ser", tokens["Team C"])
     submit(config, mer_predictions(folder / "m.csv", 0.4), "misme-mer", tokens["Team A"])
     return path, tokens, folder
@@ -140,4 +145,5 @@ def test_page_start_sweeps_a_submission_whose_scorer_was_killed(tmp_path, monkey
     _app(path, monkeypatch)
     with sqlite3.connect(config.database_url.removeprefix("sqlite:///")) as connection:
         assert connection.execute("select status, message from submissions").fetchall() == [
-            ("failed", ABANDONED)]
+            ("failed", ABANDONED)
+        ]

@@ -30,18 +30,27 @@ from leaderboard.store import add_team, init_store, read_session, team_for_token
 from tests.leaderboard.conftest import ser_predictions, write_challenge
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 HOSTILE = "<script>alert(1)</script>"
 HTML_NAME = "<b>x</b><script>"
 HTML_NOTE = f"note {HTML_NAME}"
 ARTIFACTS_ENV = "MISME_TEST_ARTIFACTS"  # where the screenshots go (default: pytest's tmp_path)
 WAIT_MS = 90_000  # generous: a Streamlit rerun plus a scoring child process on a 2-core CI box
 # Elements that a rendered (not escaped) HTML_NAME / HOSTILE would create.
-INJECTED_JS = ("() => [...document.querySelectorAll('[data-testid=stMain] script')].length"
-               " + [...document.querySelectorAll('b')].filter(b => b.textContent === 'x').length"
-               " + [...document.querySelectorAll('script')]"
-               ".filter(s => s.textContent.includes('alert(1)')).length")
+INJECTED_JS = (
+    "() => [...document.querySelectorAll('[data-testid=stMain] script')].length"
+    " + [...document.querySelectorAll('b')].filter(b => b.textContent === 'x').length"
+    " + [...document.querySelectorAll('script')]"
+    ".filter(s => s.textContent.includes('alert(1)')).length"
+)
 
 pytestmark = pytest.mark.browser
 
@@ -88,13 +97,28 @@ def served_challenge(tmp_path: Path) -> Iterator[Served]:
     config = load_config(path)
     init_store(config)
     for name, correct in (("Team C", 12), (HOSTILE, 30), ("Team A", 44)):
-        outcome = submit(config, ser_predictions(tmp_path / f"{correct}.csv", correct),
-                         "misme-ser", add_team(config, name))
+        outcome = submit(
+            config,
+            ser_predictions(tmp_path / f"{correct}.csv", correct),
+            "misme-ser",
+            add_team(config, name),
+        )
         assert outcome.status == "scored"
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "leaderboard.cli", "serve", "--config", str(path), "--port",
-         str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "leaderboard.cli",
+            "serve",
+            "--config",
+            str(path),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_healthy(port, server)
         artifacts = Path(os.environ.get(ARTIFACTS_ENV, tmp_path))
@@ -123,10 +147,14 @@ def _open_page(page, name: str) -> None:
     from playwright.sync_api import expect
 
     page.get_by_test_id("stRadioOption").filter(has_text=re.compile(f"^{re.escape(name)}$")).click()
-    heading = {"Leaderboard": "Leaderboard: ", "Submit": "Submit predictions for ",
-               "Submission detail": "Submission detail"}[name]
+    heading = {
+        "Leaderboard": "Leaderboard: ",
+        "Submit": "Submit predictions for ",
+        "Submission detail": "Submission detail",
+    }[name]
     expect(page.get_by_role("heading", name=re.compile(f"^{re.escape(heading)}"))).to_be_visible(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
 
 
 def _team_cells(page):
@@ -142,8 +170,9 @@ def test_ranking_rows_in_a_real_browser(served_challenge: Served) -> None:
         try:
             team_cells.nth(2).wait_for(state="attached", timeout=WAIT_MS)
         finally:
-            page.screenshot(path=str(served_challenge.artifacts / "leaderboard.png"),
-                            full_page=True)
+            page.screenshot(
+                path=str(served_challenge.artifacts / "leaderboard.png"), full_page=True
+            )
         rows = team_cells.all_text_contents()
         ranks = page.locator("[data-testid=stDataFrame] td[aria-colindex='1']").all_text_contents()
         injected = page.evaluate(INJECTED_JS)
@@ -167,17 +196,29 @@ def _stored(config: ChallengeConfig, token: str) -> list[tuple[Submission, int, 
     """The team's submissions, each with its number of score rows and subset results."""
     with read_session(config) as session:
         team = team_for_token(session, config, token)
-        submissions = list(session.scalars(select(Submission).where(
-            Submission.team_id == team.id).order_by(Submission.id)))
-        return [(s, session.scalar(select(func.count()).where(Score.submission_id == s.id)),
-                 session.scalar(select(func.count()).where(SubsetResult.submission_id == s.id)))
-                for s in submissions]
+        submissions = list(
+            session.scalars(
+                select(Submission).where(Submission.team_id == team.id).order_by(Submission.id)
+            )
+        )
+        return [
+            (
+                s,
+                session.scalar(select(func.count()).where(Score.submission_id == s.id)),
+                session.scalar(select(func.count()).where(SubsetResult.submission_id == s.id)),
+            )
+            for s in submissions
+        ]
 
 
 def _public_scores(config: ChallengeConfig, submission_id: int) -> dict[str, float]:
     with read_session(config) as session:
-        return {score.metric: score.value for score in session.scalars(select(Score).where(
-            Score.submission_id == submission_id, Score.subset == "public"))}
+        return {
+            score.metric: score.value
+            for score in session.scalars(
+                select(Score).where(Score.submission_id == submission_id, Score.subset == "public")
+            )
+        }
 
 
 def test_submit_page_uploads_in_a_real_browser(served_challenge: Served) -> None:
@@ -209,20 +250,24 @@ def test_submit_page_uploads_in_a_real_browser(served_challenge: Served) -> None
         token_box.fill(token)
         token_box.press("Enter")
         expect(main.get_by_text(quota_line.format(5, 50), exact=True)).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
 
         # A valid file through the real uploader: scored, metrics and quota on the page.
         uploader.set_input_files(str(valid))
-        expect(main.get_by_test_id("stFileUploader")).to_contain_text("upload-valid.csv",
-                                                                    timeout=WAIT_MS)
+        expect(main.get_by_test_id("stFileUploader")).to_contain_text(
+            "upload-valid.csv", timeout=WAIT_MS
+        )
         page.get_by_label("Note (optional)").fill(HTML_NOTE)
         submit_button.click()
         scored_line = main.get_by_text(re.compile(r"^Submission \d+ scored\.$"))
         expect(scored_line).to_be_visible(timeout=WAIT_MS)
         expect(main.get_by_text("Quota left: today 4, total 49", exact=True)).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         expect(main.get_by_text(quota_line.format(4, 49), exact=True)).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         metrics = main.get_by_test_id("stDataFrame")
         metrics.locator("td").first.wait_for(state="attached", timeout=WAIT_MS)
         shown_headers = [h.strip() for h in metrics.locator("th").all_text_contents()]
@@ -234,8 +279,9 @@ def test_submit_page_uploads_in_a_real_browser(served_challenge: Served) -> None
 
         # A malformed file: the validation report names rows and columns; nothing is scored.
         uploader.set_input_files(str(malformed))
-        expect(main.get_by_test_id("stFileUploader")).to_contain_text("upload-malformed.csv",
-                                                                    timeout=WAIT_MS)
+        expect(main.get_by_test_id("stFileUploader")).to_contain_text(
+            "upload-malformed.csv", timeout=WAIT_MS
+        )
         submit_button.click()
         invalid_line = main.get_by_text(re.compile(r"^Submission \d+: invalid$"))
         expect(invalid_line).to_be_visible(timeout=WAIT_MS)
@@ -244,17 +290,18 @@ def test_submit_page_uploads_in_a_real_browser(served_challenge: Served) -> None
         expect(report).to_contain_text("row 3, column 'emotion': unknown label 'happyish'")
         expect(report).to_contain_text("row 5, column 'id': missing id")
         expect(main.get_by_text(quota_line.format(4, 49), exact=True)).to_be_visible(
-            timeout=WAIT_MS)  # an invalid file does not use up the quota (count_failed = false)
+            timeout=WAIT_MS
+        )  # an invalid file does not use up the quota (count_failed = false)
         invalid_text = invalid_line.inner_text()
 
         # The leaderboard now ranks the new team, its HTML name shown as text.
         _open_page(page, "Leaderboard")
-        expect(_team_cells(page)).to_have_text(["Team A", HTML_NAME, HOSTILE, "Team C"],
-                                               timeout=WAIT_MS)
+        expect(_team_cells(page)).to_have_text(
+            ["Team A", HTML_NAME, HOSTILE, "Team C"], timeout=WAIT_MS
+        )
         board_rows = _team_cells(page).all_text_contents()
         injected_board = page.evaluate(INJECTED_JS)
-        page.screenshot(path=str(served.artifacts / "leaderboard-after-submit.png"),
-                        full_page=True)
+        page.screenshot(path=str(served.artifacts / "leaderboard-after-submit.png"), full_page=True)
 
         # Its note on the detail page, as text.
         _open_page(page, "Submission detail")
@@ -273,12 +320,20 @@ def test_submit_page_uploads_in_a_real_browser(served_challenge: Served) -> None
     assert len(stored) == 2
     (good, good_scores, good_results), (bad, bad_scores, bad_results) = stored
     assert (good.id, good.status, good.file_name, good.note) == (
-        good_id, "scored", "upload-valid.csv", HTML_NOTE)
+        good_id,
+        "scored",
+        "upload-valid.csv",
+        HTML_NOTE,
+    )
     assert scored_text == f"Submission {good.id} scored."
     public = _public_scores(config, good.id)
     assert (good_scores, good_results) == (2 * len(public), 2)  # public and private ids
     assert (bad.status, bad.file_name, bad_scores, bad_results) == (
-        "invalid", "upload-malformed.csv", 0, 0)
+        "invalid",
+        "upload-malformed.csv",
+        0,
+        0,
+    )
     assert invalid_text == f"Submission {bad.id}: invalid"
     assert "row 5, column 'id': missing id" in bad.message
 
@@ -307,8 +362,10 @@ def test_browser_requirement_skips_or_fails(monkeypatch, tmp_path: Path) -> None
 
 def _loaded_images(page) -> list[int]:
     """Natural widths of the page's images (0 for one that did not load)."""
-    return page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] "
-                         "[data-testid=stImage] img')].map(i => i.complete ? i.naturalWidth : 0)")
+    return page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=stMain] "
+        "[data-testid=stImage] img')].map(i => i.complete ? i.naturalWidth : 0)"
+    )
 
 
 def test_interval_chart_top_group_and_heatmap_in_a_real_browser(served_challenge: Served) -> None:
@@ -322,22 +379,36 @@ def test_interval_chart_top_group_and_heatmap_in_a_real_browser(served_challenge
         main = page.get_by_test_id("stMain")
         images = main.locator("[data-testid=stImage] img")
         expect(images).to_have_count(1, timeout=WAIT_MS)
-        expect(main.get_by_text(f"Top group (rank interval overlaps the leader's): {top}",
-                                exact=True)).to_be_visible(timeout=WAIT_MS)
-        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
-                               ".every(i => i.complete && i.naturalWidth > 0)", timeout=WAIT_MS)
+        expect(
+            main.get_by_text(f"Top group (rank interval overlaps the leader's): {top}", exact=True)
+        ).to_be_visible(timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)",
+            timeout=WAIT_MS,
+        )
         chart_widths = _loaded_images(page)
-        page.screenshot(path=str(served_challenge.artifacts / "leaderboard-intervals.png"),
-                        full_page=True)
-        page.get_by_test_id("stRadioOption").filter(has_text=re.compile("^Pairwise comparison$")).click()
+        page.screenshot(
+            path=str(served_challenge.artifacts / "leaderboard-intervals.png"), full_page=True
+        )
+        page.get_by_test_id("stRadioOption").filter(
+            has_text=re.compile("^Pairwise comparison$")
+        ).click()
         expect(page.get_by_role("heading", name="Pairwise Diebold-Mariano p-values")).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         expect(main.get_by_text("Holm-adjusted p-values (framed, *: significant)")).to_be_visible(
-            timeout=WAIT_MS)
-        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
-                               ".every(i => i.complete && i.naturalWidth > 0)", timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)",
+            timeout=WAIT_MS,
+        )
         heatmap_widths = _loaded_images(page)
-        page.screenshot(path=str(served_challenge.artifacts / "pairwise-heatmap.png"), full_page=True)
+        page.screenshot(
+            path=str(served_challenge.artifacts / "pairwise-heatmap.png"), full_page=True
+        )
         injected = page.evaluate(INJECTED_JS)
     assert len(chart_widths) == 1 and chart_widths[0] > 300
     assert len(heatmap_widths) == 1 and heatmap_widths[0] > 200

@@ -22,11 +22,28 @@ def test_organizer_flow(tmp_path: Path, capsys) -> None:
     assert main(["team", "add", "Team B", "--config", config]) == 0
     token_b = _token(capsys)
     good, weak = ser_predictions(tmp_path / "g.csv", 40), ser_predictions(tmp_path / "w.csv", 20)
-    assert main(["submit", str(weak), "--config", config, "--task", "misme-ser",
-                 "--token", token_a, "--note", "weak"]) == 0
+    assert (
+        main(
+            [
+                "submit",
+                str(weak),
+                "--config",
+                config,
+                "--task",
+                "misme-ser",
+                "--token",
+                token_a,
+                "--note",
+                "weak",
+            ]
+        )
+        == 0
+    )
     assert "accuracy (public ids)" in capsys.readouterr().out
-    assert main(["submit", str(good), "--config", config, "--task", "misme-ser",
-                 "--token", token_b]) == 0
+    assert (
+        main(["submit", str(good), "--config", config, "--task", "misme-ser", "--token", token_b])
+        == 0
+    )
     capsys.readouterr()
     assert main(["show", "--config", config, "--task", "misme-ser"]) == 0
     shown = capsys.readouterr().out
@@ -35,26 +52,33 @@ def test_organizer_flow(tmp_path: Path, capsys) -> None:
     assert main(["show", "--config", config, "--task", "misme-ser", "--private"]) == 2
     err = capsys.readouterr().err
     assert "phase dev is still open" in err and "--i-am-organizer" in err and err.count("\n") == 1
-    assert main(["show", "--config", config, "--task", "misme-ser", "--private",
-                 "--i-am-organizer"]) == 0
+    assert (
+        main(["show", "--config", config, "--task", "misme-ser", "--private", "--i-am-organizer"])
+        == 0
+    )
     assert "ranked on private ids" in capsys.readouterr().out
 
 
 def test_private_scores_of_an_ended_phase_need_no_organizer_flag(tmp_path: Path, capsys) -> None:
     config = str(write_challenge(tmp_path))  # dev and test ended in 2025
     assert main(["init", "--config", config]) == 0
-    assert main(["show", "--config", config, "--task", "misme-ser", "--phase", "dev",
-                 "--private"]) == 0
+    assert (
+        main(["show", "--config", config, "--task", "misme-ser", "--phase", "dev", "--private"])
+        == 0
+    )
     assert "ranked on" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["submit", "{pred}", "--task", "misme-ser", "--token", "bad"], "unknown team token"),
-    (["submit", "{pred}", "--task", "nope", "--token", "bad"], "unknown task 'nope'"),
-    (["submit", "{dir}/missing.csv", "--task", "misme-ser", "--token", "x"], "not found"),
-    (["team", "add", "Team A"], "already exists"),
-    (["show", "--task", "misme-ser", "--phase", "final"], "unknown phase 'final'"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["submit", "{pred}", "--task", "misme-ser", "--token", "bad"], "unknown team token"),
+        (["submit", "{pred}", "--task", "nope", "--token", "bad"], "unknown task 'nope'"),
+        (["submit", "{dir}/missing.csv", "--task", "misme-ser", "--token", "x"], "not found"),
+        (["team", "add", "Team A"], "already exists"),
+        (["show", "--task", "misme-ser", "--phase", "final"], "unknown phase 'final'"),
+    ],
+)
 def test_user_mistakes_exit_2_with_one_line(tmp_path: Path, capsys, argv, message) -> None:
     config = str(write_challenge(tmp_path, open_now=True))
     main(["init", "--config", config])
@@ -74,8 +98,9 @@ def test_invalid_file_exit_2_and_report(tmp_path: Path, capsys) -> None:
     token = _token(capsys)
     bad = tmp_path / "bad.csv"
     bad.write_text("id;emotion\n")
-    assert main(["submit", str(bad), "--config", config, "--task", "misme-ser",
-                 "--token", token]) == 2
+    assert (
+        main(["submit", str(bad), "--config", config, "--task", "misme-ser", "--token", token]) == 2
+    )
     out = capsys.readouterr().out
     assert "invalid" in out and "';'-separated" in out
 
@@ -99,11 +124,26 @@ def test_token_starting_with_dash_still_parses(tmp_path: Path, capsys, monkeypat
     token = _token(capsys)
     assert not token.startswith("-")
     predictions = ser_predictions(tmp_path / "p.csv", 30)
-    assert main(["submit", str(predictions), "--config", config, "--task", "misme-ser",
-                 "--token", token]) == 0
+    assert (
+        main(
+            [
+                "submit",
+                str(predictions),
+                "--config",
+                config,
+                "--task",
+                "misme-ser",
+                "--token",
+                token,
+            ]
+        )
+        == 0
+    )
 
 
-def test_serve_with_a_bad_or_busy_port_is_a_one_line_error(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_serve_with_a_bad_or_busy_port_is_a_one_line_error(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     import os
     import socket
 

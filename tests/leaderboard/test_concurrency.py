@@ -19,8 +19,16 @@ def _reserve_one(args: tuple[str, str, int]) -> str:
     config_path, token, index = args
     config = load_config(config_path)
     try:
-        _reserve(config, token, "misme-ser", config.phase("dev"), f"{index:064d}", "p.csv", "",
-                 datetime(2025, 1, 5, tzinfo=UTC))
+        _reserve(
+            config,
+            token,
+            "misme-ser",
+            config.phase("dev"),
+            f"{index:064d}",
+            "p.csv",
+            "",
+            datetime(2025, 1, 5, tzinfo=UTC),
+        )
     except LeaderboardError as error:
         return str(error)
     return "ok"
@@ -55,7 +63,9 @@ def submit_three_teams_in_parallel(path: Path, config, tmp_path: Path) -> list[s
     jobs = []
     for index in range(3):
         token = add_team(config, f"Team {index}")
-        jobs.append((str(path), token, str(ser_predictions(tmp_path / f"p{index}.csv", 10 * index))))
+        jobs.append(
+            (str(path), token, str(ser_predictions(tmp_path / f"p{index}.csv", 10 * index)))
+        )
     with multiprocessing.get_context("spawn").Pool(3) as pool:
         return pool.map(_submit_one, jobs, chunksize=1)
 

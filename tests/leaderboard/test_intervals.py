@@ -34,8 +34,12 @@ def noisy_board(tmp_path_factory):
     config = load_config(write_all_tasks_challenge(folder))
     init_store(config)
     for name, quality, seed in (("Twin 1", 0.7, 1), ("Twin 2", 0.7, 2), ("Weak", 0.1, 3)):
-        outcome = submit(config, task_predictions(folder, "misme-ser", quality, seed), "misme-ser",
-                         add_team(config, name))
+        outcome = submit(
+            config,
+            task_predictions(folder, "misme-ser", quality, seed),
+            "misme-ser",
+            add_team(config, name),
+        )
         assert outcome.status == "scored", outcome.message
     return config, folder
 
@@ -47,16 +51,24 @@ def test_noise_twins_share_the_top_group_and_the_weak_team_is_out(noisy_board) -
     assert table["accuracy"].iloc[0] != table["accuracy"].iloc[1]  # one of them leads
     assert list(table["top_group"]) == [True, True, False]
     assert list(table["rank_low"]) == [1, 1, 3] and table["rank_high"].iloc[2] == 3
-    assert (table["ci_low"] <= table["accuracy"]).all() and (table["accuracy"] <= table["ci_high"]).all()
-    assert not table["older_scorer"].any() and table["scorer"].str.startswith("misme-toolkit ").all()
+    assert (table["ci_low"] <= table["accuracy"]).all() and (
+        table["accuracy"] <= table["ci_high"]
+    ).all()
+    assert (
+        not table["older_scorer"].any() and table["scorer"].str.startswith("misme-toolkit ").all()
+    )
 
 
 def test_intervals_are_stored_once_and_only_recomputed_when_the_board_changes(
-        noisy_board, monkeypatch) -> None:
+    noisy_board, monkeypatch
+) -> None:
     config, folder = noisy_board
     with read_session(config) as session:
-        stored = session.scalars(select(BoardInterval).where(
-            BoardInterval.task == "misme-ser", BoardInterval.subset == "public")).all()
+        stored = session.scalars(
+            select(BoardInterval).where(
+                BoardInterval.task == "misme-ser", BoardInterval.subset == "public"
+            )
+        ).all()
     assert len(stored) == 3 and len({row.board_key for row in stored}) == 1
     calls = []
     real = intervals.compute
@@ -71,15 +83,22 @@ def test_intervals_are_stored_once_and_only_recomputed_when_the_board_changes(
     assert calls == [1, 1]
 
 
-def test_a_batch_without_refresh_stores_no_intervals_until_one_refresh(tmp_path: Path, monkeypatch) -> None:
+def test_a_batch_without_refresh_stores_no_intervals_until_one_refresh(
+    tmp_path: Path, monkeypatch
+) -> None:
     config = load_config(write_all_tasks_challenge(tmp_path))
     init_store(config)
     calls = []
     real = intervals.compute
     monkeypatch.setattr(intervals, "compute", lambda *a, **k: calls.append(1) or real(*a, **k))
     for name, quality, seed in (("Twin 1", 0.7, 1), ("Twin 2", 0.7, 2), ("Weak", 0.1, 3)):
-        outcome = submit(config, task_predictions(tmp_path, "misme-ser", quality, seed), "misme-ser",
-                         add_team(config, name), refresh=False)
+        outcome = submit(
+            config,
+            task_predictions(tmp_path, "misme-ser", quality, seed),
+            "misme-ser",
+            add_team(config, name),
+            refresh=False,
+        )
         assert outcome.status == "scored", outcome.message
     with read_session(config) as session:
         assert session.scalar(select(func.count()).select_from(BoardInterval)) == 0
@@ -93,8 +112,9 @@ def test_a_batch_without_refresh_stores_no_intervals_until_one_refresh(tmp_path:
 def test_every_score_carries_its_scorer_and_the_file_is_kept(noisy_board) -> None:
     config, _ = noisy_board
     with read_session(config) as session:
-        scorers = session.execute(select(Score.scorer_version, Score.scorer_hash,
-                                         Score.solution_sha256).distinct()).all()
+        scorers = session.execute(
+            select(Score.scorer_version, Score.scorer_hash, Score.solution_sha256).distinct()
+        ).all()
         files = session.scalar(select(func.count()).select_from(SubmissionFile))
     assert len(scorers) == 1  # one task, one scorer, one solution file
     version, hash_, solution = scorers[0]
@@ -127,12 +147,21 @@ def test_up_to_n_final_submissions_and_the_best_private_one_counts(tmp_path: Pat
 
     config = _final_challenge(tmp_path, 2)
     token = add_team(config, "Team A")
-    ids = [submit(config, ser_predictions(tmp_path / f"{n}.csv", n), "misme-ser", token,
-                  clock=Clock(IN_DEV + timedelta(minutes=i))).submission_id
-           for i, n in enumerate((48, 10, 20, 44))]
+    ids = [
+        submit(
+            config,
+            ser_predictions(tmp_path / f"{n}.csv", n),
+            "misme-ser",
+            token,
+            clock=Clock(IN_DEV + timedelta(minutes=i)),
+        ).submission_id
+        for i, n in enumerate((48, 10, 20, 44))
+    ]
     for chosen in ids[1:3]:
         select_submission(config, token, chosen)
-    with pytest.raises(LeaderboardError, match=r"already selected 2 submissions .*\(2, 3\).*--unselect"):
+    with pytest.raises(
+        LeaderboardError, match=r"already selected 2 submissions .*\(2, 3\).*--unselect"
+    ):
         select_submission(config, token, ids[3])
     select_submission(config, token, ids[1], unselect=True)
     select_submission(config, token, ids[3])
@@ -142,9 +171,13 @@ def test_up_to_n_final_submissions_and_the_best_private_one_counts(tmp_path: Pat
     assert list(during.table["submission"]) == [ids[3]]
     assert final.subset == "private" and list(final.table["submission"]) == [ids[3]]
     select_submission(config, token, ids[3], unselect=True)  # only #3 left selected
-    assert list(build_board(config, "misme-ser", "dev", now=AFTER_DEV).table["submission"]) == [ids[2]]
+    assert list(build_board(config, "misme-ser", "dev", now=AFTER_DEV).table["submission"]) == [
+        ids[2]
+    ]
     select_submission(config, token, ids[2], unselect=True)  # none: the best public one
-    assert list(build_board(config, "misme-ser", "dev", now=AFTER_DEV).table["submission"]) == [ids[0]]
+    assert list(build_board(config, "misme-ser", "dev", now=AFTER_DEV).table["submission"]) == [
+        ids[0]
+    ]
 
 
 def test_one_final_submission_replaces_the_earlier_choice(tmp_path: Path) -> None:
@@ -152,8 +185,16 @@ def test_one_final_submission_replaces_the_earlier_choice(tmp_path: Path) -> Non
 
     config = _final_challenge(tmp_path, 1)
     token = add_team(config, "Team A")
-    first, second = (submit(config, ser_predictions(tmp_path / f"{n}.csv", n), "misme-ser", token,
-                            clock=Clock(IN_DEV)).submission_id for n in (30, 20))
+    first, second = (
+        submit(
+            config,
+            ser_predictions(tmp_path / f"{n}.csv", n),
+            "misme-ser",
+            token,
+            clock=Clock(IN_DEV),
+        ).submission_id
+        for n in (30, 20)
+    )
     select_submission(config, token, first)
     assert select_submission(config, token, second).selected
     board = build_board(config, "misme-ser", "dev", now=IN_DEV)

@@ -29,15 +29,22 @@ def test_each_limit_scores_a_small_file_or_is_refused_by_init(tmp_path: Path, ca
         code = main(["init", "--config", str(path)])
         err = capsys.readouterr().err
         if code == 2:
-            assert re.search(rf"memory_limit_mb = {limit} is too small: .* needs about \d+ MB .*"
-                             r"set memory_limit_mb to at least \d+", err), err
+            assert re.search(
+                rf"memory_limit_mb = {limit} is too small: .* needs about \d+ MB .*"
+                r"set memory_limit_mb to at least \d+",
+                err,
+            ), err
             assert err.count("\n") == 1
             accepted.append(False)
             continue
         assert code == 0, err
         config = load_config(path)
-        outcome = submit(config, ser_predictions(path.parent / "p.csv", 30), "misme-ser",
-                         add_team(config, "Team A"))
+        outcome = submit(
+            config,
+            ser_predictions(path.parent / "p.csv", 30),
+            "misme-ser",
+            add_team(config, "Team A"),
+        )
         assert outcome.status == "scored", (limit, outcome.message)
         accepted.append(True)
     assert accepted == sorted(accepted), dict(zip(LIMITS_MB, accepted))  # no hole above the floor
@@ -62,8 +69,9 @@ def test_running_out_of_memory_on_a_large_file_is_reported_as_such(tmp_path: Pat
     predictions = folder / "p.csv"
     solution[["id", "valence", "arousal"]].to_csv(predictions, index=False)
     config = load_config(path)
-    request = _request(config, config.task("misme-mer").solution, "misme-mer", config.phase("dev"),
-                       predictions)
+    request = _request(
+        config, config.task("misme-mer").solution, "misme-mer", config.phase("dev"), predictions
+    )
     unlimited, _ = run_isolated({**request, "memory_limit_mb": None}, 600)
     assert unlimited["status"] == "scored", unlimited["message"]
     footprint, peak = unlimited["libraries_mb"], unlimited["peak_mb"]
@@ -71,4 +79,6 @@ def test_running_out_of_memory_on_a_large_file_is_reported_as_such(tmp_path: Pat
     tight = int(footprint + (peak - footprint) / 4)
     result, _ = run_isolated({**request, "memory_limit_mb": tight}, config.time_limit_s)
     assert (result["status"], result["message"]) == (
-        "failed", f"scoring ran out of memory (limit {tight} MB)")
+        "failed",
+        f"scoring ran out of memory (limit {tight} MB)",
+    )

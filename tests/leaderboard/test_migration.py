@@ -38,22 +38,42 @@ def make_schema_1_database(config: ChallengeConfig) -> None:
             if statement.strip():
                 connection.exec_driver_sql(statement)
         rows = [
-            ("insert into challenges (name, created_at) values (:name, :at)",
-             {"name": config.name, "at": WHEN}),
-            ("insert into teams (challenge_id, name, token_sha256, created_at) values "
-             "(1, 'Old team', :token, :at)", {"token": hash_token(OLD_TOKEN), "at": WHEN}),
-            ("insert into submissions (team_id, task, phase, status, message, file_sha256, "
-             "file_name, note, selected, created_at, finished_at) values (1, 'misme-ser', "
-             "'dev', 'scored', 'scored', :sha, 'old.csv', '', :no, :at, :at)",
-             {"sha": "0" * 64, "no": False, "at": WHEN}),
+            (
+                "insert into challenges (name, created_at) values (:name, :at)",
+                {"name": config.name, "at": WHEN},
+            ),
+            (
+                "insert into teams (challenge_id, name, token_sha256, created_at) values "
+                "(1, 'Old team', :token, :at)",
+                {"token": hash_token(OLD_TOKEN), "at": WHEN},
+            ),
+            (
+                "insert into submissions (team_id, task, phase, status, message, file_sha256, "
+                "file_name, note, selected, created_at, finished_at) values (1, 'misme-ser', "
+                "'dev', 'scored', 'scored', :sha, 'old.csv', '', :no, :at, :at)",
+                {"sha": "0" * 64, "no": False, "at": WHEN},
+            ),
         ]
         for subset in ("public", "private"):
-            rows.append(("insert into scores (submission_id, subset, metric, value) values "
-                         "(1, :subset, 'accuracy', 1.0)", {"subset": subset}))
-            rows.append(("insert into subset_results (submission_id, subset, n_ids, ids_sha256, "
-                         "losses_npy, details_json) values (1, :subset, 24, :ids, :losses, :details)",
-                         {"subset": subset, "ids": "1" * 64, "losses": losses.getvalue(),
-                          "details": json.dumps({"per_fold": [{"fold": 6, "accuracy": 1.0}]})}))
+            rows.append(
+                (
+                    "insert into scores (submission_id, subset, metric, value) values "
+                    "(1, :subset, 'accuracy', 1.0)",
+                    {"subset": subset},
+                )
+            )
+            rows.append(
+                (
+                    "insert into subset_results (submission_id, subset, n_ids, ids_sha256, "
+                    "losses_npy, details_json) values (1, :subset, 24, :ids, :losses, :details)",
+                    {
+                        "subset": subset,
+                        "ids": "1" * 64,
+                        "losses": losses.getvalue(),
+                        "details": json.dumps({"per_fold": [{"fold": 6, "accuracy": 1.0}]}),
+                    },
+                )
+            )
         for sql, parameters in rows:
             connection.execute(text(sql), parameters)
 
@@ -77,8 +97,12 @@ def upgrade_and_use(path: Path, config: ChallengeConfig, capsys) -> None:
     assert "not rescored: no stored file (submitted before schema 2)" in capsys.readouterr().out
     with read_session(config) as session:
         assert team_for_token(session, config, OLD_TOKEN).name == "Old team"
-    outcome = submit(config, ser_predictions(path.parent / "new.csv", 40), "misme-ser",
-                     add_team(config, "New team"))
+    outcome = submit(
+        config,
+        ser_predictions(path.parent / "new.csv", 40),
+        "misme-ser",
+        add_team(config, "New team"),
+    )
     assert outcome.status == "scored", outcome.message
     board = build_board(config, "misme-ser", "dev").table
     assert list(board["submission"]) == [1, outcome.submission_id]  # the old 1.0 still leads
@@ -87,7 +111,9 @@ def upgrade_and_use(path: Path, config: ChallengeConfig, capsys) -> None:
     assert main(["init", "--config", str(path)]) == 0  # idempotent
 
 
-def test_a_schema_1_sqlite_database_is_refused_then_upgraded_by_init(tmp_path: Path, capsys) -> None:
+def test_a_schema_1_sqlite_database_is_refused_then_upgraded_by_init(
+    tmp_path: Path, capsys
+) -> None:
     path = write_challenge(tmp_path, open_now=True)
     config = load_config(path)
     make_schema_1_database(config)

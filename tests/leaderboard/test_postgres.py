@@ -61,10 +61,14 @@ def _unavailable(reason: str) -> None:
 
 def _postgres_bin() -> Path | None:
     """The newest Debian-style PostgreSQL bin folder that has initdb and pg_ctl."""
-    found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
-             if (Path(p).parent / "pg_ctl").exists()]
-    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-               default=None)
+    found = [
+        Path(p).parent
+        for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
+        if (Path(p).parent / "pg_ctl").exists()
+    ]
+    return max(
+        found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0, default=None
+    )
 
 
 def _free_port() -> int:
@@ -86,40 +90,80 @@ class _Server:
         self.as_postgres: list[str] = []
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*self.as_postgres, *args], capture_output=True, text=True,
-                              timeout=60, check=False)
+        return subprocess.run(
+            [*self.as_postgres, *args], capture_output=True, text=True, timeout=60, check=False
+        )
 
     def start(self) -> None:
         if os.geteuid() == 0:  # initdb refuses to run as root
             self.as_postgres = ["runuser", "-u", "postgres", "--"]
             shutil.chown(self.root, "postgres", "postgres")
             shutil.chown(self.sockets, "postgres", "postgres")
-        made = self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                         "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+        made = self._run(
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         if made.returncode != 0:
             raise RuntimeError(f"initdb failed: {made.stdout}{made.stderr}")
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        started = self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l",
-                            str(self.log), "-o", options, "-w", "-t", "30", "start")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        started = self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
         if started.returncode != 0:
             log = self.log.read_text(errors="replace") if self.log.exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {started.stdout}{started.stderr}\n{log}")
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            stopped = self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast",
-                                "-w", "-t", "30", "stop")
+            stopped = self._run(
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "30",
+                "stop",
+            )
             if stopped.returncode != 0:
-                self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m",
-                          "immediate", "-w", "stop")
+                self._run(
+                    str(self.bin_dir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                )
         shutil.rmtree(self.root, ignore_errors=True)
 
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
-                             dbname="postgres", autocommit=True) as connection:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
@@ -132,8 +176,10 @@ def postgres_server() -> Iterator[_Server]:
         _unavailable("psycopg is not installed (pip install 'psycopg[binary]>=3.1,<4')")
     bin_dir = _postgres_bin()
     if bin_dir is None:
-        _unavailable("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
-                     "(apt-get install postgresql)")
+        _unavailable(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
+            "(apt-get install postgresql)"
+        )
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         _unavailable("running as root without runuser to start PostgreSQL as postgres")
     server = _Server(bin_dir)
@@ -209,8 +255,14 @@ def test_valid_and_invalid_submissions(pg_url: str, tmp_path: Path) -> None:
     _, config = _config(tmp_path, pg_url)
     init_store(config, now=DEV_START)
     token = add_team(config, "Team A")
-    outcome = submit(config, ser_predictions(tmp_path / "p.csv", 30), "misme-ser", token,
-                     note="rf baseline", clock=Clock(IN_DEV))
+    outcome = submit(
+        config,
+        ser_predictions(tmp_path / "p.csv", 30),
+        "misme-ser",
+        token,
+        note="rf baseline",
+        clock=Clock(IN_DEV),
+    )
     assert outcome.status == "scored", outcome.message
     assert 0 < outcome.public_metrics["accuracy"] <= 1
     assert outcome.quota.left_today == 4
@@ -226,9 +278,12 @@ def test_valid_and_invalid_submissions(pg_url: str, tmp_path: Path) -> None:
         submit(config, bad, "misme-ser", "nope", clock=Clock(IN_DEV))
     assert _rows(config, "select id, status, note, created_at from submissions order by id") == [
         (1, "scored", "rf baseline", IN_DEV.replace(tzinfo=None)),
-        (2, "invalid", "", IN_DEV.replace(tzinfo=None))]
+        (2, "invalid", "", IN_DEV.replace(tzinfo=None)),
+    ]
     assert _rows(config, "select subset, n_ids from subset_results order by subset") == [
-        ("private", 24), ("public", 24)]
+        ("private", 24),
+        ("public", 24),
+    ]
     assert _rows(config, "select count(*) from scores where submission_id = 2") == [(0,)]
 
 
@@ -238,9 +293,13 @@ def _ranking_scenario(folder: Path, url: str | None) -> ChallengeConfig:
     init_store(config, now=DEV_START)
     tokens = [add_team(config, name) for name in ("Team A", HOSTILE, "Team C")]
     clock = Clock(IN_DEV)
-    plan = [(0, "a1.csv", 40, "misme-ser"), (1, "b1.csv", 40, "misme-ser"),
-            (2, "c1.csv", 40, "misme-ser"), (0, "a2.csv", 20, "misme-ser"),
-            (1, "m1.csv", None, "misme-mer")]
+    plan = [
+        (0, "a1.csv", 40, "misme-ser"),
+        (1, "b1.csv", 40, "misme-ser"),
+        (2, "c1.csv", 40, "misme-ser"),
+        (0, "a2.csv", 20, "misme-ser"),
+        (1, "m1.csv", None, "misme-mer"),
+    ]
     for minute, (team, name, correct, task) in enumerate(plan):
         clock.now = IN_DEV.replace(minute=minute, microsecond=123456)
         if task == "misme-mer":
@@ -298,12 +357,14 @@ def test_quota_through_the_service(pg_url: str, tmp_path: Path) -> None:
     _, config = _config(tmp_path, pg_url, per_day=1)
     init_store(config, now=DEV_START)
     token = add_team(config, "Team A")
-    outcome = submit(config, ser_predictions(tmp_path / "a.csv", 30), "misme-ser", token,
-                     clock=Clock(IN_DEV))
+    outcome = submit(
+        config, ser_predictions(tmp_path / "a.csv", 30), "misme-ser", token, clock=Clock(IN_DEV)
+    )
     assert (outcome.status, outcome.quota.left_today) == ("scored", 0)
     with pytest.raises(LeaderboardError, match="daily quota reached"):
-        submit(config, ser_predictions(tmp_path / "b.csv", 20), "misme-ser", token,
-               clock=Clock(IN_DEV))
+        submit(
+            config, ser_predictions(tmp_path / "b.csv", 20), "misme-ser", token, clock=Clock(IN_DEV)
+        )
     assert _rows(config, "select count(*) from submissions") == [(1,)]
 
 
@@ -328,8 +389,9 @@ def test_concurrent_reservations_never_exceed_the_quota(pg_url: str, tmp_path: P
     init_store(config, now=DEV_START)
     token = add_team(config, "Team A")
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        answers = pool.map(_slow_reserve_one, [(str(path), token, i) for i in range(10)],
-                           chunksize=1)
+        answers = pool.map(
+            _slow_reserve_one, [(str(path), token, i) for i in range(10)], chunksize=1
+        )
     assert answers.count("ok") == 3, answers
     assert all("daily quota reached" in a for a in answers if a != "ok")
     assert _rows(config, "select count(*) from submissions") == [(3,)]
@@ -359,8 +421,12 @@ def test_rescore_and_stored_intervals(pg_url: str, tmp_path: Path, capsys) -> No
     path, config = _config(tmp_path, pg_url, open_now=True)
     init_store(config)
     for name, correct in (("Team A", 40), ("Team B", 12)):
-        submit(config, ser_predictions(tmp_path / f"{name}.csv", correct), "misme-ser",
-               add_team(config, name))
+        submit(
+            config,
+            ser_predictions(tmp_path / f"{name}.csv", correct),
+            "misme-ser",
+            add_team(config, name),
+        )
     table = build_board(config, "misme-ser", "dev").table
     assert table["top_group"].iloc[0] and table["ci_low"].notna().all()
     assert _rows(config, "select count(*) from board_intervals where subset = 'public'") == [(2,)]

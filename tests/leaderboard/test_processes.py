@@ -67,9 +67,25 @@ def start_submit(path: Path, token: str, predictions: Path, scratch: Path) -> su
     """`misme-leaderboard submit` as its own process, its worker asleep before scoring."""
     env = {**os.environ, TEST_DELAY_ENV: "600", "TMPDIR": str(scratch)}
     return subprocess.Popen(
-        [sys.executable, "-m", "leaderboard.cli", "submit", str(predictions), "--config", str(path),
-         "--task", "misme-ser", "--token", token],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "leaderboard.cli",
+            "submit",
+            str(predictions),
+            "--config",
+            str(path),
+            "--task",
+            "misme-ser",
+            "--token",
+            token,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def cmdline(pid: int) -> str:
@@ -84,6 +100,7 @@ def scoring_processes(process: subprocess.Popen) -> tuple[int | None, int]:
 
     Warm, the worker is a child of the submit's zygote (a child of the submit); cold
     (MISME_LEADERBOARD_WARM=0), a `python -m leaderboard.worker` child of the submit."""
+
     def worker() -> tuple[int | None, int] | None:
         assert process.poll() is None, process.communicate()
         for pid in children(process.pid):
@@ -132,9 +149,10 @@ def test_killed_submit_ends_failed_refunded_and_resubmittable(killable, capsys) 
         assert main(["show", "--config", str(path), "--task", "misme-ser"]) == 0
         return rows(config, "select status from submissions") != [("pending",)]
 
-    wait_for(swept, "show's sweep to end the row",
-             timeout=config.time_limit_s + 15 + WAIT_S)
-    [(status, message, finished)] = rows(config, "select status, message, finished_at from submissions")
+    wait_for(swept, "show's sweep to end the row", timeout=config.time_limit_s + 15 + WAIT_S)
+    [(status, message, finished)] = rows(
+        config, "select status, message, finished_at from submissions"
+    )
     assert (status, message) == ("failed", ABANDONED) and finished is not None
     outcome = submit(config, predictions, "misme-ser", token)  # the same file, quota of 1 a day
     assert outcome.status == "scored", outcome.message
@@ -156,7 +174,9 @@ def test_interrupted_submit_exits_with_one_line_and_a_failed_row(killable, signu
     assert submit(config, predictions, "misme-ser", token).status == "scored"  # not charged
 
 
-def test_worker_and_submit_both_killed_leave_a_folder_the_sweep_removes(killable, monkeypatch) -> None:
+def test_worker_and_submit_both_killed_leave_a_folder_the_sweep_removes(
+    killable, monkeypatch
+) -> None:
     import tempfile
 
     path, config, token, predictions, scratch = killable

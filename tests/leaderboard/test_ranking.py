@@ -37,9 +37,13 @@ def board_setup(tmp_path_factory):
     middle = ser_predictions(tmp_path / "middle.csv", 30)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,emotion\nx,1\n")
-    ids = {"A-perfect": send("Team A", perfect, 1), "A-weak": send("Team A", weak, 2),
-           "B": send("Team B", middle, 3), "C": send("Team C", middle, 4),
-           "D": send("Team D", bad, 5)}
+    ids = {
+        "A-perfect": send("Team A", perfect, 1),
+        "A-weak": send("Team A", weak, 2),
+        "B": send("Team B", middle, 3),
+        "C": send("Team C", middle, 4),
+        "D": send("Team D", bad, 5),
+    }
     return challenge, tokens, ids
 
 
@@ -107,8 +111,9 @@ def test_empty_board(challenge) -> None:
 def test_dm_helpers() -> None:
     same = np.array([0.0, 1.0, 0.0, 1.0])
     assert dm_p_value(same, same) == 1.0
-    assert holm_adjust([0.01, float("nan"), 0.04]) == pytest.approx([0.02, np.nan, 0.04],
-                                                                     nan_ok=True)
+    assert holm_adjust([0.01, float("nan"), 0.04]) == pytest.approx(
+        [0.02, np.nan, 0.04], nan_ok=True
+    )
 
 
 @pytest.mark.parametrize("higher", [True, False])
@@ -118,7 +123,13 @@ def test_an_undefined_primary_score_ranks_last_in_either_direction(higher) -> No
 
     from leaderboard.ranking import _order
 
-    frame = pd.DataFrame({"team": ["n", "a", "b"], "public": [np.nan, 0.4, 0.7],
-                          "submitted": [1, 2, 3], "submission": [1, 2, 3]})
+    frame = pd.DataFrame(
+        {
+            "team": ["n", "a", "b"],
+            "public": [np.nan, 0.4, 0.7],
+            "submitted": [1, 2, 3],
+            "submission": [1, 2, 3],
+        }
+    )
     ordered = list(_order(frame, "public", higher)["team"])
     assert ordered == (["b", "a", "n"] if higher else ["a", "b", "n"])

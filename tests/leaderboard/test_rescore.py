@@ -28,16 +28,22 @@ def mer_board(tmp_path: Path):
     config = load_config(path)
     init_store(config)
     for name, noise in (("Team A", 0.3), ("Team B", 0.6)):
-        outcome = submit(config, mer_predictions(tmp_path / f"{name}.csv", noise, seed=len(name)),
-                         "misme-mer", add_team(config, name))
+        outcome = submit(
+            config,
+            mer_predictions(tmp_path / f"{name}.csv", noise, seed=len(name)),
+            "misme-mer",
+            add_team(config, name),
+        )
         assert outcome.status == "scored", outcome.message
     return path, config
 
 
 def _scores(config) -> dict[tuple, tuple]:
     with read_session(config) as session:
-        return {(s.submission_id, s.subset, s.metric): (s.value, s.scorer_hash)
-                for s in session.scalars(select(Score))}
+        return {
+            (s.submission_id, s.subset, s.metric): (s.value, s.scorer_hash)
+            for s in session.scalars(select(Score))
+        }
 
 
 def _audit(config) -> list[RescoreAudit]:
@@ -48,13 +54,15 @@ def _audit(config) -> list[RescoreAudit]:
 def _modified_scorer(folder: Path) -> Path:
     """A copy of the benchmark package whose pooled RMSE is 1.5 times the true one."""
     copy = folder / "modified-scorer"
-    shutil.copytree(ROOT / "benchmark", copy / "benchmark",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "benchmark", copy / "benchmark", ignore=shutil.ignore_patterns("__pycache__")
+    )
     metrics = copy / "benchmark" / "metrics.py"
     text = metrics.read_text(encoding="utf-8")
     assert text.count(RMSE_LINE) == 1
-    metrics.write_text(text.replace(RMSE_LINE, '"rmse": float(np.sqrt(sse / n)) * 1.5,'),
-                       encoding="utf-8")
+    metrics.write_text(
+        text.replace(RMSE_LINE, '"rmse": float(np.sqrt(sse / n)) * 1.5,'), encoding="utf-8"
+    )
     return copy
 
 
@@ -74,7 +82,8 @@ def test_an_unchanged_scorer_changes_nothing_and_says_so(mer_board, capsys) -> N
 
 
 def test_a_changed_metric_is_recorded_with_old_and_new_values_and_hashes(
-        mer_board, tmp_path: Path, monkeypatch, capsys) -> None:
+    mer_board, tmp_path: Path, monkeypatch, capsys
+) -> None:
     path, config = mer_board
     before = _scores(config)
     monkeypatch.chdir(_modified_scorer(tmp_path))  # `python -m leaderboard.worker` imports it first
@@ -85,8 +94,11 @@ def test_a_changed_metric_is_recorded_with_old_and_new_values_and_hashes(
     after = _scores(config)
     changed = [row for row in _audit(config) if row.outcome == "changed"]
     assert {(row.submission_id, row.subset, row.metric) for row in changed} == {
-        (sid, subset, metric) for sid in (1, 2) for subset in ("public", "private")
-        for metric in ("rmse", "rmse_valence", "rmse_arousal")}
+        (sid, subset, metric)
+        for sid in (1, 2)
+        for subset in ("public", "private")
+        for metric in ("rmse", "rmse_valence", "rmse_arousal")
+    }
     for row in changed:
         key = (row.submission_id, row.subset, row.metric)
         assert row.old_value == before[key][0] and row.new_value == after[key][0]

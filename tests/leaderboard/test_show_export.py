@@ -21,7 +21,10 @@ from tests.leaderboard.conftest import (
     write_all_tasks_challenge,
 )
 
-HEADLINE = {"misme-ser": ("uar", "macro_f1", "weighted_f1"), "mer-quadrant": ("uar", "macro_f1", "weighted_f1")}
+HEADLINE = {
+    "misme-ser": ("uar", "macro_f1", "weighted_f1"),
+    "mer-quadrant": ("uar", "macro_f1", "weighted_f1"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,9 @@ def every_task(tmp_path_factory):
 
 
 @pytest.mark.parametrize("task", ALL_TASKS)
-def test_show_fits_100_columns_with_intervals_and_three_headline_metrics(every_task, capsys, task) -> None:
+def test_show_fits_100_columns_with_intervals_and_three_headline_metrics(
+    every_task, capsys, task
+) -> None:
     assert main(["show", "--config", str(every_task), "--task", task]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert max(map(len, lines)) <= 100, max(lines, key=len)
@@ -56,7 +61,9 @@ def test_show_fits_100_columns_with_intervals_and_three_headline_metrics(every_t
 
 
 def test_show_metrics_all_prints_every_column(every_task, capsys) -> None:
-    assert main(["show", "--config", str(every_task), "--task", "muse-vad", "--metrics", "all"]) == 0
+    assert (
+        main(["show", "--config", str(every_task), "--task", "muse-vad", "--metrics", "all"]) == 0
+    )
     header = capsys.readouterr().out.splitlines()[1].split()
     assert {"ccc_n1", "ccc_n1_dominance", "r2_valence", "rmse_arousal"} <= set(header)
     assert "LONG" not in header
@@ -73,7 +80,10 @@ def test_export_csv_json_markdown(every_task, tmp_path: Path, capsys) -> None:
     assert main([*base, "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert (document["ranked_on"], document["final"], document["primary_metric"]) == (
-        "public", False, "accuracy")
+        "public",
+        False,
+        "accuracy",
+    )
     rows = document["rows"]
     assert [r["rank"] for r in rows] == [1, 2, 3] and rows[0]["top_group"] is True
     assert rows[0]["ci_low"] <= rows[0]["accuracy"] <= rows[0]["ci_high"]
@@ -84,7 +94,9 @@ def test_export_csv_json_markdown(every_task, tmp_path: Path, capsys) -> None:
     assert main([*base, "--format", "csv", "--out", str(tmp_path / "board.csv")]) == 0
     table = list(csv.DictReader(io.StringIO((tmp_path / "board.csv").read_text())))
     assert [r["team"] for r in table] == [r["team"] for r in rows]
-    assert {"ci_low", "rank_high", "top_group", "fold 6 accuracy", "corpus=deam accuracy"} <= set(table[0])
+    assert {"ci_low", "rank_high", "top_group", "fold 6 accuracy", "corpus=deam accuracy"} <= set(
+        table[0]
+    )
 
     assert main([*base, "--format", "markdown"]) == 0
     markdown = capsys.readouterr().out
@@ -101,7 +113,9 @@ def test_csv_cells_that_look_like_formulas_are_defused(tmp_path: Path, capsys) -
     assert list(csv.DictReader(io.StringIO(capsys.readouterr().out)))[0]["team"] == "'=1+2"
 
 
-def test_export_of_private_ids_during_the_phase_needs_the_organizer_flag(every_task, capsys) -> None:
+def test_export_of_private_ids_during_the_phase_needs_the_organizer_flag(
+    every_task, capsys
+) -> None:
     base = ["export", "--config", str(every_task), "--task", "misme-ser", "--private"]
     assert main(base) == 2
     err = capsys.readouterr().err
@@ -110,11 +124,14 @@ def test_export_of_private_ids_during_the_phase_needs_the_organizer_flag(every_t
     assert json.loads(capsys.readouterr().out)["ranked_on"] == "private"
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--task", "nope"], "unknown task 'nope'"),
-    (["--task", "mer-va", "--phase", "final"], "unknown phase 'final'"),
-    (["--task", "mer-va", "--out", "/nonexistent-folder/x.csv"], "cannot write"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--task", "nope"], "unknown task 'nope'"),
+        (["--task", "mer-va", "--phase", "final"], "unknown phase 'final'"),
+        (["--task", "mer-va", "--out", "/nonexistent-folder/x.csv"], "cannot write"),
+    ],
+)
 def test_export_mistakes_are_one_line_errors(every_task, capsys, argv, message) -> None:
     assert main(["export", "--config", str(every_task), *argv]) == 2
     err = capsys.readouterr().err

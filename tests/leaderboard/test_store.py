@@ -38,8 +38,10 @@ def test_init_is_idempotent_and_teams_get_hashed_tokens(challenge: ChallengeConf
             team_for_token(session, challenge, token + "x")
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("", "must not be empty"), ("x" * 101, "longer than 100"), ("a\nb", "control characters")])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("", "must not be empty"), ("x" * 101, "longer than 100"), ("a\nb", "control characters")],
+)
 def test_bad_team_names(challenge: ChallengeConfig, name: str, message: str) -> None:
     with pytest.raises(LeaderboardError, match=message):
         add_team(challenge, name)
@@ -73,8 +75,14 @@ def test_daily_quota_follows_utc_day_boundaries(challenge: ChallengeConfig) -> N
         _reserve_at(challenge, token, late, "f" * 64)
     _reserve_at(challenge, token, late + timedelta(seconds=1), "e" * 64)
     with read_session(challenge) as session:
-        state = quota_state(session, 1, "misme-ser", "dev", challenge.phase("dev").quota,
-                            late + timedelta(seconds=1))
+        state = quota_state(
+            session,
+            1,
+            "misme-ser",
+            "dev",
+            challenge.phase("dev").quota,
+            late + timedelta(seconds=1),
+        )
     assert (state.used_today, state.used_total, state.left_today) == (1, 6, 4)
 
 
@@ -126,8 +134,16 @@ def test_duplicate_file_refused_per_team_task_phase(challenge: ChallengeConfig) 
     with pytest.raises(LeaderboardError, match="already submitted as submission 1"):
         _reserve_at(challenge, token_a, day, "a" * 64)
     _reserve_at(challenge, token_b, day, "a" * 64)  # another team may send the same bytes
-    _reserve(challenge, token_a, "misme-ser", challenge.phase("test"), "a" * 64, "p.csv", "",
-             datetime(2025, 2, 5, tzinfo=UTC))  # and the next phase is a new start
+    _reserve(
+        challenge,
+        token_a,
+        "misme-ser",
+        challenge.phase("test"),
+        "a" * 64,
+        "p.csv",
+        "",
+        datetime(2025, 2, 5, tzinfo=UTC),
+    )  # and the next phase is a new start
 
 
 def test_naive_datetimes_are_rejected(challenge: ChallengeConfig) -> None:
@@ -147,5 +163,7 @@ def test_unreachable_database_is_not_reported_as_uninitialised(tmp_path) -> None
     with pytest.raises(LeaderboardError) as caught:
         list_teams(config)
     message = str(caught.value)
-    assert message.startswith("cannot use database postgresql://organizer:***@127.0.0.1:1/challenge: ")
+    assert message.startswith(
+        "cannot use database postgresql://organizer:***@127.0.0.1:1/challenge: "
+    )
     assert "not initialised" not in message and "s3cret" not in message

@@ -63,11 +63,18 @@ def runs(monkeypatch) -> list[warm.WarmRun]:
 @pytest.fixture
 def ser_request(tmp_path: Path):
     config = load_config(write_challenge(tmp_path, time_limit_s=60))
-    return config, _request(config, config.task("misme-ser").solution, "misme-ser",
-                            config.phase("dev"), ser_predictions(tmp_path / "p.csv", 30))
+    return config, _request(
+        config,
+        config.task("misme-ser").solution,
+        "misme-ser",
+        config.phase("dev"),
+        ser_predictions(tmp_path / "p.csv", 30),
+    )
 
 
-def test_one_zygote_a_fresh_child_per_submission_and_no_thread_in_the_zygote(ser_request, runs) -> None:
+def test_one_zygote_a_fresh_child_per_submission_and_no_thread_in_the_zygote(
+    ser_request, runs
+) -> None:
     _, request = ser_request
     for _ in range(3):
         result, _ = run_isolated(request, 60)
@@ -109,29 +116,42 @@ def test_the_time_limit_kills_the_child_not_the_zygote(ser_request, runs, monkey
     assert runs[-1].zygote_pid == runs[0].zygote_pid and alive(runs[0].zygote_pid)
 
 
-def test_a_memory_bomb_is_killed_and_reported_and_the_zygote_serves_on(tmp_path: Path, runs) -> None:
+def test_a_memory_bomb_is_killed_and_reported_and_the_zygote_serves_on(
+    tmp_path: Path, runs
+) -> None:
     solution = mer_solution(300_000)
     path = write_challenge(tmp_path, time_limit_s=60, max_file_bytes=50_000_000)
     solution.to_parquet(tmp_path / "solutions" / "misme-mer.parquet", index=False)
     predictions = tmp_path / "big.csv"
     solution[["id", "valence", "arousal"]].to_csv(predictions, index=False)
     config = load_config(path)
-    request = _request(config, config.task("misme-mer").solution, "misme-mer",
-                       config.phase("dev"), predictions)
-    small, _ = run_isolated({**request, "memory_limit_mb": None,
-                             "predictions": str(mer_predictions(tmp_path / "small.csv", 0.1))}, 60)
+    request = _request(
+        config, config.task("misme-mer").solution, "misme-mer", config.phase("dev"), predictions
+    )
+    small, _ = run_isolated(
+        {
+            **request,
+            "memory_limit_mb": None,
+            "predictions": str(mer_predictions(tmp_path / "small.csv", 0.1)),
+        },
+        60,
+    )
     assert small["status"] == "invalid"  # 40 ids of 300,000: the zygote is up and scoring
     tight = int(small["libraries_mb"] + 60)  # far below what 300,000 ids take
     result, _ = run_isolated({**request, "memory_limit_mb": tight}, 60)
     assert (result["status"], result["message"]) == (
-        "failed", f"scoring ran out of memory (limit {tight} MB)")
+        "failed",
+        f"scoring ran out of memory (limit {tight} MB)",
+    )
     assert alive(runs[0].zygote_pid) and len({r.zygote_pid for r in runs}) == 1
     again, _ = run_isolated({**request, "memory_limit_mb": None}, 60)
     assert again["status"] == "scored" and runs[-1].zygote_pid == runs[0].zygote_pid
     assert again["peak_mb"] > tight  # the limit was the child's, not the zygote's
 
 
-def test_parallel_submissions_from_threads_share_the_zygote_and_lose_nothing(tmp_path: Path, runs) -> None:
+def test_parallel_submissions_from_threads_share_the_zygote_and_lose_nothing(
+    tmp_path: Path, runs
+) -> None:
     config = load_config(write_challenge(tmp_path, per_day=50))
     init_store(config)
     tokens = [add_team(config, f"Team {i}") for i in range(10)]
@@ -139,8 +159,9 @@ def test_parallel_submissions_from_threads_share_the_zygote_and_lose_nothing(tmp
     statuses: list[str] = []
 
     def one(index: int) -> None:
-        statuses.append(submit(config, files[index], "misme-ser", tokens[index],
-                               clock=Clock(IN_DEV)).status)
+        statuses.append(
+            submit(config, files[index], "misme-ser", tokens[index], clock=Clock(IN_DEV)).status
+        )
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(10)]
     for thread in threads:
@@ -148,17 +169,23 @@ def test_parallel_submissions_from_threads_share_the_zygote_and_lose_nothing(tmp
     for thread in threads:
         thread.join()
     assert statuses == ["scored"] * 10
-    assert len(runs) == 10 and len({r.pid for r in runs}) == 10 and len({r.zygote_pid for r in runs}) == 1
+    assert (
+        len(runs) == 10
+        and len({r.pid for r in runs}) == 10
+        and len({r.zygote_pid for r in runs}) == 1
+    )
     import sqlite3
 
     with sqlite3.connect(config.database_url.removeprefix("sqlite:///")) as db:
-        assert db.execute("select count(*), count(distinct team_id) from submissions "
-                          "where status='scored'").fetchone() == (10, 10)
+        assert db.execute(
+            "select count(*), count(distinct team_id) from submissions where status='scored'"
+        ).fetchone() == (10, 10)
         assert db.execute("select count(*) from subset_results").fetchone() == (20,)
 
 
 def test_a_killed_zygote_fails_its_submission_and_the_next_one_gets_a_new_zygote(
-        ser_request, runs, monkeypatch) -> None:
+    ser_request, runs, monkeypatch
+) -> None:
     _, request = ser_request
     zygote = warm.shared(_child_env())
     assert zygote.ready()
@@ -174,8 +201,9 @@ def test_a_killed_zygote_fails_its_submission_and_the_next_one_gets_a_new_zygote
     assert result["status"] == "scored" and runs[-1].zygote_pid != zygote.pid
 
 
-def test_a_changed_scorer_file_or_directory_starts_a_new_zygote(ser_request, runs, tmp_path,
-                                                                 monkeypatch) -> None:
+def test_a_changed_scorer_file_or_directory_starts_a_new_zygote(
+    ser_request, runs, tmp_path, monkeypatch
+) -> None:
     _, request = ser_request
     env = _child_env()
     zygote = warm.shared(env)
@@ -211,10 +239,19 @@ if {hang}:
 
 def _script(tmp_path: Path, hang: bool) -> subprocess.Popen:
     path = write_challenge(tmp_path)
-    code = SCRIPT.format(root=str(ROOT), config=str(path), hang=hang,
-                         predictions=str(ser_predictions(tmp_path / "p.csv", 30)))
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    code = SCRIPT.format(
+        root=str(ROOT),
+        config=str(path),
+        hang=hang,
+        predictions=str(ser_predictions(tmp_path / "p.csv", 30)),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_killed_caller_takes_its_zygote_with_it(tmp_path: Path) -> None:
@@ -227,8 +264,9 @@ def test_a_killed_caller_takes_its_zygote_with_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_a_caller_that_ends_normally_shuts_the_zygote_down_without_an_abort(tmp_path: Path,
-                                                                             attempt) -> None:
+def test_a_caller_that_ends_normally_shuts_the_zygote_down_without_an_abort(
+    tmp_path: Path, attempt
+) -> None:
     process = _script(tmp_path, hang=False)
     out, err = process.communicate(timeout=WAIT_S)
     assert process.returncode == 0, err  # not 134: "terminate called without an active exception"
@@ -256,7 +294,8 @@ def test_the_zygote_reports_what_it_watches(ser_request) -> None:
 
 
 def test_a_zygote_with_a_thread_refuses_to_fork_and_a_fresh_interpreter_scores(
-        ser_request, runs, monkeypatch) -> None:
+    ser_request, runs, monkeypatch
+) -> None:
     """Without the jemalloc setting Arrow's import starts a background thread: forking
     then is what the zygote exists to avoid, so it says so and the caller goes cold."""
     _, request = ser_request

@@ -29,8 +29,14 @@ def test_deal_is_balanced_within_and_across_strata_and_order_free():
 
 
 def test_connected_groups_join_items_sharing_any_key():
-    keys = {"d1": ["artist:kevin", "song:d-4"], "d2": ["artist:kevin", "song:d-7"], "s1": ["song:s-053"],
-            "s2": ["song:s-053", "artist:horner"], "s3": ["artist:horner"], "e1": ["video:abc"]}
+    keys = {
+        "d1": ["artist:kevin", "song:d-4"],
+        "d2": ["artist:kevin", "song:d-7"],
+        "s1": ["song:s-053"],
+        "s2": ["song:s-053", "artist:horner"],
+        "s3": ["artist:horner"],
+        "e1": ["video:abc"],
+    }
     groups = connected_groups(keys)
     assert groups == {"d1": "d1", "d2": "d1", "s1": "s1", "s2": "s1", "s3": "s1", "e1": "e1"}
     assert connected_groups(dict(reversed(list(keys.items())))) == groups
@@ -44,7 +50,10 @@ def test_stratified_group_folds_keep_groups_whole_and_shares_close():
         quadrant = f"Q{int(rng.integers(1, 5))}"
         for k in range(size):
             item = f"g{g:03d}-{k}"
-            groups[item], labels[item] = f"g{g:03d}", quadrant if k else f"Q{int(rng.integers(1, 5))}"
+            groups[item], labels[item] = (
+                f"g{g:03d}",
+                quadrant if k else f"Q{int(rng.integers(1, 5))}",
+            )
     folds = stratified_group_folds(groups, labels, 6, seed=1, purpose="t")
     assert set(folds) == set(groups) and set(folds.values()) == set(range(1, 7))
     assert all(len({folds[i] for i in groups if groups[i] == g}) == 1 for g in set(groups.values()))

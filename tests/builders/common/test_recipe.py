@@ -19,15 +19,27 @@ class Toy(StrictModel):
     window: Window = Window()
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"sede": 1}, "unknown key(s) sede; allowed: name, seed, window"),
-    ({"window": {"lenght_s": 1.0}}, "unknown key(s) window.lenght_s; allowed: window.count, window.length_s"),
-    ({"seed": True}, "`seed` must be int, got True"),
-    ({"seed": "5"}, "`seed` must be int, got '5'"),
-    ({"window": {"length_s": float("nan")}}, "`window.length_s` must be a finite number, got nan"),
-    ({"window": {"length_s": float("inf")}}, "`window.length_s` must be a finite number, got inf"),
-    ({"window": 3}, "`window` must be a table, got 3"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"sede": 1}, "unknown key(s) sede; allowed: name, seed, window"),
+        (
+            {"window": {"lenght_s": 1.0}},
+            "unknown key(s) window.lenght_s; allowed: window.count, window.length_s",
+        ),
+        ({"seed": True}, "`seed` must be int, got True"),
+        ({"seed": "5"}, "`seed` must be int, got '5'"),
+        (
+            {"window": {"length_s": float("nan")}},
+            "`window.length_s` must be a finite number, got nan",
+        ),
+        (
+            {"window": {"length_s": float("inf")}},
+            "`window.length_s` must be a finite number, got inf",
+        ),
+        ({"window": 3}, "`window` must be a table, got 3"),
+    ],
+)
 def test_mistakes_are_one_line_errors_naming_the_key(data, message):
     with pytest.raises(UserError) as caught:
         parse_recipe(Toy, data)

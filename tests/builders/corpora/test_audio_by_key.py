@@ -16,13 +16,21 @@ def _touch(root: Path, *names: str) -> None:
 
 
 def test_deam_songs_by_id_with_any_suffix_and_depth(tmp_path: Path) -> None:
-    _touch(tmp_path, "MEMD_audio/4.mp3", "MEMD_audio/4.wav", "more/0012.flac", "MEMD_audio/intro.mp3",
-           "MEMD_audio/notes.txt", ".hidden/7.mp3")
+    _touch(
+        tmp_path,
+        "MEMD_audio/4.mp3",
+        "MEMD_audio/4.wav",
+        "more/0012.flac",
+        "MEMD_audio/intro.mp3",
+        "MEMD_audio/notes.txt",
+        ".hidden/7.mp3",
+    )
     found, skipped = find_deam_audio(tmp_path)
     assert found == {"4": "MEMD_audio/4.mp3", "12": "more/0012.flac"}
-    assert skipped == (("MEMD_audio/4.wav", "same 4 as MEMD_audio/4.mp3"),
-                       ("MEMD_audio/intro.mp3",
-                        "not a DEAM song file name (<song_id>.mp3, .wav or .flac)"))
+    assert skipped == (
+        ("MEMD_audio/4.wav", "same 4 as MEMD_audio/4.mp3"),
+        ("MEMD_audio/intro.mp3", "not a DEAM song file name (<song_id>.mp3, .wav or .flac)"),
+    )
 
 
 def test_soundtracks_excerpts_by_set_and_number(tmp_path: Path) -> None:

@@ -88,7 +88,9 @@ def test_metadata_file_gives_artist_and_title(demo_sources, tmp_path):
 def test_annotation_file_missing_a_column_names_file_and_column(tmp_path):
     path = tmp_path / ANNOTATION_FILES[0]
     path.write_bytes(b"song_id, valence_mean, valence_std\r\n2,3.1,0.94\r\n")
-    with pytest.raises(UserError, match=r"static_annotations_averaged_songs_1_2000\.csv.*'arousal_mean'"):
+    with pytest.raises(
+        UserError, match=r"static_annotations_averaged_songs_1_2000\.csv.*'arousal_mean'"
+    ):
         read_deam_annotations([path])
 
 
@@ -107,7 +109,8 @@ def test_first_file_wins_for_a_song_in_two_files(tmp_path):
     assert list(table.song_id) == ["5", "7"]
     assert table.set_index("song_id").loc["7", "valence"] == 2.0
     assert read_deam_static([first, second]).duplicates == (
-        (str(second), "song 7 is also in a.csv with other values; kept a.csv's"),)
+        (str(second), "song 7 is also in a.csv with other values; kept a.csv's"),
+    )
 
 
 def test_missing_root_empty_root_and_no_audio_are_user_errors(demo_sources, tmp_path):
@@ -150,7 +153,9 @@ def test_reference_metadata_2015(reference_data):
 def test_conflicting_repeat_in_one_static_file_names_both_lines(tmp_path):
     path = tmp_path / ANNOTATION_FILES[0]
     path.write_bytes((HEADER + "7,2.0,1,3.0,1\r\n5,4.0,1,4.0,1\r\n7,2.5,1,3.0,1\r\n").encode())
-    with pytest.raises(UserError, match=r"_1_2000\.csv: song 7 is on lines 2 and 4 with different values"):
+    with pytest.raises(
+        UserError, match=r"_1_2000\.csv: song 7 is on lines 2 and 4 with different values"
+    ):
         read_deam_annotations([path])
 
 
@@ -159,7 +164,9 @@ def test_identical_repeat_in_one_static_file_is_kept_once_and_noted(tmp_path):
     path.write_bytes((HEADER + "7,2.0,1,3.0,1\r\n5,4.0,1,4.0,1\r\n7,2.00,0.5,3,1\r\n").encode())
     static = read_deam_static([path])
     assert list(static.table.song_id) == ["5", "7"]
-    assert static.duplicates == ((str(path), "song 7 is on lines 2 and 4 with the same values; kept once"),)
+    assert static.duplicates == (
+        (str(path), "song 7 is on lines 2 and 4 with the same values; kept once"),
+    )
 
 
 def _deam_root(tmp_path: Path, static_rows: str, metadata: bytes | None = None) -> Path:
@@ -176,8 +183,10 @@ def _deam_root(tmp_path: Path, static_rows: str, metadata: bytes | None = None) 
 
 
 def test_listing_reports_repeats_and_unreadable_metadata_rows(tmp_path):
-    metadata = (b"id,Filename,title,artist,album,genre,\r\n"
-                b"2,A_B,Night Owl,A Classic Education,n/a,Pop,\r\nx5,F,T,A,n/a,Pop,\r\n")
+    metadata = (
+        b"id,Filename,title,artist,album,genre,\r\n"
+        b"2,A_B,Night Owl,A Classic Education,n/a,Pop,\r\nx5,F,T,A,n/a,Pop,\r\n"
+    )
     root = _deam_root(tmp_path, "2,3.1,1,3.0,1\r\n5,4,1,4,1\r\n2,3.1,1,3.0,1\r\n", metadata)
     listing = read_deam(root)
     assert list(listing.files.source_id) == ["deam-2", "deam-5"]
@@ -193,8 +202,15 @@ def test_listing_reports_repeats_and_unreadable_metadata_rows(tmp_path):
 DYNAMIC_HEADER = "song_id,sample_15000ms,sample_15500ms,sample_16000ms,sample_16500ms\r\n"
 
 
-def _dynamic(tmp_path: Path, valence: str, arousal: str, header: str = DYNAMIC_HEADER) -> tuple[Path, Path]:
-    folder = tmp_path / "annotations" / "annotations averaged per song" / "dynamic (per second annotations)"
+def _dynamic(
+    tmp_path: Path, valence: str, arousal: str, header: str = DYNAMIC_HEADER
+) -> tuple[Path, Path]:
+    folder = (
+        tmp_path
+        / "annotations"
+        / "annotations averaged per song"
+        / "dynamic (per second annotations)"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "valence.csv").write_bytes((header + valence).encode())
     (folder / "arousal.csv").write_bytes((header + arousal).encode())
@@ -220,8 +236,9 @@ def test_dynamic_annotations_times_values_and_padding(tmp_path):
 
 
 def test_dynamic_song_in_one_file_only_or_of_unequal_length_is_skipped(tmp_path):
-    paths = _dynamic(tmp_path, "2,0.1,0.2,,\r\n3,0.1,0.1,0.1,\r\n4,0.1,,,\r\n",
-                     "3,0.1,0.1,,\r\n4,0.2,,,\r\n")
+    paths = _dynamic(
+        tmp_path, "2,0.1,0.2,,\r\n3,0.1,0.1,0.1,\r\n4,0.1,,,\r\n", "3,0.1,0.1,,\r\n4,0.2,,,\r\n"
+    )
     dynamic = read_deam_dynamic(*paths)
     assert [song.song_id for song in dynamic.songs] == ["4"]
     skipped = dict(dynamic.skipped)
@@ -229,27 +246,36 @@ def test_dynamic_song_in_one_file_only_or_of_unequal_length_is_skipped(tmp_path)
     assert skipped["3"] == "3 samples in valence.csv but 2 in arousal.csv"
 
 
-@pytest.mark.parametrize(("row", "message"), [
-    ("7,0.1,0.2,0.3,0.4,0.5\r\n", r"line 2 \(song 7\): 6 cells, but the header has 5 columns"),
-    ("7,0.1,1.5,,\r\n", r"line 2 \(song 7\): column sample_15500ms is 1.5, outside \[-1, 1\]"),
-    ("7,0.1,-1.0001,,\r\n", r"line 2 \(song 7\): column sample_15500ms is -1.0001, outside"),
-    ("7,0.1,,0.3,\r\n", r"line 2 \(song 7\): empty cell in column sample_15500ms between"),
-    ("7,0.1,abc,,\r\n", r"line 2 \(song 7\): column sample_15500ms is 'abc', not a number"),
-    ("7,0.1,nan,,\r\n", r"line 2 \(song 7\): column sample_15500ms is 'nan', not a number"),
-    ("seven,0.1,,,\r\n", r"line 2: song_id 'seven' is not a number"),
-])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("7,0.1,0.2,0.3,0.4,0.5\r\n", r"line 2 \(song 7\): 6 cells, but the header has 5 columns"),
+        ("7,0.1,1.5,,\r\n", r"line 2 \(song 7\): column sample_15500ms is 1.5, outside \[-1, 1\]"),
+        ("7,0.1,-1.0001,,\r\n", r"line 2 \(song 7\): column sample_15500ms is -1.0001, outside"),
+        ("7,0.1,,0.3,\r\n", r"line 2 \(song 7\): empty cell in column sample_15500ms between"),
+        ("7,0.1,abc,,\r\n", r"line 2 \(song 7\): column sample_15500ms is 'abc', not a number"),
+        ("7,0.1,nan,,\r\n", r"line 2 \(song 7\): column sample_15500ms is 'nan', not a number"),
+        ("seven,0.1,,,\r\n", r"line 2: song_id 'seven' is not a number"),
+    ],
+)
 def test_bad_dynamic_rows_are_user_errors_naming_file_line_and_column(tmp_path, row, message):
     valence, arousal = _dynamic(tmp_path, row, "7,0.1,,,\r\n")
     with pytest.raises(UserError, match=r"valence\.csv: " + message):
         read_deam_dynamic(valence, arousal)
 
 
-@pytest.mark.parametrize(("header", "message"), [
-    ("id,sample_15000ms\r\n", "first column is 'id', expected 'song_id'"),
-    ("song_id,sample_15000ms,sample_16000ms\r\n", "follows sample_15000ms; expected one sample every 500 ms"),
-    ("song_id,sample_15000ms,t2\r\n", "column 't2' is not sample_<milliseconds>ms"),
-    ("song_id\r\n", "no sample_<ms>ms column"),
-])
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("id,sample_15000ms\r\n", "first column is 'id', expected 'song_id'"),
+        (
+            "song_id,sample_15000ms,sample_16000ms\r\n",
+            "follows sample_15000ms; expected one sample every 500 ms",
+        ),
+        ("song_id,sample_15000ms,t2\r\n", "column 't2' is not sample_<milliseconds>ms"),
+        ("song_id\r\n", "no sample_<ms>ms column"),
+    ],
+)
 def test_bad_dynamic_header_is_a_user_error(tmp_path, header, message):
     paths = _dynamic(tmp_path, "7,0.1\r\n", "7,0.1\r\n", header=header)
     with pytest.raises(UserError, match=re.escape(message)):
@@ -258,24 +284,35 @@ def test_bad_dynamic_header_is_a_user_error(tmp_path, header, message):
 
 def test_dynamic_value_under_an_unnamed_trailing_header_cell_is_an_error(tmp_path):
     header = DYNAMIC_HEADER.replace("\r\n", ",\r\n")
-    valence, arousal = _dynamic(tmp_path, "7,0.1,0.2,,,\r\n", "7,0.1,0.2,0.3,0.4,0.5\r\n", header=header)
-    with pytest.raises(UserError, match=r"arousal\.csv: line 2 \(song 7\): value '0\.5' in column 6, "
-                                        r"which has no sample_<ms>ms name"):
+    valence, arousal = _dynamic(
+        tmp_path, "7,0.1,0.2,,,\r\n", "7,0.1,0.2,0.3,0.4,0.5\r\n", header=header
+    )
+    with pytest.raises(
+        UserError,
+        match=r"arousal\.csv: line 2 \(song 7\): value '0\.5' in column 6, "
+        r"which has no sample_<ms>ms name",
+    ):
         read_deam_dynamic(valence, arousal)
     arousal.write_bytes((header + "7,0.1,0.2,,,\r\n").encode())
     assert list(read_deam_dynamic(valence, arousal).song("7").times_s) == [15.0, 15.5]
 
 
 def test_dynamic_repeats_conflicting_is_an_error_identical_is_a_note(tmp_path):
-    valence, arousal = _dynamic(tmp_path, "7,0.1,0.2,,\r\n8,0,,,\r\n7,0.1,0.25,,\r\n",
-                                "7,0.1,0.2,,\r\n8,0,,,\r\n")
-    with pytest.raises(UserError, match=r"valence\.csv: song 7 is on lines 2 and 4 with different "
-                                        r"values \(sample_15500ms 0\.2 vs 0\.25\)"):
+    valence, arousal = _dynamic(
+        tmp_path, "7,0.1,0.2,,\r\n8,0,,,\r\n7,0.1,0.25,,\r\n", "7,0.1,0.2,,\r\n8,0,,,\r\n"
+    )
+    with pytest.raises(
+        UserError,
+        match=r"valence\.csv: song 7 is on lines 2 and 4 with different "
+        r"values \(sample_15500ms 0\.2 vs 0\.25\)",
+    ):
         read_deam_dynamic(valence, arousal)
     valence.write_bytes((DYNAMIC_HEADER + "7,0.1,0.2,,\r\n8,0,,,\r\n7,0.10,0.2,,\r\n").encode())
     dynamic = read_deam_dynamic(valence, arousal)
     assert [song.song_id for song in dynamic.songs] == ["7", "8"]
-    assert dynamic.duplicates == ((str(valence), "song 7 is on lines 2 and 4 with the same values; kept once"),)
+    assert dynamic.duplicates == (
+        (str(valence), "song 7 is on lines 2 and 4 with the same values; kept once"),
+    )
 
 
 def test_dynamic_files_not_found_or_ambiguous(tmp_path):
@@ -305,28 +342,40 @@ def test_reference_metadata_2015_row_2031_is_recovered_and_reported(reference_da
 
 def test_metadata_layouts_of_2013_and_2014(tmp_path):
     y2013 = tmp_path / "metadata_2013.csv"
-    y2013.write_bytes(b"song_id\tfile_name\tArtist\tSong title\tstart of the segment (min.sec)\t"
-                      b"end of the segment (min.sec)\tGenre\r\n"
-                      b"2\t2.mp3\tThe  Artist\tSome Song \t0.50\t1.35\tBlues\r\n")
+    y2013.write_bytes(
+        b"song_id\tfile_name\tArtist\tSong title\tstart of the segment (min.sec)\t"
+        b"end of the segment (min.sec)\tGenre\r\n"
+        b"2\t2.mp3\tThe  Artist\tSome Song \t0.50\t1.35\tBlues\r\n"
+    )
     y2014 = tmp_path / "metadata_2014.csv"
-    y2014.write_bytes(b"Id,Artist,Album,Track,Genre,start,end,last.fm labels\r\n"
-                      b"1001,Someone,An Album,A Track,Rock,0.1,0.46,calm,rain,sad\r\n")
+    y2014.write_bytes(
+        b"Id,Artist,Album,Track,Genre,start,end,last.fm labels\r\n"
+        b"1001,Someone,An Album,A Track,Rock,0.1,0.46,calm,rain,sad\r\n"
+    )
     metadata = read_deam_metadata([y2014, y2013])
     assert metadata == {"2": ("The Artist", "Some Song"), "1001": ("Someone", "A Track")}
 
 
 def test_metadata_rows_that_cannot_be_read_are_reported(tmp_path):
     path = tmp_path / "metadata_2015.csv"
-    path.write_bytes(b"id,Filename,title,artist,album,genre,\r\n"
-                     b"2001,X_Y,Night Owl,A Classic Education,n/a,Pop,\r\n"
-                     b"2002,only-two\r\n"
-                     b"2001,X_Y,Other,Other,n/a,Pop,\r\n"
-                     b"2003,Z,Hello, World,Band,n/a,folk,\r\n")
+    path.write_bytes(
+        b"id,Filename,title,artist,album,genre,\r\n"
+        b"2001,X_Y,Night Owl,A Classic Education,n/a,Pop,\r\n"
+        b"2002,only-two\r\n"
+        b"2001,X_Y,Other,Other,n/a,Pop,\r\n"
+        b"2003,Z,Hello, World,Band,n/a,folk,\r\n"
+    )
     report = read_deam_metadata_report([path])
-    assert report.entries == {"2001": ("A Classic Education", "Night Owl"),
-                              "2003": ("Band", "Hello, World")}
-    assert report.unreadable == ((f"{path}:3", "only 2 fields, no artist or title"),
-                                 (f"{path}:4", "song 2001 again (kept its first line)"))
+    assert report.entries == {
+        "2001": ("A Classic Education", "Night Owl"),
+        "2003": ("Band", "Hello, World"),
+    }
+    assert report.unreadable == (
+        (f"{path}:3", "only 2 fields, no artist or title"),
+        (f"{path}:4", "song 2001 again (kept its first line)"),
+    )
     unknown = tmp_path / "metadata_other.csv"
     unknown.write_bytes(b"a,b,c\r\n1,2,3\r\n")
-    assert read_deam_metadata_report([unknown]).unreadable[0][1].startswith("no id, artist and title")
+    assert (
+        read_deam_metadata_report([unknown]).unreadable[0][1].startswith("no id, artist and title")
+    )

@@ -21,20 +21,30 @@ from builders.errors import UserError
 LABEL_HEADER = "ID,4Q,annotator\n"
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Q1_0vLPYiPN7qY_0.mp3", EmopiaClip("Q1_0vLPYiPN7qY_0", "Q1", "0vLPYiPN7qY", 0)),
-    ("Q4_ii1Jw1-7Ka4_12", EmopiaClip("Q4_ii1Jw1-7Ka4_12", "Q4", "ii1Jw1-7Ka4", 12)),
-    ("Q4_2w5XkAt_3WU_0.FLAC", EmopiaClip("Q4_2w5XkAt_3WU_0", "Q4", "2w5XkAt_3WU", 0)),
-    ("Q2_" + "_" * 11 + "_1.wav", EmopiaClip("Q2_" + "_" * 11 + "_1", "Q2", "_" * 11, 1)),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Q1_0vLPYiPN7qY_0.mp3", EmopiaClip("Q1_0vLPYiPN7qY_0", "Q1", "0vLPYiPN7qY", 0)),
+        ("Q4_ii1Jw1-7Ka4_12", EmopiaClip("Q4_ii1Jw1-7Ka4_12", "Q4", "ii1Jw1-7Ka4", 12)),
+        ("Q4_2w5XkAt_3WU_0.FLAC", EmopiaClip("Q4_2w5XkAt_3WU_0", "Q4", "2w5XkAt_3WU", 0)),
+        ("Q2_" + "_" * 11 + "_1.wav", EmopiaClip("Q2_" + "_" * 11 + "_1", "Q2", "_" * 11, 1)),
+    ],
+)
 def test_clip_names_are_parsed_by_position(name, expected):
     assert parse_clip_name(name) == expected
 
 
-@pytest.mark.parametrize("name", [
-    "Q5_0vLPYiPN7qY_0.mp3", "Q1_0vLPYiPN7q_0.mp3", "Q1_0vLPYiPN7qY.mp3", "Q1_0vLPYiPN7qY_x",
-    "Q1_0vLPYi.N7qY_0", "cover.mp3",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Q5_0vLPYiPN7qY_0.mp3",
+        "Q1_0vLPYiPN7q_0.mp3",
+        "Q1_0vLPYiPN7qY.mp3",
+        "Q1_0vLPYiPN7qY_x",
+        "Q1_0vLPYi.N7qY_0",
+        "cover.mp3",
+    ],
+)
 def test_malformed_clip_names_say_what_is_expected(name):
     with pytest.raises(ValueError, match="is not an EMOPIA clip name .*Q<1-4>_<11-character"):
         parse_clip_name(name)
@@ -42,7 +52,9 @@ def test_malformed_clip_names_say_what_is_expected(name):
 
 def test_labels_are_typed_and_sorted(tmp_path):
     path = tmp_path / "label.csv"
-    path.write_text(LABEL_HEADER + "Q3_ii1Jw1-7Ka4_0,3,C\nQ1_0vLPYiPN7qY_10,1,\nQ1_0vLPYiPN7qY_2,1,D\n")
+    path.write_text(
+        LABEL_HEADER + "Q3_ii1Jw1-7Ka4_0,3,C\nQ1_0vLPYiPN7qY_10,1,\nQ1_0vLPYiPN7qY_2,1,D\n"
+    )
     labels = read_emopia_labels(path)
     assert dict(labels.dtypes) == LABEL_DTYPES
     assert list(labels.clip_name) == ["Q1_0vLPYiPN7qY_10", "Q1_0vLPYiPN7qY_2", "Q3_ii1Jw1-7Ka4_0"]
@@ -51,13 +63,18 @@ def test_labels_are_typed_and_sorted(tmp_path):
     assert list(labels.youtube_id) == ["0vLPYiPN7qY", "0vLPYiPN7qY", "ii1Jw1-7Ka4"]
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ("Q1_0vLPYiPN7qY_0,2,D\n", r"line 2: 4Q is 2 but the ID Q1_0vLPYiPN7qY_0 says Q1"),
-    ("Q1_0vLPYiPN7qY_0,5,D\n", r"line 2: column 4Q is '5', expected 1, 2, 3 or 4"),
-    ("Q1_0vLPYiPN7qY,1,D\n", r"line 2: column ID: 'Q1_0vLPYiPN7qY' is not an EMOPIA clip name"),
-    ("Q1_0vLPYiPN7qY_0,1,D\nQ1_0vLPYiPN7qY_0,1,D\n",
-     r"line 3: clip Q1_0vLPYiPN7qY_0 is already on line 2"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("Q1_0vLPYiPN7qY_0,2,D\n", r"line 2: 4Q is 2 but the ID Q1_0vLPYiPN7qY_0 says Q1"),
+        ("Q1_0vLPYiPN7qY_0,5,D\n", r"line 2: column 4Q is '5', expected 1, 2, 3 or 4"),
+        ("Q1_0vLPYiPN7qY,1,D\n", r"line 2: column ID: 'Q1_0vLPYiPN7qY' is not an EMOPIA clip name"),
+        (
+            "Q1_0vLPYiPN7qY_0,1,D\nQ1_0vLPYiPN7qY_0,1,D\n",
+            r"line 3: clip Q1_0vLPYiPN7qY_0 is already on line 2",
+        ),
+    ],
+)
 def test_bad_label_rows_are_user_errors_naming_the_line(tmp_path, rows, message):
     path = tmp_path / "label.csv"
     path.write_text(LABEL_HEADER + rows)
@@ -80,9 +97,17 @@ def _touch(root: Path, *names: str) -> None:
 
 def test_audio_found_by_stem_with_any_suffix_at_any_depth(tmp_path):
     root = tmp_path / "EMOPIA"
-    _touch(root, "audios/seg/Q1_0vLPYiPN7qY_0.mp3", "converted/deep/Q4_ii1Jw1-7Ka4_1.FLAC",
-           "Q2_2w5XkAt_3WU_3.wav", "audios/seg/.Q1_hidden00000_0.mp3", ".cache/Q3_D8Ed5PZXfF4_0.mp3",
-           "audios/seg/notes.txt", "audios/seg/cover.mp3", "wav/Q1_0vLPYiPN7qY_0.wav")
+    _touch(
+        root,
+        "audios/seg/Q1_0vLPYiPN7qY_0.mp3",
+        "converted/deep/Q4_ii1Jw1-7Ka4_1.FLAC",
+        "Q2_2w5XkAt_3WU_3.wav",
+        "audios/seg/.Q1_hidden00000_0.mp3",
+        ".cache/Q3_D8Ed5PZXfF4_0.mp3",
+        "audios/seg/notes.txt",
+        "audios/seg/cover.mp3",
+        "wav/Q1_0vLPYiPN7qY_0.wav",
+    )
     audio = find_emopia_audio(root)
     assert dict(audio.files.dtypes) == AUDIO_DTYPES
     assert list(audio.files.itertuples(index=False, name=None)) == [
@@ -109,19 +134,35 @@ def test_no_clip_audio_and_label_file_lookup_are_user_errors(tmp_path):
 
 
 def test_matching_exact_first_then_unambiguous_video_and_segment():
-    available = ["Q1_9v2WSpn4FCw_1", "Q2_9v2WSpn4FCw_1", "Q3_ii1Jw1-7Ka4_0", "Q1_0vLPYiPN7qY_0",
-                 "odd-name"]
-    wanted = ["Q1_9v2WSpn4FCw_1.mp3", "Q4_9v2WSpn4FCw_1.mp3", "Q4_ii1Jw1-7Ka4_0.mp3",
-              "Q1_0vLPYiPN7qY_0.mp3", "Q1_0vLPYiPN7qY_7.mp3", "broken.mp3", "odd-name"]
+    available = [
+        "Q1_9v2WSpn4FCw_1",
+        "Q2_9v2WSpn4FCw_1",
+        "Q3_ii1Jw1-7Ka4_0",
+        "Q1_0vLPYiPN7qY_0",
+        "odd-name",
+    ]
+    wanted = [
+        "Q1_9v2WSpn4FCw_1.mp3",
+        "Q4_9v2WSpn4FCw_1.mp3",
+        "Q4_ii1Jw1-7Ka4_0.mp3",
+        "Q1_0vLPYiPN7qY_0.mp3",
+        "Q1_0vLPYiPN7qY_7.mp3",
+        "broken.mp3",
+        "odd-name",
+    ]
     matches = match_clips(wanted, available)
     assert dict(matches.dtypes) == MATCH_DTYPES
     rows = {row.wanted: row for row in matches.itertuples()}
     assert list(matches.wanted) == sorted(wanted)
     assert (rows["Q1_9v2WSpn4FCw_1.mp3"].matched, rows["Q1_9v2WSpn4FCw_1.mp3"].method) == (
-        "Q1_9v2WSpn4FCw_1", "exact")
+        "Q1_9v2WSpn4FCw_1",
+        "exact",
+    )
     assert pd_na(rows["Q1_9v2WSpn4FCw_1.mp3"].note)
     assert pd_na(rows["Q4_9v2WSpn4FCw_1.mp3"].matched)
-    assert rows["Q4_9v2WSpn4FCw_1.mp3"].note.startswith("ambiguous: Q1_9v2WSpn4FCw_1, Q2_9v2WSpn4FCw_1")
+    assert rows["Q4_9v2WSpn4FCw_1.mp3"].note.startswith(
+        "ambiguous: Q1_9v2WSpn4FCw_1, Q2_9v2WSpn4FCw_1"
+    )
     relabelled = rows["Q4_ii1Jw1-7Ka4_0.mp3"]
     assert (relabelled.matched, relabelled.method) == ("Q3_ii1Jw1-7Ka4_0", "video+segment")
     assert relabelled.note == "relabelled: wanted as Q4, found as Q3 (Q3_ii1Jw1-7Ka4_0)"
@@ -147,5 +188,8 @@ def test_reference_labels_and_the_19_relabelled_thesis_clips(reference_data):
     assert (matches.method == "exact").sum() == 849
     relabelled = matches[matches.method == "video+segment"]
     assert len(relabelled) == 19
-    assert relabelled.wanted.str.startswith("Q4_").all() and relabelled.matched.str.startswith("Q3_").all()
+    assert (
+        relabelled.wanted.str.startswith("Q4_").all()
+        and relabelled.matched.str.startswith("Q3_").all()
+    )
     assert relabelled.note.str.startswith("relabelled: wanted as Q4, found as Q3").all()

@@ -62,8 +62,11 @@ def test_nrc_vad_detected_read_scaled_and_hashed(tmp_path):
 def test_warriner_detected_on_the_1_to_9_scale(tmp_path):
     lexicon = read_lexicon(_lexicon(tmp_path, WARRINER_TEXT, "Ratings_Warriner_et_al.csv"))
     assert (lexicon.format, lexicon.scale) == (WARRINER, "1-9")
-    assert lexicon.entries == {"aardvark": (6.26, 2.41, 4.27), "nan": (5.5, 4.5, 5.0),
-                               "zorbly": (1.0, 9.0, 5.0)}
+    assert lexicon.entries == {
+        "aardvark": (6.26, 2.41, 4.27),
+        "nan": (5.5, 4.5, 5.0),
+        "zorbly": (1.0, 9.0, 5.0),
+    }
 
 
 def test_format_detection_from_the_header_line():
@@ -74,27 +77,44 @@ def test_format_detection_from_the_header_line():
     assert detect_lexicon_format("Word,Valence,Arousal") is None
 
 
-@pytest.mark.parametrize(("text", "given", "message"), [
-    ("Word,Valence,Arousal,Dominance\ncool,0.885,0.540,0.781\n", None,
-     r"line 1: header 'Word,Valence,Arousal,Dominance' is not Word<TAB>Valence.* or a CSV header"),
-    (WARRINER_TEXT, NRC_VAD, r"line 1: header .* is not Word<TAB>Valence<TAB>Arousal<TAB>Dominance"),
-    (NRC_TEXT, WARRINER, r"line 1: header 'Word\\tValence.* is not a CSV header with Word,V\.Mean\.Sum"),
-    ("", None, r"line 1: header '' is not"),
-])
+@pytest.mark.parametrize(
+    ("text", "given", "message"),
+    [
+        (
+            "Word,Valence,Arousal,Dominance\ncool,0.885,0.540,0.781\n",
+            None,
+            r"line 1: header 'Word,Valence,Arousal,Dominance' is not Word<TAB>Valence.* or a CSV header",
+        ),
+        (
+            WARRINER_TEXT,
+            NRC_VAD,
+            r"line 1: header .* is not Word<TAB>Valence<TAB>Arousal<TAB>Dominance",
+        ),
+        (
+            NRC_TEXT,
+            WARRINER,
+            r"line 1: header 'Word\\tValence.* is not a CSV header with Word,V\.Mean\.Sum",
+        ),
+        ("", None, r"line 1: header '' is not"),
+    ],
+)
 def test_bad_or_unexpected_header_is_a_user_error_naming_line_1(tmp_path, text, given, message):
     with pytest.raises(UserError, match=r"lexicon\.txt: " + message):
         read_lexicon(_lexicon(tmp_path, text), given)
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("mellow\t0.7\tlow\t0.5\n", r"line 12: arousal 'low' is not a number"),
-    ("mellow\t0.7\t\t0.5\n", r"line 12: arousal '' is not a number"),
-    ("mellow\t0.7\tnan\t0.5\n", r"line 12: arousal 'nan' is not a number"),
-    ("mellow\t1.2\t0.5\t0.5\n", r"line 12: valence 1.2 is outside the lexicon's scale 0-1"),
-    ("mellow\t0.7\t0.5\n", r"line 12: 3 tab-separated fields, expected 4"),
-    ("Cool\t0.1\t0.540\t0.781\n", r"line 12: 'cool' is also on line 3 with other values"),
-    ("\t0.1\t0.5\t0.5\n", r"line 12: empty word"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("mellow\t0.7\tlow\t0.5\n", r"line 12: arousal 'low' is not a number"),
+        ("mellow\t0.7\t\t0.5\n", r"line 12: arousal '' is not a number"),
+        ("mellow\t0.7\tnan\t0.5\n", r"line 12: arousal 'nan' is not a number"),
+        ("mellow\t1.2\t0.5\t0.5\n", r"line 12: valence 1.2 is outside the lexicon's scale 0-1"),
+        ("mellow\t0.7\t0.5\n", r"line 12: 3 tab-separated fields, expected 4"),
+        ("Cool\t0.1\t0.540\t0.781\n", r"line 12: 'cool' is also on line 3 with other values"),
+        ("\t0.1\t0.5\t0.5\n", r"line 12: empty word"),
+    ],
+)
 def test_bad_nrc_lines_are_user_errors_naming_the_line(tmp_path, line, message):
     with pytest.raises(UserError, match=r"lexicon\.txt: " + message):
         read_lexicon(_lexicon(tmp_path, NRC_TEXT + "\n" + line))
@@ -102,7 +122,9 @@ def test_bad_nrc_lines_are_user_errors_naming_the_line(tmp_path, line, message):
 
 def test_bad_warriner_values_are_user_errors(tmp_path):
     path = _lexicon(tmp_path, WARRINER_TEXT + "4,bad,0.5,1,20,4.5,1,20,5,1\n", "w.csv")
-    with pytest.raises(UserError, match=r"w\.csv: line 5: valence 0\.5 is outside the lexicon's scale 1-9"):
+    with pytest.raises(
+        UserError, match=r"w\.csv: line 5: valence 0\.5 is outside the lexicon's scale 1-9"
+    ):
         read_lexicon(path)
     path.write_text(WARRINER_TEXT + "4,short,5\n")
     with pytest.raises(UserError, match=r"w\.csv: line 5: 3 fields, the header names column 9"):
@@ -121,8 +143,16 @@ def test_golden_weighted_mood_with_nrc_vad(tmp_path):
 
 def test_blacklisted_and_unknown_tags_do_not_count(tmp_path):
     lexicon = read_lexicon(_lexicon(tmp_path, NRC_TEXT))
-    tags = [("Cool ", 50), ("cool", 6), ("nice", 12), ("study", 12), (" ROCK", 100),
-            ("soundtrack", 90), ("epic-ish", 40), ("Film", 3)]
+    tags = [
+        ("Cool ", 50),
+        ("cool", 6),
+        ("nice", 12),
+        ("study", 12),
+        (" ROCK", 100),
+        ("soundtrack", 90),
+        ("epic-ish", 40),
+        ("Film", 3),
+    ]
     result = tags_to_vad(tags, lexicon)
     assert result.vad == pytest.approx(GOLDEN, abs=1e-9)  # 'rock' is in the lexicon but blacklisted
     assert result.kept == (("cool", 56), ("nice", 12), ("study", 12))
@@ -143,7 +173,9 @@ def test_no_lexicon_tag_left_gives_none_with_a_reason(tmp_path):
 
 
 def test_thesis_blacklist_and_bad_counts():
-    assert len(THESIS_BLACKLIST) == 16 and {"soundtrack", "blue", "contemporary"} <= THESIS_BLACKLIST
+    assert (
+        len(THESIS_BLACKLIST) == 16 and {"soundtrack", "blue", "contemporary"} <= THESIS_BLACKLIST
+    )
     entries = {"sad": (0.225, 0.333, 0.149)}
     for count in (-1, float("nan"), "12", True):
         with pytest.raises(UserError, match=r"tag 'sad': count .* is not a number >= 0"):
@@ -154,4 +186,6 @@ def test_thesis_blacklist_and_bad_counts():
 def test_warriner_vad_stays_on_its_scale(tmp_path):
     lexicon = read_lexicon(_lexicon(tmp_path, WARRINER_TEXT, "w.csv"))
     result = tags_to_vad({"aardvark": 1, "zorbly": 3}, lexicon)
-    assert result.vad == pytest.approx(((6.26 + 3) / 4, (2.41 + 27) / 4, (4.27 + 15) / 4), abs=1e-12)
+    assert result.vad == pytest.approx(
+        ((6.26 + 3) / 4, (2.41 + 27) / 4, (4.27 + 15) / 4), abs=1e-12
+    )

@@ -17,8 +17,10 @@ from builders.errors import UserError
 
 def _energy_by_number(path: Path) -> dict[str, tuple[float, float]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        return {row["number"]: (float(row["valence"]), float(row["energy"]))
-                for row in csv.DictReader(handle)}
+        return {
+            row["number"]: (float(row["valence"]), float(row["energy"]))
+            for row in csv.DictReader(handle)
+        }
 
 
 def test_demo_soundtracks_lists_rated_excerpts(demo_sources):
@@ -53,7 +55,8 @@ def test_set2_uses_its_own_capitalised_ratings(demo_sources, tmp_path):
     (root / "Set2").mkdir()
     shutil.copy(next((root / "Set1").glob("*.mp3")), root / "Set2" / "7.mp3")
     (root / "mean_ratings_set2.csv").write_bytes(
-        b"\xef\xbb\xbfNumber,Valence,Energy,Tension,TARGET,soundtrack,link\r\n007,2.50,8.21,8.56,ANGER_HIGH,X,124\r\n")
+        b"\xef\xbb\xbfNumber,Valence,Energy,Tension,TARGET,soundtrack,link\r\n007,2.50,8.21,8.56,ANGER_HIGH,X,124\r\n"
+    )
     files = read_soundtracks(root).files.set_index("source_id")
     assert tuple(files.loc["soundtracks-set2-007", ["valence", "arousal"]]) == (2.5, 8.21)
     assert files.loc["soundtracks-set2-007", "path"] == "Set2/7.mp3"
@@ -110,21 +113,32 @@ SET2_HEADER = b"\xef\xbb\xbfNumber,Valence,Energy,Tension,TARGET,soundtrack,link
 
 def test_links_pair_set2_numbers_with_set1_numbers(tmp_path):
     path = tmp_path / "mean_ratings_set2.csv"
-    path.write_bytes(SET2_HEADER + b"10,2.5,8.2,8.5,ANGER_HIGH,X,234\r\n"
-                     b"002,2.5,8.2,8.5,ANGER_HIGH,X,\r\n"
-                     b"095,2.5,8.2,8.5,ANGER_HIGH,X,234\r\n"
-                     b"001,2.5,8.2,8.5,ANGER_HIGH,X,7\r\n")
+    path.write_bytes(
+        SET2_HEADER + b"10,2.5,8.2,8.5,ANGER_HIGH,X,234\r\n"
+        b"002,2.5,8.2,8.5,ANGER_HIGH,X,\r\n"
+        b"095,2.5,8.2,8.5,ANGER_HIGH,X,234\r\n"
+        b"001,2.5,8.2,8.5,ANGER_HIGH,X,7\r\n"
+    )
     links = read_soundtracks_links(path)
     assert list(links.itertuples(index=False, name=None)) == [
-        ("001", "007"), ("010", "234"), ("095", "234")]
+        ("001", "007"),
+        ("010", "234"),
+        ("095", "234"),
+    ]
     assert all(str(dtype) == "string" for dtype in links.dtypes)
 
 
-@pytest.mark.parametrize(("row", "message"), [
-    (b"003,2.5,8.2,8.5,ANGER_HIGH,X,12a\r\n", r"link of number 003 is '12a', expected a set-1 number"),
-    (b"003,2.5,8.2,8.5,ANGER_HIGH,X,1234\r\n", r"link of number 003 is '1234'"),
-    (b"x3,2.5,8.2,8.5,ANGER_HIGH,X,12\r\n", r"number 'x3' is not a 1-3 digit number"),
-])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            b"003,2.5,8.2,8.5,ANGER_HIGH,X,12a\r\n",
+            r"link of number 003 is '12a', expected a set-1 number",
+        ),
+        (b"003,2.5,8.2,8.5,ANGER_HIGH,X,1234\r\n", r"link of number 003 is '1234'"),
+        (b"x3,2.5,8.2,8.5,ANGER_HIGH,X,12\r\n", r"number 'x3' is not a 1-3 digit number"),
+    ],
+)
 def test_bad_links_are_user_errors(tmp_path, row, message):
     path = tmp_path / "mean_ratings_set2.csv"
     path.write_bytes(SET2_HEADER + row)

@@ -16,20 +16,33 @@ from builders.demo import sources as demo
 from builders.errors import UserError
 from tests.console import message_lines
 
-TINY = {"clips_per_actor": 1, "n_deam": 2, "n_soundtracks": 1, "deam_duration_range": (10.0, 11.0),
-        "soundtracks_duration_s": 10.0}
+TINY = {
+    "clips_per_actor": 1,
+    "n_deam": 2,
+    "n_soundtracks": 1,
+    "deam_duration_range": (10.0, 11.0),
+    "soundtracks_duration_s": 10.0,
+}
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
     first = demo.write_demo_sources(tmp_path / "a", seed=3, **TINY)
     second = demo.write_demo_sources(tmp_path / "b", seed=3, **TINY)
     a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
-    assert a == b and len(a) == 24 + 2 + 2 + 1 + 1 + 1  # speech, DEAM audio + 2 CSVs, Soundtracks audio + CSV, marker
-    assert {k: v for k, v in first.items() if k != "dest"} == {k: v for k, v in second.items() if k != "dest"}
+    assert (
+        a == b and len(a) == 24 + 2 + 2 + 1 + 1 + 1
+    )  # speech, DEAM audio + 2 CSVs, Soundtracks audio + CSV, marker
+    assert {k: v for k, v in first.items() if k != "dest"} == {
+        k: v for k, v in second.items() if k != "dest"
+    }
 
 
 def test_different_seed_gives_different_signals_and_labels():
@@ -37,7 +50,9 @@ def test_different_seed_gives_different_signals_and_labels():
     one = demo.synth_speech(0, name, demo.speaker_for(0, 1), 5, 1, 1)
     two = demo.synth_speech(1, name, demo.speaker_for(1, 1), 5, 1, 1)
     assert one.shape != two.shape or not np.array_equal(one, two)
-    assert demo.draw_valence_arousal(0, "deam", "2", 0, 1) != demo.draw_valence_arousal(1, "deam", "2", 0, 1)
+    assert demo.draw_valence_arousal(0, "deam", "2", 0, 1) != demo.draw_valence_arousal(
+        1, "deam", "2", 0, 1
+    )
 
 
 def test_ravdess_files_have_the_real_format(demo_sources):
@@ -81,8 +96,11 @@ def test_speech_plan_balances_emotions_across_genders():
         assert set(by_gender.values()) == {24 * clips // 16}
     full = demo.speech_plan(60)
     names = {demo.ravdess_name(e, i, s, r, a) for a, e, i, s, r in full}
-    expected = {demo.ravdess_name(e, i, s, r, a) for a, e, i, s, r in itertools.product(
-        range(1, 25), range(1, 9), (1, 2), (1, 2), (1, 2)) if not (e == 1 and i == 2)}
+    expected = {
+        demo.ravdess_name(e, i, s, r, a)
+        for a, e, i, s, r in itertools.product(range(1, 25), range(1, 9), (1, 2), (1, 2), (1, 2))
+        if not (e == 1 and i == 2)
+    }
     assert names == expected  # 60 per actor = the full RAVDESS speech set (1,440)
 
 
@@ -98,7 +116,7 @@ def _median_f0(x: np.ndarray, rate: int) -> float:
     lags = np.arange(rate // 500, rate // 60)
     pitches = []
     for f in loud:
-        ac = np.correlate(f, f, "full")[frame - 1:]
+        ac = np.correlate(f, f, "full")[frame - 1 :]
         pitches.append(rate / lags[np.argmax(ac[lags])])
     return float(np.median(pitches))
 
@@ -141,8 +159,10 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
 
 def _major_minus_minor(chroma: np.ndarray) -> float:
     """Best Krumhansl major-key correlation minus best minor-key correlation."""
-    best = [max(np.corrcoef(chroma, np.roll(profile, k))[0, 1] for k in range(12))
-            for profile in (MAJOR_PROFILE, MINOR_PROFILE)]
+    best = [
+        max(np.corrcoef(chroma, np.roll(profile, k))[0, 1] for k in range(12))
+        for profile in (MAJOR_PROFILE, MINOR_PROFILE)
+    ]
     return best[0] - best[1]
 
 
@@ -151,18 +171,33 @@ def test_music_valence_sets_mode_and_arousal_sets_brightness_and_onsets():
     happy = [demo.synth_music(0, f"h{i}", 8.0, 5.0, 12.0) for i in range(4)]
     sad = [demo.synth_music(0, f"s{i}", 2.0, 5.0, 12.0) for i in range(4)]
     assert min(_major_minus_minor(_chroma(x, rate)) for x in happy) > max(
-        _major_minus_minor(_chroma(x, rate)) for x in sad)
+        _major_minus_minor(_chroma(x, rate)) for x in sad
+    )
     calm = demo.synth_music(0, "calm", 5.0, 1.5, 12.0)
     excited = demo.synth_music(0, "excited", 5.0, 8.5, 12.0)
     assert _centroid(excited.mean(axis=1), rate) > 1.5 * _centroid(calm.mean(axis=1), rate)
-    flux = [np.sum(np.diff(np.abs(np.fft.rfft(x.mean(axis=1)[: x.shape[0] // 1024 * 1024].reshape(-1, 1024),
-                                             axis=1)), axis=0).clip(0)) / np.sqrt(np.sum(x**2))
-            for x in (calm, excited)]
+    flux = [
+        np.sum(
+            np.diff(
+                np.abs(
+                    np.fft.rfft(
+                        x.mean(axis=1)[: x.shape[0] // 1024 * 1024].reshape(-1, 1024), axis=1
+                    )
+                ),
+                axis=0,
+            ).clip(0)
+        )
+        / np.sqrt(np.sum(x**2))
+        for x in (calm, excited)
+    ]
     assert flux[1] > 2 * flux[0]
 
 
 def test_labels_cycle_through_all_four_quadrants():
-    quadrants = {(v > 5, a > 5) for v, a in (demo.draw_valence_arousal(0, "deam", str(i), i, 1) for i in range(4))}
+    quadrants = {
+        (v > 5, a > 5)
+        for v, a in (demo.draw_valence_arousal(0, "deam", str(i), i, 1) for i in range(4))
+    }
     assert len(quadrants) == 4
     values = [demo.draw_valence_arousal(0, "deam", str(i), i, 1) for i in range(200)]
     assert all(1 <= v <= 9 and 1 <= a <= 9 for v, a in values)
@@ -170,8 +205,20 @@ def test_labels_cycle_through_all_four_quadrants():
 
 def test_cli_writes_a_readable_corpus_and_replaces_its_own_output(tmp_path, capsys):
     dest = tmp_path / "src"
-    args = ["demo-sources", str(dest), "--clips-per-actor", "1", "--deam", "1", "--soundtracks", "1", "--seed", "5",
-            "--only", "misme"]  # the other datasets' sources: test_demo_sources_writes_the_other_datasets_sources_too
+    args = [
+        "demo-sources",
+        str(dest),
+        "--clips-per-actor",
+        "1",
+        "--deam",
+        "1",
+        "--soundtracks",
+        "1",
+        "--seed",
+        "5",
+        "--only",
+        "misme",
+    ]  # the other datasets' sources: test_demo_sources_writes_the_other_datasets_sources_too
     assert main(args) == 0
     assert "24 speech clips" in capsys.readouterr().out
     (dest / "RAVDESS" / "stray.txt").write_text("x")
@@ -190,8 +237,16 @@ def test_cli_refuses_a_foreign_non_empty_folder(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
 
 
-@pytest.mark.parametrize("option", [["--clips-per-actor", "0"], ["--clips-per-actor", "61"], ["--deam", "0"],
-                                    ["--soundtracks", "-1"], ["--seed", "-2"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--clips-per-actor", "0"],
+        ["--clips-per-actor", "61"],
+        ["--deam", "0"],
+        ["--soundtracks", "-1"],
+        ["--seed", "-2"],
+    ],
+)
 def test_bad_sizes_are_one_line_errors_and_write_nothing(tmp_path, capsys, option):
     assert main(["demo-sources", str(tmp_path / "src"), *option]) == 2
     assert capsys.readouterr().err.startswith("misme-build: error:")
@@ -205,14 +260,29 @@ def test_bad_duration_range_is_a_user_error(tmp_path):
 
 def test_unwritable_destination_is_a_one_line_error(tmp_path, capsys):
     (tmp_path / "file.txt").write_text("x")
-    code = main(["demo-sources", str(tmp_path / "file.txt" / "src"), "--clips-per-actor", "1",
-                 "--deam", "1", "--soundtracks", "1"])
+    code = main(
+        [
+            "demo-sources",
+            str(tmp_path / "file.txt" / "src"),
+            "--clips-per-actor",
+            "1",
+            "--deam",
+            "1",
+            "--soundtracks",
+            "1",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "cannot write demo sources" in err and len(message_lines(err)) == 1
 
 
-@pytest.mark.parametrize(("part", "marker"), [("instrumental-mer", ".misme-instrumental-demo-sources.json"),
-                                              ("muse-vad", ".misme-muse-demo-sources.json")])
+@pytest.mark.parametrize(
+    ("part", "marker"),
+    [
+        ("instrumental-mer", ".misme-instrumental-demo-sources.json"),
+        ("muse-vad", ".misme-muse-demo-sources.json"),
+    ],
+)
 def test_demo_sources_writes_the_other_datasets_sources_too(tmp_path, capsys, part, marker):
     assert main(["demo-sources", str(tmp_path / "src"), "--only", part, "--workers", "2"]) == 0
     assert (tmp_path / "src" / part / marker).is_file()

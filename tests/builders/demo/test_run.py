@@ -23,5 +23,5 @@ def test_the_process_reports_its_cpu_time_and_a_clock_step_does_not_count_it(tmp
                 time.sleep(0.05)
         assert job.result() == "burnt"
     assert 1.4 <= job.cpu_seconds() < 10
-    (_, seconds, cpu), = clock.times
+    ((_, seconds, cpu),) = clock.times
     assert cpu < 0.5 * job.cpu_seconds() <= seconds  # without the discount it would be >= 1.5 s

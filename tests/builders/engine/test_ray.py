@@ -27,11 +27,15 @@ def test_ray_workers_run_at_the_local_workers_priority(ray_cluster):
 
 
 def test_stateful_units_run_on_actors_that_keep_their_state(ray_cluster):
-    results = map_units(units.count, list(range(8)), engine=RAY, state=units.make_counter, progress=False)
+    results = map_units(
+        units.count, list(range(8)), engine=RAY, state=units.make_counter, progress=False
+    )
     per_actor: dict[int, list[int]] = {}
     for pid, calls in results:
         per_actor.setdefault(pid, []).append(calls)
-    assert len(per_actor) == 2 and all(sorted(c) == list(range(1, len(c) + 1)) for c in per_actor.values())
+    assert len(per_actor) == 2 and all(
+        sorted(c) == list(range(1, len(c) + 1)) for c in per_actor.values()
+    )
 
 
 def test_a_failing_unit_is_named_with_its_node(ray_cluster):

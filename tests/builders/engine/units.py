@@ -59,6 +59,5 @@ def die_once(marker_folder: str, x: int) -> int:
     return x * 10
 
 
-
 def niceness(_: int) -> int:
     return os.nice(0)

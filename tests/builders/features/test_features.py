@@ -82,12 +82,21 @@ def test_essentia_flattened_global_descriptors(build: Path) -> None:
     assert list(table["id"]) == ["deam-10", "deam-2"]
     columns = list(table.columns[1:])
     assert columns == sorted(columns)
-    for name in ("lowlevel.spectral_centroid.mean", "rhythm.bpm", "tonal.hpcp.mean.0", "tonal.hpcp.mean.35"):
+    for name in (
+        "lowlevel.spectral_centroid.mean",
+        "rhythm.bpm",
+        "tonal.hpcp.mean.0",
+        "tonal.hpcp.mean.35",
+    ):
         assert name in columns
-    assert not [c for c in columns if c.startswith("metadata.") or "beats_position" in c or ".cov" in c]
+    assert not [
+        c for c in columns if c.startswith("metadata.") or "beats_position" in c or ".cov" in c
+    ]
     assert not [c for c in columns if c.endswith(".var") or c.endswith(".median")]
     centroid = table.set_index("id")["lowlevel.spectral_centroid.mean"]
-    assert centroid["deam-2"] > centroid["deam-10"]  # the 330 Hz tone is brighter than the 165 Hz one
+    assert (
+        centroid["deam-2"] > centroid["deam-10"]
+    )  # the 330 Hz tone is brighter than the 165 Hz one
     info = features.table_info(path)
     assert info["settings"]["lowlevelStats"] == ["mean", "stdev"]
     assert info["version"] != "unknown"
@@ -100,8 +109,7 @@ def test_cache_is_used_and_shared_by_identical_audio(build: Path) -> None:
     entries = sorted((build / "features" / ".cache" / "speech-egemaps").rglob("*.json"))
     assert len(entries) == 2  # three clips, two distinct audio files
     # tamper with a cache entry: a re-run must read it instead of re-extracting
-    target = features.cache_path(build, "speech-egemaps",
-                                 hashlib.sha256(same).hexdigest())
+    target = features.cache_path(build, "speech-egemaps", hashlib.sha256(same).hexdigest())
     row = json.loads(target.read_text())
     row["F0semitoneFrom27.5Hz_sma3nz_amean"] = -999.0
     target.write_text(json.dumps(row))
@@ -118,7 +126,9 @@ def test_parallel_equals_serial(build: Path, tmp_path: Path) -> None:
     (other / "manifests").mkdir(parents=True)
     for clip in (build / "audio" / "speech").glob("*.flac"):
         write_clip(other, "speech", clip.stem, sf.read(clip, dtype="float32")[0])
-    parallel = features.read_table(features.extract_features(other, SPEC, "speech-egemaps", workers=2)[0])
+    parallel = features.read_table(
+        features.extract_features(other, SPEC, "speech-egemaps", workers=2)[0]
+    )
     pd.testing.assert_frame_equal(serial, parallel)
 
 
@@ -129,7 +139,12 @@ def test_missing_view_names_the_build_step(build: Path, capsys: pytest.CaptureFi
         features.extract_features(build, SPEC, "music-essentia", ["speech"])
     code = cli_main(["features", str(build), "--set", "speech-is10", "--views", "bss-speech"])
     err = capsys.readouterr().err
-    assert code == 2 and "bss-speech" in err and "Traceback" not in err and len(message_lines(err)) == 1
+    assert (
+        code == 2
+        and "bss-speech" in err
+        and "Traceback" not in err
+        and len(message_lines(err)) == 1
+    )
 
 
 def test_cli_writes_table(build: Path, capsys: pytest.CaptureFixture) -> None:
@@ -145,13 +160,17 @@ def test_missing_dependency_is_a_user_error(build: Path, monkeypatch: pytest.Mon
 
 
 def test_a_missing_later_view_writes_no_table(build: Path, capsys: pytest.CaptureFixture) -> None:
-    code = cli_main(["features", str(build), "--set", "speech-egemaps", "--views", "speech,bss-speech"])
+    code = cli_main(
+        ["features", str(build), "--set", "speech-egemaps", "--views", "speech,bss-speech"]
+    )
     assert code == 2 and "bss-speech" in capsys.readouterr().err
     assert not features.table_path(build, "speech-egemaps", "speech").exists()
     assert cli_main(["features", str(build), "--set", "speech-egemaps", "--views", ","]) == 2
     assert "--views names no view" in capsys.readouterr().err
 
 
-def test_a_folder_that_is_not_a_build_is_named(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_folder_that_is_not_a_build_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert cli_main(["features", str(tmp_path), "--set", "speech-egemaps"]) == 2
     assert "is not a build folder" in capsys.readouterr().err

@@ -27,8 +27,11 @@ SPEC = dataset_spec(MismeRecipe())
 
 # sha256 (16 hex) of each set's settings but the library version: the definition of the set's
 # columns and values. A change here changes every value: give the set a new name instead.
-SETTINGS = {"speech-is10": "1d1afb58f9b244b3", "speech-egemaps": "e606709d479c8cec",
-            "music-essentia": "9548bad97963b4c3"}
+SETTINGS = {
+    "speech-is10": "1d1afb58f9b244b3",
+    "speech-egemaps": "e606709d479c8cec",
+    "music-essentia": "9548bad97963b4c3",
+}
 
 
 def settings_digest(set_name: str) -> str:
@@ -38,6 +41,7 @@ def settings_digest(set_name: str) -> str:
 
 def reference_row(set_name: str, path: Path) -> dict[str, float]:
     """One clip as the code before issue 16 extracted it: new extractor, the file as it is."""
+
     def finite(v) -> float:
         return float(v) if math.isfinite(float(v)) else math.nan
 
@@ -53,8 +57,10 @@ def reference_row(set_name: str, path: Path) -> dict[str, float]:
     mono = signal.mean(axis=1)
     if rate != 16000:
         mono = soxr.resample(mono, rate, 16000, quality="HQ").astype(np.float32)
-    smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, features.FEATURE_SETS[set_name].extractor),
-                            feature_level=opensmile.FeatureLevel.Functionals)
+    smile = opensmile.Smile(
+        feature_set=getattr(opensmile.FeatureSet, features.FEATURE_SETS[set_name].extractor),
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
     return {str(k): finite(v) for k, v in smile.process_signal(mono, 16000).iloc[0].items()}
 
 
@@ -83,17 +89,22 @@ def build(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("set_name", ["speech-is10", "speech-egemaps", "music-essentia"])
 def test_tables_equal_the_extraction_before_issue_16(build: Path, set_name: str) -> None:
     assert settings_digest(set_name) == SETTINGS[set_name]
-    [path] = features.extract_features(build, SPEC, set_name, [features.FEATURE_SETS[set_name].content],
-                                       progress=False)
+    [path] = features.extract_features(
+        build, SPEC, set_name, [features.FEATURE_SETS[set_name].content], progress=False
+    )
     table = features.read_table(path)
     clips = features.view_clips(build, SPEC, features.FEATURE_SETS[set_name].content)
-    expected = features.to_table({clip.clip_id: reference_row(set_name, Path(clip.path)) for clip in clips})
+    expected = features.to_table(
+        {clip.clip_id: reference_row(set_name, Path(clip.path)) for clip in clips}
+    )
     expected["id"] = expected["id"].astype(str)
     pd.testing.assert_frame_equal(table, expected, check_exact=True)
 
 
 @pytest.mark.parametrize("set_name", ["speech-is10", "music-essentia"])
-def test_published_clips_give_the_features_of_their_files(build: Path, tmp_path: Path, set_name: str) -> None:
+def test_published_clips_give_the_features_of_their_files(
+    build: Path, tmp_path: Path, set_name: str
+) -> None:
     """Once the shards hold the clips (and the files are gone), the extraction reads their ranges."""
     view = features.FEATURE_SETS[set_name].content
     [from_files] = features.extract_features(build, SPEC, set_name, [view], progress=False)
@@ -101,8 +112,13 @@ def test_published_clips_give_the_features_of_their_files(build: Path, tmp_path:
     published = tmp_path / "PUBLISHED"
     shutil.copytree(build, published, ignore=shutil.ignore_patterns("features"))
     paths = sorted((published / "audio" / view).glob("*.flac"))
-    table = pa.table({"id": [p.stem for p in paths], "fold": [1] * len(paths),
-                      "audio_sha256": [audio.clip_sha256(p) for p in paths]})
+    table = pa.table(
+        {
+            "id": [p.stem for p in paths],
+            "fold": [1] * len(paths),
+            "audio_sha256": [audio.clip_sha256(p) for p in paths],
+        }
+    )
     write_config_shards(published, SPEC, view, table, paths)
     assert not any(p.exists() for p in paths)
     [path] = features.extract_features(published, SPEC, set_name, [view], progress=False)
@@ -117,10 +133,15 @@ def test_a_16khz_mono_clip_reads_a_scratch_copy_that_is_removed(build: Path) -> 
     source.unlink()
     for name in ("deam-2", "d_11_1"):  # at the analysis rate, or stereo: the file itself
         assert features.essentia_input(build / "audio" / "music" / f"{name}.flac", extractors) == (
-            build / "audio" / "music" / f"{name}.flac", False)
+            build / "audio" / "music" / f"{name}.flac",
+            False,
+        )
     row = features.extract_clip("music-essentia", clip, extractors)
-    pd.testing.assert_frame_equal(features.to_table({"x": row}),
-                                  features.to_table({"x": reference_row("music-essentia", clip)}), check_exact=True)
+    pd.testing.assert_frame_equal(
+        features.to_table({"x": row}),
+        features.to_table({"x": reference_row("music-essentia", clip)}),
+        check_exact=True,
+    )
     folder = extractors.scratch()
     assert list(folder.iterdir()) == []  # the copy is gone after its clip
     extractors.close()
@@ -128,7 +149,9 @@ def test_a_16khz_mono_clip_reads_a_scratch_copy_that_is_removed(build: Path) -> 
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_each_worker_builds_its_extractor_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+def test_each_worker_builds_its_extractor_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     out = tmp_path / "OUT"
     (out / "manifests").mkdir(parents=True)
     for i in range(6):

@@ -38,8 +38,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def toy_spec(rate: int = 44100, channels: int = 2, n_folds: int = 6) -> DatasetSpec:
-    return DatasetSpec(name="toy", title="Toy", summary="A toy dataset.", output=OutputSpec(rate, channels),
-                       n_folds=n_folds, configs=(ConfigSpec("pairs", "left", "right"), ConfigSpec("single", "solo")))
+    return DatasetSpec(
+        name="toy",
+        title="Toy",
+        summary="A toy dataset.",
+        output=OutputSpec(rate, channels),
+        n_folds=n_folds,
+        configs=(ConfigSpec("pairs", "left", "right"), ConfigSpec("single", "solo")),
+    )
 
 
 def make_clips(tmp_path, spec: DatasetSpec, n: int, seconds: float = 0.5, views=("left", "right")):
@@ -48,15 +54,23 @@ def make_clips(tmp_path, spec: DatasetSpec, n: int, seconds: float = 0.5, views=
     ids, paths, windows, sums, window_sums = [], [], [], [], []
     for i in range(n):
         clip_id = f"clip-{i:03d}"
-        pcm = audio.quantise(rng.uniform(-0.5, 0.5, (int(seconds * rate), channels)).astype(np.float32))
+        pcm = audio.quantise(
+            rng.uniform(-0.5, 0.5, (int(seconds * rate), channels)).astype(np.float32)
+        )
         ids.append(clip_id)
         paths.append(tmp_path / "audio" / views[0] / f"{clip_id}.flac")
         windows.append(tmp_path / "audio" / views[-1] / f"{clip_id}.flac")
         sums.append(audio.write_clip(paths[-1], pcm, spec.output))
         window_sums.append(audio.write_clip(windows[-1], pcm[: rate // 10], spec.output))
-    table = pa.table({"id": ids, "fold": [i % spec.n_folds + 1 for i in range(n)],
-                      "emotion": [i % 8 + 1 for i in range(n)], "audio_sha256": sums,
-                      "audio_window_sha256": window_sums})
+    table = pa.table(
+        {
+            "id": ids,
+            "fold": [i % spec.n_folds + 1 for i in range(n)],
+            "emotion": [i % 8 + 1 for i in range(n)],
+            "audio_sha256": sums,
+            "audio_window_sha256": window_sums,
+        }
+    )
     return table, paths, windows
 
 
@@ -68,8 +82,13 @@ def test_config_round_trips_through_load_dataset_and_verify(tmp_path):
     digest = finalize_dataset(tmp_path, spec)
     card = (tmp_path / "README.md").read_text()
     header = yaml.safe_load(card.split("---")[1])
-    assert [c["config_name"] for c in header["configs"]] == ["pairs"] + [f"pairs-cv{k}" for k in range(1, 7)]
-    assert "44.1 kHz stereo 16-bit FLAC" in card and (tmp_path / "digest.txt").read_text().strip() == digest
+    assert [c["config_name"] for c in header["configs"]] == ["pairs"] + [
+        f"pairs-cv{k}" for k in range(1, 7)
+    ]
+    assert (
+        "44.1 kHz stereo 16-bit FLAC" in card
+        and (tmp_path / "digest.txt").read_text().strip() == digest
+    )
     ds = datasets.load_dataset(str(tmp_path), "pairs", cache_dir=str(tmp_path) + "-hf-cache")
     fold1 = ds["fold1"].with_format("arrow")[:]
     assert fold1.column("id").to_pylist() == ["clip-000", "clip-006"]
@@ -85,7 +104,9 @@ def test_config_round_trips_through_load_dataset_and_verify(tmp_path):
 def test_the_spec_sets_rate_channels_and_folds(tmp_path):
     spec = toy_spec(rate=48000, channels=1, n_folds=5)
     table, paths, _ = make_clips(tmp_path, spec, 10, views=("solo",))
-    write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths)
+    write_config_shards(
+        tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths
+    )
     finalize_dataset(tmp_path, spec)
     assert "48 kHz mono 16-bit FLAC; 5 folds" in (tmp_path / "README.md").read_text()
     ds = datasets.load_dataset(str(tmp_path), "single-cv5", cache_dir=str(tmp_path) + "-hf-cache")
@@ -100,8 +121,14 @@ def test_large_folds_are_cut_into_numbered_shards(tmp_path):
     spec = toy_spec()
     table, paths, _ = make_clips(tmp_path, spec, 12, seconds=0.3, views=("solo",))
     size = paths[0].stat().st_size
-    written = write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths,
-                                  max_shard_bytes=int(size * 1.5))
+    written = write_config_shards(
+        tmp_path,
+        spec,
+        "single",
+        table.drop_columns(["audio_window_sha256"]),
+        paths,
+        max_shard_bytes=int(size * 1.5),
+    )
     fold1 = sorted(p.name for p in written if p.name.startswith("fold1-"))
     assert fold1 == ["fold1-00000-of-00002.parquet", "fold1-00001-of-00002.parquet"]
     finalize_dataset(tmp_path, spec)
@@ -128,13 +155,23 @@ def test_unsupported_output_specs_are_user_errors():
 PLAIN = pa.schema([(f"c{i}", kind) for i, kind in enumerate(VALUE_DTYPES)])
 
 
-@pytest.mark.parametrize("schema, audio", [
-    (PLAIN, {}),
-    (PLAIN, {"audio": 44100, "audio_window": 48000}),
-    (pa.schema([("id", pa.string()), ("frames", pa.list_(pa.int64()))]), {"audio": 16000}),  # through datasets
-    (datasets.Features({"id": datasets.Value("string"), "label": datasets.ClassLabel(names=["a", "b"])}).arrow_schema,
-     {"audio": 44100}),  # features in the schema's own metadata: through datasets
-])
+@pytest.mark.parametrize(
+    "schema, audio",
+    [
+        (PLAIN, {}),
+        (PLAIN, {"audio": 44100, "audio_window": 48000}),
+        (
+            pa.schema([("id", pa.string()), ("frames", pa.list_(pa.int64()))]),
+            {"audio": 16000},
+        ),  # through datasets
+        (
+            datasets.Features(
+                {"id": datasets.Value("string"), "label": datasets.ClassLabel(names=["a", "b"])}
+            ).arrow_schema,
+            {"audio": 44100},
+        ),  # features in the schema's own metadata: through datasets
+    ],
+)
 def test_hf_schema_is_the_schema_datasets_gives(schema, audio):
     ours = hf_schema(schema, audio)
     assert ours.equals(_datasets_schema(schema, audio), check_metadata=True)
@@ -147,14 +184,20 @@ def test_a_configs_metadata_table_gives_its_shards_schema_again(tmp_path):
     [first, *_] = write_config_shards(tmp_path, spec, "pairs", table, paths, windows)
     meta = config_metadata(tmp_path, "pairs").schema
     assert meta.metadata is not None and "audio" not in meta.names
-    assert hf_schema(meta, {"audio": 44100, "audio_window": 44100}).equals(pq.read_schema(first), check_metadata=True)
+    assert hf_schema(meta, {"audio": 44100, "audio_window": 44100}).equals(
+        pq.read_schema(first), check_metadata=True
+    )
 
 
 def test_shard_rows_hold_each_clip_file_byte_for_byte_across_row_groups(tmp_path):
     spec = toy_spec(n_folds=1)
-    table, paths, _ = make_clips(tmp_path, spec, 2 * ROWS_PER_GROUP + 3, seconds=0.01, views=("solo",))
+    table, paths, _ = make_clips(
+        tmp_path, spec, 2 * ROWS_PER_GROUP + 3, seconds=0.01, views=("solo",)
+    )
     rendered = [p.read_bytes() for p in paths]
-    [shard] = write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths)
+    [shard] = write_config_shards(
+        tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths
+    )
     assert pq.ParquetFile(shard).metadata.num_row_groups == 3
     stored = pq.read_table(shard, columns=["id", "audio"]).to_pylist()
     assert [r["audio"]["bytes"] for r in stored] == rendered
@@ -214,7 +257,9 @@ def test_a_missing_clip_is_a_user_error_and_leaves_no_config(tmp_path):
     table, paths, _ = make_clips(tmp_path, spec, 6, seconds=0.05, views=("solo",))
     paths[3].unlink()
     with pytest.raises(UserError, match="rendered clip missing"):
-        write_config_shards(tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths)
+        write_config_shards(
+            tmp_path, spec, "single", table.drop_columns(["audio_window_sha256"]), paths
+        )
     assert not (tmp_path / "data" / "single").exists()
 
 
@@ -237,8 +282,15 @@ def test_writing_shards_and_the_card_does_not_import_datasets(tmp_path):
         "                    [out / 'audio' / 'left' / f'{i}.flac' for i in ids],\n"
         "                    [out / 'audio' / 'right' / f'{i}.flac' for i in ids])\n"
         "finalize_dataset(out, spec)\n"
-        "print('datasets' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO, check=True)
+        "print('datasets' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        check=True,
+    )
     assert done.stdout.strip() == "False"
     assert len(list((tmp_path / "data" / "pairs").glob("fold*.parquet"))) == 6

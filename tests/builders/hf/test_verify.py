@@ -66,7 +66,9 @@ def test_against_identical_copy_and_sources(built, copy):
 def test_corrupted_clip_is_named(built, copy, capsys):
     clip = corrupt_first_mix(copy)
     assert verify(copy) == 1
-    assert f"mixed/{clip}: audio does not match its recorded audio_sha256" in capsys.readouterr().out
+    assert (
+        f"mixed/{clip}: audio does not match its recorded audio_sha256" in capsys.readouterr().out
+    )
 
 
 def test_different_build_names_the_first_differing_clips(built, copy, capsys):
@@ -105,7 +107,9 @@ def test_undecodable_clip_is_named_with_its_shard_not_a_traceback(copy, capsys):
     shard = sorted((copy / "data" / "mixed").glob("fold1-*.parquet"))[0]
     table = pq.read_table(shard)
     rows = table.to_pylist()
-    rows[0]["audio"]["bytes"] = rows[0]["audio"]["bytes"][:40] + b"\x00" * 64  # a header, then nothing
+    rows[0]["audio"]["bytes"] = (
+        rows[0]["audio"]["bytes"][:40] + b"\x00" * 64
+    )  # a header, then nothing
     pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), shard)
     assert verify(copy) == 1
     captured = capsys.readouterr()
@@ -136,8 +140,10 @@ def test_check_sources_without_sources_manifest_is_a_one_line_error(copy, capsys
 
 def test_verify_says_which_packages_differ_from_the_building_environment(copy, capsys):
     recipe = copy / "manifests" / "recipe.toml"
-    recipe.write_text(recipe.read_text() + '\n[build]\nlock_sha256 = "0123abcd"\n'
-                      '[build.tool_versions]\nnumpy = "0.1"\nsoxr = "0.0.1"\n')
+    recipe.write_text(
+        recipe.read_text() + '\n[build]\nlock_sha256 = "0123abcd"\n'
+        '[build.tool_versions]\nnumpy = "0.1"\nsoxr = "0.0.1"\n'
+    )
     assert verify(copy) == 0  # the same bytes: identical, but the reader is told
     out = capsys.readouterr().out
     assert "another lock file (sha256 0123abcd" in out

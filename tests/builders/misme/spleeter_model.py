@@ -108,8 +108,18 @@ def train_tiny_model(
     params_file = work / "params.json"
     params_file.write_text(json.dumps(params, indent=2))
     env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-    command = [str(python), "-m", "spleeter", "train", "-p", str(params_file),
-               "-d", str(work / "data"), "-a", ADAPTER]
+    command = [
+        str(python),
+        "-m",
+        "spleeter",
+        "train",
+        "-p",
+        str(params_file),
+        "-d",
+        str(work / "data"),
+        "-a",
+        ADAPTER,
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=work)
     if result.returncode != 0 or not (folder / "checkpoint").exists():
         raise RuntimeError(f"spleeter train failed ({result.returncode}):\n{result.stderr[-4000:]}")

@@ -30,8 +30,13 @@ K = 2  # mixes per speech clip
 def _features(ids: list[str], signal: np.ndarray, seed: int, noise: float) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n_informative = signal.shape[1]
-    x = np.concatenate([signal + noise * rng.standard_normal(signal.shape),
-                        rng.standard_normal((len(ids), 20 - n_informative))], axis=1)
+    x = np.concatenate(
+        [
+            signal + noise * rng.standard_normal(signal.shape),
+            rng.standard_normal((len(ids), 20 - n_informative)),
+        ],
+        axis=1,
+    )
     frame = pd.DataFrame(x, columns=[f"f{i:02d}" for i in range(20)])
     frame.insert(0, "id", ids)
     return frame.sort_values("id").reset_index(drop=True)
@@ -44,13 +49,30 @@ def make_build(out: Path, *, bss: tuple[str, ...] = ("bss-oracle",)) -> Path:
         for a in range(ACTORS_PER_FOLD):
             actor = f"{(fold - 1) * ACTORS_PER_FOLD + a + 1:02d}"
             for emotion in range(1, 9):
-                rows.append({"source_id": f"ravdess-03-01-{emotion:02d}-01-01-01-{actor}", "corpus": "ravdess",
-                             "actor": actor, "emotion": emotion, "valence": np.nan, "arousal": np.nan,
-                             "fold": fold})
+                rows.append(
+                    {
+                        "source_id": f"ravdess-03-01-{emotion:02d}-01-01-01-{actor}",
+                        "corpus": "ravdess",
+                        "actor": actor,
+                        "emotion": emotion,
+                        "valence": np.nan,
+                        "arousal": np.nan,
+                        "fold": fold,
+                    }
+                )
         for j in range(MUSIC_PER_FOLD):
             rng = np.random.default_rng(fold * 100 + j)
-            rows.append({"source_id": f"deam-{fold * 10 + j}", "corpus": "deam", "actor": None, "emotion": pd.NA,
-                         "valence": float(rng.uniform(2, 8)), "arousal": float(rng.uniform(2, 8)), "fold": fold})
+            rows.append(
+                {
+                    "source_id": f"deam-{fold * 10 + j}",
+                    "corpus": "deam",
+                    "actor": None,
+                    "emotion": pd.NA,
+                    "valence": float(rng.uniform(2, 8)),
+                    "arousal": float(rng.uniform(2, 8)),
+                    "fold": fold,
+                }
+            )
     sources = pd.DataFrame(rows).sort_values("source_id").reset_index(drop=True)
     sources["emotion"] = sources["emotion"].astype("Int64")
     speech = sources[sources["corpus"] == "ravdess"]
@@ -60,9 +82,18 @@ def make_build(out: Path, *, bss: tuple[str, ...] = ("bss-oracle",)) -> Path:
         start = int(s["emotion"]) % len(fold_music)
         for p in range(K):
             m = fold_music[(start + p) % len(fold_music)]
-            mixes.append({"mix_id": f"{s['source_id']}__{m}", "fold": s["fold"], "speech_id": s["source_id"],
-                          "music_id": m, "pair_index": p, "emotion": s["emotion"],
-                          "valence": music.at[m, "valence"], "arousal": music.at[m, "arousal"]})
+            mixes.append(
+                {
+                    "mix_id": f"{s['source_id']}__{m}",
+                    "fold": s["fold"],
+                    "speech_id": s["source_id"],
+                    "music_id": m,
+                    "pair_index": p,
+                    "emotion": s["emotion"],
+                    "valence": music.at[m, "valence"],
+                    "arousal": music.at[m, "arousal"],
+                }
+            )
     mixes = pd.DataFrame(mixes).sort_values("mix_id").reset_index(drop=True)
     (out / "manifests").mkdir(parents=True)
     sources.to_parquet(out / "manifests" / "sources.parquet", index=False)
@@ -81,10 +112,16 @@ def make_build(out: Path, *, bss: tuple[str, ...] = ("bss-oracle",)) -> Path:
         ("music-essentia", "mixed"): _features(list(mixes["mix_id"]), mix_music, 4, 0.3),
     }
     for role in bss:
-        tables[("speech-egemaps", f"{role}-speech")] = _features(list(mixes["mix_id"]), mix_emotion, 5, 0.8)
-        tables[("music-essentia", f"{role}-music")] = _features(list(mixes["mix_id"]), mix_music, 6, 0.2)
+        tables[("speech-egemaps", f"{role}-speech")] = _features(
+            list(mixes["mix_id"]), mix_emotion, 5, 0.8
+        )
+        tables[("music-essentia", f"{role}-music")] = _features(
+            list(mixes["mix_id"]), mix_music, 6, 0.2
+        )
     for (set_name, view), frame in tables.items():
-        feats.write_table(frame, feats.table_path(out, set_name, view), {"set": set_name, "view": view})
+        feats.write_table(
+            frame, feats.table_path(out, set_name, view), {"set": set_name, "view": view}
+        )
     return out
 
 
@@ -107,12 +144,16 @@ def test_every_experiment_writes_valid_prediction_files(build: Path, summary: di
     names = {p.relative_to(summary["submissions"]).as_posix() for p in summary["files"]}
     for exp in ("A", "B", "D"):
         for model in ("rf", "dummy"):
-            assert f"misme-ser/{exp}-{model}.csv" in names and f"misme-mer/{exp}-{model}.csv" in names
+            assert (
+                f"misme-ser/{exp}-{model}.csv" in names and f"misme-mer/{exp}-{model}.csv" in names
+            )
     for exp in ("C", "E", "F"):  # only oracle separation exists in this build
         assert f"misme-ser/{exp}-oracle-rf.csv" in names
     assert {"misme-ser-speech/A-rf.csv", "misme-mer-music/A-dummy.csv"} <= names
     for task in ("misme-ser", "misme-mer", "misme-ser-speech", "misme-mer-music"):
-        solution = read_solution(build / "baselines" / ".solutions" / f"{task}.parquet", get_task(task))
+        solution = read_solution(
+            build / "baselines" / ".solutions" / f"{task}.parquet", get_task(task)
+        )
         for path in (summary["submissions"] / task).glob("*.csv"):
             read_predictions(path, solution, get_task(task))  # raises on any format problem
     first = pd.read_csv(summary["submissions"] / "misme-ser" / "B-rf.csv")
@@ -128,16 +169,22 @@ def test_rf_beats_dummy(summary: dict) -> None:
         dummy_rmse = _result(summary, "misme-mer", f"{exp}-dummy.csv")["rmse_valence"]
         assert rf_rmse < 0.8 * dummy_rmse, exp
     dm = summary["dm"]
-    versus = dm[(dm["family"] == "rf-vs-dummy") & (dm["task"] == "misme-ser") & (dm["a"] == "D-rf")].iloc[0]
+    versus = dm[
+        (dm["family"] == "rf-vs-dummy") & (dm["task"] == "misme-ser") & (dm["a"] == "D-rf")
+    ].iloc[0]
     assert versus["statistic"] < 0 and versus["pvalue_holm"] < 0.01  # rf's 0-1 loss is lower
 
 
 def test_single_source_predictions_are_broadcast_to_mixes(build: Path, summary: dict) -> None:
-    single = pd.read_csv(summary["submissions"] / "misme-ser-speech" / "A-rf.csv", dtype={"id": str})
+    single = pd.read_csv(
+        summary["submissions"] / "misme-ser-speech" / "A-rf.csv", dtype={"id": str}
+    )
     mixed = pd.read_csv(summary["submissions"] / "misme-ser" / "A-rf.csv", dtype={"id": str})
     mixes = pd.read_parquet(build / "manifests" / "mixes.parquet")
     assert list(mixed["id"]) == sorted(mixes["mix_id"])
-    expected = single.set_index("id").loc[mixes.set_index("mix_id").loc[mixed["id"], "speech_id"], "emotion"]
+    expected = single.set_index("id").loc[
+        mixes.set_index("mix_id").loc[mixed["id"], "speech_id"], "emotion"
+    ]
     assert (mixed["emotion"].to_numpy() == expected.to_numpy()).all()
 
 
@@ -146,12 +193,18 @@ def test_predictions_are_out_of_fold(tmp_path: Path) -> None:
     out = make_build(tmp_path / "OUT", bss=())
     domains = baselines.make_domains("speech-egemaps")
     runs, _ = baselines.plan_runs(out, [domains["mer"]], ["D"], ["rf"])
-    before = baselines.predict_all(out, domains, runs, preset="demo")[runs[0]].set_index("id")["valence"]
+    before = baselines.predict_all(out, domains, runs, preset="demo")[runs[0]].set_index("id")[
+        "valence"
+    ]
     mixes = pd.read_parquet(out / "manifests" / "mixes.parquet")
     in_fold1 = mixes["fold"] == 1
-    mixes.loc[in_fold1, "valence"] = mixes.loc[in_fold1, "valence"].sample(frac=1, random_state=3).to_numpy()
+    mixes.loc[in_fold1, "valence"] = (
+        mixes.loc[in_fold1, "valence"].sample(frac=1, random_state=3).to_numpy()
+    )
     mixes.to_parquet(out / "manifests" / "mixes.parquet", index=False)
-    after = baselines.predict_all(out, domains, runs, preset="demo")[runs[0]].set_index("id")["valence"]
+    after = baselines.predict_all(out, domains, runs, preset="demo")[runs[0]].set_index("id")[
+        "valence"
+    ]
     fold_of = mixes.set_index("mix_id")["fold"]
     assert (before[fold_of[before.index] == 1] == after[fold_of[after.index] == 1]).all()
     assert (before[fold_of[before.index] != 1] != after[fold_of[after.index] != 1]).any()
@@ -166,7 +219,9 @@ def test_reproduction_table_has_thesis_numbers(summary: dict) -> None:
 def test_missing_bss_is_an_error_or_a_note(tmp_path: Path) -> None:
     out = make_build(tmp_path / "OUT", bss=())
     with pytest.raises(UserError, match="misme-build misme separate"):
-        baselines.run_baselines(out, experiments="C", models="dummy", tasks="ser", speech_set="speech-egemaps")
+        baselines.run_baselines(
+            out, experiments="C", models="dummy", tasks="ser", speech_set="speech-egemaps"
+        )
     summary = baselines.run_baselines(out, experiments="all", models="dummy", tasks="mer")
     assert any("experiment C" in note for note in summary["notes"])
     assert set(summary["results"]["experiment"]) == {"A", "B", "D"}
@@ -177,12 +232,16 @@ def test_inconsistent_folds_are_errors(tmp_path: Path, capsys: pytest.CaptureFix
     mixes = pd.read_parquet(out / "manifests" / "mixes.parquet")
     mixes.loc[0, "fold"] = mixes.loc[0, "fold"] % N_FOLDS + 1
     mixes.to_parquet(out / "manifests" / "mixes.parquet", index=False)
-    code = cli_main(["baselines", str(out), "--experiments", "D", "--models", "dummy", "--tasks", "mer"])
+    code = cli_main(
+        ["baselines", str(out), "--experiments", "D", "--models", "dummy", "--tasks", "mer"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "inconsistent fold column" in err and mixes.loc[0, "mix_id"] in err
 
     sources = pd.read_parquet(out / "manifests" / "sources.parquet")
-    sources = pd.concat([sources, sources.iloc[[0]].assign(fold=sources.iloc[0]["fold"] % N_FOLDS + 1)])
+    sources = pd.concat(
+        [sources, sources.iloc[[0]].assign(fold=sources.iloc[0]["fold"] % N_FOLDS + 1)]
+    )
     sources.to_parquet(out / "manifests" / "sources.parquet", index=False)
     with pytest.raises(UserError, match="in more than one fold"):
         baselines.run_baselines(out, experiments="D", models="dummy", tasks="mer")
@@ -210,9 +269,18 @@ def test_bad_arguments_are_user_errors(build: Path) -> None:
 def test_thesis_models_and_demo_preset() -> None:
     domains = baselines.make_domains()
     ser = baselines.make_model(domains["ser"], "rf", 7, 2)[-1]
-    assert (ser.n_estimators, ser.max_features, ser.random_state, ser.n_jobs) == (1000, "sqrt", 7, 2)
+    assert (ser.n_estimators, ser.max_features, ser.random_state, ser.n_jobs) == (
+        1000,
+        "sqrt",
+        7,
+        2,
+    )
     mer = baselines.make_model(domains["mer"], "rf", 7, 1)[-1]
-    assert (type(mer).__name__, mer.n_estimators, mer.max_features) == ("RandomForestRegressor", 100, 0.333)
+    assert (type(mer).__name__, mer.n_estimators, mer.max_features) == (
+        "RandomForestRegressor",
+        100,
+        0.333,
+    )
     assert baselines.make_model(domains["ser"], "dummy", 7, 1)[-1].strategy == "stratified"
     assert baselines.make_model(domains["mer"], "dummy", 7, 1)[-1].strategy == "mean"
     assert baselines.make_model(domains["ser"], "rf", 7, 1, "demo")[-1].n_estimators == 300
@@ -225,7 +293,19 @@ def test_wrong_folders_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFix
     assert "not a MiSME build folder" in capsys.readouterr().err
     out = make_build(tmp_path / "OUT", bss=())
     (tmp_path / "file.txt").write_text("x")
-    code = cli_main(["baselines", str(out), "--experiments", "D", "--models", "dummy", "--tasks", "mer",
-                     "--out", str(tmp_path / "file.txt")])
+    code = cli_main(
+        [
+            "baselines",
+            str(out),
+            "--experiments",
+            "D",
+            "--models",
+            "dummy",
+            "--tasks",
+            "mer",
+            "--out",
+            str(tmp_path / "file.txt"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "is a file" in err and "Traceback" not in err

@@ -13,8 +13,12 @@ def test_quadrant_rule_counts_zero_as_low():
 
 
 def _actors(n=24):
-    return pd.DataFrame({"actor": [f"{i:02d}" for i in range(1, n + 1)],
-                         "gender": ["male" if i % 2 else "female" for i in range(1, n + 1)]})
+    return pd.DataFrame(
+        {
+            "actor": [f"{i:02d}" for i in range(1, n + 1)],
+            "gender": ["male" if i % 2 else "female" for i in range(1, n + 1)],
+        }
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 20200830])
@@ -38,7 +42,9 @@ def test_music_folds_equal_size_and_stratified():
     rows = []
     for corpus, n in (("deam", 50), ("soundtracks", 31)):
         for i in range(n):
-            rows.append({"source_id": f"{corpus}-{i}", "corpus": corpus, "quadrant": f"Q{i % 4 + 1}"})
+            rows.append(
+                {"source_id": f"{corpus}-{i}", "corpus": corpus, "quadrant": f"Q{i % 4 + 1}"}
+            )
     music = pd.DataFrame(rows)
     folds = assign_music_folds(music, 6, 0)
     music["fold"] = music["source_id"].map(folds)

@@ -16,8 +16,13 @@ def _speech_like(path, seconds=3.0, rate=48000, active=(1.0, 2.0)):
 
 
 def _listing(root, names):
-    return pd.DataFrame({"source_id": [f"ravdess-{n}" for n in names], "corpus": "ravdess",
-                         "path": [f"{n}.wav" for n in names]})
+    return pd.DataFrame(
+        {
+            "source_id": [f"ravdess-{n}" for n in names],
+            "corpus": "ravdess",
+            "path": [f"{n}.wav" for n in names],
+        }
+    )
 
 
 def test_activity_region_finds_the_loud_part():
@@ -32,9 +37,16 @@ def test_inventory_measures_and_skips_corrupt_files(tmp_path):
     for name in ("a", "b"):
         _speech_like(tmp_path / f"{name}.wav")
     (tmp_path / "c.wav").write_bytes(b"not audio at all")
-    kwargs = dict(target_lufs=-23.0, speech_dual_mono=True, activity_floor_db=-35.0, sample_rate=44100)
-    inventory, skipped = build_inventory(_listing(tmp_path, ["a", "b", "c"]), {"ravdess": tmp_path},
-                                         cache_path=tmp_path / "cache.json", progress=False, **kwargs)
+    kwargs = dict(
+        target_lufs=-23.0, speech_dual_mono=True, activity_floor_db=-35.0, sample_rate=44100
+    )
+    inventory, skipped = build_inventory(
+        _listing(tmp_path, ["a", "b", "c"]),
+        {"ravdess": tmp_path},
+        cache_path=tmp_path / "cache.json",
+        progress=False,
+        **kwargs,
+    )
     assert list(inventory["source_id"]) == ["ravdess-a", "ravdess-b"]
     assert [s for s, _ in skipped] == ["ravdess-c"] and "decode" in skipped[0][1]
     row = inventory.iloc[0]
@@ -44,15 +56,27 @@ def test_inventory_measures_and_skips_corrupt_files(tmp_path):
     assert row["gain_db"] == round(-23.0 - row["loudness_lufs"], 4)
     assert len(row["sha256"]) == 64
 
-    parallel, _ = build_inventory(_listing(tmp_path, ["b", "a", "c"]), {"ravdess": tmp_path}, workers=2,
-                                  cache_path=None, progress=False, **kwargs)
+    parallel, _ = build_inventory(
+        _listing(tmp_path, ["b", "a", "c"]),
+        {"ravdess": tmp_path},
+        workers=2,
+        cache_path=None,
+        progress=False,
+        **kwargs,
+    )
     pd.testing.assert_frame_equal(parallel, inventory)
 
 
 def test_cache_is_invalidated_when_a_file_changes(tmp_path):
     _speech_like(tmp_path / "a.wav")
-    kwargs = dict(target_lufs=-23.0, speech_dual_mono=True, activity_floor_db=-35.0, sample_rate=44100,
-                  cache_path=tmp_path / "cache.json", progress=False)
+    kwargs = dict(
+        target_lufs=-23.0,
+        speech_dual_mono=True,
+        activity_floor_db=-35.0,
+        sample_rate=44100,
+        cache_path=tmp_path / "cache.json",
+        progress=False,
+    )
     first, _ = build_inventory(_listing(tmp_path, ["a"]), {"ravdess": tmp_path}, **kwargs)
     assert (tmp_path / "cache.json").is_file()
     _speech_like(tmp_path / "a.wav", seconds=4.0)

@@ -1,6 +1,5 @@
 """The MiSME plan as a pure function of the inventory (no audio)."""
 
-
 import pandas as pd
 import pytest
 
@@ -82,7 +81,9 @@ def test_plan_ignores_inventory_order_and_depends_on_seed(inventory, recipe, pla
     again = plan_mixes(shuffled, recipe)
     pd.testing.assert_frame_equal(again.mixes, plan.mixes)
     other = plan_mixes(inventory, recipe.with_value("seed", recipe.seed + 1))
-    assert not other.sources.set_index("source_id")["fold"].equals(plan.sources.set_index("source_id")["fold"])
+    assert not other.sources.set_index("source_id")["fold"].equals(
+        plan.sources.set_index("source_id")["fold"]
+    )
 
 
 def test_long_speech_is_cropped_around_its_active_part(recipe):

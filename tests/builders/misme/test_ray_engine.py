@@ -32,35 +32,65 @@ def copy_of(planned, tmp_path, name):
     return out
 
 
-def test_render_separate_features_and_verify_match_the_local_engine(planned, ray_cluster, tmp_path, capsys):
+def test_render_separate_features_and_verify_match_the_local_engine(
+    planned, ray_cluster, tmp_path, capsys
+):
     local, on_ray = copy_of(planned, tmp_path, "local"), copy_of(planned, tmp_path, "ray")
     assert main(["misme", "render", str(local)]) == 0
     assert main(["misme", "render", str(on_ray), *RAY]) == 0
     for name in ("sources.parquet", "mixes.parquet"):
-        assert (local / "manifests" / name).read_bytes() == (on_ray / "manifests" / name).read_bytes()
+        assert (local / "manifests" / name).read_bytes() == (
+            on_ray / "manifests" / name
+        ).read_bytes()
     assert (local / "digest.txt").read_text() == (on_ray / "digest.txt").read_text()
     assert main(["misme", "separate", str(local), "--backend", "oracle"]) == 0
     assert main(["misme", "separate", str(on_ray), "--backend", "oracle", *RAY]) == 0
     for name in ("separation-oracle.parquet", "separation-oracle.json"):
-        assert (local / "manifests" / name).read_bytes() == (on_ray / "manifests" / name).read_bytes()
+        assert (local / "manifests" / name).read_bytes() == (
+            on_ray / "manifests" / name
+        ).read_bytes()
     assert (local / "digest.txt").read_text() == (on_ray / "digest.txt").read_text()
     for out, extra in ((local, []), (on_ray, RAY)):
-        assert main(["features", str(out), "--set", "speech-egemaps", "--views", "speech", *extra]) == 0
-    tables = [pq.read_table(out / "features" / "speech-egemaps" / "speech.parquet") for out in (local, on_ray)]
+        assert (
+            main(["features", str(out), "--set", "speech-egemaps", "--views", "speech", *extra])
+            == 0
+        )
+    tables = [
+        pq.read_table(out / "features" / "speech-egemaps" / "speech.parquet")
+        for out in (local, on_ray)
+    ]
     assert tables[0].equals(tables[1]) and tables[0].num_rows == 6
     capsys.readouterr()
     assert main(["verify", str(on_ray), "--against", str(local), *RAY]) == 0
     assert "identical" in capsys.readouterr().out
 
 
-def test_a_unit_that_fails_on_ray_is_named_and_nothing_is_published(planned, ray_cluster, tmp_path, capsys):
+def test_a_unit_that_fails_on_ray_is_named_and_nothing_is_published(
+    planned, ray_cluster, tmp_path, capsys
+):
     src = tmp_path / "src"
     shutil.copytree(planned[1]["deam"].parent, src)
     out = copy_of(planned, tmp_path, "broken")
-    row = next(r for r in pq.read_table(out / "manifests" / "sources.parquet").to_pylist() if r["corpus"] == "deam")
+    row = next(
+        r
+        for r in pq.read_table(out / "manifests" / "sources.parquet").to_pylist()
+        if r["corpus"] == "deam"
+    )
     (src / "deam" / row["path"]).unlink()
-    code = main(["misme", "render", str(out), *RAY, "--root", f"deam={src / 'deam'}",
-                 "--root", f"ravdess={src / 'ravdess'}", "--root", f"soundtracks={src / 'soundtracks'}"])
+    code = main(
+        [
+            "misme",
+            "render",
+            str(out),
+            *RAY,
+            "--root",
+            f"deam={src / 'deam'}",
+            "--root",
+            f"ravdess={src / 'ravdess'}",
+            "--root",
+            f"soundtracks={src / 'soundtracks'}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "source file missing" in err and row["path"] in err and "on node" in err
     assert len(message_lines(err)) == 1

@@ -50,7 +50,10 @@ def fresh_plan(built, tmp_path, name="out2"):
     (out / "manifests").mkdir(parents=True)
     for f in ("audit.json", "recipe.toml"):
         shutil.copy(built[0] / "manifests" / f, out / "manifests" / f)
-    for f, drop in (("sources.parquet", render.SOURCE_RESULTS), ("mixes.parquet", render.MIX_RESULTS)):
+    for f, drop in (
+        ("sources.parquet", render.SOURCE_RESULTS),
+        ("mixes.parquet", render.MIX_RESULTS),
+    ):
         table = pq.read_table(built[0] / "manifests" / f)
         pq.write_table(table.drop_columns(list(drop)), out / "manifests" / f)
     return out
@@ -74,7 +77,9 @@ def test_load_dataset_mixed_matches_plan(built):
         planned = sorted(m["mix_id"] for m in mixes if m["fold"] == k)
         assert split.column("id").to_pylist() == planned
         for i, audio in enumerate(split.column("audio").to_pylist()):
-            data, rate = sf.read(__import__("io").BytesIO(audio["bytes"]), dtype="int16", always_2d=True)
+            data, rate = sf.read(
+                __import__("io").BytesIO(audio["bytes"]), dtype="int16", always_2d=True
+            )
             assert rate == 44100 and data.shape[1] == 2
             assert np.abs(data.astype(np.int32)).max() <= 32767
             assert audio_io.pcm_sha256(data) == split.column("audio_sha256")[i].as_py()
@@ -105,7 +110,9 @@ def test_speech_view_is_soxr_resampled_gain_applied_dual_mono(built):
     row = next(r for r in rows(out, "sources") if r["corpus"] == "ravdess")
     x, rate = sf.read(roots["ravdess"] / row["path"], dtype="float32", always_2d=True)
     assert rate == 48000
-    y = soxr.resample(x, 48000, 44100, quality="HQ")[: row["frames_44k"]] * np.float32(10 ** (row["gain_db"] / 20))
+    y = soxr.resample(x, 48000, 44100, quality="HQ")[: row["frames_44k"]] * np.float32(
+        10 ** (row["gain_db"] / 20)
+    )
     expected = np.rint(np.repeat(y, 2, axis=1) * np.float32(32767)).astype(np.int16)
     np.testing.assert_array_equal(pcm(out, "speech", row["source_id"]), expected)
 
@@ -117,7 +124,9 @@ def test_mix_equals_pydub_overlay_within_one_lsb(built):
         if mix["mix_gain_db"] < 0:
             continue
         speech = pcm(out, "speech", mix["speech_id"])
-        crop = speech[mix["speech_crop_start_frame"] : mix["speech_crop_start_frame"] + mix["speech_frames"]]
+        crop = speech[
+            mix["speech_crop_start_frame"] : mix["speech_crop_start_frame"] + mix["speech_frames"]
+        ]
         voice = AudioSegment(data=crop.tobytes(), sample_width=2, frame_rate=44100, channels=2)
         music = pcm(out, "music", mix["music_id"])
         mixed = AudioSegment(data=music.tobytes(), sample_width=2, frame_rate=44100, channels=2)
@@ -139,12 +148,16 @@ def test_mix_stems_sum_to_the_written_mix_and_window_is_its_crop(built):
     sources = {r["source_id"]: r for r in rows(out, "sources")}
     attenuated = 0
     for mix in rows(out, "mixes"):
-        music, speech = render.mix_stems(mix, sources[mix["speech_id"]], sources[mix["music_id"]], roots, 44100)
+        music, speech = render.mix_stems(
+            mix, sources[mix["speech_id"]], sources[mix["music_id"]], roots, 44100
+        )
         assert music.dtype == speech.dtype == np.float32 and music.shape == (mix["music_frames"], 2)
         written = pcm(out, "mixed", mix["mix_id"])
         np.testing.assert_array_equal(audio_io.quantise(music + speech), written)
         start = mix["window_start_frame"]
-        np.testing.assert_array_equal(pcm(out, "mixed-window", mix["mix_id"]), written[start : start + W])
+        np.testing.assert_array_equal(
+            pcm(out, "mixed-window", mix["mix_id"]), written[start : start + W]
+        )
         if mix["mix_gain_db"] < 0:
             attenuated += 1
             assert np.abs(written).max() == 32767
@@ -154,20 +167,31 @@ def test_mix_stems_sum_to_the_written_mix_and_window_is_its_crop(built):
 
 
 def test_overlap_counts_only_active_speech():
-    mix = {"music_frames": 4 * W, "window_frames": W, "speech_offset_frame": 1000, "n_placements": 4}
+    mix = {
+        "music_frames": 4 * W,
+        "window_frames": W,
+        "speech_offset_frame": 1000,
+        "n_placements": 4,
+    }
     segment = np.zeros((44100, 2), dtype=np.float32)
     segment[8820:30870] = 0.2  # 0.5 s of "speech" inside 1 s of silence
-    assert render.measured_overlap(mix, segment, 44100) == pytest.approx(4 * 22050 / (4 * W), rel=0.05)
+    assert render.measured_overlap(mix, segment, 44100) == pytest.approx(
+        4 * 22050 / (4 * W), rel=0.05
+    )
 
 
 def test_solutions_and_build_report(built):
     out, _, _ = built
     ser = pq.read_table(out / "solutions" / "misme-ser.parquet").to_pylist()
     mixes = rows(out, "mixes")
-    assert [(r["id"], r["fold"], r["emotion"]) for r in ser] == [(m["mix_id"], m["fold"], m["emotion"]) for m in mixes]
+    assert [(r["id"], r["fold"], r["emotion"]) for r in ser] == [
+        (m["mix_id"], m["fold"], m["emotion"]) for m in mixes
+    ]
     mer = pq.read_table(out / "solutions" / "misme-mer-music.parquet")
     assert mer.column_names == ["id", "fold", "valence", "arousal"] and mer.num_rows == 12
-    assert pq.read_table(out / "solutions" / "misme-ser-speech.parquet").column("emotion").to_pylist() == [1, 2, 3, 4, 5, 6]
+    assert pq.read_table(out / "solutions" / "misme-ser-speech.parquet").column(
+        "emotion"
+    ).to_pylist() == [1, 2, 3, 4, 5, 6]
     report = json.loads((out / "build-report.json").read_text())
     assert report["attenuated_mixes"] == 1 and report["n_mixes"] == 12
     assert set(report["overlap"]["per_fold"]) == {"1", "2", "3", "4", "5", "6"}
@@ -197,7 +221,9 @@ def test_two_workers_other_paths_and_wav_give_the_same_digest(built, tmp_path):
     roots2 = {c: src2 / c for c in ("ravdess", "deam", "soundtracks")}
     summary = render_dataset(out2, workers=2, roots=roots2, progress=False)
     assert summary.digest == built[2].digest
-    assert pq.read_table(out2 / "manifests" / "mixes.parquet").equals(pq.read_table(built[0] / "manifests" / "mixes.parquet"))
+    assert pq.read_table(out2 / "manifests" / "mixes.parquet").equals(
+        pq.read_table(built[0] / "manifests" / "mixes.parquet")
+    )
     out3 = fresh_plan(built, tmp_path, "out-wav")
     recipe = out3 / "manifests" / "recipe.toml"
     recipe.write_text(recipe.read_text() + '[audio]\nformat = "wav"\n')
@@ -213,7 +239,9 @@ def test_kill_and_resume_gives_the_same_digest(built, tmp_path):
     victims = rows(out, "mixes")[:3]
     for mix in victims[:2]:  # killed before its record was written
         (out / "audio" / "mixed" / f"{mix['mix_id']}.json").unlink()
-    (out / "audio" / "mixed-window" / f"{victims[2]['mix_id']}.flac").unlink()  # killed between clips
+    (
+        out / "audio" / "mixed-window" / f"{victims[2]['mix_id']}.flac"
+    ).unlink()  # killed between clips
     stale = out / "audio" / "mixed" / f".{victims[0]['mix_id']}.flac.tmp-99999"
     stale.write_bytes(b"half a file")
     summary = render_dataset(out, progress=False)
@@ -227,8 +255,11 @@ def test_a_finished_build_holds_each_clip_once_and_resumes_from_its_shards(built
     shutil.copytree(built[0], out)
     assert not list((out / "audio").rglob("*.flac"))  # the shards hold the clips
     shard_bytes = sum(p.stat().st_size for p in (out / "data").rglob("*.parquet"))
-    clip_bytes = sum(clip_ref(out / "audio" / view / f"{i}.flac").size()
-                     for view in ("speech", "music", "mixed", "mixed-window") for i in clip_ids(out, view))
+    clip_bytes = sum(
+        clip_ref(out / "audio" / view / f"{i}.flac").size()
+        for view in ("speech", "music", "mixed", "mixed-window")
+        for i in clip_ids(out, view)
+    )
     assert clip_bytes < shard_bytes < clip_bytes * 1.05
     victim = rows(out, "mixes")[4]["mix_id"]
     flip_byte(out / "audio" / "mixed" / f"{victim}.flac")
@@ -239,29 +270,45 @@ def test_a_finished_build_holds_each_clip_once_and_resumes_from_its_shards(built
 
 
 def part_inodes(out):
-    return {p.relative_to(out / "data"): p.stat().st_ino for p in (out / "data").glob("*/*.parquet")}
+    return {
+        p.relative_to(out / "data"): p.stat().st_ino for p in (out / "data").glob("*/*.parquet")
+    }
 
 
 def test_each_batch_writes_its_clips_straight_into_its_parts(built, tmp_path, monkeypatch):
-    monkeypatch.setattr(render, "MAX_BATCH_MIXES", 1)  # one mix per batch: two parts per fold and config
+    monkeypatch.setattr(
+        render, "MAX_BATCH_MIXES", 1
+    )  # one mix per batch: two parts per fold and config
     out = fresh_plan(built, tmp_path)
     summary = render_dataset(out, roots=built[1], progress=False)
     assert summary.digest == built[2].digest  # the same clips, whatever the parts
     sources, mixes = rows(out, "sources"), rows(out, "mixes")
     layout = render.part_layout(sources, mixes)
-    assert layout["mixed"] == [f"fold{k}-0000{n}-of-00002.parquet" for k in range(1, 7) for n in (0, 1)]
+    assert layout["mixed"] == [
+        f"fold{k}-0000{n}-of-00002.parquet" for k in range(1, 7) for n in (0, 1)
+    ]
     assert layout["speech"] == [f"fold{k}-00000-of-00001.parquet" for k in range(1, 7)]
     for config, names in layout.items():
         assert sorted(p.name for p in (out / "data" / config).glob("*.parquet")) == names
     assert not (out / "data" / ".staged").exists() and not list((out / "audio").rglob("*.flac"))
-    for config, key in (("speech", lambda r: r["id"]), ("music", lambda r: r["id"]),
-                        ("mixed", lambda r: (r["music_id"], r["id"]))):
+    for config, key in (
+        ("speech", lambda r: r["id"]),
+        ("music", lambda r: r["id"]),
+        ("mixed", lambda r: (r["music_id"], r["id"])),
+    ):
         for fold in range(1, 7):
             shards = sorted((out / "data" / config).glob(f"fold{fold}-*.parquet"))
-            table = [r for s in shards for r in pq.read_table(s, columns=["id", "fold", *(
-                ["music_id"] if config == "mixed" else [])]).to_pylist()]
+            table = [
+                r
+                for s in shards
+                for r in pq.read_table(
+                    s, columns=["id", "fold", *(["music_id"] if config == "mixed" else [])]
+                ).to_pylist()
+            ]
             assert table and {r["fold"] for r in table} == {fold}
-            assert table == sorted(table, key=key)  # a fold's parts in name order: the documented row order
+            assert table == sorted(
+                table, key=key
+            )  # a fold's parts in name order: the documented row order
     before = part_inodes(out)
     again = render_dataset(out, roots=built[1], progress=False)
     assert again.rendered == 0 and again.digest == summary.digest
@@ -271,7 +318,9 @@ def test_each_batch_writes_its_clips_straight_into_its_parts(built, tmp_path, mo
     mended = render_dataset(out, roots=built[1], progress=False)
     assert mended.rendered == 1 and mended.digest == summary.digest
     changed = {path for path, inode in part_inodes(out).items() if before[path] != inode}
-    assert len(changed) == 1 and next(iter(changed)).parts[0] == "mixed"  # only the victim's part rewritten
+    assert (
+        len(changed) == 1 and next(iter(changed)).parts[0] == "mixed"
+    )  # only the victim's part rewritten
 
 
 def test_an_interrupted_render_resumes_from_its_staged_parts(built, tmp_path, monkeypatch):
@@ -328,9 +377,13 @@ def test_full_disk_is_a_user_error_and_leaves_nothing_half_written(built, tmp_pa
     monkeypatch.setattr(atomic.os, "replace", failing_replace)
     with pytest.raises(UserError, match="No space left on device"):
         render_dataset(out, roots=built[1], progress=False)
-    assert not list((out / "audio").rglob(".*.tmp-*")) and not list((out / "data").rglob(".*.tmp-*"))
+    assert not list((out / "audio").rglob(".*.tmp-*")) and not list(
+        (out / "data").rglob(".*.tmp-*")
+    )
     assert not (out / "digest.txt").exists()
-    assert not [p for p in (out / "data").glob("*") if p.name != ".staged"]  # only parts staged, no config published
+    assert not [
+        p for p in (out / "data").glob("*") if p.name != ".staged"
+    ]  # only parts staged, no config published
     monkeypatch.setattr(atomic.os, "replace", real_replace)
     assert render_dataset(out, roots=built[1], progress=False).digest == built[2].digest
 
@@ -354,7 +407,9 @@ def test_bad_arguments_are_user_errors(built, tmp_path):
 
 def test_speech_activity_equals_the_mean_over_channels_definition():
     rng = np.random.default_rng(7)
-    segment = (rng.standard_normal((30000, 2)) * np.linspace(0, 0.3, 30000)[:, None]).astype(np.float32)
+    segment = (rng.standard_normal((30000, 2)) * np.linspace(0, 0.3, 30000)[:, None]).astype(
+        np.float32
+    )
     segment[:5000] *= 1e-3  # a quiet lead-in that must come out inactive
     block = render.activity_block(44100)
     assert block == 882
@@ -371,13 +426,24 @@ def test_batches_run_fold_by_fold_and_cover_every_unit_once(built):
     out, roots, _ = built
     sources, mixes = rows(out, "sources"), rows(out, "mixes")
     resolved = resolve_roots(out, roots, (s["corpus"] for s in sources))
-    batches = render.plan_batches(sources, mixes, resolved, out / "audio", OutputSpec(44100, 2), -35.0,
-                                  dataset_spec(build_recipe(out)))
+    batches = render.plan_batches(
+        sources,
+        mixes,
+        resolved,
+        out / "audio",
+        OutputSpec(44100, 2),
+        -35.0,
+        dataset_spec(build_recipe(out)),
+    )
     folds = [{row["fold"] for _, row in batch.rows} for batch in batches]
     assert all(len(f) == 1 for f in folds)
     order = [f.pop() for f in folds]
     assert order == sorted(order)
-    units = [(kind, row.get("mix_id") or row["source_id"]) for batch in batches for kind, row in batch.rows]
+    units = [
+        (kind, row.get("mix_id") or row["source_id"])
+        for batch in batches
+        for kind, row in batch.rows
+    ]
     assert len(units) == len(set(units)) == len(sources) + len(mixes)
 
 
@@ -391,9 +457,14 @@ def test_speech_cache_is_bounded_and_notices_a_changed_file(built, tmp_path, mon
     local = {"ravdess": str(copied)}
     loads = []
     real_load = render.load_source
-    monkeypatch.setattr(render, "load_source",
-                        lambda row, r, rate: loads.append(row["source_id"]) or real_load(row, r, rate))
-    budget = sum(render.load_source(row, local, 44100).nbytes for row in speech) - 1  # not all three fit
+    monkeypatch.setattr(
+        render,
+        "load_source",
+        lambda row, r, rate: loads.append(row["source_id"]) or real_load(row, r, rate),
+    )
+    budget = (
+        sum(render.load_source(row, local, 44100).nbytes for row in speech) - 1
+    )  # not all three fit
     loads.clear()
     cache = render.SpeechCache(max_bytes=budget)
     first = cache.get(speech[0], local, 44100)
@@ -427,7 +498,9 @@ def test_missing_or_broken_recipe_is_a_user_error_not_silent_defaults(built, tmp
 
 
 @pytest.mark.parametrize("value", ["lots", "-1", "nan"])
-def test_bad_speech_cache_size_is_a_user_error_before_any_work(built, tmp_path, monkeypatch, capsys, value):
+def test_bad_speech_cache_size_is_a_user_error_before_any_work(
+    built, tmp_path, monkeypatch, capsys, value
+):
     out = fresh_plan(built, tmp_path)
     with pytest.raises(UserError, match="must be a number of megabytes"):
         render_dataset(out, roots=built[1], progress=False, speech_cache_mb=value)

@@ -86,14 +86,23 @@ def test_metric_edge_cases():
 def test_summary_per_fold_and_overall():
     import pandas as pd
 
-    frame = pd.DataFrame({"fold": [1, 1, 2], "music_si_sdr": [10.0, 20.0, 30.0], "music_sdr": [1.0, 2.0, 3.0],
-                          "speech_si_sdr": [5.0, np.nan, 7.0], "speech_sdr": [0.0, 0.0, 0.0]})
+    frame = pd.DataFrame(
+        {
+            "fold": [1, 1, 2],
+            "music_si_sdr": [10.0, 20.0, 30.0],
+            "music_sdr": [1.0, 2.0, 3.0],
+            "speech_si_sdr": [5.0, np.nan, 7.0],
+            "speech_sdr": [0.0, 0.0, 0.0],
+        }
+    )
     summary = separation_quality.summarise(frame).set_index("fold")
     assert list(summary.index) == ["fold1", "fold2", "all"]
     assert summary.loc["fold1", "music_si_sdr_mean"] == 15.0
     assert summary.loc["all", "music_si_sdr_mean"] == 20.0
     assert summary.loc["all", "speech_si_sdr_mean"] == 6.0  # NaN left out
-    assert "| all | 3 | 20.00 (20.00)" in separation_quality.card_section(summary.reset_index(), "oracle")
+    assert "| all | 3 | 20.00 (20.00)" in separation_quality.card_section(
+        summary.reset_index(), "oracle"
+    )
 
 
 # ---------------------------------------------------------------- oracle
@@ -103,11 +112,15 @@ def test_oracle_masks_are_a_partition_and_separate_well():
     rng = np.random.default_rng(2)
     t = np.arange(3 * 44100) / 44100
     music = np.stack([0.3 * np.sin(2 * np.pi * 220 * t)] * 2, axis=1).astype(np.float32)
-    speech = (0.1 * rng.standard_normal((len(t), 2)) * (np.sin(2 * np.pi * 2 * t) > 0)[:, None]).astype(np.float32)
+    speech = (
+        0.1 * rng.standard_normal((len(t), 2)) * (np.sin(2 * np.pi * 2 * t) > 0)[:, None]
+    ).astype(np.float32)
     mix = music + speech
     music_est, speech_est = separation.oracle_separate(mix, music, speech)
     assert music_est.shape == speech_est.shape == mix.shape
-    np.testing.assert_allclose(music_est + speech_est, mix, atol=1e-4)  # masks sum to one, STFT is exact
+    np.testing.assert_allclose(
+        music_est + speech_est, mix, atol=1e-4
+    )  # masks sum to one, STFT is exact
     assert si_sdr(music_est, music) > 20.0
     assert si_sdr(speech_est, speech) > 10.0
     again = separation.oracle_separate(mix, music, speech)
@@ -140,11 +153,16 @@ def test_oracle_config_loads_with_the_ids_and_folds_of_mixed(oracle):
 
 
 def test_oracle_clips_follow_the_render_rule(oracle):
-    manifest = {r["mix_id"]: r for r in pq.read_table(oracle / "manifests" / "separation-oracle.parquet").to_pylist()}
+    manifest = {
+        r["mix_id"]: r
+        for r in pq.read_table(oracle / "manifests" / "separation-oracle.parquet").to_pylist()
+    }
     mixes = pq.read_table(oracle / "manifests" / "mixes.parquet").to_pylist()
     for row in mixes:
         music_pcm, rate = clip_pcm(oracle / "audio" / "bss-oracle-music" / f"{row['mix_id']}.flac")
-        speech_pcm, rate2 = clip_pcm(oracle / "audio" / "bss-oracle-speech" / f"{row['mix_id']}.flac")
+        speech_pcm, rate2 = clip_pcm(
+            oracle / "audio" / "bss-oracle-speech" / f"{row['mix_id']}.flac"
+        )
         assert rate == rate2 == 44100
         assert music_pcm.shape == (row["music_frames"], 2)
         assert speech_pcm.shape == (W, 2)
@@ -180,14 +198,18 @@ def test_oracle_is_reproducible_with_more_workers(oracle, tmp_path):
 def test_a_failed_run_leaves_no_variant(rendered, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(rendered, out)
-    third = sorted(m["mix_id"] for m in pq.read_table(out / "manifests" / "mixes.parquet").to_pylist())[2]
+    third = sorted(
+        m["mix_id"] for m in pq.read_table(out / "manifests" / "mixes.parquet").to_pylist()
+    )[2]
     damaged = out / "audio" / "mixed" / f"{third}.flac"
     damaged.write_bytes(clip_bytes(damaged)[:60])  # a header and nothing after it
     with pytest.raises(UserError, match=f"cannot decode the rendered mix .*{third}"):
         separation.separate_dataset(out, backend="oracle", progress=False)
     assert not (out / "data" / "bss-oracle").exists()
     assert not (out / "manifests" / "separation-oracle.parquet").exists()
-    assert len(list((out / "audio" / "bss-oracle-music").glob("*.flac"))) == 2  # the resumable cache
+    assert (
+        len(list((out / "audio" / "bss-oracle-music").glob("*.flac"))) == 2
+    )  # the resumable cache
 
 
 # ---------------------------------------------------------------- user errors (exit 2, nothing written)
@@ -205,10 +227,16 @@ def test_spleeter_environment_absent(rendered, tmp_path, monkeypatch, capsys):
 
 
 def test_missing_model_says_where_and_how(rendered, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("MISME_SPLEETER_PYTHON", sys.executable)  # only its presence is checked first
-    assert _separate(rendered, "--backend", "spleeter", "--model-dir", str(tmp_path / "models")) == 2
+    monkeypatch.setenv(
+        "MISME_SPLEETER_PYTHON", sys.executable
+    )  # only its presence is checked first
+    assert (
+        _separate(rendered, "--backend", "spleeter", "--model-dir", str(tmp_path / "models")) == 2
+    )
     err = capsys.readouterr().err
-    assert str((tmp_path / "models").resolve()) in err and "2stems.tar.gz" in err and ".probe" in err
+    assert (
+        str((tmp_path / "models").resolve()) in err and "2stems.tar.gz" in err and ".probe" in err
+    )
     assert err.count("\n") == 1  # one line, no traceback
     monkeypatch.setenv("MODEL_PATH", str(tmp_path / "elsewhere"))
     assert _separate(rendered, "--backend", "spleeter") == 2
@@ -251,4 +279,6 @@ def test_worker_refuses_anything_but_two_stems():
     with pytest.raises(spleeter_worker.ModelError, match="not a 2-stem"):
         spleeter_worker.check_two_stems(params, 4)
     with pytest.raises(spleeter_worker.ModelError, match="not a 2-stem"):
-        spleeter_worker.check_two_stems({**params, "instrument_list": ["vocals", "drums", "bass", "other"]}, 4)
+        spleeter_worker.check_two_stems(
+            {**params, "instrument_list": ["vocals", "drums", "bass", "other"]}, 4
+        )

@@ -64,13 +64,29 @@ def separated(rendered, tiny_model, tmp_path_factory):
     out = tmp_path_factory.mktemp("spleeter-bss") / "out"
     shutil.copytree(rendered, out)
     # --model-dir may name the 2stems folder's parent, like MODEL_PATH
-    assert main(["misme", "separate", str(out), "--backend", "spleeter", "--model-dir", str(tiny_model.parent)]) == 0
+    assert (
+        main(
+            [
+                "misme",
+                "separate",
+                str(out),
+                "--backend",
+                "spleeter",
+                "--model-dir",
+                str(tiny_model.parent),
+            ]
+        )
+        == 0
+    )
     return out
 
 
 def test_tiny_model_is_an_offline_spleeter_model(tiny_model):
     assert (tiny_model / ".probe").exists() and (tiny_model / "checkpoint").exists()
-    assert json.loads((tiny_model / "params.json").read_text())["instrument_list"] == ["vocals", "accompaniment"]
+    assert json.loads((tiny_model / "params.json").read_text())["instrument_list"] == [
+        "vocals",
+        "accompaniment",
+    ]
     assert spleeter.resolve_model_dir(tiny_model.parent) == tiny_model
 
 
@@ -86,7 +102,10 @@ def test_bss_loads_with_the_ids_and_folds_of_mixed(separated):
 
 
 def test_clips_shapes_rate_and_checksums(separated):
-    manifest = {r["mix_id"]: r for r in pq.read_table(separated / "manifests" / "separation-spleeter.parquet").to_pylist()}
+    manifest = {
+        r["mix_id"]: r
+        for r in pq.read_table(separated / "manifests" / "separation-spleeter.parquet").to_pylist()
+    }
     mixes = pq.read_table(separated / "manifests" / "mixes.parquet").to_pylist()
     assert sorted(manifest) == sorted(m["mix_id"] for m in mixes)
     for row in mixes:
@@ -105,7 +124,9 @@ def test_clips_shapes_rate_and_checksums(separated):
 @pytest.fixture(scope="module")
 def worker(tiny_model, tmp_path_factory):
     """One worker process (TensorFlow + model loaded once) shared by the protocol tests."""
-    started = spleeter.SpleeterWorker(spleeter_python(), tiny_model, tmp_path_factory.mktemp("worker"))
+    started = spleeter.SpleeterWorker(
+        spleeter_python(), tiny_model, tmp_path_factory.mktemp("worker")
+    )
     yield started
     started.close()
     assert started.process.returncode == 0
@@ -113,7 +134,11 @@ def worker(tiny_model, tmp_path_factory):
 
 def test_speech_clip_is_the_window_of_the_full_separation(separated, worker, tmp_path):
     """Separation runs on the full mix, then the vocals are cropped to the SER window."""
-    row = next(r for r in pq.read_table(separated / "manifests" / "mixes.parquet").to_pylist() if r["window_index"] > 0)
+    row = next(
+        r
+        for r in pq.read_table(separated / "manifests" / "mixes.parquet").to_pylist()
+        if r["window_index"] > 0
+    )
     vocals, accompaniment = tmp_path / "v.npy", tmp_path / "a.npy"
     mix = tmp_path / "mix.flac"  # the worker reads files; the build's mix is in its shard
     mix.write_bytes(clip_bytes(separated / "audio" / "mixed" / f"{row['mix_id']}.flac"))
@@ -130,7 +155,11 @@ def test_identity_covers_model_files_and_spleeter_version(separated, tiny_model,
     identity = document["identity"]
     assert identity["spleeter_version"] == "2.4.2"
     files = identity["model_files"]
-    assert "checkpoint" in files and "params.json" in files and any(n.endswith(".index") for n in files)
+    assert (
+        "checkpoint" in files
+        and "params.json" in files
+        and any(n.endswith(".index") for n in files)
+    )
     assert files["checkpoint"] == audio_io.file_sha256(tiny_model / "checkpoint")
     assert "config_name: bss" in (separated / "README.md").read_text()
     # another model (one changed file) is another identity, hence another digest and no cache reuse
@@ -149,18 +178,29 @@ def test_worker_matches_spleeter_separator(tiny_model, tmp_path):
     """The worker's persistent session computes what Spleeter's own Separator computes."""
     script = f"""
 import json, numpy as np, os, sys
-sys.path.insert(0, {str(REPO / 'builders' / 'misme')!r})
+sys.path.insert(0, {str(REPO / "builders" / "misme")!r})
 import spleeter_worker as w
 from spleeter.separator import Separator
 rng = np.random.default_rng(0)
 x = (0.1 * rng.standard_normal((44100 * 3, 2))).astype(np.float32)
 ours = w.start(os.environ["MODEL_PATH"], "2stems").separate(x)
-theirs = Separator({str(tiny_model / 'params.json')!r}, multiprocess=False).separate(x)
+theirs = Separator({str(tiny_model / "params.json")!r}, multiprocess=False).separate(x)
 print(json.dumps({{"diffs": {{k: float(np.abs(ours[k] - theirs[k]).max()) for k in theirs}},
                   "shapes": {{k: list(v.shape) for k, v in ours.items()}}}}))
 """
-    env = dict(os.environ, MODEL_PATH=str(tiny_model.parent), TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    result = subprocess.run([str(spleeter_python()), "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path)
+    env = dict(
+        os.environ,
+        MODEL_PATH=str(tiny_model.parent),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        CUDA_VISIBLE_DEVICES="",
+    )
+    result = subprocess.run(
+        [str(spleeter_python()), "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     diffs, shapes = answer["diffs"], answer["shapes"]
@@ -188,7 +228,18 @@ def test_corrupt_mix_leaves_no_variant(rendered, tiny_model, tmp_path, capsys):
     shutil.copytree(rendered, out)
     victim = out / "audio" / "mixed" / f"{clip_ids(out, 'mixed')[5]}.flac"
     victim.write_bytes(b"not a flac")  # a file wins over the clip's published copy
-    code = main(["misme", "separate", str(out), "--backend", "spleeter", "--model-dir", str(tiny_model), "--no-quality"])
+    code = main(
+        [
+            "misme",
+            "separate",
+            str(out),
+            "--backend",
+            "spleeter",
+            "--model-dir",
+            str(tiny_model),
+            "--no-quality",
+        ]
+    )
     assert code == 2
     assert victim.stem in capsys.readouterr().err
     assert not (out / "data" / "bss").exists()
@@ -203,8 +254,9 @@ def test_two_workers_or_ray_give_the_same_clips(separated, tiny_model, tmp_path,
     shutil.copytree(separated, out)
     shutil.rmtree(out / "audio" / "bss-music")
     shutil.rmtree(out / "audio" / "bss-speech")
-    summary = separation.separate_dataset(out, backend="spleeter", model_dir=tiny_model, engine=engine,
-                                          progress=False, quality=False)
+    summary = separation.separate_dataset(
+        out, backend="spleeter", model_dir=tiny_model, engine=engine, progress=False, quality=False
+    )
     assert summary.separated == 12
     for view in ("bss-music", "bss-speech"):
         ids = clip_ids(separated, view)
