@@ -44,6 +44,7 @@ test: install spleeter-env
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Every script prints its figures; the stress run is shortened here (its default, 1,000 runs
 # per console script, takes hours: `python bench/stress.py` for the full histogram).

@@ -14,12 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from benchmark.errors import (
-    BenchmarkError,
-    InvalidSubmission,
-    internal_error,
-    run_console_script,
-)
+from benchmark.errors import BenchmarkError, InvalidSubmission
 from benchmark.io import (
     DEFAULT_MAX_BYTES,
     read_prediction_arrays,
@@ -28,6 +23,7 @@ from benchmark.io import (
     read_solution_arrays,
 )
 from benchmark.tasks import TASKS, get_task
+from misme_console import internal_error, run_console_script
 
 PROG = "misme-score"
 MAX_BOOTSTRAP = 1_000_000
@@ -265,7 +261,7 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit status; as the console script (``argv`` None) the
-    process leaves through :func:`benchmark.errors.run_console_script` instead."""
+    process leaves through :func:`misme_console.run_console_script` instead."""
     if argv is None:
         run_console_script(PROG, lambda: _main(None))
     return _main(argv)

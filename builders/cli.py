@@ -55,11 +55,11 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, object | Non
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit status; as the console script (``argv`` None) the
-    process leaves through ``benchmark.errors.run_console_script``: flush, then ``os._exit``
+    process leaves through ``misme_console.run_console_script``: flush, then ``os._exit``
     (interpreter finalisation can abort in Arrow's thread pool), 130/143 with one line on
     Ctrl-C/SIGTERM (temporary files are removed on the way out; re-running resumes)."""
     if argv is None:
-        from benchmark.errors import run_console_script
+        from misme_console import run_console_script
 
         run_console_script(
             f"{PROG} (re-run the same command to resume)", lambda: _main(sys.argv[1:])

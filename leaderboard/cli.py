@@ -123,16 +123,16 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit status; as the console script (``argv`` None) the
-    process leaves through :func:`benchmark.errors.run_console_script` instead."""
+    process leaves through :func:`misme_console.run_console_script` instead."""
     if argv is None:
-        from benchmark.errors import run_console_script
+        from misme_console import run_console_script
 
         run_console_script(PROG, lambda: _main(None))
     return _main(argv)
 
 
 def _main(argv: list[str] | None) -> int:
-    from benchmark.errors import internal_error
+    from misme_console import internal_error
 
     args = build_parser().parse_args(argv)
     try:

@@ -108,7 +108,7 @@ def _watch_parent(parent_pid: int, out_dir: Path) -> None:
 
 
 def abandon(out_dir: Path, code: int) -> None:
-    from benchmark.errors import leave
+    from misme_console import leave
 
     shutil.rmtree(out_dir, ignore_errors=True)
     leave(code)
@@ -417,7 +417,7 @@ def _scatter(solution, predictions, task) -> dict[str, dict[str, list[float]]]:
 
 
 def _run_as_script() -> None:
-    from benchmark.errors import leave
+    from misme_console import leave
 
     try:
         code = main()

@@ -335,8 +335,8 @@ def become_worker(message: dict[str, Any]) -> NoReturn:
     os.close(err)
     os.environ.clear()
     os.environ.update(message.get("env") or {})
-    from benchmark.errors import leave
     from leaderboard.worker import main as worker_main
+    from misme_console import leave
 
     try:
         code = worker_main([str(request_path)])

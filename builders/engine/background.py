@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import leave
 from builders.engine.local import die_with_parent
 from builders.errors import UserError
+from misme_console import leave
 
 STOP_TIMEOUT_S = 10.0
 
