@@ -12,8 +12,9 @@ import pytest
 
 from builders.cli import main
 from builders.common.call_cache import CallCache
-from builders.corpora.deam import find_deam_dynamic, read_deam_dynamic
-from builders.corpora.spotify import SpotifyReader, read_review_list
+from builders.corpora.deam_dynamic import find_deam_dynamic, read_deam_dynamic
+from builders.corpora.spotify import SpotifyReader
+from builders.corpora.spotify_tables import read_review_list
 from builders.demo.instrumental_sources import (
     SPOTIFY_NOT_FOUND,
     SPOTIFY_POOR_MATCH,
