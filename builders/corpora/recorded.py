@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 
 from builders.common.call_cache import write_call_cache
 from builders.corpora.lastfm import TOP_TAGS, TOP_TRACKS, top_tags_params, top_tracks_params
-from builders.corpora.spotify import SEARCH_LIMIT, audio_features_params, search_params
+from builders.corpora.spotify_match import SEARCH_LIMIT, audio_features_params, search_params
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 Call = tuple[str, dict[str, Any], Any]

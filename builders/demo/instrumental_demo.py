@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from builders.corpora.spotify import SpotifyReader, read_review_list
+from builders.corpora.spotify import SpotifyReader
+from builders.corpora.spotify_tables import read_review_list
 from builders.demo.instrumental_sources import MARKER, source_paths, write_instrumental_demo_sources
 from builders.engine import check_workers
 from builders.features.extract import extract_features

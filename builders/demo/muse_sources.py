@@ -9,7 +9,7 @@
 - ``DEST/spotify-calls.jsonl``: the recorded Spotify searches that link the tracks;
 - ``DEST/audio/<letter>/<spotify_id>.mp3`` (``.wav`` without ffmpeg): synthetic music whose
   valence and arousal (1-9) are ``1 + 8 * V`` and ``1 + 8 * A`` of the track's lexicon VAD,
-  made by the demo's music synthesis (:func:`builders.demo.sources.synth_music`).
+  made by the demo's music synthesis (:func:`builders.demo.music.synth_music`).
 
 A few tracks are made to be left out at each stage (not found on Last.fm, only genre tags,
 not found on Spotify, no audio file, audio shorter than a frame) and one listing is
@@ -33,7 +33,8 @@ from builders.corpora.recorded import (
     write_demo_lastfm_cache,
     write_demo_spotify_cache,
 )
-from builders.demo.sources import music_format_available, synth_music, write_music
+from builders.demo.audio_files import music_format_available, write_music
+from builders.demo.music import synth_music
 from builders.engine import map_units
 from builders.errors import UserError
 

@@ -15,7 +15,8 @@ import argparse
 from pathlib import Path
 
 from builders.common.build_state import add_root_arguments, roots_from_options
-from builders.corpora.spotify import SpotifyReader, read_instrumentalness_table, read_review_list
+from builders.corpora.spotify import SpotifyReader
+from builders.corpora.spotify_tables import read_instrumentalness_table, read_review_list
 from builders.engine import add_arguments as add_engine_arguments
 from builders.engine import check_workers, engine_from_args
 from builders.errors import UserError

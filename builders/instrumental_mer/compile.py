@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.corpora.deam import find_deam_dynamic, read_deam_dynamic, read_deam_metadata_report
+from builders.corpora.deam_dynamic import find_deam_dynamic, read_deam_dynamic
+from builders.corpora.deam_metadata import read_deam_metadata_report
 from builders.corpora.emopia import find_emopia_labels, match_clips, read_emopia_labels
 from builders.corpora.listing import files_below, files_named, summarise_ids
 from builders.corpora.mer_tracklists import quadrant
@@ -29,7 +30,9 @@ from builders.corpora.soundtracks import (
     read_soundtracks_links,
     read_soundtracks_ratings,
 )
-from builders.corpora.spotify import LocalSong, ReviewEntry, SpotifyReader, screen_songs
+from builders.corpora.spotify import SpotifyReader
+from builders.corpora.spotify_screening import LocalSong, screen_songs
+from builders.corpora.spotify_tables import ReviewEntry
 from builders.errors import UserError
 from builders.instrumental_mer.inventory import find_audio
 from builders.instrumental_mer.recipe import InstrumentalMerRecipe

@@ -22,7 +22,7 @@ from fractions import Fraction
 import pandas as pd
 
 from builders.common.folds import connected_groups, groups_in_several_folds, stratified_group_folds
-from builders.corpora.spotify import tokens
+from builders.corpora.spotify_match import tokens
 from builders.errors import UserError
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")

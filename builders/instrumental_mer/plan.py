@@ -25,7 +25,8 @@ from builders.common.build_state import write_build_state
 from builders.common.hashing import lines_sha256
 from builders.common.manifest_folder import write_manifest_folder
 from builders.common.versions import lock_sha256, package_versions
-from builders.corpora.spotify import ReviewEntry, SpotifyReader
+from builders.corpora.spotify import SpotifyReader
+from builders.corpora.spotify_tables import ReviewEntry
 from builders.errors import UserError
 from builders.instrumental_mer import folds as fold_rules
 from builders.instrumental_mer.compile import compile_selection

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from builders.corpora.deam import DynamicSong
+from builders.corpora.deam_dynamic import DynamicSong
 from builders.corpora.emopia import parse_clip_name
 from builders.corpora.listing import STRING
 from builders.instrumental_mer.inventory import Skip

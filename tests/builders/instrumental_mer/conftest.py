@@ -44,7 +44,8 @@ def demo_roots(sources: dict[str, Path]) -> SourceRoots:
 
 
 def demo_screening(sources: dict[str, Path]) -> Screening:
-    from builders.corpora.spotify import SpotifyReader, read_review_list
+    from builders.corpora.spotify import SpotifyReader
+    from builders.corpora.spotify_tables import read_review_list
 
     return Screening(SpotifyReader(sources["spotify_cache"]), read_review_list(sources["screen"]))
 

@@ -12,9 +12,10 @@ import pytest
 
 from builders.cli import main
 from builders.common.call_cache import CallCache
-from builders.corpora.deam import find_deam_dynamic, read_deam_dynamic
-from builders.corpora.spotify import SpotifyReader, read_review_list
-from builders.demo.instrumental_sources import (
+from builders.corpora.deam_dynamic import find_deam_dynamic, read_deam_dynamic
+from builders.corpora.spotify import SpotifyReader
+from builders.corpora.spotify_tables import read_review_list
+from builders.demo.instrumental_deam import (
     SPOTIFY_NOT_FOUND,
     SPOTIFY_POOR_MATCH,
     SPOTIFY_VOCAL,
@@ -31,7 +32,7 @@ from builders.instrumental_mer.spans import choose_per_song
 from ..corpora.stub_http import StubServer, spotify_responder
 from .conftest import TEST_SIZE
 
-# Segments the rule must find for each designed pattern (builders.demo.instrumental_sources),
+# Segments the rule must find for each designed pattern (builders.demo.instrumental_deam),
 # for songs with 5 and with 4 complete windows.
 EXPECTED = {
     (0, 5): [(15.0, 30.0), (30.0, 40.0)],

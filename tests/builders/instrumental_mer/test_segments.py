@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from builders.corpora.deam import read_deam_dynamic
+from builders.corpora.deam_dynamic import read_deam_dynamic
 from builders.instrumental_mer.segments import Segment, segment_song, stable, window_means
 
 SETTINGS = {"window_s": 5.0, "samples_per_window": 10, "max_change": 0.05, "max_segments": 5}
