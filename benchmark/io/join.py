@@ -7,11 +7,12 @@ falls back to Arrow's exact ``index_in`` / ``unique``, so the result is always e
 
 Why not ``pyarrow.compute.index_in`` alone (issue 23 asked for it): it gives the same
 positions (tests/benchmark/io/test_join.py) but cannot meet the same timings. Reading
-bench/score.py's 1,000,000-row solution and submission in one process took, in CPU
-seconds (median of 15 runs on 2 shared cores), 0.81 s (MER) and 0.71 s (SER) with this
-join against 1.19 s and 1.07 s with ``index_in`` + ``unique`` (alone: this join 0.16 s
-against 0.28 s for ``index_in``, the solution's duplicate check 0.05 s against 0.09 s for
-``unique``), about a third more CPU for the whole ``misme-score score`` (1.1-1.4 s).
+bench/score.py's 1,000,000-row solution and submission in one process (CPU seconds, the
+median of 5 runs in each of 3 interleaved rounds, 2 shared cores) took 0.79-0.87 s (MER)
+and 0.66-0.72 s (SER) with this join, 0.98-1.19 s and 0.84-1.07 s with ``index_in`` +
+``unique`` (alone: this join 0.16 s against 0.28 s, the solution's duplicate check 0.05 s
+against 0.09 s). bench/score.py itself, under a heavier load, gave 2.34 s of CPU for
+``misme-score score --bootstrap 0`` (MER) with ``index_in``, 1.40 s with this join.
 """
 
 from __future__ import annotations
