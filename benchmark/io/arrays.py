@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from benchmark.errors import BenchmarkError, InvalidSubmission
+from benchmark.errors import BenchmarkError, InvalidSubmission, Problem
 from benchmark.io.cells import check_header, parse_ids, parse_numbers, parse_target, row_value, show
 from benchmark.io.groups import text_columns, text_values, with_solution_columns
 from benchmark.io.join import Keys, align, duplicated, has_duplicates, id_keys
@@ -75,7 +75,7 @@ def read_solution_parts(
     return _solution_arrays(raw, early, path, task), text_columns(raw)
 
 
-def _solution_arrays(raw: Raw, early: list, path: Path, task: Task) -> SolutionArrays:
+def _solution_arrays(raw: Raw, early: list[Problem], path: Path, task: Task) -> SolutionArrays:
     problems = Problems()
     for problem in early:
         problems.add(problem.row, problem.column, problem.message)
