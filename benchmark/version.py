@@ -17,7 +17,16 @@ PACKAGE = "misme-toolkit"
 # The modules whose code decides a score (their source files are hashed).
 SCORING_MODULES = (
     "benchmark.errors",
-    "benchmark.io",
+    "benchmark.io.arrow",
+    "benchmark.io.names",
+    "benchmark.io.raw",
+    "benchmark.io.diagnose",
+    "benchmark.io.load",
+    "benchmark.io.cells",
+    "benchmark.io.join",
+    "benchmark.io.groups",
+    "benchmark.io.arrays",
+    "benchmark.io.frames",
     "benchmark.tasks",
     "benchmark.metrics",
     "benchmark.scoring",

@@ -1,12 +1,10 @@
-"""The fast paths of issue 16 give exactly what the plain ones give: the hash join of ids
-against Arrow's index_in, the duplicate check against unique, group codes against np.unique,
-Arrow-to-numpy without pyarrow's conversion, the solution read once against twice, the
-arrays of ``misme-score score`` against the frames, and whole reports (JSON, Markdown,
-terminal) with every fast path switched off."""
+"""The fast paths of issue 16 give exactly what the plain ones give: group codes against
+np.unique, the arrays of ``misme-score score`` against the frames, and whole reports (JSON,
+Markdown, terminal) with every fast path switched off (those of reading included; reading's
+own are checked one by one in tests/benchmark/io/test_fast_paths.py)."""
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -14,54 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from benchmark import bootstrap, io, report, scoring
-from benchmark.errors import BenchmarkError
+from benchmark.io import arrays, arrow, cells, groups, join, load
 from benchmark.tasks import get_task
-from tests.benchmark.conftest import MER_SOLUTION
 
 ROOT = Path(__file__).resolve().parents[2]
-
-ALPHABET = ["a", "b", "0", "7", " ", "é", "💥", "\t", "x" * 9, "-", "\x00"]
-
-
-def _word(rng: random.Random, longest: int) -> str:
-    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, longest)))
-
-
-def test_the_hash_join_equals_index_in_and_the_duplicate_check_equals_unique():
-    rng, used = random.Random(0), 0
-    for _ in range(2000):
-        solution = list(
-            {_word(rng, rng.choice([3, 12, 40])) or "z" for _ in range(rng.randint(1, 40))}
-        )
-        ids = [
-            rng.choice(solution) if rng.random() < 0.8 else _word(rng, 20)
-            for _ in range(rng.randint(0, 80))
-        ]
-        if rng.random() < 0.3:
-            ids = rng.sample(solution, len(solution))
-        solution_ids = pa.array(solution, type=rng.choice([pa.string(), pa.large_string()]))
-        if rng.random() < 0.3 and len(solution_ids) > 2:
-            solution_ids = solution_ids.slice(1)
-        array = pa.array(ids, type=pa.string())
-        if rng.random() < 0.3 and len(array) > 2:
-            array = pa.chunked_array([array.slice(0, 1), array.slice(1)])
-        expected = (
-            pc.index_in(array, value_set=solution_ids)
-            .fill_null(-1)
-            .to_numpy(zero_copy_only=False)
-            .astype(np.int64)
-        )
-        got = io._positions(array, solution_ids)
-        if got is not None:
-            used += 1
-            assert np.array_equal(got, expected), (solution, ids)
-        plain = pa.array(ids, type=pa.string())
-        assert io._has_duplicates(plain) == (len(pc.unique(plain)) < len(plain)), ids
-    assert used > 1500  # the fast path is the usual one
 
 
 def test_group_codes_by_factorize_equal_np_unique():
@@ -92,29 +49,6 @@ def test_fold_codes_by_counting_and_orders_by_radix_equal_numpys():
         assert np.array_equal(order, expected_order) and np.array_equal(starts, expected_starts)
 
 
-def test_the_whitespace_check_of_ids_skips_only_what_cannot_be_spaced(monkeypatch):
-    rng = random.Random(5)
-    spaces = [" ", "\t", "\n", "\x0b", "\x1c", "\x85", "\u00a0", "\u2003", "\u3000", "\x7f"]
-    letters = ["a", "0", "~", "!", "é", "💥", "-"]
-    for _ in range(300):
-        ids = [
-            "".join(
-                rng.choice(letters + spaces * (rng.random() < 0.3))
-                for _ in range(rng.randint(0, 4))
-            )
-            for _ in range(rng.randint(1, 30))
-        ]
-        array = pa.array(ids, type=pa.string())
-        raw = io._Raw(["id"], [array], np.arange(1, len(ids) + 1))
-        fast = io._Problems()
-        io._parse_ids(array, raw, fast)
-        with monkeypatch.context() as patch:
-            patch.setattr(io, "_edges_may_be_spaces", lambda array: True)
-            plain = io._Problems()
-            io._parse_ids(array, raw, plain)
-        assert (fast.items, fast.total) == (plain.items, plain.total), ids
-
-
 def test_a_dictionary_column_factorizes_as_its_values_do():
     """A file's dictionary may repeat a value or hold one no row uses (or hold many)."""
     rng = np.random.default_rng(4)
@@ -130,98 +64,6 @@ def test_a_dictionary_column_factorizes_as_its_values_do():
         assert len(set(values)) == len(values)
         assert [values[c] for c in codes] == encoded.to_pylist()
         assert sorted(values) == sorted(set(encoded.to_pylist()))
-
-
-def test_to_numpy_equals_pyarrows_conversion():
-    rng = np.random.default_rng(2)
-    for kind in (
-        pa.bool_(),
-        pa.int8(),
-        pa.int32(),
-        pa.uint16(),
-        pa.int64(),
-        pa.uint64(),
-        pa.float32(),
-        pa.float64(),
-        pa.string(),
-    ):
-        for n in (0, 1, 7, 8, 9, 100):
-            values = rng.integers(0, 3, n)
-            array = pa.array(values.astype(str) if kind == pa.string() else values).cast(kind)
-            nulls = pa.array(
-                [None if i % 5 == 4 else v for i, v in enumerate(array.to_pylist())], kind
-            )
-            for candidate in (
-                array,
-                nulls,
-                array.slice(min(n, 3)),
-                nulls.slice(min(n, 2), 3),
-                pa.chunked_array([array, array.slice(min(n, 1))], kind),
-                pa.chunked_array([], kind),
-            ):
-                expected = candidate.to_numpy(zero_copy_only=False)
-                got = io.to_numpy(candidate)
-                assert got.dtype == expected.dtype, (kind, n)
-                np.testing.assert_array_equal(got, expected)
-
-
-SOLUTION_VARIANTS = {
-    "text.parquet": lambda f: f,
-    "int-actor.parquet": lambda f: f.drop(columns="group").assign(actor=np.arange(len(f)) % 3),
-    "null-corpus.parquet": lambda f: f.assign(corpus=[None, *f["corpus"][1:]]),
-    "category.parquet": lambda f: f.assign(corpus=f["corpus"].astype("category")),
-    "no-groups.parquet": lambda f: f.drop(columns=["group", "corpus"]),
-    "text.csv": lambda f: f,
-}
-
-
-@pytest.mark.parametrize("name", SOLUTION_VARIANTS)
-def test_the_solution_read_once_equals_the_second_read_of_its_group_columns(tmp_path, name):
-    task = get_task("misme-mer")
-    frame = SOLUTION_VARIANTS[name](
-        MER_SOLUTION.assign(
-            group=["g1", "g1", "g2", "g2", "g3", "g3"], corpus=["DEAM", "x", "DEAM", "é", "x", "x"]
-        )
-    )
-    path = tmp_path / name
-    frame.to_parquet(path, index=False) if name.endswith(".parquet") else frame.to_csv(
-        path, index=False
-    )
-    twice = io.with_solution_columns(io.read_solution(path, task), path)
-    pd.testing.assert_frame_equal(io.read_solution(path, task, group_columns=True), twice)
-    arrays = io.read_solution_arrays(path, task, group_columns=True)
-    assert list(arrays.text) == [c for c in ("actor", "group", "corpus") if c in twice.columns]
-    for column, values in arrays.text.items():
-        expected = io.text_values(twice[column])
-        assert isinstance(values, pa.Array) == isinstance(expected, pa.Array)
-        assert list(values.to_pylist() if isinstance(values, pa.Array) else values) == list(
-            expected.to_pylist() if isinstance(expected, pa.Array) else expected
-        )
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda f: f.drop(columns="fold"), "column 'fold': missing column"),
-        (lambda f: f.drop(columns="arousal"), "column 'arousal': missing column"),
-        (lambda f: pd.concat([f, f.iloc[:1]]), "row 7, column 'id': duplicate id '007'"),
-        (lambda f: f.assign(id=range(6)), "ids must be strings"),
-    ],
-)
-def test_the_single_read_refuses_a_bad_solution_as_the_plain_read_does(tmp_path, change, message):
-    task = get_task("misme-mer")
-    path = tmp_path / "solution.parquet"
-    change(MER_SOLUTION.assign(group="g")).to_parquet(path, index=False)
-    errors = []
-    for read in (
-        lambda: io.read_solution(path, task),
-        lambda: io.read_solution(path, task, group_columns=True),
-        lambda: io.read_solution_arrays(path, task, group_columns=True),
-    ):
-        with pytest.raises(BenchmarkError) as raised:
-            read()
-        errors.append(str(raised.value))
-    assert message in errors[0] and errors == [errors[0]] * 3
 
 
 def _files(tmp_path, kind: str, n: int = 3000):
@@ -274,18 +116,18 @@ def test_reports_are_identical_with_every_fast_path_off(tmp_path, monkeypatch, t
     paths = _files(tmp_path, task.kind)
     fast = _reports(*paths, task)
     assert _reports_of_arrays(*paths, task) == fast
-    monkeypatch.setattr(io, "_positions", lambda ids, solution_ids, solution_keys=None: None)
-    monkeypatch.setattr(io, "_id_keys", lambda array, n_words=None: None)
-    monkeypatch.setattr(io, "_same_strings", lambda a, b: False)
-    monkeypatch.setattr(io, "_text_columns", lambda raw: None)
-    monkeypatch.setattr(io, "_edges_may_be_spaces", lambda array: True)
+    monkeypatch.setattr(join, "positions", lambda ids, solution_ids, solution_keys=None: None)
+    monkeypatch.setattr(arrays, "id_keys", lambda array, n_words=None: None)
+    monkeypatch.setattr(groups, "same_strings", lambda a, b: False)
+    monkeypatch.setattr(arrays, "text_columns", lambda raw: None)
+    monkeypatch.setattr(cells, "edges_may_be_spaces", lambda array: True)
     monkeypatch.setattr(pd.api.types, "infer_dtype", lambda *a, **k: "mixed")
     monkeypatch.setattr(scoring, "text_values", lambda column: column.astype(str).to_numpy())
     monkeypatch.setattr(
         scoring, "_sorted_codes", lambda values: np.unique(values, return_inverse=True)
     )
     monkeypatch.setattr(bootstrap, "stable_order", _plain_stable_order)
-    for module in (io, scoring):
+    for module in (arrow, load, cells, join, scoring):
         monkeypatch.setattr(module, "to_numpy", lambda array: array.to_numpy(zero_copy_only=False))
     assert _reports(*paths, task) == fast
     assert _reports_of_arrays(*paths, task) == fast

@@ -1,22 +1,19 @@
-"""The builders' dependency rule, read from the source (function-local imports included).
+"""The builders' internal layering, read from the source (function-local imports included;
+the rule between the repository's packages and the no-cycle rule: tests/test_imports.py).
 
 errors <- common <- corpora, engine <- hf <- features <- dataset packages <- the front (cli, registry,
 the generic commands, demo).
-Datasets never import each other; engine and hf never import a dataset; only demo imports
-the leaderboard; process and thread pools are created in builders.engine only.
+Datasets never import each other; engine and hf never import a dataset; process and thread
+pools are created in builders.engine only.
 """
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-import builders
-from builders.cli import SUBCOMMANDS
+from tests import import_graph
 
-ROOT = Path(builders.__file__).resolve().parent
+ROOT = import_graph.ROOT / "builders"
 DATASETS = {"misme", "instrumental_mer", "muse_vad"}
 FRONT = ("cli", "registry", "verify_command", "features_command", "demo")  # may use one another
 LAYER = {
@@ -32,43 +29,8 @@ LAYER = {
 }
 POOLS = ("ProcessPoolExecutor", "ThreadPoolExecutor", "multiprocessing.Pool", "threading.Thread")
 
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
-
-
-def imported(name: str, path: Path) -> set[str]:
-    """Every module a file imports, at any depth of its code."""
-    tree = ast.parse(path.read_text(), str(path))
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(
-                    package.split(".")[: len(package.split(".")) - node.level + 1]
-                    + ([base] if base else [])
-                )
-            found.add(base)
-            found.update(
-                f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES
-            )
-    if name == "builders.cli":
-        found.update(module for module, _ in SUBCOMMANDS.values())
-    return {m for m in found if m}
-
-
-GRAPH = {
-    name: {m for m in imported(name, path) if m in MODULES and m != name}
-    for name, path in MODULES.items()
-}
+MODULES = sorted(m for m in import_graph.MODULES if import_graph.package_of(m) == "builders")
+GRAPH = {m: {t for t in import_graph.imported(m) if t in MODULES} for m in MODULES}
 
 
 def part(module: str) -> str:
@@ -77,26 +39,6 @@ def part(module: str) -> str:
 
 def test_every_module_is_on_a_layer():
     assert {part(m) for m in MODULES} - {"builders"} <= set(LAYER)
-
-
-def test_no_import_cycle_anywhere_in_builders():
-    state: dict[str, str] = {}
-
-    def visit(module: str, trail: list[str]) -> None:
-        state[module] = "open"
-        for target in sorted(GRAPH[module]):
-            if state.get(target) == "open":
-                cycle = (
-                    trail[trail.index(target) :] + [target] if target in trail else [module, target]
-                )
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if target not in state:
-                visit(target, [*trail, target])
-        state[module] = "done"
-
-    for module in sorted(GRAPH):
-        if module not in state:
-            visit(module, [module])
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if part(m) != "builders"))
@@ -114,20 +56,11 @@ def test_imports_follow_the_dependency_rule(module):
         )
 
 
-def test_only_demo_imports_the_leaderboard():
-    users = {
-        m
-        for m, p in MODULES.items()
-        if any(i.split(".")[0] == "leaderboard" for i in imported(m, p))
-    }
-    assert {part(m) for m in users} <= {"demo"}
-
-
 def test_pools_are_created_in_the_engine_only():
-    for module, path in MODULES.items():
+    for module in MODULES:
         if part(module) == "engine":
             continue
-        text = path.read_text()
+        text = import_graph.MODULES[module].read_text()
         assert not any(pool in text for pool in POOLS), f"{module} creates its own pool or thread"
 
 
