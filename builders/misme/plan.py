@@ -333,7 +333,7 @@ def tool_versions() -> dict[str, str]:
     return package_versions(("misme-toolkit", *TOOL_PACKAGES))
 
 
-def plan_corpus(
+def plan_dataset(
     *,
     ravdess: Path,
     deam: Path | None,
@@ -538,4 +538,7 @@ def summarise(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Plan", "plan_mixes", "plan_corpus", "write_plan", "summarise"]
+# The old name of the plan entry, for code written before the dataset protocol named it.
+plan_corpus = plan_dataset
+
+__all__ = ["Plan", "plan_mixes", "plan_dataset", "write_plan", "summarise"]

@@ -17,6 +17,7 @@ and ``baselines.json`` (settings, scale, Diebold-Mariano of rf against dummy).
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
@@ -211,3 +212,37 @@ def run_baselines(
             )
         )
     return {"files": files, "results": results, "submissions": submissions, "scale": scale}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``misme-build muse-vad baselines OUT``'s options."""
+    parser.add_argument(
+        "out", type=Path, help="build folder (rendered, with music-essentia features)"
+    )
+    parser.add_argument(
+        "--out",
+        dest="submissions",
+        type=Path,
+        help="where prediction files go (default OUT/baselines)",
+    )
+    parser.add_argument(
+        "--models", default="rf,dummy", help="comma-separated rf, dummy (default both)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the models' random states")
+    parser.add_argument("--workers", type=int, default=1, help="CPU cores for the random forests")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the baselines the options ask for and print their scores."""
+    result = run_baselines(
+        args.out,
+        submissions=args.submissions,
+        models=args.models,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    table = result["results"][["model", "primary_metric", "primary", "r2_valence", "r2_arousal"]]
+    print(f"muse-vad (targets on the {result['scale']} scale):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"{len(result['files'])} prediction files and results.csv in {result['submissions']}")
+    return 0

@@ -405,7 +405,7 @@ def plan_dataset(
     ``lastfm_cache`` / ``spotify_cache``. One run at a time per OUT (``wait`` waits for the
     other).
     """
-    recipe = load_recipe(recipe_path, seed=seed, seed_tag=seed_tag, frame_s=frame_s)
+    recipe, _ = load_recipe(recipe_path, seed=seed, seed_tag=seed_tag, frame_s=frame_s)
     if muse_csv is not None and seed_tag is not None:
         raise UserError("--seed-tag is for the tags mode (the Last.fm collection), not --muse-csv")
     out = Path(out)

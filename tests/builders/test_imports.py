@@ -1,7 +1,7 @@
 """The builders' dependency rule, read from the source (function-local imports included).
 
-errors <- common <- corpora, engine <- hf <- features <- dataset packages <- the front (cli, registry,
-the generic commands, demo).
+errors <- common <- corpora, engine <- hf <- features, excerpts, protocol <- dataset packages
+(and the template) <- the front (cli, registry, the generic commands, demo).
 Datasets never import each other; engine and hf never import a dataset; only demo imports
 the leaderboard; process and thread pools are created in builders.engine only.
 """
@@ -15,10 +15,18 @@ import pytest
 
 import builders
 from builders.cli import SUBCOMMANDS
+from builders.registry import BUILT_IN
 
 ROOT = Path(builders.__file__).resolve().parent
-DATASETS = {"misme", "instrumental_mer", "muse_vad"}
-FRONT = ("cli", "registry", "verify_command", "features_command", "demo")  # may use one another
+DATASETS = {"misme", "instrumental_mer", "muse_vad", "template"}
+FRONT = (
+    "cli",
+    "registry",
+    "dataset_command",
+    "verify_command",
+    "features_command",
+    "demo",
+)  # may use one another
 LAYER = {
     "errors": 0,
     "common": 1,
@@ -27,6 +35,7 @@ LAYER = {
     "hf": 3,
     "features": 4,
     "excerpts": 4,
+    "protocol": 4,
     **dict.fromkeys(DATASETS, 5),
     **dict.fromkeys(FRONT, 6),
 }
@@ -60,8 +69,10 @@ def imported(name: str, path: Path) -> set[str]:
             found.update(
                 f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES
             )
-    if name == "builders.cli":
+    if name == "builders.cli":  # imported by name when the subcommand runs
         found.update(module for module, _ in SUBCOMMANDS.values())
+    if name == "builders.registry":  # imported by name when the dataset is used
+        found.update(module for module, _ in BUILT_IN.values())
     return {m for m in found if m}
 
 
