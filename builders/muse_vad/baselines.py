@@ -29,7 +29,7 @@ from builders.common.atomic import atomic_file
 from builders.common.seeding import derive_seed
 from builders.engine import check_workers
 from builders.errors import UserError
-from builders.features import extract as feats
+from builders.features.matrix import feature_matrix
 from builders.muse_vad.export import TARGETS, TASK
 from builders.muse_vad.spec import FRAMES
 
@@ -47,23 +47,6 @@ def frame_labels(out: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path, columns=["id", "fold", *TARGETS])
     frame["id"] = frame["id"].astype(str)
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
-
-
-def frame_features(out: Path, ids: pd.Series) -> np.ndarray:
-    """The feature matrix of the frames view in the order of ``ids`` (exactly those ids)."""
-    path = feats.table_path(out, FEATURE_SET, FRAMES)
-    if not path.is_file():
-        raise UserError(
-            f"no {FEATURE_SET} features for the frames ({path}); run "
-            f"`misme-build features {out} --set {FEATURE_SET}`"
-        )
-    table = feats.read_table(path).set_index("id")
-    if set(table.index) != set(ids):
-        raise UserError(
-            f"features/manifest mismatch: {path} does not hold exactly the build's "
-            f"{len(ids)} frames; re-run `misme-build features {out} --set {FEATURE_SET}`"
-        )
-    return table.loc[ids].to_numpy(dtype="float64")
 
 
 def make_model(model: str, seed: int, workers: int):
@@ -162,7 +145,7 @@ def run_baselines(
     if submissions.exists() and not submissions.is_dir():
         raise UserError(f"--out must be a folder, but {submissions} is a file")
     labels = frame_labels(out)
-    x = frame_features(out, labels["id"])
+    x = feature_matrix(out, FEATURE_SET, FRAMES, labels["id"])
     solution = out / "solutions" / f"{TASK}.parquet"
     scale = str(pd.read_parquet(solution, columns=["scale"])["scale"].iloc[0])
     files, reports = [], {}
