@@ -1,4 +1,5 @@
-"""`misme-build baselines`: cross-validated baseline predictions for experiments A-F.
+"""`misme-build misme baselines` (alias `misme-build baselines`): cross-validated baseline
+predictions for experiments A-F.
 
 Experiments (train audio -> test audio, SPEC section 4 / thesis Table 3.1):
 A single->single, B single->mixed, C single->BSS, D mixed->mixed, E mixed->BSS, F BSS->BSS.
