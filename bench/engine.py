@@ -29,7 +29,7 @@ from builders.demo.sources import write_demo_sources  # noqa: E402
 from builders.engine import Engine, map_units  # noqa: E402
 from builders.engine.ray_backend import connected  # noqa: E402
 from builders.misme import render  # noqa: E402
-from builders.misme.plan import plan_dataset  # noqa: E402
+from builders.misme.plan import plan_corpus  # noqa: E402
 from builders.misme.recipe import DEFAULT_RECIPE, build_recipe  # noqa: E402
 from builders.misme.spec import dataset_spec  # noqa: E402
 
@@ -102,7 +102,7 @@ def main() -> None:
         recipe.write_text(
             DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", f"mixes_per_speech = {k}")
         )
-        plan_dataset(
+        plan_corpus(
             ravdess=src / "RAVDESS",
             deam=src / "DEAM",
             soundtracks=src / "Soundtracks",

@@ -43,7 +43,7 @@ from builders.common.clips import view_refs  # noqa: E402
 from builders.demo.sources import write_demo_sources  # noqa: E402
 from builders.engine import Engine  # noqa: E402
 from builders.misme import render  # noqa: E402
-from builders.misme.plan import plan_dataset  # noqa: E402
+from builders.misme.plan import plan_corpus  # noqa: E402
 from builders.misme.recipe import DEFAULT_RECIPE, build_recipe  # noqa: E402
 from builders.misme.spec import dataset_spec  # noqa: E402
 
@@ -121,7 +121,7 @@ def main() -> None:
                 DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2")
             )
         start = time.perf_counter()
-        plan_dataset(
+        plan_corpus(
             ravdess=src / "RAVDESS",
             deam=src / "DEAM",
             soundtracks=src / "Soundtracks",

@@ -58,7 +58,7 @@ def one_scale(scale: int, workers: int, base: Path) -> dict:
     """Build, render and extract at ``scale`` x the base size; costs per audio second."""
     from builders.demo.sources import write_demo_sources
     from builders.features.extract import extract_features
-    from builders.misme.plan import plan_dataset
+    from builders.misme.plan import plan_corpus
     from builders.misme.recipe import DEFAULT_RECIPE
     from builders.misme.render import render_dataset
     from builders.misme.spec import spec_for_build
@@ -75,7 +75,7 @@ def one_scale(scale: int, workers: int, base: Path) -> dict:
     recipe.write_text(
         DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2")
     )
-    plan_dataset(
+    plan_corpus(
         ravdess=src / "RAVDESS",
         deam=src / "DEAM",
         soundtracks=src / "Soundtracks",

@@ -289,7 +289,8 @@ def summarise(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-# The old name of the plan entry, for code written before the dataset protocol named it.
+# The old name of the plan entry: bench/render.py, engine.py and scale.py still call it (left
+# alone while the render is reworked on another branch).
 plan_corpus = plan_dataset
 
 __all__ = ["Plan", "plan_mixes", "plan_dataset", "write_plan", "summarise"]
