@@ -289,7 +289,8 @@ def summarise(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-# The old name of the plan entry: bench/render.py, engine.py and scale.py still call it (left
+# The old name of the plan entry: bench/render.py, engine.py, scale.py and
+# tests/builders/misme/test_render_integration.py still call it (left
 # alone while the render is reworked on another branch).
 plan_corpus = plan_dataset
 

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from builders import cli
-from builders.misme.plan import plan_dataset
+from builders.misme.plan import plan_corpus
 from builders.misme.recipe import DEFAULT_RECIPE
 from builders.misme.render import render_dataset
 
@@ -29,7 +29,7 @@ def plan(src, out):
     recipe.write_text(
         DEFAULT_RECIPE.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2")
     )
-    return plan_dataset(
+    return plan_corpus(
         ravdess=src / "RAVDESS",
         deam=src / "DEAM",
         soundtracks=src / "Soundtracks",
