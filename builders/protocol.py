@@ -57,6 +57,22 @@ class Step:
     run: RunStep
 
 
+def add_baseline_arguments(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The options every ``baselines`` step shares: the build, where the prediction files go,
+    which models, the seed of their random states."""
+    parser.add_argument("out", type=Path, help=out_help)
+    parser.add_argument(
+        "--out",
+        dest="submissions",
+        type=Path,
+        help="where prediction files go (default OUT/baselines)",
+    )
+    parser.add_argument(
+        "--models", default="rf,dummy", help="comma-separated rf, dummy (default both)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the models' random states")
+
+
 def no_render_options(args: argparse.Namespace) -> dict[str, Any]:
     """Render options of a dataset that has none beyond engine, roots and wait."""
     return {}

@@ -30,6 +30,7 @@ from builders.engine import check_workers
 from builders.errors import UserError
 from builders.features.matrix import feature_matrix
 from builders.instrumental_mer.spec import VIEW
+from builders.protocol import add_baseline_arguments
 
 FEATURE_SET = "music-essentia"
 MODELS = ("rf", "dummy")
@@ -195,17 +196,7 @@ def run_baselines(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", type=Path, help="build folder (manifests/, solutions/, features/)")
-    parser.add_argument(
-        "--out",
-        dest="submissions",
-        type=Path,
-        help="where prediction files go (default OUT/baselines)",
-    )
-    parser.add_argument(
-        "--models", default="rf,dummy", help="comma-separated rf, dummy (default both)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the models' random states")
+    add_baseline_arguments(parser, "build folder (manifests/, solutions/, features/)")
     parser.add_argument("--trees", type=int, default=300, help="random-forest trees (default 300)")
     add_engine_arguments(parser)
 

@@ -32,6 +32,7 @@ from builders.errors import UserError
 from builders.features.matrix import feature_matrix
 from builders.muse_vad.export import TARGETS, TASK
 from builders.muse_vad.spec import FRAMES
+from builders.protocol import add_baseline_arguments
 
 FEATURE_SET = "music-essentia"
 MODELS = ("rf", "dummy")
@@ -199,19 +200,7 @@ def run_baselines(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``misme-build muse-vad baselines OUT``'s options."""
-    parser.add_argument(
-        "out", type=Path, help="build folder (rendered, with music-essentia features)"
-    )
-    parser.add_argument(
-        "--out",
-        dest="submissions",
-        type=Path,
-        help="where prediction files go (default OUT/baselines)",
-    )
-    parser.add_argument(
-        "--models", default="rf,dummy", help="comma-separated rf, dummy (default both)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the models' random states")
+    add_baseline_arguments(parser, "build folder (rendered, with music-essentia features)")
     parser.add_argument("--workers", type=int, default=1, help="CPU cores for the random forests")
 
 
