@@ -1,8 +1,10 @@
 """`misme-build`: the corpus builders' command line.
 
-Each subcommand lives in its own module, which provides ``add_arguments(parser)`` and
-``run(args) -> int``. Modules are imported only when their subcommand runs, so a
-broken optional dependency of one builder never stops another.
+``misme-build <dataset> plan|render|build|baselines|...`` is generated for every dataset of
+``builders.registry`` (``builders.dataset_command``). Every other subcommand lives in its
+own module, which provides ``add_arguments(parser)`` and ``run(args) -> int``. Modules are
+imported only when their subcommand runs, so a broken optional dependency of one builder
+never stops another.
 """
 
 from __future__ import annotations
@@ -11,46 +13,72 @@ import argparse
 import importlib
 import sys
 
+from builders import dataset_command, registry
 from builders.errors import UserError
+from builders.protocol import Dataset, Step
 
 PROG = "misme-build"
 
+# commands that are no dataset's step: name -> (module with add_arguments/run, help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo-sources": (
         "builders.demo.sources_command",
         "synthesise every source corpus in its real format",
     ),
-    "misme": ("builders.misme.cli", "plan, render, build or separate the MiSME corpus"),
-    "instrumental-mer": (
-        "builders.instrumental_mer.cli",
-        "plan, render, build or score baselines of the instrumental-MER dataset",
-    ),
-    "muse-vad": (
-        "builders.muse_vad.cli",
-        "plan, render, build or score baselines of the MuSe-style VAD dataset",
-    ),
     "verify": ("builders.verify_command", "compare a build with another build or a digest"),
     "features": ("builders.features_command", "extract openSMILE / Essentia feature tables"),
-    "baselines": (
-        "builders.misme.baselines",
-        "cross-validated baseline predictions for experiments A-F",
-    ),
     "demo": ("builders.demo.run", "run the whole demo chain end to end"),
 }
+# alias -> (dataset, step): `misme-build baselines` is `misme-build misme baselines`
+ALIASES: dict[str, tuple[str, str]] = {"baselines": ("misme", "baselines")}
 
 
-def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, object | None]:
+def command_names() -> list[str]:
+    """The commands in the order ``--help`` lists them."""
+    return ["demo-sources", *registry.names(), "verify", "features", *ALIASES, "demo"]
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """The parser of ``misme-build``; only the chosen command's module is imported."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    module = None
-    for name, (module_name, help_text) in SUBCOMMANDS.items():
+    for name in command_names():
+        help_text = _help_text(name)
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
-            module = importlib.import_module(module_name)
-            module.add_arguments(sub_parser)
-            sub_parser.set_defaults(run=module.run)
-    return parser, module
+            _add_command(sub_parser, name)
+    return parser
+
+
+def _help_text(name: str) -> str:
+    if name in SUBCOMMANDS:
+        return SUBCOMMANDS[name][1]
+    if name in ALIASES:
+        dataset, step = ALIASES[name]
+        return f"the same as `{PROG} {dataset} {step}`"
+    return registry.help_text(name)
+
+
+def _add_command(parser: argparse.ArgumentParser, name: str) -> None:
+    if name in SUBCOMMANDS:
+        module = importlib.import_module(SUBCOMMANDS[name][0])
+        module.add_arguments(parser)
+        parser.set_defaults(run=module.run)
+    elif name in ALIASES:
+        dataset_name, step_name = ALIASES[name]
+        step = dataset_step(registry.dataset(dataset_name), step_name)
+        step.add_arguments(parser)
+        parser.set_defaults(run=step.run)
+    else:
+        dataset = registry.dataset(name)
+        dataset_command.add_arguments(parser, dataset)
+        parser.set_defaults(run=dataset_command.runner(dataset))
+
+
+def dataset_step(dataset: Dataset, name: str) -> Step:
+    """The step ``name`` of ``dataset``."""
+    return {step.name: step for step in dataset_command.dataset_steps(dataset)}[name]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     try:
-        parser, _ = build_parser(argv)
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
         if not getattr(args, "run", None):
             parser.print_help()

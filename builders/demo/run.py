@@ -85,10 +85,10 @@ def demo_sources_step(root: Path, seed: int, size: dict) -> Path:
 
 
 def build_step(src: Path, build: Path, workers: int, recipe_path: Path | None = None) -> None:
-    from builders.misme.plan import plan_corpus, summarise
+    from builders.misme.plan import plan_dataset, summarise
     from builders.misme.render import render_dataset
 
-    plan = plan_corpus(
+    plan = plan_dataset(
         ravdess=src / "RAVDESS",
         deam=src / "DEAM",
         soundtracks=src / "Soundtracks",

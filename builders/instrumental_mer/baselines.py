@@ -28,8 +28,9 @@ from builders.common.seeding import derive_seed
 from builders.engine import add_arguments as add_engine_arguments
 from builders.engine import check_workers
 from builders.errors import UserError
-from builders.features import extract as feats
+from builders.features.matrix import feature_matrix
 from builders.instrumental_mer.spec import VIEW
+from builders.protocol import add_baseline_arguments
 
 FEATURE_SET = "music-essentia"
 MODELS = ("rf", "dummy")
@@ -64,24 +65,6 @@ def task_labels(out: Path, task: str) -> pd.DataFrame:
     else:
         frame["quadrant"] = frame["quadrant"].astype(str)
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
-
-
-def feature_matrix(out: Path, ids: pd.Series) -> np.ndarray:
-    """The clips view's features in the order of ``ids``; UserError naming the missing step."""
-    path = feats.table_path(out, FEATURE_SET, VIEW)
-    if not path.is_file():
-        raise UserError(
-            f"no {FEATURE_SET} features for the clips ({path}); run "
-            f"`misme-build features {out} --set {FEATURE_SET}`"
-        )
-    table = feats.read_table(path).set_index("id")
-    missing = pd.Index(ids).difference(table.index)
-    if len(missing):
-        raise UserError(
-            f"{path} lacks {len(missing)} of {len(ids)} clips (e.g. {missing[0]}); render, then "
-            "re-run `misme-build features`"
-        )
-    return table.loc[list(ids)].to_numpy(dtype="float64")
 
 
 def make_model(classification: bool, model: str, seed: int, workers: int, trees: int):
@@ -187,7 +170,7 @@ def run_baselines(
         labels = task_labels(out, task)
         if labels.empty:
             continue
-        x = feature_matrix(out, labels["id"])
+        x = feature_matrix(out, FEATURE_SET, VIEW, labels["id"], exact=False)
         for model in models:
             frame = out_of_fold(task, model, labels, x, seed=seed, workers=workers, trees=trees)
             path = submissions / task / f"{model}.csv"
@@ -213,17 +196,7 @@ def run_baselines(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", type=Path, help="build folder (manifests/, solutions/, features/)")
-    parser.add_argument(
-        "--out",
-        dest="submissions",
-        type=Path,
-        help="where prediction files go (default OUT/baselines)",
-    )
-    parser.add_argument(
-        "--models", default="rf,dummy", help="comma-separated rf, dummy (default both)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the models' random states")
+    add_baseline_arguments(parser, "build folder (manifests/, solutions/, features/)")
     parser.add_argument("--trees", type=int, default=300, help="random-forest trees (default 300)")
     add_engine_arguments(parser)
 

@@ -1,4 +1,4 @@
-"""`misme-build instrumental-mer plan|render|build|baselines`: the instrumental-MER dataset.
+"""The instrumental-MER dataset's plan options (``misme-build instrumental-mer plan|build``).
 
 (a) from the thesis's tracklists: ``--tracklists DIR`` plus the audio of the corpora;
 (b) compiled from the raw corpora: ``--deam`` (dynamic annotations, metadata, audio),
@@ -14,15 +14,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from builders.common.build_state import add_root_arguments, roots_from_options
 from builders.corpora.spotify import SpotifyReader
 from builders.corpora.spotify_tables import read_instrumentalness_table, read_review_list
 from builders.engine import add_arguments as add_engine_arguments
-from builders.engine import check_workers, engine_from_args
 from builders.errors import UserError
 from builders.instrumental_mer.inventory import SourceRoots
 from builders.instrumental_mer.plan import Screening, plan_dataset, summarise
-from builders.instrumental_mer.render import render_dataset
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,53 +75,21 @@ def screening_from(args: argparse.Namespace) -> Screening:
     return Screening(spotify, review)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True)
-    _add_source_arguments(
-        steps.add_parser("plan", help="read sources, place clips, deal folds, write OUT/manifests")
-    )
-    render = steps.add_parser(
-        "render", help="render the clips and the Hugging Face dataset from OUT/manifests"
-    )
-    render.add_argument("out", type=Path)
-    add_engine_arguments(render)
-    add_root_arguments(render)
-    render.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
-    _add_source_arguments(steps.add_parser("build", help="plan + render"))
-    baselines = steps.add_parser(
-        "baselines", help="random forest vs dummy on music-essentia features"
-    )
-    from builders.instrumental_mer.baselines import add_arguments as add_baseline_arguments
-
-    add_baseline_arguments(baselines)
+def add_plan_arguments(parser: argparse.ArgumentParser, step: str) -> None:
+    """The plan's options (the same for ``plan`` and ``build``)."""
+    _add_source_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    check_workers(args.workers)
-    if args.step == "baselines":
-        from builders.instrumental_mer.baselines import run as run_baselines
-
-        return run_baselines(args)
-    if args.step in ("plan", "build"):
-        roots = SourceRoots(args.deam, args.soundtracks, args.emopia)
-        plan = plan_dataset(
-            roots=roots,
-            out=args.out,
-            tracklists=args.tracklists,
-            recipe_path=args.recipe,
-            seed=args.seed,
-            screening=screening_from(args),
-            workers=args.workers,
-            strict=args.strict,
-        )
-        print(summarise(plan))
-        print(f"manifests written to {Path(args.out) / 'manifests'}")
-        if args.step == "plan":
-            return 0
-    out = Path(args.out)
-    roots = roots_from_options(out, getattr(args, "root", None), getattr(args, "roots_file", None))
-    summary = render_dataset(
-        out, engine=engine_from_args(args), roots=roots, wait=getattr(args, "wait", False)
+def plan_from_args(args: argparse.Namespace) -> str:
+    """Plan the dataset the options name; the summary lines."""
+    plan = plan_dataset(
+        roots=SourceRoots(args.deam, args.soundtracks, args.emopia),
+        out=args.out,
+        tracklists=args.tracklists,
+        recipe_path=args.recipe,
+        seed=args.seed,
+        screening=screening_from(args),
+        workers=args.workers,
+        strict=args.strict,
     )
-    print(summary.text)
-    return 0
+    return summarise(plan)

@@ -1,4 +1,7 @@
-"""`misme-build misme plan|render|build|separate`: the MiSME corpus from the command line."""
+"""The MiSME corpus's command-line pieces: plan options, the speech cache, ``secret-variant``.
+
+The steps themselves are generated from ``builders.misme.dataset.DATASET``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,10 @@ import argparse
 import os
 from pathlib import Path
 
-from builders.common.build_state import add_root_arguments, roots_from_options
-from builders.engine import BACKENDS, check_workers, engine_from_args
 from builders.engine import add_arguments as add_engine_arguments
+from builders.engine import engine_from_args
 from builders.errors import UserError
-from builders.misme import separation
-from builders.misme.plan import plan_corpus, summarise
+from builders.misme.plan import plan_dataset, summarise
 from builders.misme.render import DEFAULT_SPEECH_CACHE_MB, check_speech_cache_mb, render_dataset
 from builders.misme.secret import secret_variant, write_secret_note
 
@@ -49,8 +50,13 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
 
 
-def _add_render_arguments(parser: argparse.ArgumentParser) -> None:
-    add_root_arguments(parser)
+def add_plan_arguments(parser: argparse.ArgumentParser, step: str) -> None:
+    """The plan's options (the same for ``plan`` and ``build``)."""
+    _add_source_arguments(parser)
+
+
+def add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    """The render's own option: the decoded-speech cache."""
     parser.add_argument(
         "--speech-cache-mb",
         default=os.environ.get(SPEECH_CACHE_ENV, DEFAULT_SPEECH_CACHE_MB),
@@ -59,40 +65,28 @@ def _add_render_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True)
-    _add_source_arguments(
-        steps.add_parser("plan", help="scan sources, assign folds, write OUT/manifests")
+def render_options(args: argparse.Namespace) -> dict[str, float]:
+    return {"speech_cache_mb": check_speech_cache_mb(args.speech_cache_mb)}
+
+
+def plan_from_args(args: argparse.Namespace) -> str:
+    """Plan the corpus the options name; the summary lines."""
+    plan = plan_dataset(
+        ravdess=args.ravdess,
+        deam=args.deam,
+        soundtracks=args.soundtracks,
+        out=args.out,
+        recipe_path=args.recipe,
+        seed=args.seed,
+        workers=args.workers,
+        strict=args.strict,
+        cache_dir=args.cache_dir,
+        wait=args.wait,
     )
-    render = steps.add_parser(
-        "render",
-        help="render audio and the Hugging Face dataset from OUT/manifests "
-        "(rate, channels and format from the recipe)",
-    )
-    render.add_argument("out", type=Path)
-    add_engine_arguments(render)
-    render.add_argument("--wait", action="store_true", help="wait for another run on OUT to finish")
-    _add_render_arguments(render)
-    build = steps.add_parser("build", help="plan + render")
-    _add_source_arguments(build)
-    _add_render_arguments(build)
-    build.add_argument(
-        "--engine", choices=BACKENDS, default="local", help="where the render runs (local or ray)"
-    )
-    build.add_argument(
-        "--ray-address", metavar="auto|HOST:PORT", help="join this Ray cluster for the render"
-    )
-    build.add_argument("--verbose", action="store_true", help="show Ray's own logs")
-    separation.add_arguments(
-        steps.add_parser(
-            "separate", help="blind source separation copy of the mixes (bss variants)"
-        )
-    )
-    secret = steps.add_parser(
-        "secret-variant",
-        help="a challenge's copy of OUT whose test folds are drawn from a "
-        "secret seed (a standard build cannot unmask them)",
-    )
+    return summarise(plan)
+
+
+def add_secret_variant_arguments(secret: argparse.ArgumentParser) -> None:
     secret.add_argument("out", type=Path, help="a rendered MiSME build")
     secret.add_argument(
         "--secret-seed",
@@ -105,43 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_engine_arguments(secret)
 
 
-def run(args: argparse.Namespace) -> int:
-    check_workers(args.workers)
-    if args.step == "separate":
-        return separation.run(args)
-    if args.step == "secret-variant":
-        return _secret_variant(args)
-    speech_cache_mb = check_speech_cache_mb(args.speech_cache_mb) if args.step != "plan" else 0.0
-    if args.step in ("plan", "build"):
-        plan = plan_corpus(
-            ravdess=args.ravdess,
-            deam=args.deam,
-            soundtracks=args.soundtracks,
-            out=args.out,
-            recipe_path=args.recipe,
-            seed=args.seed,
-            workers=args.workers,
-            strict=args.strict,
-            cache_dir=args.cache_dir,
-            wait=args.wait,
-        )
-        print(summarise(plan))
-        print(f"manifests written to {Path(args.out) / 'manifests'}")
-        if args.step == "plan":
-            return 0
-    out = Path(args.out)
-    summary = render_dataset(
-        out,
-        engine=engine_from_args(args),
-        speech_cache_mb=speech_cache_mb,
-        roots=roots_from_options(out, args.root, args.roots_file),
-        wait=args.wait,
-    )
-    print(summary.text)
-    return 0
-
-
-def _secret_variant(args: argparse.Namespace) -> int:
+def run_secret_variant(args: argparse.Namespace) -> int:
     try:
         folds = [int(f) for f in args.test_folds.split(",") if f.strip()]
     except ValueError:

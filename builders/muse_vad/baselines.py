@@ -17,6 +17,7 @@ and ``baselines.json`` (settings, scale, Diebold-Mariano of rf against dummy).
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
@@ -28,9 +29,10 @@ from builders.common.atomic import atomic_file
 from builders.common.seeding import derive_seed
 from builders.engine import check_workers
 from builders.errors import UserError
-from builders.features import extract as feats
+from builders.features.matrix import feature_matrix
 from builders.muse_vad.export import TARGETS, TASK
 from builders.muse_vad.spec import FRAMES
+from builders.protocol import add_baseline_arguments
 
 FEATURE_SET = "music-essentia"
 MODELS = ("rf", "dummy")
@@ -46,23 +48,6 @@ def frame_labels(out: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path, columns=["id", "fold", *TARGETS])
     frame["id"] = frame["id"].astype(str)
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
-
-
-def frame_features(out: Path, ids: pd.Series) -> np.ndarray:
-    """The feature matrix of the frames view in the order of ``ids`` (exactly those ids)."""
-    path = feats.table_path(out, FEATURE_SET, FRAMES)
-    if not path.is_file():
-        raise UserError(
-            f"no {FEATURE_SET} features for the frames ({path}); run "
-            f"`misme-build features {out} --set {FEATURE_SET}`"
-        )
-    table = feats.read_table(path).set_index("id")
-    if set(table.index) != set(ids):
-        raise UserError(
-            f"features/manifest mismatch: {path} does not hold exactly the build's "
-            f"{len(ids)} frames; re-run `misme-build features {out} --set {FEATURE_SET}`"
-        )
-    return table.loc[ids].to_numpy(dtype="float64")
 
 
 def make_model(model: str, seed: int, workers: int):
@@ -161,7 +146,7 @@ def run_baselines(
     if submissions.exists() and not submissions.is_dir():
         raise UserError(f"--out must be a folder, but {submissions} is a file")
     labels = frame_labels(out)
-    x = frame_features(out, labels["id"])
+    x = feature_matrix(out, FEATURE_SET, FRAMES, labels["id"])
     solution = out / "solutions" / f"{TASK}.parquet"
     scale = str(pd.read_parquet(solution, columns=["scale"])["scale"].iloc[0])
     files, reports = [], {}
@@ -211,3 +196,25 @@ def run_baselines(
             )
         )
     return {"files": files, "results": results, "submissions": submissions, "scale": scale}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``misme-build muse-vad baselines OUT``'s options."""
+    add_baseline_arguments(parser, "build folder (rendered, with music-essentia features)")
+    parser.add_argument("--workers", type=int, default=1, help="CPU cores for the random forests")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the baselines the options ask for and print their scores."""
+    result = run_baselines(
+        args.out,
+        submissions=args.submissions,
+        models=args.models,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    table = result["results"][["model", "primary_metric", "primary", "r2_valence", "r2_arousal"]]
+    print(f"muse-vad (targets on the {result['scale']} scale):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"{len(result['files'])} prediction files and results.csv in {result['submissions']}")
+    return 0

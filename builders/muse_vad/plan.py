@@ -19,7 +19,6 @@ byte-identical whatever the worker count or the order files are found in.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,16 +29,16 @@ from builders.common.lock import build_lock
 from builders.common.manifest_folder import write_manifest_folder
 from builders.common.versions import lock_sha256, package_versions
 from builders.corpora.lastfm import LastfmClient
-from builders.corpora.lexicons import read_lexicon
 from builders.corpora.spotify import SpotifyReader
 from builders.errors import UserError
-from builders.excerpts import SOURCE_COLUMNS, excerpt_span, probe_sources
-from builders.muse_vad.collect import LABELS, TRACK_FIELDS, Labelled, collect_tags, import_muse
+from builders.excerpts import SOURCE_COLUMNS
+from builders.muse_vad.collect import LABELS, TRACK_FIELDS, Labelled
 from builders.muse_vad.folds import assign_folds
+from builders.muse_vad.framing import attach_audio, drop_short
+from builders.muse_vad.linking import labelled_tracks, lastfm_client, link_tracks, spotify_reader
 from builders.muse_vad.recipe import MuseVadRecipe, load_recipe
 from builders.muse_vad.spec import AUDIO_CORPUS
 
-AUDIO_SUFFIXES = (".flac", ".mp3", ".wav")
 TRACK_COLUMNS = (
     "track_id",
     "track",
@@ -86,224 +85,6 @@ class Plan:
     audit: dict
     recipe: MuseVadRecipe
     build: dict  # the recipe's [build] table
-
-
-# ---------------------------------------------------------------- inputs
-
-
-def lastfm_client(cache: Path) -> LastfmClient:
-    """A Last.fm client over ``cache``; a missing cache without ``LASTFM_API_KEY``: UserError."""
-    if not Path(cache).is_file() and not os.environ.get("LASTFM_API_KEY"):
-        raise UserError(
-            f"Last.fm call cache not found: {cache} (set LASTFM_API_KEY to make the calls "
-            "and record them into it)"
-        )
-    return LastfmClient(cache)
-
-
-def spotify_reader(cache: Path) -> SpotifyReader:
-    """A Spotify reader over ``cache``; a missing cache without credentials is a UserError."""
-    credentials = os.environ.get("SPOTIPY_CLIENT_ID") and os.environ.get("SPOTIPY_CLIENT_SECRET")
-    if not Path(cache).is_file() and not credentials:
-        raise UserError(
-            f"Spotify call cache not found: {cache} (set SPOTIPY_CLIENT_ID and "
-            "SPOTIPY_CLIENT_SECRET to make the searches and record them into it)"
-        )
-    return SpotifyReader(cache)
-
-
-def labelled_tracks(
-    recipe: MuseVadRecipe,
-    *,
-    lastfm: LastfmClient | None,
-    lexicon: Path | None,
-    lexicon_format: str | None,
-    muse_csv: Path | None,
-) -> Labelled:
-    """The tags mode's or the import mode's labelled tracks (exactly one mode)."""
-    if (lastfm is None) == (muse_csv is None):
-        raise UserError(
-            "give either --lastfm-cache with --lexicon (tags mode) or --muse-csv (import mode)"
-        )
-    if muse_csv is not None:
-        if lexicon is not None or lexicon_format is not None:
-            raise UserError(
-                "--lexicon/--lexicon-format are for the tags mode: the MuSe CSV's labels are "
-                "taken as given (Warriner 1-9)"
-            )
-        return import_muse(muse_csv)
-    if lexicon is None:
-        raise UserError(
-            "the tags mode needs --lexicon (NRC-VAD v1 or Warriner et al. 2013, your own file)"
-        )
-    table = read_lexicon(Path(lexicon), lexicon_format)
-    return collect_tags(lastfm, table, recipe.collection.seed_tag, recipe.tags.blacklist)
-
-
-# ---------------------------------------------------------------- linking
-
-
-def link_tracks(labelled: Labelled, spotify: SpotifyReader | None, threshold: float) -> int | None:
-    """Spotify id and duration of each track without an id, by search; one track per Spotify id.
-
-    Returns the number of linked tracks, or None when nothing links them (tags mode without a
-    Spotify reader). A track that shares its Spotify id with an earlier track (by id) is left out.
-    """
-    if spotify is None and labelled.mode == "tags":
-        return None
-    linked = []
-    for track in labelled.tracks:
-        if track["spotify_id"] is None:
-            if spotify is None:
-                labelled.drop(
-                    track,
-                    "linking",
-                    "no spotify_id in the CSV (give --spotify-cache to link by search)",
-                )
-                continue
-            match = spotify.match(track["artist"], track["track"], threshold)
-            if not match.matched:
-                labelled.drop(
-                    track, "linking", _unmatched(match.describe(), match.candidate, threshold)
-                )
-                continue
-            track.update(spotify_id=match.spotify_id, spotify_duration_s=match.duration_s)
-        linked.append(track)
-    owner: dict[str, dict] = {}
-    labelled.tracks = []
-    for track in sorted(linked, key=lambda t: t["track_id"]):
-        first = owner.setdefault(track["spotify_id"], track)
-        if first is track:
-            labelled.tracks.append(track)
-        else:
-            labelled.drop(
-                track,
-                "linking",
-                f"same Spotify track {track['spotify_id']} as {first['track_id']} "
-                f"({first['artist']} - {first['track']})",
-            )
-    return len(labelled.tracks)
-
-
-def _unmatched(described: str, candidate: str | None, threshold: float) -> str:
-    if candidate is None:
-        return described
-    return f"no Spotify match with token overlap >= {threshold:.2f}: best {described}"
-
-
-# ---------------------------------------------------------------- audio and frames
-
-
-def index_audio(root: Path) -> dict[str, list[str]]:
-    """Audio files (``.mp3``, ``.wav``, ``.flac``, any case, not hidden) below ``root`` by stem:
-    their paths relative to ``root``, sorted."""
-    if not Path(root).is_dir():
-        raise UserError(f"audio folder not found: {root}")
-    found: dict[str, list[str]] = {}
-    for path in sorted(Path(root).rglob("*")):
-        if (
-            path.suffix.lower() in AUDIO_SUFFIXES
-            and not path.name.startswith(".")
-            and path.is_file()
-        ):
-            found.setdefault(path.stem, []).append(path.relative_to(root).as_posix())
-    return found
-
-
-def frame_starts(frames: int, rate: int, frame_s: float) -> list[float]:
-    """Start times of the whole non-overlapping frames of a file (the remainder is dropped).
-
-    >>> frame_starts(16000 * 44, 16000, 15.0)
-    [0.0, 15.0]
-    """
-    starts, k = [], 0
-    while True:
-        start_s = round(k * frame_s, 6)
-        first, length = excerpt_span(start_s, frame_s, rate)
-        if first + length > frames:
-            return starts
-        starts.append(start_s)
-        k += 1
-
-
-def attach_audio(
-    labelled: Labelled,
-    root: Path,
-    recipe: MuseVadRecipe,
-    *,
-    workers: int,
-    strict: bool,
-    progress: bool,
-) -> list[dict]:
-    """Find, probe and frame each track's audio; returns the source rows of the kept tracks."""
-    index = index_audio(root)
-    wanted = []
-    for track in labelled.tracks:
-        if track["spotify_id"] is None:
-            labelled.drop(
-                track,
-                "audio",
-                "no Spotify id to find its audio file by (link with --spotify-cache)",
-            )
-        elif track["spotify_id"] not in index:
-            labelled.drop(
-                track,
-                "audio",
-                f"no audio file {track['spotify_id']}.mp3|.wav|.flac below the audio folder",
-            )
-        elif len(index[track["spotify_id"]]) > 1:
-            raise UserError(
-                f"Spotify id {track['spotify_id']} has several audio files below {root}: "
-                f"{', '.join(index[track['spotify_id']])}; keep one"
-            )
-        else:
-            wanted.append(track)
-    paths = [index[t["spotify_id"]][0] for t in wanted]
-    probes = probe_sources([str(Path(root) / p) for p in paths], workers=workers, progress=progress)
-    labelled.tracks, sources = [], []
-    for track, path, probe in zip(wanted, paths, probes, strict=True):
-        reason = _unusable(probe, recipe.sources.max_file_mb)
-        if reason and strict and isinstance(probe, str):
-            raise UserError(f"audio file {path} is unusable (--strict): {reason}")
-        if reason:
-            labelled.drop(track, "audio", f"audio file {path}: {reason}")
-            continue
-        starts = frame_starts(probe["frames"], probe["sample_rate"], recipe.frames.frame_s)
-        track.update(
-            source_id=track["spotify_id"],
-            duration_s=probe["duration_s"],
-            n_frames=len(starts),
-            frame_starts=starts,
-            source_sha256=probe["sha256"],
-        )
-        labelled.tracks.append(track)
-        sources.append(
-            {"source_id": track["spotify_id"], "corpus": AUDIO_CORPUS, "path": path, **probe}
-        )
-    return sources
-
-
-def _unusable(probe: dict | str, max_file_mb: float) -> str | None:
-    if isinstance(probe, str):
-        return probe
-    if max_file_mb and probe["size_bytes"] > max_file_mb * 1e6:
-        return f"{probe['size_bytes'] / 1e6:.1f} MB, over sources.max_file_mb = {max_file_mb:g}"
-    return None
-
-
-def drop_short(labelled: Labelled, frame_s: float) -> None:
-    """Leave out the tracks whose audio is shorter than one frame."""
-    kept = []
-    for track in labelled.tracks:
-        if track["n_frames"]:
-            kept.append(track)
-        else:
-            labelled.drop(
-                track,
-                "frames",
-                f"audio of {track['duration_s']:.2f} s is shorter than one {frame_s:g} s frame",
-            )
-    labelled.tracks = kept
 
 
 # ---------------------------------------------------------------- tables
@@ -405,7 +186,7 @@ def plan_dataset(
     ``lastfm_cache`` / ``spotify_cache``. One run at a time per OUT (``wait`` waits for the
     other).
     """
-    recipe = load_recipe(recipe_path, seed=seed, seed_tag=seed_tag, frame_s=frame_s)
+    recipe, _ = load_recipe(recipe_path, seed=seed, seed_tag=seed_tag, frame_s=frame_s)
     if muse_csv is not None and seed_tag is not None:
         raise UserError("--seed-tag is for the tags mode (the Last.fm collection), not --muse-csv")
     out = Path(out)

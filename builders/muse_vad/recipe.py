@@ -99,17 +99,13 @@ def load_recipe(
     seed: int | None = None,
     seed_tag: str | None = None,
     frame_s: float | None = None,
-) -> MuseVadRecipe:
+) -> tuple[MuseVadRecipe, Path]:
     """Read and validate a recipe file (default: v1), with the command line's overrides."""
-    recipe, _ = MuseVadRecipe.load(path)
-    for key, value in (
-        ("seed", seed),
-        ("collection.seed_tag", seed_tag),
-        ("frames.frame_s", frame_s),
-    ):
+    recipe, path = MuseVadRecipe.load(path, seed=seed)
+    for key, value in (("collection.seed_tag", seed_tag), ("frames.frame_s", frame_s)):
         if value is not None:
             recipe = recipe.with_value(key, value)
-    return recipe
+    return recipe, path
 
 
 def build_recipe(out: Path) -> MuseVadRecipe:

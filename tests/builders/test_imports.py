@@ -1,8 +1,8 @@
 """The builders' internal layering, read from the source (function-local imports included;
 the rule between the repository's packages and the no-cycle rule: tests/test_imports.py).
 
-errors <- common <- corpora, engine <- hf <- features <- dataset packages <- the front (cli, registry,
-the generic commands, demo).
+errors <- common <- corpora, engine <- hf <- features, excerpts, protocol <- dataset packages
+(and the template) <- the front (cli, registry, the generic commands, demo).
 Datasets never import each other; engine and hf never import a dataset; process and thread
 pools are created in builders.engine only.
 """
@@ -14,8 +14,15 @@ import pytest
 from tests import import_graph
 
 ROOT = import_graph.ROOT / "builders"
-DATASETS = {"misme", "instrumental_mer", "muse_vad"}
-FRONT = ("cli", "registry", "verify_command", "features_command", "demo")  # may use one another
+DATASETS = {"misme", "instrumental_mer", "muse_vad", "template"}
+FRONT = (
+    "cli",
+    "registry",
+    "dataset_command",
+    "verify_command",
+    "features_command",
+    "demo",
+)  # may use one another
 LAYER = {
     "errors": 0,
     "common": 1,
@@ -24,6 +31,7 @@ LAYER = {
     "hf": 3,
     "features": 4,
     "excerpts": 4,
+    "protocol": 4,
     **dict.fromkeys(DATASETS, 5),
     **dict.fromkeys(FRONT, 6),
 }

@@ -1,0 +1,42 @@
+"""The one feature-matrix loader every baseline fits on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from builders.errors import UserError
+from builders.features import extract as feats
+from builders.features.matrix import feature_matrix
+
+
+def write_features(out: Path, ids: list[str]) -> None:
+    frame = pd.DataFrame({"id": ids, "f0": np.arange(len(ids), dtype=float), "f1": 1.0})
+    feats.write_table(frame, feats.table_path(out, "music-essentia", "clips"), {})
+
+
+def test_rows_come_in_the_order_of_the_ids(tmp_path: Path) -> None:
+    write_features(tmp_path, ["a", "b", "c"])
+    x = feature_matrix(tmp_path, "music-essentia", "clips", pd.Series(["c", "a", "b"]))
+    assert x.dtype == np.float64 and x[:, 0].tolist() == [2.0, 0.0, 1.0]
+
+
+def test_a_subset_needs_exact_false(tmp_path: Path) -> None:
+    write_features(tmp_path, ["a", "b", "c"])
+    with pytest.raises(UserError, match="has 1 ids not in the manifests .*another build"):
+        feature_matrix(tmp_path, "music-essentia", "clips", ["a", "b"])
+    x = feature_matrix(tmp_path, "music-essentia", "clips", ["b", "a"], exact=False)
+    assert x[:, 0].tolist() == [1.0, 0.0]
+
+
+def test_missing_rows_and_tables_name_the_step(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="misme-build features .* --set music-essentia"):
+        feature_matrix(tmp_path, "music-essentia", "clips", ["a"])
+    with pytest.raises(UserError, match="render the view"):
+        feature_matrix(tmp_path, "music-essentia", "clips", ["a"], missing_hint="render the view")
+    write_features(tmp_path, ["a"])
+    with pytest.raises(UserError, match="lacks 1 of 2 clips \\(e.g. b\\)"):
+        feature_matrix(tmp_path, "music-essentia", "clips", ["a", "b"], exact=False)
