@@ -1,4 +1,4 @@
-"""The instrumental-MER recipe: the versioned, validated parameters of a build (SPEC section 5).
+"""The instrumental-MER recipe: the versioned, validated parameters of a build (docs/spec.md section 5).
 
 The file layout (``manifests/instrumental-mer-v1/recipe.toml``) is the model's layout:
 top-level ``name``, ``version``, ``seed`` and the tables ``[audio]``, ``[folds]``,

@@ -1,4 +1,4 @@
-"""MiSME folds: speakers dealt by gender, music stratified by corpus and quadrant (SPEC 4)."""
+"""MiSME folds: speakers dealt by gender, music stratified by corpus and quadrant (docs/spec.md section 4)."""
 
 from __future__ import annotations
 

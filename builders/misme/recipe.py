@@ -1,4 +1,4 @@
-"""The MiSME recipe: the versioned, validated parameters of a build (SPEC section 4).
+"""The MiSME recipe: the versioned, validated parameters of a build (docs/spec.md section 4).
 
 The file layout (``manifests/misme-v1/recipe.toml``) is the model's layout: top-level
 ``name``, ``version``, ``seed`` and the tables ``[loudness]``, ``[audio]``, ``[folds]``,

@@ -1,4 +1,4 @@
-"""The MuSe-style VAD recipe: the versioned, validated parameters of a build (SPEC section 6).
+"""The MuSe-style VAD recipe: the versioned, validated parameters of a build (docs/spec.md section 6).
 
 The file layout (``manifests/muse-vad-v1/recipe.toml``) is the model's layout: top-level
 ``name``, ``version``, ``seed`` and the tables ``[collection]``, ``[tags]``, ``[linking]``,

@@ -1,4 +1,4 @@
-"""The leaderboard store against a real, throwaway PostgreSQL server (SPEC section 8).
+"""The leaderboard store against a real, throwaway PostgreSQL server (docs/spec.md section 8).
 
 A module fixture runs initdb + pg_ctl (Debian's /usr/lib/postgresql/*/bin) in a temporary
 folder, listening on 127.0.0.1 only, with trust authentication; every test gets a fresh

@@ -1,7 +1,7 @@
 """`misme-build misme baselines` (alias `misme-build baselines`): cross-validated baseline
 predictions for experiments A-F.
 
-Experiments (train audio -> test audio, SPEC section 4 / thesis Table 3.1):
+Experiments (train audio -> test audio, docs/spec.md section 4 / thesis Table 3.1):
 A single->single, B single->mixed, C single->BSS, D mixed->mixed, E mixed->BSS, F BSS->BSS.
 SER uses the speech feature set on the views speech / mixed-window / bss-speech (target
 ``emotion``, RAVDESS code 1-8); MER uses the music feature set on music / mixed / bss-music

@@ -13,7 +13,7 @@ from builders.misme.baselines.data import labels
 from builders.misme.baselines.runs import Run
 from builders.misme.baselines.settings import PRESETS, Domain
 
-# Thesis reference numbers (SPEC section 4, seed 000): real data, speaker-independent.
+# Thesis reference numbers (docs/spec.md section 4, seed 000): real data, speaker-independent.
 THESIS = {
     "ser": {
         "A": {"accuracy_rf": 0.551, "accuracy_dnn": 0.610},
