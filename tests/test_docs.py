@@ -44,7 +44,7 @@ def shown_commands(text: str) -> list[str]:
 
 def argv_of(code: str) -> list[str]:
     code = code.replace("<published sha256>", "a" * 64).replace('"..."', '"a note"')
-    code = code.replace("<name>", "toy")
+    code = code.replace("<name>", "toy").replace("<dataset>", "misme")
     code = re.sub(r"\[([^\[\]]*?)\s*\|[^\[\]]*\]", r"\1", code)  # [a | b] -> a
     code = re.sub(r"(\w)\|[\w|]+", r"\1", code.replace("[", "").replace("]", ""))  # a|b -> a
     return shlex.split(code.split("...")[0])

@@ -23,3 +23,16 @@ def test_the_code_passes_ruff_check():
 def test_the_code_is_ruff_formatted():
     result = _ruff("format", "--check", "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_outside_tests_is_over_500_lines():
+    long = {
+        path.relative_to(ROOT).as_posix(): n
+        for package in ("builders", "benchmark", "leaderboard", "misme_console", "bench")
+        for path in (ROOT / package).rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"split these by concern: {long}"
