@@ -6,7 +6,7 @@ Target: under 2 s. Prints figures; asserts nothing.
 import time
 
 from builders.misme.inventory import synthetic_inventory
-from builders.misme.mixing import plan_mixes
+from builders.misme.mix_plan import plan_mixes
 from builders.misme.recipe import load_recipe
 
 

@@ -3,7 +3,7 @@
 Plan (cheap, deterministic): sources -> inventory -> folds -> mix plan -> manifests.
 Render (heavy, parallel): manifests -> audio (``builders.misme.render``).
 
-The mix plan itself (``plan_mixes``) is ``builders.misme.mixing``.
+The mix plan itself (``plan_mixes``) is ``builders.misme.mix_plan``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from builders.corpora.ravdess import read_ravdess
 from builders.corpora.soundtracks import read_soundtracks
 from builders.errors import UserError
 from builders.misme.inventory import build_inventory
-from builders.misme.mixing import Plan, plan_mixes
+from builders.misme.mix_plan import Plan, plan_mixes
 from builders.misme.recipe import MismeRecipe, load_recipe
 from builders.misme.spec import MUSIC_CORPORA
 

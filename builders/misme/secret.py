@@ -34,7 +34,7 @@ from builders.common.clips import write_published_clips
 from builders.common.manifest import read_manifest_frame, write_manifest
 from builders.common.seeding import rng_for
 from builders.errors import UserError
-from builders.misme.mixing import pair_balanced
+from builders.misme.mix_plan import pair_balanced
 from builders.misme.recipe import build_recipe
 from builders.misme.render import MIX_RESULTS, SOURCE_RESULTS
 from builders.misme.spec import SPEECH_CORPORA, dataset_spec

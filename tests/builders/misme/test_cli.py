@@ -10,7 +10,7 @@ import pytest
 
 from builders.cli import main
 from builders.common.manifest import read_manifest_frame as read_manifest
-from builders.misme.mixing import plan_mixes
+from builders.misme.mix_plan import plan_mixes
 from builders.misme.recipe import DEFAULT_RECIPE, load_recipe
 from tests.console import message_lines
 

@@ -5,7 +5,7 @@ import pytest
 
 from builders.errors import UserError
 from builders.misme.inventory import synthetic_inventory
-from builders.misme.mixing import plan_mixes
+from builders.misme.mix_plan import plan_mixes
 from builders.misme.recipe import load_recipe
 
 
