@@ -37,7 +37,9 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from builders.features import extract as features  # noqa: E402
+from builders.common.hashing import file_sha256  # noqa: E402
+from builders.features import extract as features
+from builders.features import extractors  # noqa: E402
 from builders.misme.recipe import MismeRecipe  # noqa: E402
 from builders.misme.spec import dataset_spec  # noqa: E402
 
@@ -98,28 +100,28 @@ def measure(variants: dict, clips: list[Path]) -> dict[str, float]:
 
 def ours_variant(out: Path, set_name: str):
     """The per-clip work of a run on a worker; the cache entry is removed so every clip is extracted."""
-    extractors = features.Extractors()
+    warm = extractors.Extractors()
 
     def unit(path: Path) -> None:
-        target = features.cache_path(out, set_name, features.file_sha256(path))
-        features._extract_job(extractors, (set_name, str(path), str(target)))
+        target = features.cache_path(out, set_name, file_sha256(path))
+        features._extract_job(warm, (set_name, str(path), str(target)))
         target.unlink()
 
     return lambda clip: cpu_seconds(unit, clip)
 
 
 def opensmile_variants(out: Path, set_name: str) -> dict:
-    extractor = features.FEATURE_SETS[set_name].extractor
-    floor_state, before_state = features.Extractors(), features.Extractors()
+    extractor = extractors.FEATURE_SETS[set_name].extractor
+    floor_state, before_state = extractors.Extractors(), extractors.Extractors()
     buffers: dict[Path, np.ndarray] = {}
 
     def floor(clip: Path) -> float:  # decoded and resampled outside the timing
-        buffer = buffers.setdefault(clip, features.opensmile_input(clip))
+        buffer = buffers.setdefault(clip, extractors.opensmile_input(clip))
         smile = floor_state.smile(extractor)
-        return cpu_seconds(lambda x: smile.process_signal(x, features.OPENSMILE_RATE), buffer)
+        return cpu_seconds(lambda x: smile.process_signal(x, extractors.OPENSMILE_RATE), buffer)
 
     def before(clip: Path) -> float:
-        return cpu_seconds(lambda p: features.extract_opensmile(p, extractor, before_state), clip)
+        return cpu_seconds(lambda p: extractors.extract_opensmile(p, extractor, before_state), clip)
 
     return {"floor": floor, "before": before, "ours": ours_variant(out, set_name)}
 
@@ -127,8 +129,8 @@ def opensmile_variants(out: Path, set_name: str) -> dict:
 def essentia_variants(out: Path, scratch: Path) -> dict:
     import essentia.standard
 
-    rate = int(features.ESSENTIA_SETTINGS["analysisSampleRate"])
-    floor_music, before_music = features.Extractors().music(), features.Extractors().music()
+    rate = int(extractors.ESSENTIA_SETTINGS["analysisSampleRate"])
+    floor_music, before_music = extractors.Extractors().music(), extractors.Extractors().music()
     wavs: dict[Path, Path] = {}
 
     def decoded(
@@ -148,7 +150,7 @@ def essentia_variants(out: Path, scratch: Path) -> dict:
         return cpu_seconds(lambda w: floor_music(str(w)), decoded(clip))
 
     def before(clip: Path) -> float:  # the code before issue 16: the extractor on the clip file
-        return cpu_seconds(lambda p: features.flatten_pool(before_music(str(p))[0]), clip)
+        return cpu_seconds(lambda p: extractors.flatten_pool(before_music(str(p))[0]), clip)
 
     return {"floor": floor, "before": before, "ours": ours_variant(out, "music-essentia")}
 

@@ -17,6 +17,7 @@ import soundfile as sf
 
 from builders.common import audio
 from builders.features import extract as features
+from builders.features import extractors
 from builders.hf.shards import write_config_shards
 from builders.misme.recipe import DEFAULT_RECIPE, MismeRecipe
 from builders.misme.spec import dataset_spec
@@ -35,7 +36,7 @@ SETTINGS = {
 
 
 def settings_digest(set_name: str) -> str:
-    info = {k: v for k, v in features.settings(set_name).items() if k != "version"}
+    info = {k: v for k, v in extractors.settings(set_name).items() if k != "version"}
     return hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -48,8 +49,8 @@ def reference_row(set_name: str, path: Path) -> dict[str, float]:
     if set_name == "music-essentia":
         import essentia.standard
 
-        pool, _ = essentia.standard.MusicExtractor(**features.ESSENTIA_SETTINGS)(str(path))
-        return features.flatten_pool(pool)
+        pool, _ = essentia.standard.MusicExtractor(**extractors.ESSENTIA_SETTINGS)(str(path))
+        return extractors.flatten_pool(pool)
     import opensmile
     import soxr
 
@@ -58,7 +59,7 @@ def reference_row(set_name: str, path: Path) -> dict[str, float]:
     if rate != 16000:
         mono = soxr.resample(mono, rate, 16000, quality="HQ").astype(np.float32)
     smile = opensmile.Smile(
-        feature_set=getattr(opensmile.FeatureSet, features.FEATURE_SETS[set_name].extractor),
+        feature_set=getattr(opensmile.FeatureSet, extractors.FEATURE_SETS[set_name].extractor),
         feature_level=opensmile.FeatureLevel.Functionals,
     )
     return {str(k): finite(v) for k, v in smile.process_signal(mono, 16000).iloc[0].items()}
@@ -90,10 +91,10 @@ def build(tmp_path: Path) -> Path:
 def test_tables_equal_the_extraction_before_issue_16(build: Path, set_name: str) -> None:
     assert settings_digest(set_name) == SETTINGS[set_name]
     [path] = features.extract_features(
-        build, SPEC, set_name, [features.FEATURE_SETS[set_name].content], progress=False
+        build, SPEC, set_name, [extractors.FEATURE_SETS[set_name].content], progress=False
     )
     table = features.read_table(path)
-    clips = features.view_clips(build, SPEC, features.FEATURE_SETS[set_name].content)
+    clips = features.view_clips(build, SPEC, extractors.FEATURE_SETS[set_name].content)
     expected = features.to_table(
         {clip.clip_id: reference_row(set_name, Path(clip.path)) for clip in clips}
     )
@@ -106,7 +107,7 @@ def test_published_clips_give_the_features_of_their_files(
     build: Path, tmp_path: Path, set_name: str
 ) -> None:
     """Once the shards hold the clips (and the files are gone), the extraction reads their ranges."""
-    view = features.FEATURE_SETS[set_name].content
+    view = extractors.FEATURE_SETS[set_name].content
     [from_files] = features.extract_features(build, SPEC, set_name, [view], progress=False)
     expected = features.read_table(from_files)
     published = tmp_path / "PUBLISHED"
@@ -126,25 +127,25 @@ def test_published_clips_give_the_features_of_their_files(
 
 
 def test_a_16khz_mono_clip_reads_a_scratch_copy_that_is_removed(build: Path) -> None:
-    extractors = features.Extractors()
+    warm = extractors.Extractors()
     clip = build / "audio" / "music" / "d_10_1.flac"
-    source, scratch = features.essentia_input(clip, extractors)
-    assert scratch and source.parent == extractors.scratch() and sf.info(source).samplerate == 44100
+    source, scratch = extractors.essentia_input(clip, warm)
+    assert scratch and source.parent == warm.scratch() and sf.info(source).samplerate == 44100
     source.unlink()
     for name in ("deam-2", "d_11_1"):  # at the analysis rate, or stereo: the file itself
-        assert features.essentia_input(build / "audio" / "music" / f"{name}.flac", extractors) == (
+        assert extractors.essentia_input(build / "audio" / "music" / f"{name}.flac", warm) == (
             build / "audio" / "music" / f"{name}.flac",
             False,
         )
-    row = features.extract_clip("music-essentia", clip, extractors)
+    row = extractors.extract_clip("music-essentia", clip, warm)
     pd.testing.assert_frame_equal(
         features.to_table({"x": row}),
         features.to_table({"x": reference_row("music-essentia", clip)}),
         check_exact=True,
     )
-    folder = extractors.scratch()
+    folder = warm.scratch()
     assert list(folder.iterdir()) == []  # the copy is gone after its clip
-    extractors.close()
+    warm.close()
     assert not folder.exists()
 
 
