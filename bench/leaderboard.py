@@ -4,7 +4,7 @@
    directly (50 teams x 20 submissions on 7,200 ids, as the submission service would store
    them), then times what the leaderboard page computes: the ranking with DM tests against
    the leader, and the pairwise p-value matrix.
-2. Submissions end to end through ``leaderboard.service.submit`` (checks, quota, the
+2. Submissions end to end through ``leaderboard.submissions.submit`` (checks, quota, the
    isolated scoring worker, the store, the board's intervals) on demo-size files (a
    misme-ser solution of 24 actors x 8 clips, 1,000 bootstrap resamples as the demo's
    config): seconds per submission (median) with a fresh interpreter per submission (cold,
@@ -35,11 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _args import at_least  # noqa: E402
 
-from leaderboard.config import load_config  # noqa: E402
-from leaderboard.models import Score, Submission, SubsetResult  # noqa: E402
-from leaderboard.ranking import build_board, pairwise_p_values  # noqa: E402
-from leaderboard.service import _npy_bytes  # noqa: E402
-from leaderboard.store import add_team, init_store, list_teams, write_session  # noqa: E402
+from leaderboard.boards.ranking import build_board  # noqa: E402
+from leaderboard.boards.significance import pairwise_p_values  # noqa: E402
+from leaderboard.challenge.config import load_config  # noqa: E402
+from leaderboard.store.arrays import npy_bytes  # noqa: E402
+from leaderboard.store.models import Score, Submission, SubsetResult  # noqa: E402
+from leaderboard.store.schema import init_store  # noqa: E402
+from leaderboard.store.sessions import write_session  # noqa: E402
+from leaderboard.store.teams import add_team, list_teams  # noqa: E402
 
 N_TEAMS, PER_TEAM, N_IDS = 50, 20, 7200
 CONFIG = """name = "bench"
@@ -92,7 +95,7 @@ def fill(config) -> None:
                         subset=subset,
                         n_ids=len(losses),
                         ids_sha256="0" * 64,
-                        losses_npy=_npy_bytes(losses),
+                        losses_npy=npy_bytes(losses),
                         details_json=json.dumps({"per_fold": []}),
                     )
                 )
@@ -145,7 +148,7 @@ class Submissions:
     order, some labels moved: the duplicate check sees a new file)."""
 
     def __init__(self, folder: Path, teams: int = 10):
-        from leaderboard.store import init_store
+        from leaderboard.store.schema import init_store
 
         rng = np.random.default_rng(2)
         n = DEMO_ACTORS * DEMO_CLIPS
@@ -180,7 +183,7 @@ class Submissions:
         return path
 
     def submit(self, team: int) -> float:
-        from leaderboard.service import submit
+        from leaderboard.submissions.submit import submit
 
         path = self.file()
         began = time.perf_counter()
@@ -194,7 +197,7 @@ class Submissions:
 
 
 def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8) -> None:
-    from leaderboard import warm
+    from leaderboard.scoring import warm
 
     with tempfile.TemporaryDirectory() as folder:
         bench = Submissions(Path(folder))
@@ -254,7 +257,7 @@ def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8
             f"{total / parallel:.2f} submissions/s (ratio to sequential {sequential / parallel:.2f})"
         )
         warm.shutdown()
-        from leaderboard.store import close_engines
+        from leaderboard.store.sessions import close_engines
 
         close_engines()
 
