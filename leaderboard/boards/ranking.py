@@ -56,7 +56,7 @@ def build_board(
     if found is None and ids:
         found = intervals.compute(ids, replicates, higher, metric)
         intervals.store(config, challenge_id, task, phase, subset, key, found, now)
-    current = current_scorer(config, task, phase)["hash"]
+    current = current_scorer(config, task, phase).hash
     table = _with_scorers(
         _with_intervals(with_significance(ranked, losses), found), scorers, current
     )

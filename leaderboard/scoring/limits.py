@@ -8,7 +8,6 @@ import math
 import os
 import resource
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the leaderboard package
 NEAR_LIMIT_SHARE = 0.9  # of the memory limit: a worker that failed that far up ran out
@@ -90,8 +89,8 @@ def mentions_out_of_memory(text: str) -> bool:
     return any(marker in text.lower() for marker in OUT_OF_MEMORY_MARKERS)
 
 
-def out_of_memory_message(request: dict[str, Any]) -> str:
-    return f"scoring ran out of memory (limit {request['memory_limit_mb']} MB)"
+def out_of_memory_message(memory_limit_mb: int | None) -> str:
+    return f"scoring ran out of memory (limit {memory_limit_mb} MB)"
 
 
 def address_space_mb(field: str = "VmPeak", pid: int | str = "self") -> float | None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from leaderboard.challenge.config import ChallengeConfig, TaskConfig
 from leaderboard.errors import LeaderboardError
+from leaderboard.scoring.request import ScoringRequest
+from leaderboard.scoring.result import ScoringResult
+from leaderboard.scoring.sandbox import run_isolated
 
 HEADROOM = 1.25  # suggested limit over the measured peak: submissions vary in size
 
@@ -23,35 +25,33 @@ def check_worker_limits(config: ChallengeConfig) -> None:
     """LeaderboardError unless a valid file of every task scores under the config's limits."""
     for task in config.tasks:
         result = probe(config, task, config.memory_limit_mb)
-        if result["status"] == "scored":
+        if result.scored:
             continue
-        if "ran out of memory" in result["message"]:
+        if "ran out of memory" in result.message:
             raise LeaderboardError(_too_small(config, task))
         raise LeaderboardError(
             f"task {task.name}: the scoring worker could not score a valid "
-            f"file under this config: {result['status']}: "
-            f"{result['message'].splitlines()[0]}"
+            f"file under this config: {result.status}: "
+            f"{result.message.splitlines()[0]}"
         )
 
 
-def probe(config: ChallengeConfig, task: TaskConfig, memory_limit_mb: int | None) -> dict[str, Any]:
+def probe(config: ChallengeConfig, task: TaskConfig, memory_limit_mb: int | None) -> ScoringResult:
     """The worker's result for a perfect prediction of `task` (None: no memory limit)."""
-    from leaderboard.scoring.sandbox import run_isolated
-
     phase = config.phases[0]
     with tempfile.TemporaryDirectory(prefix="misme-probe-") as folder:
         predictions = _perfect_predictions(task, Path(folder) / "probe.parquet")
-        request = {
-            "predictions": str(predictions),
-            "solution": str(task.solution),
-            "task": task.name,
-            "folds": None,
-            "public_fraction": phase.public_fraction,
-            "seed": phase.seed,
-            "max_bytes": config.max_file_bytes,
-            "memory_limit_mb": memory_limit_mb,
-            "time_limit_s": config.time_limit_s,
-        }
+        request = ScoringRequest(
+            predictions=str(predictions),
+            solution=str(task.solution),
+            task=task.name,
+            folds=None,
+            public_fraction=phase.public_fraction,
+            seed=phase.seed,
+            max_bytes=config.max_file_bytes,
+            memory_limit_mb=memory_limit_mb,
+            time_limit_s=config.time_limit_s,
+        )
         result, _ = run_isolated(request, config.time_limit_s)
     return result
 
@@ -68,11 +68,11 @@ def _perfect_predictions(task: TaskConfig, path: Path) -> Path:
 
 def _too_small(config: ChallengeConfig, task: TaskConfig) -> str:
     unlimited = probe(config, task, None)
-    peak = unlimited.get("peak_mb")
+    peak = unlimited.peak_mb
     figure = (
         f"needs about {math.ceil(peak)} MB of address space on this machine (measured); "
         f"set memory_limit_mb to at least {_round_up(peak * HEADROOM)}"
-        if unlimited["status"] == "scored" and peak
+        if unlimited.scored and peak
         else "could not be measured"
     )
     return (

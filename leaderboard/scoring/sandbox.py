@@ -4,7 +4,6 @@ back. Also the removal of score folders whose processes were all killed."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -14,7 +13,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -26,6 +24,8 @@ from leaderboard.scoring.limits import (
     near_limit,
     out_of_memory_message,
 )
+from leaderboard.scoring.request import ScoringRequest
+from leaderboard.scoring.result import ScoringResult
 from leaderboard.scoring.zygote import STDERR_NAME
 
 SCORE_DIR_PREFIX = "misme-score-"
@@ -33,8 +33,8 @@ WATCH_S = 0.25  # how often the worker's address space is looked at
 
 
 def run_isolated(
-    request: dict[str, Any], time_limit_s: float, warm: bool = True
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    request: ScoringRequest, time_limit_s: float, warm: bool = True
+) -> tuple[ScoringResult, dict[str, np.ndarray]]:
     """Score one request in a process of its own; returns (result, losses by subset).
 
     The process is a child forked from this process's warm zygote (:mod:`leaderboard.scoring.warm`:
@@ -50,16 +50,18 @@ def run_isolated(
     ) as out_dir:
         run = _run_warm(zygote, env, request, Path(out_dir), time_limit_s) if zygote else None
         if run is None:
-            request = {**request, "out_dir": out_dir, "parent_pid": os.getpid()}
-            request_path = Path(out_dir) / "request.json"
-            request_path.write_text(json.dumps(request), encoding="utf-8")
+            request_path = _write_request(request.in_folder(out_dir, os.getpid()))
             command = [sys.executable, "-m", "leaderboard.scoring.worker", str(request_path)]
             run = supervise(command, time_limit_s)
-        else:
-            request = {**request, "out_dir": out_dir}
         if run.timed_out:
-            return _timed_out(request, time_limit_s, run.peak_mb), {}
-        return _read_result(Path(out_dir), run, request)
+            return _timed_out(request.memory_limit_mb, time_limit_s, run.peak_mb), {}
+        return _read_result(Path(out_dir), run, request.memory_limit_mb)
+
+
+def _write_request(request: ScoringRequest) -> Path:
+    path = Path(request.out_dir) / "request.json"
+    path.write_text(request.to_json(), encoding="utf-8")
+    return path
 
 
 def _ready_zygote(env: dict[str, str]):
@@ -69,13 +71,11 @@ def _ready_zygote(env: dict[str, str]):
 
 
 def _run_warm(
-    zygote, env: dict[str, str], request: dict[str, Any], out_dir: Path, time_limit_s: float
+    zygote, env: dict[str, str], request: ScoringRequest, out_dir: Path, time_limit_s: float
 ) -> WorkerRun | None:
     """The request scored by a child of the warm zygote; None when it could not start one."""
     # The child's parent is the zygote: that is whose death it follows.
-    request = {**request, "out_dir": str(out_dir), "parent_pid": zygote.pid}
-    request_path = out_dir / "request.json"
-    request_path.write_text(json.dumps(request), encoding="utf-8")
+    request_path = _write_request(request.in_folder(out_dir, zygote.pid))
     done = zygote.run(request_path, env, time_limit_s)
     if done is None:
         return None
@@ -120,37 +120,37 @@ def supervise(command: list[str], time_limit_s: float) -> WorkerRun:
 
 
 def _timed_out(
-    request: dict[str, Any], time_limit_s: float, peak_mb: float | None
-) -> dict[str, Any]:
+    memory_limit_mb: int | None, time_limit_s: float, peak_mb: float | None
+) -> ScoringResult:
     """A worker stuck at its address-space limit ran out of memory: some native code (e.g.
     an Arrow hash table that could not grow) spins instead of failing."""
-    if near_limit(peak_mb, request.get("memory_limit_mb")):
-        return {"status": "failed", "message": out_of_memory_message(request)}
-    return {"status": "timed-out", "message": f"scoring took longer than {time_limit_s:g} s"}
+    if near_limit(peak_mb, memory_limit_mb):
+        return ScoringResult.failed(out_of_memory_message(memory_limit_mb))
+    return ScoringResult("timed-out", f"scoring took longer than {time_limit_s:g} s")
 
 
 def _read_result(
-    out_dir: Path, run: WorkerRun, request: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    out_dir: Path, run: WorkerRun, memory_limit_mb: int | None
+) -> tuple[ScoringResult, dict[str, np.ndarray]]:
     result_path = out_dir / "result.json"
     if not result_path.exists():
-        return {"status": "failed", "message": _no_result_message(run, request)}, {}
-    result = json.loads(result_path.read_text(encoding="utf-8"))
+        return ScoringResult.failed(_no_result_message(run, memory_limit_mb)), {}
+    result = ScoringResult.from_json(result_path.read_text(encoding="utf-8"))
     arrays = {
         path.stem: np.load(path)
-        for subset in result.get("subsets", {})
+        for subset in result.subsets
         for path in (out_dir / f"losses-{subset}.npy", out_dir / f"replicates-{subset}.npy")
         if path.exists()
     }
     return result, arrays
 
 
-def _no_result_message(run: WorkerRun, request: dict[str, Any]) -> str:
+def _no_result_message(run: WorkerRun, memory_limit_mb: int | None) -> str:
     """Why the worker ended without a result; its stderr is read, never shown (labels)."""
-    if near_limit(run.peak_mb, request.get("memory_limit_mb")) or mentions_out_of_memory(
+    if near_limit(run.peak_mb, memory_limit_mb) or mentions_out_of_memory(
         run.stderr.decode("utf-8", "replace")
     ):
-        return out_of_memory_message(request)
+        return out_of_memory_message(memory_limit_mb)
     code = run.returncode
     if code is None:
         return "scoring process ended without a result (its warm zygote died)"

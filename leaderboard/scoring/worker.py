@@ -20,13 +20,13 @@ removing `out_dir`, which its dead parent can no longer remove.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ from leaderboard.scoring.limits import (
     near_limit,
     out_of_memory_message,
 )
-from leaderboard.scoring.request import scorer_of
+from leaderboard.scoring.request import ScoringRequest
+from leaderboard.scoring.result import ScoringResult, SubsetScores
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_SCATTER_POINTS = 2000
@@ -48,16 +49,14 @@ TEST_DELAY_ENV = "MISME_TEST_WORKER_DELAY_S"  # tests only: sleep before scoring
 
 def main(argv: list[str] | None = None) -> int:
     request_path = Path((argv or sys.argv[1:])[0])
-    request = json.loads(request_path.read_text(encoding="utf-8"))
-    out_dir = Path(request["out_dir"])
-    follow_parent(int(request["parent_pid"]), out_dir)
+    request = ScoringRequest.from_json(request_path.read_text(encoding="utf-8"))
+    out_dir = Path(request.out_dir)
+    follow_parent(int(request.parent_pid), out_dir)
     problem = load_libraries()
     libraries_mb = address_space_mb("VmSize")
-    problem = problem or limit_resources(
-        request.get("memory_limit_mb"), float(request["time_limit_s"])
-    )
+    problem = problem or limit_resources(request.memory_limit_mb, float(request.time_limit_s))
     result = evaluate_safely(request, out_dir, problem)
-    write_result(out_dir, {**result, "libraries_mb": libraries_mb})
+    write_result(out_dir, replace(result, libraries_mb=libraries_mb))
     return 0
 
 
@@ -133,19 +132,19 @@ def _start_arrow_threads() -> None:
 
 
 def evaluate_safely(
-    request: dict[str, Any], out_dir: Path, problem: Exception | None = None
-) -> dict[str, Any]:
+    request: ScoringRequest, out_dir: Path, problem: Exception | None = None
+) -> ScoringResult:
     try:
         if problem is not None:
             raise problem
         time.sleep(float(os.environ.get(TEST_DELAY_ENV, "0")))
         result = evaluate(request, out_dir)
     except Exception as error:  # noqa: BLE001 - every failure becomes a status, never a traceback
-        if ran_out_of_memory(error, request.get("memory_limit_mb")):
-            result = {"status": "failed", "message": out_of_memory_message(request)}
+        if ran_out_of_memory(error, request.memory_limit_mb):
+            result = ScoringResult.failed(out_of_memory_message(request.memory_limit_mb))
         else:
             result = _failure(error)
-    return {**result, "peak_mb": address_space_mb()}
+    return replace(result, peak_mb=address_space_mb())
 
 
 def ran_out_of_memory(error: Exception, memory_limit_mb: int | None) -> bool:
@@ -166,21 +165,21 @@ def ran_out_of_memory(error: Exception, memory_limit_mb: int | None) -> bool:
     return near_limit(address_space_mb(), memory_limit_mb)
 
 
-def write_result(out_dir: Path, result: dict[str, Any]) -> None:
+def write_result(out_dir: Path, result: ScoringResult) -> None:
     partial = out_dir / "result.json.partial"
-    partial.write_text(json.dumps(result), encoding="utf-8")
+    partial.write_text(result.to_json(), encoding="utf-8")
     partial.replace(out_dir / "result.json")
 
 
-def _failure(error: Exception) -> dict[str, Any]:
+def _failure(error: Exception) -> ScoringResult:
     from benchmark.errors import BenchmarkError, InvalidSubmission
 
     if isinstance(error, InvalidSubmission):
-        return {"status": "invalid", "message": _problems_message(error)}
+        return ScoringResult("invalid", _problems_message(error))
     if isinstance(error, BenchmarkError):
-        return {"status": "invalid", "message": str(error).splitlines()[0]}
+        return ScoringResult("invalid", str(error).splitlines()[0])
     # The exception text could quote solution values: report only its type.
-    return {"status": "failed", "message": f"scoring failed ({type(error).__name__})"}
+    return ScoringResult.failed(f"scoring failed ({type(error).__name__})")
 
 
 def _problems_message(error) -> str:
@@ -205,44 +204,41 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def evaluate(request: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+def evaluate(request: ScoringRequest, out_dir: Path) -> ScoringResult:
     import numpy as np
 
     from benchmark.io import read_predictions, read_solution
     from benchmark.tasks import get_task
     from leaderboard.challenge.splits import ids_digest, public_mask
 
-    task = get_task(request["task"])
-    solution_path = Path(request["solution"])
-    solution = _phase_rows(
-        read_solution(solution_path, task, group_columns=True), request.get("folds")
-    )
+    task = get_task(request.task)
+    solution_path = Path(request.solution)
+    solution = _phase_rows(read_solution(solution_path, task, group_columns=True), request.folds)
     predictions = read_predictions(
-        Path(request["predictions"]), solution, task, max_bytes=int(request["max_bytes"])
+        Path(request.predictions), solution, task, max_bytes=int(request.max_bytes)
     )
-    public = public_mask(solution, float(request["public_fraction"]), int(request["seed"]))
-    subsets: dict[str, Any] = {}
+    public = public_mask(solution, float(request.public_fraction), int(request.seed))
+    subsets: dict[str, SubsetScores] = {}
     for subset, mask in (("public", public), ("private", ~public)):
         if not mask.any():
             continue
         order = np.argsort(solution["id"].to_numpy()[mask].astype(str), kind="stable")
         sub_solution = solution[mask].iloc[order].reset_index(drop=True)
         sub_predictions = predictions[mask].iloc[order].reset_index(drop=True)
-        scored = _score_subset(sub_solution, sub_predictions, task, request)
-        np.save(out_dir / f"losses-{subset}.npy", scored.pop("losses"))
-        replicates = scored.pop("replicates")
+        scored, losses, replicates = _score_subset(sub_solution, sub_predictions, task, request)
+        np.save(out_dir / f"losses-{subset}.npy", losses)
         if replicates is not None:
             np.save(out_dir / f"replicates-{subset}.npy", replicates)
-        scored["ids_sha256"] = ids_digest(sub_solution["id"])
-        scored["n_ids"] = int(len(sub_solution))
-        subsets[subset] = scored
-    return {
-        "status": "scored",
-        "message": "scored",
-        "subsets": subsets,
-        "scorer": scorer_of(request),
-        "solution_sha256": file_sha256(solution_path),
-    }
+        subsets[subset] = SubsetScores(
+            **scored, ids_sha256=ids_digest(sub_solution["id"]), n_ids=int(len(sub_solution))
+        )
+    return ScoringResult(
+        "scored",
+        "scored",
+        subsets=subsets,
+        scorer=request.scorer(),
+        solution_sha256=file_sha256(solution_path),
+    )
 
 
 def _phase_rows(solution, folds):
@@ -251,7 +247,9 @@ def _phase_rows(solution, folds):
     return solution[solution["fold"].isin(folds)].reset_index(drop=True)
 
 
-def _score_subset(solution, predictions, task, request: dict[str, Any]) -> dict[str, Any]:
+def _score_subset(solution, predictions, task, request: ScoringRequest) -> tuple[dict, Any, Any]:
+    """The subset's scores (the fields of a SubsetScores but the ids), per-id losses and
+    bootstrap replicates (None without resamples)."""
     import numpy as np
 
     from benchmark.scoring import _json_safe, score
@@ -260,9 +258,9 @@ def _score_subset(solution, predictions, task, request: dict[str, Any]) -> dict[
         predictions,
         solution,
         task,
-        n_resamples=int(request.get("bootstrap_resamples", 0)),
-        seed=int(request.get("bootstrap_seed", 0)),
-        metric=request.get("primary_metric") or task.primary_metric,
+        n_resamples=int(request.bootstrap_resamples),
+        seed=int(request.bootstrap_seed),
+        metric=request.primary_metric or task.primary_metric,
     )
     losses = report.per_id_loss.reindex(solution["id"]).to_numpy(dtype=np.float64)
     details = {
@@ -278,14 +276,13 @@ def _score_subset(solution, predictions, task, request: dict[str, Any]) -> dict[
         details["per_class"] = _json_safe(report.extras["per_class"])
     else:
         details["scatter"] = _scatter(solution, predictions, task)
-    return {
+    scores = {
         "metrics": _finite(report.pooled),
         "primary": float(report.primary),
         "details": details,
-        "losses": losses,
         "bootstrap": _json_safe(report.bootstrap),
-        "replicates": report.replicates,
     }
+    return scores, losses, report.replicates
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:

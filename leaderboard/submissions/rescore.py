@@ -19,12 +19,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, select
 
+from benchmark.version import scorer_label
 from leaderboard.challenge.config import ChallengeConfig
+from leaderboard.scoring.request import ScoringRequest
+from leaderboard.scoring.result import ScoringResult
+from leaderboard.scoring.sandbox import run_isolated
 from leaderboard.store.models import (
     RescoreAudit,
     Score,
@@ -35,6 +38,8 @@ from leaderboard.store.models import (
 )
 from leaderboard.store.schema import challenge_row
 from leaderboard.store.sessions import read_session, utc_now, write_session
+from leaderboard.submissions.record import add_subset_rows
+from leaderboard.submissions.submit import refresh_intervals
 
 OUTCOMES = ("unchanged", "new-scorer", "changed", "added", "removed", "failed")
 
@@ -82,8 +87,6 @@ def rescore(
         for sid in _scored_ids(config, task, phase)
     ]
     if not dry_run:
-        from leaderboard.submissions.submit import refresh_intervals
-
         for board in sorted({(r.task, r.phase) for r in done if r.outcome == "rescored"}):
             refresh_intervals(config, *board, now)
     return done
@@ -108,8 +111,6 @@ def _scored_ids(config: ChallengeConfig, task: str | None, phase: str | None) ->
 def _rescore_one(
     config: ChallengeConfig, submission_id: int, run_id: str, who: str, now: datetime, dry_run: bool
 ) -> Rescored:
-    from benchmark.version import scorer_label
-
     with read_session(config) as session:
         submission = session.get(Submission, submission_id)
         team = session.get(Team, submission.team_id).name
@@ -129,10 +130,10 @@ def _rescore_one(
         done.outcome, done.message = "no file", "no stored file (submitted before schema 2)"
         return done
     result, arrays = _score_again(config, submission, content)
-    if result["status"] != "scored":
+    if not result.scored:
         done.outcome, done.message = (
             "failed",
-            f"{result['status']}: {result['message'].splitlines()[0]}",
+            f"{result.status}: {result.message.splitlines()[0]}",
         )
         if not dry_run:
             _write_audit(
@@ -153,8 +154,7 @@ def _rescore_one(
                 ],
             )
         return done
-    scorer = result.get("scorer") or {}
-    done.new_scorer = scorer_label(scorer.get("version"), scorer.get("hash"))
+    done.new_scorer = scorer_label(result.scorer.version, result.scorer.hash)
     rows = _compare(old, result, run_id, submission_id, who, now)
     done.changes = [r for r in rows if r.outcome != "unchanged"]
     done.outcome = "rescored" if done.changes else "unchanged"
@@ -165,38 +165,30 @@ def _rescore_one(
 
 def _score_again(
     config: ChallengeConfig, submission: Submission, content: bytes
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    from leaderboard.scoring.request import scoring_request
-    from leaderboard.scoring.sandbox import run_isolated
-
+) -> tuple[ScoringResult, dict[str, np.ndarray]]:
     with tempfile.TemporaryDirectory(prefix="misme-rescore-") as folder:
         path = Path(folder) / (Path(submission.file_name).name or "predictions")
         path.write_bytes(content)
-        request = scoring_request(
-            config,
-            config.task(submission.task).solution,
-            submission.task,
-            config.phase(submission.phase),
-            path,
+        request = ScoringRequest.for_submission(
+            config, submission.task, config.phase(submission.phase), path
         )
         return run_isolated(request, config.time_limit_s)
 
 
 def _compare(
     old: dict[tuple[str, str], Score],
-    result: dict[str, Any],
+    result: ScoringResult,
     run_id: str,
     submission_id: int,
     who: str,
     now: datetime,
 ) -> list[RescoreAudit]:
-    scorer = result.get("scorer") or {}
-    new_scorer = _scorer_text(scorer.get("version"), scorer.get("hash"))
-    new_solution = result.get("solution_sha256")
+    new_scorer = _scorer_text(result.scorer.version, result.scorer.hash)
+    new_solution = result.solution_sha256
     new = {
         (subset, metric): value
-        for subset, scored in result["subsets"].items()
-        for metric, value in scored["metrics"].items()
+        for subset, scored in result.subsets.items()
+        for metric, value in scored.metrics.items()
     }
     rows = []
     for key in sorted(set(old) | set(new)):
@@ -277,29 +269,19 @@ def _write_audit(config: ChallengeConfig, rows: list[RescoreAudit]) -> None:
 def _write(
     config: ChallengeConfig,
     submission_id: int,
-    result: dict[str, Any],
+    result: ScoringResult,
     arrays: dict[str, np.ndarray],
     audit: list[RescoreAudit],
     replace: bool,
 ) -> None:
     """The audit rows and, when anything differs, the new scores and subset results."""
-    from leaderboard.submissions.record import score_rows, subset_result_fields
-
     with write_session(config) as session:
         session.add_all(audit)
         if not replace:
             return
         session.execute(delete(Score).where(Score.submission_id == submission_id))
         session.execute(delete(SubsetResult).where(SubsetResult.submission_id == submission_id))
-        for subset, scored in result["subsets"].items():
-            session.add_all(score_rows(submission_id, subset, scored, result))
-            session.add(
-                SubsetResult(
-                    submission_id=submission_id,
-                    subset=subset,
-                    **subset_result_fields(scored, subset, arrays),
-                )
-            )
+        add_subset_rows(session, submission_id, result, arrays)
 
 
 def summary_line(done: Rescored, metric: str | None = None, shown: int = 3) -> str:

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from leaderboard.boards.ranking import build_board
 from leaderboard.challenge.config import ChallengeConfig, PhaseConfig
 from leaderboard.errors import LeaderboardError
-from leaderboard.scoring.request import scoring_request
+from leaderboard.scoring.request import ScoringRequest
+from leaderboard.scoring.result import ScoringResult
 from leaderboard.scoring.sandbox import run_isolated
 from leaderboard.store.models import Submission, SubmissionFile, Team
 from leaderboard.store.quotas import (
@@ -61,7 +62,7 @@ def submit(
     submissions followed by one :func:`refresh_intervals` per task and phase."""
     prediction_path = Path(prediction_path)
     now = clock()
-    task_config = config.task(task)
+    config.task(task)  # refuses a task the challenge does not have
     phase_config = _phase_for(config, phase, now)
     file_sha256, content = _checked_file(config, prediction_path)
     sweep_unfinished(config, now)
@@ -76,7 +77,7 @@ def submit(
         now,
         content,
     )
-    request = scoring_request(config, task_config.solution, task, phase_config, prediction_path)
+    request = ScoringRequest.for_submission(config, task, phase_config, prediction_path)
     try:
         result, arrays = run_isolated(request, config.time_limit_s)
     except BaseException as error:  # Ctrl-C, SIGTERM, a Streamlit rerun, a full disk
@@ -85,10 +86,10 @@ def submit(
             if not isinstance(error, Exception)
             else f"{UNFINISHED}: scoring could not run ({type(error).__name__}); not counted against the quota"
         )
-        record_outcome(config, submission_id, {"status": "failed", "message": message}, {}, clock())
+        record_outcome(config, submission_id, ScoringResult.failed(message), {}, clock())
         raise
     record_outcome(config, submission_id, result, arrays, clock())
-    if result["status"] == "scored" and refresh:
+    if result.scored and refresh:
         refresh_intervals(config, task, phase_config.name, clock())
     return _outcome(config, submission_id, phase_config, clock())
 

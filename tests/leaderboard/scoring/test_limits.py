@@ -5,11 +5,12 @@ valid file, and running out of memory is always reported as such."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from leaderboard.challenge.config import load_config
 from leaderboard.cli import main
-from leaderboard.scoring.request import scoring_request
+from leaderboard.scoring.request import ScoringRequest
 from leaderboard.scoring.sandbox import run_isolated
 from leaderboard.store.teams import add_team
 from leaderboard.submissions.submit import submit
@@ -71,16 +72,14 @@ def test_running_out_of_memory_on_a_large_file_is_reported_as_such(tmp_path: Pat
     predictions = folder / "p.csv"
     solution[["id", "valence", "arousal"]].to_csv(predictions, index=False)
     config = load_config(path)
-    request = scoring_request(
-        config, config.task("misme-mer").solution, "misme-mer", config.phase("dev"), predictions
-    )
-    unlimited, _ = run_isolated({**request, "memory_limit_mb": None}, 600)
-    assert unlimited["status"] == "scored", unlimited["message"]
-    footprint, peak = unlimited["libraries_mb"], unlimited["peak_mb"]
+    request = ScoringRequest.for_submission(config, "misme-mer", config.phase("dev"), predictions)
+    unlimited, _ = run_isolated(replace(request, memory_limit_mb=None), 600)
+    assert unlimited.status == "scored", unlimited.message
+    footprint, peak = unlimited.libraries_mb, unlimited.peak_mb
     assert peak > footprint + 200  # the file takes memory of its own
     tight = int(footprint + (peak - footprint) / 4)
-    result, _ = run_isolated({**request, "memory_limit_mb": tight}, config.time_limit_s)
-    assert (result["status"], result["message"]) == (
+    result, _ = run_isolated(replace(request, memory_limit_mb=tight), config.time_limit_s)
+    assert (result.status, result.message) == (
         "failed",
         f"scoring ran out of memory (limit {tight} MB)",
     )

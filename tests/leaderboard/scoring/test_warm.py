@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import pytest
 from leaderboard.challenge.config import load_config
 from leaderboard.scoring import warm
 from leaderboard.scoring.limits import child_env
-from leaderboard.scoring.request import scoring_request
+from leaderboard.scoring.request import ScoringRequest
 from leaderboard.scoring.sandbox import run_isolated
 from leaderboard.scoring.worker import TEST_DELAY_ENV
 from leaderboard.store.schema import init_store
@@ -67,9 +68,8 @@ def runs(monkeypatch) -> list[warm.WarmRun]:
 @pytest.fixture
 def ser_request(tmp_path: Path):
     config = load_config(write_challenge(tmp_path, time_limit_s=60))
-    return config, scoring_request(
+    return config, ScoringRequest.for_submission(
         config,
-        config.task("misme-ser").solution,
         "misme-ser",
         config.phase("dev"),
         ser_predictions(tmp_path / "p.csv", 30),
@@ -82,7 +82,7 @@ def test_one_zygote_a_fresh_child_per_submission_and_no_thread_in_the_zygote(
     _, request = ser_request
     for _ in range(3):
         result, _ = run_isolated(request, 60)
-        assert result["status"] == "scored", result["message"]
+        assert result.status == "scored", result.message
     assert len(runs) == 3
     assert len({run.zygote_pid for run in runs}) == 1  # the same warm zygote every time
     assert len({run.pid for run in runs}) == 3  # each submission in a process of its own
@@ -98,8 +98,7 @@ def test_warm_scores_equal_a_fresh_interpreters(ser_request, runs) -> None:
     cold, cold_arrays = run_isolated(request, 60, warm=False)
     hot, hot_arrays = run_isolated(request, 60)
     assert len(runs) == 1
-    for result in (cold, hot):
-        del result["libraries_mb"], result["peak_mb"]
+    cold, hot = (replace(result, libraries_mb=None, peak_mb=None) for result in (cold, hot))
     assert hot == cold  # metrics, details, bootstrap, scorer version and hash, solution sha256
     assert hot_arrays.keys() == cold_arrays.keys() and hot_arrays
     for name, array in cold_arrays.items():
@@ -110,13 +109,13 @@ def test_the_time_limit_kills_the_child_not_the_zygote(ser_request, runs, monkey
     _, request = ser_request
     monkeypatch.setenv(TEST_DELAY_ENV, "600")  # the child's environment is the caller's of now
     began = time.monotonic()
-    result, _ = run_isolated({**request, "time_limit_s": 2}, 2)
-    assert (result["status"], result["message"]) == ("timed-out", "scoring took longer than 2 s")
+    result, _ = run_isolated(replace(request, time_limit_s=2), 2)
+    assert (result.status, result.message) == ("timed-out", "scoring took longer than 2 s")
     assert time.monotonic() - began < 30
     assert runs[-1].timed_out and not alive(runs[-1].pid)
     monkeypatch.delenv(TEST_DELAY_ENV)
     result, _ = run_isolated(request, 60)
-    assert result["status"] == "scored"
+    assert result.status == "scored"
     assert runs[-1].zygote_pid == runs[0].zygote_pid and alive(runs[0].zygote_pid)
 
 
@@ -129,28 +128,26 @@ def test_a_memory_bomb_is_killed_and_reported_and_the_zygote_serves_on(
     predictions = tmp_path / "big.csv"
     solution[["id", "valence", "arousal"]].to_csv(predictions, index=False)
     config = load_config(path)
-    request = scoring_request(
-        config, config.task("misme-mer").solution, "misme-mer", config.phase("dev"), predictions
-    )
+    request = ScoringRequest.for_submission(config, "misme-mer", config.phase("dev"), predictions)
     small, _ = run_isolated(
-        {
-            **request,
-            "memory_limit_mb": None,
-            "predictions": str(mer_predictions(tmp_path / "small.csv", 0.1)),
-        },
+        replace(
+            request,
+            memory_limit_mb=None,
+            predictions=str(mer_predictions(tmp_path / "small.csv", 0.1)),
+        ),
         60,
     )
-    assert small["status"] == "invalid"  # 40 ids of 300,000: the zygote is up and scoring
-    tight = int(small["libraries_mb"] + 60)  # far below what 300,000 ids take
-    result, _ = run_isolated({**request, "memory_limit_mb": tight}, 60)
-    assert (result["status"], result["message"]) == (
+    assert small.status == "invalid"  # 40 ids of 300,000: the zygote is up and scoring
+    tight = int(small.libraries_mb + 60)  # far below what 300,000 ids take
+    result, _ = run_isolated(replace(request, memory_limit_mb=tight), 60)
+    assert (result.status, result.message) == (
         "failed",
         f"scoring ran out of memory (limit {tight} MB)",
     )
     assert alive(runs[0].zygote_pid) and len({r.zygote_pid for r in runs}) == 1
-    again, _ = run_isolated({**request, "memory_limit_mb": None}, 60)
-    assert again["status"] == "scored" and runs[-1].zygote_pid == runs[0].zygote_pid
-    assert again["peak_mb"] > tight  # the limit was the child's, not the zygote's
+    again, _ = run_isolated(replace(request, memory_limit_mb=None), 60)
+    assert again.status == "scored" and runs[-1].zygote_pid == runs[0].zygote_pid
+    assert again.peak_mb > tight  # the limit was the child's, not the zygote's
 
 
 def test_parallel_submissions_from_threads_share_the_zygote_and_lose_nothing(
@@ -198,11 +195,11 @@ def test_a_killed_zygote_fails_its_submission_and_the_next_one_gets_a_new_zygote
     killer.start()
     result, _ = run_isolated(request, 60)
     killer.join()
-    assert result["status"] == "failed" and "without a result" in result["message"]
+    assert result.status == "failed" and "without a result" in result.message
     wait_for(lambda: not alive(runs[-1].pid), "the orphaned child to end")
     monkeypatch.delenv(TEST_DELAY_ENV)
     result, _ = run_isolated(request, 60)
-    assert result["status"] == "scored" and runs[-1].zygote_pid != zygote.pid
+    assert result.status == "scored" and runs[-1].zygote_pid != zygote.pid
 
 
 def test_a_changed_scorer_file_or_directory_starts_a_new_zygote(
@@ -229,15 +226,15 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 from leaderboard.challenge.config import load_config
 from leaderboard.scoring.limits import child_env
-from leaderboard.scoring.request import scoring_request
+from leaderboard.scoring.request import ScoringRequest
 from leaderboard.scoring.sandbox import run_isolated
 from leaderboard.scoring import warm
 config = load_config({config!r})
-request = scoring_request(config, config.task("misme-ser").solution, "misme-ser", config.phase("dev"),
+request = ScoringRequest.for_submission(config, "misme-ser", config.phase("dev"),
                    Path({predictions!r}))
 result, _ = run_isolated(request, 60)
 zygote = warm.shared(child_env())
-print(result["status"], zygote.pid, flush=True)
+print(result.status, zygote.pid, flush=True)
 if {hang}:
     time.sleep(600)
 """
@@ -285,7 +282,7 @@ def test_warm_off_uses_a_fresh_interpreter(ser_request, runs, monkeypatch) -> No
     _, request = ser_request
     monkeypatch.setenv(warm.WARM_ENV, "0")
     result, _ = run_isolated(request, 60)
-    assert result["status"] == "scored" and runs == []
+    assert result.status == "scored" and runs == []
 
 
 def test_the_zygote_reports_what_it_watches(ser_request) -> None:
@@ -312,6 +309,6 @@ def test_a_zygote_with_a_thread_refuses_to_fork_and_a_fresh_interpreter_scores(
     assert not zygote.ready()
     assert zygote._ready["threads"] > 1 and zygote._ready["error"] == "threads"
     result, _ = run_isolated(request, 60)
-    assert result["status"] == "scored" and runs == []
+    assert result.status == "scored" and runs == []
     assert warm.shared(child_env()) is None  # no new zygote for a while: it would fail alike
     warm.shutdown()

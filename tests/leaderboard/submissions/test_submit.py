@@ -169,7 +169,7 @@ def test_solution_labels_never_reach_error_messages(challenge, tmp_path) -> None
     from leaderboard.scoring.worker import _failure
 
     leaked = _failure(ValueError("solution label of a01-c00 is 'angry'"))
-    assert leaked == {"status": "failed", "message": "scoring failed (ValueError)"}
+    assert (leaked.status, leaked.message) == ("failed", "scoring failed (ValueError)")
 
 
 @pytest.mark.parametrize("note", ["a\x00b", "bell\x07", "x" * 1001])
