@@ -271,17 +271,16 @@ def shown_url(url: str) -> str:
 
 
 def primary_metric(config: ChallengeConfig, task: str) -> tuple[str, bool]:
-    """(metric name, higher is better) of a task: the config's choice, else the benchmark's."""
-    from benchmark.tasks import get_task
+    """(metric name, higher is better) of a task: the config's choice, else the benchmark's
+    (the direction as ``benchmark.tasks`` declares it for the metric)."""
+    from benchmark.tasks import get_task, higher_is_better
 
     task_config = config.task(task)
-    default = get_task(task)
-    metric = task_config.primary_metric or default.primary_metric
+    known = get_task(task)
+    metric = task_config.primary_metric or known.primary_metric
     if task_config.higher_is_better is not None:
         return metric, task_config.higher_is_better
-    if metric == default.primary_metric:
-        return metric, default.higher_is_better
-    return metric, not metric.startswith(("rmse", "mae"))
+    return metric, higher_is_better(known, metric)
 
 
 def _check_dialect(url: str, where: str) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.challenge.config import load_config
+from leaderboard.challenge.config import load_config, primary_metric
 from leaderboard.errors import LeaderboardError
 from tests.leaderboard.conftest import AFTER_DEV, IN_DEV, write_challenge
 
@@ -191,3 +191,21 @@ def test_unknown_database_url_is_not_echoed_with_its_credentials(tmp_path: Path)
     with pytest.raises(LeaderboardError) as caught:
         load_config(write_challenge(tmp_path), "mysql://organizer:s3cret@db.example/x")
     assert "s3cret" not in str(caught.value) and "db.example/x" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [
+        ("", ("rmse", False)),
+        ('primary_metric = "ccc"', ("ccc", True)),
+        ('primary_metric = "mae_valence"', ("mae_valence", False)),
+        ('primary_metric = "r2_arousal"', ("r2_arousal", True)),
+        ('primary_metric = "ccc"\nhigher_is_better = false', ("ccc", False)),
+    ],
+)
+def test_the_primary_metric_direction_is_the_benchmarks_or_the_configs(
+    tmp_path: Path, chosen: str, expected: tuple[str, bool]
+) -> None:
+    path = write_challenge(tmp_path)
+    path.write_text(path.read_text().replace('name = "misme-mer"', f'name = "misme-mer"\n{chosen}'))
+    assert primary_metric(load_config(path), "misme-mer") == expected
