@@ -26,6 +26,20 @@ running ones and exits. Its caller dying (the control socket's end of file, or
 parent-death signal and a watchdog on the zygote (:func:`leaderboard.scoring.worker.follow_parent`).
 SIGINT is ignored (a terminal's Ctrl-C is the caller's to handle); SIGTERM ends the children
 and the zygote.
+
+Why not the standard library's fork server (``multiprocessing`` "forkserver" with
+``set_forkserver_preload`` of :func:`preload_modules`): ``bench/leaderboard.py --forkserver``
+scores the same demo-size files in both (2 shared cores, 2026-12-07): a zygote child took a
+median 0.110 s, with 428 MB of address space after its imports (468 MB peak); a forkserver
+child 1.049 s (0.597 s at best), with 458 MB (498 MB peak). Each forkserver child first runs
+``multiprocessing.spawn``'s preparation, which imports the caller's ``__main__`` again (under
+the page, Streamlit's; here the bench script with pydantic and SQLAlchemy) and the target's
+module, per submission, and their imports count against the worker's memory limit. The
+library also starts its server with the caller's own environment (the worker's thread and
+allocator settings would have to be put into the caller's ``os.environ``, shared by the
+page's threads), has one server per process with no public way to restart it when a scorer
+file changes (only the private ``_forkserver._stop``), and does not refuse to fork a server
+that has started a thread. Hence this zygote, about 400 lines.
 """
 
 from __future__ import annotations
@@ -43,20 +57,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-# What the worker imports before scoring, and what scoring imports lazily on first use.
-PRELOAD = (
-    "benchmark.errors",
-    "benchmark.io",
-    "benchmark.tasks",
-    "benchmark.metrics",
-    "benchmark.scoring",
-    "benchmark.bootstrap",
-    "benchmark.version",
-    "leaderboard.challenge.splits",
-    "leaderboard.scoring.limits",
-    "leaderboard.scoring.request",
+# Beyond the scorer's own modules (SCORER_MODULES): what the worker imports before scoring
+# and what scoring imports lazily on first use.
+LIBRARIES = (
     "scipy.special",  # benchmark.metrics imports it on first use (Pearson p-values)
-    "leaderboard.scoring.worker",
     "pyarrow.csv",
     "pyarrow.parquet",
     "pyarrow.dataset",
@@ -103,6 +107,13 @@ def thread_count() -> int:
         return threading.active_count()
 
 
+def preload_modules() -> tuple[str, ...]:
+    """Every module the zygote imports before it forks: the scorer's and its libraries."""
+    from leaderboard.scoring.request import SCORER_MODULES
+
+    return (*SCORER_MODULES, *LIBRARIES)
+
+
 def watched_files() -> dict[str, list[int]]:
     """(mtime_ns, size) of the scorer's source files as loaded here: the caller starts a
     new zygote once one of them changes, so that the code run is the code hashed."""
@@ -129,7 +140,7 @@ def main(argv: list[str]) -> int:
     if os.getppid() != caller:
         return 0
     try:
-        for name in PRELOAD:
+        for name in preload_modules():
             importlib.import_module(name)
         import leaderboard.scoring.zygote  # noqa: F401 - its file is watched like the scorer's
     except Exception as error:  # noqa: BLE001 - the caller falls back to a fresh interpreter
