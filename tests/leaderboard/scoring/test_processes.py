@@ -184,6 +184,7 @@ def test_worker_and_submit_both_killed_leave_a_folder_the_sweep_removes(
     path, config, token, predictions, scratch = killable
     process = start_submit(path, token, predictions, scratch)
     worker = scoring_worker(process)
+    process.send_signal(signal.SIGSTOP)  # else it may see its worker die and clean up first
     os.kill(worker, signal.SIGKILL)
     process.send_signal(signal.SIGKILL)
     process.wait()
