@@ -4,7 +4,7 @@
    directly (50 teams x 20 submissions on 7,200 ids, as the submission service would store
    them), then times what the leaderboard page computes: the ranking with DM tests against
    the leader, and the pairwise p-value matrix.
-2. Submissions end to end through ``leaderboard.service.submit`` (checks, quota, the
+2. Submissions end to end through ``leaderboard.submissions.submit`` (checks, quota, the
    isolated scoring worker, the store, the board's intervals) on demo-size files (a
    misme-ser solution of 24 actors x 8 clips, 1,000 bootstrap resamples as the demo's
    config): seconds per submission (median) with a fresh interpreter per submission (cold,
@@ -35,11 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _args import at_least  # noqa: E402
 
-from leaderboard.config import load_config  # noqa: E402
-from leaderboard.models import Score, Submission, SubsetResult  # noqa: E402
-from leaderboard.ranking import build_board, pairwise_p_values  # noqa: E402
-from leaderboard.service import _npy_bytes  # noqa: E402
-from leaderboard.store import add_team, init_store, list_teams, write_session  # noqa: E402
+from leaderboard.boards.ranking import build_board  # noqa: E402
+from leaderboard.boards.significance import pairwise_p_values  # noqa: E402
+from leaderboard.challenge.config import load_config  # noqa: E402
+from leaderboard.store.arrays import npy_bytes  # noqa: E402
+from leaderboard.store.models import Score, Submission, SubsetResult  # noqa: E402
+from leaderboard.store.schema import init_store  # noqa: E402
+from leaderboard.store.sessions import write_session  # noqa: E402
+from leaderboard.store.teams import add_team, list_teams  # noqa: E402
 
 N_TEAMS, PER_TEAM, N_IDS = 50, 20, 7200
 CONFIG = """name = "bench"
@@ -92,7 +95,7 @@ def fill(config) -> None:
                         subset=subset,
                         n_ids=len(losses),
                         ids_sha256="0" * 64,
-                        losses_npy=_npy_bytes(losses),
+                        losses_npy=npy_bytes(losses),
                         details_json=json.dumps({"per_fold": []}),
                     )
                 )
@@ -145,7 +148,7 @@ class Submissions:
     order, some labels moved: the duplicate check sees a new file)."""
 
     def __init__(self, folder: Path, teams: int = 10):
-        from leaderboard.store import init_store
+        from leaderboard.store.schema import init_store
 
         rng = np.random.default_rng(2)
         n = DEMO_ACTORS * DEMO_CLIPS
@@ -180,7 +183,7 @@ class Submissions:
         return path
 
     def submit(self, team: int) -> float:
-        from leaderboard.service import submit
+        from leaderboard.submissions.submit import submit
 
         path = self.file()
         began = time.perf_counter()
@@ -194,7 +197,7 @@ class Submissions:
 
 
 def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8) -> None:
-    from leaderboard import warm
+    from leaderboard.scoring import warm
 
     with tempfile.TemporaryDirectory() as folder:
         bench = Submissions(Path(folder))
@@ -254,9 +257,91 @@ def bench_submissions(cold: int, warm_runs: int, total: int, concurrent: int = 8
             f"{total / parallel:.2f} submissions/s (ratio to sequential {sequential / parallel:.2f})"
         )
         warm.shutdown()
-        from leaderboard.store import close_engines
+        from leaderboard.store.sessions import close_engines
 
         close_engines()
+
+
+def forkserver_worker(request_path: str, env: dict[str, str]) -> None:
+    """The scoring worker as a child of multiprocessing's forkserver (as the zygote's
+    child becomes it: its environment, no stdout, then the worker's main)."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.dup2(os.open(os.devnull, os.O_RDWR), 1)
+    from leaderboard.scoring.worker import main as worker_main
+
+    os._exit(worker_main([request_path]))
+
+
+def scored_by_forkserver(context, request, env: dict[str, str], folder: Path) -> tuple:
+    from multiprocessing import forkserver
+
+    from leaderboard.scoring.result import ScoringResult
+
+    out = Path(tempfile.mkdtemp(dir=folder))
+    path = out / "request.json"
+    began = time.perf_counter()
+    forkserver.ensure_running()
+    server = forkserver._forkserver._forkserver_pid  # the child's parent (private attribute)
+    path.write_text(request.in_folder(out, server).to_json())
+    process = context.Process(target=forkserver_worker, args=(str(path), env))
+    process.start()
+    process.join(120)
+    took = time.perf_counter() - began
+    result = ScoringResult.from_json((out / "result.json").read_text())
+    if not result.scored:
+        raise SystemExit(f"forkserver worker: {result.status}: {result.message}")
+    return took, result
+
+
+def bench_forkserver(runs: int) -> None:
+    """The same scoring requests in the zygote's child and in a child of the standard
+    library's forkserver (preloading the zygote's modules, started with the worker's
+    environment): what keeping leaderboard.scoring.zygote rests on."""
+    import multiprocessing
+
+    from leaderboard.scoring import warm
+    from leaderboard.scoring.limits import child_env
+    from leaderboard.scoring.request import ScoringRequest
+    from leaderboard.scoring.sandbox import run_isolated
+    from leaderboard.scoring.zygote import preload_modules
+
+    with tempfile.TemporaryDirectory() as folder:
+        bench = Submissions(Path(folder))
+        phase = bench.config.phase("dev")
+        requests = [
+            ScoringRequest.for_submission(bench.config, "misme-ser", phase, bench.file())
+            for _ in range(runs + 1)
+        ]
+        env = child_env()
+        saved = dict(os.environ)
+        os.environ.update(warm.zygote_env(env))  # the forkserver takes this process's environment
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(preload_modules()))
+        first, _ = scored_by_forkserver(context, requests[0], env, Path(folder))
+        os.environ.clear()
+        os.environ.update(saved)
+        timed = [scored_by_forkserver(context, r, env, Path(folder)) for r in requests[1:]]
+        library = [took for took, _ in timed]
+        warm.shared(env).ready()
+        run_isolated(requests[0], 120)
+        zygote = []
+        for request in requests[1:]:
+            began = time.perf_counter()
+            result, _ = run_isolated(request, 120)
+            zygote.append(time.perf_counter() - began)
+        warm.shutdown()
+        print(f"\nscoring in the sandbox, warm ({runs} requests, the same files each way):")
+        print(
+            f"  zygote child: median {statistics.median(zygote):.3f} s "
+            f"(min {min(zygote):.3f}); libraries {result.libraries_mb:.0f} MB, "
+            f"peak {result.peak_mb:.0f} MB"
+        )
+        print(
+            f"  forkserver child: median {statistics.median(library):.3f} s "
+            f"(min {min(library):.3f}; the first, which starts the server: {first:.3f} s); "
+            f"libraries {timed[-1][1].libraries_mb:.0f} MB, peak {timed[-1][1].peak_mb:.0f} MB"
+        )
 
 
 def main() -> int:
@@ -270,10 +355,18 @@ def main() -> int:
         help="submissions of the sequential and of the concurrent run",
     )
     parser.add_argument("--skip-page", action="store_true", help="only the submissions")
+    parser.add_argument(
+        "--forkserver",
+        type=at_least(0),
+        default=10,
+        help="warm requests scored by the zygote and by multiprocessing's forkserver (0: skip)",
+    )
     args = parser.parse_args()
     if not args.skip_page:
         bench_page()
     bench_submissions(args.cold, args.warm, args.submissions)
+    if args.forkserver:
+        bench_forkserver(args.forkserver)
     return 0
 
 

@@ -11,6 +11,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# Whether a higher value is better, for every metric this module computes: the one place a
+# metric's direction is declared (tasks.metric_directions names them per task). A smaller
+# Pearson p-value is stronger evidence of a correlation.
+CLASSIFICATION_DIRECTIONS = {
+    "accuracy": True,
+    "uar": True,
+    "macro_f1": True,
+    "weighted_precision": True,
+    "weighted_recall": True,
+    "weighted_f1": True,
+}
+REGRESSION_DIRECTIONS = {
+    "rmse": False,
+    "mae": False,
+    "r2": True,
+    "pearson_r": True,
+    "pearson_p": False,
+    "ccc": True,
+    "ccc_n1": True,
+}
+
 # ---------------------------------------------------------------- validation
 
 

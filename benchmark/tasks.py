@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from benchmark.errors import BenchmarkError
+from benchmark.metrics import CLASSIFICATION_DIRECTIONS, REGRESSION_DIRECTIONS
 
 RAVDESS_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
@@ -62,6 +63,30 @@ def get_task(name: str) -> Task:
     except KeyError:
         known = ", ".join(sorted(TASKS))
         raise BenchmarkError(f"unknown task {name!r}; known tasks: {known}") from None
+
+
+def metric_directions(task: Task) -> dict[str, bool]:
+    """Every metric a score of ``task`` can carry, with whether higher is better: the
+    classification metrics, or each regression metric over all targets (``rmse``) and per
+    target (``rmse_valence``)."""
+    if task.kind == "classification":
+        return dict(CLASSIFICATION_DIRECTIONS)
+    per_target = {
+        f"{name}_{target}": higher
+        for name, higher in REGRESSION_DIRECTIONS.items()
+        for target in task.targets
+    }
+    return {**REGRESSION_DIRECTIONS, **per_target}
+
+
+def higher_is_better(task: Task, metric: str) -> bool:
+    """Whether a higher ``metric`` is better on ``task``, as declared, never guessed."""
+    directions = metric_directions(task)
+    if metric not in directions:
+        raise BenchmarkError(
+            f"{metric!r} is not a metric of {task.name}; known: {', '.join(directions)}"
+        )
+    return directions[metric]
 
 
 def _ser(name: str, what: str) -> Task:

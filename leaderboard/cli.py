@@ -143,17 +143,17 @@ def _main(argv: list[str] | None) -> int:
     except Exception as error:  # noqa: BLE001 - a bug of ours; keep the traceback opt-in
         return internal_error(PROG, error)
     finally:
-        from leaderboard.store import close_engines
+        from leaderboard.store.sessions import close_engines
 
         close_engines()
-        if "leaderboard.warm" in sys.modules:  # console scripts leave without atexit
-            sys.modules["leaderboard.warm"].shutdown()
+        if "leaderboard.scoring.warm" in sys.modules:  # console scripts leave without atexit
+            sys.modules["leaderboard.scoring.warm"].shutdown()
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "export-challenge":
         return _export(args)
-    from leaderboard.config import load_config
+    from leaderboard.challenge.config import load_config
 
     config = load_config(args.config, args.db)
     handlers = {
@@ -170,10 +170,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _init(args, config) -> int:
-    from leaderboard.config import shown_url
-    from leaderboard.probe import check_worker_limits
-    from leaderboard.service import sweep_unfinished
-    from leaderboard.store import init_store
+    from leaderboard.challenge.config import shown_url
+    from leaderboard.scoring.probe import check_worker_limits
+    from leaderboard.store.schema import init_store
+    from leaderboard.submissions.sweep import sweep_unfinished
 
     _check_solutions(config)
     check_worker_limits(config)
@@ -207,7 +207,7 @@ def _check_solutions(config) -> None:
 
 
 def _team(args, config) -> int:
-    from leaderboard.store import add_team, list_teams
+    from leaderboard.store.teams import add_team, list_teams
 
     if args.team_command == "add":
         token = add_team(config, args.name)
@@ -220,7 +220,7 @@ def _team(args, config) -> int:
 
 
 def _submit(args, config) -> int:
-    from leaderboard.service import submit
+    from leaderboard.submissions.submit import submit
 
     outcome = submit(config, args.predictions, args.task, args.token, args.phase, args.note)
     print(f"submission {outcome.submission_id}: {outcome.status}")
@@ -242,7 +242,7 @@ def _left(value: int | None) -> str:
 
 
 def _select(args, config) -> int:
-    from leaderboard.service import select_submission
+    from leaderboard.submissions.select import select_submission
 
     chosen = select_submission(config, args.token, args.submission, unselect=args.unselect)
     what = "selected" if chosen.selected else "no longer selected"
@@ -252,9 +252,9 @@ def _select(args, config) -> int:
 
 def _visible_board(args, config):
     """The board `show` and `export` print: private ids of an open phase for organizers only."""
-    from leaderboard.ranking import build_board
-    from leaderboard.service import sweep_unfinished
-    from leaderboard.store import utc_now
+    from leaderboard.boards.ranking import build_board
+    from leaderboard.store.sessions import utc_now
+    from leaderboard.submissions.sweep import sweep_unfinished
 
     config.task(args.task)
     phase = args.phase or config.current_or_last_phase(utc_now()).name
@@ -269,7 +269,7 @@ def _visible_board(args, config):
 
 def _show(args, config) -> int:
     from benchmark.tasks import get_task
-    from leaderboard.terminal import board_text
+    from leaderboard.boards.terminal import board_text
 
     if not 40 <= args.width <= 1000:
         raise LeaderboardError(f"--width must be from 40 to 1000, not {args.width}")
@@ -288,7 +288,7 @@ def _show(args, config) -> int:
 def _export_board(args, config) -> int:
     from benchmark.cli import write_output
     from benchmark.errors import BenchmarkError
-    from leaderboard.results import export_board
+    from leaderboard.boards.export_board import export_board
 
     text = export_board(config, _visible_board(args, config), args.format)
     if args.out is None:
@@ -303,8 +303,8 @@ def _export_board(args, config) -> int:
 
 
 def _rescore(args, config) -> int:
-    from leaderboard.ranking import primary_metric
-    from leaderboard.rescore import rescore, summary_line
+    from leaderboard.challenge.config import primary_metric
+    from leaderboard.submissions.rescore import rescore, summary_line
 
     done = rescore(config, args.task, args.phase, dry_run=args.dry_run)
     for item in done:
@@ -327,14 +327,15 @@ def _rescore(args, config) -> int:
 
 def _serve(args, config) -> int:
     _check_port(args.address, args.port)
-    import leaderboard.app as app
+    import importlib.util
 
+    pages = importlib.util.find_spec("leaderboard.app.pages").origin  # found, not imported
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        app.__file__,
+        pages,
         "--server.headless",
         "true",
         "--server.address",
@@ -377,7 +378,7 @@ def _check_port(address: str, port: int) -> None:
 
 
 def _export(args) -> int:
-    from leaderboard.export import export_challenge
+    from leaderboard.challenge.export_challenge import export_challenge
 
     summary = export_challenge(args.dataset, args.out, tuple(args.test_folds))
     print(summary)

@@ -152,9 +152,11 @@ def challenge_step(root: Path, boards: list[dict]) -> Path:
     ``boards``: one entry per dataset, ``{"solutions": {task: path}, "entries": [(team,
     task, file), ...]}``; each team is created once and submits its files.
     """
-    from leaderboard.config import load_config
-    from leaderboard.service import refresh_intervals, submit
-    from leaderboard.store import add_team, init_store, utc_now
+    from leaderboard.challenge.config import load_config
+    from leaderboard.store.schema import init_store
+    from leaderboard.store.sessions import utc_now
+    from leaderboard.store.teams import add_team
+    from leaderboard.submissions.submit import refresh_intervals, submit
 
     config_path = root / "challenge.toml"
     database = (root / "leaderboard.db").resolve()
@@ -221,8 +223,8 @@ def dataset_board(result: dict, dataset: str) -> dict:
 
 def _reset_database(database: Path) -> None:
     """Delete the demo's SQLite database and its WAL files, after closing this process's
-    connections to it (``leaderboard.store.close_engines``)."""
-    from leaderboard.store import close_engines
+    connections to it (``leaderboard.store.sessions.close_engines``)."""
+    from leaderboard.store.sessions import close_engines
 
     close_engines()
     for suffix in ("", "-wal", "-shm", "-journal"):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leaderboard.config import ChallengeConfig, load_config
+from leaderboard.challenge.config import ChallengeConfig, load_config
 
 EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 DEV_START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -126,7 +126,7 @@ def write_challenge(
 
 @pytest.fixture
 def challenge(tmp_path: Path) -> ChallengeConfig:
-    from leaderboard.store import init_store
+    from leaderboard.store.schema import init_store
 
     config = load_config(write_challenge(tmp_path))
     init_store(config, now=DEV_START)
@@ -163,8 +163,8 @@ def stale_pending_row(config: ChallengeConfig, token: str) -> None:
     """A pending submission created an hour ago, as a submit killed while scoring leaves it."""
     from datetime import timedelta
 
-    from leaderboard.service import _reserve
-    from leaderboard.store import utc_now
+    from leaderboard.store.sessions import utc_now
+    from leaderboard.submissions.submit import _reserve
 
     _reserve(
         config,

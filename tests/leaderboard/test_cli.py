@@ -115,9 +115,9 @@ def test_missing_config_and_uninitialised_store(tmp_path: Path, capsys) -> None:
 
 def test_token_starting_with_dash_still_parses(tmp_path: Path, capsys, monkeypatch) -> None:
     """``token_urlsafe`` begins with '-' about once in 64 draws; the issued token must still work as ``--token X``."""
-    import leaderboard.store as store
+    import leaderboard.store.teams as teams
 
-    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: "-" + "A" * 31)
+    monkeypatch.setattr(teams.secrets, "token_urlsafe", lambda n: "-" + "A" * 31)
     config = str(write_challenge(tmp_path, open_now=True))
     assert main(["init", "--config", config]) == 0
     assert main(["team", "add", "Dash", "--config", config]) == 0

@@ -12,7 +12,7 @@ from builders.cli import main
 from builders.common import audio
 from builders.misme.recipe import DEFAULT_RECIPE
 from builders.misme.secret import secret_variant
-from leaderboard.export import export_challenge
+from leaderboard.challenge.export_challenge import export_challenge
 from tests.clips import clip_bytes, clip_ids, clip_pcm
 
 TEST_FOLD = 6

@@ -1,0 +1,1 @@
+"""The Streamlit pages (`misme-leaderboard serve` runs app/pages.py)."""

@@ -1,0 +1,398 @@
+"""Streamlit leaderboard: `streamlit run leaderboard/app/pages.py -- --config challenge.toml`
+(or set MISME_LEADERBOARD_CONFIG). Team names, notes and messages are always shown as
+text (data grid cells, st.text, st.code), never as Markdown or HTML."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import select
+
+from leaderboard.boards.board import Board
+from leaderboard.boards.ranking import build_board, team_submissions
+from leaderboard.boards.significance import pairwise_holm, pairwise_p_values
+from leaderboard.boards.terminal import legend
+from leaderboard.challenge.config import ChallengeConfig, load_config
+from leaderboard.errors import LeaderboardError
+from leaderboard.store.models import Score, Submission, SubsetResult
+from leaderboard.store.quotas import quota_state
+from leaderboard.store.sessions import read_session, utc_now
+from leaderboard.store.teams import team_for_token
+from leaderboard.submissions.sweep import sweep_unfinished
+
+CONFIG_ENV = "MISME_LEADERBOARD_CONFIG"
+DB_ENV = "MISME_LEADERBOARD_DB"
+PAGES = ("Leaderboard", "Submission detail", "Pairwise comparison", "Submit", "Challenge info")
+
+
+def config_path_from(argv: list[str], environ: dict[str, str]) -> str:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config")
+    known, _ = parser.parse_known_args(argv)
+    path = known.config or environ.get(CONFIG_ENV)
+    if not path:
+        raise LeaderboardError(f"no challenge config: pass -- --config FILE or set {CONFIG_ENV}")
+    return path
+
+
+def app_config() -> ChallengeConfig:
+    return load_config(config_path_from(sys.argv[1:], dict(os.environ)), os.environ.get(DB_ENV))
+
+
+def main() -> None:
+    st.set_page_config(page_title="MiSME leaderboard", layout="wide")
+    try:
+        config = app_config()
+    except LeaderboardError as error:
+        st.error("The leaderboard cannot start.")
+        st.text(str(error))
+        return
+    page = st.sidebar.radio("Page", PAGES, key="page")
+    task = st.sidebar.selectbox("Task", [t.name for t in config.tasks], key="task")
+    phases = [p.name for p in config.phases]
+    current = config.current_or_last_phase(utc_now()).name
+    phase = st.sidebar.selectbox("Phase", phases, index=phases.index(current), key="phase")
+    st.title(config.name, anchor=False)
+    try:
+        sweep_unfinished(config)  # submissions whose scorer was killed end as failed, uncharged
+        RENDERERS[page](config, task, phase)
+    except LeaderboardError as error:
+        st.error("Something is not right.")
+        st.text(str(error))
+
+
+def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    board = build_board(config, task, phase)
+    st.subheader(f"Leaderboard: {task}, phase {phase}", anchor=False)
+    direction = "higher" if board.higher_is_better else "lower"
+    ids = "private (final)" if board.subset == "private" else "public"
+    st.caption(
+        f"Ranked on the {ids} ids by {board.primary_metric} ({direction} is better); "
+        "ties go to the earlier submission. 'significant': Diebold-Mariano test against "
+        "the leader on paired per-id losses, Holm-corrected at 0.05. "
+        + legend(board)
+        + (
+            ""
+            if board.private_visible
+            else f" Private scores are hidden until the phase ends "
+            f"({config.phase(phase).end:%Y-%m-%d %H:%M} UTC)."
+        )
+    )
+    if board.table.empty:
+        st.info("No scored submissions yet.")
+        return
+    _interval_chart(board)
+    older = board.table[board.table["older_scorer"]]
+    if not older.empty:
+        st.warning(
+            f"{len(older)} row(s) were scored by an older scorer than today's "
+            "(column 'older scorer'); the organizers can rescore them."
+        )
+    st.dataframe(
+        board_frame(board),
+        hide_index=True,
+        width="stretch",
+        key="board",
+        column_config={
+            "significant": st.column_config.CheckboxColumn("significant vs leader"),
+            "top_group": st.column_config.CheckboxColumn("top group"),
+            "older_scorer": st.column_config.CheckboxColumn("older scorer"),
+            "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
+            "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
+            "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
+            "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
+            "submitted": st.column_config.DatetimeColumn(
+                "submitted (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            # tiny p-values would otherwise print as long strings of zeros
+            "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
+            "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e"),
+        },
+    )
+
+
+def _interval_chart(board: Board) -> None:
+    """The dot-and-whisker chart of the primary metric and the top group's teams (as text)."""
+    from benchmark import plots
+
+    table = board.table
+    if table["ci_low"].notna().any():
+        figure = plots.chart(
+            plots.draw_intervals,
+            list(table["team"]),
+            table[board.primary_metric],
+            table["ci_low"],
+            table["ci_high"],
+            metric=board.primary_metric,
+            higher_is_better=board.higher_is_better,
+            top=table["top_group"],
+            size=(8, 1.2 + 0.45 * len(table)),
+        )
+        st.image(
+            plots.png_bytes(figure),
+            caption=f"{board.primary_metric} with its 95 % "
+            "bootstrap interval; leader in red, top group shaded",
+        )
+    top = list(table.loc[table["top_group"], "team"])
+    if top:
+        st.text(f"Top group (rank interval overlaps the leader's): {', '.join(top)}")
+    else:
+        st.text("Top group: not computed (no bootstrap replicates for the leader)")
+
+
+def board_frame(board: Board) -> pd.DataFrame:
+    """The table as shown: primary metrics first, p-values rounded, naive UTC times."""
+    frame = board.table.copy()
+    frame["submitted"] = frame["submitted"].dt.tz_convert("UTC").dt.tz_localize(None)
+    hidden = [c for c in frame.columns if c.startswith("pearson_p")]
+    return frame.drop(columns=hidden)
+
+
+def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    board = build_board(config, task, phase)
+    st.subheader("Submission detail", anchor=False)
+    if board.table.empty:
+        st.info("No scored submissions yet.")
+        return
+    labels = {
+        int(r.submission): f"#{r.submission} (rank {r.rank})" for r in board.table.itertuples()
+    }
+    teams = dict(zip(board.table["submission"].astype(int), board.table["team"], strict=True))
+    chosen = st.selectbox(
+        "Submission", list(labels), format_func=lambda s: labels[s], key="detail_submission"
+    )
+    st.text(f"Team: {teams[chosen]}")
+    submission, details, solution_sha256 = _submission_details(
+        config, chosen, board.subset, board.primary_metric
+    )
+    if submission.note:
+        st.text(f"Note: {submission.note}")
+    row = board.table[board.table["submission"] == chosen].iloc[0]
+    st.text(
+        f"Scorer: {row['scorer']}"
+        + (" (older than today's)" if row["older_scorer"] else "")
+        + (f"; solution sha256 {solution_sha256[:16]}…" if solution_sha256 else "")
+    )
+    _detail_charts(details, board.primary_metric, board.subset)
+
+
+def _detail_charts(details: dict, metric: str, subset: str) -> None:
+    from benchmark import plots
+
+    per_fold = pd.DataFrame(details.get("per_fold", []))
+    if not per_fold.empty and metric in per_fold:
+        st.markdown(f"**{metric} per fold** ({subset} ids; line: mean, band: ± sd)")
+        st.image(
+            plots.png_bytes(
+                plots.chart(
+                    plots.draw_fold_bars, list(per_fold["fold"]), per_fold[metric], metric=metric
+                )
+            )
+        )
+        st.dataframe(per_fold.set_index("fold"), key="per_fold")
+    if "confusion" in details:
+        st.markdown("**Confusion matrix** (rows: true, columns: predicted)")
+        confusion = details["confusion"]
+        st.image(
+            plots.png_bytes(
+                plots.chart(
+                    plots.draw_confusion, confusion["labels"], confusion["matrix"], size=(6, 5)
+                )
+            )
+        )
+    if details.get("per_class"):
+        st.markdown("**Per class** (recall per emotion / quadrant)")
+        st.dataframe(pd.DataFrame(details["per_class"]).T, key="per_class")
+    for target, pairs in details.get("scatter", {}).items():
+        st.markdown(f"**{target}: predicted vs true** (grey: identity)")
+        st.image(
+            plots.png_bytes(
+                plots.chart(
+                    plots.draw_scatter, pairs["true"], pairs["pred"], target=target, size=(5, 4.5)
+                )
+            )
+        )
+    _group_results(details.get("per_group", {}), metric)
+
+
+def _group_results(per_group: dict, metric: str) -> None:
+    from benchmark import plots
+
+    if not per_group:
+        return
+    st.markdown(f"**{metric} per group**")
+    values = {
+        column: {value: scores.get(metric) for value, scores in by.items()}
+        for column, by in per_group.items()
+    }
+    st.image(plots.png_bytes(plots.chart(plots.draw_group_bars, values, metric=metric)))
+    rows = [
+        {"group": f"{column} = {value}", **scores}
+        for column, by in per_group.items()
+        for value, scores in by.items()
+    ]
+    st.dataframe(pd.DataFrame(rows).set_index("group"), key="per_group")
+
+
+def _submission_details(
+    config: ChallengeConfig, submission_id: int, subset: str, metric: str
+) -> tuple[Submission, dict, str | None]:
+    with read_session(config) as session:
+        submission = session.get(Submission, submission_id)
+        blob = session.scalar(
+            select(SubsetResult.details_json).where(
+                SubsetResult.submission_id == submission_id, SubsetResult.subset == subset
+            )
+        )
+        solution = session.scalar(
+            select(Score.solution_sha256).where(
+                Score.submission_id == submission_id, Score.subset == subset, Score.metric == metric
+            )
+        )
+    return submission, json.loads(blob) if blob else {}, solution
+
+
+def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    from benchmark import plots
+
+    board = build_board(config, task, phase)
+    st.subheader("Pairwise Diebold-Mariano p-values", anchor=False)
+    st.caption(
+        f"Two-sided DM tests on the paired per-id losses ({board.subset} ids), "
+        "Holm-adjusted over all pairs; rows and columns in rank order; * : p < 0.05."
+    )
+    if len(board.table) < 2:
+        st.info("At least two ranked teams are needed.")
+        return
+    adjusted = pairwise_holm(pairwise_p_values(board))
+    figure = plots.chart(
+        plots.draw_pvalue_heatmap,
+        list(adjusted.index),
+        adjusted.to_numpy(),
+        size=(2.5 + 0.7 * len(adjusted), 2 + 0.6 * len(adjusted)),
+    )
+    st.image(plots.png_bytes(figure), caption="Holm-adjusted p-values (framed, *: significant)")
+    st.dataframe(adjusted.round(4), width="stretch", key="pairwise")
+
+
+def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    from leaderboard.scoring.warm import prestart
+    from leaderboard.submissions.submit import submit
+
+    prestart()  # the scoring zygote loads while the form is filled in (once per server)
+    st.subheader(f"Submit predictions for {task}", anchor=False)
+    token = st.text_input("Team token", type="password", key="token")
+    quota_line = st.empty()  # filled again after a submission, so it never shows the old count
+    _show_quota(quota_line, config, task, token)
+    with st.form("submit", clear_on_submit=False):
+        upload = st.file_uploader("Prediction file (CSV or Parquet)", type=["csv", "parquet"])
+        note = st.text_input("Note (optional)", max_chars=500)
+        sent = st.form_submit_button("Submit")
+    if not sent:
+        return
+    if upload is None or not token:
+        st.warning("Give your team token and a prediction file.")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        outcome = submit(config, path, task, token, note=note, file_name=upload.name)
+    _show_quota(quota_line, config, task, token)
+    show_outcome(outcome)
+
+
+def show_outcome(outcome) -> None:
+    if outcome.status == "scored":
+        st.success(f"Submission {outcome.submission_id} scored.")
+        st.dataframe(pd.DataFrame([outcome.public_metrics]).round(4), hide_index=True)
+    else:
+        st.error(f"Submission {outcome.submission_id}: {outcome.status}")
+        st.code(outcome.message, language=None)
+    if outcome.quota is not None:
+        st.text(
+            f"Quota left: today {_left(outcome.quota.left_today)}, "
+            f"total {_left(outcome.quota.left_total)}"
+        )
+
+
+def _show_quota(slot, config: ChallengeConfig, task: str, token: str) -> None:
+    if not token:
+        return
+    now = utc_now()
+    phase = config.open_phase(now)
+    with read_session(config) as session:
+        team = team_for_token(session, config, token)
+        state = quota_state(session, team.id, task, phase.name, phase.quota, now)
+    slot.text(
+        f"Team {team.name}: quota left in phase {phase.name}: today "
+        f"{_left(state.left_today)}, total {_left(state.left_total)}"
+    )
+
+
+def _left(value: int | None) -> str:
+    return "unlimited" if value is None else str(value)
+
+
+def info_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    from benchmark.tasks import get_task
+
+    st.subheader("Challenge", anchor=False)
+    if config.description:
+        st.text(config.description)
+    st.markdown("**Tasks**")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "task": t.name,
+                    "description": get_task(t.name).description,
+                    "primary metric": t.primary_metric or get_task(t.name).primary_metric,
+                }
+                for t in config.tasks
+            ]
+        ),
+        hide_index=True,
+    )
+    st.markdown("**Phases** (UTC)")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "phase": p.name,
+                    "start": f"{p.start:%Y-%m-%d %H:%M}",
+                    "end": f"{p.end:%Y-%m-%d %H:%M}",
+                    "public share of ids": p.public_fraction,
+                    "per day": _left(p.quota.per_day),
+                    "total": _left(p.quota.total),
+                    "failed count": p.quota.count_failed,
+                }
+                for p in config.phases
+            ]
+        ),
+        hide_index=True,
+    )
+    st.text(
+        f"Maximum file size: {config.max_file_bytes:,} bytes; scoring time limit: "
+        f"{config.time_limit_s:g} s"
+    )
+    st.markdown("**Recent submissions**")
+    recent = team_submissions(config, task, phase).head(50)
+    st.dataframe(recent.drop(columns=["message"]), hide_index=True)
+
+
+RENDERERS = {
+    "Leaderboard": leaderboard_page,
+    "Submission detail": detail_page,
+    "Pairwise comparison": pairwise_page,
+    "Submit": submit_page,
+    "Challenge info": info_page,
+}
+
+main()
