@@ -50,9 +50,9 @@ from builders.engine import add_arguments as add_engine_arguments
 from builders.errors import UserError
 from builders.hf.shards import config_metadata, write_config_shards
 from builders.misme import export, separation_quality
+from builders.misme.mixing import mix_stems
 from builders.misme.oracle import ORACLE_HOP, ORACLE_N_FFT, oracle_separate
 from builders.misme.recipe import build_recipe
-from builders.misme.render import mix_stems
 from builders.misme.separation_outputs import BACKENDS, CONFIGS, VIEWS, identity_path
 from builders.misme.spec import dataset_spec
 from builders.misme.spleeter_client import (
