@@ -23,36 +23,33 @@ The shared render helper of an excerpt dataset (the one render path, ``builders.
 - :class:`ExcerptUnit` and :func:`render_excerpt` are one clip, plain data and resumable
   (``builders.common.resume``).
 
-:func:`probe_sources` (``builders.probe``) is the plan-time inventory of the source files
-such clips are cut from: checksum, length, rate and channels, or why a file cannot be used.
+:func:`probe_sources` is the plan-time inventory of the source files such clips are cut
+from: checksum, length, rate and channels, or the reason a file cannot be used.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import soundfile as sf
 
 from builders.common import audio
 from builders.common.audio import OutputSpec
 from builders.common.build_state import resolve_roots
+from builders.common.hashing import file_sha256
 from builders.common.manifest import read_manifest_table
 from builders.common.resume import unit_key
-from builders.engine import Engine, resolve_engine
+from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
 from builders.hf import batches as render_path
 from builders.hf.batches import MANIFEST_PARQUET, Unit
 from builders.hf.parts import publish_parts
 from builders.hf.spec import DatasetSpec
-
-# re-exported: the plans take the probes from here
-from builders.probe import probe_source as probe_source
-from builders.probe import probe_sources as probe_sources
-from builders.probe import wav_declared_frames as wav_declared_frames
 
 RESULT_TYPES = {"audio_sha256": pa.string(), "render_gain_db": pa.float64()}
 MAX_EXCERPTS = 32  # rows per batch, i.e. per part
@@ -174,16 +171,78 @@ def render_excerpt(unit: ExcerptUnit, sources: SourceReader | None = None) -> Un
     return Unit(result, {"audio": audio.encode_clip(pcm, unit.output, clip.name)}, record, unit.key)
 
 
+def wav_declared_frames(path: str) -> int | None:
+    """The frame count a RIFF/WAVE header's ``data`` chunk declares (None if unreadable).
+
+    libsndfile reads a cut-off WAV as a shorter clip without a word; the header still
+    says how long it should be.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return None
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    position, block_align = 12, None
+    while position + 8 <= len(head):
+        chunk, size = (
+            head[position : position + 4],
+            int.from_bytes(head[position + 4 : position + 8], "little"),
+        )
+        if chunk == b"fmt " and position + 22 <= len(head):
+            block_align = int.from_bytes(head[position + 20 : position + 22], "little")
+        if chunk == b"data":
+            return size // block_align if block_align else None
+        position += 8 + size + (size & 1)
+    return None
+
+
+def probe_source(path: str) -> dict | str:
+    """``{sha256, size_bytes, frames, sample_rate, channels, duration_s}`` of a decodable audio
+    file, else the reason it cannot be used (undecodable, empty, silent, truncated)."""
+    try:
+        info = sf.info(path)
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as error:
+        return f"cannot decode audio ({str(error).strip() or type(error).__name__})"
+    if len(data) == 0:
+        return "audio file has no samples"
+    if data.shape[1] > 2:
+        return f"unsupported channel count {data.shape[1]} (mono or stereo sources only)"
+    declared = wav_declared_frames(path) if info.format in ("WAV", "WAVEX") else None
+    if declared is not None and declared > len(data):
+        return (
+            f"truncated: the WAV header announces {declared} frames, {len(data)} could be decoded"
+        )
+    if not np.any(data):
+        return "audio is silent"
+    return {
+        "sha256": file_sha256(path),
+        "size_bytes": Path(path).stat().st_size,
+        "frames": int(len(data)),
+        "sample_rate": int(rate),
+        "channels": int(data.shape[1]),
+        "duration_s": round(len(data) / rate, 6),
+    }
+
+
+def probe_sources(
+    paths: Sequence[str], *, workers: int = 1, progress: bool = True
+) -> list[dict | str]:
+    """:func:`probe_source` for every path, in order (a dict per usable file, else a reason)."""
+    return map_units(
+        probe_source,
+        list(paths),
+        workers=workers,
+        desc="probing sources",
+        unit="file",
+        chunksize=4,
+        progress=progress,
+    )
+
+
 # ---------------------------------------------------------------- a whole view of excerpts
-
-
-def manifest_table(rows: Sequence[Mapping], id_column: str) -> pa.Table:
-    """The default config columns: ``id`` (the row's ``id_column``), then every column of
-    the rows, types inferred."""
-    names = [name for name in rows[0] if name not in ("id", "resumed")] if rows else []
-    data = {"id": pa.array([row[id_column] for row in rows], pa.string())}
-    data.update({name: pa.array([row.get(name) for row in rows]) for name in names})
-    return pa.table(data)
 
 
 @dataclass(frozen=True)
@@ -193,11 +252,11 @@ class ExcerptView:
     ``duration_s`` and ``fold``), named ``OUT/audio/<view>/<id><suffix>`` and stored in the
     parts of ``config`` (default: the view's name).
 
-    ``table(rows)`` gives a part's columns (all but the audio; ``id``, ``fold`` and
-    ``audio_sha256`` at least) from manifest rows merged with their render results (default
-    :func:`manifest_table`); ``join(out, rows)``, run before the batches are cut, adds to
-    each manifest row what ``table`` needs from other manifests (default: nothing). Both
-    must be module-level functions: the batches carry them to the workers.
+    ``table(rows)`` gives a part's columns (all but the audio: ``id``, ``fold`` and
+    ``audio_sha256`` at least, each with a fixed Arrow type) from manifest rows merged with
+    their render results; ``join(out, rows)``, run before the batches are cut, adds to each
+    manifest row what ``table`` needs from other manifests (default: nothing). Both must be
+    module-level functions: the batches carry them to the workers.
     """
 
     manifest: str
@@ -206,15 +265,12 @@ class ExcerptView:
     noun: str  # "clip", "frame": how the summary counts them
     hint: str  # how to make the manifests, for "not found" messages
     config: str = ""
-    table: Callable[[Sequence[Mapping]], pa.Table] | None = None
+    table: Callable[[Sequence[Mapping]], pa.Table] = field(kw_only=True)
     join: Callable[[Path, list[dict]], list[dict]] | None = None
 
     @property
     def config_name(self) -> str:
         return self.config or self.view
-
-    def config_table(self, rows: Sequence[Mapping]) -> pa.Table:
-        return self.table(rows) if self.table else manifest_table(rows, self.id_column)
 
 
 @dataclass(frozen=True)
@@ -244,7 +300,7 @@ def render_excerpt_batch(batch: ExcerptBatch) -> list[dict]:
         batch.spec,
         batch.parts,
         done,
-        lambda _, rows: batch.where.config_table(rows),
+        lambda _, rows: batch.where.table(rows),
     )
     return [unit.result for _, _, unit in done]
 
@@ -416,7 +472,7 @@ def _render_view(
         manifest, table, where.id_column, results, RESULT_TYPES, MANIFEST_PARQUET
     ).to_pylist()
     names = render_path.part_layout(batch.parts for batch in batches)[where.config_name]
-    table = where.config_table(_joined(out, where, rows))
+    table = where.table(_joined(out, where, rows))
     publish_parts(out, spec, where.config_name, table, names)
     digest = publish(rows)
     return RenderSummary(

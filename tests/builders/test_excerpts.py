@@ -4,6 +4,7 @@ resumable, errors named."""
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import soundfile as sf
 import soxr
@@ -25,7 +26,19 @@ from tests.clips import clip_pcm, clip_ref
 
 MONO_16K = OutputSpec(16000, 1)
 SPEC = DatasetSpec("excerpts", "Excerpts", "", MONO_16K, 1, (ConfigSpec("clips", "clips"),))
-VIEW = ExcerptView("clips.parquet", "clip_id", "clips", "clip", "plan first")
+
+
+def clips_table(rows):
+    return pa.table(
+        {
+            "id": pa.array([r["clip_id"] for r in rows], pa.string()),
+            "fold": pa.array([r["fold"] for r in rows], pa.int64()),
+            "audio_sha256": pa.array([r["audio_sha256"] for r in rows], pa.string()),
+        }
+    )
+
+
+VIEW = ExcerptView("clips.parquet", "clip_id", "clips", "clip", "plan first", table=clips_table)
 
 
 def make_unit(tmp_path, source, clip_id="d_4_1", start=1.0, duration=2.0, output=MONO_16K):
