@@ -164,9 +164,9 @@ def _write_part(
     config_table: Callable[[str, list[dict]], pa.Table],
 ) -> None:
     views = spec.config(config).views
-    index = _whole_part(out, views, config, name, [unit for _, unit in units])
+    table = config_table(config, [{**row, **unit.result} for row, unit in units])
+    index = _whole_part(out, views, config, name, [unit for _, unit in units], table)
     if index is None:
-        table = config_table(config, [{**row, **unit.result} for row, unit in units])
         clips = {column: [unit.clips[column] for _, unit in units] for column in units[0][1].clips}
         index = write_part(out, spec, config, name, table, clips)
     for _, unit in units:
@@ -182,11 +182,12 @@ def _write_part(
 
 
 def _whole_part(
-    out: Path, views: tuple[str, ...], config: str, name: str, units: list[Unit]
+    out: Path, views: tuple[str, ...], config: str, name: str, units: list[Unit], table: pa.Table
 ) -> dict | None:
-    """The index of part ``name`` when it holds exactly the ``units``' clips and nothing else:
-    as the staged part (kept as it is) or as the published one (linked into the staged
-    folder); else None."""
+    """The index of part ``name`` when it holds exactly the ``units``' clips and nothing else,
+    with ``table``'s column values (a re-plan may change a label and not a clip): as the
+    staged part (kept as it is) or as the published one (linked into the staged folder);
+    else None."""
     staged = str(staged_dir(out, config) / name)
     published_part = str(Path(out) / "data" / config / name)
     refs = [clip for unit in units for clip in unit.clips.values()]
@@ -197,6 +198,8 @@ def _whole_part(
         next(iter(places))
     ).metadata.num_rows != len(units):
         return None
+    if not _same_rows(next(iter(places)), table):
+        return None
     index: dict[str, dict[str, list]] = {view: {} for view in views}
     for unit in units:
         for view, clip in zip(views, unit.clips.values(), strict=True):
@@ -204,6 +207,22 @@ def _whole_part(
     if places == {staged} or link_part(out, config, name, index):
         return index
     return None
+
+
+def _same_rows(part: str, table: pa.Table) -> bool:
+    """True when the part's columns of ``table`` hold ``table``'s values, in its order."""
+    try:
+        stored = pq.read_table(part, columns=table.column_names)
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return False
+    return _comparable(stored.to_pylist()) == _comparable(table.to_pylist())
+
+
+def _comparable(rows: list[dict]) -> list[dict]:
+    """Rows with NaN (never equal to itself) as a marker that is."""
+    return [
+        {k: "NaN" if isinstance(v, float) and v != v else v for k, v in row.items()} for row in rows
+    ]
 
 
 def run_batches(

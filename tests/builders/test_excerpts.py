@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 import soxr
@@ -34,6 +35,7 @@ def clips_table(rows):
             "id": pa.array([r["clip_id"] for r in rows], pa.string()),
             "fold": pa.array([r["fold"] for r in rows], pa.int64()),
             "audio_sha256": pa.array([r["audio_sha256"] for r in rows], pa.string()),
+            "label": pa.array([r.get("label") for r in rows], pa.string()),
         }
     )
 
@@ -68,9 +70,9 @@ def source(tmp_path):
     return path
 
 
-def render_into_part(tmp_path, unit):
+def render_into_part(tmp_path, unit, label="calm"):
     """Render ``unit`` as the one row of a batch (fold 1): its clip goes into the staged part."""
-    row = {"clip_id": unit.clip_id, "fold": 1}
+    row = {"clip_id": unit.clip_id, "fold": 1, "label": label}
     [batch] = plan_excerpt_batches(tmp_path, VIEW, SPEC, [row], [unit])
     assert batch.parts == (("clips", "fold1-00000-of-00001.parquet"),)
     [result] = render_excerpt_batch(batch)
@@ -94,7 +96,11 @@ def test_the_clip_is_the_span_mixed_down_and_resampled(tmp_path, source):
     assert result["audio_sha256"] == audio.pcm_sha256(pcm) and not result["resumed"]
     again = render_excerpt(unit)
     assert again.result["resumed"] and again.result["audio_sha256"] == result["audio_sha256"]
-    assert render_into_part(tmp_path, unit)["resumed"]  # and its part is kept as it is
+    part = tmp_path / "data" / ".staged" / "clips" / "fold1-00000-of-00001.parquet"
+    written = part.stat().st_ino
+    assert render_into_part(tmp_path, unit)["resumed"] and part.stat().st_ino == written
+    assert render_into_part(tmp_path, unit, "tense")["resumed"]  # a re-plan changed a label:
+    assert pq.read_table(part, columns=["label"])["label"].to_pylist() == ["tense"]  # rewritten
 
 
 def test_a_span_outside_the_source_or_a_changed_source_is_named(tmp_path, source):
