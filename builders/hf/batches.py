@@ -21,9 +21,13 @@ Every dataset renders the same way (MiSME, instrumental-MER, MuSe-VAD, and a new
 
 :func:`render_lock` wraps a whole render (one per build folder at a time, OS errors named)
 and :func:`prepare_audio_dir` readies ``OUT/audio`` (writable, stale temporary files of a
-killed run removed). A killed render leaves staged parts (complete ones only: each is
-renamed into place, then indexed) and resume records; nothing in ``OUT/data/<config>``
-changes until the export, so nothing looks finished that is not.
+killed run removed). A dataset whose clips are excerpts of source files needs none of this by
+hand: ``builders.excerpts.render_view`` is the whole path for one config (instrumental-MER,
+MuSe-VAD); MiSME's own batches (speech, music, mixes) are ``builders.misme.batches``.
+
+A killed render leaves staged parts (complete ones only: each is renamed into place, then
+indexed) and resume records; nothing in ``OUT/data/<config>`` changes until the export, so
+nothing looks finished that is not.
 """
 
 from __future__ import annotations
