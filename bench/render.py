@@ -3,8 +3,9 @@
     python bench/render.py [--small] [--workers N] [--keep DIR]
 
 Builds the demo corpus (builders.demo.sources) and plans it (builders.misme.plan), then times:
-- clips: rendering every clip (speech, music, mixed, mixed-window) with ``render_batch``,
-  which writes them straight into their staged parts of the shards;
+- clips: rendering every clip (speech, music, mixed, mixed-window) with
+  ``builders.misme.batches.render_batch``, which writes them straight into their staged
+  parts of the shards (the one render path, ``builders.hf.batches``);
 - export: the rest of ``render_dataset`` (``render.export_rendered``: manifest write-back,
   publishing the parts, solutions, build report, digest, card), on the render's results;
 - resume: ``render_dataset`` re-run on the finished build (it hashes every clip's shard range

@@ -6,8 +6,9 @@ A config folder keeps an index of them, ``OUT/data/<config>/.clips.json`` (writt
 same atomic folder as the shards: they are replaced together): ``{view: {id: [shard file
 name, offset, length, sha256 of the bytes]}}``; a part a render has staged but not yet
 published (``OUT/data/.staged/<config>/``, ``builders.hf.parts``) keeps its own. Clips reach
-the shards in one of two ways: MiSME's render writes them straight into staged parts; the
-other steps write clip files, which their export copies into the shards and then deletes.
+the shards in one of two ways: every dataset's render (MiSME, instrumental-MER, MuSe-VAD:
+``builders.hf.batches``) writes them straight into staged parts; MiSME's separation and a
+secret variant write clip files, which their export copies into the shards and then deletes.
 Either way a finished build holds each audio byte once, and every later step (separation,
 features, a resumed render, a re-export) reads the clip through a :class:`ClipRef`.
 """

@@ -10,8 +10,10 @@ audio bytes are stored PLAIN and uncompressed, without dictionary or statistics 
 columns keep both): the dataset digest covers the clips' PCM checksums, not the shards'
 bytes. So each clip's bytes lie unchanged inside its shard: the folder's index
 (``builders.common.clips``) records where, and the clip files are then deleted, so that a
-finished build stores each audio byte once. :func:`write_shard` also takes clips as bytes:
-``builders.hf.parts`` writes a config part by part from a render's encoded clips.
+finished build stores each audio byte once (:func:`write_config_shards`: the separated
+``bss`` configs). :func:`write_shard` also takes clips as bytes: ``builders.hf.parts`` writes
+a config part by part from a render's encoded clips (every dataset's render,
+``builders.hf.batches``).
 """
 
 from __future__ import annotations

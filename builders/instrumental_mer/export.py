@@ -1,4 +1,5 @@
-"""The instrumental-MER Hugging Face export: config ``clips``, solutions, the card's sections.
+"""The instrumental-MER Hugging Face export: the ``clips`` config's columns (the render writes
+its parts, ``builders.instrumental_mer.render``), solutions, the card's sections.
 
 Layout, digest and card: ``builders.hf``. The ``clips`` config has splits ``fold1``..``foldK``
 (and ``clips-cv<k>``); each row carries the clip's labels and ``audio_sha256``.
@@ -16,12 +17,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from builders.common.clips import clip_file as view_clip_file
 from builders.hf.card import finalize_dataset, read_json
-from builders.hf.shards import write_config_shards
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
-from builders.instrumental_mer.spec import VIEW
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 CONFIG_COLUMNS: dict[str, pa.DataType] = {
@@ -39,23 +37,17 @@ CONFIG_COLUMNS: dict[str, pa.DataType] = {
 }
 
 
-def clip_file(out: Path, spec: DatasetSpec, clip_id: str) -> Path:
-    """``OUT/audio/clips/<clip id>.<ext>`` of a rendered clip."""
-    return view_clip_file(out, VIEW, clip_id, spec.output.suffix)
-
-
 def _finite(value: object) -> object:
     return None if isinstance(value, float) and value != value else value
 
 
-def export_clips(out: Path, spec: DatasetSpec, clips: Sequence[Mapping]) -> None:
-    """Write the ``clips`` config's shards from the rendered clips and the manifest rows."""
+def clips_table(clips: Sequence[Mapping]) -> pa.Table:
+    """The ``clips`` config's columns (all but the audio) of manifest rows with their render
+    results, in their order."""
     data = {"id": pa.array([row["clip_id"] for row in clips], pa.string())}
     for column, kind in CONFIG_COLUMNS.items():
         data[column] = pa.array([_finite(row.get(column)) for row in clips], kind)
-    write_config_shards(
-        out, spec, "clips", pa.table(data), [clip_file(out, spec, r["clip_id"]) for r in clips]
-    )
+    return pa.table(data)
 
 
 def write_solutions(out: Path, clips: Sequence[Mapping]) -> list[Path]:

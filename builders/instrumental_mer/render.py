@@ -2,9 +2,11 @@
 
 Each ``clips.parquet`` row is an excerpt (``builders.excerpts``: ``[start_s, start_s +
 duration_s)`` of the source, at the recipe's rate, channels and format), rendered through
-the engine and resumed from ``OUT/audio/clips/<id>.json``; then the checksums go back into
-``clips.parquet`` (``audio_sha256``, ``render_gain_db``) and the Hugging Face config
-``clips``, the solutions, the digest and the card are written.
+the engine straight into the parts of the Hugging Face config ``clips`` (the one render
+path, ``builders.hf.batches``: each fold's clips in id order, up to
+``builders.excerpts.MAX_EXCERPTS`` per part) and resumed from ``OUT/audio/clips/<id>.json``;
+then the checksums go back into ``clips.parquet`` (``audio_sha256``, ``render_gain_db``),
+the config is published and the solutions, the digest and the card are written.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from builders.instrumental_mer.recipe import build_recipe
 from builders.instrumental_mer.spec import VIEW, dataset_spec
 
 CLIPS = ExcerptView(
-    "clips.parquet", "clip_id", VIEW, "clip", "run `misme-build instrumental-mer plan` first"
+    "clips.parquet",
+    "clip_id",
+    VIEW,
+    "clip",
+    "run `misme-build instrumental-mer plan` first",
+    config="clips",
+    table=export.clips_table,
 )
 
 
@@ -32,19 +40,18 @@ def render_dataset(
     progress: bool = True,
     wait: bool = False,
 ) -> RenderSummary:
-    """Render every clip of OUT/manifests, then the dataset, solutions, digest and card."""
+    """Render every clip of OUT/manifests into the dataset, then solutions, digest and card."""
     out = Path(out)
     spec = dataset_spec(build_recipe(out))
 
     def publish(clips: list[dict]) -> str:
-        export.export_clips(out, spec, clips)
         export.write_solutions(out, clips)
         return export.finalize_build(out, spec)
 
     return render_view(
         out,
         CLIPS,
-        spec.output,
+        spec,
         publish,
         workers=workers,
         engine=engine,

@@ -19,14 +19,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from builders.common.clips import clip_file
 from builders.common.manifest import read_manifest_table
 from builders.hf.card import finalize_dataset, read_json
-from builders.hf.shards import write_config_shards, write_table_shards
+from builders.hf.shards import write_table_shards
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
 from builders.muse_vad.collect import LABELS
-from builders.muse_vad.spec import FRAMES, TRACKS
+from builders.muse_vad.spec import TRACKS
 
 TASK = "muse-vad"
 STAGE_COUNTS = ("collected", "with_lexicon_tags", "linked", "with_audio", "with_frames")
@@ -47,16 +46,21 @@ FRAME_COLUMNS = {
 }
 
 
-def frames_metadata(frames: Sequence[Mapping], tracks: Mapping[str, Mapping]) -> pa.Table:
-    """The ``frames`` config's columns, from frame rows and the tracks by id."""
-    rows = [
-        {
-            **{k: tracks[f["track_id"]][k] for k in ("track", "artist", "spotify_id")},
-            **f,
-            "id": f["frame_id"],
-        }
+def join_tracks(out: Path, frames: list[dict]) -> list[dict]:
+    """Each frame row with its track's ``track``, ``artist`` and ``spotify_id`` (the frame's
+    own columns first), from ``tracks.parquet``."""
+    tracks = read_manifest_table(Path(out) / "manifests" / "tracks.parquet").to_pylist()
+    by_id = {t["track_id"]: t for t in tracks}
+    return [
+        {**{k: by_id[f["track_id"]][k] for k in ("track", "artist", "spotify_id")}, **f}
         for f in frames
     ]
+
+
+def frames_table(frames: Sequence[Mapping]) -> pa.Table:
+    """The ``frames`` config's columns (all but the audio), from frame rows joined with their
+    tracks (:func:`join_tracks`) and their render results."""
+    rows = [{**f, "id": f["frame_id"]} for f in frames]
     return pa.table(
         {name: pa.array([r[name] for r in rows], kind) for name, kind in FRAME_COLUMNS.items()}
     )
@@ -128,12 +132,10 @@ def labels_section(out: Path) -> str:
 
 
 def export_dataset(out: Path, spec: DatasetSpec, frames: Sequence[Mapping]) -> str:
-    """Write both configs, the solution, the digest and the card; returns the digest."""
+    """Write the ``tracks`` config, the solution, the digest and the card (the ``frames``
+    config is the render's); returns the digest."""
     out = Path(out)
     tracks = read_manifest_table(out / "manifests" / "tracks.parquet")
-    by_id = {t["track_id"]: t for t in tracks.to_pylist()}
-    clips = [clip_file(out, FRAMES, f["frame_id"], spec.output.suffix) for f in frames]
-    write_config_shards(out, spec, FRAMES, frames_metadata(frames, by_id), clips)
     write_table_shards(out, spec, TRACKS, tracks_metadata(tracks))
     write_solutions(out, frames)
     return finalize_dataset(out, spec, [labels_section(out)])

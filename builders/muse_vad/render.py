@@ -2,11 +2,13 @@
 
 Each frame is an excerpt (``builders.excerpts``): ``[start_s, start_s + duration_s)`` of its
 source cut at the source's rate, mixed to the recipe's channels, resampled with soxr HQ to
-the recipe's rate, peak-guarded, 16-bit (v1: 16 kHz mono FLAC), written to
-``OUT/audio/frames/<frame_id>.flac`` with its resume record ``<frame_id>.json``. Killing a
+the recipe's rate, peak-guarded, 16-bit (v1: 16 kHz mono FLAC), written straight into the
+parts of the ``frames`` config (the one render path, ``builders.hf.batches``: each fold's
+frames in id order, up to ``builders.excerpts.MAX_EXCERPTS`` per part) under its name
+``OUT/audio/frames/<frame_id>.flac``, with its resume record ``<frame_id>.json``. Killing a
 render and running it again resumes. The checksums go back into ``frames.parquet``
-(``audio_sha256``, ``render_gain_db``), then the configs, solution, digest and card are
-written (:mod:`builders.muse_vad.export`).
+(``audio_sha256``, ``render_gain_db``), then the ``tracks`` config, solution, digest and card
+are written (:mod:`builders.muse_vad.export`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ FRAME_VIEW = ExcerptView(
     FRAMES,
     "frame",
     "run `misme-build muse-vad plan ... --audio AUDIO_DIR` first",
+    config=FRAMES,
+    table=export.frames_table,
+    join=export.join_tracks,
 )
 
 
@@ -45,13 +50,12 @@ def render_dataset(
     per OUT (``wait`` waits for the other).
     """
     out = Path(out)
-    spec = dataset_spec(
-        build_recipe(out)
-    )  # a missing plan is reported before anything is locked or written
+    # a missing plan is reported before anything is locked or written
+    spec = dataset_spec(build_recipe(out))
     return render_view(
         out,
         FRAME_VIEW,
-        spec.output,
+        spec,
         lambda frames: export.export_dataset(out, spec, frames),
         workers=workers,
         engine=engine,

@@ -1,8 +1,11 @@
-"""Excerpt clips: the planned span, converted to the output spec, resumable, errors named."""
+"""Excerpt clips: the planned span, converted to the output spec, written into their part,
+resumable, errors named."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 import soxr
@@ -11,9 +14,33 @@ from builders.common import audio
 from builders.common.audio import OutputSpec
 from builders.common.hashing import file_sha256
 from builders.errors import UserError
-from builders.excerpts import ExcerptUnit, probe_sources, render_excerpt, render_excerpts
+from builders.excerpts import (
+    ExcerptUnit,
+    ExcerptView,
+    plan_excerpt_batches,
+    probe_sources,
+    render_excerpt,
+    render_excerpt_batch,
+)
+from builders.hf.spec import ConfigSpec, DatasetSpec
+from tests.clips import clip_pcm, clip_ref
 
 MONO_16K = OutputSpec(16000, 1)
+SPEC = DatasetSpec("excerpts", "Excerpts", "", MONO_16K, 1, (ConfigSpec("clips", "clips"),))
+
+
+def clips_table(rows):
+    return pa.table(
+        {
+            "id": pa.array([r["clip_id"] for r in rows], pa.string()),
+            "fold": pa.array([r["fold"] for r in rows], pa.int64()),
+            "audio_sha256": pa.array([r["audio_sha256"] for r in rows], pa.string()),
+            "label": pa.array([r.get("label") for r in rows], pa.string()),
+        }
+    )
+
+
+VIEW = ExcerptView("clips.parquet", "clip_id", "clips", "clip", "plan first", table=clips_table)
 
 
 def make_unit(tmp_path, source, clip_id="d_4_1", start=1.0, duration=2.0, output=MONO_16K):
@@ -43,19 +70,37 @@ def source(tmp_path):
     return path
 
 
+def render_into_part(tmp_path, unit, label="calm"):
+    """Render ``unit`` as the one row of a batch (fold 1): its clip goes into the staged part."""
+    row = {"clip_id": unit.clip_id, "fold": 1, "label": label}
+    [batch] = plan_excerpt_batches(tmp_path, VIEW, SPEC, [row], [unit])
+    assert batch.parts == (("clips", "fold1-00000-of-00001.parquet"),)
+    [result] = render_excerpt_batch(batch)
+    return result
+
+
 def test_the_clip_is_the_span_mixed_down_and_resampled(tmp_path, source):
     unit = make_unit(tmp_path, source)
-    result = render_excerpt(unit)
+    result = render_into_part(tmp_path, unit)
     data, _ = sf.read(source, dtype="float32", always_2d=True)
     expected = soxr.resample(
         data[44100 : 3 * 44100].mean(axis=1, keepdims=True), 44100, 16000, quality="HQ"
     )
-    pcm, rate = audio.decode_pcm(tmp_path / "audio" / "clips" / "d_4_1.flac")
+    clip = tmp_path / "audio" / "clips" / "d_4_1.flac"
+    assert not clip.exists() and clip_ref(clip).path.endswith(
+        "data/.staged/clips/fold1-00000-of-00001.parquet"
+    )
+    pcm, rate = clip_pcm(clip)
     assert rate == 16000 and pcm.shape == (32000, 1) and result["frames"] == 32000
     np.testing.assert_array_equal(pcm, audio.quantise(expected.astype(np.float32)))
     assert result["audio_sha256"] == audio.pcm_sha256(pcm) and not result["resumed"]
-    again = render_excerpts([unit], workers=1, progress=False)[0]
-    assert again["resumed"] and again["audio_sha256"] == result["audio_sha256"]
+    again = render_excerpt(unit)
+    assert again.result["resumed"] and again.result["audio_sha256"] == result["audio_sha256"]
+    part = tmp_path / "data" / ".staged" / "clips" / "fold1-00000-of-00001.parquet"
+    written = part.stat().st_ino
+    assert render_into_part(tmp_path, unit)["resumed"] and part.stat().st_ino == written
+    assert render_into_part(tmp_path, unit, "tense")["resumed"]  # a re-plan changed a label:
+    assert pq.read_table(part, columns=["label"])["label"].to_pylist() == ["tense"]  # rewritten
 
 
 def test_a_span_outside_the_source_or_a_changed_source_is_named(tmp_path, source):

@@ -148,8 +148,12 @@ def test_card_has_the_counts_table_recipe_versions_and_digest(demo_run):
 
 def test_a_rerender_resumes_every_clip_and_keeps_the_digest(one_worker_build):
     digest = (one_worker_build / "digest.txt").read_text().strip()
+    shards = sorted((one_worker_build / "data" / "clips").glob("*.parquet"))
+    inodes = [p.stat().st_ino for p in shards]
     summary = render_dataset(one_worker_build, workers=2, progress=False)
     assert summary.rendered == 0 and summary.resumed == summary.count
+    # every part hard-linked from the published config: no audio byte written again
+    assert [p.stat().st_ino for p in shards] == inodes
     assert summary.digest == digest
     assert main(["verify", str(one_worker_build), "--check-sources", "--digest", digest]) == 0
 
@@ -172,7 +176,9 @@ def test_a_failed_render_leaves_no_dataset_and_resumes_once_mended(demo_run, tmp
     source.rename(source.with_suffix(".moved"))
     with pytest.raises(UserError, match="source file missing"):
         render_dataset(out, workers=1, progress=False)
-    assert not (out / "data").exists() and not (out / "digest.txt").exists()
+    assert not (out / "digest.txt").exists()
+    # only parts staged (the clips rendered before the failure), no config published
+    assert [p.name for p in (out / "data").iterdir()] == [".staged"]
     assert "audio_sha256" not in pq.read_schema(out / "manifests" / "clips.parquet").names
     source.with_suffix(".moved").rename(source)
     summary = render_dataset(out, workers=1, progress=False)
@@ -194,3 +200,40 @@ def test_a_replan_with_the_same_inputs_keeps_the_rendered_manifests(one_worker_b
     )
     assert (one_worker_build / "manifests" / "clips.parquet").read_bytes() == before
     assert "audio_sha256" in pq.read_schema(one_worker_build / "manifests" / "clips.parquet").names
+
+
+def _rows(build: Path, cache: Path) -> dict[str, list[dict]]:
+    ds = datasets.load_dataset(str(build), "clips", cache_dir=str(cache))
+    return {
+        split: ds[split].cast_column("audio", datasets.Audio(decode=False)).to_list()
+        for split in ds
+    }
+
+
+def test_each_fold_s_clips_are_cut_into_parts_in_id_order(demo_run, tmp_path, monkeypatch):
+    from builders import excerpts
+
+    monkeypatch.setattr(excerpts, "MAX_EXCERPTS", 2)  # two clips per batch, i.e. per part
+    out = tmp_path / "build"
+    shutil.copytree(
+        demo_run["build"], out, ignore=shutil.ignore_patterns("audio", "data", "digest.txt")
+    )
+    summary = render_dataset(out, workers=2, progress=False)
+    assert summary.rendered == summary.count
+    for fold in range(1, 7):
+        parts = sorted((out / "data" / "clips").glob(f"fold{fold}-*.parquet"))
+        total = len(parts)
+        assert total > 1 and [p.name for p in parts] == [
+            f"fold{fold}-{n:05d}-of-{total:05d}.parquet" for n in range(total)
+        ]
+        ids = [i for p in parts for i in pq.read_table(p, columns=["id"]).column("id").to_pylist()]
+        assert ids == sorted(ids) and all(pq.read_metadata(p).num_rows <= 2 for p in parts)
+    assert not (out / "data" / ".staged").exists() and not list((out / "audio").rglob("*.flac"))
+    assert summary.digest == (demo_run["build"] / "digest.txt").read_text().strip()
+    for name in ("clips.parquet", "sources.parquet"):
+        assert (out / "manifests" / name).read_bytes() == (
+            demo_run["build"] / "manifests" / name
+        ).read_bytes()
+    assert _rows(out, tmp_path / "hf") == _rows(demo_run["build"], tmp_path / "hf")
+    again = render_dataset(out, workers=1, progress=False)  # every part kept: hard-linked
+    assert again.rendered == 0 and again.digest == summary.digest

@@ -23,6 +23,7 @@ from builders.common import audio as audio_io
 from builders.common.audio import OutputSpec
 from builders.common.build_state import resolve_roots
 from builders.errors import UserError
+from builders.misme import batches as misme_batches
 from builders.misme import render
 from builders.misme.recipe import build_recipe
 from builders.misme.render import render_dataset
@@ -277,7 +278,7 @@ def part_inodes(out):
 
 def test_each_batch_writes_its_clips_straight_into_its_parts(built, tmp_path, monkeypatch):
     monkeypatch.setattr(
-        render, "MAX_BATCH_MIXES", 1
+        misme_batches, "MAX_BATCH_MIXES", 1
     )  # one mix per batch: two parts per fold and config
     out = fresh_plan(built, tmp_path)
     summary = render_dataset(out, roots=built[1], progress=False)
@@ -326,21 +327,21 @@ def test_each_batch_writes_its_clips_straight_into_its_parts(built, tmp_path, mo
 def test_an_interrupted_render_resumes_from_its_staged_parts(built, tmp_path, monkeypatch):
     out = fresh_plan(built, tmp_path)
     victim = next(m for m in rows(out, "mixes") if m["fold"] == 5)["mix_id"]
-    real = render._render_mix
+    real = misme_batches._render_mix
 
     def failing(batch, row, sources):
         if row["mix_id"] == victim:
             raise OSError(errno.EIO, "Input/output error", "interrupted")
         return real(batch, row, sources)
 
-    monkeypatch.setattr(render, "_render_mix", failing)
+    monkeypatch.setattr(misme_batches, "_render_mix", failing)
     with pytest.raises(UserError, match="Input/output error"):
         render_dataset(out, roots=built[1], progress=False)
     staged = out / "data" / ".staged"
     parts = [json.loads(p.read_text()) for p in staged.glob("*/*.clips.json")]
     units = sum(len(index[view]) for index in parts for view in index if view != "mixed-window")
     assert units > 0 and not [p for p in (out / "data").glob("*") if p.name != ".staged"]
-    monkeypatch.setattr(render, "_render_mix", real)
+    monkeypatch.setattr(misme_batches, "_render_mix", real)
     summary = render_dataset(out, roots=built[1], progress=False)
     assert summary.digest == built[2].digest
     assert summary.resumed == units and summary.rendered == 6 + 12 + 12 - units
@@ -456,17 +457,17 @@ def test_speech_cache_is_bounded_and_notices_a_changed_file(built, tmp_path, mon
         shutil.copy(roots["ravdess"] / row["path"], copied / row["path"])
     local = {"ravdess": str(copied)}
     loads = []
-    real_load = render.load_source
+    real_load = misme_batches.load_source
     monkeypatch.setattr(
-        render,
+        misme_batches,
         "load_source",
         lambda row, r, rate: loads.append(row["source_id"]) or real_load(row, r, rate),
     )
     budget = (
-        sum(render.load_source(row, local, 44100).nbytes for row in speech) - 1
+        sum(misme_batches.load_source(row, local, 44100).nbytes for row in speech) - 1
     )  # not all three fit
     loads.clear()
-    cache = render.SpeechCache(max_bytes=budget)
+    cache = misme_batches.SpeechCache(max_bytes=budget)
     first = cache.get(speech[0], local, 44100)
     assert cache.get(speech[0], local, 44100) is first and loads == [speech[0]["source_id"]]
     assert not first.flags.writeable

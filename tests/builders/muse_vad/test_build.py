@@ -310,3 +310,36 @@ def test_a_render_on_ray_gives_the_local_engine_s_bytes(built, ray_cluster, tmp_
     assert (out / "digest.txt").read_text() == (built / "digest.txt").read_text()
     for name in ("frames.parquet", "tracks.parquet"):
         assert (out / "manifests" / name).read_bytes() == (built / "manifests" / name).read_bytes()
+
+
+def test_an_interrupted_render_leaves_only_staged_parts_and_resumes_from_them(
+    built, muse_sources, tmp_path, monkeypatch
+):
+    from builders import excerpts
+    from builders.errors import UserError
+
+    monkeypatch.setattr(excerpts, "MAX_EXCERPTS", 2)  # many parts: some finish before the failure
+    out = tmp_path / "out"
+    plan_dataset(out=out, **tags_mode(muse_sources))
+    frames = sorted(_manifest(out, "frames.parquet").frame_id)
+    victim = frames[len(frames) // 2]
+    real = excerpts.cut_excerpt
+
+    def failing(unit, sources=None):
+        if unit.clip_id == victim:
+            raise OSError(5, "Input/output error", "interrupted")
+        return real(unit, sources)
+
+    monkeypatch.setattr(excerpts, "cut_excerpt", failing)
+    with pytest.raises(UserError, match="Input/output error"):
+        render_dataset(out, progress=False)
+    staged = [json.loads(p.read_text()) for p in (out / "data" / ".staged").glob("*/*.clips.json")]
+    done = sum(len(index["frames"]) for index in staged)
+    assert 0 < done < len(frames) and not (out / "digest.txt").exists()
+    assert [p.name for p in (out / "data").iterdir()] == [".staged"]  # no config published
+    assert "audio_sha256" not in pq.read_schema(out / "manifests" / "frames.parquet").names
+    monkeypatch.setattr(excerpts, "cut_excerpt", real)
+    summary = render_dataset(out, progress=False)
+    assert (summary.resumed, summary.rendered) == (done, len(frames) - done)
+    assert summary.digest == (built / "digest.txt").read_text().strip()
+    assert not (out / "data" / ".staged").exists()
