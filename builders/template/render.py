@@ -2,9 +2,10 @@
 
 Each ``clips.parquet`` row is an excerpt (``builders.excerpts``: ``[start_s, start_s +
 duration_s)`` of its source at the recipe's rate, channels and format), rendered through the
-engine and resumed from ``OUT/audio/clips/<id>.json``; then the config ``clips`` (the
-columns of ``CONFIG_COLUMNS``), one solution file per task of ``TASKS``, the digest and the
-card are written.
+engine straight into the parts of the config ``clips`` (the one render path,
+``builders.hf.batches``; the columns of ``CONFIG_COLUMNS`` beside the audio) and resumed from
+``OUT/audio/clips/<id>.json``; then one solution file per task of ``TASKS``, the digest and
+the card are written.
 """
 
 from __future__ import annotations
@@ -14,25 +15,39 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from builders.common.clips import clip_file
 from builders.engine import Engine
 from builders.excerpts import ExcerptView, RenderSummary, render_view
 from builders.hf.card import finalize_dataset
-from builders.hf.shards import write_config_shards
 from builders.hf.solutions import write_solution
-from builders.hf.spec import DatasetSpec
 from builders.template.recipe import NAME
 from builders.template.spec import VIEW, spec_for_build
 
-CLIPS = ExcerptView(
-    "clips.parquet", "clip_id", VIEW, "clip", f"run `misme-build {NAME} plan` first"
-)
 CONFIG_COLUMNS: dict[str, pa.DataType] = {
     "fold": pa.int64(),
     "label": pa.string(),
     "audio_sha256": pa.string(),
 }
 TASKS: dict[str, dict[str, pa.DataType]] = {f"{NAME}-label": {"label": pa.string()}}
+
+
+def clips_table(clips: Sequence[Mapping]) -> pa.Table:
+    """The ``clips`` config's columns (all but the audio) of manifest rows with their render
+    results, in their order."""
+    data = {"id": pa.array([row["clip_id"] for row in clips], pa.string())}
+    for column, kind in CONFIG_COLUMNS.items():
+        data[column] = pa.array([row[column] for row in clips], kind)
+    return pa.table(data)
+
+
+CLIPS = ExcerptView(
+    "clips.parquet",
+    "clip_id",
+    VIEW,
+    "clip",
+    f"run `misme-build {NAME} plan` first",
+    config="clips",
+    table=clips_table,
+)
 
 
 def render_dataset(
@@ -49,7 +64,6 @@ def render_dataset(
     spec = spec_for_build(out)
 
     def publish(clips: list[dict]) -> str:
-        export_clips(out, spec, clips)
         for task, targets in TASKS.items():
             write_solution(out, task, clips, "clip_id", targets)
         return finalize_dataset(out, spec)
@@ -57,7 +71,7 @@ def render_dataset(
     return render_view(
         out,
         CLIPS,
-        spec.output,
+        spec,
         publish,
         workers=workers,
         engine=engine,
@@ -65,12 +79,3 @@ def render_dataset(
         progress=progress,
         wait=wait,
     )
-
-
-def export_clips(out: Path, spec: DatasetSpec, clips: Sequence[Mapping]) -> None:
-    """The ``clips`` config's shards from the rendered clips and their manifest rows."""
-    data = {"id": pa.array([row["clip_id"] for row in clips], pa.string())}
-    for column, kind in CONFIG_COLUMNS.items():
-        data[column] = pa.array([row[column] for row in clips], kind)
-    files = [clip_file(out, VIEW, row["clip_id"], spec.output.suffix) for row in clips]
-    write_config_shards(out, spec, "clips", pa.table(data), files)
