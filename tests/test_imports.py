@@ -15,9 +15,22 @@ docs/architecture.md states it in prose; this is the one place it is written as 
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
+
 import pytest
 
-from tests.import_graph import MODULES, PACKAGES, cycles, describe_cycle, graph, imported, where
+from tests.import_graph import (
+    MODULES,
+    PACKAGES,
+    ROOT,
+    cycles,
+    describe_cycle,
+    graph,
+    imported,
+    where,
+)
 from tests.import_graph import package_of as package
 
 # package -> the other packages its modules may import
@@ -85,3 +98,31 @@ def test_no_import_cycle(mine):
     )
     if found:
         pytest.fail(message, pytrace=False)
+
+
+def _from_imports(path):
+    """Every absolute ``from <repository module> import names`` of a file, at any depth."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if package(node.module) in REPOSITORY:
+                yield node.lineno, node.module, [alias.name for alias in node.names]
+
+
+def test_every_import_of_the_repository_resolves():
+    """A moved module or renamed name leaves no stale import behind, function-local ones
+    included (they fail only when their function runs): each named module imports and has
+    each imported name (as an attribute or a submodule)."""
+    files = [*MODULES.values(), *sorted((ROOT / "tests").rglob("*.py"))]
+    stale = []
+    for path in files:
+        for line, module, names in _from_imports(path):
+            target = importlib.import_module(module)
+            stale += [
+                f"{path.relative_to(ROOT)}:{line}: {module} has no {name}"
+                for name in names
+                if name != "*"
+                and not hasattr(target, name)
+                and importlib.util.find_spec(f"{module}.{name}") is None
+            ]
+    assert not stale, "\n".join(stale)
