@@ -123,6 +123,9 @@ def test_every_import_of_the_repository_resolves():
                 for name in names
                 if name != "*"
                 and not hasattr(target, name)
-                and importlib.util.find_spec(f"{module}.{name}") is None
+                and not (
+                    hasattr(target, "__path__")
+                    and importlib.util.find_spec(f"{module}.{name}") is not None
+                )
             ]
     assert not stale, "\n".join(stale)
