@@ -372,6 +372,7 @@ def info_page(config: ChallengeConfig, task: str, phase: str) -> None:
                     "per day": _left(p.quota.per_day),
                     "total": _left(p.quota.total),
                     "failed count": p.quota.count_failed,
+                    "invalid per day": _left(p.quota.invalid_per_day),
                 }
                 for p in config.phases
             ]

@@ -19,6 +19,7 @@ from leaderboard.scoring.request import current_scorer
 from leaderboard.store.arrays import load_losses
 from leaderboard.store.models import Score, Submission, SubsetResult, Team
 from leaderboard.store.schema import challenge_row
+from leaderboard.store.selections import selected_before
 from leaderboard.store.sessions import read_session, utc_now
 
 
@@ -31,8 +32,8 @@ def build_board(
 ) -> Board:
     """The ranking of `task` in `phase`; private ids only once the phase ended (or revealed).
 
-    Each team's row: its best selected submission (by the ranked ids), else its best public
-    one. The intervals are read from the store, or computed and stored when the board
+    Each team's row: its best selected submission (by the ranked ids; the selections as they
+    stood at the phase's end), else its best public one. The intervals are read from the store, or computed and stored when the board
     changed (see :mod:`leaderboard.boards.intervals`)."""
     config.task(task)
     phase_config = config.phase(phase)
@@ -77,9 +78,11 @@ def build_board(
 def _scored_submissions(
     session, config: ChallengeConfig, task: str, phase: str, metric: str
 ) -> pd.DataFrame:
+    """Every scored submission with its public score and whether it was selected before the
+    phase's end (the log of changes, not the current flag: see leaderboard.store.selections)."""
     challenge = challenge_row(session, config)
     query = (
-        select(Submission.id, Team.name, Submission.created_at, Submission.selected, Score.value)
+        select(Submission.id, Team.name, Submission.created_at, Score.value)
         .join(Team, Team.id == Submission.team_id)
         .join(Score, Score.submission_id == Submission.id)
         .where(
@@ -92,7 +95,10 @@ def _scored_submissions(
         )
     )
     rows = session.execute(query).all()
-    return pd.DataFrame(rows, columns=["submission", "team", "submitted", "selected", "public"])
+    frame = pd.DataFrame(rows, columns=["submission", "team", "submitted", "public"])
+    chosen = selected_before(session, challenge.id, task, phase, config.phase(phase).end)
+    frame.insert(3, "selected", [int(s) in chosen for s in frame["submission"]])
+    return frame
 
 
 def _has_private(session, candidates: pd.DataFrame) -> bool:

@@ -33,6 +33,7 @@ DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_MEMORY_LIMIT_MB = 4096
 DATABASE_DIALECTS = ("sqlite", "postgresql")
 DEFAULT_BOOTSTRAP_RESAMPLES = 1000
+DEFAULT_INVALID_PER_DAY = 10
 MAX_BOOTSTRAP_RESAMPLES = 100_000
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -50,6 +51,9 @@ class Quota(_Table):
     per_day: PositiveInt | None = None  # per UTC day, per team, task and phase
     total: PositiveInt | None = None
     count_failed: bool = False  # do invalid / failed / timed-out submissions use quota?
+    # invalid / failed / timed-out submissions per UTC day, per team, task and phase, counted
+    # whatever count_failed says; once reached, the team's next submission waits for the day
+    invalid_per_day: PositiveInt | None = DEFAULT_INVALID_PER_DAY
 
 
 class TaskConfig(_Table):
@@ -350,6 +354,7 @@ _RULES = {
     "memory_limit_mb": "must be a positive integer",
     "time_limit_s": "must be a positive number",
     "count_failed": "must be true or false",
+    "invalid_per_day": "must be a positive integer",
     "higher_is_better": "must be true or false",
     "primary_metric": "must be a metric name",
     "description": "must be text",

@@ -2,8 +2,10 @@
 
 Version 2 (issue 14) added the scorer and solution hashes of every score, the bootstrap
 replicates of each subset result, the submitted files (for rescoring), the rescore audit,
-the stored rank intervals of each board and the schema_info table; ``init`` upgrades a
-version-1 database in place (leaderboard.store.schema.upgrade_schema).
+the stored rank intervals of each board and the schema_info table. Version 3 (issue 28)
+added the log of selection changes (the final board uses the selections as they stood at the
+phase's end) and keeps the files of scored submissions only. ``init`` upgrades an older
+database in place (leaderboard.store.schema.upgrade_schema).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("pending", "scored", "invalid", "failed", "timed-out")
 SUBSETS = ("public", "private")
 
@@ -135,12 +137,27 @@ class SubsetResult(Base):
 
 
 class SubmissionFile(Base):
-    """The submitted prediction file, kept so that `rescore` can score it again."""
+    """The file of a scored submission, kept so that `rescore` can score it again (an
+    invalid, failed or timed-out file keeps only its sha256 and report, in ``submissions``)."""
 
     __tablename__ = "submission_files"
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     size_bytes: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SelectionChange(Base):
+    """One change of a submission's final selection, and when it was made: the board uses
+    the selections as these rows had them at the phase's end (``submissions.selected`` is
+    only the current state, for display)."""
+
+    __tablename__ = "selection_changes"
+    __table_args__ = (Index("ix_selection_changes_submission", "submission_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    selected: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(40))  # "team", or "schema-3 upgrade"
 
 
 class RescoreAudit(Base):

@@ -17,6 +17,7 @@ class QuotaState:
     used_today: int
     used_total: int
     quota: Quota
+    invalid_today: int = 0  # invalid, failed or timed-out today (never interrupted ones)
 
     @property
     def left_today(self) -> int | None:
@@ -26,7 +27,17 @@ class QuotaState:
     def left_total(self) -> int | None:
         return None if self.quota.total is None else max(0, self.quota.total - self.used_total)
 
+    @property
+    def invalid_left_today(self) -> int | None:
+        limit = self.quota.invalid_per_day
+        return None if limit is None else max(0, limit - self.invalid_today)
+
     def refusal(self) -> str | None:
+        if self.invalid_left_today == 0:
+            return (
+                f"daily quota of invalid submissions reached ({self.quota.invalid_per_day} "
+                "invalid, failed or timed-out per UTC day); try again after 00:00 UTC"
+            )
         if self.left_today == 0:
             return (
                 f"daily quota reached ({self.quota.per_day} per UTC day); try again after 00:00 UTC"
@@ -46,25 +57,29 @@ UNFINISHED = (
 )
 
 
+NOT_SCORED = ("invalid", "failed", "timed-out")
+
+
 def quota_state(
     session: Session, team_id: int, task: str, phase: str, quota: Quota, now: datetime
 ) -> QuotaState:
-    counted = ["pending", "scored"] + (
-        [] if not quota.count_failed else ["invalid", "failed", "timed-out"]
-    )
-    base = select(func.count(Submission.id)).where(
+    counted = ["pending", "scored"] + ([] if not quota.count_failed else list(NOT_SCORED))
+    charged = (
         Submission.team_id == team_id,
         Submission.task == task,
         Submission.phase == phase,
-        Submission.status.in_(counted),
         ~Submission.message.startswith(UNFINISHED),
     )
+    base = select(func.count(Submission.id)).where(*charged)
     day_start = utc_day_start(now)
     today = base.where(
         Submission.created_at >= day_start, Submission.created_at < day_start + timedelta(days=1)
     )
     return QuotaState(
-        used_today=session.scalar(today) or 0, used_total=session.scalar(base) or 0, quota=quota
+        used_today=session.scalar(today.where(Submission.status.in_(counted))) or 0,
+        used_total=session.scalar(base.where(Submission.status.in_(counted))) or 0,
+        quota=quota,
+        invalid_today=session.scalar(today.where(Submission.status.in_(NOT_SCORED))) or 0,
     )
 
 

@@ -5,13 +5,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from leaderboard.challenge.config import ChallengeConfig, shown_url
 from leaderboard.errors import LeaderboardError
-from leaderboard.store.models import SCHEMA_VERSION, Base, Challenge, SchemaInfo
+from leaderboard.store.models import (
+    SCHEMA_VERSION,
+    Base,
+    Challenge,
+    SchemaInfo,
+    SelectionChange,
+    Submission,
+    SubmissionFile,
+)
+from leaderboard.store.quotas import NOT_SCORED
+from leaderboard.store.selections import UPGRADE
 from leaderboard.store.sessions import engine_for, utc_now, write_session
 
 
@@ -61,8 +82,10 @@ def stored_schema_version(engine: Engine) -> int | None:
 
 
 def upgrade_schema(engine: Engine) -> list[str]:
-    """Add the columns a schema-1 database lacks (nullable: old rows keep NULL) and record
-    the version; returns the columns added. Runs on SQLite and PostgreSQL alike."""
+    """Add the columns a schema-1 database lacks (nullable: old rows keep NULL), bring an
+    older database's rows to schema 3 (:func:`_rows_to_schema_3`) and record the version;
+    returns the columns added. Runs on SQLite and PostgreSQL alike (after create_all, which
+    makes the new tables)."""
     added = []
     existing = {
         table: {c["name"] for c in inspect(engine).get_columns(table)} for table in ADDED_COLUMNS
@@ -77,10 +100,29 @@ def upgrade_schema(engine: Engine) -> list[str]:
                 )
                 connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
                 added.append(f"{table}.{name}")
-        if connection.scalar(select(func.max(SchemaInfo.version))) != SCHEMA_VERSION:
+        stored = connection.scalar(select(func.max(SchemaInfo.version))) or 1
+        if stored < 3:
+            _rows_to_schema_3(connection)
+        if stored != SCHEMA_VERSION:
             connection.execute(delete(SchemaInfo))
             connection.execute(insert(SchemaInfo).values(version=SCHEMA_VERSION))
     return added
+
+
+def _rows_to_schema_3(connection: Connection) -> None:
+    """Log every current selection as made when its submission was (the time it was really
+    made is unknown, so it counts on the final board), and drop the stored bytes of files
+    that were never scored (their sha256 and report stay in ``submissions``)."""
+    connection.execute(
+        insert(SelectionChange).from_select(
+            ["submission_id", "selected", "at", "by"],
+            select(Submission.id, true(), Submission.created_at, literal(UPGRADE)).where(
+                Submission.selected.is_(True)
+            ),
+        )
+    )
+    unscored = select(Submission.id).where(Submission.status.in_(NOT_SCORED))
+    connection.execute(delete(SubmissionFile).where(SubmissionFile.submission_id.in_(unscored)))
 
 
 def check_schema(config: ChallengeConfig) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from leaderboard.challenge.config import ChallengeConfig
 from leaderboard.scoring.result import ScoringResult, SubsetScores
 from leaderboard.store.arrays import npy_bytes
-from leaderboard.store.models import Score, Submission, SubsetResult
+from leaderboard.store.models import Score, Submission, SubmissionFile, SubsetResult
 from leaderboard.store.sessions import write_session
 
 
@@ -23,9 +23,12 @@ def record_outcome(
     result: ScoringResult,
     arrays: dict[str, np.ndarray],
     now: datetime,
+    content: bytes | None = None,
 ) -> None:
     """Store the outcome, unless a sweep has already ended the row (its verdict stands).
-    ``arrays``: the worker's ``losses-<subset>`` and ``replicates-<subset>`` arrays."""
+    ``arrays``: the worker's ``losses-<subset>`` and ``replicates-<subset>`` arrays;
+    ``content``: the submitted file, kept (for `rescore`) only when it was scored: an invalid,
+    failed or timed-out file keeps its sha256 and report, not its bytes."""
     with write_session(config) as session:
         submission = session.get(Submission, submission_id)
         if submission.status != "pending":
@@ -35,6 +38,12 @@ def record_outcome(
         submission.finished_at = now
         if result.scored:
             add_subset_rows(session, submission_id, result, arrays)
+            if content is not None:
+                session.add(
+                    SubmissionFile(
+                        submission_id=submission_id, size_bytes=len(content), content=content
+                    )
+                )
 
 
 def add_subset_rows(

@@ -18,7 +18,7 @@ from leaderboard.errors import LeaderboardError
 from leaderboard.scoring.request import ScoringRequest
 from leaderboard.scoring.result import ScoringResult
 from leaderboard.scoring.sandbox import run_isolated
-from leaderboard.store.models import Submission, SubmissionFile, Team
+from leaderboard.store.models import Submission, Team
 from leaderboard.store.quotas import (
     UNFINISHED,
     QuotaState,
@@ -75,7 +75,6 @@ def submit(
         safe_file_name(file_name or prediction_path.name),
         check_note(note),
         now,
-        content,
     )
     request = ScoringRequest.for_submission(config, task, phase_config, prediction_path)
     try:
@@ -88,7 +87,7 @@ def submit(
         )
         record_outcome(config, submission_id, ScoringResult.failed(message), {}, clock())
         raise
-    record_outcome(config, submission_id, result, arrays, clock())
+    record_outcome(config, submission_id, result, arrays, clock(), content)
     if result.scored and refresh:
         refresh_intervals(config, task, phase_config.name, clock())
     return _outcome(config, submission_id, phase_config, clock())
@@ -158,10 +157,9 @@ def _reserve(
     file_name: str,
     note: str,
     now: datetime,
-    content: bytes | None = None,
 ) -> int:
-    """Quota check and insert of a pending row (and the file, kept for rescoring), in one
-    write transaction."""
+    """Quota check and insert of a pending row, in one write transaction (the file is kept
+    only once it is scored: :func:`record_outcome`)."""
     with write_session(config) as session:
         team = team_for_token(session, config, token)
         session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
@@ -188,10 +186,4 @@ def _reserve(
         )
         session.add(submission)
         session.flush()
-        if content is not None:
-            session.add(
-                SubmissionFile(
-                    submission_id=submission.id, size_bytes=len(content), content=content
-                )
-            )
         return submission.id

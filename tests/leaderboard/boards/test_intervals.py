@@ -161,23 +161,23 @@ def test_up_to_n_final_submissions_and_the_best_private_one_counts(tmp_path: Pat
         for i, n in enumerate((48, 10, 20, 44))
     ]
     for chosen in ids[1:3]:
-        select_submission(config, token, chosen)
+        select_submission(config, token, chosen, now=IN_DEV)
     with pytest.raises(
         LeaderboardError, match=r"already selected 2 submissions .*\(2, 3\).*--unselect"
     ):
-        select_submission(config, token, ids[3])
-    select_submission(config, token, ids[1], unselect=True)
-    select_submission(config, token, ids[3])
+        select_submission(config, token, ids[3], now=IN_DEV)
+    select_submission(config, token, ids[1], unselect=True, now=IN_DEV)
+    select_submission(config, token, ids[3], now=IN_DEV)
     during = build_board(config, "misme-ser", "dev", now=IN_DEV + timedelta(hours=1))
     final = build_board(config, "misme-ser", "dev", now=AFTER_DEV)
     # the first 20 sorted ids are right in #3, the first 44 in #4: #4 is better on both halves
     assert list(during.table["submission"]) == [ids[3]]
     assert final.subset == "private" and list(final.table["submission"]) == [ids[3]]
-    select_submission(config, token, ids[3], unselect=True)  # only #3 left selected
+    select_submission(config, token, ids[3], unselect=True, now=IN_DEV)  # only #3 left selected
     assert list(build_board(config, "misme-ser", "dev", now=AFTER_DEV).table["submission"]) == [
         ids[2]
     ]
-    select_submission(config, token, ids[2], unselect=True)  # none: the best public one
+    select_submission(config, token, ids[2], unselect=True, now=IN_DEV)  # none: the best public one
     assert list(build_board(config, "misme-ser", "dev", now=AFTER_DEV).table["submission"]) == [
         ids[0]
     ]
@@ -198,8 +198,8 @@ def test_one_final_submission_replaces_the_earlier_choice(tmp_path: Path) -> Non
         ).submission_id
         for n in (30, 20)
     )
-    select_submission(config, token, first)
-    assert select_submission(config, token, second).selected
+    select_submission(config, token, first, now=IN_DEV)
+    assert select_submission(config, token, second, now=IN_DEV).selected
     board = build_board(config, "misme-ser", "dev", now=IN_DEV)
     assert list(board.table["submission"]) == [second]
 

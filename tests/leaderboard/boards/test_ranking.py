@@ -73,14 +73,15 @@ def test_significance_against_the_leader(board_setup) -> None:
 
 def test_selected_submission_replaces_the_best(board_setup) -> None:
     config, tokens, ids = board_setup
-    select_submission(config, tokens["Team A"], ids["A-weak"])
+    select_submission(config, tokens["Team A"], ids["A-weak"], now=IN_DEV)
     table = build_board(config, "misme-ser", "dev", now=IN_DEV).table
     assert list(table["team"]) == ["Team B", "Team C", "Team A"]
     with pytest.raises(LeaderboardError, match="not one of your team's"):
-        select_submission(config, tokens["Team B"], ids["A-weak"])
+        select_submission(config, tokens["Team B"], ids["A-weak"], now=IN_DEV)
     with pytest.raises(LeaderboardError, match="only scored submissions"):
-        select_submission(config, tokens["Team D"], ids["D"])
-    select_submission(config, tokens["Team A"], ids["A-perfect"])  # back to the module's state
+        select_submission(config, tokens["Team D"], ids["D"], now=IN_DEV)
+    # back to the module's state
+    select_submission(config, tokens["Team A"], ids["A-perfect"], now=IN_DEV)
     assert list(build_board(config, "misme-ser", "dev", now=IN_DEV).table["team"])[0] == "Team A"
 
 

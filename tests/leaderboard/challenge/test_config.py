@@ -20,6 +20,7 @@ def test_config_defaults_and_paths(tmp_path: Path) -> None:
     assert config.open_phase(AFTER_DEV).name == "test"
     assert config.phase("dev").quota.per_day == 5
     assert config.phase("dev").quota.count_failed is False
+    assert config.phase("dev").quota.invalid_per_day == 10
 
 
 def test_database_url_override_and_relative_sqlite(tmp_path: Path) -> None:
@@ -106,6 +107,14 @@ def test_config_errors_are_clear(tmp_path: Path, edit, message: str) -> None:
             "[quotas]: per_day must be a positive integer",
         ),
         (
+            lambda t: t.replace("per_day = 5", "per_day = 5\ninvalid_per_day = 0"),
+            "[quotas]: invalid_per_day must be a positive integer",
+        ),
+        (
+            lambda t: t.replace("seed = 3", "seed = 3\nquotas = {invalid_per_day = 2.5}"),
+            "phases[0] quotas: invalid_per_day must be a positive integer",
+        ),
+        (
             lambda t: t.replace("count_failed = false", "count_failed = 1"),
             "[quotas]: count_failed must be true or false",
         ),
@@ -124,7 +133,8 @@ def test_config_errors_are_clear(tmp_path: Path, edit, message: str) -> None:
         ),
         (
             lambda t: t.replace("seed = 3", "seed = 3\nquotas = {per_dy = 1}"),
-            "phases[0] quotas: unknown key(s) per_dy; allowed: count_failed, per_day, total",
+            "phases[0] quotas: unknown key(s) per_dy; allowed: count_failed, invalid_per_day, "
+            "per_day, total",
         ),
         (
             lambda t: t.replace("seed = 3", "seed = 3\nquotas = 4"),
@@ -169,6 +179,15 @@ def test_phase_quotas_override_the_default_key_by_key(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.phase("test").quota.total == 7 and config.phase("test").quota.per_day == 5
     assert config.phase("dev").quota.total == 50
+
+
+def test_invalid_per_day_is_a_quota_key_like_the_others(tmp_path: Path) -> None:
+    path = write_challenge(tmp_path)
+    text = path.read_text().replace("per_day = 5", "per_day = 5\ninvalid_per_day = 3")
+    path.write_text(text.replace("seed = 4", "seed = 4\nquotas = {invalid_per_day = 1}"))
+    config = load_config(path)
+    assert config.phase("dev").quota.invalid_per_day == 3
+    assert config.phase("test").quota.invalid_per_day == 1
 
 
 def test_missing_config_file(tmp_path: Path) -> None:

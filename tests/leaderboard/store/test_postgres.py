@@ -311,7 +311,7 @@ def _ranking_scenario(folder: Path, url: str | None) -> ChallengeConfig:
     assert submit(config, bad, "misme-ser", tokens[2], clock=clock).status == "invalid"
     from leaderboard.submissions.select import select_submission
 
-    select_submission(config, tokens[0], 4)  # Team A picks its weaker file
+    select_submission(config, tokens[0], 4, now=clock.now)  # Team A picks its weaker file
     return config
 
 
@@ -410,6 +410,13 @@ def test_a_schema_1_database_is_upgraded_by_init(pg_url: str, tmp_path: Path, ca
     path, config = _config(tmp_path, pg_url, open_now=True)
     make_schema_1_database(config)
     upgrade_and_use(path, config, capsys)
+
+
+def test_a_schema_2_database_is_upgraded_by_init(pg_url: str, tmp_path: Path, capsys) -> None:
+    from tests.leaderboard.store.test_migration import upgrade_schema_2
+
+    path, config = _config(tmp_path, pg_url)
+    upgrade_schema_2(path, config, capsys)
 
 
 def test_rescore_and_stored_intervals(pg_url: str, tmp_path: Path, capsys) -> None:

@@ -201,3 +201,51 @@ def test_multiline_notes_and_odd_file_names_are_kept_as_text(challenge, tmp_path
     assert _rows(challenge, "select note, file_name from submissions") == [
         ("line one\n<b>line two</b>", "pred?s.csv")
     ]
+
+
+def test_an_invalid_file_keeps_its_hash_and_report_not_its_bytes(challenge, tmp_path) -> None:
+    """Issue 28, defect 7: uncharged invalid files filled the database with their bytes."""
+    import hashlib
+
+    token = add_team(challenge, "Team A")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,emotion\n" + "a01-c00,furious\n" * 20_000)
+    outcome = submit(challenge, bad, "misme-ser", token, clock=Clock(IN_DEV))
+    assert outcome.status == "invalid"
+    good = submit(
+        challenge, ser_predictions(tmp_path / "p.csv", 30), "misme-ser", token, clock=Clock(IN_DEV)
+    )
+    assert good.status == "scored", good.message
+    assert _rows(challenge, "select submission_id from submission_files") == [
+        (good.submission_id,)
+    ]  # rescore needs the scored file only
+    sha256, message = _rows(
+        challenge,
+        f"select file_sha256, message from submissions where id = {outcome.submission_id}",
+    )[0]
+    assert sha256 == hashlib.sha256(bad.read_bytes()).hexdigest()
+    assert message == outcome.message and "unknown label 'furious'" in message
+
+
+def test_invalid_submissions_have_their_own_daily_quota(tmp_path) -> None:
+    path = write_challenge(tmp_path)  # count_failed = false: invalid files use no quota
+    path.write_text(path.read_text().replace("per_day = 5", "per_day = 5\ninvalid_per_day = 2"))
+    config = load_config(path)
+    init_store(config)
+    token = add_team(config, "Team A")
+    for n in range(2):
+        bad = tmp_path / f"bad{n}.csv"
+        bad.write_text(f"id,emotion\na01-c0{n},furious\n")
+        outcome = submit(config, bad, "misme-ser", token, clock=Clock(IN_DEV))
+        assert outcome.status == "invalid"
+        assert outcome.quota.left_today == 5 and outcome.quota.invalid_left_today == 1 - n
+    good = ser_predictions(tmp_path / "good.csv", 30)
+    with pytest.raises(LeaderboardError, match=r"daily quota of invalid submissions reached \(2 "):
+        submit(config, good, "misme-ser", token, clock=Clock(IN_DEV))
+    assert _rows(config, "select count(*) from submissions") == [(2,)]
+    other_task = submit(
+        config, mer_predictions(tmp_path / "m.csv", 0.5), "misme-mer", token, clock=Clock(IN_DEV)
+    )
+    assert other_task.status == "scored"  # per team, task and phase, like the other quotas
+    tomorrow = Clock(IN_DEV + pd.Timedelta(days=1))
+    assert submit(config, good, "misme-ser", token, clock=tomorrow).status == "scored"
