@@ -29,6 +29,13 @@ so it is made again when credentials allow, else reported as missing), the file 
 it is while only reading, and the first append cuts the fragment off before writing. A
 malformed line anywhere else is never ignored: only an unterminated last line can come from
 an interrupted append.
+
+Answers and non-answers (decision): an API may answer a call with an error that says
+nothing about the thing asked (Last.fm's rate limit, error 29). A cache made with a
+``not_an_answer(method, response)`` predicate holds such a recorded response apart: the
+call counts as not recorded (:meth:`CallCache.has` is False, so it is asked again when a
+key allows), :meth:`CallCache.non_answer` gives it for reporting, and a real answer
+recorded later for the same call is no conflict with it.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import copy
 import json
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,9 +110,13 @@ class CallCache:
     add whole lines.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self, path: Path | str, not_an_answer: Callable[[str, Any], bool] | None = None
+    ) -> None:
         self.path = Path(path)
+        self._not_an_answer = not_an_answer or (lambda method, response: False)
         self._entries: dict[str, _Entry] = {}
+        self._non_answers: dict[str, _Entry] = {}
         self._size = 0
         self._lines = 0
         self._torn_at: int | None = None  # byte offset of an ignored torn last line
@@ -125,6 +136,17 @@ class CallCache:
         """The recorded response of the call (a copy), or ``KeyError`` if it was not recorded."""
         return copy.deepcopy(self._entries[call_key(method, params)].response)
 
+    def line_of(self, method: str, params: Mapping[str, Any]) -> int | None:
+        """The line number the call's answer is recorded on (None if it is not recorded)."""
+        entry = self._entries.get(call_key(method, params))
+        return None if entry is None else entry.line
+
+    def non_answer(self, method: str, params: Mapping[str, Any]) -> tuple[int, Any] | None:
+        """``(line, response)`` of a recorded non-answer of a call that has no answer, or None."""
+        key = call_key(method, params)
+        entry = None if key in self._entries else self._non_answers.get(key)
+        return None if entry is None else (entry.line, copy.deepcopy(entry.response))
+
     def record(self, method: str, params: Mapping[str, Any], response: Any) -> None:
         """Append the call as one complete line (a no-op if the same answer is recorded).
 
@@ -141,7 +163,8 @@ class CallCache:
             return
         self._append(line)
         self._lines += 1
-        self._entries[key] = _Entry(self._lines, copy.deepcopy(response))
+        held = self._non_answers if self._not_an_answer(method, response) else self._entries
+        held[key] = _Entry(self._lines, copy.deepcopy(response))
 
     def _load(self) -> None:
         try:
@@ -187,7 +210,9 @@ class CallCache:
                 f"{self.path}, line {number}: corrupt call cache line: {error}"
             ) from None
         key = call_key(method, params)
-        if key in self._entries:
+        if self._not_an_answer(method, response):
+            self._non_answers.setdefault(key, _Entry(number, response))
+        elif key in self._entries:
             self._check_same(key, response, f"line {number}")
         else:
             self._entries[key] = _Entry(number, response)

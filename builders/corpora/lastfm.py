@@ -14,7 +14,14 @@ retried on HTTP 429/5xx, connection errors and Last.fm's transient error codes (
 29) with exponential backoff (bounded in count and in delay, ``Retry-After`` honoured up to
 the bound), and appended. Last.fm's "not found" answers (error 6 or 7, e.g.
 ``{"error": 6, "message": "Track not found"}``) are real answers: they are recorded and
-reported as a track without tags, not as a failure.
+reported as a track without tags, not as a failure. Any other error answer (a rate limit,
+error 29; a service error, 8, 11 or 16; a refused key) says nothing about the track: it is
+never recorded, and one found recorded in a cache (an older tool's, a hand-made one) counts
+as not recorded: it is asked again when a key is given, else the track is reported as not
+answered (:attr:`TrackTags.answered`), never as a track Last.fm does not know.
+
+Tag counts must be whole numbers from 0 to :data:`MAX_TAG_COUNT` (Last.fm scales a track's
+counts to 0-100); anything else is an error naming the cache line.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ TOP_TAGS = "track.getTopTags"
 _NOT_FOUND = {6, 7}  # invalid parameters / resource: "Track not found", "Tag not found"
 _TRANSIENT = {8, 11, 16, 29}  # operation failed, offline, temporary error, rate limit
 _KEY_ERRORS = {4, 9, 10, 13, 14, 15, 26}  # authentication, invalid or suspended key
+MAX_TAG_COUNT = 1_000_000  # far above Last.fm's 0-100, far below what floats add up exactly
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,9 @@ class TrackTags:
     """A track's top tags ``{name: count}`` as Last.fm gives them, or why there are none.
 
     ``found`` is False for a Last.fm error answer (``message`` holds it, e.g.
-    ``"Track not found"``); a found track may still have no tags.
+    ``"Track not found"``); a found track may still have no tags. ``answered`` is False when
+    the only answer is a recorded error that says nothing about the track (a rate limit,
+    a service error) and no key allows asking again.
     """
 
     artist: str
@@ -63,6 +73,7 @@ class TrackTags:
     found: bool
     tags: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    answered: bool = True
 
 
 def top_tracks_params(tag: str, page: int) -> dict[str, Any]:
@@ -86,8 +97,33 @@ def _error_of(response: Any) -> tuple[int, str] | None:
     """``(code, message)`` of a Last.fm error payload, or None for a normal answer."""
     if isinstance(response, dict) and "error" in response:
         code = response["error"]
-        return (code if isinstance(code, int) else -1), str(response.get("message", ""))
+        valid = isinstance(code, int) and not isinstance(code, bool)
+        return (code if valid else -1), str(response.get("message", ""))
     return None
+
+
+def not_an_answer(method: str, response: Any) -> bool:
+    """Whether a recorded response is an error that says nothing about what was asked
+    (anything but Last.fm's "not found", errors 6 and 7)."""
+    error = _error_of(response)
+    return error is not None and error[0] not in _NOT_FOUND
+
+
+def tag_count(raw: Any) -> int:
+    """A tag's count as Last.fm gives it (a number, or a number as text) as an int.
+
+    ``ValueError`` unless it is a whole number from 0 to :data:`MAX_TAG_COUNT`.
+    """
+    value = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        value = int(raw.strip())
+    if value is None or not 0 <= value <= MAX_TAG_COUNT:
+        raise ValueError(f"count {raw!r} is not a whole number from 0 to {MAX_TAG_COUNT:,}")
+    return value
 
 
 def parse_top_tracks(response: Any) -> tuple[list[LastfmTrack], int]:
@@ -120,16 +156,22 @@ def parse_top_tags(response: Any) -> dict[str, int]:
     """``{tag name: count}`` of a ``track.getTopTags`` answer (``toptags.tag[].name/count``).
 
     A tag listed twice under the same name has its counts added. ``ValueError`` if the
-    response is not shaped like Last.fm's.
+    response is not shaped like Last.fm's or a count is not one (:func:`tag_count`).
     """
+    tags: dict[str, int] = {}
     try:
-        tags: dict[str, int] = {}
-        for item in _as_list(response["toptags"].get("tag")):
-            name = str(item["name"])
-            tags[name] = tags.get(name, 0) + int(item.get("count", 0))
-        return tags
+        items = [
+            (str(item["name"]), item.get("count", 0))
+            for item in _as_list(response["toptags"].get("tag"))
+        ]
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise ValueError(f"not a track.getTopTags answer ({error!r})") from None
+    for name, count in items:
+        try:
+            tags[name] = tags.get(name, 0) + tag_count(count)
+        except ValueError as error:
+            raise ValueError(f"tag {name!r}: {error}") from None
+    return tags
 
 
 class LastfmClient:
@@ -161,7 +203,7 @@ class LastfmClient:
             _check_positive(name, value, allow_zero=True)
         if not isinstance(max_retries, int) or max_retries < 0:
             raise UserError(f"max_retries must be a whole number >= 0, not {max_retries!r}")
-        self.cache = cache if isinstance(cache, CallCache) else CallCache(cache)
+        self.cache = cache if isinstance(cache, CallCache) else CallCache(cache, not_an_answer)
         self.api_key = api_key or os.environ.get("LASTFM_API_KEY") or None
         self.base_url = base_url
         self.interval_s = 1.0 / calls_per_second
@@ -174,9 +216,16 @@ class LastfmClient:
         self._session: requests.Session | None = None
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
-        """The raw JSON answer of a call: recorded, else made live and recorded."""
+        """The raw JSON answer of a call: recorded, else made live and recorded.
+
+        Without a key, a call recorded only with a non-answer (:func:`not_an_answer`) gives
+        that recorded error; with a key it is asked again.
+        """
         if self.cache.has(method, params):
             return self.cache.get(method, params)
+        recorded = self.cache.non_answer(method, params)
+        if recorded is not None and not self.api_key:
+            return recorded[1]
         if not self.api_key:
             raise UserError(
                 f"Last.fm {method} {params} is not in the cache {self.cache.path}; set "
@@ -213,6 +262,13 @@ class LastfmClient:
         params = top_tags_params(artist, track)
         response = self.call(TOP_TAGS, params)
         error = _error_of(response)
+        if error is not None and not_an_answer(TOP_TAGS, response):
+            line, _ = self.cache.non_answer(TOP_TAGS, params) or (None, None)
+            message = (
+                f"error {error[0]}: {error[1]} recorded ({self.cache.path}, line {line}); "
+                "set LASTFM_API_KEY to ask again"
+            )
+            return TrackTags(artist, track, False, {}, message, answered=False)
         if error is not None:
             return TrackTags(artist, track, False, {}, f"error {error[0]}: {error[1]}")
         return TrackTags(
@@ -223,7 +279,10 @@ class LastfmClient:
         try:
             return parse(response)
         except ValueError as error:
-            raise UserError(f"{self.cache.path}: Last.fm {method} {params}: {error}") from None
+            line = self.cache.line_of(method, params)
+            raise UserError(
+                f"{self.cache.path}: Last.fm {method} {params} (cache line {line}): {error}"
+            ) from None
 
     # --- live calls ---------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ from builders.corpora.spotify_match import (
     search_params,
     tokens,
 )
-from builders.corpora.spotify_tables import InstrumentalnessTable
+from builders.corpora.spotify_tables import InstrumentalnessTable, instrumentalness_value
 from builders.errors import UserError
 
 DEFAULT_API_PREFIX = "https://api.spotify.com/v1/"
@@ -167,10 +167,19 @@ class SpotifyReader:
             features = self.audio_features(spotify_id)
         except AudioFeaturesRefused as refused:
             return Instrumentalness(None, None, str(refused))
-        value = None if features is None else features.get("instrumentalness")
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        if features is None:
             return Instrumentalness(None, None, "Spotify has no audio features for this track")
-        return Instrumentalness(float(value), "audio-features")
+        if features.get("instrumentalness") is None:
+            return Instrumentalness(None, None, "Spotify's audio features give no instrumentalness")
+        try:
+            value = instrumentalness_value(features["instrumentalness"])
+        except ValueError as error:
+            params = audio_features_params(spotify_id)
+            line = self.cache.line_of("audio_features", params)
+            raise UserError(
+                f"{self.cache.path}, line {line}: Spotify audio_features {params}: {error}"
+            ) from None
+        return Instrumentalness(value, "audio-features")
 
     def _call(self, method: str, params: dict[str, Any], fetch: Any, how: str) -> Any:
         if self.cache.has(method, params):

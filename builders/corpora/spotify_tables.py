@@ -73,16 +73,33 @@ def read_instrumentalness_table(path: Path | str) -> InstrumentalnessTable:
     return InstrumentalnessTable(first[1][0].lower(), values, str(path))
 
 
+def instrumentalness_value(raw: object) -> float:
+    """An instrumentalness as a float in [0, 1]: a number, or a number written as text.
+
+    The one check of every reader (the user's table, the Spotify cache, a live answer):
+    ``ValueError`` saying what is wrong for a boolean, anything else that is not a number,
+    NaN, or a value outside [0, 1].
+    """
+    value = math.nan
+    if isinstance(raw, str):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            pass
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"instrumentalness {raw!r} is not in [0, 1]")
+    return value
+
+
 def _table_row(path: Path, line: int, fields: list[str]) -> tuple[str, float]:
     if len(fields) != 2 or not fields[0]:
         raise UserError(f"{path}, line {line}: expected an id and an instrumentalness")
     try:
-        value = float(fields[1])
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= 1.0:
-        raise UserError(f"{path}, line {line}: instrumentalness {fields[1]!r} is not in [0, 1]")
-    return fields[0], value
+        return fields[0], instrumentalness_value(fields[1])
+    except ValueError as error:
+        raise UserError(f"{path}, line {line}: {error}") from None
 
 
 @dataclass(frozen=True)

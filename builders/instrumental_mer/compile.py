@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.corpora.deam_dynamic import find_deam_dynamic, read_deam_dynamic
+from builders.corpora.deam_dynamic import DynamicAnnotations, find_deam_dynamic, read_deam_dynamic
 from builders.corpora.deam_metadata import read_deam_metadata_report
 from builders.corpora.emopia import find_emopia_labels, match_clips, read_emopia_labels
 from builders.corpora.listing import files_below, files_named, summarise_ids
@@ -112,11 +112,20 @@ def _deam_songs(
         song.song_id for song in dynamic.songs if f"deam-{song.song_id}" not in audio.paths
     ]
     if without_audio:
-        selection.skipped.append(
+        selection.missing.append(
             (
                 "deam",
                 "dynamic annotations",
                 summarise_ids(without_audio, "annotated songs have no audio file"),
+            )
+        )
+    unannotated = _unannotated_audio(audio.paths, dynamic)
+    if unannotated:
+        selection.skipped.append(
+            (
+                "deam",
+                "audio",
+                summarise_ids(unannotated, "audio files have no dynamic annotations"),
             )
         )
     kept = _screen(songs, metadata.entries, recipe, spotify, review, selection)
@@ -126,6 +135,17 @@ def _deam_songs(
             artist, title = metadata.entries.get(song.song_id, (None, None))
             selection.songs[source_id] = SongRatings(song, artist, title)
             selection.files[source_id] = ("deam", audio.paths[source_id])
+
+
+def _unannotated_audio(paths: Mapping[str, str], dynamic: DynamicAnnotations) -> list[str]:
+    """The audio files of songs neither annotated nor reported as unreadable, by song id."""
+    known = {song.song_id for song in dynamic.songs} | {song for song, _ in dynamic.skipped}
+    found = [source_id.removeprefix("deam-") for source_id in paths]
+    return [paths[f"deam-{song}"] for song in sorted(set(found) - known, key=_song_order)]
+
+
+def _song_order(song: str) -> tuple[int, str]:
+    return (int(song), song) if song.isdigit() else (1 << 62, song)
 
 
 def _relative(where: str, root: Path) -> str:
@@ -234,7 +254,7 @@ def _usable_excerpts(
     with_audio = {source_id.removeprefix("soundtracks-") for source_id in paths}
     no_audio = sorted(set(rated) - with_audio)
     if no_audio:
-        selection.skipped.append(
+        selection.missing.append(
             ("soundtracks", "ratings", summarise_ids(no_audio, "rated excerpts have no audio file"))
         )
     for excerpt in sorted(with_audio - set(rated)):
@@ -302,7 +322,7 @@ def _emopia_clips(root: Path, selection: Selection) -> list[dict]:
     by_name = labels.set_index("clip_name")
     for wanted, matched, method, note in matches.itertuples(index=False):
         if not isinstance(matched, str):
-            selection.skipped.append(("emopia", wanted, f"label.csv clip without audio: {note}"))
+            selection.missing.append(("emopia", wanted, f"label.csv clip without audio: {note}"))
             continue
         source_id = f"emopia-{matched}"
         used.add(matched)

@@ -67,6 +67,12 @@ def stable(means: np.ndarray, limit: float) -> bool:
     return True
 
 
+def usable_windows(times_s: np.ndarray, complete: int, window_s: float, last_end_s: float) -> int:
+    """How many of the ``complete`` windows from ``times_s[0]`` end by ``last_end_s``."""
+    t0 = float(times_s[0]) if len(times_s) else 0.0
+    return sum(1 for k in range(complete) if t0 + (k + 1) * window_s <= last_end_s + 1e-9)
+
+
 def segment_song(
     times_s: np.ndarray,
     valence: np.ndarray,
@@ -89,7 +95,7 @@ def segment_song(
     means = np.column_stack(
         [window_means(valence, samples_per_window), window_means(arousal, samples_per_window)]
     )
-    usable = sum(1 for k in range(len(means)) if t0 + (k + 1) * window_s <= last_end_s + 1e-9)
+    usable = usable_windows(times_s, len(means), window_s, last_end_s)
     segments: list[Segment] = []
     k = 0
     while k < usable and len(segments) < max_segments:

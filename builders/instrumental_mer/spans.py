@@ -18,9 +18,10 @@ from collections.abc import Mapping
 import pandas as pd
 
 from builders.common.seeding import seeded_order
+from builders.corpora.deam_dynamic import DynamicSong
 from builders.corpora.mer_tracklists import quadrant
 from builders.instrumental_mer.recipe import InstrumentalMerRecipe
-from builders.instrumental_mer.segments import segment_song
+from builders.instrumental_mer.segments import PREFERRED_WINDOWS, segment_song, usable_windows
 from builders.instrumental_mer.selection import Selection, SongRatings, candidate_frame
 
 Span = tuple[float, float, str | None]  # start_s, duration_s, note
@@ -54,15 +55,17 @@ def middle_span(frames: int, rate: int, max_s: float, min_s: float) -> Span | st
 
 def deam_segment_clips(
     songs: Mapping[str, SongRatings], sources: pd.DataFrame, recipe: InstrumentalMerRecipe
-) -> pd.DataFrame:
-    """Mode (b): one candidate clip ``d_<song>_<n>`` per segment of each probed song."""
+) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """Mode (b): one candidate clip ``d_<song>_<n>`` per segment of each probed song, and the
+    probed songs that give no segment, with the reason."""
     lengths = sources.set_index("source_id")["duration_s"]
     settings = recipe.deam
-    rows = []
+    rows, without = [], []
     for source_id, song in sorted(songs.items()):
         if source_id not in lengths.index:
             continue
         ratings = song.ratings
+        last_end_s = float(lengths[source_id]) + settings.end_tolerance_s
         segments = segment_song(
             ratings.times_s,
             ratings.valence,
@@ -71,8 +74,11 @@ def deam_segment_clips(
             samples_per_window=settings.samples_per_window,
             max_change=settings.max_change,
             max_segments=settings.max_segments_per_song,
-            last_end_s=float(lengths[source_id]) + settings.end_tolerance_s,
+            last_end_s=last_end_s,
         )
+        if not segments:
+            reason = _no_segment(ratings, float(lengths[source_id]), recipe)
+            without.append(("deam", f"song {ratings.song_id}", reason))
         for number, segment in enumerate(segments, start=1):
             rows.append(
                 {
@@ -89,18 +95,36 @@ def deam_segment_clips(
                     "quadrant": quadrant(segment.valence, segment.arousal),
                 }
             )
-    return candidate_frame(rows)
+    return candidate_frame(rows), without
+
+
+def _no_segment(ratings: DynamicSong, audio_s: float, recipe: InstrumentalMerRecipe) -> str:
+    """Why a song's ratings give no segment: too few windows in its audio, or none stable."""
+    settings = recipe.deam
+    complete = len(ratings.times_s) // settings.samples_per_window
+    last_end_s = audio_s + settings.end_tolerance_s
+    usable = usable_windows(ratings.times_s, complete, settings.window_s, last_end_s)
+    if usable < min(PREFERRED_WINDOWS):
+        first = float(ratings.times_s[0]) if len(ratings.times_s) else 0.0
+        return (
+            f"no segment: {usable} complete {settings.window_s:g}-s window(s) of ratings "
+            f"from {first:g} s end within the audio ({audio_s:.3f} s long, tolerance "
+            f"{settings.end_tolerance_s:g} s); a segment needs {min(PREFERRED_WINDOWS)}"
+        )
+    return (
+        f"no segment: no {min(PREFERRED_WINDOWS)} or {max(PREFERRED_WINDOWS)} neighbouring "
+        f"windows of its {usable} change by at most {settings.max_change:g}"
+    )
 
 
 def place_clips(
     selection: Selection, sources: pd.DataFrame, recipe: InstrumentalMerRecipe
 ) -> tuple[pd.DataFrame, list[tuple[str, str, str]], list[dict]]:
     """(clips with ``start_s``/``duration_s``, clips left out with the reason, shortened notes)."""
-    candidates = pd.concat(
-        [selection.clips, deam_segment_clips(selection.songs, sources, recipe)], ignore_index=True
-    )
+    segmented, left_out = deam_segment_clips(selection.songs, sources, recipe)
+    candidates = pd.concat([selection.clips, segmented], ignore_index=True)
     probed = sources.set_index("source_id")
-    rows, left_out, shortened = [], [], []
+    rows, shortened = [], []
     for row in candidates.to_dict("records"):
         if row["source_id"] not in probed.index:
             continue  # its file was reported as unusable by the probe

@@ -80,27 +80,27 @@ def _emopia_sources(rows: pd.DataFrame, audio: AudioFiles, selection: Selection)
     """EMOPIA rows pointed at the user's files: exact name, else (video, segment)."""
     wanted = [source_id.removeprefix("emopia-") for source_id in rows["source_id"]]
     available = [source_id.removeprefix("emopia-") for source_id in audio.paths]
-    matches = match_clips(wanted, available).set_index("wanted")
+    matches = {
+        match.wanted: match
+        for match in match_clips(wanted, available)
+        .astype(object)
+        .where(lambda frame: frame.notna(), None)
+        .itertuples(index=False)
+    }
+    found = [matches[name].matched for name in wanted]
     rows = rows.copy()
-    found = [matches.at[name, "matched"] for name in wanted]
-    rows["source_id"] = [
-        f"emopia-{name}" if isinstance(name, str) else "emopia-(none)" for name in found
-    ]
+    rows["source_id"] = [f"emopia-{name}" if name else "emopia-(none)" for name in found]
     relabelled = []
     for clip_id, name in zip(rows["clip_id"], wanted):
-        method, note = matches.at[name, "method"], matches.at[name, "note"]
-        if method == "video+segment":
-            relabelled.append(
-                {
-                    "clip_id": clip_id,
-                    "file": audio.paths[f"emopia-{matches.at[name, 'matched']}"],
-                    "note": note,
-                }
-            )
-        elif not isinstance(matches.at[name, "matched"], str):
-            selection.missing.append(("emopia", clip_id, f"tracklist clip without audio: {note}"))
+        match = matches[name]
+        if match.matched is None:
+            note = f"tracklist clip without audio: {match.note}"
+            selection.missing.append(("emopia", clip_id, note))
+        elif match.method == "video+segment":
+            file = audio.paths[f"emopia-{match.matched}"]
+            relabelled.append({"clip_id": clip_id, "file": file, "note": match.note})
     selection.report["relabelled"] = relabelled
-    return rows[[isinstance(name, str) for name in found]]
+    return rows[[name is not None for name in found]]
 
 
 def _linked_pairs(clips: pd.DataFrame, root: Path | None, selection: Selection) -> pd.DataFrame:

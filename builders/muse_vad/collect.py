@@ -44,6 +44,7 @@ TRACK_FIELDS = (
     "genre",
 )
 LABELS = ("valence_tags", "arousal_tags", "dominance_tags")
+NOT_ANSWERED = "not answered by Last.fm track.getTopTags"
 IMPORTED_LABELS = "as given in the MuSe CSV (Warriner et al. 2013 lexicon, 1-9)"
 
 
@@ -57,6 +58,7 @@ class Labelled:
     stages: dict[str, int] = field(default_factory=dict)
     labels: dict = field(default_factory=dict)  # scale, rule, lexicon, blacklist
     duplicate_listings: int = 0
+    not_answered: int = 0  # tags mode: tracks whose only Last.fm answer is a recorded error
 
     def drop(self, track: dict, stage: str, reason: str) -> None:
         """Record that ``track`` is left out at ``stage`` and why."""
@@ -133,6 +135,10 @@ def collect_tags(
             result.drop(track, "tags", "Last.fm lists it without an artist or a title")
             continue
         tags = client.track_top_tags(item.artist, item.name)
+        if not tags.answered:
+            result.not_answered += 1
+            result.drop(track, "tags", f"{NOT_ANSWERED}: {tags.message}")
+            continue
         if not tags.found:
             result.drop(track, "tags", f"Last.fm track.getTopTags: {tags.message}")
             continue

@@ -285,6 +285,7 @@ def _finish(
         "stages": stages,
         "labels": labelled.labels,
         "duplicate_listings": labelled.duplicate_listings,
+        **({"not_answered": labelled.not_answered} if labelled.not_answered else {}),
         "frame_s": recipe.frames.frame_s,
         "counts": {"tracks": len(table), "frames": len(frames), "sources": len(sources)},
         **fold_audit,
@@ -331,6 +332,11 @@ def summarise(plan: Plan) -> str:
         frames = "-" if fold["frames"] is None else fold["frames"]
         lines.append(f"{name:<7}{fold['tracks']:>7}{frames:>8}{fold['artist_groups']:>9}")
     lines.append("leakage audit: " + ", ".join(f"{k}={v}" for k, v in audit["leakage"].items()))
+    if audit.get("not_answered"):
+        lines.append(
+            f"not answered: {audit['not_answered']} track(s) have only a recorded Last.fm "
+            "error (e.g. a rate limit) in the cache; set LASTFM_API_KEY and plan again to ask"
+        )
     if audit["dropped"]:
         first = audit["dropped"][0]
         lines.append(

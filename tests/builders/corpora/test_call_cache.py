@@ -255,3 +255,24 @@ def test_write_call_cache_writes_the_whole_file_or_nothing(tmp_path: Path) -> No
         write_call_cache(path, conflicting)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.jsonl"]
+
+
+def _is_error(method: str, response: object) -> bool:
+    return isinstance(response, dict) and "error" in response
+
+
+def test_a_recorded_non_answer_is_not_an_answer_and_a_later_answer_is_no_conflict(
+    tmp_path: Path,
+) -> None:
+    method, params, answer = CALLS[0]
+    path = tmp_path / "calls.jsonl"
+    path.write_bytes(cache_line(method, params, {"error": 29, "message": "Rate limit"}))
+    cache = CallCache(path, _is_error)
+    assert not cache.has(method, params) and cache.line_of(method, params) is None
+    assert cache.non_answer(method, params) == (1, {"error": 29, "message": "Rate limit"})
+    cache.record(method, params, answer)
+    for reread in (cache, CallCache(path, _is_error)):
+        assert reread.get(method, params) == answer and reread.line_of(method, params) == 2
+        assert reread.non_answer(method, params) is None
+    with pytest.raises(UserError, match="different responses"):
+        CallCache(path)  # without the predicate the two lines are a conflict, as before

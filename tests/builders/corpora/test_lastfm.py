@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -311,3 +312,50 @@ def test_demo_cache_is_the_same_bytes_every_time(tmp_path: Path) -> None:
     write_demo_lastfm_cache(tmp_path / "a.jsonl", TRACKS)
     write_demo_lastfm_cache(tmp_path / "b.jsonl", TRACKS)
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+# --- counts and recorded errors (issue 28, defect 5) ---------------------------------------
+
+
+@pytest.mark.parametrize("count", [1e308, -1, 2.5, True, "1e3", 1_000_001, None])
+def test_a_count_that_is_not_a_sane_whole_number_is_an_error_naming_the_cache_line(
+    tmp_path: Path, count: object
+) -> None:
+    path = tmp_path / "calls.jsonl"
+    other = cache_line(TOP_TAGS, top_tags_params("B", "U"), {"toptags": {"tag": []}})
+    answer = {"toptags": {"tag": [{"name": "sad", "count": count}]}}
+    path.write_bytes(other + cache_line(TOP_TAGS, top_tags_params("A", "T"), answer))
+    with pytest.raises(
+        UserError,
+        match=rf"calls\.jsonl: Last\.fm track\.getTopTags .* \(cache line 2\): tag 'sad': count "
+        rf"{re.escape(repr(count))} is not a whole number from 0 to 1,000,000",
+    ):
+        LastfmClient(path).track_top_tags("A", "T")
+    assert parse_top_tags({"toptags": {"tag": [{"name": "sad", "count": 1_000_000.0}]}}) == {
+        "sad": 1_000_000
+    }
+
+
+@pytest.mark.parametrize("code", [29, 8, 11, 16])
+def test_a_recorded_transient_error_is_not_an_answer(
+    server: StubServer, tmp_path: Path, code: int
+) -> None:
+    cache = tmp_path / "calls.jsonl"
+    params = top_tags_params("Composer 3", "Theme 3")
+    cache.write_bytes(cache_line(TOP_TAGS, params, {"error": code, "message": "try later"}))
+    offline = LastfmClient(cache).track_top_tags("Composer 3", "Theme 3")
+    assert not offline.answered and not offline.found
+    assert offline.message.startswith(f"error {code}: try later recorded ({cache}, line 1)")
+    assert _live(server, cache).track_top_tags("Composer 3", "Theme 3").tags == GOLDEN
+    assert len(server.hits) == 1
+    replay = LastfmClient(cache).track_top_tags("Composer 3", "Theme 3")  # both lines, no conflict
+    assert replay.answered and replay.tags == GOLDEN
+
+
+def test_a_recorded_track_not_found_is_an_answer(server: StubServer, tmp_path: Path) -> None:
+    cache = tmp_path / "calls.jsonl"
+    params = top_tags_params("Composer 3", "Theme 3")
+    cache.write_bytes(cache_line(TOP_TAGS, params, {"error": 6, "message": "Track not found"}))
+    tags = _live(server, cache).track_top_tags("Composer 3", "Theme 3")
+    assert tags.answered and not tags.found and tags.message == "error 6: Track not found"
+    assert not server.hits  # never asked again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,47 @@ def test_missing_metadata_is_reported_and_never_searched(tmp_path: Path) -> None
     assert [d.reason for d in screening.decisions] == ["no artist or title to search"] * 2
     assert screening.kept() == ()
     assert not reader.match(None, None).matched
+
+
+# --- one instrumentalness check for every reader (issue 28, defect 4) -----------------------
+
+
+def _cache_with_instrumentalness(tmp_path: Path, value: object) -> Path:
+    """The recorded calls of the first song, its instrumentalness replaced by ``value``."""
+    path = tmp_path / "edited.jsonl"
+    lines = []
+    for method, params, response in spotify_calls(SONGS[:1]):
+        if method == "audio_features":
+            response["audio_features"][0]["instrumentalness"] = value
+        lines.append(cache_line(method, params, response))
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def test_instrumentalness_written_as_text_in_the_cache_is_read_as_the_table_reads_it(
+    tmp_path: Path,
+) -> None:
+    reader = SpotifyReader(_cache_with_instrumentalness(tmp_path, "0.9"))
+    (decision,) = screen_songs(LOCAL[:1], spotify=reader).decisions
+    assert decision.keep and decision.instrumentalness == 0.9
+    assert "instrumentalness 0.900 >= 0.50 (audio-features)" in decision.reason
+    table = tmp_path / "table.csv"
+    table.write_text(f"spotify_id,instrumentalness\n{_id(1)},0.9\n", "utf-8")
+    assert read_instrumentalness_table(table).values[_id(1)] == 0.9
+
+
+@pytest.mark.parametrize("value", [7.5, -0.5, "high", True, "nan"])
+def test_instrumentalness_outside_0_1_in_the_cache_is_refused_as_in_the_table(
+    tmp_path: Path, value: object
+) -> None:
+    cache = _cache_with_instrumentalness(tmp_path, value)
+    with pytest.raises(
+        UserError,
+        match=rf"edited\.jsonl, line 2: Spotify audio_features .*: instrumentalness "
+        rf"{re.escape(repr(value))} is not in \[0, 1\]",
+    ):
+        screen_songs(LOCAL[:1], spotify=SpotifyReader(cache))
+    table = tmp_path / "table.csv"
+    table.write_text(f"spotify_id,instrumentalness\n{_id(1)},{value}\n", "utf-8")
+    with pytest.raises(UserError, match=r"line 2: instrumentalness .* is not in \[0, 1\]"):
+        read_instrumentalness_table(table)

@@ -7,8 +7,10 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 
 from builders.cli import main
 from builders.common.call_cache import CallCache
@@ -275,3 +277,58 @@ def test_no_corpus_and_screening_without_deam_are_user_errors(demo_run, tmp_path
             screening=Screening(review=read_review_list(sources["screen"])),
             progress=False,
         )
+
+
+# --- no silent drops (issue 28, defect 4) ----------------------------------------------------
+
+
+def _with_demo_corpora(demo_run, deam: Path) -> SourceRoots:
+    """``deam`` with the demo's Soundtracks and EMOPIA (DEAM alone is too few for 6 folds)."""
+    sources = demo_run["sources"]
+    return SourceRoots(deam, sources["soundtracks"], sources["emopia"])
+
+
+def _kept_deam_song(demo_run) -> int:
+    return kept_songs(deam_songs(0, TEST_SIZE["n_deam"]))[0].song_id
+
+
+def test_a_deam_song_whose_audio_ends_before_its_first_window_is_in_the_audit(demo_run, tmp_path):
+    """Audio 18 s, annotations from 15 s: no complete 5-s window pair, the song is reported."""
+    root = _deam_copy(demo_run, tmp_path)
+    song = _kept_deam_song(demo_run)
+    (audio,) = (root / "MEMD_audio").glob(f"{song}.*")
+    audio.unlink()
+    noise = np.random.default_rng(0).standard_normal(18 * 1000).astype("float32") * 0.1
+    sf.write(root / "MEMD_audio" / f"{song}.wav", noise, 1000)
+    roots = _with_demo_corpora(demo_run, root)
+    plan = plan_dataset(roots=roots, out=tmp_path / "out", progress=False)
+    assert not plan.clips["song_id"].eq(str(song)).any()
+    (skip,) = [s for s in plan.audit["skipped"] if s["item"] == f"song {song}"]
+    assert skip["corpus"] == "deam"
+    assert "0 complete 5-s window(s) of ratings from 15 s end within the audio" in skip["reason"]
+    assert "18.000 s long" in skip["reason"]
+
+
+def test_deam_audio_without_annotations_is_in_the_audit(demo_run, tmp_path):
+    root = _deam_copy(demo_run, tmp_path)
+    sf.write(root / "MEMD_audio" / "77777.wav", np.zeros(60 * 1000, "float32"), 1000)
+    selection = compile_selection({"deam": root}, load_recipe()[0])
+    assert (
+        "deam",
+        "audio",
+        "1 audio files have no dynamic annotations (e.g. MEMD_audio/77777.wav)",
+    ) in (selection.skipped)
+
+
+def test_strict_makes_missing_audio_fatal_in_compile_mode(demo_run, tmp_path):
+    root = _deam_copy(demo_run, tmp_path)
+    song = _kept_deam_song(demo_run)
+    (audio,) = (root / "MEMD_audio").glob(f"{song}.*")
+    audio.unlink()
+    roots = _with_demo_corpora(demo_run, root)
+    plan = plan_dataset(roots=roots, out=tmp_path / "lenient", progress=False)
+    (skip,) = [s for s in plan.audit["skipped"] if s["item"] == "dynamic annotations"]
+    assert f"annotated songs have no audio file (e.g. {song}" in skip["reason"]
+    with pytest.raises(UserError, match=r"missing or unusable \(--strict\), first: deam dynamic"):
+        plan_dataset(roots=roots, out=tmp_path / "strict", strict=True, progress=False)
+    assert not (tmp_path / "strict" / "manifests").exists()

@@ -168,3 +168,19 @@ def test_only_the_tracklists_of_the_given_corpora_are_read(demo_run):
     assert selection.report["thesis_split"]["n_only_in_split_file"] == 0
     with pytest.raises(UserError, match="give the audio of at least one corpus"):
         select_from_tracklists(sources["tracklists"], {})
+
+
+def test_a_tracklist_emopia_clip_without_audio_is_reported_not_a_crash(demo_run, tmp_path):
+    sources = demo_run["sources"]
+    root = tmp_path / "EMOPIA"
+    shutil.copytree(sources["emopia"], root)
+    before = select_from_tracklists(sources["tracklists"], {"emopia": root})
+    relabelled = {r["clip_id"] for r in before.report["relabelled"]}
+    clip = next(c for c in before.clips.itertuples() if c.clip_id not in relabelled)
+    (root / before.files[clip.source_id][1]).unlink()
+    after = select_from_tracklists(sources["tracklists"], {"emopia": root})
+    assert clip.clip_id not in set(after.clips["clip_id"])
+    (missing,) = [m for m in after.missing if m[1] == clip.clip_id]
+    assert missing[0] == "emopia" and missing[2].startswith("tracklist clip without audio: no clip")
+    assert len(after.clips) == len(before.clips) - 1
+    assert after.report["relabelled"] == before.report["relabelled"]

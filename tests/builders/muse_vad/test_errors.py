@@ -124,3 +124,38 @@ def test_an_undecodable_audio_file_is_left_out_or_fatal_with_strict(muse_sources
     assert reason.startswith(f"audio file {broken.relative_to(audio)}: cannot decode audio")
     err = _plan(capsys, *_tags(muse_sources, tmp_path / "strict"), *linked, "--strict")
     assert f"audio file {broken.relative_to(audio)} is unusable (--strict)" in err
+
+
+def _golden_tags_edited(sources, cache, edit) -> None:
+    """A copy of the Last.fm cache whose golden track's top tags are ``edit(response)``."""
+    lines = []
+    for line in sources["lastfm_cache"].read_text().splitlines(keepends=True):
+        record = json.loads(line)
+        if record["params"] == {"artist": "Ada Quill", "track": "Simple Cue"}:
+            record["response"] = edit(record["response"])
+            line = json.dumps(record) + "\n"
+        lines.append(line)
+    cache.write_text("".join(lines))
+
+
+@pytest.mark.parametrize("count", [1e308, -4, 2.5, "1e3", 10**7, True])
+def test_a_tag_count_that_is_not_a_sane_whole_number_is_named_with_its_cache_line(
+    muse_sources, tmp_path, capsys, count
+):
+    cache = tmp_path / "calls.jsonl"
+
+    def huge(response):
+        for tag in response["toptags"]["tag"]:
+            tag["count"] = count
+        return response
+
+    _golden_tags_edited(muse_sources, cache, huge)
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out", **{"--lastfm-cache": cache}))
+    line = next(
+        n
+        for n, text in enumerate(cache.read_text().splitlines(), start=1)
+        if "Simple Cue" in text and "getTopTags" in text
+    )
+    assert f"{cache}: Last.fm track.getTopTags" in err and f"(cache line {line})" in err
+    assert f"count {count!r} is not a whole number from 0 to 1,000,000" in err
+    assert not (tmp_path / "out" / "manifests").exists()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from builders.cli import main
 from builders.common.call_cache import CallCache, TornLineWarning
 from builders.corpora.lastfm import LastfmClient
 from builders.corpora.recorded import RecordedLastfmTrack, write_demo_lastfm_cache
@@ -42,6 +43,13 @@ def _live_client(server: StubServer, cache: Path, **options) -> LastfmClient:
     )
 
 
+def _plan_live(server: StubServer, cache: Path, sources: dict[str, Path], out: Path) -> None:
+    """Plan the tags mode with the real client asking ``server``, recording into ``cache``."""
+    plan_dataset(
+        out=out, lastfm=_live_client(server, cache), lexicon=sources["lexicon"], progress=False
+    )
+
+
 @pytest.fixture
 def offline(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -56,12 +64,7 @@ def test_the_golden_value_through_the_real_client_then_from_the_cache_alone(
     server = StubServer(lastfm_responder(recorded))
     cache = tmp_path / "calls.jsonl"
     try:
-        plan_dataset(
-            out=tmp_path / "live",
-            lastfm=_live_client(server, cache),
-            lexicon=muse_sources["lexicon"],
-            progress=False,
-        )
+        _plan_live(server, cache, muse_sources, tmp_path / "live")
         assert len(server.hits) == len(recorded) and {h.query["format"] for h in server.hits} == {
             "json"
         }
@@ -280,4 +283,60 @@ def test_the_order_last_fm_lists_the_tracks_in_changes_no_manifest_byte(
     ):
         assert (outs[0] / "manifests" / name).read_bytes() == (
             outs[1] / "manifests" / name
+        ).read_bytes()
+
+
+# --- a recorded Last.fm error is no answer (issue 28, defect 5) ------------------------------
+
+
+def _rate_limited(sources: dict[str, Path], cache: Path) -> None:
+    """The cache with the golden track's top tags recorded as Last.fm's rate-limit error."""
+    lines = []
+    for line in sources["lastfm_cache"].read_text().splitlines(keepends=True):
+        record = json.loads(line)
+        if record["params"] == {"artist": GOLDEN_TRACK[0], "track": GOLDEN_TRACK[1]}:
+            record["response"] = {"error": 29, "message": "Rate Limit Exceeded"}
+            line = json.dumps(record) + "\n"
+        lines.append(line)
+    cache.write_text("".join(lines))
+
+
+def test_a_recorded_rate_limit_without_a_key_is_reported_as_not_answered(
+    muse_sources, tmp_path, offline, capsys
+):
+    cache = tmp_path / "calls.jsonl"
+    _rate_limited(muse_sources, cache)
+    out = tmp_path / "out"
+    args = ["--lastfm-cache", str(cache), "--lexicon", str(muse_sources["lexicon"])]
+    assert main(["muse-vad", "plan", *args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "not answered: 1 track(s)" in printed and "LASTFM_API_KEY" in printed
+    audit = json.loads((out / "manifests" / "audit.json").read_text())
+    assert audit["not_answered"] == 1
+    (dropped,) = [d for d in audit["dropped"] if d["track"] == GOLDEN_TRACK[1]]
+    assert dropped["reason"].startswith("not answered by Last.fm track.getTopTags: error 29")
+    assert "set LASTFM_API_KEY to ask again" in dropped["reason"]
+    found = next(d for d in audit["dropped"] if "Track not found" in d["reason"])
+    assert found["reason"] == "Last.fm track.getTopTags: error 6: Track not found"  # an answer
+
+
+def test_a_recorded_rate_limit_is_asked_again_with_a_key_and_the_answer_recorded(
+    muse_sources, tmp_path, offline
+):
+    cache = tmp_path / "calls.jsonl"
+    _rate_limited(muse_sources, cache)
+    server = StubServer(lastfm_responder(CallCache(muse_sources["lastfm_cache"])))
+    try:
+        _plan_live(server, cache, muse_sources, tmp_path / "live")
+        assert [h.query["track"] for h in server.hits] == [GOLDEN_TRACK[1]]
+    finally:
+        server.stop()
+    golden = _track(tmp_path / "live", *GOLDEN_TRACK)
+    assert golden.valence_tags == pytest.approx(GOLDEN[0], abs=1e-9)
+    plan_dataset(
+        out=tmp_path / "replay", lastfm_cache=cache, lexicon=muse_sources["lexicon"], progress=False
+    )
+    for name in ("tracks.parquet", "audit.json"):
+        assert (tmp_path / "replay" / "manifests" / name).read_bytes() == (
+            tmp_path / "live" / "manifests" / name
         ).read_bytes()
