@@ -227,8 +227,8 @@ def _submit(args, config) -> int:
     if outcome.status == "scored":
         for name, value in sorted(outcome.public_metrics.items()):
             print(f"  {name} (public ids) = {value:.6g}")
-    else:
-        print(outcome.message)
+    else:  # what was wrong with the file: a problem, not a result
+        print(outcome.message, file=sys.stderr)
     if outcome.quota is not None:
         print(
             f"quota left: today {_left(outcome.quota.left_today)}, "
