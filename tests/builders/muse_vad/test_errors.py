@@ -124,3 +124,18 @@ def test_an_undecodable_audio_file_is_left_out_or_fatal_with_strict(muse_sources
     assert reason.startswith(f"audio file {broken.relative_to(audio)}: cannot decode audio")
     err = _plan(capsys, *_tags(muse_sources, tmp_path / "strict"), *linked, "--strict")
     assert f"audio file {broken.relative_to(audio)} is unusable (--strict)" in err
+
+
+@pytest.mark.parametrize("frame_s", ["0.001", "0.5", "86400"])
+def test_a_frame_length_outside_its_bounds_is_refused(muse_sources, tmp_path, capsys, frame_s):
+    """--frame-s 0.001 planned 1.3 M frames: frames are 1 s to 10 min long."""
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out"), "--frame-s", frame_s)
+    assert "`frames.frame_s`" in err and "1" in err and "600" in err, err
+    assert not (tmp_path / "out" / "manifests").exists()
+
+
+def test_a_recipe_file_with_a_tiny_frame_is_refused(muse_sources, tmp_path, capsys):
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('name = "muse-vad"\n[frames]\nframe_s = 0.01\n')
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out"), "--recipe", str(recipe))
+    assert "`frames.frame_s`" in err
