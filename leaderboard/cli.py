@@ -378,10 +378,12 @@ def _check_port(address: str, port: int) -> None:
 
 
 def _export(args) -> int:
-    from leaderboard.challenge.export_challenge import export_challenge
+    from leaderboard.challenge.export_challenge import export_challenge, standard_build_warning
 
     summary = export_challenge(args.dataset, args.out, tuple(args.test_folds))
     print(summary)
+    if warning := standard_build_warning(args.dataset):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
