@@ -227,6 +227,8 @@ def _submit(args, config) -> int:
     if outcome.status == "scored":
         for name, value in sorted(outcome.public_metrics.items()):
             print(f"  {name} (public ids) = {value:.6g}")
+        if warning := outcome.message.partition("; warning: ")[2]:
+            print(f"warning: {warning}", file=sys.stderr)
     else:  # what was wrong with the file: a problem, not a result
         print(outcome.message, file=sys.stderr)
     if outcome.quota is not None:
