@@ -168,3 +168,29 @@ def test_config_metadata_of_a_truncated_shard_names_it(copy):
     shard.write_bytes(shard.read_bytes()[:100])
     with pytest.raises((UserError, pa.ArrowException, OSError), match=str(shard.name)):
         config_metadata(copy, "speech")
+
+
+def test_verify_into_a_closed_pipe_ends_quietly(copy):
+    """`misme-build verify ... | head` printed a traceback (BrokenPipeError)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    repository = Path(__file__).resolve().parents[3]
+    environment = {**os.environ, "PYTHONPATH": str(repository), "MISME_NO_PROGRESS": "1"}
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("misme-build")), "verify", str(copy)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=environment,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    err = done.stderr.decode()
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert done.returncode in (0, 141), (done.returncode, err)
