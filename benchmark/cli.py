@@ -165,12 +165,18 @@ def _run_score(args) -> int:
     result = score_arrays(
         target_matrix(predictions, task), solution, task, n_resamples=args.bootstrap, seed=args.seed
     )
+    _warn(report.scale_warnings(result))
     write_output(args.json, report.to_json(result))
     write_output(args.markdown, report.to_markdown(result))
     if args.plot is not None:
         _plot_score(args.plot, result, solution, predictions, task)
     print(report.to_terminal(result), end="")
     return 0
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
 
 
 def _import_meanwhile(name: str) -> None:
@@ -229,6 +235,7 @@ def _run_compare(args) -> int:
         n_resamples=args.bootstrap,
         seed=args.seed,
     )
+    _warn(report.scale_warnings(result))
     write_output(args.json, report.to_json(result))
     write_output(args.markdown, report.to_markdown(result))
     if args.plot is not None:

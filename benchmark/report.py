@@ -156,6 +156,20 @@ def _scale(report) -> str:
     return f"; targets on the {scale} scale" if scale else ""
 
 
+def scale_warnings(report) -> list[str]:
+    """The off-scale warnings of a score report, or of a comparison's two systems."""
+    if isinstance(report, ScoreReport):
+        found = [report.extras.get("scale_warning")]
+    else:
+        found = [
+            f"{who}: {system.extras['scale_warning']}"
+            if system.extras.get("scale_warning")
+            else None
+            for who, system in (("A", report.a), ("B", report.b))
+        ]
+    return [warning for warning in found if warning]
+
+
 def _title(report) -> str:
     if isinstance(report, ScoreReport):
         folds = len(report.per_fold)
@@ -189,6 +203,7 @@ def to_terminal(report) -> str:
 def to_markdown(report) -> str:
     """Markdown document with the same tables as :func:`to_terminal`."""
     parts = [f"# {_title(report)}"]
+    parts += [f"\n> **Warning:** {warning}" for warning in scale_warnings(report)]
     for title, header, rows in _sections(report):
         parts += ["", f"## {title}", "", _md_table(header, rows)]
     return "\n".join(parts) + "\n"

@@ -25,6 +25,7 @@ from benchmark.io import (
     text_values,
     to_numpy,
 )
+from benchmark.scale_check import off_scale_warning
 from benchmark.tasks import Task
 
 if TYPE_CHECKING:
@@ -196,6 +197,8 @@ def score_arrays(
         n=len(solution),
         per_group=_per_group(truth, pred, solution.text, task),
     )
+    if task.kind == "regression" and (warning := off_scale_warning(pred, task, solution.scale)):
+        report.extras["scale_warning"] = warning
     if n_resamples > 0:
         _add_bootstrap(
             report,

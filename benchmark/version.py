@@ -31,6 +31,7 @@ SCORING_MODULES = (
     "benchmark.metrics",
     "benchmark.scoring",
     "benchmark.bootstrap",
+    "benchmark.scale_check",
 )
 
 

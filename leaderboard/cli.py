@@ -227,8 +227,10 @@ def _submit(args, config) -> int:
     if outcome.status == "scored":
         for name, value in sorted(outcome.public_metrics.items()):
             print(f"  {name} (public ids) = {value:.6g}")
-    else:
-        print(outcome.message)
+        if warning := outcome.message.partition("; warning: ")[2]:
+            print(f"warning: {warning}", file=sys.stderr)
+    else:  # what was wrong with the file: a problem, not a result
+        print(outcome.message, file=sys.stderr)
     if outcome.quota is not None:
         print(
             f"quota left: today {_left(outcome.quota.left_today)}, "
@@ -378,10 +380,12 @@ def _check_port(address: str, port: int) -> None:
 
 
 def _export(args) -> int:
-    from leaderboard.challenge.export_challenge import export_challenge
+    from leaderboard.challenge.export_challenge import export_challenge, standard_build_warning
 
     summary = export_challenge(args.dataset, args.out, tuple(args.test_folds))
     print(summary)
+    if warning := standard_build_warning(args.dataset):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -1,11 +1,13 @@
 """How every console script of the toolkit ends, shared by ``builders``, ``benchmark``,
 ``leaderboard`` and ``bench``: a termination signal becomes :class:`Interrupted`, an exit
-flushes and leaves without interpreter finalisation (:func:`leave`), and a bug of ours is one
-line (:func:`internal_error`). This package imports nothing of the toolkit's."""
+flushes and leaves without interpreter finalisation (:func:`leave`), a reader that went
+away (``... | head``) ends the script quietly with a shell's SIGPIPE status, and a bug of
+ours is one line (:func:`internal_error`). This package imports nothing of the toolkit's."""
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -25,6 +27,7 @@ class Interrupted(BaseException):
 
 
 TERMINATION_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CLOSED_PIPE_STATUS = 128 + signal.SIGPIPE  # what a shell reports for `command | head`
 
 
 def raise_on_termination() -> None:
@@ -60,6 +63,10 @@ def run_console_script(prog: str, body: Callable[[], int]) -> NoReturn:
     raise_on_termination()
     try:
         code = body()
+    except BrokenPipeError:
+        if not stdout_closed():
+            raise
+        code = _quietly_closed()
     except SystemExit as exiting:  # argparse's --help and usage errors
         code = _exit_status(exiting)
     except (KeyboardInterrupt, Interrupted) as interruption:
@@ -76,9 +83,35 @@ def _exit_status(exiting: SystemExit) -> int:
     return 1
 
 
+def stdout_closed() -> bool:
+    """Whether standard output is a pipe or socket whose reader has gone (``... | head``)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        events = poller.poll(0)
+    except (AttributeError, OSError, ValueError):  # no poll(), or no file behind stdout
+        return False
+    return any(mask & (select.POLLERR | select.POLLHUP) for _fd, mask in events)
+
+
+def _quietly_closed() -> int:
+    """The exit status of a script whose stdout reader went away; stdout is pointed at
+    /dev/null so that no later flush raises again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+    return CLOSED_PIPE_STATUS
+
+
 def internal_error(prog: str, error: Exception) -> int:
     """One line and exit status 1 for a bug of ours; with MISME_DEBUG set, re-raise it
-    so that the traceback shows."""
+    so that the traceback shows. Writing into a stdout whose reader went away is no bug:
+    no line, exit status 141 (as a shell reports SIGPIPE)."""
+    if isinstance(error, BrokenPipeError) and stdout_closed():
+        return _quietly_closed()
     if os.environ.get("MISME_DEBUG"):
         raise error
     print(

@@ -68,7 +68,31 @@ def roots_from_options(
         recorded = read_roots(out)
     except UserError:
         recorded = {}
+    _refuse_unknown_corpora(overrides, set(recorded) | _planned_corpora(out))
     return {**recorded, **overrides}
+
+
+def _refuse_unknown_corpora(overrides: Mapping[str, str], known: set[str]) -> None:
+    """A root named for no corpus of the build (a misspelt name) would be ignored: refuse it.
+    Nothing is checked when the build records no corpus yet (no plan)."""
+    unknown = sorted(set(overrides) - known)
+    if known and unknown:
+        raise UserError(
+            f"--root/--roots-file: unknown corpus {', '.join(map(repr, unknown))}; "
+            f"this build's corpora: {', '.join(sorted(known))}"
+        )
+
+
+def _planned_corpora(out: Path) -> set[str]:
+    """The corpora of the plan's sources manifest (empty when there is none)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        column = pq.read_table(Path(out) / "manifests" / "sources.parquet", columns=["corpus"])
+    except (FileNotFoundError, pa.ArrowInvalid, KeyError, OSError):
+        return set()
+    return {str(value) for value in column["corpus"].unique().to_pylist() if value is not None}
 
 
 def _root_overrides(values: Iterable[str] | None, roots_file: Path | None) -> dict[str, str] | None:

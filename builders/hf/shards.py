@@ -22,7 +22,8 @@ import hashlib
 import json
 import mmap
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -408,5 +409,26 @@ def config_metadata(out: Path, config: str) -> pa.Table:
     shards = shard_files(out, config)
     if not shards:
         raise UserError(f"no `{config}` config under {Path(out) / 'data'}")
-    names = [n for n in pq.read_schema(shards[0]).names if n not in ("audio", "audio_window")]
-    return pa.concat_tables([pq.read_table(s, columns=names) for s in shards])
+    with naming_the_shard(shards[0]):
+        names = [n for n in pq.read_schema(shards[0]).names if n not in ("audio", "audio_window")]
+    tables = []
+    for shard in shards:
+        with naming_the_shard(shard):
+            tables.append(pq.read_table(shard, columns=names))
+    return pa.concat_tables(tables)
+
+
+@contextmanager
+def naming_the_shard(path: Path | str) -> Iterator[None]:
+    """Put ``path`` into an Arrow error raised while reading it (a truncated shard says only
+    "Parquet magic bytes not found in footer"); the error keeps its type."""
+    try:
+        yield
+    except pa.ArrowException as error:
+        if str(path) in str(error):
+            raise
+        try:
+            named = type(error)(f"{path}: {error}")
+        except TypeError:  # an Arrow error type that takes other arguments
+            raise error from None
+        raise named from error

@@ -21,7 +21,7 @@ from builders.common import audio
 from builders.engine import Engine, map_units
 from builders.errors import UserError
 from builders.hf.digest import Key, digest_of, identity_checksums
-from builders.hf.shards import shard_files
+from builders.hf.shards import naming_the_shard, shard_files
 from builders.hf.spec import ConfigSpec, DatasetSpec
 
 SHOW = 10
@@ -55,6 +55,11 @@ class ShardUnit:
 
 def shard_checksums(unit: ShardUnit) -> tuple[list[tuple[Key, str, str | None]], list[str]]:
     """(key, recomputed sha256, recorded sha256) for every decodable clip of one shard, and problems."""
+    with naming_the_shard(unit.shard):
+        return _shard_checksums(unit)
+
+
+def _shard_checksums(unit: ShardUnit) -> tuple[list[tuple[Key, str, str | None]], list[str]]:
     names = pq.read_schema(unit.shard).names
     columns = ["id", "audio", "audio_sha256"]
     pairs = [("audio", "audio_sha256", unit.view)]

@@ -55,8 +55,22 @@ class Sources(StrictModel):
     max_file_mb: float = Field(0.0, ge=0)  # 0 = no limit; the thesis dropped files over 28 MB
 
 
+MIN_FRAME_S = 1.0  # --frame-s 0.001 would plan millions of frames
+MAX_FRAME_S = 600.0  # ten minutes: longer than most tracks, which would then have no frame
+
+
 class Frames(StrictModel):
-    frame_s: float = Field(15.0, gt=0)
+    frame_s: float = 15.0
+
+    @field_validator("frame_s")
+    @classmethod
+    def _bounded(cls, frame_s: float) -> float:
+        if not MIN_FRAME_S <= frame_s <= MAX_FRAME_S:
+            raise ValueError(
+                f"a frame is {MIN_FRAME_S:g} to {MAX_FRAME_S:g} s long, not {frame_s:g} "
+                "(the thesis: 15 or 30)"
+            )
+        return frame_s
 
 
 class Audio(StrictModel):

@@ -311,6 +311,8 @@ def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
 def show_outcome(outcome) -> None:
     if outcome.status == "scored":
         st.success(f"Submission {outcome.submission_id} scored.")
+        if warning := outcome.message.partition("; warning: ")[2]:
+            st.warning(warning)
         st.dataframe(pd.DataFrame([outcome.public_metrics]).round(4), hide_index=True)
     else:
         st.error(f"Submission {outcome.submission_id}: {outcome.status}")

@@ -71,6 +71,31 @@ def export_challenge(dataset: Path, out: Path, test_folds: tuple[int, ...]) -> s
     )
 
 
+def standard_build_warning(dataset: Path) -> str | None:
+    """A warning when ``dataset`` is a standard MiSME build, not a secret variant (which
+    ``builders.misme.secret`` marks with ``manifests/secret.json``): anyone who built the
+    standard corpus can match its hidden clips to their ids and labels by checksum."""
+    dataset = Path(dataset)
+    if not _is_misme(dataset) or (dataset / "manifests" / "secret.json").is_file():
+        return None
+    return (
+        f"{dataset} is a standard MiSME build: anyone who builds the standard corpus can "
+        "match the hidden clips to their ids and labels by checksum; for a challenge, export "
+        "a secret variant (misme-build misme secret-variant, see docs/organizers.md)"
+    )
+
+
+def _is_misme(dataset: Path) -> bool:
+    """The build's recipe names MiSME (or, without a readable recipe, its solutions do)."""
+    import tomllib
+
+    try:
+        recipe = tomllib.loads((dataset / "manifests" / "recipe.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return any((dataset / "solutions").glob("misme-*.parquet"))
+    return recipe.get("name") == "misme"
+
+
 def _export_into(
     dataset: Path, staging: Path, shards: list[Path], test_folds: tuple[int, ...], key: bytes
 ) -> tuple[dict[str, str], list[str]]:

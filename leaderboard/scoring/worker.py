@@ -234,11 +234,24 @@ def evaluate(request: ScoringRequest, out_dir: Path) -> ScoringResult:
         )
     return ScoringResult(
         "scored",
-        "scored",
+        _scored_message(predictions, solution, task),
         subsets=subsets,
         scorer=request.scorer(),
         solution_sha256=file_sha256(solution_path),
     )
+
+
+def _scored_message(predictions, solution, task) -> str:
+    """ "scored", with a warning when most predicted values lie outside the labels' range
+    (a file on another scale: it is scored as it is)."""
+    from benchmark.scale_check import off_scale_warning
+
+    if task.kind != "regression":
+        return "scored"
+    scale = str(solution["scale"].iloc[0]) if "scale" in solution.columns else None
+    values = predictions[list(task.targets)].to_numpy(dtype=float)
+    warning = off_scale_warning(values, task, scale)
+    return "scored" if warning is None else f"scored; warning: {warning}"
 
 
 def _phase_rows(solution, folds):

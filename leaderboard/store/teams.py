@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
@@ -34,6 +35,32 @@ def check_team_name(name: str) -> str:
     if _CONTROL_CHARACTERS.search(name):
         raise LeaderboardError("team name must not contain control characters")
     return name
+
+
+# Cyrillic and Greek letters (after case folding) that look like a Latin letter: a small
+# table of the common homoglyphs, enough for names such as "Team А" with a Cyrillic A.
+_HOMOGLYPHS = str.maketrans(
+    "авеёіїјкмнорстухѕһԁԛԝүӏ" + "αβεζηικμνορτυχ",  # Cyrillic, then Greek
+    "abeeiijkmhopctyxshdqwyl" + "abezhikmvoptux",
+)
+
+
+def name_key(name: str) -> str:
+    """What a team name looks like: NFKC, case folded, Cyrillic and Greek homoglyphs as the
+    Latin letters they resemble, invisible characters removed and white space collapsed.
+    Two names with the same key are the same name to a reader of the board."""
+    folded = unicodedata.normalize("NFKC", name).casefold().translate(_HOMOGLYPHS)
+    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return " ".join(visible.split())
+
+
+def _refuse_lookalike(session: Session, challenge_id: int, name: str) -> None:
+    key = name_key(name)
+    for existing in session.scalars(select(Team.name).where(Team.challenge_id == challenge_id)):
+        if existing == name:
+            raise LeaderboardError(f"a team named {name!r} already exists")
+        if name_key(existing) == key:
+            raise LeaderboardError(f"team name {name!r} looks like the existing team {existing!r}")
 
 
 MAX_NOTE = 1000
@@ -79,6 +106,7 @@ def add_team(config: ChallengeConfig, name: str, now: datetime | None = None) ->
     try:
         with write_session(config) as session:
             challenge = challenge_row(session, config)
+            _refuse_lookalike(session, challenge.id, name)
             session.add(
                 Team(
                     challenge_id=challenge.id,

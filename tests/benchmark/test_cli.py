@@ -386,3 +386,12 @@ def test_plot_needs_png_or_svg(tmp_path, mer_solution, run_cli):
     assert code == 2 and out == ""
     assert "must end in .png or .svg" in err and err.count("\n") == 1
     assert not (tmp_path / "chart.pdf").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "score"])
+def test_submission_problems_go_to_stderr_not_stdout(tmp_path, ser_solution, run_cli, command):
+    path = tmp_path / "p.csv"
+    path.write_text("id,emotion\n007,neutral\na,joyful\n")
+    code, out, err = run_cli(command, path, "--solution", ser_solution, "--task", "misme-ser")
+    assert code == 2 and out == ""
+    assert "problems found; nothing was scored" in err and "'joyful'" in err

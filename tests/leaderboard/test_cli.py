@@ -101,8 +101,9 @@ def test_invalid_file_exit_2_and_report(tmp_path: Path, capsys) -> None:
     assert (
         main(["submit", str(bad), "--config", config, "--task", "misme-ser", "--token", token]) == 2
     )
-    out = capsys.readouterr().out
-    assert "invalid" in out and "';'-separated" in out
+    out, err = capsys.readouterr()
+    assert "invalid" in out and "';'-separated" in err
+    assert "';'-separated" not in out  # the problems go to stderr, stdout keeps the results
 
 
 def test_missing_config_and_uninitialised_store(tmp_path: Path, capsys) -> None:

@@ -15,6 +15,7 @@ from builders.common import audio as audio_io
 from builders.common.audio import OutputSpec
 from builders.misme.render import render_dataset
 from tests.builders.misme.render_support import make_build
+from tests.console import message_lines
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +149,48 @@ def test_verify_says_which_packages_differ_from_the_building_environment(copy, c
     out = capsys.readouterr().out
     assert "another lock file (sha256 0123abcd" in out
     assert f"numpy: 0.1 -> {np.__version__}" in out and "soxr: 0.0.1 -> " in out
+
+
+def test_a_truncated_shard_is_named_in_the_error(copy, capsys):
+    shard = sorted((copy / "data" / "mixed").glob("*.parquet"))[0]
+    shard.write_bytes(shard.read_bytes()[:5000])
+    assert verify(copy) == 2
+    err = capsys.readouterr().err
+    assert "cannot read shards" in err and str(shard) in err, err
+    assert len(message_lines(err)) == 1 and "Traceback" not in err
+
+
+def test_config_metadata_of_a_truncated_shard_names_it(copy):
+    from builders.errors import UserError
+    from builders.hf.shards import config_metadata
+
+    shard = sorted((copy / "data" / "speech").glob("*.parquet"))[0]
+    shard.write_bytes(shard.read_bytes()[:100])
+    with pytest.raises((UserError, pa.ArrowException, OSError), match=str(shard.name)):
+        config_metadata(copy, "speech")
+
+
+def test_verify_into_a_closed_pipe_ends_quietly(copy):
+    """`misme-build verify ... | head` printed a traceback (BrokenPipeError)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    repository = Path(__file__).resolve().parents[3]
+    environment = {**os.environ, "PYTHONPATH": str(repository), "MISME_NO_PROGRESS": "1"}
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("misme-build")), "verify", str(copy)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=environment,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    err = done.stderr.decode()
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert done.returncode in (0, 141), (done.returncode, err)

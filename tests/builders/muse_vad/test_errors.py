@@ -159,3 +159,18 @@ def test_a_tag_count_that_is_not_a_sane_whole_number_is_named_with_its_cache_lin
     assert f"{cache}: Last.fm track.getTopTags" in err and f"(cache line {line})" in err
     assert f"count {count!r} is not a whole number from 0 to 1,000,000" in err
     assert not (tmp_path / "out" / "manifests").exists()
+
+
+@pytest.mark.parametrize("frame_s", ["0.001", "0.5", "86400"])
+def test_a_frame_length_outside_its_bounds_is_refused(muse_sources, tmp_path, capsys, frame_s):
+    """--frame-s 0.001 planned 1.3 M frames: frames are 1 s to 10 min long."""
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out"), "--frame-s", frame_s)
+    assert "`frames.frame_s`" in err and "1" in err and "600" in err, err
+    assert not (tmp_path / "out" / "manifests").exists()
+
+
+def test_a_recipe_file_with_a_tiny_frame_is_refused(muse_sources, tmp_path, capsys):
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('name = "muse-vad"\n[frames]\nframe_s = 0.01\n')
+    err = _plan(capsys, *_tags(muse_sources, tmp_path / "out"), "--recipe", str(recipe))
+    assert "`frames.frame_s`" in err

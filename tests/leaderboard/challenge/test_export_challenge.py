@@ -210,3 +210,26 @@ def test_export_needs_distinct_test_folds_and_a_labelled_one(
     )
     assert message in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def test_export_of_a_standard_misme_build_warns_and_names_the_secret_variant(
+    tmp_path: Path, capsys
+) -> None:
+    """Anyone who built the standard corpus can match its hidden clips by checksum."""
+    build = build_out(tmp_path / "build")
+    (build / "manifests" / "recipe.toml").write_text('name = "misme"\nversion = "1"\n')
+    out = tmp_path / "challenge"
+    assert main(["export-challenge", str(out), "--dataset", str(build), "--test-folds", "6"]) == 0
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err and "checksum" in captured.err
+    assert "misme-build misme secret-variant" in captured.err
+    assert "secret-variant" not in captured.out  # stdout keeps the summary
+
+
+def test_export_of_a_secret_variant_says_nothing_more(tmp_path: Path, capsys) -> None:
+    build = build_out(tmp_path / "build")
+    (build / "manifests" / "recipe.toml").write_text('name = "misme"\nversion = "1"\n')
+    (build / "manifests" / "secret.json").write_text('{"keep_private": true}\n')
+    out = tmp_path / "challenge"
+    assert main(["export-challenge", str(out), "--dataset", str(build), "--test-folds", "6"]) == 0
+    assert capsys.readouterr().err == ""
