@@ -43,6 +43,7 @@ CHUNK_CELLS = 4_000_000  # draw-count cells per chunk of resamples (32 MB of flo
 MAX_EXACT_IDS = 65_536  # more ids than this, and no groups: resample random blocks of ids
 ID_BLOCKS = 65_536  # how many blocks then
 RANDOM_ID_BLOCKS = "random id blocks"  # what such a bootstrap is grouped by, in its report
+ROW_BY_ROW_GROUPS = 1024  # from this many groups on, draws are counted a resample at a time
 _BLOCK_STREAM = 0xB10C  # the permutation's seed is (seed, this): a stream apart from the draws
 _CLASSIFICATION = (
     "accuracy",
@@ -119,7 +120,7 @@ def stable_order(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarra
     starts in it: the rows of code c, in their order, are ``order[starts[c]:starts[c + 1]]``
     (``starts`` has n_codes + 1 entries). Codes that fit 16 bits take numpy's radix sort:
     the same permutation (a stable sort has only one), in a few milliseconds."""
-    keys = codes.astype(np.int16) if n_codes <= np.iinfo(np.int16).max else codes
+    keys = codes.astype(np.uint16) if n_codes <= 1 << 16 else codes
     starts = np.zeros(n_codes + 1, dtype=np.int64)
     np.cumsum(np.bincount(codes, minlength=n_codes), out=starts[1:])
     return np.argsort(keys, kind="stable"), starts
@@ -169,7 +170,14 @@ def id_block_codes(n: int, seed: int, n_blocks: int | None = None) -> np.ndarray
 
 
 def _counts(draws: np.ndarray, n_groups: int) -> np.ndarray:
-    """How often each group was drawn, per resample (rows of ``draws``)."""
+    """How often each group was drawn, per resample (rows of ``draws``): one bincount of
+    all rows (offset by row) for few groups, else one per row, which stays in the cache
+    (3x faster for 65,536 groups); the same integer counts either way."""
+    if n_groups >= ROW_BY_ROW_GROUPS:
+        counts = np.empty(draws.shape)
+        for row, drawn in zip(counts, draws, strict=True):
+            row[:] = np.bincount(drawn, minlength=n_groups)
+        return counts
     offsets = draws + n_groups * np.arange(len(draws))[:, None]
     return (
         np.bincount(offsets.ravel(), minlength=draws.size).reshape(draws.shape).astype(np.float64)
