@@ -9,13 +9,12 @@ import pandas as pd
 
 from benchmark import bootstrap, stats
 from benchmark.errors import BenchmarkError
-from benchmark.io import group_column
 from benchmark.scoring import (
     ScoreReport,
     _arrays,
     _json_safe,
     _solution_arrays,
-    group_codes,
+    resampling_codes,
     score,
 )
 from benchmark.tasks import Task
@@ -172,8 +171,7 @@ def _bootstrap(
     if n_resamples <= 0:
         return {}
     arrays = _solution_arrays(solution, task)
-    column = group_column(arrays.text)
-    codes, n_groups = group_codes(arrays.text, column, len(truth))
+    codes, n_groups, grouped_by = resampling_codes(arrays.text, len(truth), seed)
     values = bootstrap.replicates_of_codes(
         task,
         task.primary_metric,
@@ -189,7 +187,7 @@ def _bootstrap(
     rank_low, rank_high = bootstrap.rank_intervals(values, task.higher_is_better)
     return {
         "confidence": 0.95,
-        "grouped_by": column,
+        "grouped_by": grouped_by,
         "n_groups": n_groups,
         "a": (float(low[0]), float(high[0])),
         "b": (float(low[1]), float(high[1])),

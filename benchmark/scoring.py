@@ -335,8 +335,7 @@ def _add_bootstrap(
     seed: int,
     confidence: float,
 ) -> None:
-    column = group_column(text)
-    codes, n_groups = group_codes(text, column, len(truth))
+    codes, n_groups, grouped_by = resampling_codes(text, len(truth), seed)
     values = bootstrap.replicates_of_codes(
         task, metric, truth, [pred], codes, n_groups, n_resamples=n_resamples, seed=seed
     )[:, 0]
@@ -349,17 +348,22 @@ def _add_bootstrap(
         "confidence": confidence,
         "n_resamples": n_resamples,
         "seed": seed,
-        "grouped_by": column,
+        "grouped_by": grouped_by,
         "n_groups": n_groups,
     }
 
 
-def group_codes(text: dict, column: str | None, n: int) -> tuple[np.ndarray, int]:
-    """:func:`benchmark.bootstrap.group_codes` of the text ``column`` (None: one group per
-    id); an Arrow column's distinct values are found by Arrow, not by Python objects."""
-    if column is not None and isinstance(text[column], pa.Array):
-        return bootstrap.codes_of_distinct(*_factorized(text[column]))
-    return bootstrap.group_codes(None if column is None else text[column], n)
+def resampling_codes(text: dict, n: int, seed: int) -> tuple[np.ndarray, int, str | None]:
+    """What a bootstrap resample of a solution draws: (codes, count, grouped_by). The groups
+    of its group column in ``text`` (an Arrow column's distinct values found by Arrow, not by
+    Python objects), else its ``n`` ids or, beyond :data:`benchmark.bootstrap.MAX_EXACT_IDS`,
+    random blocks of them (:func:`benchmark.bootstrap.id_codes`)."""
+    column = group_column(text)
+    if column is None:
+        return bootstrap.id_codes(n, seed)
+    if isinstance(text[column], pa.Array):
+        return (*bootstrap.codes_of_distinct(*_factorized(text[column])), column)
+    return (*bootstrap.group_codes(text[column], n), column)
 
 
 def _aligned(predictions: pd.DataFrame, solution: pd.DataFrame, task: Task) -> pd.DataFrame:

@@ -42,11 +42,21 @@ def test_fold_codes_by_counting_and_orders_by_radix_equal_numpys():
             expected = np.unique(values, return_inverse=True)
             assert distinct.dtype == expected[0].dtype and inverse.dtype == expected[1].dtype
             assert np.array_equal(distinct, expected[0]) and np.array_equal(inverse, expected[1])
-    for n_codes in (1, 5, 40_000):
+    for n_codes in (1, 5, 40_000, 65_536):  # 16 bits: numpy's radix sort
         codes = rng.integers(0, n_codes, 3000)
+        codes[:2] = (n_codes - 1, 0)
         order, starts = bootstrap.stable_order(codes, n_codes)
         expected_order, expected_starts = _plain_stable_order(codes, n_codes)
         assert np.array_equal(order, expected_order) and np.array_equal(starts, expected_starts)
+
+
+@pytest.mark.parametrize("n_groups", [3, bootstrap.ROW_BY_ROW_GROUPS, 65_536])
+def test_draws_counted_row_by_row_equal_one_bincount_of_all_rows(n_groups):
+    draws = next(bootstrap.resample_draws(n_groups, 40, seed=2))
+    offsets = draws + n_groups * np.arange(len(draws))[:, None]
+    expected = np.bincount(offsets.ravel(), minlength=draws.size).reshape(draws.shape)
+    counts = bootstrap._counts(draws, n_groups)
+    assert counts.dtype == np.float64 and np.array_equal(counts, expected)
 
 
 def test_a_dictionary_column_factorizes_as_its_values_do():
