@@ -21,6 +21,7 @@ from builders.common import audio
 from builders.engine import Engine, map_units
 from builders.errors import UserError
 from builders.hf.digest import Key, digest_of, identity_checksums
+from builders.hf.plan_match import check_plan_matches_shards
 from builders.hf.shards import shard_files
 from builders.hf.spec import ConfigSpec, DatasetSpec
 
@@ -123,6 +124,7 @@ def verify_build(
     ]
     if not units:
         raise UserError(f"no dataset shards under {out / 'data'} (is {out} a rendered build?)")
+    check_plan_matches_shards(out, spec)
     try:
         results = map_units(
             shard_checksums,
