@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -210,3 +212,25 @@ def test_export_needs_distinct_test_folds_and_a_labelled_one(
     )
     assert message in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def test_export_refuses_shards_not_made_from_the_manifests(tmp_path: Path, capsys) -> None:
+    """Issue 28, defect 2: the build's export stamped data/.plan.json with the sha256 of the
+    plan's files; manifests re-planned (or replaced) since then make the shards stale."""
+    build = build_out(tmp_path / "build")
+    (build / "manifests").mkdir(exist_ok=True)
+    recipe = build / "manifests" / "recipe.toml"
+    recipe.write_text("seed = 1\n")
+    stamp = {"manifests": {"recipe.toml": hashlib.sha256(recipe.read_bytes()).hexdigest()}}
+    (build / "data" / ".plan.json").write_text(json.dumps(stamp))
+    assert main(["export-challenge", str(tmp_path / "a"), "--dataset", str(build)] + FOLD6) == 0
+    assert not (tmp_path / "a" / "participant" / "data" / ".plan.json").exists()
+    recipe.write_text("seed = 2\n")
+    capsys.readouterr()
+    assert main(["export-challenge", str(tmp_path / "b"), "--dataset", str(build)] + FOLD6) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not made from its manifests" in err
+    assert "manifests/recipe.toml" in err and not (tmp_path / "b").exists()
+
+
+FOLD6 = ["--test-folds", "6"]
