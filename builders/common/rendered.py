@@ -6,20 +6,23 @@ that changes the manifests of a folder holding any of them would leave a build t
 complete but is not the plan's: :func:`clear_rendered` refuses unless forced, and then
 deletes them all (the "complete" markers first).
 
-The export writes ``OUT/data/.plan.json``, the sha256 of the plan's own files
-(``recipe.toml``, ``audit.json``: no later step rewrites them) that the shards were made
-from; :func:`stale_stamp` says when the manifests are no longer those. The leaderboard's
-``export-challenge`` reads the same file: ``{"manifests": {file name: sha256}}``.
+The export writes ``OUT/data/.plan.json``, ``{"manifests": {file name: sha256}}`` of the
+plan's own files (``recipe.toml``, ``audit.json``: no later step rewrites them) that the
+shards were made from; :func:`stale_stamp` says when the manifests are no longer those.
+A file's sha256 is :func:`plan_file_sha256`'s, of its content without its ``build`` table
+(the environment that planned it, not the plan). The leaderboard's ``export-challenge``
+checks the same file the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 from builders.common.atomic import atomic_file
-from builders.common.hashing import file_sha256
 from builders.errors import UserError
 
 # The digest and the card first: a folder without them does not look like a finished build.
@@ -63,12 +66,22 @@ def clear_rendered(out: Path, *, force: bool) -> None:
             path.unlink()
 
 
+def plan_file_sha256(path: Path) -> str:
+    """sha256 of a JSON or TOML file's content without its top-level ``build`` table, as
+    sorted JSON."""
+    text = Path(path).read_text(encoding="utf-8")
+    value = tomllib.loads(text) if Path(path).suffix == ".toml" else json.loads(text)
+    if isinstance(value, dict):
+        value.pop("build", None)
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def plan_stamp(out: Path) -> dict[str, dict[str, str]]:
     """``{"manifests": {file: sha256}}`` of the plan's own files present in OUT/manifests."""
     manifests = Path(out) / "manifests"
     return {
         "manifests": {
-            name: file_sha256(manifests / name)
+            name: plan_file_sha256(manifests / name)
             for name in PLAN_FILES
             if (manifests / name).is_file()
         }
@@ -91,7 +104,10 @@ def stale_stamp(out: Path) -> str | None:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
         return f"cannot read {path}: {error}"
-    current = plan_stamp(out)["manifests"]
+    try:
+        current = plan_stamp(out)["manifests"]
+    except (OSError, ValueError) as error:
+        return f"cannot read the plan under {Path(out) / 'manifests'}: {error}"
     changed = sorted(
         n for n in recorded.keys() | current.keys() if recorded.get(n) != current.get(n)
     )

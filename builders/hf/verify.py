@@ -124,7 +124,6 @@ def verify_build(
     ]
     if not units:
         raise UserError(f"no dataset shards under {out / 'data'} (is {out} a rendered build?)")
-    check_plan_matches_shards(out, spec)
     try:
         results = map_units(
             shard_checksums,
@@ -150,6 +149,7 @@ def verify_build(
         manifest = manifest_checksums(out, spec)
     except (OSError, pa.ArrowException) as error:
         raise UserError(f"cannot read the manifests under {out / 'manifests'}: {error}") from error
+    check_plan_matches_shards(out, spec)
     problems += _manifest_problems(spec, manifest, checksums)
     checksums.update(identity_checksums(out, spec))
     return Verification(out, checksums, problems)

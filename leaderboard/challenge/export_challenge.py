@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import tomllib
 from pathlib import Path
 
 import pyarrow as pa
@@ -98,8 +99,10 @@ def _shards(dataset: Path) -> list[Path]:
 
 def _check_plan_stamp(dataset: Path) -> None:
     """Refuse shards that were not made from the build's manifests: the export stamped them
-    with the sha256 of the plan's files (``data/.plan.json``, ``{"manifests": {name: sha256}}``);
-    a build re-planned (or its manifests replaced) since then holds stale shards."""
+    with the sha256 of the plan's files (``data/.plan.json``, ``{"manifests": {name: sha256}}``,
+    each of the file's content without its ``build`` table, as sorted JSON:
+    ``builders.common.rendered.plan_file_sha256``); a build re-planned (or its manifests
+    replaced) since then holds stale shards."""
     stamp, manifests = dataset / PLAN_STAMP, dataset / "manifests"
     if not stamp.is_file() or not manifests.is_dir():
         return  # exported before the stamp existed, or a copy without its manifests
@@ -108,7 +111,7 @@ def _check_plan_stamp(dataset: Path) -> None:
         changed = sorted(
             name
             for name, sha in recorded.items()
-            if not (manifests / name).is_file() or _file_sha256(manifests / name) != sha
+            if not (manifests / name).is_file() or _plan_file_sha256(manifests / name) != sha
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise LeaderboardError(f"cannot read {stamp}: {error}") from None
@@ -120,9 +123,12 @@ def _check_plan_stamp(dataset: Path) -> None:
         )
 
 
-def _file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def _plan_file_sha256(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    value = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    if isinstance(value, dict):
+        value.pop("build", None)
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _fold_of(shard: Path) -> int:

@@ -220,11 +220,14 @@ def test_export_refuses_shards_not_made_from_the_manifests(tmp_path: Path, capsy
     build = build_out(tmp_path / "build")
     (build / "manifests").mkdir(exist_ok=True)
     recipe = build / "manifests" / "recipe.toml"
-    recipe.write_text("seed = 1\n")
-    stamp = {"manifests": {"recipe.toml": hashlib.sha256(recipe.read_bytes()).hexdigest()}}
+    recipe.write_text('seed = 1\n[build]\nlock_sha256 = "0123"\n')
+    content = hashlib.sha256(json.dumps({"seed": 1}).encode()).hexdigest()  # without [build]
+    stamp = {"manifests": {"recipe.toml": content}}
     (build / "data" / ".plan.json").write_text(json.dumps(stamp))
     assert main(["export-challenge", str(tmp_path / "a"), "--dataset", str(build)] + FOLD6) == 0
     assert not (tmp_path / "a" / "participant" / "data" / ".plan.json").exists()
+    recipe.write_text("seed = 1\n")  # another environment, the same plan
+    assert main(["export-challenge", str(tmp_path / "c"), "--dataset", str(build)] + FOLD6) == 0
     recipe.write_text("seed = 2\n")
     capsys.readouterr()
     assert main(["export-challenge", str(tmp_path / "b"), "--dataset", str(build)] + FOLD6) == 2
