@@ -173,7 +173,7 @@ def secret_variant(
     if dest.exists():
         raise UserError(f"{dest} already exists; choose a new folder for the secret variant")
     build_recipe(out)  # OUT is a planned build (before its lock would make the folder)
-    with build_lock(out, "secret-variant"), build_lock(dest, "secret-variant"):
+    with build_lock(out, "secret-variant"):  # DEST's is taken once its plan is known
         return _write_variant(out, dest, secret_seed, test_folds, gain_spread_db)
 
 
@@ -201,30 +201,31 @@ def _write_variant(
         secret_seed,
         recipe.audio.sample_rate,
     )
-    with atomic_dir(dest / "manifests") as tmp:
-        write_manifest(secret_sources, tmp / "sources.parquet")
-        write_manifest(secret_mixes, tmp / "mixes.parquet")
-        shutil.copy(out / "manifests" / "recipe.toml", tmp / "recipe.toml")
-        shutil.copy(out / "manifests" / "audit.json", tmp / "audit.json")
-        (tmp / "secret.json").write_text(
-            json.dumps(
-                {
-                    "from": str(out.resolve()),
-                    "secret_seed": int(secret_seed),
-                    "test_folds": sorted(test_folds),
-                    "gain_spread_db": gain_spread_db,
-                    "recipe_seed": recipe.seed,
-                    "rules": "test-fold source gains moved by U(-spread, +spread) dB; test-fold mixes re-paired "
-                    "(balanced, within the fold), windows re-drawn, speech crop and placement drawn "
-                    "inside the window; other folds unchanged",
-                    "keep_private": True,
-                },
-                indent=2,
+    with build_lock(dest, "secret-variant"):
+        with atomic_dir(dest / "manifests") as tmp:
+            write_manifest(secret_sources, tmp / "sources.parquet")
+            write_manifest(secret_mixes, tmp / "mixes.parquet")
+            shutil.copy(out / "manifests" / "recipe.toml", tmp / "recipe.toml")
+            shutil.copy(out / "manifests" / "audit.json", tmp / "audit.json")
+            (tmp / "secret.json").write_text(
+                json.dumps(
+                    {
+                        "from": str(out.resolve()),
+                        "secret_seed": int(secret_seed),
+                        "test_folds": sorted(test_folds),
+                        "gain_spread_db": gain_spread_db,
+                        "recipe_seed": recipe.seed,
+                        "rules": "test-fold source gains moved by U(-spread, +spread) dB; test-fold mixes re-paired "
+                        "(balanced, within the fold), windows re-drawn, speech crop and placement drawn "
+                        "inside the window; other folds unchanged",
+                        "keep_private": True,
+                    },
+                    indent=2,
+                )
+                + "\n"
             )
-            + "\n"
-        )
-    write_build_state(dest, read_roots(out))
-    _reuse_unchanged_clips(out, dest, dataset_spec(recipe).output.suffix)
+        write_build_state(dest, read_roots(out))
+        _reuse_unchanged_clips(out, dest, dataset_spec(recipe).output.suffix)
     changed = int((secret_mixes["fold"].astype(int).isin(test_folds)).sum())
     return {
         "dest": dest,

@@ -12,8 +12,10 @@ import pytest
 
 from builders.cli import main
 from builders.common.lock import build_lock
+from builders.errors import UserError
 from builders.misme.recipe import DEFAULT_RECIPE
 from builders.misme.render import render_dataset
+from builders.misme.secret import secret_variant
 from leaderboard.challenge.export_challenge import export_challenge
 from leaderboard.errors import LeaderboardError
 from tests.builders.lock_support import assert_waits_for_the_render
@@ -134,3 +136,12 @@ def test_a_plan_during_a_render_of_the_same_folder_is_refused_or_waits(
         assert main(args) == 2
         assert "another render" in capsys.readouterr().err
     assert_waits_for_the_render(out, lambda: main([*args, "--wait"]))
+
+
+def test_a_secret_variant_waits_for_no_render_of_its_build(small, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(small[1], out)
+    with build_lock(out, "render"), pytest.raises(UserError, match="another render"):
+        secret_variant(out, tmp_path / "secret", secret_seed=3, test_folds=[6])
+    assert not (tmp_path / "secret").exists()
+    assert secret_variant(out, tmp_path / "secret", secret_seed=3, test_folds=[6])["secret_mixes"]
