@@ -2,7 +2,8 @@
 
 Every dataset gets the same four steps (``builders.protocol.Dataset``):
 
-- ``plan``: the dataset's own plan options; writes ``OUT/manifests``.
+- ``plan``: the dataset's own plan options, ``--wait`` and ``--force`` (a changed plan over
+  a rendered build is refused without it); writes ``OUT/manifests``.
 - ``render OUT``: engine options, ``--wait``, ``--root``/``--roots-file`` and the dataset's
   render options; renders the planned clips and writes the Hugging Face dataset.
 - ``build``: the plan's options and the render's (those the plan does not declare itself).
@@ -24,6 +25,10 @@ from builders.engine import check_workers, engine_from_args
 from builders.protocol import Dataset, Step
 
 WAIT_HELP = "wait for another run on OUT to finish"
+FORCE_HELP = (
+    "replace a rendered build whose plan changes: delete its shards, solutions, digest, card, "
+    "features and resume records with the old manifests (else such a plan is refused)"
+)
 STEP_HELP = {
     "plan": "read the sources, deal the folds, write OUT/manifests",
     "render": "render the clips and the Hugging Face dataset from OUT/manifests",
@@ -55,7 +60,7 @@ def _add_render_options(parser: argparse.ArgumentParser | _Unless, dataset: Data
 def dataset_steps(dataset: Dataset) -> list[Step]:
     """The steps of ``misme-build <dataset>``, in the order ``--help`` lists them."""
     generic = [
-        Step("plan", STEP_HELP["plan"], lambda p: dataset.add_plan_arguments(p, "plan"), _noop),
+        Step("plan", STEP_HELP["plan"], lambda p: _plan_arguments(p, dataset, "plan"), _noop),
         Step("render", STEP_HELP["render"], lambda p: _render_arguments(p, dataset), _noop),
         Step("build", STEP_HELP["build"], lambda p: _build_arguments(p, dataset), _noop),
     ]
@@ -72,8 +77,15 @@ def _render_arguments(parser: argparse.ArgumentParser, dataset: Dataset) -> None
     _add_render_options(parser, dataset)
 
 
+def _plan_arguments(parser: argparse.ArgumentParser, dataset: Dataset, step: str) -> None:
+    """The dataset's plan options, with the ``--wait`` and ``--force`` every plan takes."""
+    dataset.add_plan_arguments(parser, step)
+    _Unless(parser).add_argument("--wait", action="store_true", help=WAIT_HELP)
+    parser.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+
 def _build_arguments(parser: argparse.ArgumentParser, dataset: Dataset) -> None:
-    dataset.add_plan_arguments(parser, "build")
+    _plan_arguments(parser, dataset, "build")
     _add_render_options(_Unless(parser), dataset)
 
 

@@ -91,8 +91,10 @@ class Dataset:
     - ``recipe``: the recipe model (its ``load(path, seed=...)`` gives ``(recipe, path)``).
     - ``spec_for_build(out)``: the :class:`DatasetSpec` of a planned build.
     - ``add_plan_arguments(parser, step)``: the plan's options (``step`` is ``"plan"`` or
-      ``"build"``: a build may require what a plan may leave out); ``plan(args)`` plans
-      into ``args.out`` and returns the summary lines.
+      ``"build"``: a build may require what a plan may leave out; ``--wait`` and ``--force``
+      are added for every dataset); ``plan(args)`` plans into ``args.out`` under OUT's build
+      lock (``args.wait``), through ``builders.common.manifest_folder.write_manifest_folder``
+      (``force=args.force``), and returns the summary lines.
     - ``render``: ``render_dataset(out, *, engine, roots, wait, **options)``; its own options
       come from ``add_render_arguments`` and ``render_options(args)``.
     - ``baselines``: the ``baselines`` step (prediction files scored by ``benchmark``).

@@ -3,7 +3,9 @@
 ``OUT/manifests/`` is written into a temporary folder and renamed into place
 (:func:`builders.common.atomic.atomic_dir`), so it is either the complete new plan or the
 old one. When the folder already holds the same plan, it is left untouched: later steps
-(render, separation) add columns and files to it, and a re-plan must not lose them.
+(render, separation) add columns and files to it, and a re-plan must not lose them. A
+changed plan over a rendered build is refused unless forced, and then deletes what the old
+plan's render made (:func:`builders.common.rendered.clear_rendered`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from builders.common.atomic import atomic_dir
 from builders.common.manifest import read_manifest_frame, write_manifest
+from builders.common.rendered import clear_rendered
 from builders.errors import UserError
 
 
@@ -23,13 +26,19 @@ class _Unchanged(Exception):
 
 
 def write_manifest_folder(
-    folder: Path, tables: Mapping[str, pd.DataFrame], texts: Mapping[str, str]
+    folder: Path,
+    tables: Mapping[str, pd.DataFrame],
+    texts: Mapping[str, str],
+    *,
+    force: bool = False,
 ) -> bool:
     """Write ``tables`` (Parquet, by file name) and ``texts`` (UTF-8) as the folder ``folder``.
 
     Returns True when the folder was (re)written, False when it already held this plan
     (same texts byte for byte; every planned table present with at least the planned
-    columns holding the planned values). OSError becomes a UserError naming the folder.
+    columns holding the planned values). A changed plan in a build folder that holds outputs
+    of the old one (shards, digest, ...) is a UserError naming ``--force``; with ``force``
+    those outputs are deleted first. OSError becomes a UserError naming the folder.
     """
     folder = Path(folder)
     try:
@@ -40,6 +49,7 @@ def write_manifest_folder(
                 (tmp / name).write_text(text, encoding="utf-8")
             if same_plan(tmp, folder, list(tables), list(texts)):
                 raise _Unchanged
+            clear_rendered(folder.parent, force=force)
     except _Unchanged:
         return False
     except OSError as error:

@@ -20,6 +20,7 @@ import yaml
 
 from builders.common.atomic import atomic_file
 from builders.common.hashing import lines_sha256
+from builders.common.rendered import write_plan_stamp
 from builders.common.versions import lock_sha256
 from builders.hf.digest import dataset_digest
 from builders.hf.shards import shard_files
@@ -27,8 +28,10 @@ from builders.hf.spec import DatasetSpec
 
 
 def finalize_dataset(out: Path, spec: DatasetSpec, sections: Sequence[str] = ()) -> str:
-    """Compute the digest from the shards, write OUT/digest.txt and the card; return the digest."""
+    """Compute the digest from the shards, write OUT/digest.txt and the card, and stamp the
+    shards with the plan they were made from (``OUT/data/.plan.json``); return the digest."""
     digest = dataset_digest(out, spec)
+    write_plan_stamp(out)
     with atomic_file(Path(out) / "digest.txt") as tmp:
         tmp.write_text(digest + "\n")
     with atomic_file(Path(out) / "README.md") as tmp:

@@ -21,6 +21,7 @@ from builders.common import audio
 from builders.engine import Engine, map_units
 from builders.errors import UserError
 from builders.hf.digest import Key, digest_of, identity_checksums
+from builders.hf.plan_match import check_plan_matches_shards
 from builders.hf.shards import naming_the_shard, shard_files
 from builders.hf.spec import ConfigSpec, DatasetSpec
 
@@ -153,6 +154,7 @@ def verify_build(
         manifest = manifest_checksums(out, spec)
     except (OSError, pa.ArrowException) as error:
         raise UserError(f"cannot read the manifests under {out / 'manifests'}: {error}") from error
+    check_plan_matches_shards(out, spec)
     problems += _manifest_problems(spec, manifest, checksums)
     checksums.update(identity_checksums(out, spec))
     return Verification(out, checksums, problems)

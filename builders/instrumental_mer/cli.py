@@ -91,5 +91,7 @@ def plan_from_args(args: argparse.Namespace) -> str:
         screening=screening_from(args),
         workers=args.workers,
         strict=args.strict,
+        wait=args.wait,
+        force=args.force,
     )
     return summarise(plan)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from builders.common.build_state import write_build_state
 from builders.common.hashing import lines_sha256
+from builders.common.lock import build_lock
 from builders.common.manifest_folder import write_manifest_folder
 from builders.common.versions import lock_sha256, package_versions
 from builders.corpora.spotify import SpotifyReader
@@ -162,26 +163,35 @@ def plan_dataset(
     workers: int = 1,
     strict: bool = False,
     progress: bool = True,
+    wait: bool = False,
+    force: bool = False,
 ) -> Plan:
-    """Read the sources, plan every clip and write ``OUT/manifests`` atomically."""
+    """Read the sources, plan every clip and write ``OUT/manifests`` atomically.
+
+    One run at a time per OUT (``builders.common.lock``; ``wait`` waits for the other); a
+    changed plan over a rendered build needs ``force`` (which deletes the old outputs).
+    """
     recipe, recipe_path = load_recipe(recipe_path, seed=seed)
     given = roots.given()
     out = Path(out)
     _check_writable(out)
-    selection = select(given, recipe, tracklists, screening or Screening())
-    sources, unusable = probe(selection.files, given, workers=workers, progress=progress)
-    if strict and (selection.missing or unusable):
-        corpus, item, reason = sorted(selection.missing + unusable)[0]
-        count = len(selection.missing) + len(unusable)
-        raise UserError(
-            f"{count} source file(s) missing or unusable (--strict), first: "
-            f"{corpus} {item}: {reason}"
+    with build_lock(out, "plan", wait=wait):
+        selection = select(given, recipe, tracklists, screening or Screening())
+        sources, unusable = probe(selection.files, given, workers=workers, progress=progress)
+        if strict and (selection.missing or unusable):
+            corpus, item, reason = sorted(selection.missing + unusable)[0]
+            count = len(selection.missing) + len(unusable)
+            raise UserError(
+                f"{count} source file(s) missing or unusable (--strict), first: "
+                f"{corpus} {item}: {reason}"
+            )
+        plan = make_plan(selection, sources, unusable, recipe)
+        written = write_plan(
+            plan, out, recipe, mode=selection.mode, tracklists=tracklists, force=force
         )
-    plan = make_plan(selection, sources, unusable, recipe)
-    written = write_plan(plan, out, recipe, mode=selection.mode, tracklists=tracklists)
-    if not written and progress:
-        print(f"plan unchanged: kept {out / 'manifests'} (and what later steps added to it)")
-    write_build_state(out, given)
+        if not written and progress:
+            print(f"plan unchanged: kept {out / 'manifests'} (and what later steps added to it)")
+        write_build_state(out, given)
     return plan
 
 
@@ -204,8 +214,10 @@ def write_plan(
     *,
     mode: str,
     tracklists: Path | None = None,
+    force: bool = False,
 ) -> bool:
-    """Write the manifests folder as a whole; an unchanged plan keeps the existing folder."""
+    """Write the manifests folder as a whole; an unchanged plan keeps the existing folder (a
+    changed one over a rendered build needs ``force``)."""
     build = {"mode": mode, "tool_versions": tool_versions(), "lock_sha256": lock_sha256()}
     tables = {"clips.parquet": plan.clips, "sources.parquet": plan.sources}
     if plan.screening is not None:
@@ -214,7 +226,7 @@ def write_plan(
         "audit.json": json.dumps(plan.audit, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         "recipe.toml": recipe.to_toml({"build": build}),
     }
-    return write_manifest_folder(Path(out) / "manifests", tables, texts)
+    return write_manifest_folder(Path(out) / "manifests", tables, texts, force=force)
 
 
 def summarise(plan: Plan) -> str:

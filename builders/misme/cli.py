@@ -82,6 +82,7 @@ def plan_from_args(args: argparse.Namespace) -> str:
         strict=args.strict,
         cache_dir=args.cache_dir,
         wait=args.wait,
+        force=args.force,
     )
     return summarise(plan)
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from builders.common.atomic import atomic_dir
 from builders.common.build_state import write_build_state
 from builders.common.hashing import lines_sha256
 from builders.common.lock import build_lock
-from builders.common.manifest import read_manifest_frame, write_manifest
+from builders.common.manifest_folder import write_manifest_folder
 from builders.common.versions import lock_sha256, package_versions
 from builders.corpora.deam import read_deam
 from builders.corpora.ravdess import read_ravdess
@@ -97,10 +96,12 @@ def plan_dataset(
     progress: bool = True,
     cache_dir: Path | None = None,
     wait: bool = False,
+    force: bool = False,
 ) -> Plan:
     """Scan the sources, build the inventory and write ``OUT/manifests`` atomically.
 
-    One run at a time per OUT (``builders.common.lock``; ``wait`` waits for the other).
+    One run at a time per OUT (``builders.common.lock``; ``wait`` waits for the other); a
+    changed plan over a rendered build needs ``force`` (which deletes the old outputs).
     """
     recipe, recipe_path = load_recipe(recipe_path, seed=seed)
     out = Path(out)
@@ -120,6 +121,7 @@ def plan_dataset(
             strict,
             progress,
             cache_dir,
+            force,
         )
 
 
@@ -149,6 +151,7 @@ def _plan_locked(
     strict: bool,
     progress: bool,
     cache_dir: Path | None,
+    force: bool,
 ) -> Plan:
     listing, selection_path = apply_music_selection(listing, recipe, recipe_path)
     inventory, probe_skips = build_inventory(
@@ -181,7 +184,7 @@ def _plan_locked(
         {"corpus": c, "item": i, "reason": r} for c, i, r in sorted(reader_skips)
     ] + [{"corpus": sid.split("-", 1)[0], "item": sid, "reason": r} for sid, r in probe_skips]
     plan.audit["sources_digest"] = _sources_digest(plan.sources)
-    if not write_plan(plan, out, recipe, selection_path) and progress:
+    if not write_plan(plan, out, recipe, selection_path, force=force) and progress:
         print(f"plan unchanged: kept {out / 'manifests'} (and what later steps added to it)")
     write_build_state(out, roots)
     return plan
@@ -206,12 +209,18 @@ def _check_writable(out: Path) -> None:
 
 
 def write_plan(
-    plan: Plan, out: Path, recipe: MismeRecipe, selection_path: str | None = None
+    plan: Plan,
+    out: Path,
+    recipe: MismeRecipe,
+    selection_path: str | None = None,
+    *,
+    force: bool = False,
 ) -> bool:
     """Write the manifests folder as a whole (temporary folder, then rename).
 
     When OUT already holds the same plan, the folder is left untouched, so that what later
-    steps added to it (rendered checksums, separation manifests) survives a re-plan.
+    steps added to it (rendered checksums, separation manifests) survives a re-plan; a
+    changed plan over a rendered build needs ``force`` (``write_manifest_folder``).
     Returns True when the manifests were (re)written.
     """
     extra = {
@@ -221,44 +230,12 @@ def write_plan(
             "music_selection_file": selection_path or "",
         }
     }
-    manifests = Path(out) / "manifests"
-    try:
-        with atomic_dir(manifests) as tmp:
-            write_manifest(plan.sources, tmp / "sources.parquet")
-            write_manifest(plan.mixes, tmp / "mixes.parquet")
-            (tmp / "audit.json").write_text(json.dumps(plan.audit, indent=2, sort_keys=True) + "\n")
-            (tmp / "recipe.toml").write_text(recipe.to_toml(extra))
-            if _same_plan(tmp, manifests):
-                raise _PlanUnchanged
-    except _PlanUnchanged:
-        return False
-    except OSError as error:
-        raise UserError(f"cannot write manifests under {out}: {error.strerror or error}") from error
-    return True
-
-
-class _PlanUnchanged(Exception):
-    """Raised inside ``atomic_dir`` to discard a freshly written plan equal to the existing one."""
-
-
-def _same_plan(new: Path, existing: Path) -> bool:
-    """True when ``existing`` holds ``new``'s plan (later steps may have added columns and files)."""
-    for name in ("audit.json", "recipe.toml"):
-        if (
-            not (existing / name).is_file()
-            or (existing / name).read_bytes() != (new / name).read_bytes()
-        ):
-            return False
-    for name in ("sources.parquet", "mixes.parquet"):
-        if not (existing / name).is_file():
-            return False
-        planned = read_manifest_frame(new / name)
-        present = read_manifest_frame(existing / name)
-        if not set(planned.columns) <= set(present.columns):
-            return False
-        if not present[list(planned.columns)].equals(planned):
-            return False
-    return True
+    tables = {"sources.parquet": plan.sources, "mixes.parquet": plan.mixes}
+    texts = {
+        "audit.json": json.dumps(plan.audit, indent=2, sort_keys=True) + "\n",
+        "recipe.toml": recipe.to_toml(extra),
+    }
+    return write_manifest_folder(Path(out) / "manifests", tables, texts, force=force)
 
 
 def summarise(plan: Plan) -> str:

@@ -31,9 +31,11 @@ import pandas as pd
 from builders.common.atomic import atomic_dir, atomic_file
 from builders.common.build_state import read_roots, write_build_state
 from builders.common.clips import write_published_clips
+from builders.common.lock import build_lock
 from builders.common.manifest import read_manifest_frame, write_manifest
 from builders.common.seeding import rng_for
 from builders.errors import UserError
+from builders.hf.plan_match import check_plan_matches_shards
 from builders.misme.mix_plan import pair_balanced
 from builders.misme.recipe import build_recipe
 from builders.misme.render import MIX_RESULTS, SOURCE_RESULTS
@@ -170,7 +172,17 @@ def secret_variant(
         raise UserError("--test-folds names no fold")
     if dest.exists():
         raise UserError(f"{dest} already exists; choose a new folder for the secret variant")
+    build_recipe(out)  # OUT is a planned build (before its lock would make the folder)
+    with build_lock(out, "secret-variant"):  # DEST's is taken once its plan is known
+        return _write_variant(out, dest, secret_seed, test_folds, gain_spread_db)
+
+
+def _write_variant(
+    out: Path, dest: Path, secret_seed: int, test_folds: set[int], gain_spread_db: float
+) -> dict:
     recipe = build_recipe(out)
+    if (out / "data").is_dir():
+        check_plan_matches_shards(out, dataset_spec(recipe))
     sources = read_manifest_frame(
         out / "manifests" / "sources.parquet", hint="run `misme-build misme plan` first"
     )
@@ -189,30 +201,31 @@ def secret_variant(
         secret_seed,
         recipe.audio.sample_rate,
     )
-    with atomic_dir(dest / "manifests") as tmp:
-        write_manifest(secret_sources, tmp / "sources.parquet")
-        write_manifest(secret_mixes, tmp / "mixes.parquet")
-        shutil.copy(out / "manifests" / "recipe.toml", tmp / "recipe.toml")
-        shutil.copy(out / "manifests" / "audit.json", tmp / "audit.json")
-        (tmp / "secret.json").write_text(
-            json.dumps(
-                {
-                    "from": str(out.resolve()),
-                    "secret_seed": int(secret_seed),
-                    "test_folds": sorted(test_folds),
-                    "gain_spread_db": gain_spread_db,
-                    "recipe_seed": recipe.seed,
-                    "rules": "test-fold source gains moved by U(-spread, +spread) dB; test-fold mixes re-paired "
-                    "(balanced, within the fold), windows re-drawn, speech crop and placement drawn "
-                    "inside the window; other folds unchanged",
-                    "keep_private": True,
-                },
-                indent=2,
+    with build_lock(dest, "secret-variant"):
+        with atomic_dir(dest / "manifests") as tmp:
+            write_manifest(secret_sources, tmp / "sources.parquet")
+            write_manifest(secret_mixes, tmp / "mixes.parquet")
+            shutil.copy(out / "manifests" / "recipe.toml", tmp / "recipe.toml")
+            shutil.copy(out / "manifests" / "audit.json", tmp / "audit.json")
+            (tmp / "secret.json").write_text(
+                json.dumps(
+                    {
+                        "from": str(out.resolve()),
+                        "secret_seed": int(secret_seed),
+                        "test_folds": sorted(test_folds),
+                        "gain_spread_db": gain_spread_db,
+                        "recipe_seed": recipe.seed,
+                        "rules": "test-fold source gains moved by U(-spread, +spread) dB; test-fold mixes re-paired "
+                        "(balanced, within the fold), windows re-drawn, speech crop and placement drawn "
+                        "inside the window; other folds unchanged",
+                        "keep_private": True,
+                    },
+                    indent=2,
+                )
+                + "\n"
             )
-            + "\n"
-        )
-    write_build_state(dest, read_roots(out))
-    _reuse_unchanged_clips(out, dest, dataset_spec(recipe).output.suffix)
+        write_build_state(dest, read_roots(out))
+        _reuse_unchanged_clips(out, dest, dataset_spec(recipe).output.suffix)
     changed = int((secret_mixes["fold"].astype(int).isin(test_folds)).sum())
     return {
         "dest": dest,

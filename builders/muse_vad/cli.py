@@ -101,5 +101,6 @@ def plan_from_args(args: argparse.Namespace) -> str:
         workers=args.workers,
         strict=args.strict,
         wait=args.wait,
+        force=args.force,
     )
     return summarise(plan)

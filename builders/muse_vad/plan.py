@@ -177,6 +177,7 @@ def plan_dataset(
     strict: bool = False,
     progress: bool = True,
     wait: bool = False,
+    force: bool = False,
     lastfm: LastfmClient | None = None,
     spotify: SpotifyReader | None = None,
 ) -> Plan:
@@ -184,7 +185,8 @@ def plan_dataset(
 
     ``lastfm`` / ``spotify`` are ready clients (e.g. pointed at a test server) instead of
     ``lastfm_cache`` / ``spotify_cache``. One run at a time per OUT (``wait`` waits for the
-    other).
+    other); a changed plan over a rendered build needs ``force`` (which deletes the old
+    outputs).
     """
     recipe, _ = load_recipe(recipe_path, seed=seed, seed_tag=seed_tag, frame_s=frame_s)
     if muse_csv is not None and seed_tag is not None:
@@ -202,7 +204,7 @@ def plan_dataset(
             labelled, spotify, audio, recipe, workers, strict, progress
         )
         plan = _finish(labelled, stages, sources, recipe, audio is not None)
-        if not write_plan(plan, out) and progress:
+        if not write_plan(plan, out, force=force) and progress:
             print(f"plan unchanged: kept {out / 'manifests'} (and what the render added to it)")
         if audio is not None:
             write_build_state(out, {AUDIO_CORPUS: Path(audio).resolve()})
@@ -304,9 +306,10 @@ def _finish(
 # ---------------------------------------------------------------- manifests
 
 
-def write_plan(plan: Plan, out: Path) -> bool:
+def write_plan(plan: Plan, out: Path, *, force: bool = False) -> bool:
     """Write ``OUT/manifests`` as one folder; False (nothing written) when it holds this plan
-    already, so that the render's checksums in frames.parquet survive a re-plan."""
+    already, so that the render's checksums in frames.parquet survive a re-plan (a changed
+    plan over a rendered build needs ``force``)."""
     tables = {
         "tracks.parquet": plan.tracks,
         "frames.parquet": plan.frames,
@@ -316,7 +319,7 @@ def write_plan(plan: Plan, out: Path) -> bool:
         "audit.json": json.dumps(plan.audit, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         "recipe.toml": plan.recipe.to_toml({"build": plan.build}),
     }
-    return write_manifest_folder(Path(out) / "manifests", tables, texts)
+    return write_manifest_folder(Path(out) / "manifests", tables, texts, force=force)
 
 
 def summarise(plan: Plan) -> str:

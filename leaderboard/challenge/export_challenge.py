@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import tomllib
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,12 +32,14 @@ from leaderboard.errors import LeaderboardError
 
 AUDIO_COLUMNS = ("audio", "audio_window")
 GROUP_COLUMN = "actor"
+PLAN_STAMP = Path("data") / ".plan.json"
 
 
 def export_challenge(dataset: Path, out: Path, test_folds: tuple[int, ...]) -> str:
     """Write OUT/participant and OUT/organizer; returns a one-paragraph summary."""
     dataset, out = Path(dataset), Path(out)
     shards = _shards(dataset)
+    _check_plan_stamp(dataset)
     if out.exists():
         raise LeaderboardError(f"{out} already exists; choose a new output folder")
     folds_present = {_fold_of(s) for s in shards}
@@ -117,6 +120,40 @@ def _shards(dataset: Path) -> list[Path]:
     if not shards:
         raise LeaderboardError(f"no Parquet shards under {dataset}/data/<config>/")
     return shards
+
+
+def _check_plan_stamp(dataset: Path) -> None:
+    """Refuse shards that were not made from the build's manifests: the export stamped them
+    with the sha256 of the plan's files (``data/.plan.json``, ``{"manifests": {name: sha256}}``,
+    each of the file's content without its ``build`` table, as sorted JSON:
+    ``builders.common.rendered.plan_file_sha256``); a build re-planned (or its manifests
+    replaced) since then holds stale shards."""
+    stamp, manifests = dataset / PLAN_STAMP, dataset / "manifests"
+    if not stamp.is_file() or not manifests.is_dir():
+        return  # exported before the stamp existed, or a copy without its manifests
+    try:
+        recorded = json.loads(stamp.read_text())["manifests"]
+        changed = sorted(
+            name
+            for name, sha in recorded.items()
+            if not (manifests / name).is_file() or _plan_file_sha256(manifests / name) != sha
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise LeaderboardError(f"cannot read {stamp}: {error}") from None
+    if changed:
+        raise LeaderboardError(
+            f"the shards of {dataset} were not made from its manifests (manifests/"
+            f"{', manifests/'.join(changed)} changed since the render): render it again "
+            "before exporting"
+        )
+
+
+def _plan_file_sha256(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    value = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    if isinstance(value, dict):
+        value.pop("build", None)
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _fold_of(shard: Path) -> int:

@@ -293,7 +293,8 @@ def test_render_finds_moved_audio_through_root(built, muse_sources, tmp_path):
 def test_a_replan_with_another_frame_length_leaves_only_its_frames(built, muse_sources, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(built, out)
-    plan_dataset(out=out, frame_s=30.0, **tags_mode(muse_sources))
+    # another plan over a rendered build: refused without force (issue 28, defect 2)
+    plan_dataset(out=out, frame_s=30.0, force=True, **tags_mode(muse_sources))
     render_dataset(out, progress=False)
     frames = _manifest(out, "frames.parquet")
     clips = clip_ids(out, "frames")

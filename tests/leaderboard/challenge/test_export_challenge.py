@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -233,3 +235,28 @@ def test_export_of_a_secret_variant_says_nothing_more(tmp_path: Path, capsys) ->
     out = tmp_path / "challenge"
     assert main(["export-challenge", str(out), "--dataset", str(build), "--test-folds", "6"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_export_refuses_shards_not_made_from_the_manifests(tmp_path: Path, capsys) -> None:
+    """Issue 28, defect 2: the build's export stamped data/.plan.json with the sha256 of the
+    plan's files; manifests re-planned (or replaced) since then make the shards stale."""
+    build = build_out(tmp_path / "build")
+    (build / "manifests").mkdir(exist_ok=True)
+    recipe = build / "manifests" / "recipe.toml"
+    recipe.write_text('seed = 1\n[build]\nlock_sha256 = "0123"\n')
+    content = hashlib.sha256(json.dumps({"seed": 1}).encode()).hexdigest()  # without [build]
+    stamp = {"manifests": {"recipe.toml": content}}
+    (build / "data" / ".plan.json").write_text(json.dumps(stamp))
+    assert main(["export-challenge", str(tmp_path / "a"), "--dataset", str(build)] + FOLD6) == 0
+    assert not (tmp_path / "a" / "participant" / "data" / ".plan.json").exists()
+    recipe.write_text("seed = 1\n")  # another environment, the same plan
+    assert main(["export-challenge", str(tmp_path / "c"), "--dataset", str(build)] + FOLD6) == 0
+    recipe.write_text("seed = 2\n")
+    capsys.readouterr()
+    assert main(["export-challenge", str(tmp_path / "b"), "--dataset", str(build)] + FOLD6) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not made from its manifests" in err
+    assert "manifests/recipe.toml" in err and not (tmp_path / "b").exists()
+
+
+FOLD6 = ["--test-folds", "6"]
