@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from builders.common.build_state import add_root_arguments, roots_from_options
+from builders.common.recipe import read_toml
 from builders.engine import add_arguments as add_engine_arguments
 from builders.engine import check_workers, engine_from_args
+from builders.errors import UserError
 from builders.protocol import Dataset, Step
 
 WAIT_HELP = "wait for another run on OUT to finish"
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace, dataset: Dataset) -> int:
         if args.step == "plan":
             return 0
     out = Path(args.out)
+    check_build_of(out, dataset)
     summary = dataset.render(
         out,
         engine=engine_from_args(args),
@@ -119,6 +122,17 @@ def run(args: argparse.Namespace, dataset: Dataset) -> int:
     )
     print(summary.text)
     return 0
+
+
+def check_build_of(out: Path, dataset: Dataset) -> None:
+    """Refuse, with the command that fits, to render a build that another dataset planned."""
+    recipe = out / "manifests" / "recipe.toml"
+    name = read_toml(recipe).get("name") if recipe.is_file() else dataset.name
+    if name != dataset.name:
+        raise UserError(
+            f"{out} is a {name!r} build, not {dataset.name!r}: "
+            f"run `misme-build {name} render {out}`"
+        )
 
 
 def runner(dataset: Dataset) -> Callable[[argparse.Namespace], int]:

@@ -67,3 +67,12 @@ def test_a_dataset_checks_its_recipe_and_its_step_names() -> None:
         Dataset(name="misme", steps=(plan,), **common)
     with pytest.raises(ValueError, match="built-in"):
         registry.register(Dataset(name="misme", **common))
+
+
+def test_rendering_another_datasets_build_names_the_command_that_fits(tmp_path, capsys) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "recipe.toml").write_text('name = "misme"\nversion = "1"\n')
+    assert cli.main(["muse-vad", "render", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "a 'misme' build, not 'muse-vad'" in err and "misme-build misme render" in err
