@@ -382,7 +382,8 @@ def _is_ogg(path: Path) -> bool:
 
 
 def _ogg_ends(path: Path) -> bool:
-    """True when the file's last Ogg page has the end-of-stream flag (a cut file has none)."""
+    """True when the file ends with a whole Ogg page that has the end-of-stream flag (a cut
+    file ends inside a page, or without the last one)."""
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -391,4 +392,8 @@ def _ogg_ends(path: Path) -> bool:
     except OSError:
         return False
     position = tail.rfind(b"OggS")
-    return position >= 0 and position + 5 < len(tail) and bool(tail[position + 5] & 0x04)
+    if position < 0 or position + 27 > len(tail) or not tail[position + 5] & 0x04:
+        return False
+    segments = tail[position + 26]
+    lacing = tail[position + 27 : position + 27 + segments]
+    return len(lacing) == segments and position + 27 + segments + sum(lacing) == len(tail)
