@@ -89,15 +89,18 @@ def mp3_with_cover(path: Path, signal: np.ndarray, rate: int, *codec: str) -> Pa
     return encode(path, signal, rate, *(codec or CODECS[".mp3"]), *args, inputs=inputs)
 
 
-def espeak_speech(folder: Path, text: str, name: str = "speech") -> tuple[np.ndarray, int]:
-    """``text`` spoken by espeak-ng (mono float32, 22.05 kHz); skips without espeak-ng unless
-    MISME_REQUIRE_ESPEAK=1, when its absence fails the test."""
+def espeak_speech(
+    folder: Path, text: str, *options: str, name: str = "speech"
+) -> tuple[np.ndarray, int]:
+    """``text`` spoken by espeak-ng with its ``options`` (``-s 90``: slow; ``-a 30``: quiet) as
+    mono float32 at 22.05 kHz; skips without espeak-ng unless MISME_REQUIRE_ESPEAK=1, when
+    its absence fails the test."""
     executable = shutil.which("espeak-ng")
     if executable is None:
         if os.environ.get("MISME_REQUIRE_ESPEAK") == "1":
             pytest.fail("espeak-ng is not installed but MISME_REQUIRE_ESPEAK=1")
         pytest.skip("espeak-ng is not installed (.ci/run installs it)")
     path = Path(folder) / f"{name}.wav"
-    subprocess.run([executable, "-w", str(path), text], check=True, capture_output=True)
+    subprocess.run([executable, *options, "-w", str(path), text], check=True, capture_output=True)
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     return data, rate
