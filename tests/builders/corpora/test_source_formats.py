@@ -137,3 +137,34 @@ def test_muse_vad_audio_in_a_new_format_is_found_and_a_classic_one_wins(tmp_path
     index = framing.index_audio(tmp_path)
     assert index["id1"] == [f"a/id1{suffix}"]
     assert index["id2"] == ["id2.mp3", f"id2{suffix}"]
+
+
+def test_muse_vad_keeps_the_classic_file_and_records_the_other_format_in_the_audit(tmp_path):
+    from builders.common.audio import read_audio
+    from builders.errors import UserError
+    from builders.muse_vad.collect import Labelled
+    from builders.muse_vad.recipe import load_recipe
+    from tests.builders.encoded import encode, tone
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    signal = tone(16.0, 16000, channels=1)
+    encode(audio / "id1.mp3", signal, 16000)
+    encode(audio / "id1.m4a", signal, 16000)
+    encode(audio / "id2.opus", signal, 16000)
+    tracks = [
+        {"track_id": f"t{i}", "artist": "A", "track": f"T{i}", "spotify_id": f"id{i}"}
+        for i in (1, 2)
+    ]
+    labelled = Labelled("import", tracks)
+    recipe, _ = load_recipe(None)
+    sources = framing.attach_audio(labelled, audio, recipe, workers=1, strict=True, progress=False)
+    assert [s["path"] for s in sources] == ["id1.mp3", "id2.opus"]
+    assert sources[1]["sample_rate"] == 48000 and sources[1]["frames"] == 16 * 48000
+    assert labelled.other_formats == [{"kept": "id1.mp3", "skipped": "id1.m4a"}]
+    assert read_audio(audio / "id2.opus")[0].shape == (16 * 48000, 1)
+    encode(audio / "id1.wav", signal, 16000)  # two classic files: refused as always
+    with pytest.raises(UserError, match=r"id1 has several audio files .*id1\.mp3, id1\.wav"):
+        framing.attach_audio(
+            Labelled("import", tracks[:1]), audio, recipe, workers=1, strict=True, progress=False
+        )
