@@ -324,7 +324,8 @@ def _decode_ffmpeg(path: Path) -> Decoded:
     log = result.stderr.decode("utf-8", errors="replace")
     errors = _log_errors(log)
     if result.returncode != 0 or not result.stdout:
-        raise DecodeProblem(f"cannot decode: {errors[0] if errors else _no_audio(log)}")
+        no_audio = "matches no streams" in log or not errors
+        raise DecodeProblem(f"cannot decode: {_no_audio(log) if no_audio else errors[0]}")
     data, rate = _float_wav(result.stdout)
     duration = _declared_duration(log)
     declared = None if duration is None else int(round(duration * rate))

@@ -156,3 +156,14 @@ def test_decode_problem_is_a_value_error_with_a_one_line_reason(tmp_path):
     with pytest.raises(DecodeProblem) as error:
         decode_source(missing)
     assert isinstance(error.value, ValueError) and "\n" not in str(error.value)
+
+
+def test_a_webm_without_audio_says_so(tmp_path):
+    import subprocess
+
+    from builders.common.loudness import ffmpeg_executable
+
+    video = tmp_path / "video.webm"
+    command = [ffmpeg_executable(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:d=1"]
+    subprocess.run([*command, "-c:v", "libvpx", "-y", str(video)], check=True, capture_output=True)
+    assert probe_source(str(video)) == "cannot decode: no audio stream in the file"
