@@ -36,11 +36,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import soundfile as sf
 
 from builders.common import audio
 from builders.common.audio import OutputSpec
 from builders.common.build_state import resolve_roots
+from builders.common.decode import DecodeProblem, decode_source
 from builders.common.hashing import file_sha256
 from builders.common.manifest import read_manifest_table
 from builders.common.resume import unit_key
@@ -171,50 +171,16 @@ def render_excerpt(unit: ExcerptUnit, sources: SourceReader | None = None) -> Un
     return Unit(result, {"audio": audio.encode_clip(pcm, unit.output, clip.name)}, record, unit.key)
 
 
-def wav_declared_frames(path: str) -> int | None:
-    """The frame count a RIFF/WAVE header's ``data`` chunk declares (None if unreadable).
-
-    libsndfile reads a cut-off WAV as a shorter clip without a word; the header still
-    says how long it should be.
-    """
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-    except OSError:
-        return None
-    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        return None
-    position, block_align = 12, None
-    while position + 8 <= len(head):
-        chunk, size = (
-            head[position : position + 4],
-            int.from_bytes(head[position + 4 : position + 8], "little"),
-        )
-        if chunk == b"fmt " and position + 22 <= len(head):
-            block_align = int.from_bytes(head[position + 20 : position + 22], "little")
-        if chunk == b"data":
-            return size // block_align if block_align else None
-        position += 8 + size + (size & 1)
-    return None
-
-
 def probe_source(path: str) -> dict | str:
     """``{sha256, size_bytes, frames, sample_rate, channels, duration_s}`` of a decodable audio
-    file, else the reason it cannot be used (undecodable, empty, silent, truncated)."""
+    file, else the reason it cannot be used (undecodable, empty, silent, truncated: see
+    :func:`builders.common.decode.decode_source`)."""
     try:
-        info = sf.info(path)
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as error:
-        return f"cannot decode audio ({str(error).strip() or type(error).__name__})"
-    if len(data) == 0:
-        return "audio file has no samples"
+        data, rate = decode_source(path)
+    except DecodeProblem as error:
+        return str(error)
     if data.shape[1] > 2:
         return f"unsupported channel count {data.shape[1]} (mono or stereo sources only)"
-    declared = wav_declared_frames(path) if info.format in ("WAV", "WAVEX") else None
-    if declared is not None and declared > len(data):
-        return (
-            f"truncated: the WAV header announces {declared} frames, {len(data)} could be decoded"
-        )
     if not np.any(data):
         return "audio is silent"
     return {

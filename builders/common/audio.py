@@ -20,6 +20,7 @@ import soundfile as sf
 import soxr
 
 from builders.common.atomic import atomic_file
+from builders.common.decode import DecodeProblem, decode_audio
 from builders.common.hashing import file_sha256
 from builders.errors import UserError
 
@@ -71,12 +72,12 @@ def check_source(path: Path, expected_sha256: str) -> None:
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:
-    """Decode any file libsndfile reads (WAV, FLAC, MP3) as float32 ``[frames, channels]``."""
+    """Decode a source file of any :data:`~builders.common.audio_formats.SOURCE_FORMATS` as
+    float32 ``[frames, channels]`` (WAV, FLAC, MP3 by libsndfile, the others by ffmpeg)."""
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as error:
-        raise UserError(f"cannot decode audio file {path}: {error}") from error
-    return data, int(rate)
+        return decode_audio(path)
+    except DecodeProblem as error:
+        raise UserError(f"{path}: {error}") from error
 
 
 def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:

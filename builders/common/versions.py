@@ -1,7 +1,7 @@
 """Installed package versions and the environment lock, recorded in recipes and dataset cards.
 
 Byte-identical builds need the same packages that touch audio bytes (decoding, resampling,
-encoding, loudness, Parquet): a build records their versions and the sha256 of the checkout's
+encoding, loudness, Parquet; the ffmpeg binary that decodes M4A/AAC, Ogg, Opus and WebM): a build records their versions and the sha256 of the checkout's
 hashed lock file (the one `make install` installs from), and ``verify`` says which differ in another environment.
 """
 
@@ -12,14 +12,21 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
+from builders.common.decode import ffmpeg_version  # re-exported for the card
 from builders.common.hashing import file_sha256
 
 LOCK_FILE = Path(__file__).resolve().parents[2] / "requirements" / "main.lock"
 NO_LOCK = "unknown (not installed from requirements/main.lock)"
 
 
+BINARY_VERSIONS = {"ffmpeg": ffmpeg_version}  # tools that are no distribution: their own version
+
+
 def package_version(name: str) -> str:
-    """The installed version of distribution ``name``, or ``"unknown"``."""
+    """The installed version of distribution ``name`` (of the ffmpeg binary that decodes and
+    measures for ``"ffmpeg"``), or ``"unknown"``."""
+    if name in BINARY_VERSIONS:
+        return BINARY_VERSIONS[name]()
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

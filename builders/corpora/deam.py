@@ -1,4 +1,4 @@
-"""DEAM listing: ``<song_id>.mp3|wav`` audio with its static annotation and metadata.
+"""DEAM listing: ``<song_id>.mp3`` (or any audio format) with its static annotation and metadata.
 
 The annotation and metadata files are read by :mod:`builders.corpora.deam_static` (per-song
 means), :mod:`builders.corpora.deam_dynamic` (2 Hz ratings, for instrumental MER) and
@@ -14,9 +14,10 @@ import pandas as pd
 from builders.corpora.deam_metadata import read_deam_metadata_report
 from builders.corpora.deam_static import ANNOTATION_FILES, read_deam_static
 from builders.corpora.listing import (
-    AUDIO_SUFFIXES,
+    MUSIC_CLASSIC_SUFFIXES,
     CorpusListing,
     audio_by_key,
+    audio_files_below,
     checked_root,
     files_below,
     files_named,
@@ -45,9 +46,7 @@ def read_deam(root: Path) -> CorpusListing:
     labels = annotations.set_index("song_id")
     metadata = read_deam_metadata_report([p for p in files_below(root) if _is_metadata(p)])
     rows, skipped, seen = [], [], {}
-    for path in files_below(root):
-        if path.suffix.lower() not in AUDIO_SUFFIXES:
-            continue
+    for path in audio_files_below(root, MUSIC_CLASSIC_SUFFIXES):
         relative = relative_posix(path, root)
         song_id = str(int(path.stem)) if path.stem.isdigit() else None
         reason = _reason_to_skip(song_id, labels.index, seen)
@@ -58,7 +57,8 @@ def read_deam(root: Path) -> CorpusListing:
         rows.append(_row(song_id, relative, labels.loc[song_id], metadata.entries.get(song_id)))
     if not rows:
         raise UserError(
-            f"no DEAM audio (<song_id>.mp3 or .wav, e.g. MEMD_audio/2.mp3) with an annotation found below {root}"
+            f"no DEAM audio (<song_id>.mp3 or another audio format, e.g. MEMD_audio/2.mp3) "
+            f"with an annotation found below {root}"
         )
     without_audio = [song for song in annotations["song_id"] if song not in seen]
     if without_audio:
@@ -72,7 +72,7 @@ def read_deam(root: Path) -> CorpusListing:
 def find_deam_audio(root: Path) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
     """DEAM song audio below ``root`` by song id (``MEMD_audio/4.mp3`` -> ``"4"``).
 
-    Any of ``.mp3``, ``.wav``, ``.flac`` at any depth (users convert); see
+    Any audio format at any depth (users convert); see
     :func:`~builders.corpora.listing.audio_by_key` for what is skipped.
     """
     root = checked_root(root, "DEAM")

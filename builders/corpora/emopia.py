@@ -3,7 +3,7 @@
 A clip is named ``Q<quadrant>_<YouTube id>_<segment>`` (``Q1_0vLPYiPN7qY_0.mp3``). YouTube
 ids are 11 characters that may include ``_`` and ``-``, so names are parsed by position,
 never by splitting on ``_``. ``label.csv`` is ``ID,4Q,annotator``. Audio is found by stem
-with any of ``.mp3``, ``.wav``, ``.flac`` at any depth below the root (users convert).
+in any audio format (``.mp3``, ``.m4a``, ``.webm``...) at any depth below the root (users convert).
 
 Releases disagree: 19 clips that the instrumental-MER thesis tracklist has as Q4 appear
 in EMOPIA 1.0's ``label.csv`` only under a Q3 name. :func:`match_clips` finds a clip by
@@ -22,17 +22,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from builders.common.audio_formats import SOURCE_SUFFIXES
 from builders.corpora.listing import (
     STRING,
+    audio_files_below,
     checked_root,
-    files_below,
     files_named,
     relative_posix,
     sorted_skips,
 )
 from builders.errors import UserError
 
-EMOPIA_SUFFIXES = (".mp3", ".wav", ".flac")
+EMOPIA_SUFFIXES = SOURCE_SUFFIXES
 LABEL_FILE = "label.csv"
 _CLIP = re.compile(r"Q([1-4])_([A-Za-z0-9_-]{11})_(\d+)")
 _NAME_HINT = "expected Q<1-4>_<11-character YouTube id>_<segment>, e.g. Q1_0vLPYiPN7qY_0.mp3"
@@ -79,7 +80,7 @@ class EmopiaAudio:
 
 
 def clip_stem(name: str) -> str:
-    """``name`` without a trailing ``.mp3``/``.wav``/``.flac`` (any case)."""
+    """``name`` without a trailing audio suffix (``.mp3``, ``.m4a``..., any case)."""
     stem, dot, suffix = name.rpartition(".")
     return stem if dot and f".{suffix.lower()}" in EMOPIA_SUFFIXES else name
 
@@ -179,14 +180,13 @@ def find_emopia_audio(root: Path) -> EmopiaAudio:
     """Every clip audio file below ``root`` (hidden files ignored), one per clip.
 
     Files with an audio suffix whose stem is not a clip name, and second files for a
-    clip already found (e.g. ``.mp3`` and a converted ``.wav``; the first by sorted
-    path is kept), are listed in ``skipped`` with the reason.
+    clip already found (e.g. ``.mp3`` and a converted ``.wav``; kept by
+    :func:`~builders.corpora.listing.audio_files_below`: ``.mp3``, ``.wav``, ``.flac`` first
+    by sorted path, then the other formats), are listed in ``skipped`` with the reason.
     """
     root = checked_root(root, "EMOPIA")
     rows, skipped, seen = [], [], {}
-    for path in files_below(root):
-        if path.suffix.lower() not in EMOPIA_SUFFIXES:
-            continue
+    for path in audio_files_below(root):
         relative = relative_posix(path, root)
         try:
             clip = parse_clip_name(path.name)
@@ -207,7 +207,9 @@ def find_emopia_audio(root: Path) -> EmopiaAudio:
             }
         )
     if not rows:
-        raise UserError(f"no EMOPIA clip audio ({_NAME_HINT}, or .wav/.flac) found below {root}")
+        raise UserError(
+            f"no EMOPIA clip audio ({_NAME_HINT}, or another audio format) found below {root}"
+        )
     return EmopiaAudio(root, _typed(rows, AUDIO_DTYPES, "clip_name"), sorted_skips(skipped))
 
 

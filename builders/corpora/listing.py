@@ -17,6 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from builders.common.audio_formats import (
+    CLASSIC_SUFFIXES,
+    SOURCE_SUFFIXES,
+    preference_order,
+)
 from builders.errors import UserError
 
 STRING = pd.StringDtype(storage="python")
@@ -38,8 +43,8 @@ LISTING_DTYPES: dict[str, object] = {
     "title": STRING,
 }
 
-AUDIO_SUFFIXES = (".wav", ".mp3")
-STEM_AUDIO_SUFFIXES = (".mp3", ".wav", ".flac")  # audio found by stem: users convert
+AUDIO_SUFFIXES = SOURCE_SUFFIXES  # every reader's audio (builders.common.audio_formats)
+MUSIC_CLASSIC_SUFFIXES = (".wav", ".mp3")  # what MiSME's DEAM and Soundtracks readers read first
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,18 @@ def files_below(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
+def audio_files_below(
+    root: Path, classic: Iterable[str] = CLASSIC_SUFFIXES, extra: Iterable[str] = ()
+) -> list[Path]:
+    """:func:`files_below` with an audio suffix (or one of ``extra``), in the order that makes
+    the first file of a clip the one to keep: ``classic`` formats first, by sorted path
+    (as before other formats were read), then the others by the formats' rule
+    (:func:`builders.common.audio_formats.preference_order`)."""
+    wanted = set(AUDIO_SUFFIXES) | set(extra)
+    found = [path for path in files_below(root) if path.suffix.lower() in wanted]
+    return preference_order(found, root, classic)
+
+
 def files_named(root: Path, names: Iterable[str]) -> list[Path]:
     """Files below ``root`` whose name matches one of ``names`` (case-insensitive)."""
     wanted = {name.lower() for name in names}
@@ -87,18 +104,17 @@ def files_named(root: Path, names: Iterable[str]) -> list[Path]:
 def audio_by_key(
     root: Path, key_of: Callable[[Path], str | None], hint: str
 ) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
-    """Audio files below ``root`` (``.mp3``, ``.wav``, ``.flac``) by the key their path names.
+    """Audio files below ``root`` (any of :data:`AUDIO_SUFFIXES`) by the key their path names.
 
     ``key_of(path)`` gives a file's key (e.g. a DEAM song id) or None when the name is not
     the corpus's. Returns ``{key: relative posix path}`` and the skipped files with the
     reason: a name that is no key (``hint`` says what is expected) or a second file for a
-    key (the first by sorted path is kept, e.g. ``4.mp3`` before a converted ``4.wav``).
+    key (the kept one by :func:`audio_files_below`: ``.mp3``, ``.wav``, ``.flac`` first by
+    sorted path, e.g. ``4.mp3`` before a converted ``4.wav``; then ``4.m4a`` etc.).
     """
     found: dict[str, str] = {}
     skipped = []
-    for path in files_below(root):
-        if path.suffix.lower() not in STEM_AUDIO_SUFFIXES:
-            continue
+    for path in audio_files_below(root):
         relative = relative_posix(path, root)
         key = key_of(path)
         if key is None:

@@ -9,17 +9,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from builders.common.audio_formats import is_source_audio
 from builders.corpora.listing import (
     CorpusListing,
+    audio_files_below,
     checked_root,
-    files_below,
     listing_frame,
     relative_posix,
     sorted_skips,
 )
 from builders.errors import UserError
 
-RAVDESS_SUFFIXES = (".wav", ".mp4")
+VIDEO_SUFFIXES = (".mp4",)  # the audio-video modalities: listed as not used
+CLASSIC_SUFFIXES = (".wav",)  # RAVDESS's own format, read first when a take is in several
 EMOTION_NAMES: tuple[str, ...] = (
     "neutral",
     "calm",
@@ -85,15 +87,13 @@ def read_ravdess(root: Path) -> CorpusListing:
     """List the audio-only speech files of a RAVDESS copy below ``root``."""
     root = checked_root(root, "RAVDESS")
     rows, skipped, seen = [], [], {}
-    for path in files_below(root):
-        if path.suffix.lower() not in RAVDESS_SUFFIXES:
-            continue
+    for path in audio_files_below(root, CLASSIC_SUFFIXES, extra=VIDEO_SUFFIXES):
         relative = relative_posix(path, root)
         reason = _reason_to_skip(path, seen)
         if reason:
             skipped.append((relative, reason))
             continue
-        seen[path.name.lower()] = relative
+        seen[path.stem.lower()] = relative
         rows.append(_row(path, relative))
     if not rows:
         raise UserError(
@@ -112,13 +112,13 @@ def _reason_to_skip(path: Path, seen: dict[str, str]) -> str | None:
         return f"{_MODALITY[labels['modality']]} modality ({labels['modality']}), not used"
     if labels["vocal_channel"] != "01":
         return "song (vocal channel 02), not used"
-    if path.suffix.lower() != ".wav":
-        return "audio-only speech must be a .wav file"
+    if not is_source_audio(path):
+        return "audio-only speech must be an audio file (.wav, or another audio format)"
     folder = _ACTOR_FOLDER.match(path.parent.name)
     if folder and folder.group(1) != labels["actor"]:
         return f"file name says actor {labels['actor']} but the folder is {path.parent.name}"
-    if path.name.lower() in seen:
-        return f"duplicate of {seen[path.name.lower()]}"
+    if path.stem.lower() in seen:
+        return f"duplicate of {seen[path.stem.lower()]}"
     return None
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from builders.corpora.listing import (
-    AUDIO_SUFFIXES,
+    MUSIC_CLASSIC_SUFFIXES,
     STRING,
     CorpusListing,
     audio_by_key,
+    audio_files_below,
     checked_root,
-    files_below,
     files_named,
     listing_frame,
     numeric_column,
@@ -106,9 +106,7 @@ def read_soundtracks(root: Path) -> CorpusListing:
     root = checked_root(root, "Soundtracks")
     ratings = _ratings_by_set(root)
     rows, skipped, seen = [], [], {}
-    for path in files_below(root):
-        if path.suffix.lower() not in AUDIO_SUFFIXES:
-            continue
+    for path in audio_files_below(root, MUSIC_CLASSIC_SUFFIXES):
         relative = relative_posix(path, root)
         key = _set_and_number(path)
         reason = _reason_to_skip(key, ratings, seen)
@@ -137,7 +135,7 @@ def read_soundtracks(root: Path) -> CorpusListing:
 def find_soundtracks_audio(root: Path) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
     """Soundtracks excerpt audio below ``root`` by ``<set>-<NNN>`` (``Set1/053.mp3`` -> ``set1-053``).
 
-    Any of ``.mp3``, ``.wav``, ``.flac`` (users convert); see
+    Any audio format (users convert); see
     :func:`~builders.corpora.listing.audio_by_key` for what is skipped.
     """
     root = checked_root(root, "Soundtracks")

@@ -21,7 +21,7 @@ import yaml
 from builders.common.atomic import atomic_file
 from builders.common.hashing import lines_sha256
 from builders.common.rendered import write_plan_stamp
-from builders.common.versions import lock_sha256
+from builders.common.versions import ffmpeg_version, lock_sha256
 from builders.hf.digest import dataset_digest
 from builders.hf.shards import shard_files
 from builders.hf.spec import DatasetSpec
@@ -115,6 +115,7 @@ def tool_versions() -> dict[str, str]:
         "soxr": soxr.__version__,
         "soundfile": soundfile.__version__,
         "libsndfile": soundfile.__libsndfile_version__,
+        "ffmpeg": ffmpeg_version(),  # decodes M4A/AAC, Ogg, Opus, WebM sources
         "pyarrow": pa.__version__,
         "datasets": importlib.metadata.version("datasets"),
         "pyloudnorm": getattr(pyloudnorm, "__version__", "unknown"),

@@ -1,8 +1,8 @@
 """Where the clips come from: the corpus roots, their audio files by key, and the probe.
 
 Source ids are stable strings: ``deam-4``, ``soundtracks-set1-053``,
-``emopia-Q1_0vLPYiPN7qY_0`` (the file's own clip name). Audio is found by stem with any of
-``.mp3``, ``.wav``, ``.flac`` at any depth below the corpus root. Probing
+``emopia-Q1_0vLPYiPN7qY_0`` (the file's own clip name). Audio is found by stem in any of the
+source formats (``builders.common.audio_formats``) at any depth below the corpus root. Probing
 (:func:`builders.excerpts.probe_sources`) gives each used file's sha256, length, rate and
 channels, or the reason it cannot be used.
 """

@@ -37,7 +37,7 @@ from builders.instrumental_mer.selection import Selection
 from builders.instrumental_mer.spans import choose_per_song, place_clips
 from builders.instrumental_mer.tracklists import select_from_tracklists
 
-TOOL_PACKAGES = ("numpy", "pandas", "pyarrow", "soundfile", "soxr", "spotipy")
+TOOL_PACKAGES = ("numpy", "pandas", "pyarrow", "soundfile", "soxr", "spotipy", "ffmpeg")
 CLIP_COLUMNS = [
     "clip_id",
     "corpus",

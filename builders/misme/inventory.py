@@ -13,22 +13,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 
 from builders.common.atomic import atomic_file
 from builders.common.audio import resampled_length
+from builders.common.decode import decode_source
 from builders.common.hashing import file_sha256
 from builders.common.loudness import gain_to_target, measure_integrated_loudness
 from builders.common.seeding import rng_for
 from builders.corpora.ravdess import EMOTION_NAMES
 from builders.engine import map_units
-from builders.excerpts import wav_declared_frames
 from builders.misme.spec import SPEECH_CORPORA
 
 ACTIVITY_FRAME_S = 0.02
-PROBE_VERSION = (
-    2  # bump when the probe's definition changes, to invalidate caches (2: truncated WAVs)
-)
+# bump when the probe's definition changes, to invalidate caches (2: truncated WAVs; 3: the
+# decoder's reasons, truncated MP3/FLAC/MP4/WebM/Ogg, the formats decoded by ffmpeg)
+PROBE_VERSION = 3
 PROBE_COLUMNS = [
     "sha256",
     "size_bytes",
@@ -77,24 +76,10 @@ def activity_region(signal: np.ndarray, sample_rate: int, floor_db: float) -> tu
 def probe_file(job: ProbeJob) -> dict:
     """Measure one file. Raises ``ValueError`` with a readable reason when it is unusable."""
     path = Path(job.path)
-    try:
-        signal, sample_rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as error:
-        raise ValueError(
-            f"cannot decode audio ({str(error).strip() or type(error).__name__})"
-        ) from error
+    signal, sample_rate = decode_source(path)  # DecodeProblem (a ValueError): the true reason
     frames, channels = signal.shape
-    if frames == 0:
-        raise ValueError("audio file has no samples")
     if channels > 2:  # the render's rule, applied here so a plan never holds a file render refuses
         raise ValueError(f"unsupported channel count {channels} (mono or stereo sources only)")
-    declared = wav_declared_frames(str(path)) if path.suffix.lower() == ".wav" else None
-    if (
-        declared is not None and declared > frames
-    ):  # libsndfile reads a cut-off WAV as a shorter clip
-        raise ValueError(
-            f"truncated: the WAV header announces {declared} frames, {frames} could be decoded"
-        )
     loudness = measure_integrated_loudness(
         path, dual_mono=job.dual_mono_if_mono and channels == 1, target_lufs=job.target_lufs
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from builders.common.audio_formats import SOURCE_SUFFIXES
 from builders.common.build_state import write_build_state
 from builders.common.hashing import lines_sha256
 from builders.common.lock import build_lock
@@ -27,7 +28,7 @@ from builders.misme.mix_plan import Plan, plan_mixes
 from builders.misme.recipe import MismeRecipe, load_recipe
 from builders.misme.spec import MUSIC_CORPORA
 
-AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".mp4")
+AUDIO_SUFFIXES = (*SOURCE_SUFFIXES, ".mp4")  # files --strict cares about (RAVDESS's videos too)
 TOOL_PACKAGES = (
     "numpy",
     "pandas",
@@ -36,6 +37,7 @@ TOOL_PACKAGES = (
     "soxr",
     "ffmpeg-normalize",
     "imageio-ffmpeg",
+    "ffmpeg",  # the binary: it measures loudness and decodes M4A/AAC, Ogg, Opus, WebM
 )
 
 

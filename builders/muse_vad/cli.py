@@ -59,7 +59,7 @@ def add_plan_arguments(parser: argparse.ArgumentParser, step: str) -> None:
         "--audio",
         type=Path,
         required=audio_required,
-        help="your audio: <spotify_id>.mp3|.wav|.flac anywhere below this folder",
+        help="your audio: <spotify_id>.mp3 (.wav, .flac, .m4a, .aac, .ogg, .opus, .webm) anywhere below this folder",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(

@@ -59,6 +59,7 @@ class Labelled:
     labels: dict = field(default_factory=dict)  # scale, rule, lexicon, blacklist
     duplicate_listings: int = 0
     not_answered: int = 0  # tags mode: tracks whose only Last.fm answer is a recorded error
+    other_formats: list[dict] = field(default_factory=list)  # a track's audio in other formats
 
     def drop(self, track: dict, stage: str, reason: str) -> None:
         """Record that ``track`` is left out at ``stage`` and why."""

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from builders.common.audio_formats import CLASSIC_SUFFIXES, SOURCE_SUFFIXES, preference_order
 from builders.errors import UserError
 from builders.excerpts import excerpt_span, probe_sources
 from builders.muse_vad.collect import Labelled
 from builders.muse_vad.recipe import MuseVadRecipe
 from builders.muse_vad.spec import AUDIO_CORPUS
 
-AUDIO_SUFFIXES = (".flac", ".mp3", ".wav")
+AUDIO_SUFFIXES = SOURCE_SUFFIXES
 
 
 def index_audio(root: Path) -> dict[str, list[str]]:
-    """Audio files (``.mp3``, ``.wav``, ``.flac``, any case, not hidden) below ``root`` by stem:
-    their paths relative to ``root``, sorted."""
+    """Audio files (any source format, any case, not hidden) below ``root`` by stem: their
+    paths relative to ``root``, ``.mp3``, ``.wav``, ``.flac`` first by sorted path, then the
+    other formats in the formats' order (``builders.common.audio_formats``)."""
     if not Path(root).is_dir():
         raise UserError(f"audio folder not found: {root}")
+    audio = [
+        path
+        for path in Path(root).rglob("*")
+        if path.suffix.lower() in AUDIO_SUFFIXES
+        and not path.name.startswith(".")
+        and path.is_file()
+    ]
     found: dict[str, list[str]] = {}
-    for path in sorted(Path(root).rglob("*")):
-        if (
-            path.suffix.lower() in AUDIO_SUFFIXES
-            and not path.name.startswith(".")
-            and path.is_file()
-        ):
-            found.setdefault(path.stem, []).append(path.relative_to(root).as_posix())
+    for path in preference_order(audio, Path(root)):
+        found.setdefault(path.stem, []).append(path.relative_to(root).as_posix())
     return found
+
+
+def _classic(paths: list[str]) -> list[str]:
+    return [path for path in paths if Path(path).suffix.lower() in CLASSIC_SUFFIXES]
 
 
 def frame_starts(frames: int, rate: int, frame_s: float) -> list[float]:
@@ -70,12 +78,14 @@ def attach_audio(
                 "audio",
                 f"no audio file {track['spotify_id']}.mp3|.wav|.flac below the audio folder",
             )
-        elif len(index[track["spotify_id"]]) > 1:
+        elif len(_classic(index[track["spotify_id"]])) > 1:
             raise UserError(
                 f"Spotify id {track['spotify_id']} has several audio files below {root}: "
-                f"{', '.join(index[track['spotify_id']])}; keep one"
+                f"{', '.join(_classic(index[track['spotify_id']]))}; keep one"
             )
         else:
+            kept, *others = index[track["spotify_id"]]
+            labelled.other_formats += [{"kept": kept, "skipped": other} for other in others]
             wanted.append(track)
     paths = [index[t["spotify_id"]][0] for t in wanted]
     probes = probe_sources([str(Path(root) / p) for p in paths], workers=workers, progress=progress)

@@ -12,8 +12,6 @@ from builders.errors import UserError
 from builders.muse_vad.collect import Labelled, collect_tags, import_muse
 from builders.muse_vad.recipe import MuseVadRecipe
 
-AUDIO_SUFFIXES = (".flac", ".mp3", ".wav")
-
 
 def lastfm_client(cache: Path) -> LastfmClient:
     """A Last.fm client over ``cache``; a missing cache without ``LASTFM_API_KEY``: UserError."""

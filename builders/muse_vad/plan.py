@@ -72,7 +72,16 @@ FRAME_COLUMNS = (
     "artist_group",
 )
 STAGES = ("collection", "tags", "linking", "audio", "frames")
-TOOL_PACKAGES = ("numpy", "pandas", "pyarrow", "soundfile", "soxr", "spotipy", "requests")
+TOOL_PACKAGES = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "soundfile",
+    "soxr",
+    "spotipy",
+    "requests",
+    "ffmpeg",  # the binary that decodes M4A/AAC, Ogg, Opus and WebM
+)
 
 
 @dataclass(frozen=True)
@@ -288,6 +297,7 @@ def _finish(
         "labels": labelled.labels,
         "duplicate_listings": labelled.duplicate_listings,
         **({"not_answered": labelled.not_answered} if labelled.not_answered else {}),
+        **({"other_formats": labelled.other_formats} if labelled.other_formats else {}),
         "frame_s": recipe.frames.frame_s,
         "counts": {"tracks": len(table), "frames": len(frames), "sources": len(sources)},
         **fold_audit,

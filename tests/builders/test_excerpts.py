@@ -128,5 +128,6 @@ def test_probe_reports_a_cut_off_wav_an_undecodable_and_a_silent_file(tmp_path, 
     junk.write_bytes(b"not audio")
     sf.write(silent, np.zeros((1000, 1), dtype=np.float32), 44100)
     reasons = probe_sources([str(cut), str(junk), str(silent)], workers=2, progress=False)
-    assert reasons[0] == "truncated: the WAV header announces 44100 frames, 34100 could be decoded"
-    assert reasons[1].startswith("cannot decode audio") and reasons[2] == "audio is silent"
+    assert reasons[0] == "truncated: decoded 0.773 of 1.000 expected s"
+    assert reasons[1] == "cannot decode: not a readable WAV file (format not recognised)"
+    assert reasons[2] == "audio is silent"

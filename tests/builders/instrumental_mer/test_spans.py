@@ -56,7 +56,7 @@ def test_an_undecodable_source_is_reported_and_skipped_or_fatal_with_strict(demo
         progress=False,
     )
     (skip,) = [s for s in plan.audit["skipped"] if s["item"] == f"audio/{broken.name}"]
-    assert skip["reason"].startswith("cannot decode audio")
+    assert skip["reason"].startswith("cannot decode: ")
     assert f"emopia-{broken.stem}" not in set(plan.clips["source_id"])
     with pytest.raises(UserError, match=r"--strict\), first: emopia audio/"):
         plan_dataset(

@@ -93,4 +93,24 @@ def test_a_cut_off_wav_is_left_out_with_the_reason(demo_sources, tmp_path):
     cut.write_bytes(wav.read_bytes()[: len(wav.read_bytes()) * 2 // 3])
     job = ProbeJob(str(cut), True, True, -35.0, -23.0)
     [reason] = probe_files([job], progress=False)
-    assert isinstance(reason, str) and reason.startswith("truncated: the WAV header announces")
+    assert isinstance(reason, str) and reason.startswith("truncated: decoded ")
+    assert reason.endswith(" expected s")
+
+
+def test_corrupt_or_cut_mp3s_get_their_true_reason_and_mpg123_stays_quiet(
+    demo_sources, tmp_path, capfd
+):
+    """Issue 28: they were 'file does not exist' or 'audio is silent', with libmpg123's lines
+    on stderr (or a cut MP3 was used as a shorter clip without a word)."""
+    from builders.misme.inventory import ProbeJob, probe_files
+
+    mp3 = next((demo_sources / "DEAM").rglob("*.mp3")).read_bytes()
+    cut, garbage = tmp_path / "cut.mp3", tmp_path / "garbage.mp3"
+    cut.write_bytes(mp3[: len(mp3) // 2])
+    garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 30000, np.uint8).tobytes())
+    jobs = [ProbeJob(str(path), False, False, -35.0, -23.0) for path in (cut, garbage)]
+    reasons = probe_files(jobs, progress=False)
+    assert reasons[0].startswith("truncated: decoded ") and reasons[0].endswith(" expected s")
+    assert reasons[1].startswith("cannot decode: not a readable MP3 file")
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""

@@ -121,7 +121,7 @@ def test_an_undecodable_audio_file_is_left_out_or_fatal_with_strict(muse_sources
     capsys.readouterr()
     audit = json.loads((tmp_path / "out" / "manifests" / "audit.json").read_text())
     reason = next(d["reason"] for d in audit["dropped"] if broken.stem in d["reason"])
-    assert reason.startswith(f"audio file {broken.relative_to(audio)}: cannot decode audio")
+    assert reason.startswith(f"audio file {broken.relative_to(audio)}: cannot decode: ")
     err = _plan(capsys, *_tags(muse_sources, tmp_path / "strict"), *linked, "--strict")
     assert f"audio file {broken.relative_to(audio)} is unusable (--strict)" in err
 
