@@ -30,8 +30,8 @@ TARGET_LUFS = -23.0
 LOUDNORM_METER = "ffmpeg-loudnorm"
 BS1770_METER = "bs1770"
 METERS = {
-    LOUDNORM_METER: "ffmpeg loudnorm first pass (via ffmpeg-normalize), recipe v1",
-    BS1770_METER: "ITU-R BS.1770-4 / EBU R128, in-process (builders.common.bs1770), recipe v2",
+    LOUDNORM_METER: "ffmpeg loudnorm's first pass via ffmpeg-normalize; recipe v1",
+    BS1770_METER: "ITU-R BS.1770-4 with EBU R128 gating, in-process; recipe v2",
 }
 # Why recipe v2 changed meter (issue 24), for the recipe, the dataset card and the README.
 METER_CHANGE = (
