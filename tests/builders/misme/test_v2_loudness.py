@@ -3,13 +3,15 @@ dataset at -23.0 +- 0.1 LUFS by pyloudnorm and by ffmpeg's ebur128, none clipped
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pyarrow.parquet as pq
 import pytest
 
+from builders import cli
 from builders.misme.plan import plan_dataset
-from builders.misme.recipe import DEFAULT_RECIPE
+from builders.misme.recipe import DEFAULT_RECIPE, RECIPE_V1
 from builders.misme.render import render_dataset
 from tests.builders.real_audio import (
     DELIVERIES,
@@ -68,3 +70,18 @@ def test_v2_build_puts_speech_and_music_at_target(demo_sources, tmp_path):
                 assert pyloudnorm_lufs(path) == pytest.approx(-23.0, abs=0.1), row["id"]
                 assert ebur128_lufs(path) == pytest.approx(-23.0, abs=0.1), row["id"]
     assert len(list(clips.iterdir())) == len(sources)
+
+
+@pytest.mark.slow
+def test_a_v1_build_keeps_v1s_meter_and_verifies(demo_sources, tmp_path, capsys):
+    recipe = tmp_path / "recipe-v1-k2.toml"
+    recipe.write_text(RECIPE_V1.read_text().replace("mixes_per_speech = 5", "mixes_per_speech = 2"))
+    out = tmp_path / "out"
+    corpora = [f"--{name.lower()}={demo_sources / name}" for name in ("RAVDESS", "DEAM")]
+    arguments = ["misme", "build", *corpora, f"--out={out}", f"--recipe={recipe}"]
+    assert cli.main([*arguments, f"--soundtracks={demo_sources / 'Soundtracks'}"]) == 0
+    as_used = (out / "manifests" / "recipe.toml").read_text()
+    assert "meter" not in as_used and "ffmpeg-normalize" in as_used and "scipy" not in as_used
+    digest = re.search(r"[0-9a-f]{64}", (out / "digest.txt").read_text())[0]  # the dataset's
+    capsys.readouterr()
+    assert cli.main(["verify", str(out), "--digest", digest]) == 0
