@@ -1,6 +1,6 @@
 """The MiSME recipe: the versioned, validated parameters of a build (docs/spec.md section 4).
 
-The file layout (``manifests/misme-v1/recipe.toml``) is the model's layout: top-level
+The file layout (``manifests/misme-v2/recipe.toml``, the default; v1 has no ``meter``) is the model's layout: top-level
 ``name``, ``version``, ``seed`` and the tables ``[loudness]``, ``[audio]``, ``[folds]``,
 ``[mixing]``, ``[music]``; a build's own ``manifests/recipe.toml`` adds ``[build]``.
 """
