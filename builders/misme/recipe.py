@@ -1,8 +1,9 @@
 """The MiSME recipe: the versioned, validated parameters of a build (docs/spec.md section 4).
 
-The file layout (``manifests/misme-v2/recipe.toml``, the default; v1 has no ``meter``) is the model's layout: top-level
-``name``, ``version``, ``seed`` and the tables ``[loudness]``, ``[audio]``, ``[folds]``,
-``[mixing]``, ``[music]``; a build's own ``manifests/recipe.toml`` adds ``[build]``.
+The file layout (``manifests/misme-v2/recipe.toml``, the default; v1 has no
+``loudness.meter``) is the model's layout: top-level ``name``, ``version``, ``seed`` and the
+tables ``[loudness]``, ``[audio]``, ``[folds]``, ``[mixing]``, ``[music]``; a build's own
+``manifests/recipe.toml`` adds ``[build]``.
 """
 
 from __future__ import annotations
