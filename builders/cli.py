@@ -28,6 +28,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("builders.verify_command", "compare a build with another build or a digest"),
     "features": ("builders.features_command", "extract openSMILE / Essentia feature tables"),
     "demo": ("builders.demo.run", "run the whole demo chain end to end"),
+    "loudness": (
+        "builders.loudness_command",
+        "print files' integrated loudness and true peak, measured as the builders measure them",
+    ),
 }
 # alias -> (dataset, step): `misme-build baselines` is `misme-build misme baselines`
 ALIASES: dict[str, tuple[str, str]] = {"baselines": ("misme", "baselines")}
@@ -35,7 +39,7 @@ ALIASES: dict[str, tuple[str, str]] = {"baselines": ("misme", "baselines")}
 
 def command_names() -> list[str]:
     """The commands in the order ``--help`` lists them."""
-    return ["demo-sources", *registry.names(), "verify", "features", *ALIASES, "demo"]
+    return ["demo-sources", *registry.names(), "verify", "features", "loudness", *ALIASES, "demo"]
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:

@@ -51,7 +51,7 @@ MODEL_NAMES = {"rf": "RF", "dummy": "Dummy"}
 # The demo's size: Essentia on every music clip, mix and separated copy dominates `make demo`
 # and costs in proportion to their seconds, hence music just longer than the 4.5 s window
 # (4.6-5.2 s, one window each); two speech clips per actor keep SER learnable (with one, RF
-# accuracy fell to 0.28). The standard v1 recipe (K = 5 mixes per speech clip) is used
+# accuracy fell to 0.28). The standard recipe (K = 5 mixes per speech clip) is used
 # unchanged. The MuSe tracks are shorter than two 15 s frames, so each gives one frame, and
 # two per artist (25 frames) still let the forest beat the dummy clearly (RMSE 0.149 vs 0.238).
 DEMO_SIZE = {
@@ -325,7 +325,7 @@ def run_demo(
     """Run every step under ``root``; returns the challenge config path.
 
     ``size`` overrides the MiSME demo corpus size (``write_demo_sources`` arguments) and
-    ``recipe_path`` the MiSME recipe (default: the standard v1 recipe); ``instrumental_size``
+    ``recipe_path`` the MiSME recipe (default: the standard recipe, v2); ``instrumental_size``
     and ``muse_size`` the other two demo corpora's sizes.
     """
     root = Path(root).resolve()
@@ -413,9 +413,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic sources")
+    parser.add_argument(
+        "--recipe",
+        type=Path,
+        help="MiSME recipe TOML (default manifests/misme-v2/recipe.toml; "
+        "manifests/misme-v1/recipe.toml rebuilds the v1 demo corpus)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     check_workers(args.workers)
-    run_demo(args.out, workers=args.workers, seed=args.seed)
+    run_demo(args.out, workers=args.workers, seed=args.seed, recipe_path=args.recipe)
     return 0

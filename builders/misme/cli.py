@@ -32,7 +32,7 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--seed", type=int, help="override the recipe's seed")
     parser.add_argument(
-        "--recipe", type=Path, help="recipe TOML (default manifests/misme-v1/recipe.toml)"
+        "--recipe", type=Path, help="recipe TOML (default manifests/misme-v2/recipe.toml)"
     )
     parser.add_argument(
         "--workers",

@@ -18,7 +18,12 @@ from builders.common.atomic import atomic_file
 from builders.common.audio import resampled_length
 from builders.common.decode import decode_source
 from builders.common.hashing import file_sha256
-from builders.common.loudness import gain_to_target, measure_integrated_loudness
+from builders.common.loudness import (
+    LOUDNORM_METER,
+    gain_to_target,
+    measure_integrated_loudness,
+    measure_loudness,
+)
 from builders.common.seeding import rng_for
 from builders.corpora.ravdess import EMOTION_NAMES
 from builders.engine import map_units
@@ -50,6 +55,7 @@ class ProbeJob:
     dual_mono_if_mono: bool
     activity_floor_db: float
     target_lufs: float
+    meter: str = LOUDNORM_METER
 
     @property
     def unit_id(self) -> str:
@@ -80,9 +86,7 @@ def probe_file(job: ProbeJob) -> dict:
     frames, channels = signal.shape
     if channels > 2:  # the render's rule, applied here so a plan never holds a file render refuses
         raise ValueError(f"unsupported channel count {channels} (mono or stereo sources only)")
-    loudness = measure_integrated_loudness(
-        path, dual_mono=job.dual_mono_if_mono and channels == 1, target_lufs=job.target_lufs
-    )
+    loudness = _loudness(job, path, signal, sample_rate)
     if not np.isfinite(loudness):
         raise ValueError("audio is silent (loudness -inf)")
     start, end = (np.nan, np.nan)
@@ -99,6 +103,13 @@ def probe_file(job: ProbeJob) -> dict:
         "active_start_s": float(start),
         "active_end_s": float(end),
     }
+
+
+def _loudness(job: ProbeJob, path: Path, signal: np.ndarray, sample_rate: int) -> float:
+    dual_mono = job.dual_mono_if_mono and signal.shape[1] == 1
+    if job.meter == LOUDNORM_METER:
+        return measure_integrated_loudness(path, dual_mono=dual_mono, target_lufs=job.target_lufs)
+    return measure_loudness(path, job.meter, dual_mono=dual_mono, decoded=(signal, sample_rate))
 
 
 def _probe_or_reason(job: ProbeJob) -> dict | str:
@@ -125,18 +136,9 @@ class ProbeCache:
     @staticmethod
     def key(job: ProbeJob) -> str:
         stat = os.stat(job.path)
-        return json.dumps(
-            [
-                PROBE_VERSION,
-                job.path,
-                stat.st_size,
-                stat.st_mtime_ns,
-                job.measure_activity,
-                job.dual_mono_if_mono,
-                job.activity_floor_db,
-                job.target_lufs,
-            ]
-        )
+        settings = [job.measure_activity, job.dual_mono_if_mono, job.activity_floor_db]
+        settings += [job.target_lufs] + ([] if job.meter == LOUDNORM_METER else [job.meter])
+        return json.dumps([PROBE_VERSION, job.path, stat.st_size, stat.st_mtime_ns, *settings])
 
     def save(self) -> None:
         if self.path is None:
@@ -182,6 +184,7 @@ def build_inventory(
     speech_dual_mono: bool,
     activity_floor_db: float,
     sample_rate: int,
+    meter: str = LOUDNORM_METER,
     workers: int = 1,
     cache_path: Path | None = None,
     progress: bool = True,
@@ -200,6 +203,7 @@ def build_inventory(
             dual_mono_if_mono=speech_dual_mono and corpus in SPEECH_CORPORA,
             activity_floor_db=activity_floor_db,
             target_lufs=target_lufs,
+            meter=meter,
         )
         for corpus, rel in zip(listing["corpus"], listing["path"])
     ]

@@ -17,6 +17,7 @@ from builders.common.audio_formats import SOURCE_SUFFIXES
 from builders.common.build_state import write_build_state
 from builders.common.hashing import lines_sha256
 from builders.common.lock import build_lock
+from builders.common.loudness import BS1770_METER, LOUDNORM_METER
 from builders.common.manifest_folder import write_manifest_folder
 from builders.common.versions import lock_sha256, package_versions
 from builders.corpora.deam import read_deam
@@ -39,6 +40,8 @@ TOOL_PACKAGES = (
     "imageio-ffmpeg",
     "ffmpeg",  # the binary: it measures loudness and decodes M4A/AAC, Ogg, Opus, WebM
 )
+# what each loudness meter measures with, in place of v1's last two
+METER_PACKAGES = {LOUDNORM_METER: ("ffmpeg-normalize", "imageio-ffmpeg"), BS1770_METER: ("scipy",)}
 
 
 # ---------------------------------------------------------------- sources -> inventory
@@ -80,9 +83,10 @@ def apply_music_selection(
     return listing[~is_music | listing["source_id"].isin(wanted)].reset_index(drop=True), str(path)
 
 
-def tool_versions() -> dict[str, str]:
+def tool_versions(meter: str = LOUDNORM_METER) -> dict[str, str]:
     """Versions of the packages the plan depends on (recorded in the recipe as used)."""
-    return package_versions(("misme-toolkit", *TOOL_PACKAGES))
+    packages = [p for p in TOOL_PACKAGES if p not in METER_PACKAGES[LOUDNORM_METER]]
+    return package_versions(("misme-toolkit", *packages, *METER_PACKAGES[meter]))
 
 
 def plan_dataset(
@@ -163,6 +167,7 @@ def _plan_locked(
         speech_dual_mono=recipe.loudness.speech_dual_mono,
         activity_floor_db=recipe.mixing.activity_floor_db,
         sample_rate=recipe.audio.sample_rate,
+        meter=recipe.loudness.meter,
         workers=max(1, workers),
         cache_path=Path(cache_dir or out / ".cache") / "probe-cache.json",
         progress=progress,
@@ -227,7 +232,7 @@ def write_plan(
     """
     extra = {
         "build": {
-            "tool_versions": tool_versions(),
+            "tool_versions": tool_versions(recipe.loudness.meter),
             "lock_sha256": lock_sha256(),
             "music_selection_file": selection_path or "",
         }

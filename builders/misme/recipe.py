@@ -1,8 +1,9 @@
 """The MiSME recipe: the versioned, validated parameters of a build (docs/spec.md section 4).
 
-The file layout (``manifests/misme-v1/recipe.toml``) is the model's layout: top-level
-``name``, ``version``, ``seed`` and the tables ``[loudness]``, ``[audio]``, ``[folds]``,
-``[mixing]``, ``[music]``; a build's own ``manifests/recipe.toml`` adds ``[build]``.
+The file layout (``manifests/misme-v2/recipe.toml``, the default; v1 has no
+``loudness.meter``) is the model's layout: top-level ``name``, ``version``, ``seed`` and the
+tables ``[loudness]``, ``[audio]``, ``[folds]``, ``[mixing]``, ``[music]``; a build's own
+``manifests/recipe.toml`` adds ``[build]``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_serializer
 
 from builders.common.audio import SAMPLE_RATES, OutputSpec
+from builders.common.loudness import LOUDNORM_METER
 from builders.common.recipe import DatasetRecipe, StrictModel
 
-DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "manifests" / "misme-v1" / "recipe.toml"
+MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
+DEFAULT_RECIPE = MANIFESTS / "misme-v2" / "recipe.toml"
+RECIPE_V1 = MANIFESTS / "misme-v1" / "recipe.toml"
 OUTPUT_CHANNELS = 2  # mixes are stereo; mono speech plays on both channels
 
 
 class Loudness(StrictModel):
     target_lufs: float = -23.0
     speech_dual_mono: bool = True
+    # a recipe without `meter` (v1) keeps v1's meter
+    meter: Literal["ffmpeg-loudnorm", "bs1770"] = LOUDNORM_METER
+
+    @model_serializer(mode="wrap")
+    def _v1_layout(self, handler):
+        """v1's meter is left out of the recipe as used, which v1 builds published without it."""
+        table = handler(self)
+        if table.get("meter") == LOUDNORM_METER:
+            del table["meter"]
+        return table
 
 
 class Audio(StrictModel):
@@ -85,7 +99,7 @@ class MismeRecipe(DatasetRecipe):
 
 
 def load_recipe(path: Path | None = None, *, seed: int | None = None) -> tuple[MismeRecipe, Path]:
-    """Read and validate a recipe file (default: v1); ``seed`` overrides the recipe's seed."""
+    """Read and validate a recipe file (default: v2); ``seed`` overrides the recipe's seed."""
     return MismeRecipe.load(path, seed=seed)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from builders.common.loudness import meter_card_text
 from builders.hf.spec import ConfigSpec, DatasetSpec, ManifestLink, ViewSpec
 from builders.misme.recipe import MismeRecipe, build_recipe
 
@@ -53,13 +54,14 @@ def made_by(view: str) -> str:
 
 def dataset_spec(recipe: MismeRecipe) -> DatasetSpec:
     """The MiSME build that ``recipe`` describes."""
+    meter = meter_card_text(recipe.loudness.meter)  # empty for v1, whose cards stay as published
     return DatasetSpec(
         name="misme",
         title="MiSME: mixed speech and music emotion recognition",
         summary=(
             f"Speech (RAVDESS) mixed with instrumental music (DEAM, Soundtracks), both normalised to "
             f"{recipe.loudness.target_lufs:g} LUFS (EBU R128). The folds are speaker- and "
-            "music-independent."
+            "music-independent." + (f" {meter}" if meter else "")
         ),
         output=recipe.output,
         n_folds=recipe.folds.n_folds,

@@ -25,3 +25,12 @@ def test_the_process_reports_its_cpu_time_and_a_clock_step_does_not_count_it(tmp
     assert 1.4 <= job.cpu_seconds() < 10
     ((_, seconds, cpu),) = clock.times
     assert cpu < 0.5 * job.cpu_seconds() <= seconds  # without the discount it would be >= 1.5 s
+
+
+def test_the_demo_builds_the_recipe_it_is_given():
+    from builders.cli import build_parser
+    from builders.misme.recipe import RECIPE_V1
+
+    parser = build_parser(["demo"])
+    assert parser.parse_args(["demo"]).recipe is None  # run_demo's default: recipe v2
+    assert parser.parse_args(["demo", "--recipe", str(RECIPE_V1)]).recipe == RECIPE_V1

@@ -59,7 +59,9 @@ def test_demo_plan_render_load_and_verify(demo_sources, tmp_path, capsys):
         2,
     )
     assert np.abs(data.astype(np.int32)).max() <= 32767
-    report = json.loads((out / "build-report.json").read_text())  # planner gains: ffmpeg loudnorm
+    report = json.loads(
+        (out / "build-report.json").read_text()
+    )  # planner gains: the recipe's meter
     for view in ("speech", "music"):
         measured = report["loudness"][view]["clips"]
         assert len(measured) == 8 and all(abs(lufs + 23.0) <= 0.5 for lufs in measured.values()), (
