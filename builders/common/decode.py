@@ -32,7 +32,7 @@ import numpy as np
 import soundfile as sf
 
 from builders.common.audio_formats import source_format
-from builders.common.loudness import ffmpeg_executable
+from builders.common.ffmpeg import ffmpeg_executable
 
 MP3_TOLERANCE_FRAMES = 2 * 1152  # an encoder's Xing count may be off by a frame or two
 DURATION_TOLERANCE_S = 0.05  # ffmpeg prints durations to 0.01 s

@@ -24,6 +24,7 @@ import numpy as np
 
 from builders.common import bs1770
 from builders.common.audio import read_audio
+from builders.common.ffmpeg import ffmpeg_executable
 from builders.errors import UserError
 
 TARGET_LUFS = -23.0
@@ -71,16 +72,6 @@ def measure_loudness(
         return bs1770.integrated_loudness(samples, rate, dual_mono=dual_mono)
     except ValueError as error:
         raise UserError(f"cannot measure loudness of {path}: {error}") from None
-
-
-def ffmpeg_executable() -> str:
-    """The ffmpeg binary shipped by imageio-ffmpeg (or ``FFMPEG_PATH`` when set)."""
-    configured = os.environ.get("FFMPEG_PATH")
-    if configured:
-        return configured
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 @functools.cache

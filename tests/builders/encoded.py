@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from builders.common.loudness import ffmpeg_executable
+from builders.common.ffmpeg import ffmpeg_executable
 
 CODECS: dict[str, list[str]] = {
     ".mp3": ["-c:a", "libmp3lame", "-b:a", "128k"],

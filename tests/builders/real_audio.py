@@ -20,7 +20,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from builders.common.loudness import ffmpeg_executable
+from builders.common.ffmpeg import ffmpeg_executable
 
 TAKE_RATE = 48000
 SENTENCES = ("Kids are talking by the door.", "Dogs are sitting by the door.")

@@ -161,7 +161,7 @@ def test_decode_problem_is_a_value_error_with_a_one_line_reason(tmp_path):
 def test_a_webm_without_audio_says_so(tmp_path):
     import subprocess
 
-    from builders.common.loudness import ffmpeg_executable
+    from builders.common.ffmpeg import ffmpeg_executable
 
     video = tmp_path / "video.webm"
     command = [ffmpeg_executable(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:d=1"]
