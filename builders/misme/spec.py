@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from builders.hf.spec import ConfigSpec, DatasetSpec, ManifestLink, ViewSpec
+from builders.misme.card_doc import CARD
 from builders.misme.recipe import MismeRecipe, build_recipe
 
 SPEECH_CORPORA = ("ravdess",)
@@ -65,6 +66,7 @@ def dataset_spec(recipe: MismeRecipe) -> DatasetSpec:
         n_folds=recipe.folds.n_folds,
         configs=CONFIGS,
         views=VIEWS,
+        card=CARD,
     )
 
 
