@@ -31,32 +31,35 @@ def present_configs(out: Path, spec: DatasetSpec) -> list[str]:
     return [c.name for c in spec.configs if shard_files(out, c.name)]
 
 
-def split_files(spec: DatasetSpec, config: str) -> dict[str, dict[str, list[str]]]:
-    """Config name -> split -> shard patterns, for ``config`` and its ``-cv<k>`` configs."""
-    fold = {k: f"data/{config}/fold{k}-*.parquet" for k in spec.folds}
-    configs = {config: {f"fold{k}": [fold[k]] for k in spec.folds}}
-    if not spec.config(config).metadata_only:
+def card_configs(out: Path, spec: DatasetSpec) -> list[tuple[str, str, dict[str, list[str]]]]:
+    """(config name, the config whose shards it reads, split -> shard patterns) of every
+    config the card declares: each present config with its fold splits, then the
+    ``<config>-cv<k>`` configs of the audio configs."""
+    present = present_configs(out, spec)
+    folds = {c: {k: f"data/{c}/fold{k}-*.parquet" for k in spec.folds} for c in present}
+    declared = [(c, c, {f"fold{k}": [folds[c][k]] for k in spec.folds}) for c in present]
+    for config in (c for c in present if not spec.config(c).metadata_only):
         for k in spec.folds:
-            train = [fold[j] for j in spec.folds if j != k]
-            configs[f"{config}-cv{k}"] = {"train": train, "test": [fold[k]]}
-    return configs
+            train = [folds[config][j] for j in spec.folds if j != k]
+            declared.append(
+                (f"{config}-cv{k}", config, {"train": train, "test": [folds[config][k]]})
+            )
+    return declared
 
 
 def yaml_configs(out: Path, spec: DatasetSpec) -> list[dict]:
     """The card's ``configs`` list; the default is the card's ``default_config`` when it has
     shards, else the first config."""
-    configs = []
-    for config in present_configs(out, spec):
-        for name, splits in split_files(spec, config).items():
-            files = [
-                {"split": split, "path": paths[0] if len(paths) == 1 else paths}
-                for split, paths in splits.items()
-            ]
-            configs.append({"config_name": name, "data_files": files})
     default = default_config(out, spec)
-    for config in configs:
-        if config["config_name"] == default:
-            config["default"] = True
+    configs = []
+    for name, _, splits in card_configs(out, spec):
+        files = [
+            {"split": split, "path": paths[0] if len(paths) == 1 else paths}
+            for split, paths in splits.items()
+        ]
+        configs.append({"config_name": name, "data_files": files})
+        if name == default:
+            configs[-1]["default"] = True
     return configs
 
 
@@ -104,39 +107,39 @@ def fold_sizes(out: Path, config: str, folds: Sequence[int]) -> dict[int, tuple[
 
 
 def dataset_info(out: Path, spec: DatasetSpec, digest: str, files_digest: str) -> list[dict]:
-    """The card's ``dataset_info`` list: one entry per config of ``yaml_configs``."""
-    infos = []
-    for config in present_configs(out, spec):
-        shards = shard_files(out, config)
-        features = yaml_features(shards[0])
-        sizes = fold_sizes(out, config, spec.folds)
-        fold_bytes = {f"data/{config}/fold{k}-*.parquet": sizes[k] for k in spec.folds}
-        download = {
-            k: sum(s.stat().st_size for s in shards if s.name.startswith(f"fold{k}-"))
-            for k in spec.folds
-        }
-        for name, splits in split_files(spec, config).items():
-            split_list = [
-                {
-                    "name": split,
-                    "num_bytes": sum(fold_bytes[p][1] for p in paths),
-                    "num_examples": sum(fold_bytes[p][0] for p in paths),
-                }
-                for split, paths in splits.items()
-            ]
-            infos.append(
-                {
-                    "config_name": name,
-                    "description": (
-                        f"{spec.card.pretty_name or spec.title}, config {name}. Dataset digest "
-                        f"{digest}; data files sha256 {files_digest}."
-                    ),
-                    "features": features,
-                    "splits": split_list,
-                    "download_size": sum(download.values()),
-                    "dataset_size": sum(s["num_bytes"] for s in split_list),
-                }
+    """The card's ``dataset_info`` list: one entry per config of :func:`card_configs`."""
+    infos, read = [], {}
+    for name, config, splits in card_configs(out, spec):
+        if config not in read:
+            shards = shard_files(out, config)
+            sizes = fold_sizes(out, config, spec.folds)
+            read[config] = (
+                yaml_features(shards[0]),
+                {f"data/{config}/fold{k}-*.parquet": sizes[k] for k in spec.folds},
+                sum(s.stat().st_size for s in shards),
             )
+        features, fold_sizes_, download_size = read[config]
+        split_list = [
+            {
+                "name": split,
+                "num_bytes": sum(fold_sizes_[p][1] for p in paths),
+                "num_examples": sum(fold_sizes_[p][0] for p in paths),
+            }
+            for split, paths in splits.items()
+        ]
+        infos.append(
+            {
+                "config_name": name,
+                "description": (
+                    f"{spec.card.pretty_name or spec.title}, config {name}. Dataset digest "
+                    f"{digest}; data files sha256 {files_digest}."
+                ),
+                "features": features,
+                "splits": split_list,
+                "download_size": download_size,
+                "dataset_size": sum(s["num_bytes"] for s in split_list),
+            }
+        )
     return infos
 
 
