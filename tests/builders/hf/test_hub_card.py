@@ -7,11 +7,15 @@ fresh interpreter with its default cache below a temporary ``HF_HOME``.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import shutil
 from pathlib import Path
 
 import datasets
+import mlcroissant as mlc
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -29,6 +33,11 @@ from tests.builders.hf.hub_builds import (
 
 pytestmark = pytest.mark.slow  # three real builds (about 45 s), then datasets in subprocesses
 NAMES = ("misme", "instrumental-mer", "muse-vad")
+CONFIGS = {
+    "misme": ("speech", "music", "mixed"),
+    "instrumental-mer": ("clips",),
+    "muse-vad": ("frames", "tracks"),
+}
 TASK_OF = {"misme": "misme-ser", "instrumental-mer": "mer-quadrant", "muse-vad": "muse-vad"}
 
 
@@ -199,3 +208,26 @@ def test_builds_in_folders_of_the_same_name_load_their_own_rows(muse_paths, tmp_
     copies = [str(tmp_path / "y" / n / "build") for n in ("a", "b")]
     loaded = run_python(SAME_NAME % (copies,), tmp_path / "hf-home-2")
     assert loaded[copies[0]] == loaded[copies[1]]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_croissant_validates_and_reads_back_records(builds, name):
+
+    build = builds[name]
+    document = json.loads((build / "croissant.json").read_text())
+    dataset = mlc.Dataset(jsonld=build / "croissant.json")  # raises on any validation error
+    files = {f["contentUrl"]: f["sha256"] for f in document["distribution"] if "sha256" in f}
+    assert len(files) == sum(len(shard_files(build, c)) for c in CONFIGS[name])
+    for path, sha in files.items():
+        assert hashlib.sha256((build / path).read_bytes()).hexdigest() == sha
+    digest = (build / "digest.txt").read_text().strip()
+    assert document["identifier"] == f"sha256:{digest}" and digest in document["description"]
+    assert document["license"] == "LICENSE.md" and "@mastersthesis" in document["citeAs"]
+    assert [r["@id"] for r in document["recordSet"]] == list(CONFIGS[name])
+    for config in CONFIGS[name]:
+        records = list(itertools.islice(dataset.records(record_set=config), 3))
+        shards = [pq.read_table(s) for s in shard_files(build, config)]  # the file set's order
+        first = pa.concat_tables(shards).slice(0, 3).to_pylist()
+        assert [r[f"{config}/id"].decode() for r in records] == [row["id"] for row in first]
+        if "audio" in first[0]:
+            assert records[0][f"{config}/audio"]["bytes"] == first[0]["audio"]["bytes"]
