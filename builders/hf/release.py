@@ -20,6 +20,8 @@ from builders.common.recipe import read_toml
 from builders.errors import UserError
 from builders.hf.card_meta import LICENCE_FILE
 from builders.hf.croissant import CROISSANT_FILE
+from builders.hf.digest import dataset_digest
+from builders.hf.plan_match import check_plan_matches_shards
 from builders.hf.shards import shard_files
 from builders.hf.spec import DatasetSpec
 
@@ -39,6 +41,13 @@ def write_release(build: Path, out: Path, spec: DatasetSpec) -> list[str]:
         raise UserError(
             f"{build} is not a finished build (missing {', '.join(missing) or 'data/ shards'}): "
             "render it first"
+        )
+    check_plan_matches_shards(build, spec)
+    recorded = (build / "digest.txt").read_text().strip()
+    if recorded != dataset_digest(build, spec):
+        raise UserError(
+            f"{build / 'digest.txt'} is not the digest of its shards: render it again "
+            f"(misme-build {spec.name} render {build})"
         )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out} exists and is not an empty folder: choose a new release folder")

@@ -98,10 +98,19 @@ def test_release_refuses_a_folder_in_use_and_an_unfinished_build(tmp_path, capsy
 
 
 @pytest.mark.slow
-def test_release_refuses_a_folder_that_is_not_empty(built, tmp_path, capsys):
+def test_release_refuses_a_folder_in_use_and_a_digest_that_is_not_the_shards(
+    built, tmp_path, capsys
+):
     used = tmp_path / "used"
     used.mkdir()
     (used / "keep.txt").write_text("mine")
     assert cli.main(["release", str(built), str(used)]) == 2
     assert "not an empty folder" in capsys.readouterr().err
     assert sorted(p.name for p in used.iterdir()) == ["keep.txt"]
+
+    edited = tmp_path / "edited"
+    shutil.copytree(built, edited)
+    (edited / "digest.txt").write_text("0" * 64 + "\n")
+    assert cli.main(["release", str(edited), str(tmp_path / "out")]) == 2
+    assert "is not the digest of its shards" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
