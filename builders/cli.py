@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "synthesise every source corpus in its real format",
     ),
     "verify": ("builders.verify_command", "compare a build with another build or a digest"),
+    "release": ("builders.release_command", "a recipe-only release of a build (no audio)"),
     "features": ("builders.features_command", "extract openSMILE / Essentia feature tables"),
     "demo": ("builders.demo.run", "run the whole demo chain end to end"),
     "loudness": (
@@ -39,7 +40,16 @@ ALIASES: dict[str, tuple[str, str]] = {"baselines": ("misme", "baselines")}
 
 def command_names() -> list[str]:
     """The commands in the order ``--help`` lists them."""
-    return ["demo-sources", *registry.names(), "verify", "features", "loudness", *ALIASES, "demo"]
+    return [
+        "demo-sources",
+        *registry.names(),
+        "verify",
+        "release",
+        "features",
+        "loudness",
+        *ALIASES,
+        "demo",
+    ]
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:

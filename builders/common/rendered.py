@@ -30,6 +30,8 @@ DERIVED = (
     "digest.txt",
     "README.md",
     "SECRET-README.md",
+    "LICENSE.md",
+    "croissant.json",
     "data",
     "solutions",
     "features",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from builders.common.audio import OutputSpec
 from builders.errors import UserError
+from builders.hf.card_doc import CardDoc
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class DatasetSpec:
     configs: tuple[ConfigSpec, ...]
     views: tuple[ViewSpec, ...] = ()
     sources_manifest: str = "sources.parquet"  # corpus, path, sha256 per source file
+    card: CardDoc = CardDoc()  # what the card says beyond the shards: licence, columns, tasks
 
     @property
     def folds(self) -> range:

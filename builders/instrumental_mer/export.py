@@ -11,7 +11,6 @@ challenge's public/private split keeps a group on one side.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -100,20 +99,36 @@ def counts_section(out: Path, n_folds: int) -> str:
 
 
 def notes_section(out: Path) -> str:
-    """Markdown: the mode, leaks, relabellings, pairs and possible duplicates (from audit.json)."""
+    """Markdown: the mode, leaks, relabellings, pairs and possible duplicates (from audit.json,
+    linked for everything else)."""
     audit = read_json(Path(out) / "manifests" / "audit.json")
-    summary = {
+    notes = {
         "mode": audit.get("mode"),
         "leaks": audit.get("leaks"),
-        "relabelled_emopia_clips": len(audit.get("relabelled", [])),
-        "soundtracks_pairs": audit.get("soundtracks_pairs"),
-        "possible_cross_corpus_duplicates": len(audit.get("possible_duplicates", [])),
-        "screening": audit.get("screening"),
+        "relabelled EMOPIA clips": len(audit.get("relabelled", [])),
+        "Soundtracks pairs": audit.get("soundtracks_pairs"),
+        "possible cross-corpus duplicates": len(audit.get("possible_duplicates", [])),
         "skipped": len(audit.get("skipped", [])),
     }
+    lines = [f"- {name}: {_brief(value)}" for name, value in notes.items()]
     return "\n".join(
-        ["## Build notes", "", "```json", json.dumps(summary, indent=2, sort_keys=True), "```", ""]
+        [
+            "## Build notes",
+            "",
+            *lines,
+            "- Everything else: [manifests/audit.json](manifests/audit.json)",
+            "",
+        ]
     )
+
+
+def _brief(value: object) -> str:
+    """A value in a few words: counts for lists and mappings."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_brief(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list):
+        return str(len(value))
+    return str(value)
 
 
 def finalize_build(out: Path, spec: DatasetSpec) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from builders.hf.spec import ConfigSpec, DatasetSpec, ManifestLink, ViewSpec
+from builders.instrumental_mer.card_doc import CARD
 from builders.instrumental_mer.recipe import InstrumentalMerRecipe, build_recipe
 
 CORPORA = ("deam", "soundtracks", "emopia")
@@ -30,6 +31,7 @@ def dataset_spec(recipe: InstrumentalMerRecipe) -> DatasetSpec:
         n_folds=recipe.folds.n_folds,
         configs=CONFIGS,
         views=VIEWS,
+        card=CARD,
     )
 
 

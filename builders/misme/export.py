@@ -7,7 +7,6 @@ Layout and digest: ``builders.hf``; what the configs are: ``builders.misme.spec`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -136,20 +135,35 @@ def write_solutions(out: Path, sources: Sequence[Mapping], mixes: Sequence[Mappi
 
 
 def build_report_section(out: Path) -> str:
-    """The build report's headline numbers, for the card."""
+    """The build report's headline numbers, for the card (the whole report is
+    ``build-report.json``, linked from the card's audits)."""
     report = read_json(Path(out) / "build-report.json")
-    summary = {
-        k: report[k] for k in ("n_mixes", "attenuated_mixes", "overlap", "loudness") if k in report
-    }
-    return "\n".join(
-        [
-            "## Build report (summary)",
-            "",
-            "```json",
-            json.dumps(summary, indent=2, sort_keys=True),
-            "```",
-            "",
-        ]
+    if not report:
+        return ""
+    lines = ["## Build report (summary)", ""]
+    if "n_mixes" in report:
+        lines.append(f"- Mixes: {report['n_mixes']}")
+    if "attenuated_mixes" in report:
+        lines.append(
+            f"- Mixes attenuated to stay within full scale (`mix_gain_db` < 0): "
+            f"{report['attenuated_mixes']}"
+        )
+    overlap = report.get("overlap", {}).get("all")
+    if isinstance(overlap, dict):
+        lines.append("- Overlap: " + _stats(overlap))
+    for view, stats in (report.get("loudness") or {}).items():
+        if isinstance(stats, dict):
+            lines.append(f"- Loudness of sampled `{view}` clips (LUFS): " + _stats(stats))
+    lines.append("- Everything else: [build-report.json](build-report.json)")
+    return "\n".join([*lines, ""])
+
+
+def _stats(stats: Mapping) -> str:
+    """count, mean, min and max of a build-report summary."""
+    return ", ".join(
+        f"{k} {stats[k]:.4g}" if isinstance(stats[k], float) else f"{k} {stats[k]}"
+        for k in ("count", "mean", "min", "max")
+        if k in stats
     )
 
 

@@ -38,11 +38,9 @@ def card_sections(out: Path) -> Iterator[str]:
             f"## BSS variant `{document['config']}` ({backend})",
             "",
             "Separation runs on the full mix; the speech estimate is then cropped to the SER window.",
-            f"Separation digest (identity + clip checksums): `{document['digest']}`",
-            "",
-            "```json",
-            json.dumps(document["identity"], indent=2, sort_keys=True),
-            "```",
+            f"Separation digest (identity + clip checksums): `{document['digest']}`; the "
+            f"identity (versions, model files' hashes, parameters): "
+            f"[manifests/{path.name}](manifests/{path.name}).",
             "",
         ]
         lines.append(separation_quality.card_section(pd.DataFrame(document["quality"]), backend))

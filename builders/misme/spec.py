@@ -6,6 +6,7 @@ from pathlib import Path
 
 from builders.common.loudness import meter_card_text
 from builders.hf.spec import ConfigSpec, DatasetSpec, ManifestLink, ViewSpec
+from builders.misme.card_doc import CARD
 from builders.misme.recipe import MismeRecipe, build_recipe
 
 SPEECH_CORPORA = ("ravdess",)
@@ -67,6 +68,7 @@ def dataset_spec(recipe: MismeRecipe) -> DatasetSpec:
         n_folds=recipe.folds.n_folds,
         configs=CONFIGS,
         views=VIEWS,
+        card=CARD,
     )
 
 

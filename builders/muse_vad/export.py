@@ -15,6 +15,7 @@ benchmark task ``muse-vad``, and the card's own sections (labels, stages).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,6 +25,7 @@ from builders.hf.card import finalize_dataset, read_json
 from builders.hf.shards import write_table_shards
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
+from builders.muse_vad.card_doc import card_for_build
 from builders.muse_vad.collect import LABELS
 from builders.muse_vad.spec import TRACKS
 
@@ -138,4 +140,5 @@ def export_dataset(out: Path, spec: DatasetSpec, frames: Sequence[Mapping]) -> s
     tracks = read_manifest_table(out / "manifests" / "tracks.parquet")
     write_table_shards(out, spec, TRACKS, tracks_metadata(tracks))
     write_solutions(out, frames)
+    spec = replace(spec, card=card_for_build(out))  # the lexicon the labels came from
     return finalize_dataset(out, spec, [labels_section(out)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from builders.hf.spec import ConfigSpec, DatasetSpec, ManifestLink, ViewSpec
+from builders.muse_vad.card_doc import CARD
 from builders.muse_vad.recipe import NAME, MuseVadRecipe, build_recipe
 
 FRAMES = "frames"
@@ -33,6 +34,7 @@ def dataset_spec(recipe: MuseVadRecipe) -> DatasetSpec:
         n_folds=recipe.folds.n_folds,
         configs=CONFIGS,
         views=VIEWS,
+        card=CARD,
     )
 
 

@@ -20,6 +20,7 @@ FRONT = (
     "registry",
     "dataset_command",
     "verify_command",
+    "release_command",
     "features_command",
     "demo",
 )  # may use one another

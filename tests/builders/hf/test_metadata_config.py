@@ -6,11 +6,11 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import pytest
-import yaml
 
 from builders.common import audio
 from builders.common.audio import OutputSpec
-from builders.hf.card import finalize_dataset, yaml_header
+from builders.hf.card import finalize_dataset
+from builders.hf.card_meta import yaml_configs
 from builders.hf.digest import dataset_digest
 from builders.hf.shards import write_config_shards, write_table_shards
 from builders.hf.spec import ConfigSpec, DatasetSpec
@@ -67,7 +67,7 @@ def built(tmp_path):
 
 def test_a_metadata_config_loads_and_is_declared_without_cv_configs(built):
     out, spec, _ = built
-    names = [c["config_name"] for c in yaml.safe_load(yaml_header(out, spec))["configs"]]
+    names = [c["config_name"] for c in yaml_configs(out, spec)]
     assert names == ["single", "items", *[f"single-cv{k}" for k in range(1, 4)]]
     ds = datasets.load_dataset(str(out), "items", cache_dir=str(out) + "-hf-cache")
     assert sorted(ds) == ["fold1", "fold2", "fold3"]

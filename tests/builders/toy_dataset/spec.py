@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from builders.hf.card_doc import CardDoc, ColumnDoc, TaskDoc
 from builders.hf.spec import ConfigSpec, DatasetSpec, ManifestLink, ViewSpec
 from tests.builders.toy_dataset.recipe import NAME, ToyRecipe, build_recipe
 
 VIEW = "clips"  # OUT/audio/clips/: the rendered clips
 VIEWS = (ViewSpec(VIEW, "music", f"`misme-build {NAME} render OUT`"),)
 CONFIGS = (ConfigSpec("clips", VIEW, manifest=ManifestLink("clips.parquet", "clip_id")),)
+CARD = CardDoc(
+    pretty_name="Toy: mood-labelled tones",
+    columns=(
+        ColumnDoc("mood", "The tone's mood.", codes=(("calm", "low tone"), ("tense", "high tone"))),
+        ColumnDoc("energy", "The tone's energy (labels.csv).", "0..1"),
+        ColumnDoc("audio", "Half a second from the start of the tone."),
+    ),
+    tasks=(
+        TaskDoc(f"{NAME}-mood", ("clips",), "mood"),
+        TaskDoc(f"{NAME}-energy", ("clips",), "energy"),
+    ),
+)
 
 
 def dataset_spec(recipe: ToyRecipe) -> DatasetSpec:
@@ -22,6 +35,7 @@ def dataset_spec(recipe: ToyRecipe) -> DatasetSpec:
         n_folds=recipe.folds.n_folds,
         configs=CONFIGS,
         views=VIEWS,
+        card=CARD,
     )
 
 

@@ -86,7 +86,9 @@ def test_a_toy_dataset_from_the_template_builds_end_to_end(tmp_path: Path, toy: 
         assert pcm_sha256(pcm) == row["audio_sha256"]
     mood = pd.read_parquet(out / "solutions" / "toy-mood.parquet")
     assert mood.columns.tolist() == ["id", "fold", "mood"] and len(mood) == 6
-    assert "Toy: mood-labelled tones" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "Toy: mood-labelled tones" in card and "(undocumented)" not in card
+    assert "| `toy-mood` | `clips` (`audio`) | mood | `solutions/toy-mood.parquet` |" in card
 
 
 def test_build_is_plan_then_render_and_gives_the_same_digest(tmp_path: Path, toy: None) -> None:
