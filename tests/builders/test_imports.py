@@ -21,6 +21,7 @@ FRONT = (
     "dataset_command",
     "verify_command",
     "release_command",
+    "loudness_command",
     "features_command",
     "demo",
 )  # may use one another
