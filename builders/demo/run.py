@@ -72,6 +72,27 @@ EXPERIMENT_NAMES = {
 }
 
 
+def default_size(seed: int, recipe_path: Path | None = None) -> dict:
+    """:data:`DEMO_SIZE`, with Soundtracks clips added while this seed's draws leave fewer
+    usable music clips (at least the window long) than the recipe's folds need: with
+    ``mixes_per_speech`` distinct clips per fold and fold sizes within one of each other,
+    that is ``mixes_per_speech * n_folds``. Seed 0 needs none added."""
+    from builders.demo.sources import soundtracks_draws
+    from builders.misme.recipe import load_recipe
+
+    recipe, _ = load_recipe(recipe_path)
+    needed = recipe.mixing.mixes_per_speech * recipe.folds.n_folds
+    size = dict(DEMO_SIZE)
+
+    def usable_music(n_soundtracks: int) -> int:
+        _, lengths = soundtracks_draws(seed, n_soundtracks, size["soundtracks_duration_s"])
+        return size["n_deam"] + sum(s >= recipe.mixing.window_s for s in lengths.values())
+
+    while usable_music(size["n_soundtracks"]) < needed:
+        size["n_soundtracks"] += 1
+    return size
+
+
 def demo_sources_step(root: Path, seed: int, size: dict) -> Path:
     from builders.demo.sources import write_demo_sources
 
@@ -349,7 +370,7 @@ def run_demo(
         with clock.step(
             "MiSME demo sources (synthetic RAVDESS, DEAM, Soundtracks in their real formats)"
         ):
-            src = demo_sources_step(root, seed, size or DEMO_SIZE)
+            src = demo_sources_step(root, seed, size or default_size(seed, recipe_path))
         with clock.step("MiSME plan + render"):
             build_step(src, build, workers, recipe_path)
         with clock.step("MiSME source separation"):

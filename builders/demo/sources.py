@@ -173,9 +173,10 @@ TARGETS = {
 }
 
 
-def write_soundtracks(
-    root: Path, seed: int, count: int, duration_s: float, music_format: str
-) -> dict[str, int]:
+def soundtracks_draws(
+    seed: int, count: int, duration_s: float
+) -> tuple[list[int], dict[int, float]]:
+    """The Set1 numbers that get ratings, and the length in s of each that gets audio."""
     rng = rng_for(seed, "demo-soundtracks-numbers")
     numbers = sorted(
         int(n)
@@ -184,17 +185,30 @@ def write_soundtracks(
         )
     )
     with_audio = set(int(n) for n in rng.choice(numbers, size=count, replace=False))
+    lengths = {
+        number: round(
+            duration_s
+            + rng_for(seed, "demo-soundtracks-duration", f"set1-{number:03d}").uniform(-1.0, 1.0),
+            2,
+        )
+        for number in numbers
+        if number in with_audio
+    }
+    return numbers, lengths
+
+
+def write_soundtracks(
+    root: Path, seed: int, count: int, duration_s: float, music_format: str
+) -> dict[str, int]:
+    numbers, lengths = soundtracks_draws(seed, count, duration_s)
     audio_dir = root / "Set1"
     audio_dir.mkdir(parents=True)
     rows = [list(SOUNDTRACKS_SET1_COLUMNS)]
     for index, number in enumerate(numbers):
         item = f"set1-{number:03d}"
         valence, arousal = draw_valence_arousal(seed, "soundtracks", item, index, 2)
-        if number in with_audio:
-            length = duration_s + rng_for(seed, "demo-soundtracks-duration", item).uniform(
-                -1.0, 1.0
-            )
-            audio = synth_music(seed, f"soundtracks-{item}", valence, arousal, round(length, 2))
+        if number in lengths:
+            audio = synth_music(seed, f"soundtracks-{item}", valence, arousal, lengths[number])
             write_music(audio_dir / f"{number:03d}.{music_format}", audio, music_format)
         rows.append(_soundtracks_row(seed, item, number, valence, arousal))
     (root / "mean_ratings_set1.csv").write_bytes(b"\xef\xbb\xbf" + _csv_lines(rows))
