@@ -22,21 +22,22 @@ from builders.common.atomic import atomic_file
 from builders.common.hashing import lines_sha256
 from builders.common.rendered import write_plan_stamp
 from builders.common.versions import lock_sha256
-from builders.hf.digest import dataset_digest
+from builders.hf.digest import DIGEST_FILE, Digests, build_digests
 from builders.hf.shards import shard_files
 from builders.hf.spec import DatasetSpec
 
 
-def finalize_dataset(out: Path, spec: DatasetSpec, sections: Sequence[str] = ()) -> str:
-    """Compute the digest from the shards, write OUT/digest.txt and the card, and stamp the
-    shards with the plan they were made from (``OUT/data/.plan.json``); return the digest."""
-    digest = dataset_digest(out, spec)
+def finalize_dataset(out: Path, spec: DatasetSpec, sections: Sequence[str] = ()) -> Digests:
+    """Compute the digests from the shards and solutions, write OUT/digest.txt and the card,
+    and stamp the shards with the plan they were made from (``OUT/data/.plan.json``); return
+    the digests."""
+    digests = build_digests(out, spec)
     write_plan_stamp(out)
-    with atomic_file(Path(out) / "digest.txt") as tmp:
-        tmp.write_text(digest + "\n")
+    with atomic_file(Path(out) / DIGEST_FILE) as tmp:
+        tmp.write_text(digests.text)
     with atomic_file(Path(out) / "README.md") as tmp:
-        tmp.write_text(dataset_card(out, spec, digest, sections), encoding="utf-8")
-    return digest
+        tmp.write_text(dataset_card(out, spec, digests, sections), encoding="utf-8")
+    return digests
 
 
 def yaml_header(out: Path, spec: DatasetSpec) -> str:
@@ -130,7 +131,9 @@ def read_json(path: Path) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def dataset_card(out: Path, spec: DatasetSpec, digest: str, sections: Sequence[str] = ()) -> str:
+def dataset_card(
+    out: Path, spec: DatasetSpec, digests: Digests, sections: Sequence[str] = ()
+) -> str:
     """The card: YAML configs header, summary, digest, counts, recipe, versions, audit, sections."""
     out = Path(out)
     recipe_path = out / "manifests" / "recipe.toml"
@@ -158,11 +161,17 @@ def dataset_card(out: Path, spec: DatasetSpec, digest: str, sections: Sequence[s
             "",
             "## Dataset digest",
             "",
-            f"`{digest}`",
+            f"`{digests.dataset}`",
+            "",
+            "It covers what the dataset says: every row of every config and split (ids, folds,",
+            "labels, every column but the audio bytes, whatever the row order or Parquet",
+            "encoding), every solution file and the audio digest; check a copy",
+            "with `misme-build verify OUT --digest <digest>`.",
+            "",
+            f"Audio digest: `{digests.audio}`",
             "",
             "sha256 over the sorted lines `<view>\\t<id>\\t<audio_sha256>\\n` of every clip (and of each",
-            "separation model's identity); check a copy",
-            "with `misme-build verify OUT --digest <digest>`.",
+            "separation model's identity): the clips' audio only (the figure recipe v1 published).",
             "",
             f"Source checksums digest: `{sources_digest(out, spec)}`",
             "",
