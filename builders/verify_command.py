@@ -149,7 +149,12 @@ def recorded_verdict(ours: Digests, out: Path) -> str | None:
         return None
     if "dataset" not in recorded:
         print(AUDIO_ONLY.format(source=f"{DIGEST_FILE} (written before dataset digests)"))
-    differ = [NAMES[k] for k, v in recorded.items() if v != getattr(ours, k)]
-    if differ:
-        return f"DIFFERENT: the {' and the '.join(differ)} recorded in {out / DIGEST_FILE} differ"
-    return None
+    differ = [k for k, v in recorded.items() if v != getattr(ours, k)]
+    if not differ:
+        return None
+    recorded_lines = " and ".join(f"{NAMES[k]} {recorded[k]}" for k in differ)
+    return f"DIFFERENT: {out / DIGEST_FILE} records {recorded_lines}" + (
+        "; the audio is the same, so ids, folds, labels or other columns changed"
+        if differ == ["dataset"]
+        else ""
+    )
