@@ -96,7 +96,7 @@ def row_changes(ours: tuple[str | None, dict], theirs: tuple[str | None, dict]) 
     changes = [f"split {ours[0]} != {theirs[0]}"] if ours[0] != theirs[0] else []
     for column in sorted(ours[1].keys() | theirs[1].keys()):
         a, b = ours[1].get(column, "(none)"), theirs[1].get(column, "(none)")
-        if a != b:
+        if canonical(a, None) != canonical(b, None):  # as the table digest sees them: NaN is NaN
             changes.append(f"{column} {a} != {b}")
     return changes
 
