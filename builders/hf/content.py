@@ -62,10 +62,11 @@ def canonical(row: Mapping, split: str | None) -> str:
 def table_rows(sources: list[Source]) -> Iterator[tuple[str | None, dict]]:
     """(split, row without the audio columns) of every row of the files."""
     for path, split in sources:
-        columns = [n for n in pq.read_schema(path).names if n not in AUDIO_COLUMNS]
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=columns):
-            for row in batch.to_pylist():
-                yield split, row
+        with pq.ParquetFile(path) as parquet:
+            columns = [n for n in parquet.schema_arrow.names if n not in AUDIO_COLUMNS]
+            for batch in parquet.iter_batches(batch_size=4096, columns=columns):
+                for row in batch.to_pylist():
+                    yield split, row
 
 
 def table_digest(sources: list[Source]) -> str:

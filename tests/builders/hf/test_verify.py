@@ -244,3 +244,13 @@ def test_the_audio_digest_as_published_for_v1_still_verifies_and_is_named(built,
     assert "digest.txt (written before dataset digests) is the audio digest" in (
         capsys.readouterr().out
     )
+
+
+def test_an_unreadable_solution_or_digest_txt_is_a_one_line_error(copy, capsys):
+    (copy / "digest.txt").write_text("dataset digest: not-hex\n")
+    assert verify(copy) == 2
+    assert "cannot read digest.txt: unexpected line" in capsys.readouterr().err
+    (copy / "solutions" / "misme-ser.parquet").write_bytes(b"junk")
+    assert verify(copy) == 2
+    err = capsys.readouterr().err
+    assert "cannot read the shards or solutions" in err and "Traceback" not in err
