@@ -145,7 +145,7 @@ def main() -> None:
         results = render.run_batches(batches, Engine(workers=args.workers), progress=False)
         clips = time.perf_counter() - start
         start = time.perf_counter()
-        digest = render.export_rendered(out, results)
+        digests = render.export_rendered(out, results)
         export = time.perf_counter() - start
         render_cpu = cpu_seconds() - cpu_start
         start = time.perf_counter()
@@ -189,8 +189,12 @@ def main() -> None:
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory: this process {own:.0f} MB, largest worker/child {children:.0f} MB")
         print(
-            f"digest: {digest}"
-            + ("" if summary.digest == digest else f" (MISMATCH: the resume gave {summary.digest})")
+            f"dataset digest: {digests.dataset}; audio digest: {digests.audio}"
+            + (
+                ""
+                if summary.digests == digests
+                else f" (MISMATCH: the resume gave {summary.digests})"
+            )
         )
     finally:
         if args.keep is None:

@@ -48,6 +48,7 @@ from builders.engine import Engine, map_units, resolve_engine
 from builders.errors import UserError
 from builders.hf import batches as render_path
 from builders.hf.batches import MANIFEST_PARQUET, Unit
+from builders.hf.digest import Digests
 from builders.hf.parts import publish_parts
 from builders.hf.spec import DatasetSpec
 
@@ -314,14 +315,19 @@ class RenderSummary:
     rendered: int
     resumed: int
     attenuated: int
-    digest: str
+    digests: Digests
+
+    @property
+    def digest(self) -> str:
+        """The dataset digest."""
+        return self.digests.dataset
 
     @property
     def text(self) -> str:
         return (
             f"rendered {self.rendered} {self.noun}(s), resumed {self.resumed}; {self.noun}s: {self.count}; "
             f"scaled down to full scale: {self.attenuated}\n"
-            f"dataset digest: {self.digest}\n"
+            f"{self.digests.text}"
             f"dataset written to {self.out / 'data'} (card {self.out / 'README.md'})"
         )
 
@@ -379,7 +385,7 @@ def render_view(
     out: Path,
     where: ExcerptView,
     spec: DatasetSpec,
-    publish: Callable[[list[dict]], str],
+    publish: Callable[[list[dict]], Digests],
     *,
     workers: int = 1,
     engine: Engine | None = None,
@@ -405,7 +411,7 @@ def _render_view(
     out: Path,
     where: ExcerptView,
     spec: DatasetSpec,
-    publish: Callable[[list[dict]], str],
+    publish: Callable[[list[dict]], Digests],
     engine: Engine,
     roots: Mapping[str, Path | str] | None,
     progress: bool,
@@ -440,7 +446,7 @@ def _render_view(
     names = render_path.part_layout(batch.parts for batch in batches)[where.config_name]
     table = where.table(_joined(out, where, rows))
     publish_parts(out, spec, where.config_name, table, names)
-    digest = publish(rows)
+    digests = publish(rows)
     return RenderSummary(
         out,
         where.noun,
@@ -448,7 +454,7 @@ def _render_view(
         sum(not r["resumed"] for r in results),
         sum(r["resumed"] for r in results),
         sum(r["render_gain_db"] < 0 for r in results),
-        digest,
+        digests,
     )
 
 

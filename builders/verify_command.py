@@ -2,10 +2,11 @@
 
 Recomputes every clip's checksum from the audio bytes in the Hugging Face shards
 (``OUT/data/<config>/*.parquet``, decoded with soundfile), checks them against the
-checksums recorded in the shards and in the manifests, and compares the dataset digest
-with another build, a given digest, or (by default) OUT/digest.txt.
-Exit status: 0 identical / consistent, 1 different (the first differing clips are
-named), 2 user error.
+checksums recorded in the shards and in the manifests, digests every table (shards' rows,
+solution files), and compares the two digests (:mod:`builders.hf.digest`) with another
+build (both; the differing clips, tables and rows are named), a given digest (either one;
+it says which matched), or (by default) OUT/digest.txt.
+Exit status: 0 identical / consistent, 1 different, 2 user error.
 """
 
 from __future__ import annotations
@@ -19,8 +20,14 @@ from builders.common.versions import differences, lock_sha256
 from builders.engine import add_arguments as add_engine_arguments
 from builders.engine import engine_from_args
 from builders.errors import UserError
-from builders.hf.verify import check_sources, compare, report, verify_build
+from builders.hf.digest import DIGEST_FILE, NAMES, Digests, read_digests
+from builders.hf.verify import check_sources, compare, compare_tables, report, verify_build
 from builders.registry import spec_for_build
+
+AUDIO_ONLY = (
+    "{source} is the audio digest (recipe v1 published this figure): it covers the clips' "
+    "audio only; the dataset digest also covers ids, folds, labels and solution files"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument(
         "--against", type=Path, metavar="OTHER_OUT", help="another build folder to compare with"
     )
-    target.add_argument("--digest", metavar="SHA256", help="expected dataset digest")
+    target.add_argument(
+        "--digest",
+        metavar="SHA256",
+        help="expected digest: the dataset digest, or the audio digest (as published for v1)",
+    )
     add_engine_arguments(parser)
     parser.add_argument(
         "--check-sources",
@@ -69,33 +80,81 @@ def run(args: argparse.Namespace) -> int:
     problems = list(ours.problems)
     if args.check_sources:
         problems += check_sources(out, spec)
-    differences: list[str] = []
+    clips: list[str] = []
+    tables: tuple[list[str], list[str]] = ([], [])
     if args.against is not None:
-        other = Path(args.against)
-        theirs = verify_build(other, spec_for_build(other), engine=engine)
+        theirs = verify_build(args.against, spec_for_build(args.against), engine=engine)
         problems += [f"{args.against}: {p}" for p in theirs.problems]
-        differences = compare(ours.checksums, theirs.checksums)
-        expected, label = theirs.digest, f"digest of {args.against}"
-    elif args.digest is not None:
-        expected, label = args.digest.strip().lower(), "expected digest"
-    else:
-        recorded = out / "digest.txt"
-        expected = recorded.read_text().strip() if recorded.is_file() else None
-        label = "recorded digest (digest.txt)"
+        clips, tables = compare(ours.checksums, theirs.checksums), compare_tables(ours, theirs)
     for line in environment_warnings(out):
         print(f"warning: {line}")
     print(f"clips: {len(ours.checksums)}")
-    print(f"digest: {ours.digest}")
+    print(f"dataset digest: {ours.digests.dataset}")
+    print(f"audio digest:   {ours.digests.audio}")
     if problems:
         report("inconsistencies", problems)
-    if differences:
-        report("differing clips", differences)
-    if expected is None:
-        print("no digest.txt to compare with")
-    elif expected != ours.digest:
-        print(f"DIFFERENT: {label} is {expected}")
+    for title, lines in zip(
+        ("differing clips", "differing tables", "differing rows"), (clips, *tables)
+    ):
+        if lines:
+            report(title, lines)
+    if args.against is not None:
+        verdict = against_verdict(ours.digests, theirs.digests, args.against)
+    elif args.digest is not None:
+        verdict = expected_verdict(ours.digests, args.digest.strip().lower())
+    else:
+        verdict = recorded_verdict(ours.digests, out)
+    if verdict is not None:
+        print(verdict)
         return 1
-    if problems or differences:
+    if problems or clips or tables[0]:
         return 1
-    print("identical" if expected is not None else "consistent")
+    print(
+        "identical"
+        if args.against or args.digest or (out / DIGEST_FILE).is_file()
+        else "consistent"
+    )
     return 0
+
+
+def against_verdict(ours: Digests, theirs: Digests, other: Path) -> str | None:
+    """None when both digests agree with OTHER's, else what differs."""
+    differ = [kind for kind in NAMES if getattr(ours, kind) != getattr(theirs, kind)]
+    if not differ:
+        return None
+    if differ == ["dataset"]:
+        return (
+            f"DIFFERENT: the dataset digest of {other} is {theirs.dataset}; the audio is the "
+            "same (audio digests equal), but ids, folds, labels or other columns differ"
+        )
+    return f"DIFFERENT: {other} has dataset digest {theirs.dataset} and audio digest {theirs.audio}"
+
+
+def expected_verdict(ours: Digests, expected: str) -> str | None:
+    """None when EXPECTED is either digest (saying which), else DIFFERENT."""
+    if expected == ours.dataset:
+        print("the expected digest is the dataset digest")
+        return None
+    if expected == ours.audio:
+        print(AUDIO_ONLY.format(source="the expected digest"))
+        return None
+    return f"DIFFERENT: the expected digest {expected} is neither the dataset nor the audio digest"
+
+
+def recorded_verdict(ours: Digests, out: Path) -> str | None:
+    """None when OUT/digest.txt records these digests (or is absent), else what differs."""
+    recorded = read_digests(out)
+    if recorded is None:
+        print(f"no {DIGEST_FILE} to compare with")
+        return None
+    if "dataset" not in recorded:
+        print(AUDIO_ONLY.format(source=f"{DIGEST_FILE} (written before dataset digests)"))
+    differ = [k for k, v in recorded.items() if v != getattr(ours, k)]
+    if not differ:
+        return None
+    recorded_lines = " and ".join(f"{NAMES[k]} {recorded[k]}" for k in differ)
+    return f"DIFFERENT: {out / DIGEST_FILE} records {recorded_lines}" + (
+        "; the audio is the same, so ids, folds, labels or other columns changed"
+        if differ == ["dataset"]
+        else ""
+    )

@@ -21,6 +21,7 @@ from pathlib import Path
 from builders.engine import check_workers
 from builders.engine.background import Background, cpu_seconds_used
 from builders.errors import UserError
+from builders.hf.digest import read_digests
 
 DEMO_CHALLENGE = """# The demo challenge: the toolkit's baselines compete on the three demo corpora.
 name = "MiSME toolkit demo challenge"
@@ -414,8 +415,10 @@ def _where_to_look(
     print(
         f"  MiSME dataset:   {build}  (datasets.load_dataset('{build}', 'mixed'); card {build / 'README.md'})"
     )
+    digests = read_digests(build) or {}
     print(
-        f"  MiSME digest:    {(build / 'digest.txt').read_text().strip()}  (misme-build verify {build} --digest ...)"
+        f"  MiSME digests:   dataset {digests.get('dataset')}, audio {digests.get('audio')}  "
+        f"(misme-build verify {build} --digest ...)"
     )
     print(f"  MiSME baselines: {submissions / 'results.csv'}, {submissions / 'reproduction.md'}")
     print(

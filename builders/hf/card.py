@@ -33,7 +33,7 @@ from builders.hf.card_meta import (
 )
 from builders.hf.croissant import write_croissant
 from builders.hf.data_files import Build, data_files
-from builders.hf.digest import dataset_digest
+from builders.hf.digest import DIGEST_FILE, Digests, build_digests
 from builders.hf.shards import shard_files
 from builders.hf.sources import SOURCES, THESES, TOOLKIT_BIBTEX
 from builders.hf.spec import DatasetSpec
@@ -41,22 +41,22 @@ from builders.hf.spec import DatasetSpec
 UNDOCUMENTED = "(undocumented)"  # a column no ColumnDoc describes (the tests refuse it)
 
 
-def finalize_dataset(out: Path, spec: DatasetSpec, sections: Sequence[str] = ()) -> str:
-    """Compute the digest from the shards, write OUT/digest.txt, the card, its licence file and
-    the Croissant file, and stamp the shards with the plan they were made from
-    (``OUT/data/.plan.json``); return the digest."""
+def finalize_dataset(out: Path, spec: DatasetSpec, sections: Sequence[str] = ()) -> Digests:
+    """Compute the digests from the shards and solutions, write OUT/digest.txt, the card, its
+    licence file and the Croissant file, and stamp the shards with the plan they were made from
+    (``OUT/data/.plan.json``); return the digests."""
     out = Path(out)
-    digest = dataset_digest(out, spec)
+    digests = build_digests(out, spec)
     write_plan_stamp(out)
-    with atomic_file(out / "digest.txt") as tmp:
-        tmp.write_text(digest + "\n")
-    build = Build(out, spec, digest, tuple(data_files(out, spec)))
+    with atomic_file(out / DIGEST_FILE) as tmp:
+        tmp.write_text(digests.text)
+    build = Build(out, spec, digests, tuple(data_files(out, spec)))
     with atomic_file(out / LICENCE_FILE) as tmp:
         tmp.write_text(licence_file(spec), encoding="utf-8")
     with atomic_file(out / "README.md") as tmp:
         tmp.write_text(dataset_card(build, sections), encoding="utf-8")
     write_croissant(build)
-    return digest
+    return digests
 
 
 def dataset_card(build: Build, sections: Sequence[str] = ()) -> str:
@@ -196,12 +196,17 @@ def digest_section(build: Build) -> str:
         [
             "## Dataset digest",
             "",
-            f"`{build.digest}`",
+            f"`{build.digests.dataset}`",
             "",
-            "sha256 over the sorted lines `<view>\\t<id>\\t<audio_sha256>\\n` of every clip"
-            f"{covered}. Check a copy, or your own render of a recipe-only release, with "
-            "`misme-build verify FOLDER --digest <digest>` (exit 0: the identical corpus).",
+            "It covers what the dataset says: every row of every config and split (ids, folds,",
+            "labels, every column but the audio bytes, whatever the row order or Parquet",
+            "encoding), every solution file and the audio digest. Check a copy, or your own",
+            "render of a recipe-only release, with `misme-build verify FOLDER --digest <digest>`",
+            "(exit 0: the identical corpus).",
             "",
+            f"- Audio digest: `{build.digests.audio}` (sha256 over the sorted lines "
+            f"`<view>\\t<id>\\t<audio_sha256>\\n` of every clip{covered}; the figure published "
+            "for recipe v1 builds)",
             f"- Source checksums digest: `{sources_digest(build.out, spec)}`",
             f"- Data files sha256 (every shard's bytes, listed in `croissant.json`): "
             f"`{build.files_digest}`",

@@ -144,8 +144,9 @@ def croissant(build: Build) -> dict:
         "name": spec.name,
         "alternateName": doc.pretty_name or spec.title,
         "description": (
-            f"{spec.summary.strip()} Dataset digest {build.digest} (sha256 over the sorted "
-            "<view>\\t<id>\\t<audio_sha256> lines; check with misme-build verify --digest). "
+            f"{spec.summary.strip()} Dataset digest {build.digests.dataset} (every row of every "
+            "config, the solution files and the audio); audio digest "
+            f"{build.digests.audio} (the audio only); check with misme-build verify --digest. "
             f"Recipe (manifests/recipe.toml):\n{recipe}"
         ),
         "license": LICENCE_FILE,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builders.common.hashing import file_sha256, lines_sha256
+from builders.hf.digest import Digests
 from builders.hf.shards import shard_files
 from builders.hf.spec import DatasetSpec
 
@@ -43,12 +44,17 @@ def files_digest(files: list[DataFile]) -> str:
 
 @dataclass(frozen=True)
 class Build:
-    """What the card's sections read: the folder, its spec, digest and data files."""
+    """What the card's sections read: the folder, its spec, digests and data files."""
 
     out: Path
     spec: DatasetSpec
-    digest: str
+    digests: Digests
     files: tuple[DataFile, ...]
+
+    @property
+    def digest(self) -> str:
+        """The dataset digest."""
+        return self.digests.dataset
 
     @property
     def files_digest(self) -> str:

@@ -1,9 +1,11 @@
 """Verify a build: recompute every clip's checksum from the audio bytes in its shards.
 
 ``verify_build`` decodes every clip of every config (soundfile), checks it against the
-checksum recorded in its shard row and in the manifests, and returns the checksums from
-which the dataset digest is recomputed; ``compare`` lists the clips that differ between two
-builds; ``check_sources`` re-hashes the source files named by the sources manifest.
+checksum recorded in its shard row and in the manifests, digests every table (the shards'
+rows, the solution files), and returns both from which the audio digest and the dataset
+digest are recomputed; ``compare`` lists the clips that differ between two builds,
+``compare_tables`` the tables and rows; ``check_sources`` re-hashes the source files named
+by the sources manifest.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import soundfile as sf
 from builders.common import audio
 from builders.engine import Engine, map_units
 from builders.errors import UserError
-from builders.hf.digest import Key, digest_of, identity_checksums
+from builders.hf.content import Source, TableKey, table_differences, table_digest, table_sources
+from builders.hf.digest import Digests, Key, combined_digest, digest_of, identity_checksums
 from builders.hf.plan_match import check_plan_matches_shards
 from builders.hf.shards import naming_the_shard, shard_files
 from builders.hf.spec import ConfigSpec, DatasetSpec
@@ -30,15 +33,24 @@ SHOW = 10
 
 @dataclass
 class Verification:
-    """Checksums recomputed from one build's audio, and what disagrees inside it."""
+    """Checksums recomputed from one build's audio, its tables' digests, and what disagrees
+    inside it."""
 
     out: Path
     checksums: dict[Key, str]
     problems: list[str] = field(default_factory=list)
+    tables: dict[TableKey, str] = field(default_factory=dict)
+    table_files: dict[TableKey, list[Source]] = field(default_factory=dict)
+
+    @property
+    def digests(self) -> Digests:
+        audio = digest_of(self.checksums)
+        return Digests(combined_digest(audio, self.tables), audio)
 
     @property
     def digest(self) -> str:
-        return digest_of(self.checksums)
+        """The dataset digest."""
+        return self.digests.dataset
 
 
 @dataclass(frozen=True)
@@ -157,7 +169,12 @@ def verify_build(
     check_plan_matches_shards(out, spec)
     problems += _manifest_problems(spec, manifest, checksums)
     checksums.update(identity_checksums(out, spec))
-    return Verification(out, checksums, problems)
+    files = table_sources(out, spec)
+    try:
+        tables = {key: table_digest(sources) for key, sources in files.items()}
+    except (OSError, pa.ArrowException) as error:
+        raise UserError(f"cannot read the shards or solutions under {out}: {error}") from error
+    return Verification(out, checksums, problems, tables, files)
 
 
 def _manifest_problems(
@@ -186,6 +203,24 @@ def compare(ours: Mapping[Key, str], theirs: Mapping[Key, str]) -> list[str]:
         elif ours[key] != theirs[key]:
             lines.append(f"{key[0]}/{key[1]}: {ours[key][:12]}... != {theirs[key][:12]}...")
     return lines
+
+
+def compare_tables(ours: Verification, theirs: Verification) -> tuple[list[str], list[str]]:
+    """How the tables of two builds differ: one summary per differing table, and the first
+    differing rows of each."""
+    summaries, rows = [], []
+    for key in sorted(ours.tables.keys() | theirs.tables.keys()):
+        if ours.tables.get(key) == theirs.tables.get(key):
+            continue
+        try:
+            summary, examples = table_differences(
+                key, ours.table_files.get(key), theirs.table_files.get(key)
+            )
+        except (OSError, pa.ArrowException) as error:
+            raise UserError(f"cannot read the {key[0]} {key[1]} tables: {error}") from error
+        summaries.append(summary)
+        rows += examples
+    return summaries, rows
 
 
 def check_sources(out: Path, spec: DatasetSpec) -> list[str]:

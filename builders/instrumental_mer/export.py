@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from builders.hf.card import finalize_dataset, read_json
+from builders.hf.digest import Digests
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
 
@@ -131,6 +132,6 @@ def _brief(value: object) -> str:
     return str(value)
 
 
-def finalize_build(out: Path, spec: DatasetSpec) -> str:
+def finalize_build(out: Path, spec: DatasetSpec) -> Digests:
     """Digest and card of the build (with the counts table and the build notes)."""
     return finalize_dataset(out, spec, [counts_section(out, spec.n_folds), notes_section(out)])

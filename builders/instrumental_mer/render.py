@@ -16,6 +16,7 @@ from pathlib import Path
 
 from builders.engine import Engine
 from builders.excerpts import ExcerptView, RenderSummary, render_view
+from builders.hf.digest import Digests
 from builders.instrumental_mer import export
 from builders.instrumental_mer.recipe import build_recipe
 from builders.instrumental_mer.spec import VIEW, dataset_spec
@@ -44,7 +45,7 @@ def render_dataset(
     out = Path(out)
     spec = dataset_spec(build_recipe(out))
 
-    def publish(clips: list[dict]) -> str:
+    def publish(clips: list[dict]) -> Digests:
         export.write_solutions(out, clips)
         return export.finalize_build(out, spec)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from builders.hf.card import finalize_dataset, read_json
+from builders.hf.digest import Digests
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
 from builders.misme import separation_outputs
@@ -167,7 +168,7 @@ def _stats(stats: Mapping) -> str:
     )
 
 
-def finalize_build(out: Path, spec: DatasetSpec) -> str:
+def finalize_build(out: Path, spec: DatasetSpec) -> Digests:
     """Digest and card of the build as it stands (core configs and any separation)."""
     sections = [build_report_section(out), *separation_outputs.card_sections(out)]
     return finalize_dataset(out, spec, sections)

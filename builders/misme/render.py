@@ -29,6 +29,7 @@ from builders.common.manifest import read_manifest_table
 from builders.engine import Engine, resolve_engine
 from builders.errors import UserError
 from builders.hf import batches as render_path
+from builders.hf.digest import Digests
 from builders.hf.parts import publish_parts
 from builders.misme import build_report, export
 from builders.misme.batches import (
@@ -79,7 +80,12 @@ class RenderSummary:
     rendered: int
     resumed: int
     attenuated: int
-    digest: str
+    digests: Digests
+
+    @property
+    def digest(self) -> str:
+        """The dataset digest."""
+        return self.digests.dataset
 
     @property
     def text(self) -> str:
@@ -88,7 +94,7 @@ class RenderSummary:
         return (
             f"rendered {self.rendered} unit(s), resumed {self.resumed}; clips: {counts}\n"
             f"attenuated mixes: {self.attenuated}\n"
-            f"dataset digest: {self.digest}\n"
+            f"{self.digests.text}"
             f"dataset written to {self.out / 'data'} (card {self.out / 'README.md'})"
         )
 
@@ -115,9 +121,9 @@ def run_batches(
     return results
 
 
-def export_rendered(out: Path, results: Mapping[str, list[dict]]) -> str:
+def export_rendered(out: Path, results: Mapping[str, list[dict]]) -> Digests:
     """Everything after the clips: write ``results`` (:func:`run_batches`') back into the
-    manifests, then the shards, solutions, build report, digest and card; returns the digest."""
+    manifests, then the shards, solutions, build report, digests and card; returns the digests."""
     out, manifests = Path(out), Path(out) / "manifests"
     recipe = build_recipe(out)
     spec = dataset_spec(recipe)
@@ -201,7 +207,7 @@ def _render_dataset(
         sources, mixes, resolved, audio_dir, spec.output, recipe.mixing.activity_floor_db, spec
     )
     results = run_batches(batches, engine, progress, speech_cache_mb)
-    digest = export_rendered(out, results)
+    digests = export_rendered(out, results)
     all_results = results["speech"] + results["music"] + results["mix"]
     return RenderSummary(
         out=out,
@@ -214,5 +220,5 @@ def _render_dataset(
         rendered=sum(not r["resumed"] for r in all_results),
         resumed=sum(r["resumed"] for r in all_results),
         attenuated=sum(r["mix_gain_db"] < 0 for r in results["mix"]),
-        digest=digest,
+        digests=digests,
     )

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from builders.common.manifest import read_manifest_table
 from builders.hf.card import finalize_dataset, read_json
+from builders.hf.digest import Digests
 from builders.hf.shards import write_table_shards
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
@@ -133,9 +134,9 @@ def labels_section(out: Path) -> str:
     return "\n".join(lines)
 
 
-def export_dataset(out: Path, spec: DatasetSpec, frames: Sequence[Mapping]) -> str:
+def export_dataset(out: Path, spec: DatasetSpec, frames: Sequence[Mapping]) -> Digests:
     """Write the ``tracks`` config, the solution, the digest and the card (the ``frames``
-    config is the render's); returns the digest."""
+    config is the render's); returns the digests."""
     out = Path(out)
     tracks = read_manifest_table(out / "manifests" / "tracks.parquet")
     write_table_shards(out, spec, TRACKS, tracks_metadata(tracks))

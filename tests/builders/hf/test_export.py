@@ -87,7 +87,7 @@ def test_config_round_trips_through_load_dataset_and_verify(tmp_path):
     ]
     assert (
         "44.1 kHz stereo 16-bit FLAC" in card
-        and (tmp_path / "digest.txt").read_text().strip() == digest
+        and (tmp_path / "digest.txt").read_text() == digest.text
     )
     ds = datasets.load_dataset(str(tmp_path), "pairs", cache_dir=str(tmp_path) + "-hf-cache")
     fold1 = ds["fold1"].with_format("arrow")[:]
@@ -97,7 +97,7 @@ def test_config_round_trips_through_load_dataset_and_verify(tmp_path):
     assert rate == 44100 and audio.pcm_sha256(data) == fold1.column("audio_sha256")[0].as_py()
     assert clip["path"] == "clip-000.flac"
     result = verify_build(tmp_path, spec, progress=False)
-    assert result.problems == [] and result.digest == digest
+    assert result.problems == [] and result.digests == digest
     assert {v for v, _ in result.checksums} == {"left", "right"} and len(result.checksums) == 24
 
 

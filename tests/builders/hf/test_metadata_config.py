@@ -11,7 +11,7 @@ from builders.common import audio
 from builders.common.audio import OutputSpec
 from builders.hf.card import finalize_dataset
 from builders.hf.card_meta import yaml_configs
-from builders.hf.digest import dataset_digest
+from builders.hf.digest import audio_digest, build_digests
 from builders.hf.shards import write_config_shards, write_table_shards
 from builders.hf.spec import ConfigSpec, DatasetSpec
 from builders.hf.verify import verify_build
@@ -75,12 +75,13 @@ def test_a_metadata_config_loads_and_is_declared_without_cv_configs(built):
     assert ds["fold2"]["note"] == ["z"] and "audio" not in ds["fold1"].column_names
 
 
-def test_the_digest_and_verify_ignore_a_metadata_config(built):
+def test_the_audio_digest_ignores_a_metadata_config_and_the_dataset_digest_covers_it(built):
     out, spec, digest = built
     alone = spec_with(AUDIO)
-    assert digest == dataset_digest(out, alone)  # the items table adds nothing to the digest
+    assert digest.audio == audio_digest(out, alone)  # the items table has no audio
+    assert digest.dataset != build_digests(out, alone).dataset  # but it is what the dataset says
     result = verify_build(out, spec, progress=False)
-    assert result.problems == [] and result.digest == digest
+    assert result.problems == [] and result.digests == digest
     assert {view for view, _ in result.checksums} == {"solo"}
     assert "| items | 2 | 1 | 1 | 4 |" in (out / "README.md").read_text()
 

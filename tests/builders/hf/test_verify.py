@@ -194,3 +194,63 @@ def test_verify_into_a_closed_pipe_ends_quietly(copy):
     err = done.stderr.decode()
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert done.returncode in (0, 141), (done.returncode, err)
+
+
+def rewrite_shard(shard, change) -> list[dict]:
+    """Rewrite a shard with ``change(rows)`` applied (audio bytes and checksums untouched)."""
+    table = pq.read_table(shard)
+    rows = table.to_pylist()
+    change(rows)
+    pq.write_table(pa.Table.from_pylist(rows, table.schema), shard)
+    return rows
+
+
+def test_a_label_edited_inside_a_shard_is_reported_different(built, copy, capsys):
+    """Issue 28, defect 1: the audio-only digest said "identical"."""
+    shard = sorted((copy / "data" / "mixed").glob("fold1-*.parquet"))[0]
+    rows = rewrite_shard(shard, lambda rows: rows[0].update(valence=rows[0]["valence"] + 1.0))
+    assert verify(copy) == 1  # against its own digest.txt
+    printed = capsys.readouterr().out
+    assert "DIFFERENT" in printed and "ids, folds, labels or other columns changed" in printed
+    assert verify(copy, "--against", built[0]) == 1
+    printed = capsys.readouterr().out
+    assert "config mixed: 1 of 12 rows differ (in valence)" in printed
+    assert f"mixed/{rows[0]['id']}: valence {rows[0]['valence']} != " in printed
+    assert verify(copy, "--digest", built[2].digest) == 1
+
+
+def test_another_fold_assignment_is_reported_different(built, copy, capsys):
+    first, second = (
+        sorted((copy / "data" / "mixed").glob(f"fold{k}-*.parquet"))[0] for k in (1, 2)
+    )
+    moved = []
+    rewrite_shard(first, lambda rows: moved.append(rows.pop(0)))
+    moved[0]["fold"] = 2
+    rewrite_shard(second, lambda rows: rows.append(moved[0]))
+    assert verify(built[0], "--against", copy) == 1
+    printed = capsys.readouterr().out
+    assert f"mixed/{moved[0]['id']}: split fold1 != fold2; fold 1 != 2" in printed
+    assert "the audio is the same (audio digests equal)" in printed
+
+
+def test_the_audio_digest_as_published_for_v1_still_verifies_and_is_named(built, copy, capsys):
+    audio_only = built[2].digests.audio
+    assert verify(built[0], "--digest", audio_only) == 0
+    printed = capsys.readouterr().out
+    assert "the expected digest is the audio digest" in printed and "identical" in printed
+    assert f"audio digest:   {audio_only}" in printed
+    (copy / "digest.txt").write_text(audio_only + "\n")  # as written before dataset digests
+    assert verify(copy) == 0
+    assert "digest.txt (written before dataset digests) is the audio digest" in (
+        capsys.readouterr().out
+    )
+
+
+def test_an_unreadable_solution_or_digest_txt_is_a_one_line_error(copy, capsys):
+    (copy / "digest.txt").write_text("dataset digest: not-hex\n")
+    assert verify(copy) == 2
+    assert "cannot read digest.txt: unexpected line" in capsys.readouterr().err
+    (copy / "solutions" / "misme-ser.parquet").write_bytes(b"junk")
+    assert verify(copy) == 2
+    err = capsys.readouterr().err
+    assert "cannot read the shards or solutions" in err and "Traceback" not in err

@@ -17,6 +17,7 @@ import soundfile as sf
 
 from builders.cli import main
 from builders.errors import UserError
+from builders.hf.digest import read_digests
 from builders.instrumental_mer.render import render_dataset
 from tests.clips import clip_ref
 
@@ -139,7 +140,7 @@ def test_perfect_predictions_from_the_solutions_score_perfectly(demo_run, tmp_pa
 def test_card_has_the_counts_table_recipe_versions_and_digest(demo_run):
     build = demo_run["build"]
     card = (build / "README.md").read_text()
-    digest = (build / "digest.txt").read_text().strip()
+    digest = read_digests(build)["dataset"]
     assert f"`{digest}`" in card
     assert "## Clips per corpus, quadrant and fold" in card and "| all | **all** |" in card
     assert 'name = "instrumental-mer"' in card and "## Tool versions" in card
@@ -147,7 +148,7 @@ def test_card_has_the_counts_table_recipe_versions_and_digest(demo_run):
 
 
 def test_a_rerender_resumes_every_clip_and_keeps_the_digest(one_worker_build):
-    digest = (one_worker_build / "digest.txt").read_text().strip()
+    digest = read_digests(one_worker_build)["dataset"]
     shards = sorted((one_worker_build / "data" / "clips").glob("*.parquet"))
     inodes = [p.stat().st_ino for p in shards]
     summary = render_dataset(one_worker_build, workers=2, progress=False)
@@ -183,7 +184,7 @@ def test_a_failed_render_leaves_no_dataset_and_resumes_once_mended(demo_run, tmp
     source.with_suffix(".moved").rename(source)
     summary = render_dataset(out, workers=1, progress=False)
     assert summary.resumed > 0 and summary.rendered > 0
-    assert summary.digest == (demo_run["build"] / "digest.txt").read_text().strip()
+    assert summary.digests.text == (demo_run["build"] / "digest.txt").read_text()
 
 
 def test_a_replan_with_the_same_inputs_keeps_the_rendered_manifests(one_worker_build, demo_run):
@@ -229,7 +230,7 @@ def test_each_fold_s_clips_are_cut_into_parts_in_id_order(demo_run, tmp_path, mo
         ids = [i for p in parts for i in pq.read_table(p, columns=["id"]).column("id").to_pylist()]
         assert ids == sorted(ids) and all(pq.read_metadata(p).num_rows <= 2 for p in parts)
     assert not (out / "data" / ".staged").exists() and not list((out / "audio").rglob("*.flac"))
-    assert summary.digest == (demo_run["build"] / "digest.txt").read_text().strip()
+    assert summary.digests.text == (demo_run["build"] / "digest.txt").read_text()
     for name in ("clips.parquet", "sources.parquet"):
         assert (out / "manifests" / name).read_bytes() == (
             demo_run["build"] / "manifests" / name

@@ -1,17 +1,20 @@
 """Issue 28, defects 2 and 3 on instrumental-MER: its plan takes the build lock (refused, or
 waits with --wait, while a render of the same folder runs), and a plan with another seed into
-a rendered build is refused without --force and with it leaves nothing of the old build."""
+a rendered build is refused without --force and with it leaves nothing of the old build.
+Defect 1: builds whose seeds deal the clips into other folds are different datasets."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from builders.cli import main
 from builders.common.lock import build_lock
 from builders.demo.instrumental_sources import source_paths, write_instrumental_demo_sources
+from builders.hf.digest import read_digests
 from builders.instrumental_mer.render import render_dataset
 from tests.builders.instrumental_mer.conftest import TEST_SIZE
 from tests.builders.lock_support import assert_waits_for_the_render
@@ -72,3 +75,28 @@ def test_a_plan_with_another_seed_into_a_rendered_build_needs_force(
     assert not [name for name in left if (out / name).exists()]
     render_dataset(out, progress=False)
     assert main(["verify", str(out)]) == 0
+
+
+def folds(out: Path) -> dict[str, int]:
+    table = pq.read_table(out / "manifests" / "clips.parquet", columns=["clip_id", "fold"])
+    return dict(zip(table["clip_id"].to_pylist(), table["fold"].to_pylist(), strict=True))
+
+
+def test_another_fold_assignment_is_another_dataset_with_the_same_audio(
+    rendered, sources, tmp_path, capsys
+):
+    """Issue 28, defect 1: `verify --against` said "identical" (the digest was audio only)."""
+    out = tmp_path / "seed2"
+    assert main(plan_args(sources, out, 2)) == 0
+    render_dataset(out, progress=False)
+    one, two = folds(rendered), folds(out)
+    moved = sorted(clip for clip in one if one[clip] != two[clip])
+    assert one.keys() == two.keys() and moved  # the same clips, dealt otherwise
+    first, second = read_digests(rendered), read_digests(out)
+    assert first["audio"] == second["audio"] and first["dataset"] != second["dataset"]
+    capsys.readouterr()
+    assert main(["verify", str(rendered), "--against", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "DIFFERENT" in printed and "the audio is the same (audio digests equal)" in printed
+    assert f"config clips: {len(moved)} of {len(one)} rows differ (in fold, split)" in printed
+    assert f"clips/{moved[0]}: split fold{one[moved[0]]} != fold{two[moved[0]]}" in printed

@@ -209,7 +209,7 @@ def test_card_declares_configs_and_digest(built):
         splits = [d["split"] for d in configs[config]["data_files"]]
         assert splits == [f"fold{k}" for k in range(1, 7)]
         assert all(re.fullmatch(r"^\w+(\.\w+)*$", s) for s in splits)
-    assert (out / "digest.txt").read_text().strip() == summary.digest
+    assert (out / "digest.txt").read_text() == summary.digests.text
     assert summary.digest in text and "seed = 7" in text
     cv = datasets.load_dataset(str(out), "music-cv2", cache_dir=str(out) + "-hf-cache")
     assert cv["test"].num_rows == 2 and cv["train"].num_rows == 10

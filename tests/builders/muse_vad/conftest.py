@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from builders.demo.muse_sources import source_paths, write_muse_demo_sources
+from builders.demo.muse_sources import (
+    INVENTED,
+    NRC_DOCUMENTED,
+    source_paths,
+    write_muse_demo_sources,
+)
 from builders.muse_vad.plan import plan_dataset
 from builders.muse_vad.render import render_dataset
 
@@ -22,6 +27,19 @@ def muse_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     dest = tmp_path_factory.mktemp("muse-sources") / "src"
     write_muse_demo_sources(dest, 0, workers=2, **SMALL)
     return source_paths(dest)
+
+
+def write_warriner_lexicon(path: Path) -> Path:
+    """The demo lexicon's words in the Warriner format, on its 1-9 scale (1 + 8 x NRC-VAD)."""
+    words = {**NRC_DOCUMENTED, **INVENTED}
+    path.write_text(
+        ",Word,V.Mean.Sum,V.SD.Sum,A.Mean.Sum,A.SD.Sum,D.Mean.Sum,D.SD.Sum\n"
+        + "".join(
+            f"{i},{w},{1 + 8 * v:.6f},1,{1 + 8 * a:.6f},1,{1 + 8 * d:.6f},1\n"
+            for i, (w, (v, a, d)) in enumerate(sorted(words.items()), start=1)
+        )
+    )
+    return path
 
 
 def tags_mode(sources: dict[str, Path], **extra) -> dict:

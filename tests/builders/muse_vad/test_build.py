@@ -206,7 +206,7 @@ def test_a_replan_keeps_the_checksums_and_a_render_resumes(built, muse_sources, 
         flip_byte(out / "audio" / "frames" / f"{frame_id}.flac")
     summary = render_dataset(out, progress=False)
     assert (summary.rendered, summary.resumed) == (3, summary.count - 3)
-    assert summary.digest == (built / "digest.txt").read_text().strip()
+    assert summary.digests.text == (built / "digest.txt").read_text()
 
 
 def test_recipe_values_are_honoured(muse_sources, tmp_path):
@@ -277,7 +277,7 @@ def test_a_plan_without_audio_has_tracks_and_folds_but_nothing_to_render(
 def test_rendering_a_finished_build_again_renders_nothing(built, muse_sources, tmp_path):
     out = build(muse_sources, tmp_path / "out", 1)
     summary = render_dataset(out, progress=False)
-    assert summary.rendered == 0 and summary.digest == (built / "digest.txt").read_text().strip()
+    assert summary.rendered == 0 and summary.digests.text == (built / "digest.txt").read_text()
 
 
 def test_render_finds_moved_audio_through_root(built, muse_sources, tmp_path):
@@ -342,5 +342,5 @@ def test_an_interrupted_render_leaves_only_staged_parts_and_resumes_from_them(
     monkeypatch.setattr(excerpts, "cut_excerpt", real)
     summary = render_dataset(out, progress=False)
     assert (summary.resumed, summary.rendered) == (done, len(frames) - done)
-    assert summary.digest == (built / "digest.txt").read_text().strip()
+    assert summary.digests.text == (built / "digest.txt").read_text()
     assert not (out / "data" / ".staged").exists()

@@ -20,7 +20,7 @@ from builders.demo.muse_sources import INVENTED, NRC_DOCUMENTED, demo_tracks
 from builders.muse_vad.plan import plan_dataset
 
 from ..corpora.stub_http import LASTFM_KEY, StubServer, lastfm_responder, spotify_responder
-from .conftest import SMALL
+from .conftest import SMALL, write_warriner_lexicon
 
 GOLDEN = (0.85695, 0.49845, 0.7594)
 GOLDEN_TRACK = ("Ada Quill", "Simple Cue")  # weighted_mood {cool: 56, nice: 12, study: 12}
@@ -149,15 +149,7 @@ def test_genre_tags_and_words_outside_the_lexicon_do_not_count(muse_sources, tmp
 def test_a_warriner_lexicon_gives_labels_on_its_1_9_scale_and_records_it(
     muse_sources, tmp_path, offline
 ):
-    words = {**NRC_DOCUMENTED, **INVENTED}
-    path = tmp_path / "Warriner.csv"
-    path.write_text(
-        ",Word,V.Mean.Sum,V.SD.Sum,A.Mean.Sum,A.SD.Sum,D.Mean.Sum,D.SD.Sum\n"
-        + "".join(
-            f"{i},{w},{1 + 8 * v:.6f},1,{1 + 8 * a:.6f},1,{1 + 8 * d:.6f},1\n"
-            for i, (w, (v, a, d)) in enumerate(sorted(words.items()), start=1)
-        )
-    )
+    path = write_warriner_lexicon(tmp_path / "Warriner.csv")
     out = tmp_path / "out"
     plan_dataset(out=out, lastfm_cache=muse_sources["lastfm_cache"], lexicon=path, progress=False)
     tracks = pd.read_parquet(out / "manifests" / "tracks.parquet")

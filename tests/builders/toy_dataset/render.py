@@ -18,6 +18,7 @@ import pyarrow as pa
 from builders.engine import Engine
 from builders.excerpts import ExcerptView, RenderSummary, render_view
 from builders.hf.card import finalize_dataset
+from builders.hf.digest import Digests
 from builders.hf.solutions import write_solution
 from tests.builders.toy_dataset.recipe import NAME
 from tests.builders.toy_dataset.spec import VIEW, spec_for_build
@@ -67,7 +68,7 @@ def render_dataset(
     out = Path(out)
     spec = spec_for_build(out)
 
-    def publish(clips: list[dict]) -> str:
+    def publish(clips: list[dict]) -> Digests:
         for task, targets in TASKS.items():
             write_solution(out, task, clips, "clip_id", targets)
         return finalize_dataset(out, spec)
