@@ -20,7 +20,7 @@ from builders.common.recipe import read_toml
 from builders.errors import UserError
 from builders.hf.card_meta import LICENCE_FILE
 from builders.hf.croissant import CROISSANT_FILE
-from builders.hf.digest import dataset_digest
+from builders.hf.digest import build_digests, read_digests
 from builders.hf.plan_match import check_plan_matches_shards
 from builders.hf.shards import shard_files
 from builders.hf.spec import DatasetSpec
@@ -43,8 +43,8 @@ def write_release(build: Path, out: Path, spec: DatasetSpec) -> list[str]:
             "render it first"
         )
     check_plan_matches_shards(build, spec)
-    recorded = (build / "digest.txt").read_text().strip()
-    if recorded != dataset_digest(build, spec):
+    digests = build_digests(build, spec)
+    if read_digests(build) != {"dataset": digests.dataset, "audio": digests.audio}:
         raise UserError(
             f"{build / 'digest.txt'} is not the digest of its shards: render it again "
             f"(misme-build {spec.name} render {build})"
@@ -94,7 +94,7 @@ def render_commands(build: Path, spec: DatasetSpec) -> list[str]:
 
 def release_guide(build: Path, spec: DatasetSpec) -> str:
     """``RELEASE.md``: how to render and verify this release from your own sources."""
-    digest = (build / "digest.txt").read_text().strip()
+    digest = (read_digests(build) or {}).get("dataset", "<the dataset digest in digest.txt>")
     corpora = sorted(
         {
             line.split("  ", 1)[1].split("/", 1)[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from builders import cli
+from builders.hf.digest import read_digests
 from builders.hf.release import GUIDE, LOCK_DIGEST, SOURCE_CHECKSUMS
 from tests.builders.hf.hub_builds import misme_build
 
@@ -45,7 +46,7 @@ def test_a_release_renders_elsewhere_into_the_identical_corpus(
         n for n in names if not n.startswith("manifests/") and Path(n).suffix in AUDIO_SUFFIXES
     ]
     assert not (release / "data").exists() and not (release / "build-state.json").exists()
-    digest = (built / "digest.txt").read_text().strip()
+    digest = read_digests(built)["dataset"]
     assert digest in (release / GUIDE).read_text()
 
     # another group: its own copy of the sources at another path, the release copied

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from builders.hf.digest import read_digests
 from builders.hf.shards import shard_files
 from tests.builders.hf.hub_builds import (
     instrumental_build,
@@ -82,7 +83,7 @@ def test_the_card_is_a_hub_card(builds, name):
     assert sum(bool(c.get("default")) for c in configs.values()) == 1
     infos = {i["config_name"]: i for i in data.dataset_info}
     assert set(infos) == set(configs)
-    digest = (build / "digest.txt").read_text().strip()
+    digest = read_digests(build)["dataset"]
     for config, info in infos.items():
         assert digest in info["description"]
         audio = [f for f in info["features"] if isinstance(f["dtype"], dict)]
@@ -220,7 +221,7 @@ def test_croissant_validates_and_reads_back_records(builds, name):
     assert len(files) == sum(len(shard_files(build, c)) for c in CONFIGS[name])
     for path, sha in files.items():
         assert hashlib.sha256((build / path).read_bytes()).hexdigest() == sha
-    digest = (build / "digest.txt").read_text().strip()
+    digest = read_digests(build)["dataset"]
     assert document["identifier"] == f"sha256:{digest}" and digest in document["description"]
     assert document["license"] == "LICENSE.md" and "@mastersthesis" in document["citeAs"]
     assert [r["@id"] for r in document["recordSet"]] == list(CONFIGS[name])
