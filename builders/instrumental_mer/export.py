@@ -19,6 +19,7 @@ import pyarrow as pa
 from builders.hf.card import finalize_dataset, read_json
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
+from builders.instrumental_mer.protocols import write_protocols
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 CONFIG_COLUMNS: dict[str, pa.DataType] = {
@@ -49,8 +50,19 @@ def clips_table(clips: Sequence[Mapping]) -> pa.Table:
     return pa.table(data)
 
 
-def write_solutions(out: Path, clips: Sequence[Mapping]) -> list[Path]:
-    """``mer-quadrant`` (all clips) and ``mer-va`` (clips with valence and arousal)."""
+def write_solutions(
+    out: Path, clips: Sequence[Mapping], spec: DatasetSpec | None = None
+) -> list[Path]:
+    """``mer-quadrant`` (all clips) and ``mer-va`` (clips with valence and arousal); with a
+    ``spec`` that has protocol configs, those configs and their solutions too
+    (``builders.instrumental_mer.protocols``)."""
+    paths = _fold_solutions(out, clips)
+    if spec is not None:
+        paths += write_protocols(out, spec, clips, clips_table)
+    return paths
+
+
+def _fold_solutions(out: Path, clips: Sequence[Mapping]) -> list[Path]:
     rows = [{**row, "group": row["fold_group"]} for row in clips]
     rated = [
         row

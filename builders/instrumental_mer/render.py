@@ -45,7 +45,7 @@ def render_dataset(
     spec = dataset_spec(build_recipe(out))
 
     def publish(clips: list[dict]) -> str:
-        export.write_solutions(out, clips)
+        export.write_solutions(out, clips, spec)
         return export.finalize_build(out, spec)
 
     return render_view(

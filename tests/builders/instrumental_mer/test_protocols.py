@@ -1,0 +1,103 @@
+"""Recipe v2's protocol configs: leave one corpus out and the thesis's split, with solutions.
+
+One v2 build of the small demo sources (mode a: their tracklists and split file, in the
+thesis's formats) serves the module; v1 of the same sources must come out without them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import datasets
+import pandas as pd
+import pytest
+
+from builders.demo.instrumental_sources import source_paths, write_instrumental_demo_sources
+from builders.hf.card_meta import yaml_configs
+from builders.instrumental_mer.inventory import SourceRoots
+from builders.instrumental_mer.plan import plan_dataset
+from builders.instrumental_mer.protocols import CORPORA, CORPUS_FOLD, LOCO_CONFIGS
+from builders.instrumental_mer.render import render_dataset
+from builders.instrumental_mer.spec import spec_for_build
+
+V2 = Path(__file__).resolve().parents[3] / "manifests" / "instrumental-mer-v2" / "recipe.toml"
+pytestmark = pytest.mark.slow  # two small builds, about 15 s
+SIZE = {"n_deam": 10, "n_set1": 4, "n_set2": 4, "n_videos": 3}
+
+
+def _build(sources: dict, out: Path, recipe: Path | None) -> Path:
+    roots = SourceRoots(sources["deam"], sources["soundtracks"], sources["emopia"])
+    plan_dataset(
+        roots=roots, out=out, tracklists=sources["tracklists"], recipe_path=recipe, progress=False
+    )
+    render_dataset(out, workers=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("protocols")
+    write_instrumental_demo_sources(root / "src", 3, progress=False, **SIZE)
+    sources = source_paths(root / "src")
+    return {
+        "v1": _build(sources, root / "v1", None),
+        "v2": _build(sources, root / "v2", V2),
+        "sources": sources,
+    }
+
+
+def _load(build: Path, config: str) -> datasets.DatasetDict:
+    return datasets.load_dataset(str(build), config, cache_dir=str(build) + "-hf-cache")
+
+
+def test_each_loco_config_loads_and_trains_without_its_test_corpus(builds):
+    clips = pd.read_parquet(builds["v2"] / "manifests" / "clips.parquet")
+    assert set(clips["corpus"]) == set(CORPORA)
+    for corpus in CORPORA:
+        ds = _load(builds["v2"], f"loco-{corpus}")
+        assert sorted(ds) == ["test", "train"]
+        assert corpus not in set(ds["train"]["corpus"])
+        assert set(ds["test"]["corpus"]) == {corpus}
+        assert sorted(list(ds["train"]["id"]) + list(ds["test"]["id"])) == sorted(clips["clip_id"])
+        assert "audio" not in ds["train"].column_names  # its audio is the clips row
+
+
+def test_the_v1_build_of_the_same_sources_is_unchanged_by_the_protocols(builds):
+    v1, v2 = builds["v1"], builds["v2"]
+    assert (v1 / "digest.txt").read_text() == (v2 / "digest.txt").read_text()
+    for shard in sorted((v1 / "data" / "clips").glob("*.parquet")):
+        assert shard.read_bytes() == (v2 / "data" / "clips" / shard.name).read_bytes()
+    for name in ("mer-quadrant.parquet", "mer-va.parquet"):
+        assert (v1 / "solutions" / name).read_bytes() == (v2 / "solutions" / name).read_bytes()
+    assert sorted(p.name for p in (v1 / "data").iterdir() if p.is_dir()) == ["clips"]
+    assert "[protocols]" not in (v1 / "manifests" / "recipe.toml").read_text()
+    assert "loco-" not in (v1 / "README.md").read_text()
+    names = [c["config_name"] for c in yaml_configs(v2, spec_for_build(v2))]
+    assert names[:5] == ["clips", *LOCO_CONFIGS, "thesis-split"]
+
+
+def test_the_loco_solutions_score_with_misme_score(builds, tmp_path):
+    from benchmark.cli import main as misme_score
+
+    solution = pd.read_parquet(builds["v2"] / "solutions" / "mer-quadrant-loco.parquet")
+    assert (solution["fold"] == solution["corpus"].map(CORPUS_FOLD)).all()
+    predictions = tmp_path / "predictions.csv"
+    solution[["id", "quadrant"]].to_csv(predictions, index=False)  # a perfect prediction
+    path = str(builds["v2"] / "solutions" / "mer-quadrant-loco.parquet")
+    args = ["score", str(predictions), "--solution", path, "--task", "mer-quadrant-loco"]
+    assert misme_score([*args, "--json", str(tmp_path / "report.json")]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["pooled"]["accuracy"] == 1.0
+    rated = pd.read_parquet(builds["v2"] / "solutions" / "mer-va-loco.parquet")
+    assert set(rated["corpus"]) == {"deam", "soundtracks"}  # EMOPIA has no valence/arousal
+
+
+def test_the_thesis_split_follows_the_split_file(builds):
+    splits = json.loads(next(builds["sources"]["tracklists"].rglob("*splits.json")).read_text())
+    ds = _load(builds["v2"], "thesis-split")
+    assert sorted(ds) == ["test", "train", "validation"]
+    for split in ds:
+        assert set(ds[split]["id"]) <= set(splits[split]) and len(ds[split]) > 0
+    solution = pd.read_parquet(builds["v2"] / "solutions" / "mer-quadrant-thesis.parquet")
+    assert sorted(solution["id"]) == sorted(ds["test"]["id"])
