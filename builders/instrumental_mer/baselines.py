@@ -1,7 +1,9 @@
 """`misme-build instrumental-mer baselines OUT`: random forest vs dummy, out of fold.
 
 Features: the ``music-essentia`` table of the ``clips`` view (``misme-build features OUT
---set music-essentia``). Tasks (``benchmark.tasks``): ``mer-quadrant`` over every clip
+--set music-essentia``) by default; ``--features`` takes any set or combination
+(``music-compare``, ``music-essentia-compare``, ``music-essentia+music-compare``:
+``builders.features.matrix``). Tasks (``benchmark.tasks``): ``mer-quadrant`` over every clip
 (``RandomForestClassifier`` vs ``DummyClassifier("stratified")``) and ``mer-va`` over the
 clips rated on valence/arousal (one ``RandomForestRegressor`` per target vs
 ``DummyRegressor("mean")``). For each fold k the model is fit on the other folds (mean
@@ -28,7 +30,7 @@ from builders.common.seeding import derive_seed
 from builders.engine import add_arguments as add_engine_arguments
 from builders.engine import check_workers
 from builders.errors import UserError
-from builders.features.matrix import feature_matrix
+from builders.features.matrix import combined_matrix, feature_sets
 from builders.instrumental_mer.spec import VIEW
 from builders.protocol import add_baseline_arguments
 
@@ -151,13 +153,16 @@ def run_baselines(
     workers: int = 1,
     seed: int = 0,
     trees: int = 300,
+    features: str = FEATURE_SET,
 ) -> dict:
     """Prediction files per task and model, scored; returns ``{"files", "results", "submissions"}``.
 
-    ``files`` maps each task to its prediction files (one per model).
+    ``files`` maps each task to its prediction files (one per model); ``features`` is a
+    feature choice (one set, a combination, or sets joined by '+').
     """
     out = Path(out)
     check_workers(workers)
+    feature_sets(features)  # an unknown name is refused before any model is fit
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
         raise UserError(
@@ -170,7 +175,7 @@ def run_baselines(
         labels = task_labels(out, task)
         if labels.empty:
             continue
-        x = feature_matrix(out, FEATURE_SET, VIEW, labels["id"], exact=False)
+        x = combined_matrix(out, features, VIEW, labels["id"], exact=False)
         for model in models:
             frame = out_of_fold(task, model, labels, x, seed=seed, workers=workers, trees=trees)
             path = submissions / task / f"{model}.csv"
@@ -182,6 +187,7 @@ def run_baselines(
                 {
                     "task": task,
                     "model": model,
+                    "features": features,
                     "file": str(path.relative_to(submissions)),
                     "n": report.n,
                     "primary_metric": report.primary_metric,
@@ -198,6 +204,11 @@ def run_baselines(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_baseline_arguments(parser, "build folder (manifests/, solutions/, features/)")
     parser.add_argument("--trees", type=int, default=300, help="random-forest trees (default 300)")
+    parser.add_argument(
+        "--features",
+        default=FEATURE_SET,
+        help=f"feature set(s) of the clips view, joined by '+' (default {FEATURE_SET})",
+    )
     add_engine_arguments(parser)
 
 
@@ -212,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         seed=args.seed,
         trees=args.trees,
+        features=args.features,
     )
     print(
         summary["results"][["task", "model", "primary_metric", "primary"]].to_string(
