@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from builders.corpora.mer_tracklists import find_thesis_files, read_thesis_splits
+from builders.errors import UserError
 from builders.hf.shards import write_table_shards
 from builders.hf.solutions import write_solution
 from builders.hf.spec import ConfigSpec, DatasetSpec
@@ -117,3 +118,20 @@ def _solutions(out: Path, protocol: str, rows: Sequence[Mapping]) -> list[Path]:
         va = {"valence": pa.float64(), "arousal": pa.float64()}
         paths.append(write_solution(out, f"mer-va-{protocol}", rated, "clip_id", va, extra))
     return paths
+
+
+def protocol_folds(out: Path, clips: pd.DataFrame, protocol: str) -> pd.Series:
+    """Each clip's fold under ``protocol`` (NaN: not used): ``folds`` its own, ``loco`` its
+    corpus's number, ``thesis`` 0 for the train partition (trains only), 1 for test (the
+    validation partition is left out, as the thesis kept it for model selection)."""
+    if protocol == "folds":
+        return clips["fold"]
+    if protocol == "loco":
+        return clips["corpus"].map(CORPUS_FOLD)
+    partition = _read_partitions(out)
+    if not partition:
+        raise UserError(
+            f"{Path(out) / 'manifests' / THESIS_FILE} not found: plan the build with recipe "
+            "v2 and --tracklists (the thesis's split file)"
+        )
+    return clips["clip_id"].map(partition).map({"train": 0, "test": 1})

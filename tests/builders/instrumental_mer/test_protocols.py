@@ -10,11 +10,15 @@ import json
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pandas as pd
 import pytest
 
 from builders.demo.instrumental_sources import source_paths, write_instrumental_demo_sources
+from builders.errors import UserError
+from builders.features.extract import extract_features
 from builders.hf.card_meta import yaml_configs
+from builders.instrumental_mer.baselines import TASKS, out_of_fold, run_baselines
 from builders.instrumental_mer.inventory import SourceRoots
 from builders.instrumental_mer.plan import plan_dataset
 from builders.instrumental_mer.protocols import CORPORA, CORPUS_FOLD, LOCO_CONFIGS
@@ -101,3 +105,54 @@ def test_the_thesis_split_follows_the_split_file(builds):
         assert set(ds[split]["id"]) <= set(splits[split]) and len(ds[split]) > 0
     solution = pd.read_parquet(builds["v2"] / "solutions" / "mer-quadrant-thesis.parquet")
     assert sorted(solution["id"]) == sorted(ds["test"]["id"])
+
+
+def test_a_loco_prediction_never_sees_its_corpus_labels():
+    rng = np.random.default_rng(0)
+    labels = pd.DataFrame(
+        {
+            "id": [f"c{i:02d}" for i in range(30)],
+            "fold": np.repeat([1, 2, 3], 10),
+            "quadrant": rng.choice(["Q1", "Q2", "Q3", "Q4"], 30),
+        }
+    )
+    x = rng.standard_normal((30, 4))
+    first = out_of_fold("mer-quadrant-loco", "rf", labels, x, seed=1, workers=1, trees=10)
+    changed = labels.copy()
+    changed.loc[changed["fold"] == 3, "quadrant"] = "Q1"  # the held-out corpus's own labels
+    second = out_of_fold("mer-quadrant-loco", "rf", changed, x, seed=1, workers=1, trees=10)
+    held_out = (labels["fold"] == 3).to_numpy()
+    assert first[held_out].equals(second[held_out]) and not first.equals(second)
+
+
+def test_train_only_clips_train_and_are_never_predicted():
+    labels = pd.DataFrame(
+        {"id": ["a", "b", "c", "d"], "fold": [0, 0, 1, 1], "valence": [0.1, 0.2, 0.3, 0.4]}
+    )
+    labels["arousal"] = -labels["valence"]
+    x = np.arange(4.0).reshape(4, 1)
+    predicted = out_of_fold("mer-va-thesis", "dummy", labels, x, seed=0, workers=1, trees=1)
+    assert list(predicted["id"]) == ["c", "d"]
+    assert predicted["valence"].tolist() == pytest.approx([0.15, 0.15])  # the train mean
+
+
+def test_protocol_baselines_report_seed_003s_weighted_scores(builds, tmp_path):
+    build = builds["v2"]
+    extract_features(build, spec_for_build(build), "music-compare", progress=False)
+    subs = tmp_path / "subs"
+    result = run_baselines(build, submissions=subs, trees=20, features="music-compare")
+    assert sorted(result["files"]) == sorted(TASKS)  # every protocol the build has
+    loco = pd.read_csv(subs / "mer-quadrant-loco" / "rf.csv")
+    clips = pd.read_parquet(build / "manifests" / "clips.parquet")
+    assert sorted(loco["id"]) == sorted(clips["clip_id"])
+    thesis = pd.read_csv(subs / "mer-quadrant-thesis" / "rf.csv")
+    solution = pd.read_parquet(build / "solutions" / "mer-quadrant-thesis.parquet")
+    assert sorted(thesis["id"]) == sorted(solution["id"])
+    by_fold = pd.read_csv(subs / "results-by-fold.csv")
+    rows = by_fold[(by_fold["task"] == "mer-quadrant-loco") & (by_fold["model"] == "rf")]
+    assert rows["held_out"].tolist() == list(CORPORA)
+    for metric in ("accuracy", "weighted_precision", "weighted_recall", "weighted_f1"):
+        assert rows[metric].between(0, 1).all()
+    assert (pd.read_csv(subs / "results.csv")["features"] == "music-compare").all()
+    with pytest.raises(UserError, match="has no loco solutions: .*instrumental-mer-v2"):
+        run_baselines(builds["v1"], submissions=tmp_path / "v1", protocols=("loco",))
