@@ -19,7 +19,7 @@ import pyarrow as pa
 from builders.hf.card import finalize_dataset, read_json
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
-from builders.instrumental_mer.protocols import write_protocols
+from builders.instrumental_mer import protocols
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 CONFIG_COLUMNS: dict[str, pa.DataType] = {
@@ -58,7 +58,7 @@ def write_solutions(
     (``builders.instrumental_mer.protocols``)."""
     paths = _fold_solutions(out, clips)
     if spec is not None:
-        paths += write_protocols(out, spec, clips, clips_table)
+        paths += protocols.write_protocols(out, spec, clips, clips_table)
     return paths
 
 
@@ -145,4 +145,6 @@ def _brief(value: object) -> str:
 
 def finalize_build(out: Path, spec: DatasetSpec) -> str:
     """Digest and card of the build (with the counts table and the build notes)."""
-    return finalize_dataset(out, spec, [counts_section(out, spec.n_folds), notes_section(out)])
+    protocol_lines = protocols.card_section(spec)  # "" for a v1 recipe: its card unchanged
+    sections = [counts_section(out, spec.n_folds), *([protocol_lines] if protocol_lines else [])]
+    return finalize_dataset(out, spec, [*sections, notes_section(out)])

@@ -135,3 +135,31 @@ def protocol_folds(out: Path, clips: pd.DataFrame, protocol: str) -> pd.Series:
             "v2 and --tracklists (the thesis's split file)"
         )
     return clips["clip_id"].map(partition).map({"train": 0, "test": 1})
+
+
+def card_section(spec: DatasetSpec) -> str:
+    """Markdown: the protocol configs of ``spec`` and how to use them ("" without any)."""
+    names = [c.name for c in spec.configs if c.name in PROTOCOL_CONFIGS]
+    if not names:
+        return ""
+    lines = ["## Protocols beside the folds", ""]
+    if set(LOCO_CONFIGS) <= set(names):
+        lines.append(
+            "- Leave one corpus out: `loco-<corpus>` has `train` = the clips of the two other "
+            "corpora and `test` = those of `<corpus>`. Score every clip, each predicted by the "
+            "model trained without its corpus, with `mer-quadrant-loco` / `mer-va-loco` (fold "
+            "= held-out corpus: " + ", ".join(f"{c} {k}" for c, k in CORPUS_FOLD.items()) + ")."
+        )
+    if THESIS_CONFIG in names:
+        lines.append(
+            "- The thesis's own 65/15/20 split (`MER-stratified-splits.json`): `thesis-split` "
+            "with `train`, `validation`, `test`; `mer-quadrant-thesis` / `mer-va-thesis` score "
+            "the test clips. It keeps songs, not artists, apart."
+        )
+    lines += [
+        "",
+        "These configs hold no audio: join a row to the `clips` row of the same `id` (its "
+        "`audio_sha256` is that clip's).",
+        "",
+    ]
+    return "\n".join(lines)
