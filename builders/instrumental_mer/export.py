@@ -145,6 +145,6 @@ def _brief(value: object) -> str:
 
 def finalize_build(out: Path, spec: DatasetSpec) -> str:
     """Digest and card of the build (with the counts table and the build notes)."""
-    protocol_lines = protocols.card_section(spec)  # "" for a v1 recipe: its card unchanged
+    protocol_lines = protocols.card_section(out, spec)  # "" for a v1 recipe: its card unchanged
     sections = [counts_section(out, spec.n_folds), *([protocol_lines] if protocol_lines else [])]
     return finalize_dataset(out, spec, [*sections, notes_section(out)])

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from builders.corpora.mer_tracklists import find_thesis_files, read_thesis_splits
 from builders.errors import UserError
+from builders.hf.card_meta import present_configs
 from builders.hf.shards import write_table_shards
 from builders.hf.solutions import write_solution
 from builders.hf.spec import ConfigSpec, DatasetSpec
@@ -72,14 +73,15 @@ def write_protocols(out: Path, spec: DatasetSpec, clips: Sequence[Mapping], tabl
     config's columns (those of ``clips``). Returns the solution files written."""
     names = {c.name for c in spec.configs}
     written = []
-    if set(LOCO_CONFIGS) <= names:
-        for corpus in CORPORA:
+    present = [c for c in CORPORA if any(row["corpus"] == c for row in clips)]
+    if set(LOCO_CONFIGS) <= names and len(present) > 1:  # a config per corpus of the build
+        for corpus in present:
             splits = ["test" if row["corpus"] == corpus else "train" for row in clips]
             write_table_shards(out, spec, loco_config(corpus), _with_split(table_of(clips), splits))
         folds = [{**row, "fold": CORPUS_FOLD[row["corpus"]]} for row in clips]
         written += _solutions(out, "loco", folds)
-    if THESIS_CONFIG in names:
-        partition = _read_partitions(out)
+    partition = _read_partitions(out) if THESIS_CONFIG in names else {}
+    if partition:  # mode (a) with the split file
         rows = [row for row in clips if row["clip_id"] in partition]
         splits = [partition[row["clip_id"]] for row in rows]
         write_table_shards(out, spec, THESIS_CONFIG, _with_split(table_of(rows), splits))
@@ -137,13 +139,13 @@ def protocol_folds(out: Path, clips: pd.DataFrame, protocol: str) -> pd.Series:
     return clips["clip_id"].map(partition).map({"train": 0, "test": 1})
 
 
-def card_section(spec: DatasetSpec) -> str:
-    """Markdown: the protocol configs of ``spec`` and how to use them ("" without any)."""
-    names = [c.name for c in spec.configs if c.name in PROTOCOL_CONFIGS]
+def card_section(out: Path, spec: DatasetSpec) -> str:
+    """Markdown: the protocol configs the build holds and how to use them ("" without any)."""
+    names = [c for c in present_configs(out, spec) if c in PROTOCOL_CONFIGS]
     if not names:
         return ""
     lines = ["## Protocols beside the folds", ""]
-    if set(LOCO_CONFIGS) <= set(names):
+    if set(LOCO_CONFIGS) & set(names):
         lines.append(
             "- Leave one corpus out: `loco-<corpus>` has `train` = the clips of the two other "
             "corpora and `test` = those of `<corpus>`. Score every clip, each predicted by the "

@@ -7,6 +7,7 @@ thesis's formats) serves the module; v1 of the same sources must come out withou
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import datasets
@@ -156,3 +157,28 @@ def test_protocol_baselines_report_seed_003s_weighted_scores(builds, tmp_path):
     assert (pd.read_csv(subs / "results.csv")["features"] == "music-compare").all()
     with pytest.raises(UserError, match="has no loco solutions: .*instrumental-mer-v2"):
         run_baselines(builds["v1"], submissions=tmp_path / "v1", protocols=("loco",))
+
+
+def test_a_build_of_two_corpora_without_the_split_file_has_their_loco_configs_only(
+    builds, tmp_path
+):
+    sources = builds["sources"]
+    tracklists = tmp_path / "tracklists"
+    shutil.copytree(sources["tracklists"], tracklists)
+    for split_file in tracklists.rglob("*splits.json"):
+        split_file.unlink()
+    recipe = tmp_path / "recipe.toml"  # v2 with 3 folds: two small corpora
+    recipe.write_text(V2.read_text().replace("n_folds = 6", "n_folds = 3"))
+    out = tmp_path / "two"
+    roots = SourceRoots(sources["deam"], None, sources["emopia"])
+    plan = plan_dataset(
+        roots=roots, out=out, tracklists=tracklists, recipe_path=recipe, progress=False
+    )
+    render_dataset(out, workers=1, progress=False)
+    assert "no MER-stratified-splits.json" in plan.audit["thesis_split_config"]
+    names = [c["config_name"] for c in yaml_configs(out, spec_for_build(out))]
+    assert [n for n in names if not n.startswith("clips")] == ["loco-deam", "loco-emopia"]
+    assert set(_load(out, "loco-emopia")["train"]["corpus"]) == {"deam"}
+    assert not (out / "solutions" / "mer-quadrant-thesis.parquet").exists()
+    card = (out / "README.md").read_text()
+    assert "## Protocols beside the folds" in card and "thesis-split" not in card
