@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from builders.corpora.mer_tracklists import read_thesis_tracklists
 from builders.demo.instrumental_sources import source_paths, write_instrumental_demo_sources
 from builders.errors import UserError
 from builders.features.extract import extract_features
@@ -22,7 +23,12 @@ from builders.hf.card_meta import yaml_configs
 from builders.instrumental_mer.baselines import TASKS, out_of_fold, run_baselines
 from builders.instrumental_mer.inventory import SourceRoots
 from builders.instrumental_mer.plan import plan_dataset
-from builders.instrumental_mer.protocols import CORPORA, CORPUS_FOLD, LOCO_CONFIGS
+from builders.instrumental_mer.protocols import (
+    CORPORA,
+    CORPUS_FOLD,
+    LOCO_CONFIGS,
+    thesis_partitions,
+)
 from builders.instrumental_mer.render import render_dataset
 from builders.instrumental_mer.spec import spec_for_build
 
@@ -182,3 +188,13 @@ def test_a_build_of_two_corpora_without_the_split_file_has_their_loco_configs_on
     assert not (out / "solutions" / "mer-quadrant-thesis.parquet").exists()
     card = (out / "README.md").read_text()
     assert "## Protocols beside the folds" in card and "thesis-split" not in card
+
+
+def test_the_thesis_split_file_parts_its_1610_clips_65_15_20(reference_data: Path):
+    # reference_data: the conftest's fixture (skips when the folder is absent)
+    folder = reference_data / "instrumental-mer-thesis"
+    clips = read_thesis_tracklists(folder)["clip_id"]
+    partitions, note = thesis_partitions(list(clips), folder)
+    sizes = partitions["partition"].value_counts().to_dict()
+    assert sizes == {"train": 1045, "test": 325, "validation": 240}  # 64.9 / 20.2 / 14.9 %
+    assert note.startswith("1610 of 1610 clips")
