@@ -198,3 +198,13 @@ def test_the_thesis_split_file_parts_its_1610_clips_65_15_20(reference_data: Pat
     sizes = partitions["partition"].value_counts().to_dict()
     assert sizes == {"train": 1045, "test": 325, "validation": 240}  # 64.9 / 20.2 / 14.9 %
     assert note.startswith("1610 of 1610 clips")
+
+
+def test_the_v2_croissant_validates_and_reads_the_protocol_records(builds):
+    import mlcroissant as mlc
+
+    build = builds["v2"]
+    dataset = mlc.Dataset(jsonld=build / "croissant.json")  # raises on any validation error
+    records = list(dataset.records(record_set="loco-emopia"))
+    ids = sorted(r["loco-emopia/id"].decode() for r in records)
+    assert ids == sorted(pd.read_parquet(build / "manifests" / "clips.parquet")["clip_id"])
