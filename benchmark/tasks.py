@@ -126,18 +126,31 @@ _mer("misme-mer", ("valence", "arousal"), (1, 9), "music emotion regression on t
 _mer(
     "misme-mer-music", ("valence", "arousal"), (1, 9), "music emotion regression on the music alone"
 )
-register(
-    Task(
-        "mer-quadrant",
-        "classification",
-        ("quadrant",),
-        QUADRANTS,
-        "accuracy",
-        True,
-        "instrumental MER: valence/arousal quadrant Q1-Q4",
+
+
+def _quadrant(name: str, what: str) -> Task:
+    return register(
+        Task(
+            name,
+            "classification",
+            ("quadrant",),
+            QUADRANTS,
+            "accuracy",
+            True,
+            f"instrumental MER: valence/arousal quadrant Q1-Q4{what}",
+        )
     )
-)
+
+
+_quadrant("mer-quadrant", "")
 _mer("mer-va", ("valence", "arousal"), (-1, 1), "instrumental MER regression")
+# Protocols of the instrumental-MER corpus beside its folds (builders.instrumental_mer.protocols)
+LOCO = ", leave one corpus out (fold = held-out corpus: deam 1, soundtracks 2, emopia 3)"
+THESIS = ", the thesis's 65/15/20 split (its test clips)"
+_quadrant("mer-quadrant-loco", LOCO)
+_mer("mer-va-loco", ("valence", "arousal"), (-1, 1), "instrumental MER regression" + LOCO)
+_quadrant("mer-quadrant-thesis", THESIS)
+_mer("mer-va-thesis", ("valence", "arousal"), (-1, 1), "instrumental MER regression" + THESIS)
 _mer(
     "muse-vad",
     ("valence", "arousal", "dominance"),

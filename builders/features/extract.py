@@ -6,6 +6,8 @@ and the columns ``id`` + the feature columns (float64, sorted by name):
 - ``speech-is10``: openSMILE ``IS10_paraling`` functionals (1,582 columns; the set the
   MiSME thesis calls emobase2010), openSMILE's own column names.
 - ``speech-egemaps``: openSMILE ``eGeMAPSv02`` functionals (88 columns), openSMILE's names.
+- ``speech-compare``, ``music-compare``: openSMILE ``ComParE_2016`` functionals (6,373
+  columns; the successor of the IS13 ComParE set of seed 003), openSMILE's names.
 - ``music-essentia``: Essentia ``MusicExtractor`` global statistics (see
   ``ESSENTIA_SETTINGS``): every numeric, non-frame descriptor of the pool, named as in
   the pool (``lowlevel.spectral_centroid.mean``); vectors become ``name.0``, ``name.1``...;
@@ -13,7 +15,7 @@ and the columns ``id`` + the feature columns (float64, sorted by name):
   ``rhythm.beats_position`` are dropped. Non-finite values are stored as NaN.
 
 A set applies to the views whose content (``speech`` or ``music``, declared by the dataset's
-spec) it was made for. The speech sets read the mono downmix of the clip (channel mean; speech clips are dual
+spec) it was made for. The openSMILE sets read the mono downmix of the clip (channel mean; speech clips are dual
 mono) resampled to 16 kHz (``OPENSMILE_RATE``). Each clip's features are cached under ``OUT/features/.cache/<set>/`` keyed by the
 sha256 of the clip file and a fingerprint of the extractor settings, so re-runs, and
 clips with identical audio, cost nothing. The Parquet schema metadata key

@@ -40,8 +40,8 @@ ESSENTIA_SETTINGS: dict[str, object] = {
 ESSENTIA_DROPPED = ("rhythm.beats_position",)
 
 # openSMILE's cost is linear in samples; IS10 and eGeMAPS were designed for 16 kHz speech
-# (the INTERSPEECH 2010 challenge data), so the speech sets analyse the mono downmix
-# resampled to 16 kHz (soxr HQ): 2.2x faster than at 44.1 kHz.
+# (the INTERSPEECH 2010 challenge data), so the openSMILE sets (ComParE on music too)
+# analyse the mono downmix resampled to 16 kHz (soxr HQ): 2.2x faster than at 44.1 kHz.
 OPENSMILE_RATE = 16000
 
 
@@ -63,6 +63,14 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "speech-is10": FeatureSet("speech-is10", "opensmile", "speech", "IS10"),
     "speech-egemaps": FeatureSet("speech-egemaps", "opensmile", "speech", "eGeMAPSv02"),
     "music-essentia": FeatureSet("music-essentia", "essentia", "music", "MusicExtractor"),
+    # ComParE 2016 (opensmile.FeatureSet.ComParE_2016, 6,373 functionals): the successor of
+    # the IS13 ComParE set seed 003's baselines used, for speech and for music.
+    "speech-compare": FeatureSet("speech-compare", "opensmile", "speech", "ComParE_2016"),
+    "music-compare": FeatureSet("music-compare", "opensmile", "music", "ComParE_2016"),
+}
+# Named combinations: their sets' columns side by side (seed 003: Essentia + ComParE).
+COMBINED_SETS: dict[str, tuple[str, ...]] = {
+    "music-essentia-compare": ("music-essentia", "music-compare"),
 }
 
 

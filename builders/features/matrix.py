@@ -1,4 +1,9 @@
-"""A view's feature table as a matrix in the order of given ids: what every baseline fits on."""
+"""A view's feature table as a matrix in the order of given ids: what every baseline fits on.
+
+A feature choice is one set (``music-essentia``), a named combination
+(``music-essentia-compare``, :data:`~builders.features.extractors.COMBINED_SETS`) or names
+joined by ``+`` (``music-essentia+music-compare``): the sets' columns side by side.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,32 @@ import pandas as pd
 
 from builders.errors import UserError
 from builders.features import extract as feats
+from builders.features.extractors import COMBINED_SETS, FEATURE_SETS
+
+
+def feature_sets(choice: str) -> tuple[str, ...]:
+    """The extracted sets of a feature choice, in order, each once; UserError naming the
+    known sets and combinations for an unknown name."""
+    names: list[str] = []
+    for name in (part.strip() for part in str(choice).split("+")):
+        found = COMBINED_SETS.get(name, (name,))
+        unknown = [n for n in found if n not in FEATURE_SETS]
+        if unknown or not name:
+            known = ", ".join([*FEATURE_SETS, *COMBINED_SETS])
+            raise UserError(
+                f"unknown feature set '{name}' in '{choice}'; choose from {known} "
+                "(or several joined by '+')"
+            )
+        names += [n for n in found if n not in names]
+    return tuple(names)
+
+
+def combined_matrix(
+    out: Path, choice: str, view: str, ids: Sequence[str] | pd.Series, **options
+) -> np.ndarray:
+    """:func:`feature_matrix` of each set of ``choice``, columns side by side."""
+    ids = list(ids)
+    return np.hstack([feature_matrix(out, s, view, ids, **options) for s in feature_sets(choice)])
 
 
 def feature_matrix(

@@ -175,9 +175,16 @@ def fold_counts(out: Path, spec: DatasetSpec) -> list[str]:
         "| config | " + " | ".join(f"fold{k}" for k in spec.folds) + " | total |",
         "|---|" + "---|" * (spec.n_folds + 1),
     ]
+    own_splits = []
     for config in spec.configs:
         shards = shard_files(out, config.name)
-        if shards:
+        if shards and config.splits:
+            sizes = [
+                f"{s} {sum(pq.read_metadata(p).num_rows for p in shards if p.name.startswith(f'{s}-'))}"
+                for s in config.splits
+            ]
+            own_splits.append(f"- `{config.name}`: {', '.join(sizes)}")
+        elif shards:
             counts = [
                 sum(pq.read_metadata(s).num_rows for s in shards if s.name.startswith(f"fold{k}-"))
                 for k in spec.folds
@@ -185,6 +192,8 @@ def fold_counts(out: Path, spec: DatasetSpec) -> list[str]:
             rows.append(
                 f"| {config.name} | " + " | ".join(map(str, counts)) + f" | {sum(counts)} |"
             )
+    if own_splits:
+        rows += ["", "Configs with their own splits (rows per split):", "", *own_splits]
     return rows
 
 

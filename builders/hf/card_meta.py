@@ -1,6 +1,6 @@
 """The card's YAML metadata: what the Hub and ``datasets.load_dataset`` read.
 
-``configs`` (splits ``fold1``..``foldK`` per config, plus ``<config>-cv<k>`` with ``train`` =
+``configs`` (splits ``fold1``..``foldK`` per config, or the config's own, plus ``<config>-cv<k>`` with ``train`` =
 the other folds and ``test`` = fold k; the first config is the default) and, per config,
 ``dataset_info``: its features as the shards hold them, except that audio columns are
 ``Audio(decode=False)`` (rows give ``{bytes, path}`` without torchcodec; decode the bytes
@@ -33,18 +33,22 @@ def present_configs(out: Path, spec: DatasetSpec) -> list[str]:
 
 def card_configs(out: Path, spec: DatasetSpec) -> list[tuple[str, str, dict[str, list[str]]]]:
     """(config name, the config whose shards it reads, split -> shard patterns) of every
-    config the card declares: each present config with its fold splits, then the
-    ``<config>-cv<k>`` configs of the audio configs."""
+    config the card declares: each present config with its splits (the folds, or its own),
+    then the ``<config>-cv<k>`` configs of the audio configs."""
     present = present_configs(out, spec)
-    folds = {c: {k: f"data/{c}/fold{k}-*.parquet" for k in spec.folds} for c in present}
-    declared = [(c, c, {f"fold{k}": [folds[c][k]] for k in spec.folds}) for c in present]
+    patterns = {c: split_patterns(spec, c) for c in present}
+    declared = [(c, c, {s: [p] for s, p in patterns[c].items()}) for c in present]
     for config in (c for c in present if not spec.config(c).metadata_only):
-        for k in spec.folds:
-            train = [folds[config][j] for j in spec.folds if j != k]
-            declared.append(
-                (f"{config}-cv{k}", config, {"train": train, "test": [folds[config][k]]})
-            )
+        folds = list(patterns[config].values())
+        for k, test in enumerate(folds, start=1):
+            train = [p for p in folds if p != test]
+            declared.append((f"{config}-cv{k}", config, {"train": train, "test": [test]}))
     return declared
+
+
+def split_patterns(spec: DatasetSpec, config: str) -> dict[str, str]:
+    """split -> the pattern of its shards, ``data/<config>/<split>-*.parquet``."""
+    return {s: f"data/{config}/{s}-*.parquet" for s in spec.splits_of(config)}
 
 
 def yaml_configs(out: Path, spec: DatasetSpec) -> list[dict]:
@@ -94,15 +98,15 @@ def _plain_feature(name: str, feature: Mapping) -> dict:
     return {"name": name, "dtype": {"audio": {**audio, "decode": False}}}
 
 
-def fold_sizes(out: Path, config: str, folds: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """fold -> (rows, uncompressed bytes) of the config's shards."""
+def fold_sizes(out: Path, config: str, splits: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """split (``fold<k>`` or the config's own) -> (rows, uncompressed bytes) of its shards."""
     sizes = {}
     shards = shard_files(out, config)
-    for k in folds:
-        metas = [pq.read_metadata(s) for s in shards if s.name.startswith(f"fold{k}-")]
+    for split in splits:
+        metas = [pq.read_metadata(s) for s in shards if s.name.startswith(f"{split}-")]
         rows = sum(m.num_rows for m in metas)
         size = sum(m.row_group(g).total_byte_size for m in metas for g in range(m.num_row_groups))
-        sizes[k] = (rows, size)
+        sizes[split] = (rows, size)
     return sizes
 
 
@@ -112,10 +116,10 @@ def dataset_info(out: Path, spec: DatasetSpec, digest: str, files_digest: str) -
     for name, config, splits in card_configs(out, spec):
         if config not in read:
             shards = shard_files(out, config)
-            sizes = fold_sizes(out, config, spec.folds)
+            sizes = fold_sizes(out, config, spec.splits_of(config))
             read[config] = (
                 yaml_features(shards[0]),
-                {f"data/{config}/fold{k}-*.parquet": sizes[k] for k in spec.folds},
+                {p: sizes[s] for s, p in split_patterns(spec, config).items()},
                 sum(s.stat().st_size for s in shards),
             )
         features, fold_sizes_, download_size = read[config]
@@ -148,7 +152,8 @@ def card_metadata(out: Path, spec: DatasetSpec, digest: str, files_digest: str) 
     doc = spec.card
     configs = present_configs(out, spec)
     n_rows = max(
-        (sum(r for r, _ in fold_sizes(out, c, spec.folds).values()) for c in configs), default=0
+        (sum(r for r, _ in fold_sizes(out, c, spec.splits_of(c)).values()) for c in configs),
+        default=0,
     )
     metadata = {
         "pretty_name": doc.pretty_name or spec.title,

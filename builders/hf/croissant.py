@@ -94,13 +94,18 @@ def distribution(build: Build) -> list[dict]:
             "@type": "cr:FileSet",
             "@id": f"{config}-shards",
             "name": f"{config}-shards",
-            "description": f"The Parquet shards of config {config} (splits fold1..foldK).",
+            "description": f"The Parquet shards of config {config} ({_splits(build, config)}).",
             "encodingFormat": PARQUET,
             "includes": f"data/{config}/*.parquet",
         }
         for config in present_configs(build.out, build.spec)
     ]
     return files + sets
+
+
+def _splits(build: Build, config: str) -> str:
+    own = build.spec.config(config).splits
+    return f"splits {', '.join(own)}" if own else "splits fold1..foldK"
 
 
 def record_set(build: Build, config: str) -> dict:
@@ -123,8 +128,12 @@ def record_set(build: Build, config: str) -> dict:
         "@type": "cr:RecordSet",
         "@id": config,
         "name": config,
-        "description": f"Config {config}: one record per row of its shards (its `fold` column "
-        "names the split).",
+        "description": f"Config {config}: one record per row of its shards ("
+        + (
+            "its shard's name is its split)."
+            if build.spec.config(config).splits
+            else "its `fold` column names the split)."
+        ),
         "key": {"@id": f"{config}/id"},
         "field": fields,
     }

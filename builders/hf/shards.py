@@ -61,8 +61,8 @@ VALUE_DTYPES = {
 
 
 def shard_files(out: Path, config: str) -> list[Path]:
-    """The config's shards in canonical order."""
-    return sorted((Path(out) / "data" / config).glob("fold*-*.parquet"))
+    """The config's shards (``<split>-<n>-of-<N>.parquet``) in canonical order."""
+    return sorted((Path(out) / "data" / config).glob("*-?????-of-?????.parquet"))
 
 
 def write_config_shards(
@@ -141,21 +141,29 @@ def write_table_shards(out: Path, spec: DatasetSpec, config: str, table: pa.Tabl
     """Write a metadata-only config of ``spec`` (no audio): one shard per fold, rows by id.
 
     ``table`` has ``id`` (string), ``fold`` (1..n_folds) and any other columns; the shards
-    are ``OUT/data/<config>/fold<k>-00000-of-00001.parquet``, written as one folder.
+    are ``OUT/data/<config>/fold<k>-00000-of-00001.parquet``, written as one folder. A config
+    with its own splits takes a ``split`` column instead (not written: the shard names it).
     """
-    if not spec.config(config).metadata_only:
+    config_spec = spec.config(config)
+    if not config_spec.metadata_only:
         raise ValueError(f"config {config!r} has audio: write it with write_config_shards")
-    if missing := {"id", "fold"} - set(table.column_names):
+    key = "split" if config_spec.splits else "fold"
+    if missing := {"id", key} - set(table.column_names):
         raise ValueError(f"table lacks columns {sorted(missing)}")
+    ids, keys = table.column("id").to_pylist(), table.column(key).to_pylist()
+    if config_spec.splits:
+        table = table.drop_columns(["split"])
     schema = hf_schema(table.schema)
-    ids, folds = table.column("id").to_pylist(), table.column("fold").to_pylist()
+    wanted = config_spec.splits or tuple(spec.folds)
+    if unknown := set(keys) - set(wanted):
+        raise ValueError(f"config {config!r}: rows of unknown {key} {sorted(map(str, unknown))}")
     written = []
     with atomic_dir(Path(out) / "data" / config) as tmp:
-        for fold in spec.folds:
-            rows = sorted((i for i, f in enumerate(folds) if f == fold), key=lambda i: ids[i])
-            name = f"fold{fold}-00000-of-00001.parquet"
-            part = table.take(pa.array(rows, pa.int64())).cast(schema)
-            pq.write_table(part, tmp / name, compression="none")
+        for part in wanted:
+            rows = sorted((i for i, k in enumerate(keys) if k == part), key=lambda i: ids[i])
+            name = f"{part if config_spec.splits else f'fold{part}'}-00000-of-00001.parquet"
+            chunk = table.take(pa.array(rows, pa.int64())).cast(schema)
+            pq.write_table(chunk, tmp / name, compression="none")
             written.append(Path(out) / "data" / config / name)
     return written
 

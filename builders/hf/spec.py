@@ -35,7 +35,8 @@ class ConfigSpec:
     A ``metadata_only`` config (e.g. one row per track) has no audio: it names no view, its
     shards hold only its table (:func:`builders.hf.shards.write_table_shards`), the card
     declares it with its fold splits but no ``-cv<k>`` configs, and the digest and verify
-    leave it out.
+    leave it out. A metadata-only config may name its own ``splits`` instead of the folds
+    (e.g. ``train``/``test`` of a protocol): its shards are then ``<split>-00000-of-00001.parquet``.
     """
 
     name: str
@@ -44,8 +45,11 @@ class ConfigSpec:
     manifest: ManifestLink | None = None
     identity_file: str | None = None  # manifests/<file> whose "identity_digest" the digest covers
     metadata_only: bool = False
+    splits: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.splits and not self.metadata_only:
+            raise ValueError(f"config {self.name!r}: only metadata-only configs name their splits")
         named = (self.audio_view, self.window_view, self.manifest, self.identity_file)
         if self.metadata_only and any(named):
             raise ValueError(
@@ -89,6 +93,11 @@ class DatasetSpec:
     @property
     def folds(self) -> range:
         return range(1, self.n_folds + 1)
+
+    def splits_of(self, config: str) -> tuple[str, ...]:
+        """The split names of ``config``: its own, else ``fold1``..``foldK``; each split's
+        shards are ``data/<config>/<split>-*.parquet``."""
+        return self.config(config).splits or tuple(f"fold{k}" for k in self.folds)
 
     def config(self, name: str) -> ConfigSpec:
         for config in self.configs:

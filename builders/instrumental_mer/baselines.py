@@ -1,7 +1,9 @@
 """`misme-build instrumental-mer baselines OUT`: random forest vs dummy, out of fold.
 
 Features: the ``music-essentia`` table of the ``clips`` view (``misme-build features OUT
---set music-essentia``). Tasks (``benchmark.tasks``): ``mer-quadrant`` over every clip
+--set music-essentia``) by default; ``--features`` takes any set or combination
+(``music-compare``, ``music-essentia-compare``, ``music-essentia+music-compare``:
+``builders.features.matrix``). Tasks (``benchmark.tasks``): ``mer-quadrant`` over every clip
 (``RandomForestClassifier`` vs ``DummyClassifier("stratified")``) and ``mer-va`` over the
 clips rated on valence/arousal (one ``RandomForestRegressor`` per target vs
 ``DummyRegressor("mean")``). For each fold k the model is fit on the other folds (mean
@@ -28,18 +30,28 @@ from builders.common.seeding import derive_seed
 from builders.engine import add_arguments as add_engine_arguments
 from builders.engine import check_workers
 from builders.errors import UserError
-from builders.features.matrix import feature_matrix
+from builders.features.matrix import combined_matrix, feature_sets
+from builders.instrumental_mer.protocols import CORPORA, protocol_folds
 from builders.instrumental_mer.spec import VIEW
 from builders.protocol import add_baseline_arguments
 
 FEATURE_SET = "music-essentia"
 MODELS = ("rf", "dummy")
-TASKS: dict[str, tuple[str, ...]] = {
-    "mer-quadrant": ("quadrant",),
-    "mer-va": ("valence", "arousal"),
+# protocol -> its tasks -> their targets (``builders.instrumental_mer.protocols``)
+PROTOCOL_TASKS: dict[str, dict[str, tuple[str, ...]]] = {
+    "folds": {"mer-quadrant": ("quadrant",), "mer-va": ("valence", "arousal")},
+    "loco": {"mer-quadrant-loco": ("quadrant",), "mer-va-loco": ("valence", "arousal")},
+    "thesis": {"mer-quadrant-thesis": ("quadrant",), "mer-va-thesis": ("valence", "arousal")},
 }
+TASKS: dict[str, tuple[str, ...]] = {
+    task: targets for tasks in PROTOCOL_TASKS.values() for task, targets in tasks.items()
+}
+TRAIN_ONLY = 0  # the fold of clips that only train (the thesis split's train partition)
 METRICS = (
     "accuracy",
+    "weighted_precision",
+    "weighted_recall",
+    "weighted_f1",
     "uar",
     "macro_f1",
     "rmse_valence",
@@ -52,18 +64,21 @@ METRICS = (
 
 
 def task_labels(out: Path, task: str) -> pd.DataFrame:
-    """``id, fold`` + the task's targets from ``clips.parquet``, sorted by id."""
+    """``id, fold`` + the task's targets from ``clips.parquet``, sorted by id; ``fold`` is
+    the protocol's (:func:`~builders.instrumental_mer.protocols.protocol_folds`)."""
     clips = read_manifest_frame(
         Path(out) / "manifests" / "clips.parquet",
         hint="run `misme-build instrumental-mer plan` first",
     )
     targets = list(TASKS[task])
+    protocol = next(p for p, tasks in PROTOCOL_TASKS.items() if task in tasks)
+    clips = clips.assign(fold=protocol_folds(out, clips, protocol))
     frame = clips.rename(columns={"clip_id": "id"})[["id", "fold", *targets]]
-    frame = frame.dropna(subset=targets).astype({"id": str, "fold": "int64"})
-    if task == "mer-va":
-        frame = frame.astype({t: "float64" for t in targets})
-    else:
+    frame = frame.dropna(subset=["fold", *targets]).astype({"id": str, "fold": "int64"})
+    if targets == ["quadrant"]:
         frame["quadrant"] = frame["quadrant"].astype(str)
+    else:
+        frame = frame.astype({t: "float64" for t in targets})
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
 
 
@@ -105,20 +120,23 @@ def out_of_fold(
     workers: int,
     trees: int,
 ) -> pd.DataFrame:
-    """Predictions (``id`` + targets, sorted by id), each from a model fit on the other folds."""
+    """Predictions (``id`` + targets, sorted by id), each from a model fit on the other folds;
+    clips of fold :data:`TRAIN_ONLY` train every model and are never predicted."""
     targets = TASKS[task]
+    classification = targets == ("quadrant",)
+    predicted = (labels["fold"] != TRAIN_ONLY).to_numpy()
     predictions = pd.DataFrame({"id": labels["id"]})
     for target in targets:
         predictions[target] = pd.Series(
-            index=labels.index, dtype="object" if task == "mer-quadrant" else "float64"
+            index=labels.index, dtype="object" if classification else "float64"
         )
-    for fold in sorted(set(labels["fold"])):
+    for fold in sorted(set(labels["fold"]) - {TRAIN_ONLY}):
         test = (labels["fold"] == fold).to_numpy()
         if test.all():
             raise UserError(f"fold {fold} leaves no training data")
         for target in targets:
             pipeline = make_model(
-                task == "mer-quadrant",
+                classification,
                 model,
                 derive_seed(seed, f"{task}-{model}-{target}", f"fold{fold}"),
                 workers,
@@ -126,7 +144,7 @@ def out_of_fold(
             )
             pipeline.fit(x[~test], labels.loc[~test, target].to_numpy())
             predictions.loc[test, target] = pipeline.predict(x[test])
-    return predictions
+    return predictions[predicted].reset_index(drop=True)
 
 
 def score_file(out: Path, task_name: str, path: Path):
@@ -143,6 +161,34 @@ def score_file(out: Path, task_name: str, path: Path):
     return score(read_predictions(path, solution, task), solution, task)
 
 
+def available_protocols(out: Path) -> tuple[str, ...]:
+    """The protocols whose solution files the build holds (``folds`` always)."""
+    solutions = Path(out) / "solutions"
+    return tuple(
+        p
+        for p, tasks in PROTOCOL_TASKS.items()
+        if p == "folds" or any((solutions / f"{t}.parquet").is_file() for t in tasks)
+    )
+
+
+def _check_protocols(out: Path, protocols: tuple[str, ...] | None) -> tuple[str, ...]:
+    available = available_protocols(out)
+    if protocols is None:
+        return available
+    unknown = [p for p in protocols if p not in PROTOCOL_TASKS]
+    if unknown or not protocols:
+        raise UserError(
+            f"unknown protocol(s) {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(PROTOCOL_TASKS)}"
+        )
+    if missing := [p for p in protocols if p not in available]:
+        raise UserError(
+            f"{out} has no {', '.join(missing)} solutions: plan and render it with "
+            "--recipe manifests/instrumental-mer-v2/recipe.toml (thesis: with --tracklists)"
+        )
+    return protocols
+
+
 def run_baselines(
     out: Path,
     *,
@@ -151,26 +197,35 @@ def run_baselines(
     workers: int = 1,
     seed: int = 0,
     trees: int = 300,
+    features: str = FEATURE_SET,
+    protocols: tuple[str, ...] | None = None,
 ) -> dict:
-    """Prediction files per task and model, scored; returns ``{"files", "results", "submissions"}``.
+    """Prediction files per task and model, scored; returns ``{"files", "results",
+    "by_fold", "submissions"}``.
 
-    ``files`` maps each task to its prediction files (one per model).
+    ``files`` maps each task to its prediction files (one per model); ``features`` is a
+    feature choice (one set, a combination, or sets joined by '+'); ``protocols`` (default:
+    every one the build has) chooses among ``folds``, ``loco`` and ``thesis``.
+    ``results.csv`` has the pooled scores, ``results-by-fold.csv`` each fold's (for
+    ``loco``: each held-out corpus, seed 003's weighted precision, recall, F1, accuracy).
     """
     out = Path(out)
     check_workers(workers)
+    feature_sets(features)  # an unknown name is refused before any model is fit
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
         raise UserError(
             f"unknown model(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODELS)}"
         )
+    protocols = _check_protocols(out, protocols)
     submissions = Path(submissions) if submissions else out / "baselines"
     files: dict[str, list[Path]] = {}
-    rows = []
-    for task in TASKS:
+    rows, by_fold = [], []
+    for task in (t for p in protocols for t in PROTOCOL_TASKS[p]):
         labels = task_labels(out, task)
         if labels.empty:
             continue
-        x = feature_matrix(out, FEATURE_SET, VIEW, labels["id"], exact=False)
+        x = combined_matrix(out, features, VIEW, labels["id"], exact=False)
         for model in models:
             frame = out_of_fold(task, model, labels, x, seed=seed, workers=workers, trees=trees)
             path = submissions / task / f"{model}.csv"
@@ -178,10 +233,10 @@ def run_baselines(
                 frame.to_csv(tmp, index=False, float_format="%.10g")
             files.setdefault(task, []).append(path)
             report = score_file(out, task, path)
+            about = {"task": task, "model": model, "features": features}
             rows.append(
                 {
-                    "task": task,
-                    "model": model,
+                    **about,
                     "file": str(path.relative_to(submissions)),
                     "n": report.n,
                     "primary_metric": report.primary_metric,
@@ -189,20 +244,50 @@ def run_baselines(
                     **{m: report.pooled.get(m, math.nan) for m in METRICS},
                 }
             )
-    results = pd.DataFrame(rows)
-    with atomic_file(submissions / "results.csv") as tmp:
-        results.to_csv(tmp, index=False, float_format="%.6g")
-    return {"files": files, "results": results, "submissions": submissions}
+            by_fold += _fold_rows(about, report)
+    results, folds = pd.DataFrame(rows), pd.DataFrame(by_fold)
+    for name, frame in (("results.csv", results), ("results-by-fold.csv", folds)):
+        with atomic_file(submissions / name) as tmp:
+            frame.to_csv(tmp, index=False, float_format="%.6g")
+    return {"files": files, "results": results, "by_fold": folds, "submissions": submissions}
+
+
+def _fold_rows(about: dict, report) -> list[dict]:
+    """One row per fold of a score report; ``held_out`` names a LOCO fold's corpus."""
+    loco = about["task"].endswith("-loco")
+    return [
+        {
+            **about,
+            "fold": fold,
+            "held_out": CORPORA[fold - 1] if loco else "",
+            **{m: metrics.get(m, math.nan) for m in METRICS},
+        }
+        for fold, metrics in sorted(report.per_fold.items())
+    ]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_baseline_arguments(parser, "build folder (manifests/, solutions/, features/)")
     parser.add_argument("--trees", type=int, default=300, help="random-forest trees (default 300)")
+    parser.add_argument(
+        "--features",
+        default=FEATURE_SET,
+        help=f"feature set(s) of the clips view, joined by '+' (default {FEATURE_SET})",
+    )
+    parser.add_argument(
+        "--protocols",
+        help="comma-separated: folds, loco (leave one corpus out), thesis (the thesis's "
+        "split); default every one the build has",
+    )
     add_engine_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    models = _names(args.models)
     if args.trees < 1:
         raise UserError(f"--trees must be at least 1, got {args.trees}")
     summary = run_baselines(
@@ -212,6 +297,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         seed=args.seed,
         trees=args.trees,
+        features=args.features,
+        protocols=_names(args.protocols) if args.protocols else None,
     )
     print(
         summary["results"][["task", "model", "primary_metric", "primary"]].to_string(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from builders.hf.card_doc import CardDoc, ColumnDoc, TaskDoc
+from builders.instrumental_mer.protocols import LOCO_CONFIGS, PROTOCOL_CONFIGS, THESIS_CONFIG
 
 QUADRANTS = (("Q1", "V>0, A>0"), ("Q2", "V<=0, A>0"), ("Q3", "V<=0, A<=0"), ("Q4", "V>0, A<=0"))
+CLIPS_AUDIO = "audio of clips, by id"  # protocol configs have no audio column of their own
 NORM = "[-1, 1] ((x - 5) / 4 of a 1-9 rating); empty for EMOPIA (quadrant only)"
 
 COLUMNS = (
@@ -26,11 +28,40 @@ COLUMNS = (
         codes=QUADRANTS,
     ),
     ColumnDoc("audio", "The instrumental clip."),
+    ColumnDoc(
+        "fold",
+        "The clip's fold in `clips` (the protocol's split is the shard it is in).",
+        "1..K",
+        configs=PROTOCOL_CONFIGS,
+    ),
+    ColumnDoc(
+        "audio_sha256",
+        "sha256 of the clip's int16 PCM; its audio is the `clips` row of the same `id`.",
+        configs=PROTOCOL_CONFIGS,
+    ),
 )
 
 TASKS = (
     TaskDoc("mer-quadrant", ("clips",), "quadrant (Q1-Q4), every clip"),
     TaskDoc("mer-va", ("clips",), "valence, arousal ([-1, 1]), the rated clips"),
+    TaskDoc(
+        "mer-quadrant-loco",
+        LOCO_CONFIGS,
+        "quadrant, every clip predicted without its corpus (fold = held-out corpus)",
+        CLIPS_AUDIO,
+    ),
+    TaskDoc(
+        "mer-va-loco",
+        LOCO_CONFIGS,
+        "valence, arousal, the rated clips without their corpus",
+        CLIPS_AUDIO,
+    ),
+    TaskDoc(
+        "mer-quadrant-thesis", (THESIS_CONFIG,), "quadrant, the thesis's test clips", CLIPS_AUDIO
+    ),
+    TaskDoc(
+        "mer-va-thesis", (THESIS_CONFIG,), "valence, arousal, the rated test clips", CLIPS_AUDIO
+    ),
 )
 
 FOLDS = (

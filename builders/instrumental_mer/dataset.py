@@ -18,7 +18,7 @@ DATASET = Dataset(
     render=render_dataset,
     baselines=Step(
         "baselines",
-        "random forest vs dummy on music-essentia features",
+        "random forest vs dummy on any feature set, per protocol (folds, loco, thesis)",
         baselines.add_arguments,
         baselines.run,
     ),

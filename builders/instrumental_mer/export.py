@@ -20,6 +20,7 @@ from builders.hf.card import finalize_dataset, read_json
 from builders.hf.digest import Digests
 from builders.hf.solutions import write_solution
 from builders.hf.spec import DatasetSpec
+from builders.instrumental_mer import protocols
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 CONFIG_COLUMNS: dict[str, pa.DataType] = {
@@ -50,8 +51,19 @@ def clips_table(clips: Sequence[Mapping]) -> pa.Table:
     return pa.table(data)
 
 
-def write_solutions(out: Path, clips: Sequence[Mapping]) -> list[Path]:
-    """``mer-quadrant`` (all clips) and ``mer-va`` (clips with valence and arousal)."""
+def write_solutions(
+    out: Path, clips: Sequence[Mapping], spec: DatasetSpec | None = None
+) -> list[Path]:
+    """``mer-quadrant`` (all clips) and ``mer-va`` (clips with valence and arousal); with a
+    ``spec`` that has protocol configs, those configs and their solutions too
+    (``builders.instrumental_mer.protocols``)."""
+    paths = _fold_solutions(out, clips)
+    if spec is not None:
+        paths += protocols.write_protocols(out, spec, clips, clips_table)
+    return paths
+
+
+def _fold_solutions(out: Path, clips: Sequence[Mapping]) -> list[Path]:
     rows = [{**row, "group": row["fold_group"]} for row in clips]
     rated = [
         row
@@ -134,4 +146,6 @@ def _brief(value: object) -> str:
 
 def finalize_build(out: Path, spec: DatasetSpec) -> Digests:
     """Digest and card of the build (with the counts table and the build notes)."""
-    return finalize_dataset(out, spec, [counts_section(out, spec.n_folds), notes_section(out)])
+    protocol_lines = protocols.card_section(out, spec)  # "" for a v1 recipe: its card unchanged
+    sections = [counts_section(out, spec.n_folds), *([protocol_lines] if protocol_lines else [])]
+    return finalize_dataset(out, spec, [*sections, notes_section(out)])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +32,7 @@ from builders.errors import UserError
 from builders.instrumental_mer import folds as fold_rules
 from builders.instrumental_mer.compile import compile_selection
 from builders.instrumental_mer.inventory import SourceRoots, probe
+from builders.instrumental_mer.protocols import THESIS_FILE, thesis_partitions
 from builders.instrumental_mer.recipe import InstrumentalMerRecipe, load_recipe
 from builders.instrumental_mer.selection import Selection
 from builders.instrumental_mer.spans import choose_per_song, place_clips
@@ -65,6 +66,7 @@ class Plan:
     sources: pd.DataFrame
     audit: dict
     screening: pd.DataFrame | None = None
+    thesis_split: pd.DataFrame | None = None  # clip_id, partition (recipe protocols.thesis_split)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,13 @@ def make_plan(
     return Plan(clips, used, audit, selection.screening)
 
 
+def with_thesis_split(plan: Plan, tracklists: Path | None) -> Plan:
+    """``plan`` with the thesis's partition of its clips (and a note in the audit)."""
+    partitions, note = thesis_partitions(list(plan.clips["clip_id"]), tracklists)
+    audit = {**plan.audit, "thesis_split_config": note}
+    return replace(plan, audit=audit, thesis_split=partitions if len(partitions) else None)
+
+
 def _first_problem(selection: Selection, unusable: list, left_out: list) -> str:
     problems = selection.missing + unusable + left_out + selection.skipped
     if not problems:
@@ -186,6 +195,8 @@ def plan_dataset(
                 f"{corpus} {item}: {reason}"
             )
         plan = make_plan(selection, sources, unusable, recipe)
+        if recipe.protocols is not None and recipe.protocols.thesis_split:
+            plan = with_thesis_split(plan, tracklists)
         written = write_plan(
             plan, out, recipe, mode=selection.mode, tracklists=tracklists, force=force
         )
@@ -222,6 +233,8 @@ def write_plan(
     tables = {"clips.parquet": plan.clips, "sources.parquet": plan.sources}
     if plan.screening is not None:
         tables["screening.parquet"] = plan.screening
+    if plan.thesis_split is not None:
+        tables[THESIS_FILE] = plan.thesis_split
     texts = {
         "audit.json": json.dumps(plan.audit, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         "recipe.toml": recipe.to_toml({"build": build}),

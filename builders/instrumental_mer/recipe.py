@@ -2,7 +2,8 @@
 
 The file layout (``manifests/instrumental-mer-v1/recipe.toml``) is the model's layout:
 top-level ``name``, ``version``, ``seed`` and the tables ``[audio]``, ``[folds]``,
-``[deam]``, ``[excerpts]``, ``[emopia]``, ``[screening]``, ``[duplicates]``; a build's own
+``[deam]``, ``[excerpts]``, ``[emopia]``, ``[screening]``, ``[duplicates]`` and, from v2,
+``[protocols]``; a build's own
 ``manifests/recipe.toml`` adds ``[build]`` (mode, tool versions).
 """
 
@@ -91,6 +92,13 @@ class Duplicates(StrictModel):
     artist_token_overlap: float = Field(0.66, gt=0, le=1)
 
 
+class Protocols(StrictModel):
+    """Configs beside the folds (``builders.instrumental_mer.protocols``); recipe v2 on."""
+
+    loco: bool = False  # leave-one-corpus-out configs loco-<corpus> and their solutions
+    thesis_split: bool = False  # the thesis's 65/15/20 split (its split file) as thesis-split
+
+
 class InstrumentalMerRecipe(DatasetRecipe):
     """Parameters of the instrumental-MER plan and render."""
 
@@ -107,6 +115,7 @@ class InstrumentalMerRecipe(DatasetRecipe):
     emopia: Emopia = Emopia()
     screening: Screening = Screening()
     duplicates: Duplicates = Duplicates()
+    protocols: Protocols | None = None  # absent in v1 (so its recipe.toml is unchanged)
 
     @property
     def output(self) -> OutputSpec:

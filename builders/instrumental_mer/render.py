@@ -46,7 +46,7 @@ def render_dataset(
     spec = dataset_spec(build_recipe(out))
 
     def publish(clips: list[dict]) -> Digests:
-        export.write_solutions(out, clips)
+        export.write_solutions(out, clips, spec)
         return export.finalize_build(out, spec)
 
     return render_view(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from builders.hf.spec import ConfigSpec, DatasetSpec, ManifestLink, ViewSpec
 from builders.instrumental_mer.card_doc import CARD
+from builders.instrumental_mer.protocols import protocol_configs
 from builders.instrumental_mer.recipe import InstrumentalMerRecipe, build_recipe
 
 CORPORA = ("deam", "soundtracks", "emopia")
@@ -25,14 +26,19 @@ def dataset_spec(recipe: InstrumentalMerRecipe) -> DatasetSpec:
             "ratings), the film Soundtracks set and EMOPIA (piano; quadrant labels only), "
             "with valence/arousal in [-1, 1] where rated and the Russell quadrant Q1-Q4. "
             "The folds are artist-, song- and video-independent and stratified by "
-            "quadrant (Rødningen 2022, recipe `manifests/instrumental-mer-v1`)."
+            f"quadrant (Rødningen 2022, recipe `manifests/instrumental-mer-v{recipe.version}`)."
         ),
         output=recipe.output,
         n_folds=recipe.folds.n_folds,
-        configs=CONFIGS,
+        configs=CONFIGS + _protocols(recipe),
         views=VIEWS,
         card=CARD,
     )
+
+
+def _protocols(recipe: InstrumentalMerRecipe) -> tuple:
+    wanted = recipe.protocols
+    return protocol_configs(wanted.loco, wanted.thesis_split) if wanted else ()
 
 
 def spec_for_build(out: Path) -> DatasetSpec:

@@ -174,3 +174,30 @@ def test_a_folder_that_is_not_a_build_is_named(
 ) -> None:
     assert cli_main(["features", str(tmp_path), "--set", "speech-egemaps"]) == 2
     assert "is not a build folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # ComParE 2016 on four clips of 3-6 s: several seconds
+def test_compare_2016_is_a_set_for_speech_and_for_music(build: Path) -> None:
+    [music] = features.extract_features(build, SPEC, "music-compare")
+    [speech] = features.extract_features(build, SPEC, "speech-compare", ["speech"])
+    assert music == build / "features" / "music-compare" / "music.parquet"
+    tables = {name: features.read_table(path) for name, path in (("m", music), ("s", speech))}
+    assert list(tables["m"]["id"]) == ["deam-10", "deam-2"]
+    assert list(tables["s"]["id"]) == ["ravdess-a", "ravdess-b"]
+    for table in tables.values():
+        assert table.shape[1] - 1 == 6373  # ComParE 2016's functionals
+        assert "F0final_sma_amean" in table.columns and "pcm_RMSenergy_sma_amean" in table.columns
+    f0 = tables["s"].set_index("id")["F0final_sma_amean"]
+    assert f0["ravdess-b"] > 1.5 * f0["ravdess-a"]  # the 220 Hz voice above the 110 Hz one
+    info = features.table_info(music)
+    assert info["extractor"] == "ComParE_2016" and info["settings"]["sample_rate"] == 16000
+
+
+@pytest.mark.slow  # Essentia and ComParE on two music clips
+def test_the_command_extracts_each_set_of_a_combination(build: Path, capsys) -> None:
+    code = cli_main(["features", str(build), "--set", "music-essentia-compare"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "music-essentia/music.parquet" in printed and "music-compare/music.parquet" in printed
+    assert cli_main(["features", str(build), "--set", "music-essentia+nope"]) == 2
+    assert "unknown feature set 'nope'" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import pytest
 
 from builders.errors import UserError
 from builders.features import extract as feats
-from builders.features.matrix import feature_matrix
+from builders.features.matrix import combined_matrix, feature_matrix, feature_sets
 
 
 def write_features(out: Path, ids: list[str]) -> None:
@@ -40,3 +40,21 @@ def test_missing_rows_and_tables_name_the_step(tmp_path: Path) -> None:
     write_features(tmp_path, ["a"])
     with pytest.raises(UserError, match="lacks 1 of 2 clips \\(e.g. b\\)"):
         feature_matrix(tmp_path, "music-essentia", "clips", ["a", "b"], exact=False)
+
+
+def test_a_combination_puts_the_sets_side_by_side(tmp_path: Path) -> None:
+    write_features(tmp_path, ["a", "b"])
+    other = pd.DataFrame({"id": ["b", "a"], "g0": [20.0, 10.0]})
+    feats.write_table(other, feats.table_path(tmp_path, "music-compare", "clips"), {})
+    for choice in ("music-essentia+music-compare", "music-essentia-compare"):
+        x = combined_matrix(tmp_path, choice, "clips", ["b", "a"])
+        assert x.tolist() == [[1.0, 1.0, 20.0], [0.0, 1.0, 10.0]]
+    assert feature_sets("music-essentia-compare+music-essentia") == (
+        "music-essentia",
+        "music-compare",
+    )
+    with pytest.raises(UserError, match="unknown feature set 'nope' .*joined by '\\+'"):
+        feature_sets("music-essentia+nope")
+    write_features(tmp_path / "essentia-only", ["a"])
+    with pytest.raises(UserError, match="--set music-compare"):
+        combined_matrix(tmp_path / "essentia-only", "music-essentia-compare", "clips", ["a"])

@@ -96,3 +96,39 @@ def test_audio_and_metadata_writers_refuse_each_others_configs(built):
         ConfigSpec("items", "solo", metadata_only=True)
     with pytest.raises(ValueError, match="needs an audio view"):
         ConfigSpec("single")
+
+
+PROTOCOL = ConfigSpec("protocol", metadata_only=True, splits=("train", "test"))
+
+
+def test_a_config_with_its_own_splits_loads_with_them_and_leaves_the_digest_alone(tmp_path):
+    spec = spec_with(AUDIO, PROTOCOL)
+    table, paths = solo_clips(tmp_path, spec, 6)
+    write_config_shards(tmp_path, spec, "single", table, paths)
+    rows = items_table().append_column("split", pa.array(["train", "test", "train", "train"]))
+    written = write_table_shards(tmp_path, spec, "protocol", rows)
+    assert [p.name for p in written] == [
+        "train-00000-of-00001.parquet",
+        "test-00000-of-00001.parquet",
+    ]
+    digest = finalize_dataset(tmp_path, spec)
+    assert digest == dataset_digest(tmp_path, spec_with(AUDIO))
+    declared = {c["config_name"]: c["data_files"] for c in yaml_configs(tmp_path, spec)}
+    assert declared["protocol"] == [
+        {"split": "train", "path": "data/protocol/train-*.parquet"},
+        {"split": "test", "path": "data/protocol/test-*.parquet"},
+    ]
+    assert "protocol-cv1" not in declared and "single-cv3" in declared
+    ds = datasets.load_dataset(str(tmp_path), "protocol", cache_dir=str(tmp_path) + "-hf-cache")
+    assert ds["train"]["id"] == ["b", "c", "d"] and ds["test"]["id"] == ["a"]
+    assert "split" not in ds["train"].column_names
+    assert "- `protocol`: train 3, test 1" in (tmp_path / "README.md").read_text()
+
+
+def test_own_splits_are_for_metadata_configs_and_rows_must_name_one(tmp_path):
+    with pytest.raises(ValueError, match="only metadata-only configs name their splits"):
+        ConfigSpec("single", "solo", splits=("train",))
+    spec = spec_with(PROTOCOL)
+    rows = items_table().append_column("split", pa.array(["train", "test", "dev", "train"]))
+    with pytest.raises(ValueError, match="unknown split \\['dev'\\]"):
+        write_table_shards(tmp_path, spec, "protocol", rows)

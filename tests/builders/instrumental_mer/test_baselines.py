@@ -62,5 +62,6 @@ def test_the_baselines_command(demo_run, tmp_path, capsys):
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv")) == [
         "mer-quadrant/rf.csv",
         "mer-va/rf.csv",
+        "results-by-fold.csv",
         "results.csv",
     ]
