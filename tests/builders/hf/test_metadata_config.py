@@ -101,7 +101,9 @@ def test_audio_and_metadata_writers_refuse_each_others_configs(built):
 PROTOCOL = ConfigSpec("protocol", metadata_only=True, splits=("train", "test"))
 
 
-def test_a_config_with_its_own_splits_loads_with_them_and_leaves_the_digest_alone(tmp_path):
+def test_a_config_with_its_own_splits_loads_with_them_and_only_the_dataset_digest_covers_it(
+    tmp_path,
+):
     spec = spec_with(AUDIO, PROTOCOL)
     table, paths = solo_clips(tmp_path, spec, 6)
     write_config_shards(tmp_path, spec, "single", table, paths)
@@ -112,7 +114,8 @@ def test_a_config_with_its_own_splits_loads_with_them_and_leaves_the_digest_alon
         "test-00000-of-00001.parquet",
     ]
     digest = finalize_dataset(tmp_path, spec)
-    assert digest == dataset_digest(tmp_path, spec_with(AUDIO))
+    assert digest.audio == audio_digest(tmp_path, spec_with(AUDIO))
+    assert digest.dataset != build_digests(tmp_path, spec_with(AUDIO)).dataset
     declared = {c["config_name"]: c["data_files"] for c in yaml_configs(tmp_path, spec)}
     assert declared["protocol"] == [
         {"split": "train", "path": "data/protocol/train-*.parquet"},
