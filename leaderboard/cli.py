@@ -27,11 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing = team_commands.add_parser("list", help="list the teams")
     _config_options(listing)
 
-    submit = commands.add_parser("submit", help="validate and score a prediction file")
+    submit = commands.add_parser(
+        "submit",
+        help="validate and score a prediction file: on a server with --url (participants), "
+        "or in the store with --config (organizers)",
+    )
     submit.add_argument("predictions", type=Path)
-    _config_options(submit)
+    _server_or_config_options(submit)
     submit.add_argument("--task", required=True)
-    submit.add_argument("--token", required=True)
     submit.add_argument("--phase", help="default: the phase open now")
     submit.add_argument("--note", default="")
 
@@ -41,9 +44,30 @@ def build_parser() -> argparse.ArgumentParser:
         "ranking (up to the config's final_submissions)",
     )
     select.add_argument("submission", type=int)
-    _config_options(select)
-    select.add_argument("--token", required=True)
+    _server_or_config_options(select)
     select.add_argument("--unselect", action="store_true", help="take the choice off again")
+
+    status = commands.add_parser("status", help="one of your team's submissions (on --url)")
+    status.add_argument("submission", type=int)
+    _server_options(status)
+    mine = commands.add_parser("mine", help="your team's submissions, newest first (on --url)")
+    _server_options(mine)
+    mine.add_argument("--task")
+    mine.add_argument("--phase")
+    board = commands.add_parser("board", help="download the public board from --url")
+    board.add_argument("--url", required=True, help="the leaderboard's API address")
+    board.add_argument("--task", required=True)
+    board.add_argument("--phase", help="default: the open (or last started) phase")
+    board.add_argument("--format", choices=["csv", "json"], default="csv")
+    board.add_argument("--out", type=Path, help="write here instead of stdout")
+
+    submissions = commands.add_parser(
+        "submissions", help="every team's submissions with notes and messages (organizers)"
+    )
+    _config_options(submissions)
+    submissions.add_argument("--task")
+    submissions.add_argument("--phase")
+    submissions.add_argument("--team", help="only this team")
 
     show = commands.add_parser("show", help="print the leaderboard")
     _config_options(show)
@@ -106,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1")
 
+    serve_api = commands.add_parser(
+        "serve-api", help="run the participant HTTP API (OpenAPI at /api/docs)"
+    )
+    _config_options(serve_api)
+    serve_api.add_argument("--port", type=int, default=8000)
+    serve_api.add_argument("--address", default="127.0.0.1")
+    serve_api.add_argument(
+        "--rate-limit", type=int, default=60, help="requests per minute per token (default 60)"
+    )
+
     export = commands.add_parser(
         "export-challenge",
         help="participant copy of a dataset without test labels + the organizer's solution files",
@@ -116,9 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, required=True, help="challenge TOML file")
+def _config_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--config", type=Path, required=required, help="challenge TOML file")
     parser.add_argument("--db", help="database URL (overrides the config's)")
+
+
+def _server_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument(
+        "--url", required=required, help="the leaderboard's API address, e.g. http://host:8000"
+    )
+    parser.add_argument("--token", help="the team token (default: $MISME_TOKEN)")
+
+
+def _server_or_config_options(parser: argparse.ArgumentParser) -> None:
+    _server_options(parser, required=False)
+    _config_options(parser, required=False)
+
+
+CLIENT_COMMANDS = ("submit", "select", "status", "mine", "board")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +202,14 @@ def _main(argv: list[str] | None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "export-challenge":
         return _export(args)
+    if args.command in CLIENT_COMMANDS and getattr(args, "url", None):
+        if getattr(args, "config", None):
+            raise LeaderboardError("give --url (a server) or --config (the store), not both")
+        from leaderboard.api.client import run
+
+        return run(args)
+    if getattr(args, "config", 0) is None:
+        raise LeaderboardError(f"{args.command} needs --url URL (participants) or --config FILE")
     from leaderboard.challenge.config import load_config
 
     config = load_config(args.config, args.db)
@@ -163,6 +220,8 @@ def _run(args: argparse.Namespace) -> int:
         "select": _select,
         "show": _show,
         "serve": _serve,
+        "serve-api": _serve_api,
+        "submissions": _submissions,
         "export": _export_board,
         "rescore": _rescore,
     }
@@ -222,7 +281,8 @@ def _team(args, config) -> int:
 def _submit(args, config) -> int:
     from leaderboard.submissions.submit import submit
 
-    outcome = submit(config, args.predictions, args.task, args.token, args.phase, args.note)
+    token = _token(args)
+    outcome = submit(config, args.predictions, args.task, token, args.phase, args.note)
     print(f"submission {outcome.submission_id}: {outcome.status}")
     if outcome.status == "scored":
         for name, value in sorted(outcome.public_metrics.items()):
@@ -243,10 +303,16 @@ def _left(value: int | None) -> str:
     return "unlimited" if value is None else str(value)
 
 
+def _token(args) -> str:
+    from leaderboard.api.client import token_from
+
+    return token_from(args.token)
+
+
 def _select(args, config) -> int:
     from leaderboard.submissions.select import select_submission
 
-    chosen = select_submission(config, args.token, args.submission, unselect=args.unselect)
+    chosen = select_submission(config, _token(args), args.submission, unselect=args.unselect)
     what = "selected" if chosen.selected else "no longer selected"
     print(f"submission {chosen.id} {what} for {chosen.task} / {chosen.phase}")
     return 0
@@ -357,6 +423,25 @@ def _serve(args, config) -> int:
         env["MISME_LEADERBOARD_DB"] = args.db
     sys.stdout.flush()
     os.execve(sys.executable, command, env)  # the server takes this process's id (and signals)
+    return 0
+
+
+def _serve_api(args, config) -> int:
+    from leaderboard.api.serve import serve_api
+
+    _check_port(args.address, args.port)
+    if args.rate_limit < 1:
+        raise LeaderboardError(f"--rate-limit must be at least 1, not {args.rate_limit}")
+    return serve_api(config, args.address, args.port, args.rate_limit)
+
+
+def _submissions(args, config) -> int:
+    from leaderboard.api.client import print_record
+    from leaderboard.submissions.history import all_submissions
+
+    for record in all_submissions(config, args.task, args.phase):
+        if args.team is None or record["team"] == args.team:
+            print_record(record)
     return 0
 
 
