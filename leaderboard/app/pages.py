@@ -8,28 +8,33 @@ import argparse
 import json
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
+from leaderboard.app.info_page import info_page
+from leaderboard.app.team_pages import my_submissions_page, submit_page
 from leaderboard.boards.board import Board
-from leaderboard.boards.ranking import build_board, team_submissions
+from leaderboard.boards.ranking import build_board
 from leaderboard.boards.significance import pairwise_holm, pairwise_p_values
 from leaderboard.boards.terminal import legend
 from leaderboard.challenge.config import ChallengeConfig, load_config
 from leaderboard.errors import LeaderboardError
-from leaderboard.store.models import Score, Submission, SubsetResult
-from leaderboard.store.quotas import quota_state
+from leaderboard.store.models import Score, SubsetResult
 from leaderboard.store.sessions import read_session, utc_now
-from leaderboard.store.teams import team_for_token
 from leaderboard.submissions.sweep import sweep_unfinished
 
 CONFIG_ENV = "MISME_LEADERBOARD_CONFIG"
 DB_ENV = "MISME_LEADERBOARD_DB"
-PAGES = ("Leaderboard", "Submission detail", "Pairwise comparison", "Submit", "Challenge info")
+PAGES = (
+    "Challenge info",
+    "Leaderboard",
+    "Submission detail",
+    "Pairwise comparison",
+    "Submit",
+    "My submissions",
+)
 
 
 def config_path_from(argv: list[str], environ: dict[str, str]) -> str:
@@ -169,11 +174,10 @@ def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
         "Submission", list(labels), format_func=lambda s: labels[s], key="detail_submission"
     )
     st.text(f"Team: {teams[chosen]}")
-    submission, details, solution_sha256 = _submission_details(
+    # only what the board shows of a submission: no note, message or selection (a team's own)
+    details, solution_sha256 = _submission_details(
         config, chosen, board.subset, board.primary_metric
     )
-    if submission.note:
-        st.text(f"Note: {submission.note}")
     row = board.table[board.table["submission"] == chosen].iloc[0]
     st.text(
         f"Scorer: {row['scorer']}"
@@ -243,9 +247,8 @@ def _group_results(per_group: dict, metric: str) -> None:
 
 def _submission_details(
     config: ChallengeConfig, submission_id: int, subset: str, metric: str
-) -> tuple[Submission, dict, str | None]:
+) -> tuple[dict, str | None]:
     with read_session(config) as session:
-        submission = session.get(Submission, submission_id)
         blob = session.scalar(
             select(SubsetResult.details_json).where(
                 SubsetResult.submission_id == submission_id, SubsetResult.subset == subset
@@ -256,7 +259,7 @@ def _submission_details(
                 Score.submission_id == submission_id, Score.subset == subset, Score.metric == metric
             )
         )
-    return submission, json.loads(blob) if blob else {}, solution
+    return json.loads(blob) if blob else {}, solution
 
 
 def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
@@ -282,119 +285,12 @@ def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
     st.dataframe(adjusted.round(4), width="stretch", key="pairwise")
 
 
-def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
-    from leaderboard.scoring.warm import prestart
-    from leaderboard.submissions.submit import submit
-
-    prestart()  # the scoring zygote loads while the form is filled in (once per server)
-    st.subheader(f"Submit predictions for {task}", anchor=False)
-    token = st.text_input("Team token", type="password", key="token")
-    quota_line = st.empty()  # filled again after a submission, so it never shows the old count
-    _show_quota(quota_line, config, task, token)
-    with st.form("submit", clear_on_submit=False):
-        upload = st.file_uploader("Prediction file (CSV or Parquet)", type=["csv", "parquet"])
-        note = st.text_input("Note (optional)", max_chars=500)
-        sent = st.form_submit_button("Submit")
-    if not sent:
-        return
-    if upload is None or not token:
-        st.warning("Give your team token and a prediction file.")
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
-        outcome = submit(config, path, task, token, note=note, file_name=upload.name)
-    _show_quota(quota_line, config, task, token)
-    show_outcome(outcome)
-
-
-def show_outcome(outcome) -> None:
-    if outcome.status == "scored":
-        st.success(f"Submission {outcome.submission_id} scored.")
-        if warning := outcome.message.partition("; warning: ")[2]:
-            st.warning(warning)
-        st.dataframe(pd.DataFrame([outcome.public_metrics]).round(4), hide_index=True)
-    else:
-        st.error(f"Submission {outcome.submission_id}: {outcome.status}")
-        st.code(outcome.message, language=None)
-    if outcome.quota is not None:
-        st.text(
-            f"Quota left: today {_left(outcome.quota.left_today)}, "
-            f"total {_left(outcome.quota.left_total)}"
-        )
-
-
-def _show_quota(slot, config: ChallengeConfig, task: str, token: str) -> None:
-    if not token:
-        return
-    now = utc_now()
-    phase = config.open_phase(now)
-    with read_session(config) as session:
-        team = team_for_token(session, config, token)
-        state = quota_state(session, team.id, task, phase.name, phase.quota, now)
-    slot.text(
-        f"Team {team.name}: quota left in phase {phase.name}: today "
-        f"{_left(state.left_today)}, total {_left(state.left_total)}"
-    )
-
-
-def _left(value: int | None) -> str:
-    return "unlimited" if value is None else str(value)
-
-
-def info_page(config: ChallengeConfig, task: str, phase: str) -> None:
-    from benchmark.tasks import get_task
-
-    st.subheader("Challenge", anchor=False)
-    if config.description:
-        st.text(config.description)
-    st.markdown("**Tasks**")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "task": t.name,
-                    "description": get_task(t.name).description,
-                    "primary metric": t.primary_metric or get_task(t.name).primary_metric,
-                }
-                for t in config.tasks
-            ]
-        ),
-        hide_index=True,
-    )
-    st.markdown("**Phases** (UTC)")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "phase": p.name,
-                    "start": f"{p.start:%Y-%m-%d %H:%M}",
-                    "end": f"{p.end:%Y-%m-%d %H:%M}",
-                    "public share of ids": p.public_fraction,
-                    "per day": _left(p.quota.per_day),
-                    "total": _left(p.quota.total),
-                    "failed count": p.quota.count_failed,
-                    "invalid per day": _left(p.quota.invalid_per_day),
-                }
-                for p in config.phases
-            ]
-        ),
-        hide_index=True,
-    )
-    st.text(
-        f"Maximum file size: {config.max_file_bytes:,} bytes; scoring time limit: "
-        f"{config.time_limit_s:g} s"
-    )
-    st.markdown("**Recent submissions**")
-    recent = team_submissions(config, task, phase).head(50)
-    st.dataframe(recent.drop(columns=["message"]), hide_index=True)
-
-
 RENDERERS = {
     "Leaderboard": leaderboard_page,
     "Submission detail": detail_page,
     "Pairwise comparison": pairwise_page,
     "Submit": submit_page,
+    "My submissions": my_submissions_page,
     "Challenge info": info_page,
 }
 

@@ -153,6 +153,7 @@ def _open_page(page, name: str) -> None:
         "Leaderboard": "Leaderboard: ",
         "Submit": "Submit predictions for ",
         "Submission detail": "Submission detail",
+        "My submissions": "My submissions",
     }[name]
     expect(page.get_by_role("heading", name=re.compile(f"^{re.escape(heading)}"))).to_be_visible(
         timeout=WAIT_MS
@@ -168,6 +169,7 @@ def test_ranking_rows_in_a_real_browser(served_challenge: Served) -> None:
 
     with sync_playwright() as playwright, _browser_page(playwright) as (page, dialogs):
         page.goto(served_challenge.url)
+        _open_page(page, "Leaderboard")  # the page opens on the challenge's landing page
         team_cells = _team_cells(page)
         try:
             team_cells.nth(2).wait_for(state="attached", timeout=WAIT_MS)
@@ -305,13 +307,22 @@ def test_submit_page_uploads_in_a_real_browser(served_challenge: Served) -> None
         injected_board = page.evaluate(INJECTED_JS)
         page.screenshot(path=str(served.artifacts / "leaderboard-after-submit.png"), full_page=True)
 
-        # Its note on the detail page, as text.
+        # The detail page names the team, as text, and not its note (the team's own).
         _open_page(page, "Submission detail")
         main.get_by_role("combobox", name="Submission").click()
         page.get_by_role("option", name=f"#{good_id} (rank 2)", exact=True).click()
         expect(main.get_by_text(f"Team: {HTML_NAME}", exact=True)).to_be_visible(timeout=WAIT_MS)
-        expect(main.get_by_text(f"Note: {HTML_NOTE}", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(main.get_by_text(HTML_NOTE)).to_have_count(0)
         injected_detail = page.evaluate(INJECTED_JS)
+
+        # The team's own note under "My submissions" (the token typed on Submit is kept).
+        _open_page(page, "My submissions")
+        notes = main.locator("[data-testid=stDataFrame] td").filter(has_text=HTML_NOTE)
+        try:
+            expect(notes).to_have_count(2, timeout=WAIT_MS)  # the form kept it for the second
+        finally:
+            page.screenshot(path=str(served.artifacts / "my-submissions.png"), full_page=True)
+        injected_detail += page.evaluate(INJECTED_JS)
 
     assert screenshot.stat().st_size > 0
     assert dialogs == []
@@ -378,6 +389,7 @@ def test_interval_chart_top_group_and_heatmap_in_a_real_browser(served_challenge
     assert top  # the leader at least
     with sync_playwright() as playwright, _browser_page(playwright) as (page, dialogs):
         page.goto(served_challenge.url)
+        _open_page(page, "Leaderboard")
         main = page.get_by_test_id("stMain")
         images = main.locator("[data-testid=stImage] img")
         expect(images).to_have_count(1, timeout=WAIT_MS)
