@@ -31,7 +31,7 @@ from leaderboard.challenge.config import ChallengeConfig
 from leaderboard.challenge.summary import challenge_summary
 from leaderboard.errors import LeaderboardError
 from leaderboard.store.sessions import read_session, utc_now
-from leaderboard.store.teams import team_for_token
+from leaderboard.store.teams import UNKNOWN_TOKEN, team_for_token
 from leaderboard.submissions.history import my_submission, my_submissions
 from leaderboard.submissions.select import select_submission
 from leaderboard.submissions.submit import submit
@@ -39,7 +39,6 @@ from leaderboard.submissions.sweep import sweep_unfinished
 
 PREFIX = "/api/v1"
 NO_TOKEN = "missing team token: send the header 'Authorization: Bearer <team token>'"
-UNKNOWN_TOKEN = "unknown team token"
 
 
 def team_token(authorization: Annotated[str | None, Header()] = None) -> str:

@@ -9,39 +9,88 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard.challenge.config import ChallengeConfig, primary_metric
+from leaderboard.challenge.summary import task_format
 from leaderboard.errors import LeaderboardError
 from leaderboard.store.quotas import quota_state
 from leaderboard.store.sessions import read_session, utc_now
-from leaderboard.store.teams import team_for_token
+from leaderboard.store.teams import UNKNOWN_TOKEN, team_for_token
 from leaderboard.submissions.history import my_submissions
 
 KEPT_TOKEN = "team_token"  # the token typed on one team page, offered on the other
 
 
 def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
+    """Token, the file format, the upload form; refusals shown where they belong (a token's
+    under its field), the form kept, the outcome inline below it."""
     from leaderboard.scoring.warm import prestart
-    from leaderboard.submissions.submit import submit
 
     prestart()  # the scoring zygote loads while the form is filled in (once per server)
     st.subheader(f"Submit predictions for {task}", anchor=False)
     token = token_input("token")
-    quota_line = st.empty()  # filled again after a submission, so it never shows the old count
-    _show_quota(quota_line, config, task, token)
+    token_line = st.empty()  # the team's quota, or what is wrong with the token
+    _show_quota(token_line, config, task, token)
+    show_format(task)
     with st.form("submit", clear_on_submit=False):
-        upload = st.file_uploader("Prediction file (CSV or Parquet)", type=["csv", "parquet"])
-        note = st.text_input("Note (optional)", max_chars=500)
+        upload = st.file_uploader(
+            f"Prediction file (CSV or Parquet, at most {config.max_file_bytes:,} bytes)",
+            type=["csv", "parquet"],
+            max_upload_size=upload_limit_mb(config.max_file_bytes),
+        )
+        note = st.text_input("Note (optional)", max_chars=500)  # only the team sees it
         sent = st.form_submit_button("Submit")
     if not sent:
         return
-    if upload is None or not token:
-        st.warning("Give your team token and a prediction file.")
+    if not token:
+        token_line.error("Give your team token.")
         return
+    if upload is None:
+        st.warning("Choose a prediction file.")
+        return
+    try:
+        outcome = _submit_upload(config, task, token, upload, note)
+    except LeaderboardError as error:
+        (token_line if str(error) == UNKNOWN_TOKEN else st).error(str(error))
+        return
+    _show_quota(token_line, config, task, token)
+    show_outcome(outcome)
+
+
+def upload_limit_mb(max_file_bytes: int) -> int:
+    """The uploader's limit (whole MiB, as Streamlit counts): the config's, rounded up; the
+    exact limit in bytes is checked on the file itself."""
+    return max(1, -(-max_file_bytes // 2**20))
+
+
+def _submit_upload(config: ChallengeConfig, task: str, token: str, upload, note: str):
+    from leaderboard.submissions.submit import submit
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-        outcome = submit(config, path, task, token, note=note, file_name=upload.name)
-    _show_quota(quota_line, config, task, token)
-    show_outcome(outcome)
+        return submit(config, path, task, token, note=note, file_name=upload.name)
+
+
+def show_format(task: str) -> None:
+    """The columns a prediction file has, the labels or scale, and a sample row."""
+    form = task_format(task)
+    if form["labels"]:
+        codes = form["codes"]
+        accepted = f"labels: {', '.join(form['labels'])}" + (
+            f" (or codes {codes[0]}-{codes[1]})" if codes else ""
+        )
+    elif form["value_range"]:
+        accepted = f"values on [{form['value_range'][0]:g}, {form['value_range'][1]:g}]"
+    else:
+        accepted = "numbers"
+    st.text(
+        f"Expected file: CSV or Parquet with the columns {', '.join(form['columns'])}, "
+        f"one row per id; {accepted}. For example:"
+    )
+    sample = form["sample_row"]
+    st.code(
+        ",".join(form["columns"]) + "\n" + ",".join(str(sample[c]) for c in form["columns"]),
+        language=None,
+    )
 
 
 def show_outcome(outcome) -> None:
@@ -61,15 +110,28 @@ def show_outcome(outcome) -> None:
 
 
 def _show_quota(slot, config: ChallengeConfig, task: str, token: str) -> None:
-    if not token:
+    """The team's quota left in the open phase, or what is wrong, in ``slot``."""
+    if token:
+        try:
+            phase = config.open_phase(utc_now()).name
+        except LeaderboardError as error:
+            slot.error(str(error))
+            return
+        show_quota(slot, config, task, phase, token)
+
+
+def show_quota(slot, config: ChallengeConfig, task: str, phase: str, token: str) -> None:
+    """``Team X: quota left in phase P: today N, total M`` in ``slot``, or the token's refusal."""
+    now, chosen = utc_now(), config.phase(phase)
+    try:
+        with read_session(config) as session:
+            team = team_for_token(session, config, token)
+            state = quota_state(session, team.id, task, chosen.name, chosen.quota, now)
+    except LeaderboardError as error:
+        slot.error(str(error))
         return
-    now = utc_now()
-    phase = config.open_phase(now)
-    with read_session(config) as session:
-        team = team_for_token(session, config, token)
-        state = quota_state(session, team.id, task, phase.name, phase.quota, now)
     slot.text(
-        f"Team {team.name}: quota left in phase {phase.name}: today "
+        f"Team {team.name}: quota left in phase {chosen.name}: today "
         f"{_left(state.left_today)}, total {_left(state.left_total)}"
     )
 
@@ -78,11 +140,11 @@ def _left(value: int | None) -> str:
     return "unlimited" if value is None else str(value)
 
 
-def token_input(key: str) -> str:
-    """The team token box; what was typed on one team page is kept for the other."""
-    token = st.text_input(
-        "Team token", type="password", key=key, value=st.session_state.get(KEPT_TOKEN, "")
-    )
+def token_input(key: str, label: str = "Team token") -> str:
+    """The team token box; what was typed on one page is kept for the others."""
+    if key not in st.session_state and st.session_state.get(KEPT_TOKEN):
+        st.session_state[key] = st.session_state[KEPT_TOKEN]  # before the widget exists
+    token = st.text_input(label, type="password", key=key)
     st.session_state[KEPT_TOKEN] = token
     return token.strip()
 

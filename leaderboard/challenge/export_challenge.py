@@ -19,7 +19,6 @@ and `challenge.toml`, a starting configuration.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import json
@@ -33,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from leaderboard.challenge.summary import task_format
+from leaderboard.challenge.summary import csv_text, sample_rows
 from leaderboard.errors import LeaderboardError
 
 AUDIO_COLUMNS = ("audio", "audio_window")
@@ -301,31 +300,14 @@ def _write_submission_kits(participant: Path, organizer: Path, tasks: list[str])
     folder = participant / "submission"
     folder.mkdir(parents=True, exist_ok=True)
     for task in tasks:
-        ids = [
-            str(i)
-            for i in pq.read_table(organizer / "solutions" / f"{task}.parquet", columns=["id"])
-            .column("id")
-            .to_pylist()
-        ]
-        _write_csv(folder / f"{task}-ids.csv", ["id"], [[i] for i in ids])
+        solution = pq.read_table(organizer / "solutions" / f"{task}.parquet", columns=["id"])
+        ids = [str(i) for i in solution.column("id").to_pylist()]
+        (folder / f"{task}-ids.csv").write_text(csv_text(["id"], [[i] for i in ids]), "utf-8")
         try:
-            known = get_task(task)
+            get_task(task)
         except BenchmarkError:
             continue  # a solution file of a task the benchmark does not score: ids only
-        sample = task_format(task)["sample_row"]
-        labels = known.labels
-        rows = [
-            [i, *(labels[n % len(labels)] if labels else sample[t] for t in known.targets)]
-            for n, i in enumerate(ids)
-        ]
-        _write_csv(folder / f"{task}-sample.csv", list(known.columns), rows)
-
-
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        (folder / f"{task}-sample.csv").write_text(csv_text(*sample_rows(task, ids)), "utf-8")
 
 
 def _write_id_map(organizer: Path, id_map: dict[str, str]) -> None:

@@ -4,8 +4,15 @@ quotas) and its limits. Read from the config only; no database, no labels."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from benchmark.tasks import get_task
 from leaderboard.challenge.config import ChallengeConfig, PhaseConfig, primary_metric
@@ -82,3 +89,67 @@ def challenge_summary(config: ChallengeConfig, now: datetime) -> dict[str, Any]:
         "tasks": tasks,
         "phases": phases,
     }
+
+
+def evaluation_text(config: ChallengeConfig, task: str) -> str:
+    """How a task is ranked and what the board's statistics are, in a few sentences."""
+    metric, higher = primary_metric(config, task)
+    return (
+        f"Ranked by {metric} ({'higher' if higher else 'lower'} is better), computed once over "
+        "all the ranked ids together (pooled), not as a mean of per-fold values; the "
+        "submission page also shows each fold's value and their mean ± sd (fold mean). "
+        "During a phase the board ranks on its public ids; the private ids decide the final "
+        "board once the phase has ended. Each row carries a 95 % paired-bootstrap interval "
+        "of the metric and of the rank, the top group (teams whose rank interval overlaps "
+        "the leader's) and a Diebold-Mariano test against the leader on per-id losses, "
+        "Holm-corrected at 0.05."
+    )
+
+
+def phase_ids(config: ChallengeConfig, task: str, phase: str) -> list[str]:
+    """The ids a submission of ``task`` in ``phase`` must cover, read from the solution's
+    ``id`` and ``fold`` columns only (the labels are never read here)."""
+    path = config.task(task).solution
+    columns = ["id", "fold"]
+    if path.suffix == ".parquet":
+        table = pq.read_table(path, columns=columns)
+    else:
+        options = pa_csv.ConvertOptions(
+            include_columns=columns, column_types={"id": pa.string(), "fold": pa.int64()}
+        )
+        table = pa_csv.read_csv(path, convert_options=options)
+    folds = config.phase(phase).folds
+    if folds is not None:
+        table = table.filter(pc.is_in(table.column("fold"), pa.array(folds, pa.int64())))
+    return sorted(str(i) for i in table.column("id").to_pylist())
+
+
+def sample_rows(task: str, ids: list[str]) -> tuple[list[str], list[list[object]]]:
+    """The header and rows of a valid submission of ``task`` for ``ids``: dummy predictions
+    (labels in turn, or the middle of the scale)."""
+    known = get_task(task)
+    example = task_format(task)["sample_row"]
+    rows = [
+        [
+            identifier,
+            *(
+                known.labels[n % len(known.labels)] if known.labels else example[target]
+                for target in known.targets
+            ),
+        ]
+        for n, identifier in enumerate(ids)
+    ]
+    return list(known.columns), rows
+
+
+def csv_text(header: list[str], rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def sample_submission(config: ChallengeConfig, task: str, phase: str) -> str:
+    """A valid submission of ``task`` for ``phase`` as CSV text (every id of the phase)."""
+    return csv_text(*sample_rows(task, phase_ids(config, task, phase)))

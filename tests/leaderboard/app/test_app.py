@@ -114,15 +114,22 @@ def test_submit_page_reports_validation_and_refusals(live_challenge, monkeypatch
     assert any("quota left in phase dev: today 4" in t.value for t in app.text)
     app.text_input[0].input("wrong-token")
     app.run()
-    assert any("unknown team token" in t.value for t in app.text)
+    # by the token field, not a page-wide banner; the form stays
+    assert [e.value for e in app.error] == ["unknown team token"]
+    assert not any("Something is not right" in e.value for e in app.error)
+    assert [b.label for b in app.button] == ["Submit"]
+    assert any("columns id, emotion" in t.value for t in app.text)
+    assert app.code[0].value == "id,emotion\n<an id of the test data>,neutral"
 
 
 def test_info_page(live_challenge, monkeypatch) -> None:
     path, _, _ = live_challenge
     app = _app(path, monkeypatch, "Challenge info")
-    assert app.text[0].value == "A test challenge."
-    phases = app.dataframe[1].value
+    assert any(m.value == "A test challenge." for m in app.markdown)
+    phases = app.dataframe[0].value
     assert list(phases["phase"]) == ["dev", "test"]
+    assert list(phases["status"]) == ["open", "upcoming"]
+    assert app.info[0].value.startswith("Phase dev is open: it closes 2099-01-01 00:00 UTC, in ")
 
 
 def test_missing_config_is_a_clear_message(monkeypatch) -> None:
