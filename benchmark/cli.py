@@ -258,9 +258,16 @@ def _run_compare(args) -> int:
     if args.plot is not None:
         from benchmark import plots
 
-        plots.save(plots.comparison_figure(result), args.plot)
+        plots.save(plots.comparison_figure(result, compared_names(args.a, args.b)), args.plot)
+    print(f"A: {args.a}\nB: {args.b}")
     print(report.to_terminal(result), end="")
     return 0
+
+
+def compared_names(a: Path, b: Path) -> tuple[str, str]:
+    """``A: <file>`` and ``B: <file>``: the file names, or the paths when the names are alike."""
+    first, second = (a.name, b.name) if a.name != b.name else (str(a), str(b))
+    return f"A: {first}", f"B: {second}"
 
 
 def _run_tasks(args) -> int:

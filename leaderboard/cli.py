@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -90,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="headline (default): the primary metric, its intervals and at most 3 "
         "other metrics, fitted to --width; all: every metric column",
     )
-    show.add_argument("--width", type=int, default=100, help="terminal width (default 100)")
+    show.add_argument(
+        "--width",
+        type=int,
+        help="line width (default: the terminal's when wider than 100 columns, else 100)",
+    )
 
     export_board = commands.add_parser(
         "export", help="the final board of a task as CSV, JSON or Markdown (stdout, or --out FILE)"
@@ -339,6 +344,8 @@ def _show(args, config) -> int:
     from benchmark.tasks import get_task
     from leaderboard.boards.terminal import board_text
 
+    if args.width is None:
+        args.width = min(1000, max(100, shutil.get_terminal_size((100, 24)).columns))
     if not 40 <= args.width <= 1000:
         raise LeaderboardError(f"--width must be from 40 to 1000, not {args.width}")
     board = _visible_board(args, config)

@@ -18,7 +18,7 @@ from leaderboard.app.team_pages import my_submissions_page, submit_page
 from leaderboard.boards.board import Board
 from leaderboard.boards.ranking import build_board
 from leaderboard.boards.significance import pairwise_holm, pairwise_p_values
-from leaderboard.boards.terminal import legend
+from leaderboard.boards.terminal import FIXED
 from leaderboard.challenge.config import ChallengeConfig, load_config
 from leaderboard.errors import LeaderboardError
 from leaderboard.store.models import Score, SubsetResult
@@ -79,10 +79,7 @@ def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
     direction = "higher" if board.higher_is_better else "lower"
     ids = "private (final)" if board.subset == "private" else "public"
     st.caption(
-        f"Ranked on the {ids} ids by {board.primary_metric} ({direction} is better); "
-        "ties go to the earlier submission. 'significant': Diebold-Mariano test against "
-        "the leader on paired per-id losses, Holm-corrected at 0.05. "
-        + legend(board)
+        board_caption(board, ids, direction)
         + (
             ""
             if board.private_visible
@@ -100,27 +97,60 @@ def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
             f"{len(older)} row(s) were scored by an older scorer than today's "
             "(column 'older scorer'); the organizers can rescore them."
         )
+    frame = board_frame(board)
     st.dataframe(
-        board_frame(board),
+        frame,
         hide_index=True,
         width="stretch",
+        height=ROW_PX * (len(frame) + 1) + 3,  # every row, no inner scrolling
         key="board",
-        column_config={
-            "significant": st.column_config.CheckboxColumn("significant vs leader"),
-            "top_group": st.column_config.CheckboxColumn("top group"),
-            "older_scorer": st.column_config.CheckboxColumn("older scorer"),
-            "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
-            "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
-            "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
-            "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
-            "submitted": st.column_config.DatetimeColumn(
-                "submitted (UTC)", format="YYYY-MM-DD HH:mm"
-            ),
-            # tiny p-values would otherwise print as long strings of zeros
-            "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
-            "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e"),
-        },
+        column_config=board_columns(board, frame),
     )
+
+
+ROW_PX = 35  # a data grid row's height
+
+
+def board_caption(board: Board, ids: str, direction: str) -> str:
+    """What the page's columns mean (the terminal's names are `show`'s legend)."""
+    settings = board.bootstrap
+    how = (
+        f"{settings['n_resamples']:,} paired bootstrap resamples (seed {settings['seed']})"
+        if settings
+        else "no bootstrap (no intervals)"
+    )
+    return (
+        f"Ranked on the {ids} ids by {board.primary_metric} ({direction} is better); ties go "
+        "to the earlier submission. Every metric is pooled: computed once over all the "
+        "ranked ids, not a mean of folds (the fold values are on the submission page). "
+        f"'95% CI': the interval of {board.primary_metric}, 'rank CI': of the rank, from "
+        f"{how}; 'top group': the rank interval overlaps the leader's; 'significant vs "
+        "leader': Diebold-Mariano test on paired per-id losses, Holm-adjusted p (Holm) "
+        "< 0.05."
+    )
+
+
+def board_columns(board: Board, frame: pd.DataFrame) -> dict:
+    """Headers and one number format: metrics to 4 decimals (labelled pooled), p in e-notation."""
+    columns = {
+        name: st.column_config.NumberColumn(f"{name} (pooled)", format="%.4f")
+        for name in frame.columns
+        if name not in FIXED and pd.api.types.is_float_dtype(frame[name])
+    }
+    return {
+        **columns,
+        "significant": st.column_config.CheckboxColumn("significant vs leader"),
+        "top_group": st.column_config.CheckboxColumn("top group"),
+        "older_scorer": st.column_config.CheckboxColumn("older scorer"),
+        "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
+        "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
+        "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
+        "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
+        "submitted": st.column_config.DatetimeColumn("submitted (UTC)", format="YYYY-MM-DD HH:mm"),
+        # tiny p-values would otherwise print as long strings of zeros
+        "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
+        "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e"),
+    }
 
 
 def _interval_chart(board: Board) -> None:
@@ -153,11 +183,15 @@ def _interval_chart(board: Board) -> None:
 
 
 def board_frame(board: Board) -> pd.DataFrame:
-    """The table as shown: primary metrics first, p-values rounded, naive UTC times."""
+    """The table as shown: the primary metric, its intervals, the top group and the
+    significance first (visible without scrolling), then the other metrics; naive UTC times."""
     frame = board.table.copy()
     frame["submitted"] = frame["submitted"].dt.tz_convert("UTC").dt.tz_localize(None)
     hidden = [c for c in frame.columns if c.startswith("pearson_p")]
-    return frame.drop(columns=hidden)
+    frame = frame.drop(columns=hidden)
+    first = ["rank", "team", board.primary_metric, "ci_low", "ci_high", "rank_low", "rank_high"]
+    first += ["top_group", "significant", "p_holm", "p_value"]
+    return frame[[c for c in first if c in frame] + [c for c in frame if c not in first]]
 
 
 def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
@@ -275,14 +309,20 @@ def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
         st.info("At least two ranked teams are needed.")
         return
     adjusted = pairwise_holm(pairwise_p_values(board))
+    names = list(adjusted.index)
     figure = plots.chart(
-        plots.draw_pvalue_heatmap,
-        list(adjusted.index),
-        adjusted.to_numpy(),
-        size=(2.5 + 0.7 * len(adjusted), 2 + 0.6 * len(adjusted)),
+        plots.draw_pvalue_heatmap, names, adjusted.to_numpy(), size=plots.heatmap_size(names)
     )
     st.image(plots.png_bytes(figure), caption="Holm-adjusted p-values (framed, *: significant)")
-    st.dataframe(adjusted.round(4), width="stretch", key="pairwise")
+    table = adjusted.set_axis([f"{i + 1}. {n}" for i, n in enumerate(names)], axis=0)
+    table = table.set_axis([str(i + 1) for i in range(len(names))], axis=1)
+    st.dataframe(
+        table,
+        width="stretch",
+        height=ROW_PX * (len(table) + 1) + 3,
+        key="pairwise",
+        column_config={c: st.column_config.NumberColumn(c, format="%.2e") for c in table.columns},
+    )
 
 
 RENDERERS = {

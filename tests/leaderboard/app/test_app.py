@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -88,10 +89,28 @@ def test_pairwise_page(live_challenge, monkeypatch) -> None:
     path, _, _ = live_challenge
     app = _app(path, monkeypatch, "Pairwise comparison")
     matrix = app.dataframe[0].value
-    assert list(matrix.columns) == ["Team A", HOSTILE, "Team C"]
-    assert matrix.loc["Team A", "Team C"] < 0.05
+    assert list(matrix.index) == ["1. Team A", f"2. {HOSTILE}", "3. Team C"]  # full names
+    assert list(matrix.columns) == ["1", "2", "3"]
+    assert matrix.loc["1. Team A", "3"] < 0.05
+    assert np.isnan(matrix.loc["1. Team A", "1"])  # the diagonal is blank, not p = 1
     assert "Holm-adjusted over all pairs" in app.caption[0].value
     assert len(app.get("image")) == 1  # the heatmap
+
+
+def test_the_board_table_shows_every_row_and_the_significance_first(
+    live_challenge, monkeypatch
+) -> None:
+    path, _, _ = live_challenge
+    app = _app(path, monkeypatch)
+    table = app.dataframe[0]
+    columns = list(table.value.columns)
+    assert columns[:11] == [
+        "rank", "team", "accuracy", "ci_low", "ci_high", "rank_low", "rank_high",
+        "top_group", "significant", "p_holm", "p_value",
+    ]  # fmt: skip
+    caption = app.caption[0].value
+    assert "pooled" in caption and "'significant vs leader'" in caption
+    assert " sig:" not in caption and "top (*)" not in caption  # not the terminal's names
 
 
 def test_leaderboard_page_shows_intervals_and_the_top_group(live_challenge, monkeypatch) -> None:
