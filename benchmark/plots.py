@@ -111,10 +111,10 @@ def draw_pvalue_heatmap(ax, names: Sequence[str], pvalues, *, alpha: float = 0.0
 
 def heatmap_size(names: Sequence[str]) -> tuple[float, float]:
     """A figure size (inches) that holds the heatmap's cells, its full row labels and the
-    colour bar: about 0.075 in per label character at the default font size."""
+    colour bar: about 0.09 in per label character at the default font size."""
     longest = max((len(literal(n, 200)) for n in names), default=0) + 4
     cells = 0.6 * max(len(names), 2)
-    return 2.0 + cells + 0.075 * longest, 1.6 + cells
+    return 2.5 + cells + 0.09 * longest, 1.6 + cells
 
 
 def _readable_on(rgba) -> str:
@@ -203,8 +203,9 @@ def chart(draw: Callable, *args, size: tuple[float, float] = (7, 3.5), **options
 
 
 def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG, cut to what is drawn: a long label is never cut off."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1)
     return buffer.getvalue()
 
 

@@ -168,7 +168,7 @@ def _team_cells(page):
 
 
 def test_ranking_rows_in_a_real_browser(served_challenge: Served) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright, _browser_page(playwright) as (page, dialogs):
         page.goto(served_challenge.url)
@@ -176,6 +176,8 @@ def test_ranking_rows_in_a_real_browser(served_challenge: Served) -> None:
         team_cells = _team_cells(page)
         try:
             team_cells.nth(2).wait_for(state="attached", timeout=WAIT_MS)
+            # the landing page's tables leave the page once the board has replaced them
+            expect(team_cells).to_have_count(3, timeout=WAIT_MS)
         finally:
             page.screenshot(
                 path=str(served_challenge.artifacts / "leaderboard.png"), full_page=True

@@ -4,6 +4,7 @@ the phase's countdown, a sample submission and the board as downloads (both chec
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,48 @@ def test_the_landing_page_shows_the_countdown_and_offers_the_downloads(tmp_path:
     )
     rows = list(csv.DictReader(board.open(encoding="utf-8")))
     assert [(r["rank"], r["team"]) for r in rows] == [("1", "Team A")]
+
+
+def test_the_board_shows_all_thirteen_rows_and_the_significance_column(tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from leaderboard.store.sessions import utc_now
+    from leaderboard.submissions.submit import refresh_intervals
+
+    _require_chromium()
+    path = write_challenge(tmp_path, open_now=True, per_day=20)
+    config = load_config(path)
+    init_store(config)
+    names = [f"Team {k:02d} with a rather long name to see it whole" for k in range(13)]
+    for k, name in enumerate(names):
+        predictions = ser_predictions(tmp_path / f"p{k}.csv", 20 + 2 * k, seed=k)
+        submit(config, predictions, "misme-ser", add_team(config, name), refresh=False)
+    refresh_intervals(config, "misme-ser", "dev", utc_now())
+    artifacts = artifacts_folder(tmp_path)
+    with serving_page(path) as url:
+        with sync_playwright() as playwright, _browser_page(playwright) as (page, dialogs):
+            page.goto(url)
+            page.get_by_test_id("stRadioOption").filter(has_text="Leaderboard").click()
+            cells = page.locator("[data-testid=stDataFrame] td[aria-colindex='2']")
+            expect(cells).to_have_count(13, timeout=WAIT_MS)
+            header = page.locator("[data-testid=stDataFrame] th", has_text="significant vs leader")
+            significance_column = int(header.get_attribute("aria-colindex"))
+            shown = cells.all_text_contents()
+            page.screenshot(path=str(artifacts / "board-13-rows.png"), full_page=True)
+            page.get_by_test_id("stRadioOption").filter(has_text="Pairwise comparison").click()
+            expect(
+                page.get_by_role("heading", name="Pairwise Diebold-Mariano p-values")
+            ).to_be_visible(timeout=WAIT_MS)
+            caption = page.get_by_text("Holm-adjusted p-values (framed, *: significant)")
+            expect(caption).to_be_visible(timeout=WAIT_MS)
+            heatmap = page.get_by_test_id("stImage").filter(has=caption)
+            heatmap.scroll_into_view_if_needed()
+            heatmap.screenshot(path=str(artifacts / "pairwise-13.png"))
+            index = page.locator("[data-testid=stDataFrame] td[aria-colindex='1']")
+            numbered = index.filter(has_text=re.compile(r"^\d+\. "))
+            expect(numbered).to_have_count(13, timeout=WAIT_MS)  # every row of the p table
+            rows = numbered.all_text_contents()
+    assert sorted(shown) == sorted(names)  # every row, names in full
+    assert len(rows) == 13 and all(r.split(". ", 1)[1] in names for r in rows)
+    assert significance_column == 9  # after rank, team, the metric, its intervals, top group
+    assert dialogs == []
