@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from leaderboard.api.client_commands import CLIENT_COMMANDS, add_client_commands, server_options
 from leaderboard.errors import LeaderboardError
 
 PROG = "misme-leaderboard"
@@ -48,19 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _server_or_config_options(select)
     select.add_argument("--unselect", action="store_true", help="take the choice off again")
 
-    status = commands.add_parser("status", help="one of your team's submissions (on --url)")
-    status.add_argument("submission", type=int)
-    _server_options(status)
-    mine = commands.add_parser("mine", help="your team's submissions, newest first (on --url)")
-    _server_options(mine)
-    mine.add_argument("--task")
-    mine.add_argument("--phase")
-    board = commands.add_parser("board", help="download the public board from --url")
-    board.add_argument("--url", required=True, help="the leaderboard's API address")
-    board.add_argument("--task", required=True)
-    board.add_argument("--phase", help="default: the open (or last started) phase")
-    board.add_argument("--format", choices=["csv", "json"], default="csv")
-    board.add_argument("--out", type=Path, help="write here instead of stdout")
+    add_client_commands(commands)
 
     submissions = commands.add_parser(
         "submissions", help="every team's submissions with notes and messages (organizers)"
@@ -134,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     _config_options(serve)
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1")
+    serve.add_argument(
+        "--api-port",
+        type=int,
+        help="also serve the participant API on this port (it ends with the page)",
+    )
+    serve.add_argument(
+        "--rate-limit", type=int, default=60, help="API requests per minute per token (default 60)"
+    )
 
     serve_api = commands.add_parser(
         "serve-api", help="run the participant HTTP API (OpenAPI at /api/docs)"
@@ -160,19 +157,9 @@ def _config_options(parser: argparse.ArgumentParser, required: bool = True) -> N
     parser.add_argument("--db", help="database URL (overrides the config's)")
 
 
-def _server_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    parser.add_argument(
-        "--url", required=required, help="the leaderboard's API address, e.g. http://host:8000"
-    )
-    parser.add_argument("--token", help="the team token (default: $MISME_TOKEN)")
-
-
 def _server_or_config_options(parser: argparse.ArgumentParser) -> None:
-    _server_options(parser, required=False)
+    server_options(parser, required=False)
     _config_options(parser, required=False)
-
-
-CLIENT_COMMANDS = ("submit", "select", "status", "mine", "board")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,6 +389,8 @@ def _rescore(args, config) -> int:
 
 def _serve(args, config) -> int:
     _check_port(args.address, args.port)
+    if args.api_port is not None:
+        _start_api_beside(args)
     import importlib.util
 
     pages = importlib.util.find_spec("leaderboard.app.pages").origin  # found, not imported
@@ -431,6 +420,22 @@ def _serve(args, config) -> int:
     sys.stdout.flush()
     os.execve(sys.executable, command, env)  # the server takes this process's id (and signals)
     return 0
+
+
+def _start_api_beside(args) -> None:
+    """`serve-api` in a child process that ends when this process (soon the page) ends."""
+    import subprocess
+
+    from leaderboard.api.serve import PARENT_ENV
+
+    if args.api_port == args.port:
+        raise LeaderboardError("--api-port must differ from --port")
+    _check_port(args.address, args.api_port)
+    command = [sys.executable, "-m", "leaderboard.cli", "serve-api"]
+    command += ["--config", str(args.config.resolve()), "--port", str(args.api_port)]
+    command += ["--address", args.address, "--rate-limit", str(args.rate_limit)]
+    command += ["--db", args.db] if args.db else []
+    subprocess.Popen(command, env={**os.environ, PARENT_ENV: str(os.getpid())})
 
 
 def _serve_api(args, config) -> int:

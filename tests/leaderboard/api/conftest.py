@@ -55,13 +55,25 @@ class Api:
             return list(session.scalars(query.order_by(Submission.id)))
 
 
-def start_server(config_path: Path, port: int, rate_limit: int = 1000) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "leaderboard.cli", "serve-api", "--config", str(config_path)]
-        + ["--port", str(port), "--rate-limit", str(rate_limit)],
+def leaderboard_process(*args: str) -> subprocess.Popen:
+    """`misme-leaderboard ARGS` as a process of its own (stderr kept for a failure's message)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "leaderboard.cli", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+    )
+
+
+def start_server(config_path: Path, port: int, rate_limit: int = 1000) -> subprocess.Popen:
+    server = leaderboard_process(
+        "serve-api",
+        "--config",
+        str(config_path),
+        "--port",
+        str(port),
+        "--rate-limit",
+        str(rate_limit),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
