@@ -55,7 +55,7 @@ def draw_intervals(
     finite = np.isfinite(low) & np.isfinite(high)
     ax.hlines(rows[finite], low[finite], high[finite], colors=np.asarray(colours)[finite], lw=2)
     ax.scatter(point, rows, c=colours, zorder=3, s=36)
-    ax.set_yticks(rows, [literal(n) for n in names])
+    ax.set_yticks(rows, [literal(n, 200) for n in names])  # whole names (size the figure)
     for row, label in zip(rows, ax.get_yticklabels(), strict=True):
         label.set_fontweight("bold" if row == leader else "normal")
     ax.set_ylim(len(names) - 0.5, -0.5)

@@ -168,7 +168,10 @@ def _interval_chart(board: Board) -> None:
             metric=board.primary_metric,
             higher_is_better=board.higher_is_better,
             top=table["top_group"],
-            size=(8, 1.2 + 0.45 * len(table)),
+            size=(
+                max(8.0, 5 + 0.09 * max(len(str(t)) for t in table["team"])),
+                1.2 + 0.45 * len(table),
+            ),
         )
         st.image(
             plots.png_bytes(figure),
@@ -189,8 +192,8 @@ def board_frame(board: Board) -> pd.DataFrame:
     frame["submitted"] = frame["submitted"].dt.tz_convert("UTC").dt.tz_localize(None)
     hidden = [c for c in frame.columns if c.startswith("pearson_p")]
     frame = frame.drop(columns=hidden)
-    first = ["rank", "team", board.primary_metric, "ci_low", "ci_high", "rank_low", "rank_high"]
-    first += ["top_group", "significant", "p_holm", "p_value"]
+    first = ["rank", "team", board.primary_metric, "significant", "p_holm", "top_group"]
+    first += ["ci_low", "ci_high", "rank_low", "rank_high", "p_value"]
     return frame[[c for c in first if c in frame] + [c for c in frame if c not in first]]
 
 

@@ -105,8 +105,8 @@ def test_the_board_table_shows_every_row_and_the_significance_first(
     table = app.dataframe[0]
     columns = list(table.value.columns)
     assert columns[:11] == [
-        "rank", "team", "accuracy", "ci_low", "ci_high", "rank_low", "rank_high",
-        "top_group", "significant", "p_holm", "p_value",
+        "rank", "team", "accuracy", "significant", "p_holm", "top_group",
+        "ci_low", "ci_high", "rank_low", "rank_high", "p_value",
     ]  # fmt: skip
     caption = app.caption[0].value
     assert "pooled" in caption and "'significant vs leader'" in caption
