@@ -17,6 +17,7 @@ from pathlib import Path
 from benchmark.errors import BenchmarkError, InvalidSubmission
 from benchmark.io import (
     DEFAULT_MAX_BYTES,
+    read_id_list,
     read_prediction_arrays,
     read_predictions,
     read_solution,
@@ -29,10 +30,20 @@ PROG = "misme-score"
 MAX_BOOTSTRAP = 1_000_000
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--solution", required=True, type=Path, help="solution file (CSV or Parquet)"
-    )
+def _common(parser: argparse.ArgumentParser, ids: bool = False) -> None:
+    if ids:  # validate: the solution, or only its ids (participants have no labels)
+        given = parser.add_mutually_exclusive_group(required=True)
+        given.add_argument("--solution", type=Path, help="solution file (CSV or Parquet)")
+        given.add_argument(
+            "--ids",
+            type=Path,
+            help="ids file (an `id` column; export-challenge writes one per task): "
+            "check format, columns, labels and ids without the solution",
+        )
+    else:
+        parser.add_argument(
+            "--solution", required=True, type=Path, help="solution file (CSV or Parquet)"
+        )
     parser.add_argument("--task", required=True, help="task name (see `misme-score tasks`)")
     parser.add_argument(
         "--max-bytes",
@@ -70,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     validate = sub.add_parser("validate", help="check a prediction file; list every problem")
     validate.add_argument("predictions", type=Path)
-    _common(validate)
+    _common(validate, ids=True)
     score = sub.add_parser("score", help="score a prediction file per fold and pooled")
     score.add_argument("predictions", type=Path)
     _common(score)
@@ -145,9 +156,15 @@ def _check_options(args) -> None:
 
 def _run_validate(args) -> int:
     task = get_task(args.task)
-    solution = read_solution_arrays(args.solution, task)
+    if args.ids is not None:
+        solution = read_id_list(args.ids)
+    else:
+        solution = read_solution_arrays(args.solution, task)
     read_prediction_arrays(args.predictions, solution, task, max_bytes=args.max_bytes)
-    print(f"OK: {args.predictions} is a valid {task.name} submission ({len(solution):,} ids)")
+    against = ", those of the ids file; no labels seen" if args.ids is not None else ""
+    print(
+        f"OK: {args.predictions} is a valid {task.name} submission ({len(solution):,} ids{against})"
+    )
     return 0
 
 
@@ -241,9 +258,16 @@ def _run_compare(args) -> int:
     if args.plot is not None:
         from benchmark import plots
 
-        plots.save(plots.comparison_figure(result), args.plot)
+        plots.save(plots.comparison_figure(result, compared_names(args.a, args.b)), args.plot)
+    print(f"A: {args.a}\nB: {args.b}")
     print(report.to_terminal(result), end="")
     return 0
+
+
+def compared_names(a: Path, b: Path) -> tuple[str, str]:
+    """``A: <file>`` and ``B: <file>``: the file names, or the paths when the names are alike."""
+    first, second = (a.name, b.name) if a.name != b.name else (str(a), str(b))
+    return f"A: {first}", f"B: {second}"
 
 
 def _run_tasks(args) -> int:

@@ -55,7 +55,7 @@ def draw_intervals(
     finite = np.isfinite(low) & np.isfinite(high)
     ax.hlines(rows[finite], low[finite], high[finite], colors=np.asarray(colours)[finite], lw=2)
     ax.scatter(point, rows, c=colours, zorder=3, s=36)
-    ax.set_yticks(rows, [literal(n) for n in names])
+    ax.set_yticks(rows, [literal(n, 200) for n in names])  # whole names (size the figure)
     for row, label in zip(rows, ax.get_yticklabels(), strict=True):
         label.set_fontweight("bold" if row == leader else "normal")
     ax.set_ylim(len(names) - 0.5, -0.5)
@@ -75,32 +75,54 @@ def draw_intervals(
 
 
 def draw_pvalue_heatmap(ax, names: Sequence[str], pvalues, *, alpha: float = 0.05) -> None:
-    """Heatmap of Holm-adjusted p-values; cells below ``alpha`` carry a star and a frame."""
+    """Heatmap of Holm-adjusted p-values; cells below ``alpha`` carry a star and a frame.
+
+    Rows name the teams in full (numbered), columns by their numbers; the diagonal and
+    missing pairs stay blank; each number is black or white, whichever reads on its cell."""
+    from matplotlib import colormaps
+
     values = np.asarray(pvalues, dtype=float)
-    shown = np.where(np.isnan(values), 1.0, values)
-    image = ax.imshow(shown, cmap="viridis_r", vmin=0, vmax=1)
-    labels = [literal(n, 24) for n in names]
-    ax.set_xticks(range(len(names)), labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(names)), labels)
+    blank = np.isnan(values) | np.eye(len(names), dtype=bool)
+    colours = colormaps["viridis_r"].with_extremes(bad="white")
+    image = ax.imshow(np.ma.masked_array(values, blank), cmap=colours, vmin=0, vmax=1)
+    numbers = [str(i + 1) for i in range(len(names))]
+    ax.set_xticks(range(len(names)), numbers)
+    ax.set_yticks(range(len(names)), [f"{i + 1}. {literal(n, 200)}" for i, n in enumerate(names)])
+    ax.set_xlabel("team (number as in the rows)")
     for i in range(len(names)):
         for j in range(len(names)):
-            if i == j or np.isnan(values[i, j]):
+            if blank[i, j]:
                 continue
             significant = values[i, j] < alpha
-            text = f"{values[i, j]:.2g}" + ("*" if significant else "")
             ax.text(
                 j,
                 i,
-                text,
+                f"{values[i, j]:.2g}" + ("*" if significant else ""),
                 ha="center",
                 va="center",
                 fontsize=8,
-                color="white" if shown[i, j] < 0.5 else "black",
+                color=_readable_on(colours(values[i, j])),
                 fontweight="bold" if significant else "normal",
             )
             if significant:
                 ax.add_patch(_frame(ax, i, j))
     ax.figure.colorbar(image, ax=ax, label=f"Holm-adjusted p (* : < {alpha:g})")
+
+
+def heatmap_size(names: Sequence[str]) -> tuple[float, float]:
+    """A figure size (inches) that holds the heatmap's cells, its full row labels and the
+    colour bar: about 0.09 in per label character at the default font size."""
+    longest = max((len(literal(n, 200)) for n in names), default=0) + 4
+    cells = 0.6 * max(len(names), 2)
+    return 2.5 + cells + 0.09 * longest, 1.6 + cells
+
+
+def _readable_on(rgba) -> str:
+    """Black or white text, whichever contrasts more with a background colour (WCAG
+    relative luminance)."""
+    channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    return "black" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "white"
 
 
 def _frame(ax, i: int, j: int):
@@ -181,8 +203,9 @@ def chart(draw: Callable, *args, size: tuple[float, float] = (7, 3.5), **options
 
 
 def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG, cut to what is drawn: a long label is never cut off."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1)
     return buffer.getvalue()
 
 
@@ -229,12 +252,20 @@ def _panels(report, scatter: Mapping | None = None) -> list[tuple[Callable, tupl
 
 
 def _grid(panels: list[tuple[Callable, tuple, dict]], title: str) -> Figure:
+    """The panels two to a row; an odd last one spans its row, so no cell stays empty."""
     columns = min(2, len(panels))
     rows = math.ceil(len(panels) / columns)
     figure = Figure(figsize=(6 * columns, 4 * rows), layout="constrained")
     figure.suptitle(literal(title, 120))
+    cells = figure.add_gridspec(rows, columns)
     for index, (draw, args, options) in enumerate(panels):
-        draw(figure.add_subplot(rows, columns, index + 1), *args, **options)
+        row, column = divmod(index, columns)
+        last_alone = index == len(panels) - 1 and column == 0
+        draw(
+            figure.add_subplot(cells[row, :] if last_alone else cells[row, column]),
+            *args,
+            **options,
+        )
     return figure
 
 
@@ -245,8 +276,29 @@ def report_figure(report, scatter: Mapping[str, Mapping[str, list]] | None = Non
     return _grid(_panels(report, scatter), title)
 
 
+def draw_fold_pairs(ax, folds: Sequence, values: Sequence, names: Sequence[str], *, metric: str):
+    """Per fold, one bar for each system side by side (the comparison's per-fold panel)."""
+    labels = [str(f) for f in folds]
+    width = 0.8 / len(names)
+    colours = (OTHER_COLOUR, "#ff7f0e", "#2ca02c", "#9467bd")
+    for k, (name, series) in enumerate(zip(names, values, strict=True)):
+        offsets = np.arange(len(labels)) + (k - (len(names) - 1) / 2) * width
+        ax.bar(
+            offsets,
+            np.asarray(series, dtype=float),
+            width,
+            label=literal(name),
+            color=colours[k % 4],
+        )
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xlabel("fold")
+    ax.set_ylabel(literal(metric))
+    ax.legend(fontsize=8)
+
+
 def comparison_figure(report, names: Sequence[str] = ("A", "B")) -> Figure:
-    """A and B with their paired bootstrap intervals, then each one's per-fold bars."""
+    """A and B (named by ``names``, e.g. their files) with their paired bootstrap intervals,
+    then both per-fold bars in one panel: every panel drawn holds a chart."""
     metric = report.primary_metric
     panels = []
     if report.bootstrap:
@@ -268,13 +320,7 @@ def comparison_figure(report, names: Sequence[str] = ("A", "B")) -> Figure:
                 {"metric": metric, "higher_is_better": report.higher_is_better, "top": top},
             )
         )
-    for name, side in zip(names, (report.a, report.b), strict=True):
-        folds = sorted(side.per_fold)
-        panels.append(
-            (
-                draw_fold_bars,
-                (folds, [side.per_fold[f][metric] for f in folds]),
-                {"metric": f"{metric} per fold ({name})"},
-            )
-        )
-    return _grid(panels, f"{report.task}: A vs B on {metric}")
+    folds = sorted(report.a.per_fold)
+    per_fold = [[side.per_fold[f][metric] for f in folds] for side in (report.a, report.b)]
+    panels.append((draw_fold_pairs, (folds, per_fold, names), {"metric": f"{metric} per fold"}))
+    return _grid(panels, f"{report.task}: {names[0]} vs {names[1]} on {metric}")

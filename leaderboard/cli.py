@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
+from leaderboard.api.client_commands import CLIENT_COMMANDS, add_client_commands, server_options
 from leaderboard.errors import LeaderboardError
 
 PROG = "misme-leaderboard"
@@ -27,11 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing = team_commands.add_parser("list", help="list the teams")
     _config_options(listing)
 
-    submit = commands.add_parser("submit", help="validate and score a prediction file")
+    submit = commands.add_parser(
+        "submit",
+        help="validate and score a prediction file: on a server with --url (participants), "
+        "or in the store with --config (organizers)",
+    )
     submit.add_argument("predictions", type=Path)
-    _config_options(submit)
+    _server_or_config_options(submit)
     submit.add_argument("--task", required=True)
-    submit.add_argument("--token", required=True)
     submit.add_argument("--phase", help="default: the phase open now")
     submit.add_argument("--note", default="")
 
@@ -41,9 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
         "ranking (up to the config's final_submissions)",
     )
     select.add_argument("submission", type=int)
-    _config_options(select)
-    select.add_argument("--token", required=True)
+    _server_or_config_options(select)
     select.add_argument("--unselect", action="store_true", help="take the choice off again")
+
+    add_client_commands(commands)
+
+    submissions = commands.add_parser(
+        "submissions", help="every team's submissions with notes and messages (organizers)"
+    )
+    _config_options(submissions)
+    submissions.add_argument("--task")
+    submissions.add_argument("--phase")
+    submissions.add_argument("--team", help="only this team")
 
     show = commands.add_parser("show", help="print the leaderboard")
     _config_options(show)
@@ -66,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="headline (default): the primary metric, its intervals and at most 3 "
         "other metrics, fitted to --width; all: every metric column",
     )
-    show.add_argument("--width", type=int, default=100, help="terminal width (default 100)")
+    show.add_argument(
+        "--width",
+        type=int,
+        help="line width (default: the terminal's when wider than 100 columns, else 100)",
+    )
 
     export_board = commands.add_parser(
         "export", help="the final board of a task as CSV, JSON or Markdown (stdout, or --out FILE)"
@@ -105,6 +123,24 @@ def build_parser() -> argparse.ArgumentParser:
     _config_options(serve)
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1")
+    serve.add_argument(
+        "--api-port",
+        type=int,
+        help="also serve the participant API on this port (it ends with the page)",
+    )
+    serve.add_argument(
+        "--rate-limit", type=int, default=60, help="API requests per minute per token (default 60)"
+    )
+
+    serve_api = commands.add_parser(
+        "serve-api", help="run the participant HTTP API (OpenAPI at /api/docs)"
+    )
+    _config_options(serve_api)
+    serve_api.add_argument("--port", type=int, default=8000)
+    serve_api.add_argument("--address", default="127.0.0.1")
+    serve_api.add_argument(
+        "--rate-limit", type=int, default=60, help="requests per minute per token (default 60)"
+    )
 
     export = commands.add_parser(
         "export-challenge",
@@ -116,9 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, required=True, help="challenge TOML file")
+def _config_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--config", type=Path, required=required, help="challenge TOML file")
     parser.add_argument("--db", help="database URL (overrides the config's)")
+
+
+def _server_or_config_options(parser: argparse.ArgumentParser) -> None:
+    server_options(parser, required=False)
+    _config_options(parser, required=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +194,14 @@ def _main(argv: list[str] | None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "export-challenge":
         return _export(args)
+    if args.command in CLIENT_COMMANDS and getattr(args, "url", None):
+        if getattr(args, "config", None):
+            raise LeaderboardError("give --url (a server) or --config (the store), not both")
+        from leaderboard.api.client import run
+
+        return run(args)
+    if getattr(args, "config", 0) is None:
+        raise LeaderboardError(f"{args.command} needs --url URL (participants) or --config FILE")
     from leaderboard.challenge.config import load_config
 
     config = load_config(args.config, args.db)
@@ -163,6 +212,8 @@ def _run(args: argparse.Namespace) -> int:
         "select": _select,
         "show": _show,
         "serve": _serve,
+        "serve-api": _serve_api,
+        "submissions": _submissions,
         "export": _export_board,
         "rescore": _rescore,
     }
@@ -222,7 +273,8 @@ def _team(args, config) -> int:
 def _submit(args, config) -> int:
     from leaderboard.submissions.submit import submit
 
-    outcome = submit(config, args.predictions, args.task, args.token, args.phase, args.note)
+    token = _token(args)
+    outcome = submit(config, args.predictions, args.task, token, args.phase, args.note)
     print(f"submission {outcome.submission_id}: {outcome.status}")
     if outcome.status == "scored":
         for name, value in sorted(outcome.public_metrics.items()):
@@ -243,10 +295,16 @@ def _left(value: int | None) -> str:
     return "unlimited" if value is None else str(value)
 
 
+def _token(args) -> str:
+    from leaderboard.api.client import token_from
+
+    return token_from(args.token)
+
+
 def _select(args, config) -> int:
     from leaderboard.submissions.select import select_submission
 
-    chosen = select_submission(config, args.token, args.submission, unselect=args.unselect)
+    chosen = select_submission(config, _token(args), args.submission, unselect=args.unselect)
     what = "selected" if chosen.selected else "no longer selected"
     print(f"submission {chosen.id} {what} for {chosen.task} / {chosen.phase}")
     return 0
@@ -273,6 +331,8 @@ def _show(args, config) -> int:
     from benchmark.tasks import get_task
     from leaderboard.boards.terminal import board_text
 
+    if args.width is None:
+        args.width = min(1000, max(100, shutil.get_terminal_size((100, 24)).columns))
     if not 40 <= args.width <= 1000:
         raise LeaderboardError(f"--width must be from 40 to 1000, not {args.width}")
     board = _visible_board(args, config)
@@ -329,6 +389,8 @@ def _rescore(args, config) -> int:
 
 def _serve(args, config) -> int:
     _check_port(args.address, args.port)
+    if args.api_port is not None:
+        _start_api_beside(args)
     import importlib.util
 
     pages = importlib.util.find_spec("leaderboard.app.pages").origin  # found, not imported
@@ -357,6 +419,41 @@ def _serve(args, config) -> int:
         env["MISME_LEADERBOARD_DB"] = args.db
     sys.stdout.flush()
     os.execve(sys.executable, command, env)  # the server takes this process's id (and signals)
+    return 0
+
+
+def _start_api_beside(args) -> None:
+    """`serve-api` in a child process that ends when this process (soon the page) ends."""
+    import subprocess
+
+    from leaderboard.api.serve import PARENT_ENV
+
+    if args.api_port == args.port:
+        raise LeaderboardError("--api-port must differ from --port")
+    _check_port(args.address, args.api_port)
+    command = [sys.executable, "-m", "leaderboard.cli", "serve-api"]
+    command += ["--config", str(args.config.resolve()), "--port", str(args.api_port)]
+    command += ["--address", args.address, "--rate-limit", str(args.rate_limit)]
+    command += ["--db", args.db] if args.db else []
+    subprocess.Popen(command, env={**os.environ, PARENT_ENV: str(os.getpid())})
+
+
+def _serve_api(args, config) -> int:
+    from leaderboard.api.serve import serve_api
+
+    _check_port(args.address, args.port)
+    if args.rate_limit < 1:
+        raise LeaderboardError(f"--rate-limit must be at least 1, not {args.rate_limit}")
+    return serve_api(config, args.address, args.port, args.rate_limit)
+
+
+def _submissions(args, config) -> int:
+    from leaderboard.api.client import print_record
+    from leaderboard.submissions.history import all_submissions
+
+    for record in all_submissions(config, args.task, args.phase):
+        if args.team is None or record["team"] == args.team:
+            print_record(record)
     return 0
 
 

@@ -22,7 +22,12 @@ The package, by concern:
   breakdown columns; :mod:`~benchmark.io.arrow`, :mod:`~benchmark.io.raw`: shared pieces.
 """
 
-from benchmark.io.arrays import SolutionArrays, read_prediction_arrays, read_solution_arrays
+from benchmark.io.arrays import (
+    SolutionArrays,
+    read_id_list,
+    read_prediction_arrays,
+    read_solution_arrays,
+)
 from benchmark.io.arrow import decoded, to_numpy
 from benchmark.io.cells import MAX_ABS_VALUE
 from benchmark.io.frames import read_predictions, read_solution, solution_frame
@@ -42,6 +47,7 @@ __all__ = [
     "decoded",
     "group_column",
     "pq_magic",
+    "read_id_list",
     "read_prediction_arrays",
     "read_predictions",
     "read_solution",

@@ -90,14 +90,7 @@ def _solution_arrays(raw: Raw, early: list[Problem], path: Path, task: Task) -> 
     if np.isfinite(folds).all() and ((folds != np.round(folds)) | (np.abs(folds) >= 2**31)).any():
         problems.add(None, "fold", "folds must be whole numbers (of at most 10 digits)")
     columns = {t: parse_target(raw.arrays[found[t]], t, task, raw, problems) for t in task.targets}
-    keys = id_keys(ids) if ids is not None else None
-    if ids is not None and has_duplicates(ids, keys):
-        dup = duplicated(ids.to_numpy(zero_copy_only=False))
-        problems.add_rows(
-            raw.rows[np.flatnonzero(dup)] - 1,
-            "id",
-            lambda i: f"duplicate id {show(row_value(ids, raw, i))}",
-        )
+    keys = _unique_id_keys(ids, raw, problems)
     if problems:
         _raise_solution(path, problems)
     scale = _parse_scale(raw, task, problems)
@@ -106,6 +99,44 @@ def _solution_arrays(raw: Raw, early: list[Problem], path: Path, task: Task) -> 
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     return SolutionArrays(ids, folds.astype(np.int64), columns, scale, keys=keys)
+
+
+def _unique_id_keys(ids: pa.Array | None, raw: Raw, problems: Problems) -> Keys | None:
+    """The hash keys of ``ids``; each duplicate id reported."""
+    keys = id_keys(ids) if ids is not None else None
+    if ids is not None and has_duplicates(ids, keys):
+        dup = duplicated(ids.to_numpy(zero_copy_only=False))
+        problems.add_rows(
+            raw.rows[np.flatnonzero(dup)] - 1,
+            "id",
+            lambda i: f"duplicate id {show(row_value(ids, raw, i))}",
+        )
+    return keys
+
+
+def read_id_list(path: Path) -> SolutionArrays:
+    """An ids file (CSV or Parquet with an ``id`` column, others ignored; `export-challenge`
+    writes one per task): the ids a prediction file must cover, checked as a solution's are.
+    Returns them as a :class:`SolutionArrays` without targets, for :func:`read_prediction_arrays`."""
+    try:
+        raw, early = load(Path(path), SOLUTION_MAX_BYTES)
+    except Fatal as fatal:
+        raise BenchmarkError(f"ids file {path}: {fatal.problem}") from None
+    problems = Problems()
+    for problem in early:
+        problems.add(problem.row, problem.column, problem.message)
+    found = check_header(raw, ("id",), problems, allow_extra=True)
+    if not problems and len(raw) == 0:
+        problems.add(None, None, "no data rows")
+    ids = parse_ids(raw.arrays[found["id"]], raw, problems) if not problems else None
+    keys = _unique_id_keys(ids, raw, problems)
+    if problems:
+        raise BenchmarkError(
+            "ids file " + str(InvalidSubmission(str(path), problems.items, problems.total))
+        )
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    return SolutionArrays(ids, np.zeros(len(ids), dtype=np.int64), {}, None, keys=keys)
 
 
 def _parse_scale(raw: Raw, task: Task, problems: Problems) -> str | None:

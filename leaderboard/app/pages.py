@@ -8,28 +8,33 @@ import argparse
 import json
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
+from leaderboard.app.info_page import info_page
+from leaderboard.app.team_pages import my_submissions_page, submit_page
 from leaderboard.boards.board import Board
-from leaderboard.boards.ranking import build_board, team_submissions
+from leaderboard.boards.ranking import build_board
 from leaderboard.boards.significance import pairwise_holm, pairwise_p_values
-from leaderboard.boards.terminal import legend
+from leaderboard.boards.terminal import FIXED
 from leaderboard.challenge.config import ChallengeConfig, load_config
 from leaderboard.errors import LeaderboardError
-from leaderboard.store.models import Score, Submission, SubsetResult
-from leaderboard.store.quotas import quota_state
+from leaderboard.store.models import Score, SubsetResult
 from leaderboard.store.sessions import read_session, utc_now
-from leaderboard.store.teams import team_for_token
 from leaderboard.submissions.sweep import sweep_unfinished
 
 CONFIG_ENV = "MISME_LEADERBOARD_CONFIG"
 DB_ENV = "MISME_LEADERBOARD_DB"
-PAGES = ("Leaderboard", "Submission detail", "Pairwise comparison", "Submit", "Challenge info")
+PAGES = (
+    "Challenge info",
+    "Leaderboard",
+    "Submission detail",
+    "Pairwise comparison",
+    "Submit",
+    "My submissions",
+)
 
 
 def config_path_from(argv: list[str], environ: dict[str, str]) -> str:
@@ -74,10 +79,7 @@ def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
     direction = "higher" if board.higher_is_better else "lower"
     ids = "private (final)" if board.subset == "private" else "public"
     st.caption(
-        f"Ranked on the {ids} ids by {board.primary_metric} ({direction} is better); "
-        "ties go to the earlier submission. 'significant': Diebold-Mariano test against "
-        "the leader on paired per-id losses, Holm-corrected at 0.05. "
-        + legend(board)
+        board_caption(board, ids, direction)
         + (
             ""
             if board.private_visible
@@ -95,27 +97,60 @@ def leaderboard_page(config: ChallengeConfig, task: str, phase: str) -> None:
             f"{len(older)} row(s) were scored by an older scorer than today's "
             "(column 'older scorer'); the organizers can rescore them."
         )
+    frame = board_frame(board)
     st.dataframe(
-        board_frame(board),
+        frame,
         hide_index=True,
         width="stretch",
+        height=ROW_PX * (len(frame) + 1) + 3,  # every row, no inner scrolling
         key="board",
-        column_config={
-            "significant": st.column_config.CheckboxColumn("significant vs leader"),
-            "top_group": st.column_config.CheckboxColumn("top group"),
-            "older_scorer": st.column_config.CheckboxColumn("older scorer"),
-            "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
-            "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
-            "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
-            "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
-            "submitted": st.column_config.DatetimeColumn(
-                "submitted (UTC)", format="YYYY-MM-DD HH:mm"
-            ),
-            # tiny p-values would otherwise print as long strings of zeros
-            "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
-            "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e"),
-        },
+        column_config=board_columns(board, frame),
     )
+
+
+ROW_PX = 35  # a data grid row's height
+
+
+def board_caption(board: Board, ids: str, direction: str) -> str:
+    """What the page's columns mean (the terminal's names are `show`'s legend)."""
+    settings = board.bootstrap
+    how = (
+        f"{settings['n_resamples']:,} paired bootstrap resamples (seed {settings['seed']})"
+        if settings
+        else "no bootstrap (no intervals)"
+    )
+    return (
+        f"Ranked on the {ids} ids by {board.primary_metric} ({direction} is better); ties go "
+        "to the earlier submission. Every metric is pooled: computed once over all the "
+        "ranked ids, not a mean of folds (the fold values are on the submission page). "
+        f"'95% CI': the interval of {board.primary_metric}, 'rank CI': of the rank, from "
+        f"{how}; 'top group': the rank interval overlaps the leader's; 'significant vs "
+        "leader': Diebold-Mariano test on paired per-id losses, Holm-adjusted p (Holm) "
+        "< 0.05."
+    )
+
+
+def board_columns(board: Board, frame: pd.DataFrame) -> dict:
+    """Headers and one number format: metrics to 4 decimals (labelled pooled), p in e-notation."""
+    columns = {
+        name: st.column_config.NumberColumn(f"{name} (pooled)", format="%.4f")
+        for name in frame.columns
+        if name not in FIXED and pd.api.types.is_float_dtype(frame[name])
+    }
+    return {
+        **columns,
+        "significant": st.column_config.CheckboxColumn("significant vs leader"),
+        "top_group": st.column_config.CheckboxColumn("top group"),
+        "older_scorer": st.column_config.CheckboxColumn("older scorer"),
+        "ci_low": st.column_config.NumberColumn("95% CI low", format="%.4f"),
+        "ci_high": st.column_config.NumberColumn("95% CI high", format="%.4f"),
+        "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
+        "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
+        "submitted": st.column_config.DatetimeColumn("submitted (UTC)", format="YYYY-MM-DD HH:mm"),
+        # tiny p-values would otherwise print as long strings of zeros
+        "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
+        "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e"),
+    }
 
 
 def _interval_chart(board: Board) -> None:
@@ -133,7 +168,10 @@ def _interval_chart(board: Board) -> None:
             metric=board.primary_metric,
             higher_is_better=board.higher_is_better,
             top=table["top_group"],
-            size=(8, 1.2 + 0.45 * len(table)),
+            size=(
+                max(8.0, 5 + 0.09 * max(len(str(t)) for t in table["team"])),
+                1.2 + 0.45 * len(table),
+            ),
         )
         st.image(
             plots.png_bytes(figure),
@@ -148,11 +186,15 @@ def _interval_chart(board: Board) -> None:
 
 
 def board_frame(board: Board) -> pd.DataFrame:
-    """The table as shown: primary metrics first, p-values rounded, naive UTC times."""
+    """The table as shown: the primary metric, its intervals, the top group and the
+    significance first (visible without scrolling), then the other metrics; naive UTC times."""
     frame = board.table.copy()
     frame["submitted"] = frame["submitted"].dt.tz_convert("UTC").dt.tz_localize(None)
     hidden = [c for c in frame.columns if c.startswith("pearson_p")]
-    return frame.drop(columns=hidden)
+    frame = frame.drop(columns=hidden)
+    first = ["rank", "team", board.primary_metric, "significant", "p_holm", "top_group"]
+    first += ["ci_low", "ci_high", "rank_low", "rank_high", "p_value"]
+    return frame[[c for c in first if c in frame] + [c for c in frame if c not in first]]
 
 
 def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
@@ -169,11 +211,10 @@ def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
         "Submission", list(labels), format_func=lambda s: labels[s], key="detail_submission"
     )
     st.text(f"Team: {teams[chosen]}")
-    submission, details, solution_sha256 = _submission_details(
+    # only what the board shows of a submission: no note, message or selection (a team's own)
+    details, solution_sha256 = _submission_details(
         config, chosen, board.subset, board.primary_metric
     )
-    if submission.note:
-        st.text(f"Note: {submission.note}")
     row = board.table[board.table["submission"] == chosen].iloc[0]
     st.text(
         f"Scorer: {row['scorer']}"
@@ -243,9 +284,8 @@ def _group_results(per_group: dict, metric: str) -> None:
 
 def _submission_details(
     config: ChallengeConfig, submission_id: int, subset: str, metric: str
-) -> tuple[Submission, dict, str | None]:
+) -> tuple[dict, str | None]:
     with read_session(config) as session:
-        submission = session.get(Submission, submission_id)
         blob = session.scalar(
             select(SubsetResult.details_json).where(
                 SubsetResult.submission_id == submission_id, SubsetResult.subset == subset
@@ -256,7 +296,7 @@ def _submission_details(
                 Score.submission_id == submission_id, Score.subset == subset, Score.metric == metric
             )
         )
-    return submission, json.loads(blob) if blob else {}, solution
+    return json.loads(blob) if blob else {}, solution
 
 
 def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
@@ -272,122 +312,20 @@ def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
         st.info("At least two ranked teams are needed.")
         return
     adjusted = pairwise_holm(pairwise_p_values(board))
+    names = list(adjusted.index)
     figure = plots.chart(
-        plots.draw_pvalue_heatmap,
-        list(adjusted.index),
-        adjusted.to_numpy(),
-        size=(2.5 + 0.7 * len(adjusted), 2 + 0.6 * len(adjusted)),
+        plots.draw_pvalue_heatmap, names, adjusted.to_numpy(), size=plots.heatmap_size(names)
     )
     st.image(plots.png_bytes(figure), caption="Holm-adjusted p-values (framed, *: significant)")
-    st.dataframe(adjusted.round(4), width="stretch", key="pairwise")
-
-
-def submit_page(config: ChallengeConfig, task: str, phase: str) -> None:
-    from leaderboard.scoring.warm import prestart
-    from leaderboard.submissions.submit import submit
-
-    prestart()  # the scoring zygote loads while the form is filled in (once per server)
-    st.subheader(f"Submit predictions for {task}", anchor=False)
-    token = st.text_input("Team token", type="password", key="token")
-    quota_line = st.empty()  # filled again after a submission, so it never shows the old count
-    _show_quota(quota_line, config, task, token)
-    with st.form("submit", clear_on_submit=False):
-        upload = st.file_uploader("Prediction file (CSV or Parquet)", type=["csv", "parquet"])
-        note = st.text_input("Note (optional)", max_chars=500)
-        sent = st.form_submit_button("Submit")
-    if not sent:
-        return
-    if upload is None or not token:
-        st.warning("Give your team token and a prediction file.")
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
-        outcome = submit(config, path, task, token, note=note, file_name=upload.name)
-    _show_quota(quota_line, config, task, token)
-    show_outcome(outcome)
-
-
-def show_outcome(outcome) -> None:
-    if outcome.status == "scored":
-        st.success(f"Submission {outcome.submission_id} scored.")
-        if warning := outcome.message.partition("; warning: ")[2]:
-            st.warning(warning)
-        st.dataframe(pd.DataFrame([outcome.public_metrics]).round(4), hide_index=True)
-    else:
-        st.error(f"Submission {outcome.submission_id}: {outcome.status}")
-        st.code(outcome.message, language=None)
-    if outcome.quota is not None:
-        st.text(
-            f"Quota left: today {_left(outcome.quota.left_today)}, "
-            f"total {_left(outcome.quota.left_total)}"
-        )
-
-
-def _show_quota(slot, config: ChallengeConfig, task: str, token: str) -> None:
-    if not token:
-        return
-    now = utc_now()
-    phase = config.open_phase(now)
-    with read_session(config) as session:
-        team = team_for_token(session, config, token)
-        state = quota_state(session, team.id, task, phase.name, phase.quota, now)
-    slot.text(
-        f"Team {team.name}: quota left in phase {phase.name}: today "
-        f"{_left(state.left_today)}, total {_left(state.left_total)}"
-    )
-
-
-def _left(value: int | None) -> str:
-    return "unlimited" if value is None else str(value)
-
-
-def info_page(config: ChallengeConfig, task: str, phase: str) -> None:
-    from benchmark.tasks import get_task
-
-    st.subheader("Challenge", anchor=False)
-    if config.description:
-        st.text(config.description)
-    st.markdown("**Tasks**")
+    table = adjusted.set_axis([f"{i + 1}. {n}" for i, n in enumerate(names)], axis=0)
+    table = table.set_axis([str(i + 1) for i in range(len(names))], axis=1)
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "task": t.name,
-                    "description": get_task(t.name).description,
-                    "primary metric": t.primary_metric or get_task(t.name).primary_metric,
-                }
-                for t in config.tasks
-            ]
-        ),
-        hide_index=True,
+        table,
+        width="stretch",
+        height=ROW_PX * (len(table) + 1) + 3,
+        key="pairwise",
+        column_config={c: st.column_config.NumberColumn(c, format="%.2e") for c in table.columns},
     )
-    st.markdown("**Phases** (UTC)")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "phase": p.name,
-                    "start": f"{p.start:%Y-%m-%d %H:%M}",
-                    "end": f"{p.end:%Y-%m-%d %H:%M}",
-                    "public share of ids": p.public_fraction,
-                    "per day": _left(p.quota.per_day),
-                    "total": _left(p.quota.total),
-                    "failed count": p.quota.count_failed,
-                    "invalid per day": _left(p.quota.invalid_per_day),
-                }
-                for p in config.phases
-            ]
-        ),
-        hide_index=True,
-    )
-    st.text(
-        f"Maximum file size: {config.max_file_bytes:,} bytes; scoring time limit: "
-        f"{config.time_limit_s:g} s"
-    )
-    st.markdown("**Recent submissions**")
-    recent = team_submissions(config, task, phase).head(50)
-    st.dataframe(recent.drop(columns=["message"]), hide_index=True)
 
 
 RENDERERS = {
@@ -395,6 +333,7 @@ RENDERERS = {
     "Submission detail": detail_page,
     "Pairwise comparison": pairwise_page,
     "Submit": submit_page,
+    "My submissions": my_submissions_page,
     "Challenge info": info_page,
 }
 

@@ -247,30 +247,3 @@ def _with_scorers(table: pd.DataFrame, scorers: dict[int, tuple], current: str) 
         scorer=[scorer_label(*pair) for pair in found],
         older_scorer=[pair[1] != current for pair in found],
     )
-
-
-def team_submissions(config: ChallengeConfig, task: str, phase: str) -> pd.DataFrame:
-    """Every submission of a task and phase (any status), newest first, without hidden scores."""
-    with read_session(config) as session:
-        challenge = challenge_row(session, config)
-        rows = session.execute(
-            select(
-                Submission.id,
-                Team.name,
-                Submission.status,
-                Submission.message,
-                Submission.note,
-                Submission.created_at,
-                Submission.selected,
-            )
-            .join(Team, Team.id == Submission.team_id)
-            .where(
-                Team.challenge_id == challenge.id,
-                Submission.task == task,
-                Submission.phase == phase,
-            )
-            .order_by(Submission.id.desc())
-        ).all()
-    return pd.DataFrame(
-        rows, columns=["submission", "team", "status", "message", "note", "submitted", "selected"]
-    )

@@ -117,7 +117,9 @@ class ChallengeConfig(_Table):
 
     name: Text
     database: str | None = None
-    description: str = ""
+    description: str = ""  # Markdown (shown without HTML) on the landing page
+    rules: str = ""  # Markdown, as description
+    data_url: str = ""  # where participants get the data (a link on the landing page)
     max_file_bytes: PositiveInt = DEFAULT_MAX_FILE_BYTES
     time_limit_s: Annotated[float, Field(gt=0)] = DEFAULT_TIME_LIMIT_S
     memory_limit_mb: PositiveInt = DEFAULT_MEMORY_LIMIT_MB
@@ -358,6 +360,8 @@ _RULES = {
     "higher_is_better": "must be true or false",
     "primary_metric": "must be a metric name",
     "description": "must be text",
+    "rules": "must be text",
+    "data_url": "must be text (a URL)",
     "database": "must be a URL such as sqlite:///x.db",
     "quotas": "must be a table",
     "bootstrap_resamples": f"must be an integer from 0 to {MAX_BOOTSTRAP_RESAMPLES:,}",

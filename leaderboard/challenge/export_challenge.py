@@ -8,6 +8,10 @@ opaque id). Original ids are dropped because they encode labels (RAVDESS file na
 the emotion; music ids lead to public annotations), and hidden rows are sorted by opaque
 id so their order says nothing either. No manifests, features or solutions are copied.
 
+Submission kit (OUT/participant/submission): per task the hidden ids (`<task>-ids.csv`) and
+a valid sample submission of dummy predictions (`<task>-sample.csv`), for
+`misme-score validate FILE --ids IDS --task TASK` without labels.
+
 Organizer folder (OUT/organizer): `solutions/<task>.parquet` (opaque id, fold, targets and
 the speaker column when the dataset has one), `id-map.parquet` (opaque id -> original id)
 and `challenge.toml`, a starting configuration.
@@ -28,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from leaderboard.challenge.summary import csv_text, sample_rows
 from leaderboard.errors import LeaderboardError
 
 AUDIO_COLUMNS = ("audio", "audio_window")
@@ -108,6 +113,7 @@ def _export_into(
         _export_shard(dataset, staging / "participant", shard, set(test_folds), key, id_map, groups)
     _write_card(staging / "participant", sorted({s.parent.name for s in shards}), test_folds)
     tasks = _write_solutions(dataset, staging / "organizer", set(test_folds), key, id_map, groups)
+    _write_submission_kits(staging / "participant", staging / "organizer", tasks)
     _write_id_map(staging / "organizer", id_map)
     _write_config(staging / "organizer", tasks)
     return id_map, tasks
@@ -281,6 +287,27 @@ def _write_solutions(
         pq.write_table(table.replace_schema_metadata(None), organizer / "solutions" / path.name)
         tasks.append(path.stem)
     return tasks
+
+
+def _write_submission_kits(participant: Path, organizer: Path, tasks: list[str]) -> None:
+    """Per task, ``submission/<task>-ids.csv`` (the hidden ids a submission must cover) and,
+    for a task the benchmark knows, ``submission/<task>-sample.csv``: a valid submission of
+    dummy predictions (labels in turn, or the middle of the scale), for checking a file with
+    ``misme-score validate FILE --ids IDS --task TASK`` without labels."""
+    from benchmark.errors import BenchmarkError
+    from benchmark.tasks import get_task
+
+    folder = participant / "submission"
+    folder.mkdir(parents=True, exist_ok=True)
+    for task in tasks:
+        solution = pq.read_table(organizer / "solutions" / f"{task}.parquet", columns=["id"])
+        ids = [str(i) for i in solution.column("id").to_pylist()]
+        (folder / f"{task}-ids.csv").write_text(csv_text(["id"], [[i] for i in ids]), "utf-8")
+        try:
+            get_task(task)
+        except BenchmarkError:
+            continue  # a solution file of a task the benchmark does not score: ids only
+        (folder / f"{task}-sample.csv").write_text(csv_text(*sample_rows(task, ids)), "utf-8")
 
 
 def _write_id_map(organizer: Path, id_map: dict[str, str]) -> None:

@@ -88,6 +88,7 @@ def safe_file_name(name: str) -> str:
 
 
 TOKEN_PREFIX = "team_"
+UNKNOWN_TOKEN = "unknown team token"
 
 
 def new_token() -> str:
@@ -128,7 +129,7 @@ def team_for_token(session: Session, config: ChallengeConfig, token: str) -> Tea
         )
     )
     if team is None:
-        raise LeaderboardError("unknown team token")
+        raise LeaderboardError(UNKNOWN_TOKEN)
     return team
 
 

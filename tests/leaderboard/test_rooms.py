@@ -1,7 +1,7 @@
 """The leaderboard's rooms and their order, read from the source (function-local imports
 and imports under TYPE_CHECKING included).
 
-errors <- challenge <- store <- scoring <- boards <- submissions <- app, cli
+errors <- challenge <- store <- scoring <- boards <- submissions <- api <- app, cli
 
 A module imports only from its own room or a lower one; no import cycle among the
 leaderboard's modules; from the rest of the toolkit only ``benchmark`` and
@@ -19,7 +19,7 @@ import leaderboard
 
 ROOT = Path(leaderboard.__file__).resolve().parent
 REPOSITORY = ROOT.parent
-ROOMS = ("errors", "challenge", "store", "scoring", "boards", "submissions", ("app", "cli"))
+ROOMS = ("errors", "challenge", "store", "scoring", "boards", "submissions", "api", ("app", "cli"))
 RANK = {
     room: rank
     for rank, rooms in enumerate(ROOMS)

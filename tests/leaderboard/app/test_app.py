@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -65,11 +66,12 @@ def test_detail_page_shows_confusion_matrix_and_text_notes(live_challenge, monke
     app.selectbox(key="detail_submission").set_value(2)
     app.run()
     texts = [t.value for t in app.text]
-    assert f"Team: {HOSTILE}" in texts and f"Note: note {HOSTILE}" in texts
+    assert f"Team: {HOSTILE}" in texts
+    assert not any(t.startswith("Note:") for t in texts)  # a note is its team's own
     assert any("Confusion matrix" in m.value for m in app.markdown)
     assert any("per fold" in m.value for m in app.markdown)
     assert len(app.get("image")) >= 3  # per-fold bars, confusion matrix, per-group bars
-    assert texts[texts.index(f"Team: {HOSTILE}") + 2].startswith("Scorer: misme-toolkit ")
+    assert texts[texts.index(f"Team: {HOSTILE}") + 1].startswith("Scorer: misme-toolkit ")
     per_fold, per_class, genders = (frame.value for frame in app.dataframe)
     assert list(per_class.index) == list(EMOTIONS) and "recall" in per_class.columns
     assert list(genders.index) == ["gender = female", "gender = male"]
@@ -87,10 +89,28 @@ def test_pairwise_page(live_challenge, monkeypatch) -> None:
     path, _, _ = live_challenge
     app = _app(path, monkeypatch, "Pairwise comparison")
     matrix = app.dataframe[0].value
-    assert list(matrix.columns) == ["Team A", HOSTILE, "Team C"]
-    assert matrix.loc["Team A", "Team C"] < 0.05
+    assert list(matrix.index) == ["1. Team A", f"2. {HOSTILE}", "3. Team C"]  # full names
+    assert list(matrix.columns) == ["1", "2", "3"]
+    assert matrix.loc["1. Team A", "3"] < 0.05
+    assert np.isnan(matrix.loc["1. Team A", "1"])  # the diagonal is blank, not p = 1
     assert "Holm-adjusted over all pairs" in app.caption[0].value
     assert len(app.get("image")) == 1  # the heatmap
+
+
+def test_the_board_table_shows_every_row_and_the_significance_first(
+    live_challenge, monkeypatch
+) -> None:
+    path, _, _ = live_challenge
+    app = _app(path, monkeypatch)
+    table = app.dataframe[0]
+    columns = list(table.value.columns)
+    assert columns[:11] == [
+        "rank", "team", "accuracy", "significant", "p_holm", "top_group",
+        "ci_low", "ci_high", "rank_low", "rank_high", "p_value",
+    ]  # fmt: skip
+    caption = app.caption[0].value
+    assert "pooled" in caption and "'significant vs leader'" in caption
+    assert " sig:" not in caption and "top (*)" not in caption  # not the terminal's names
 
 
 def test_leaderboard_page_shows_intervals_and_the_top_group(live_challenge, monkeypatch) -> None:
@@ -113,15 +133,22 @@ def test_submit_page_reports_validation_and_refusals(live_challenge, monkeypatch
     assert any("quota left in phase dev: today 4" in t.value for t in app.text)
     app.text_input[0].input("wrong-token")
     app.run()
-    assert any("unknown team token" in t.value for t in app.text)
+    # by the token field, not a page-wide banner; the form stays
+    assert [e.value for e in app.error] == ["unknown team token"]
+    assert not any("Something is not right" in e.value for e in app.error)
+    assert [b.label for b in app.button] == ["Submit"]
+    assert any("columns id, emotion" in t.value for t in app.text)
+    assert app.code[0].value == "id,emotion\n<an id of the test data>,neutral"
 
 
 def test_info_page(live_challenge, monkeypatch) -> None:
     path, _, _ = live_challenge
     app = _app(path, monkeypatch, "Challenge info")
-    assert app.text[0].value == "A test challenge."
-    phases = app.dataframe[1].value
+    assert any(m.value == "A test challenge." for m in app.markdown)
+    phases = app.dataframe[0].value
     assert list(phases["phase"]) == ["dev", "test"]
+    assert list(phases["status"]) == ["open", "upcoming"]
+    assert app.info[0].value.startswith("Phase dev is open: it closes 2099-01-01 00:00 UTC, in ")
 
 
 def test_missing_config_is_a_clear_message(monkeypatch) -> None:

@@ -44,8 +44,9 @@ def every_task(tmp_path_factory):
 
 @pytest.mark.parametrize("task", ALL_TASKS)
 def test_show_fits_100_columns_with_intervals_and_three_headline_metrics(
-    every_task, capsys, task
+    every_task, capsys, task, monkeypatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # a narrow terminal: the default 100 columns
     assert main(["show", "--config", str(every_task), "--task", task]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert max(map(len, lines)) <= 100, max(lines, key=len)
@@ -59,6 +60,18 @@ def test_show_fits_100_columns_with_intervals_and_three_headline_metrics(
     assert [row.split()[0] for row in rows] == ["1", "2", "3"]
     assert rows[0].split()[-1].isdigit() and "[" in rows[0] and "*" in rows[0]
     assert "top (*): rank interval overlaps the leader's" in " ".join(lines[6:])
+
+
+def test_show_uses_a_wider_terminal_and_gives_the_names_room(
+    every_task, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    assert main(["show", "--config", str(every_task), "--task", "misme-ser"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert 100 < max(map(len, lines)) <= 160
+    table = "\n".join(lines)
+    assert all(name in table for name in LONG_NAMES)  # in full, none cut with "…"
+    assert "…" not in table
 
 
 def test_show_metrics_all_prints_every_column(every_task, capsys) -> None:

@@ -1,0 +1,1 @@
+"""The participant HTTP API (server, request guard) and its command-line client."""

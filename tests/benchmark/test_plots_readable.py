@@ -1,0 +1,80 @@
+"""The pictures read as a person needs: heatmap numbers legible on every cell colour, a
+blank diagonal and full team names; a comparison that names its files and leaves no
+panel empty; a three-panel report without an empty cell."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import to_rgba
+
+from benchmark import plots
+from benchmark.compare import compare
+from benchmark.io import read_predictions, read_solution
+from benchmark.tasks import get_task
+from tests.benchmark.conftest import MER_GOOD
+
+NAMES = ["RF E: mixed->BSS (oracle separation), a very long team name", "Team B", "$x$ <b>"]
+
+
+def _luminance(colour) -> float:
+    r, g, b, _ = to_rgba(colour)
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a, b) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_heatmap_numbers_contrast_with_their_cells_and_names_are_whole() -> None:
+    p = np.array([[np.nan, 1e-9, 0.5], [1e-9, np.nan, 0.999], [0.5, 0.999, np.nan]])
+    figure = plots.chart(plots.draw_pvalue_heatmap, NAMES, p, size=plots.heatmap_size(NAMES))
+    ax = figure.axes[0]
+    image = ax.images[0]
+    for text in ax.texts:
+        j, i = (round(v) for v in text.get_position())
+        cell = image.cmap(image.norm(p[i, j]))
+        assert _contrast(text.get_color(), cell) >= 4.5, (text.get_text(), cell)
+    assert len(ax.texts) == 6  # no number on the diagonal
+    assert np.ma.getmaskarray(image.get_array()).diagonal().all()  # drawn blank
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["1. " + NAMES[0], "2. Team B", "3. \\$x\\$ <b>"]
+    plots.png_bytes(figure)  # renders
+
+
+def test_comparison_names_its_files_and_fills_every_panel(tmp_path, mer_solution) -> None:
+    task = get_task("misme-mer")
+    solution = read_solution(mer_solution, task, group_columns=True)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(MER_GOOD)
+    b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
+    frames = [read_predictions(path, solution, task) for path in (a, b)]
+    result = compare(*frames, solution, task, n_resamples=50, seed=0)
+    figure = plots.comparison_figure(result, ("A: a.csv", "B: b.csv"))
+    assert figure.get_suptitle() == "misme-mer: A: a.csv vs B: b.csv on rmse"
+    assert len(figure.axes) == 2
+    assert all(ax.has_data() for ax in figure.axes)  # no empty panel
+    legend = [t.get_text() for t in figure.axes[1].get_legend().get_texts()]
+    assert legend == ["A: a.csv", "B: b.csv"]
+
+
+def test_an_odd_last_panel_spans_its_row() -> None:
+    panels = [(plots.draw_fold_bars, ([1, 2], [0.5, 0.6]), {"metric": "m"})] * 3
+    figure = plots._grid(panels, "three panels")
+    assert len(figure.axes) == 3 and all(ax.has_data() for ax in figure.axes)
+    last = figure.axes[2].get_subplotspec()
+    assert (last.colspan.start, last.colspan.stop) == (0, 2)
+
+
+def test_compare_says_which_file_is_a_and_which_is_b(tmp_path, mer_solution, run_cli) -> None:
+    a, b = tmp_path / "mine.csv", tmp_path / "theirs.csv"
+    a.write_text(MER_GOOD)
+    b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
+    plot = tmp_path / "ab.png"
+    code, out, err = run_cli(
+        "compare", a, b, "--solution", mer_solution, "--task", "misme-mer", "--plot", plot
+    )
+    assert code == 0, err
+    assert out.splitlines()[:2] == [f"A: {a}", f"B: {b}"]
+    assert plot.read_bytes().startswith(b"\x89PNG")
