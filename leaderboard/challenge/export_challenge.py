@@ -31,6 +31,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import yaml
 
 from leaderboard.challenge.summary import csv_text, sample_rows
 from leaderboard.errors import LeaderboardError
@@ -229,21 +230,40 @@ def _hf_metadata(schema: pa.Schema, kept: set[str]) -> dict[bytes, bytes] | None
 
 
 def _write_card(participant: Path, configs: list[str], test_folds: tuple[int, ...]) -> None:
-    lines = ["---", "configs:"]
+    """The participant copy's card: its configs, and each config's features with the audio
+    columns not decoded (as in the builders' cards, so that ``datasets.load_dataset`` rows
+    need no torchcodec), named with the sha256 of its shards (``datasets`` keys its cache of
+    a local folder by the card, so two copies never read as each other)."""
+    header: dict[str, list] = {"configs": [], "dataset_info": []}
     for config in configs:
         for suffix in ("", "-test"):
             folder = participant / "data" / f"{config}{suffix}"
-            folds = sorted({_fold_of(s) for s in folder.glob("fold*-*.parquet")})
-            if not folds:
+            shards = sorted(folder.glob("fold*-*.parquet"))
+            if not shards:
                 continue
-            lines += [f"- config_name: {config}{suffix}", "  data_files:"]
-            for k in folds:
-                lines += [
-                    f"  - split: fold{k}",
-                    f"    path: data/{config}{suffix}/fold{k}-*.parquet",
-                ]
+            name = f"{config}{suffix}"
+            folds = sorted({_fold_of(s) for s in shards})
+            header["configs"].append(
+                {
+                    "config_name": name,
+                    "data_files": [
+                        {"split": f"fold{k}", "path": f"data/{name}/fold{k}-*.parquet"}
+                        for k in folds
+                    ],
+                }
+            )
+            header["dataset_info"].append(
+                {
+                    "config_name": name,
+                    "description": f"Participant copy, config {name}; shards sha256 "
+                    f"{_shards_sha256(shards)}.",
+                    "features": _undecoded_features(shards[0]),
+                }
+            )
     hidden = ", ".join(f"fold{k}" for k in test_folds)
-    lines += [
+    lines = [
+        "---",
+        yaml.safe_dump(header, sort_keys=False, default_flow_style=False).rstrip(),
         "---",
         "",
         "# MiSME challenge dataset (participant copy)",
@@ -252,10 +272,46 @@ def _write_card(participant: Path, configs: list[str], test_folds: tuple[int, ..
         f"folds ({hidden}) are in the `<config>-test` configs: their rows carry only an "
         "opaque `id`, the fold and the audio; labels, source ids, speaker and music "
         "metadata are withheld. Predict the test ids and submit a file with `id` and the "
-        "task's target columns.",
+        "task's target columns (`submission/<task>-sample.csv` is a valid example; "
+        "`misme-score validate FILE --ids submission/<task>-ids.csv --task <task>` checks "
+        "a file).",
+        "",
+        "Audio columns are not decoded by default: a row's `audio` is `{bytes, path}`.",
+        "",
+        "```python",
+        "import io, datasets, soundfile",
+        f'ds = datasets.load_dataset("path/to/participant", "{configs[0]}-test")',
+        f'row = ds["fold{test_folds[0]}"][0]',
+        'array, sampling_rate = soundfile.read(io.BytesIO(row["audio"]["bytes"]))',
+        "```",
         "",
     ]
     (participant / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _shards_sha256(shards: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for shard in shards:
+        digest.update(f"{shard.name}\t{hashlib.sha256(shard.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def _undecoded_features(shard: Path) -> list[dict]:
+    """A shard's ``datasets`` features as card YAML, its audio columns ``decode: false``."""
+    import datasets  # noqa: PLC0415  (about a second; only when a copy is written)
+
+    schema = pq.read_schema(shard)
+    features = datasets.Features.from_arrow_schema(schema)
+    for name, feature in list(features.items()):
+        if isinstance(feature, datasets.Audio):
+            feature.decode = False
+        elif _is_audio_struct(schema.field(name).type):
+            features[name] = datasets.Audio(decode=False)
+    return features._to_yaml_list()
+
+
+def _is_audio_struct(kind: pa.DataType) -> bool:
+    return pa.types.is_struct(kind) and sorted(f.name for f in kind) == ["bytes", "path"]
 
 
 def _write_solutions(

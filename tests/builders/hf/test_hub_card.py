@@ -232,3 +232,30 @@ def test_croissant_validates_and_reads_back_records(builds, name):
         assert [r[f"{config}/id"].decode() for r in records] == [row["id"] for row in first]
         if "audio" in first[0]:
             assert records[0][f"{config}/audio"]["bytes"] == first[0]["audio"]["bytes"]
+
+
+def test_the_challenge_participant_copy_loads_and_decodes_without_torchcodec(builds, tmp_path):
+    from leaderboard.cli import main as leaderboard_main
+
+    challenge = tmp_path / "challenge"
+    assert (
+        leaderboard_main(
+            [
+                "export-challenge",
+                str(challenge),
+                "--dataset",
+                str(builds["misme"]),
+                "--test-folds",
+                "6",
+            ]
+        )
+        == 0
+    )
+    participant = challenge / "participant"
+    result = run_python(LOAD_EVERY_CONFIG % ([str(participant)],), tmp_path / "hf-home")
+    for config in card_yaml(participant)["configs"]:
+        got = result[f"{participant}|{config['config_name']}"]
+        shards = sorted((participant / "data" / config["config_name"]).glob("*.parquet"))
+        assert sum(got["counts"].values()) == sum(pq.read_metadata(s).num_rows for s in shards)
+        rate, n = got["decoded"]
+        assert rate == 44100 and n > 0
