@@ -1,5 +1,7 @@
 """`misme-build loudness FILE...`: each file's integrated loudness and true peak, measured as
-the builders measure them (the meter a recipe names; default the current recipe's)."""
+the builders measure them (the meter a recipe names; default the current recipe's), on the
+samples the plan's probe decodes: a file the plan would refuse (damaged, truncated, empty)
+is one line and exit 2, with the reason the plan's audit gives."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import math
 from pathlib import Path
 
 from builders.common import bs1770
-from builders.common.audio import read_audio
+from builders.common.decode import DecodeProblem, decode_source
 from builders.common.loudness import BS1770_METER, METERS, measure_loudness
 from builders.errors import UserError
 
@@ -32,7 +34,10 @@ def measure_file(path: Path, meter: str, *, dual_mono: bool = False) -> tuple[fl
     """(integrated loudness LUFS, true peak dBTP) of one file; UserError when it is unreadable."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    decoded = read_audio(path)
+    try:
+        decoded = decode_source(path)
+    except DecodeProblem as error:
+        raise UserError(f"{path}: {error}") from None
     loudness = measure_loudness(path, meter, dual_mono=dual_mono, decoded=decoded)
     return loudness, bs1770.true_peak(decoded[0])
 

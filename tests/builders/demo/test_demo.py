@@ -98,6 +98,9 @@ def test_a_rerun_reuses_the_builds_keeps_the_digests_and_prints_the_step_times(d
         "re-run must not re-render clips"
     )
     out = capsys.readouterr().out
+    # the digest a user is told to quote is the build's, of the default recipe's meter
+    assert f"MiSME digest:    {digests[root / 'build'].strip()}  (" in out
+    assert 'meter = "bs1770"' in (root / "build" / "manifests" / "recipe.toml").read_text()
     table = out[out.index("Time per step:") :].splitlines()
     assert len(table) == 1 + 2 + 10 + 1 and table[-1].split()[0] == "total"
     steps = [
