@@ -221,23 +221,28 @@ def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
         + (" (older than today's)" if row["older_scorer"] else "")
         + (f"; solution sha256 {solution_sha256[:16]}…" if solution_sha256 else "")
     )
-    _detail_charts(details, board.primary_metric, board.subset)
+    _detail_charts(details, board.primary_metric, board.subset, row[board.primary_metric])
 
 
-def _detail_charts(details: dict, metric: str, subset: str) -> None:
+def _detail_charts(details: dict, metric: str, subset: str, pooled: float) -> None:
     from benchmark import plots
 
     per_fold = pd.DataFrame(details.get("per_fold", []))
     if not per_fold.empty and metric in per_fold:
-        st.markdown(f"**{metric} per fold** ({subset} ids; line: mean, band: ± sd)")
-        st.image(
-            plots.png_bytes(
-                plots.chart(
-                    plots.draw_fold_bars, list(per_fold["fold"]), per_fold[metric], metric=metric
-                )
-            )
+        st.markdown(
+            f"**{metric} per fold** ({subset} ids; solid line: fold mean, band: ± sd; "
+            "dashed: pooled over all ids, as on the board)"
         )
-        st.dataframe(per_fold.set_index("fold"), key="per_fold")
+        folds, values = list(per_fold["fold"]), per_fold[metric]
+        figure = plots.chart(plots.draw_fold_bars, folds, values, metric=metric, pooled=pooled)
+        st.image(plots.png_bytes(figure))
+        st.dataframe(
+            per_fold.set_index("fold"),
+            key="per_fold",
+            column_config={  # the board's 4-decimal format
+                c: st.column_config.NumberColumn(format="%.4f") for c in per_fold if c != "fold"
+            },
+        )
     if "confusion" in details:
         st.markdown("**Confusion matrix** (rows: true, columns: predicted)")
         confusion = details["confusion"]

@@ -70,6 +70,7 @@ def test_detail_page_shows_confusion_matrix_and_text_notes(live_challenge, monke
     assert not any(t.startswith("Note:") for t in texts)  # a note is its team's own
     assert any("Confusion matrix" in m.value for m in app.markdown)
     assert any("per fold" in m.value for m in app.markdown)
+    assert any("fold mean" in m.value and "pooled" in m.value for m in app.markdown)
     assert len(app.get("image")) >= 3  # per-fold bars, confusion matrix, per-group bars
     assert texts[texts.index(f"Team: {HOSTILE}") + 1].startswith("Scorer: misme-toolkit ")
     per_fold, per_class, genders = (frame.value for frame in app.dataframe)
