@@ -79,23 +79,6 @@ def test_compare_regression(tmp_path, mer_solution, run_cli):
     assert out.splitlines()[2].startswith("misme-mer: A vs B on 6 ids; pooled rmse A = ")
 
 
-def test_compare_markdown_names_same_named_files_by_their_paths(tmp_path, mer_solution, run_cli):
-    (tmp_path / "run1").mkdir()
-    (tmp_path / "run2").mkdir()
-    a, b = tmp_path / "run1" / "pred.csv", tmp_path / "run2" / "pred.csv"
-    a.write_text(MER_GOOD)
-    b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
-    markdown = tmp_path / "c.md"
-    code, out, err = run_cli(
-        "compare", a, b, "--solution", mer_solution, "--task", "misme-mer", "--markdown", markdown
-    )
-    assert code == 0, err
-    assert out.splitlines()[:2] == [f"A: {a}", f"B: {b}"]
-    lines = markdown.read_text().splitlines()
-    assert lines[0].startswith("# misme-mer: A vs B on 6 ids; pooled rmse")
-    assert lines[1:4] == ["", f"- A: {a}", f"- B: {b}"]
-
-
 def test_compare_classification_includes_mcnemar(tmp_path, ser_solution, run_cli):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text(SER_GOOD)

@@ -69,16 +69,22 @@ def test_an_odd_last_panel_spans_its_row() -> None:
 
 
 def test_compare_says_which_file_is_a_and_which_is_b(tmp_path, mer_solution, run_cli) -> None:
-    a, b = tmp_path / "mine.csv", tmp_path / "theirs.csv"
+    (tmp_path / "run1").mkdir()
+    (tmp_path / "run2").mkdir()
+    a, b = tmp_path / "run1" / "pred.csv", tmp_path / "run2" / "pred.csv"  # same names
     a.write_text(MER_GOOD)
     b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
-    plot = tmp_path / "ab.png"
+    plot, markdown = tmp_path / "ab.png", tmp_path / "ab.md"
     code, out, err = run_cli(
-        "compare", a, b, "--solution", mer_solution, "--task", "misme-mer", "--plot", plot
-    )
+        "compare", a, b, "--solution", mer_solution, "--task", "misme-mer", "--plot", plot,
+        "--markdown", markdown,
+    )  # fmt: skip
     assert code == 0, err
     assert out.splitlines()[:2] == [f"A: {a}", f"B: {b}"]
     assert plot.read_bytes().startswith(b"\x89PNG")
+    lines = markdown.read_text().splitlines()  # the markdown report names them too
+    assert lines[0].startswith("# misme-mer: A vs B on 6 ids; pooled rmse")
+    assert lines[1:4] == ["", f"- A: {a}", f"- B: {b}"]
 
 
 def _full_range() -> np.ndarray:
