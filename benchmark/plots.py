@@ -333,7 +333,11 @@ def comparison_figure(report, names: Sequence[str] = ("A", "B")) -> Figure:
                     [b["ab"[i]][0] for i in order],
                     [b["ab"[i]][1] for i in order],
                 ),
-                {"metric": metric, "higher_is_better": report.higher_is_better, "top": top},
+                {
+                    "metric": f"pooled {metric}",  # over all ids; the folds are the next panel
+                    "higher_is_better": report.higher_is_better,
+                    "top": top,
+                },
             )
         )
     folds = sorted(report.a.per_fold)

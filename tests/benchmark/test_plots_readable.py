@@ -44,20 +44,28 @@ def test_heatmap_numbers_contrast_with_their_cells_and_names_are_whole() -> None
     plots.png_bytes(figure)  # renders
 
 
-def test_comparison_names_its_files_and_fills_every_panel(tmp_path, mer_solution) -> None:
+@pytest.mark.parametrize("n_resamples", [50, 0])
+def test_comparison_names_its_files_and_fills_every_panel(
+    tmp_path, mer_solution, n_resamples
+) -> None:
     task = get_task("misme-mer")
     solution = read_solution(mer_solution, task, group_columns=True)
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text(MER_GOOD)
     b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
     frames = [read_predictions(path, solution, task) for path in (a, b)]
-    result = compare(*frames, solution, task, n_resamples=50, seed=0)
+    result = compare(*frames, solution, task, n_resamples=n_resamples, seed=0)
     figure = plots.comparison_figure(result, ("A: a.csv", "B: b.csv"))
     assert figure.get_suptitle() == "misme-mer: A: a.csv vs B: b.csv on rmse"
-    assert len(figure.axes) == 2
+    assert len(figure.axes) == (2 if n_resamples else 1)
     assert all(ax.has_data() for ax in figure.axes)  # no empty panel
-    legend = [t.get_text() for t in figure.axes[1].get_legend().get_texts()]
+    rows, columns = figure.axes[0].get_subplotspec().get_gridspec().get_geometry()
+    spans = [ax.get_subplotspec() for ax in figure.axes]
+    assert sum(len(s.rowspan) * len(s.colspan) for s in spans) == rows * columns  # no empty cell
+    legend = [t.get_text() for t in figure.axes[-1].get_legend().get_texts()]
     assert legend == ["A: a.csv", "B: b.csv"]
+    if n_resamples:  # the intervals are of the pooled value; the folds are beside them
+        assert figure.axes[0].get_xlabel().startswith("pooled rmse (95 % bootstrap interval")
 
 
 def test_an_odd_last_panel_spans_its_row() -> None:
