@@ -252,6 +252,7 @@ def _run_compare(args) -> int:
         n_resamples=args.bootstrap,
         seed=args.seed,
     )
+    result.files = (str(args.a), str(args.b))
     _warn(report.scale_warnings(result))
     write_output(args.json, report.to_json(result))
     write_output(args.markdown, report.to_markdown(result))
@@ -259,7 +260,6 @@ def _run_compare(args) -> int:
         from benchmark import plots
 
         plots.save(plots.comparison_figure(result, compared_names(args.a, args.b)), args.plot)
-    print(f"A: {args.a}\nB: {args.b}")
     print(report.to_terminal(result), end="")
     return 0
 

@@ -33,6 +33,7 @@ class ComparisonReport:
     tests: list[dict] = field(default_factory=list)
     bootstrap: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    files: tuple[str, str] | None = None  # what A and B are (as given), for the reports
 
     def to_dict(self) -> dict:
         return _json_safe(

@@ -97,7 +97,7 @@ def draw_pvalue_heatmap(ax, names: Sequence[str], pvalues, *, alpha: float = 0.0
             ax.text(
                 j,
                 i,
-                f"{values[i, j]:.2g}" + ("*" if significant else ""),
+                p_text(values[i, j]) + ("*" if significant else ""),
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -107,6 +107,16 @@ def draw_pvalue_heatmap(ax, names: Sequence[str], pvalues, *, alpha: float = 0.0
             if significant:
                 ax.add_patch(_frame(ax, i, j))
     ax.figure.colorbar(image, ax=ax, label=f"Holm-adjusted p (* : < {alpha:g})")
+
+
+def p_text(p: float | None) -> str:
+    """A p-value as read on a page: 3 decimals, or scientific below 0.001 ("3.2e-07"),
+    "< 1e-16" below double precision's resolution (never a bare 0), "" for a missing one."""
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 1e-16:
+        return "< 1e-16"
+    return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
 
 
 def heatmap_size(names: Sequence[str]) -> tuple[float, float]:
@@ -131,8 +141,11 @@ def _frame(ax, i: int, j: int):
     return Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=LEADER_COLOUR, lw=1.5)
 
 
-def draw_fold_bars(ax, folds: Sequence, values, *, metric: str) -> None:
-    """One bar per fold, the across-fold mean as a line and mean +- sd as a band."""
+def draw_fold_bars(
+    ax, folds: Sequence, values, *, metric: str, pooled: float | None = None
+) -> None:
+    """One bar per fold, the fold mean as a line and mean +- sd as a band; ``pooled`` (the
+    metric over all ids at once) as a dashed line, each labelled as what it is."""
     values = np.asarray(values, dtype=float)
     labels = [str(f) for f in folds]
     ax.bar(labels, values, color=OTHER_COLOUR)
@@ -140,8 +153,11 @@ def draw_fold_bars(ax, folds: Sequence, values, *, metric: str) -> None:
     if len(finite):
         mean = float(finite.mean())
         sd = float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
-        ax.axhline(mean, color="black", lw=1.5, label=f"mean {mean:.3f} ± sd {sd:.3f}")
+        ax.axhline(mean, color="black", lw=1.5, label=f"fold mean {mean:.4f} ± sd {sd:.4f}")
         ax.axhspan(mean - sd, mean + sd, color="grey", alpha=0.25, zorder=0)
+    if pooled is not None and np.isfinite(pooled):
+        ax.axhline(pooled, color=LEADER_COLOUR, lw=1.5, ls="--", label=f"pooled {pooled:.4f}")
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("fold")
     ax.set_ylabel(literal(metric))
@@ -235,7 +251,7 @@ def _panels(report, scatter: Mapping | None = None) -> list[tuple[Callable, tupl
         (
             draw_fold_bars,
             (folds, [report.per_fold[f][metric] for f in folds]),
-            {"metric": f"{metric} per fold"},
+            {"metric": f"{metric} per fold", "pooled": report.primary},
         )
     ]
     extras = report.extras
@@ -272,7 +288,7 @@ def _grid(panels: list[tuple[Callable, tuple, dict]], title: str) -> Figure:
 def report_figure(report, scatter: Mapping[str, Mapping[str, list]] | None = None) -> Figure:
     """The charts of a :class:`benchmark.scoring.ScoreReport` in one figure; ``scatter``
     (target -> {"true", "pred"}) adds a predicted-vs-true panel per target."""
-    title = f"{report.task}: {report.primary_metric} = {report.primary:.4f}"
+    title = f"{report.task}: {report.primary_metric} = {report.primary:.4f} (pooled over all ids)"
     return _grid(_panels(report, scatter), title)
 
 
@@ -317,7 +333,11 @@ def comparison_figure(report, names: Sequence[str] = ("A", "B")) -> Figure:
                     [b["ab"[i]][0] for i in order],
                     [b["ab"[i]][1] for i in order],
                 ),
-                {"metric": metric, "higher_is_better": report.higher_is_better, "top": top},
+                {
+                    "metric": f"pooled {metric}",  # over all ids; the folds are the next panel
+                    "higher_is_better": report.higher_is_better,
+                    "top": top,
+                },
             )
         )
     folds = sorted(report.a.per_fold)

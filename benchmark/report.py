@@ -180,10 +180,16 @@ def _title(report) -> str:
             f"{_scale(report)}{interval}"
         )
     return (
-        f"{report.task}: A vs B on {report.settings['n']:,} ids; {report.primary_metric} "
+        f"{report.task}: A vs B on {report.settings['n']:,} ids; pooled {report.primary_metric} "
         f"A = {_fmt(report.a.primary)}, B = {_fmt(report.b.primary)} ({_direction(report)})"
         f"{_scale(report)}"
     )
+
+
+def _files(report) -> list[str]:
+    """ "A: <file>" and "B: <file>" of a comparison that knows its files, else nothing."""
+    files = getattr(report, "files", None)
+    return [f"A: {files[0]}", f"B: {files[1]}"] if files else []
 
 
 def _sections(report):
@@ -194,7 +200,7 @@ def _sections(report):
 
 def to_terminal(report) -> str:
     """Plain-text tables for a terminal."""
-    parts = [_title(report)]
+    parts = [*_files(report), _title(report)]
     for title, header, rows in _sections(report):
         parts += ["", title, _text_table(header, rows)]
     return "\n".join(parts) + "\n"
@@ -203,6 +209,7 @@ def to_terminal(report) -> str:
 def to_markdown(report) -> str:
     """Markdown document with the same tables as :func:`to_terminal`."""
     parts = [f"# {_title(report)}"]
+    parts += ["", *[f"- {line}" for line in _files(report)]] if _files(report) else []
     parts += [f"\n> **Warning:** {warning}" for warning in scale_warnings(report)]
     for title, header, rows in _sections(report):
         parts += ["", f"## {title}", "", _md_table(header, rows)]

@@ -17,7 +17,11 @@ from leaderboard.app.info_page import info_page
 from leaderboard.app.team_pages import my_submissions_page, submit_page
 from leaderboard.boards.board import Board
 from leaderboard.boards.ranking import build_board
-from leaderboard.boards.significance import pairwise_holm, pairwise_p_values
+from leaderboard.boards.significance import (
+    pairwise_holm,
+    pairwise_p_values,
+    pairwise_text_table,
+)
 from leaderboard.boards.terminal import FIXED
 from leaderboard.challenge.config import ChallengeConfig, load_config
 from leaderboard.errors import LeaderboardError
@@ -131,7 +135,8 @@ def board_caption(board: Board, ids: str, direction: str) -> str:
 
 
 def board_columns(board: Board, frame: pd.DataFrame) -> dict:
-    """Headers and one number format: metrics to 4 decimals (labelled pooled), p in e-notation."""
+    """Headers and one number format: metrics to 4 decimals (labelled pooled); p-values are
+    text (see :func:`board_frame`)."""
     columns = {
         name: st.column_config.NumberColumn(f"{name} (pooled)", format="%.4f")
         for name in frame.columns
@@ -147,9 +152,8 @@ def board_columns(board: Board, frame: pd.DataFrame) -> dict:
         "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
         "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
         "submitted": st.column_config.DatetimeColumn("submitted (UTC)", format="YYYY-MM-DD HH:mm"),
-        # tiny p-values would otherwise print as long strings of zeros
-        "p_value": st.column_config.NumberColumn("p (DM)", format="%.2e"),
-        "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.2e"),
+        "p_value": st.column_config.TextColumn("p (DM)"),  # text: benchmark.plots.p_text
+        "p_holm": st.column_config.TextColumn("p (Holm)"),
     }
 
 
@@ -192,6 +196,10 @@ def board_frame(board: Board) -> pd.DataFrame:
     frame["submitted"] = frame["submitted"].dt.tz_convert("UTC").dt.tz_localize(None)
     hidden = [c for c in frame.columns if c.startswith("pearson_p")]
     frame = frame.drop(columns=hidden)
+    from benchmark.plots import p_text
+
+    for column in ("p_value", "p_holm"):  # 3 decimals, 3.2e-07 or "< 1e-16": never a bare 0
+        frame[column] = [p_text(p) for p in frame[column]]
     first = ["rank", "team", board.primary_metric, "significant", "p_holm", "top_group"]
     first += ["ci_low", "ci_high", "rank_low", "rank_high", "p_value"]
     return frame[[c for c in first if c in frame] + [c for c in frame if c not in first]]
@@ -221,23 +229,28 @@ def detail_page(config: ChallengeConfig, task: str, phase: str) -> None:
         + (" (older than today's)" if row["older_scorer"] else "")
         + (f"; solution sha256 {solution_sha256[:16]}…" if solution_sha256 else "")
     )
-    _detail_charts(details, board.primary_metric, board.subset)
+    _detail_charts(details, board.primary_metric, board.subset, row[board.primary_metric])
 
 
-def _detail_charts(details: dict, metric: str, subset: str) -> None:
+def _detail_charts(details: dict, metric: str, subset: str, pooled: float) -> None:
     from benchmark import plots
 
     per_fold = pd.DataFrame(details.get("per_fold", []))
     if not per_fold.empty and metric in per_fold:
-        st.markdown(f"**{metric} per fold** ({subset} ids; line: mean, band: ± sd)")
-        st.image(
-            plots.png_bytes(
-                plots.chart(
-                    plots.draw_fold_bars, list(per_fold["fold"]), per_fold[metric], metric=metric
-                )
-            )
+        st.markdown(
+            f"**{metric} per fold** ({subset} ids; solid line: fold mean, band: ± sd; "
+            "dashed: pooled over all ids, as on the board)"
         )
-        st.dataframe(per_fold.set_index("fold"), key="per_fold")
+        folds, values = list(per_fold["fold"]), per_fold[metric]
+        figure = plots.chart(plots.draw_fold_bars, folds, values, metric=metric, pooled=pooled)
+        st.image(plots.png_bytes(figure))
+        st.dataframe(
+            per_fold.set_index("fold"),
+            key="per_fold",
+            column_config={  # the board's 4-decimal format
+                c: st.column_config.NumberColumn(format="%.4f") for c in per_fold if c != "fold"
+            },
+        )
     if "confusion" in details:
         st.markdown("**Confusion matrix** (rows: true, columns: predicted)")
         confusion = details["confusion"]
@@ -317,15 +330,8 @@ def pairwise_page(config: ChallengeConfig, task: str, phase: str) -> None:
         plots.draw_pvalue_heatmap, names, adjusted.to_numpy(), size=plots.heatmap_size(names)
     )
     st.image(plots.png_bytes(figure), caption="Holm-adjusted p-values (framed, *: significant)")
-    table = adjusted.set_axis([f"{i + 1}. {n}" for i, n in enumerate(names)], axis=0)
-    table = table.set_axis([str(i + 1) for i in range(len(names))], axis=1)
-    st.dataframe(
-        table,
-        width="stretch",
-        height=ROW_PX * (len(table) + 1) + 3,
-        key="pairwise",
-        column_config={c: st.column_config.NumberColumn(c, format="%.2e") for c in table.columns},
-    )
+    table = pairwise_text_table(adjusted)
+    st.dataframe(table, width="stretch", height=ROW_PX * (len(table) + 1) + 3, key="pairwise")
 
 
 RENDERERS = {

@@ -72,3 +72,18 @@ def pairwise_p_values(board: Board) -> pd.DataFrame:
             p = dm_p_value(board.losses[a], board.losses[ids[j]])
             matrix.iloc[i, j] = matrix.iloc[j, i] = p
     return matrix
+
+
+def pairwise_text_table(adjusted: pd.DataFrame) -> pd.DataFrame:
+    """The p-value matrix as the page shows it: rows "k. team" and columns "k" numbered as in
+    the heatmap, each p as :func:`benchmark.plots.p_text` writes it (never a bare 0), the
+    diagonal "-"."""
+    from benchmark.plots import p_text
+
+    numbers = [str(k) for k in range(1, len(adjusted) + 1)]
+    cells = [
+        ["-" if i == j else p_text(p) for j, p in enumerate(row)]
+        for i, row in enumerate(adjusted.to_numpy(dtype=float))
+    ]
+    index = [f"{k}. {name}" for k, name in zip(numbers, adjusted.index, strict=True)]
+    return pd.DataFrame(cells, index=index, columns=numbers)

@@ -3,7 +3,8 @@
 Per row: rank, team, the primary metric, its 95 % interval, the rank interval, the
 top-group mark, significance against the leader, at most three headline metrics (every
 metric with ``metrics="all"``) and the submission id; a legend under the table says what
-the marks mean. Columns are dropped or the team names shortened until the lines fit.
+the marks mean. Metric columns are dropped, then the team names shortened, until the lines
+fit.
 """
 
 from __future__ import annotations
@@ -119,17 +120,12 @@ def _shorten(text: str, width: int) -> str:
 
 
 def fit_table(header: list[str], rows: list[list[str]], width: int, others: int) -> list[str]:
-    """The table's lines within ``width``: first shorten the team names (column 1) down to
-    MIN_TEAM, then drop the last of the ``others`` metric columns (they end 1 or 2 cells
-    before the last), one at a time."""
+    """The table's lines within ``width``. The team names get the room they need first: the
+    last of the ``others`` metric columns (they end 1 or 2 cells before the last) is dropped,
+    one at a time, and only then are the names (column 1) shortened, down to MIN_TEAM."""
     while True:
         widths = _widths(header, rows)
         total = sum(widths) + 2 * (len(widths) - 1)
-        if total > width and widths[1] > MIN_TEAM:
-            team = max(MIN_TEAM, widths[1] - (total - width))
-            rows = [[r[0], _shorten(r[1], team), *r[2:]] for r in rows]
-            header = [header[0], _shorten(header[1], team), *header[2:]]
-            continue
         if total > width and others > 0:
             drop = header.index("id") - 1
             header, rows = (
@@ -137,6 +133,11 @@ def fit_table(header: list[str], rows: list[list[str]], width: int, others: int)
                 [r[:drop] + r[drop + 1 :] for r in rows],
             )
             others -= 1
+            continue
+        if total > width and widths[1] > MIN_TEAM:
+            team = max(MIN_TEAM, widths[1] - (total - width))
+            rows = [[r[0], _shorten(r[1], team), *r[2:]] for r in rows]
+            header = [header[0], _shorten(header[1], team), *header[2:]]
             continue
         right = {0} | {
             i

@@ -76,6 +76,7 @@ def test_compare_regression(tmp_path, mer_solution, run_cli):
     assert all(0 <= t["pvalue"] <= t["pvalue_holm"] <= 1 for t in data["tests"])
     assert data["bootstrap"]["a_minus_b"][0] <= data["bootstrap"]["a_minus_b"][1]
     assert "diebold-mariano" in out
+    assert out.splitlines()[2].startswith("misme-mer: A vs B on 6 ids; pooled rmse A = ")
 
 
 def test_compare_classification_includes_mcnemar(tmp_path, ser_solution, run_cli):

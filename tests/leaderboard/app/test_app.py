@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -70,6 +69,7 @@ def test_detail_page_shows_confusion_matrix_and_text_notes(live_challenge, monke
     assert not any(t.startswith("Note:") for t in texts)  # a note is its team's own
     assert any("Confusion matrix" in m.value for m in app.markdown)
     assert any("per fold" in m.value for m in app.markdown)
+    assert any("fold mean" in m.value and "pooled" in m.value for m in app.markdown)
     assert len(app.get("image")) >= 3  # per-fold bars, confusion matrix, per-group bars
     assert texts[texts.index(f"Team: {HOSTILE}") + 1].startswith("Scorer: misme-toolkit ")
     per_fold, per_class, genders = (frame.value for frame in app.dataframe)
@@ -91,8 +91,8 @@ def test_pairwise_page(live_challenge, monkeypatch) -> None:
     matrix = app.dataframe[0].value
     assert list(matrix.index) == ["1. Team A", f"2. {HOSTILE}", "3. Team C"]  # full names
     assert list(matrix.columns) == ["1", "2", "3"]
-    assert matrix.loc["1. Team A", "3"] < 0.05
-    assert np.isnan(matrix.loc["1. Team A", "1"])  # the diagonal is blank, not p = 1
+    assert float(matrix.loc["1. Team A", "3"].removeprefix("< ")) < 0.05  # p as text
+    assert [matrix.iloc[i, i] for i in range(3)] == ["-", "-", "-"]  # blank, not p = 1
     assert "Holm-adjusted over all pairs" in app.caption[0].value
     assert len(app.get("image")) == 1  # the heatmap
 
@@ -108,6 +108,14 @@ def test_the_board_table_shows_every_row_and_the_significance_first(
         "rank", "team", "accuracy", "significant", "p_holm", "top_group",
         "ci_low", "ci_high", "rank_low", "rank_high", "p_value",
     ]  # fmt: skip
+    board = table.value
+    assert list(board["team"]) == ["Team A", HOSTILE, "Team C"]  # every row
+    assert board["p_holm"].iloc[0] == ""  # the leader is not tested against itself
+    for p in board["p_holm"].iloc[1:]:  # 3 decimals or scientific, never a bare 0
+        assert p == "< 1e-16" or "e-" in p or (len(p.split(".")[1]) == 3 and float(p) > 0)
+    config = table.proto.columns  # the column configuration sent to the page, as JSON
+    assert '"label": "accuracy (pooled)"' in config and '"label": "p (Holm)"' in config
+    assert config.count('"format": "%.4f"') >= 5  # accuracy, its CI, the other metrics
     caption = app.caption[0].value
     assert "pooled" in caption and "'significant vs leader'" in caption
     assert " sig:" not in caption and "top (*)" not in caption  # not the terminal's names

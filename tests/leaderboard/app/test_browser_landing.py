@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.cli import main as score_main
+from leaderboard.boards.ranking import build_board
 from leaderboard.challenge.config import load_config
 from leaderboard.store.schema import init_store
 from leaderboard.store.teams import add_team
@@ -108,6 +109,9 @@ def test_the_board_shows_all_thirteen_rows_and_the_significance_column(tmp_path:
             header = page.locator("[data-testid=stDataFrame] th", has_text="significant vs leader")
             significance_column = int(header.get_attribute("aria-colindex"))
             shown = cells.all_text_contents()
+            grid = page.get_by_test_id("stDataFrame").first
+            headers = [h.strip() for h in grid.locator("th").all_text_contents()]
+            legend = page.get_by_text(re.compile("^Ranked on the public ids")).inner_text()
             page.screenshot(path=str(artifacts / "board-13-rows.png"), full_page=True)
             grid = page.get_by_test_id("stDataFrame").first
             grid.scroll_into_view_if_needed()
@@ -125,7 +129,14 @@ def test_the_board_shows_all_thirteen_rows_and_the_significance_column(tmp_path:
             numbered = index.filter(has_text=re.compile(r"^\d+\. "))
             expect(numbered).to_have_count(13, timeout=WAIT_MS)  # every row of the p table
             rows = numbered.all_text_contents()
-    assert sorted(shown) == sorted(names)  # every row, names in full
-    assert len(rows) == 13 and all(r.split(". ", 1)[1] in names for r in rows)
+            pair_cells = page.get_by_test_id("stDataFrame").locator("td").all_text_contents()
+    ranked = list(build_board(config, "misme-ser", "dev").table["team"])
+    assert shown == ranked and sorted(shown) == sorted(names)  # every row, rank order, in full
+    assert [r.strip() for r in rows] == [f"{k}. {n}" for k, n in enumerate(ranked, start=1)]
     assert significance_column == 4  # beside the metric: visible without scrolling sideways
+    assert headers[:5] == ["rank", "team", "accuracy (pooled)", "significant vs leader", "p (Holm)"]
+    for name in ("'significant vs leader'", "'95% CI'", "'rank CI'", "'top group'"):
+        assert name in legend  # the caption speaks of the page's columns...
+    assert "sig:" not in legend and "top (*)" not in legend  # ...not the terminal's
+    assert "-" in pair_cells and not any(c in ("0", "0.0", "0.00e+00", "None") for c in pair_cells)
     assert dialogs == []

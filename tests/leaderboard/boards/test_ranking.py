@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from leaderboard.boards.ranking import build_board
-from leaderboard.boards.significance import dm_p_value, holm_adjust, pairwise_p_values
+from leaderboard.boards.significance import (
+    dm_p_value,
+    holm_adjust,
+    pairwise_p_values,
+    pairwise_text_table,
+)
 from leaderboard.errors import LeaderboardError
 from leaderboard.store.teams import add_team
 from leaderboard.submissions.select import select_submission
@@ -136,3 +142,20 @@ def test_an_undefined_primary_score_ranks_last_in_either_direction(higher) -> No
     )
     ordered = list(_order(frame, "public", higher)["team"])
     assert ordered == (["b", "a", "n"] if higher else ["a", "b", "n"])
+
+
+def test_pairwise_text_table_numbers_the_rows_and_never_prints_zero() -> None:
+    names = ["RF E: mixed->BSS (oracle features, 5 seeds)", "B", "C"]
+    matrix = pd.DataFrame(
+        [[np.nan, 3.2e-7, 0.0], [3.2e-7, np.nan, 0.5], [0.0, 0.5, np.nan]],
+        index=names,
+        columns=names,
+    )
+    table = pairwise_text_table(matrix)
+    assert list(table.index) == [f"1. {names[0]}", "2. B", "3. C"]  # full names
+    assert list(table.columns) == ["1", "2", "3"]
+    assert table.to_numpy().tolist() == [
+        ["-", "3.2e-07", "< 1e-16"],
+        ["3.2e-07", "-", "0.500"],
+        ["< 1e-16", "0.500", "-"],
+    ]

@@ -43,7 +43,7 @@ def every_task(tmp_path_factory):
 
 
 @pytest.mark.parametrize("task", ALL_TASKS)
-def test_show_fits_100_columns_with_intervals_and_three_headline_metrics(
+def test_show_fits_100_columns_with_intervals_and_room_for_the_names(
     every_task, capsys, task, monkeypatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "80")  # a narrow terminal: the default 100 columns
@@ -54,9 +54,10 @@ def test_show_fits_100_columns_with_intervals_and_three_headline_metrics(
     primary = "accuracy" if task in HEADLINE else "rmse"
     assert header[:7] == ["rank", "team", primary, "95%", "CI", "rank", "CI"]
     assert header[7:9] == ["top", "sig"]
-    expected = HEADLINE.get(task, ("mae", "ccc", "pearson_r"))
-    assert header[9:] == [*expected, "id"]
+    assert header[9:] == ["id"]  # the headline metrics give way to the 67-character name
     rows = lines[3:6]
+    long_name = next(row for row in rows if "RF A: speech alone" in row)
+    assert "RF A: speech alone (a very long baseline" in long_name  # cut only as far as needed
     assert [row.split()[0] for row in rows] == ["1", "2", "3"]
     assert rows[0].split()[-1].isdigit() and "[" in rows[0] and "*" in rows[0]
     assert "top (*): rank interval overlaps the leader's" in " ".join(lines[6:])
@@ -72,6 +73,24 @@ def test_show_uses_a_wider_terminal_and_gives_the_names_room(
     table = "\n".join(lines)
     assert all(name in table for name in LONG_NAMES)  # in full, none cut with "…"
     assert "…" not in table
+
+
+@pytest.mark.parametrize("task", ["misme-ser", "mer-va"])
+def test_a_wide_terminal_keeps_the_headline_metrics_too(
+    every_task, capsys, monkeypatch, task
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    assert main(["show", "--config", str(every_task), "--task", task]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = HEADLINE.get(task, ("mae", "ccc", "pearson_r"))
+    assert lines[1].split()[9:] == [*expected, "id"]
+    assert all(name in "\n".join(lines[3:6]) for name in LONG_NAMES)
+
+
+def test_show_width_option_wins_over_the_terminal(every_task, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    assert main(["show", "--config", str(every_task), "--task", "mer-va", "--width", "100"]) == 0
+    assert max(map(len, capsys.readouterr().out.splitlines())) <= 100
 
 
 def test_show_metrics_all_prints_every_column(every_task, capsys) -> None:
