@@ -45,6 +45,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 ONLY_FROM: dict[tuple[str, str], tuple[str, ...]] = {
     ("builders", "benchmark"): (
         "builders.misme.baselines",
+        "builders.misme.study",
         "builders.instrumental_mer.baselines",
         "builders.muse_vad.baselines",
     ),
