@@ -91,7 +91,7 @@ def fold_numbers(fit: Fit, state: FitState) -> list[int]:
 def _fit_estimator(fit: Fit, target: str, x: np.ndarray, y: np.ndarray, seed: int, preset: str):
     estimator = make_estimator(fit.classification, fit.model, seed, preset)
     final = estimator.steps[-1][1]
-    if fit.model == "mlp" and fit.classification:
+    if fit.model == "mlp" and fit.classification and final.early_stopping:
         # early stopping holds out a stratified 10 %, which must hold one clip per class
         classes = len(np.unique(y))
         final.set_params(validation_fraction=min(0.5, max(0.1, (classes + 1) / len(y))))
@@ -99,7 +99,16 @@ def _fit_estimator(fit: Fit, target: str, x: np.ndarray, y: np.ndarray, seed: in
 
 
 def run_fold(state: FitState, unit: tuple[int, int]) -> dict:
-    """Fit ``state.fits[index]`` without fold ``fold``; predict that fold of each test view."""
+    """Fit ``state.fits[index]`` without fold ``fold``; predict that fold of each test view.
+    BLAS runs on one thread: the engine's workers are the parallelism (several BLAS threads
+    per worker spin against each other on a busy machine: 15 times the CPU for the MLPs)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _run_fold(state, unit)
+
+
+def _run_fold(state: FitState, unit: tuple[int, int]) -> dict:
     from warnings import catch_warnings, simplefilter
 
     index, fold = unit
