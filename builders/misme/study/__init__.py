@@ -22,8 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from builders.engine import Engine, add_arguments as add_engine_arguments
-from builders.engine import engine_from_args
+from builders.engine import Engine, engine_from_args
+from builders.engine import add_arguments as add_engine_arguments
 from builders.errors import UserError
 from builders.misme.baselines.runs import parse_list
 from builders.misme.baselines.settings import EXPERIMENTS, make_domains
@@ -67,7 +67,9 @@ def run_study(
     if bss not in ("auto", "spleeter", "oracle"):
         raise UserError(f"--bss must be auto, spleeter or oracle, not {bss!r}")
     if not (out / "manifests").is_dir():
-        raise UserError(f"{out} is not a MiSME build folder (no manifests/); run `misme-build misme build` first")
+        raise UserError(
+            f"{out} is not a MiSME build folder (no manifests/); run `misme-build misme build` first"
+        )
     if report.exists() and not report.is_dir():
         raise UserError(f"--out must be a folder, but {report} is a file")
     engine = engine or Engine()
@@ -78,11 +80,21 @@ def run_study(
     fits = experiment_fits(data, model_list, IMPORTANCE[preset])
     results, counts = run_fits(fits, data.views, cache, stage="experiments", **common)
     outcome = _collect_experiments(data, fits, results)
-    outcome.update(build=str(out), preset=preset, seed=seed, models=model_list, notes=list(data.notes), data=data)
+    outcome.update(
+        build=str(out),
+        preset=preset,
+        seed=seed,
+        models=model_list,
+        notes=list(data.notes),
+        data=data,
+    )
     candidates = candidate_fits(data, model_list)
-    cand_results, cand_counts = run_fits(candidates, data.views, cache, stage="candidates", **common)
+    cand_results, cand_counts = run_fits(
+        candidates, data.views, cache, stage="candidates", **common
+    )
     outcome["speaker_dependent"] = {
-        f.model: r["predictions"][f.test_views[0]] for f, r in zip(candidates, cand_results, strict=True)
+        f.model: r["predictions"][f.test_views[0]]
+        for f, r in zip(candidates, cand_results, strict=True)
     }
     rankings = {
         domain: {t: rank_columns(imp) for t, imp in per_target.items()}
@@ -138,7 +150,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", default="ser,mer", help="ser, mer or both (default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the models' random states")
     parser.add_argument(
-        "--bss", default="auto", choices=("auto", "spleeter", "oracle"),
+        "--bss",
+        default="auto",
+        choices=("auto", "spleeter", "oracle"),
         help="separated views for C/E/F (auto: Spleeter's if they have features, else oracle)",
     )
     parser.add_argument(

@@ -45,9 +45,7 @@ def shared_table(outcome: dict, domain: str, target: str) -> pd.DataFrame:
 def statistics_tables(outcome: dict, domain: str, target: str) -> dict[str, pd.DataFrame]:
     """Audio role -> per-type statistics with the thesis's beside them (1e-2 units)."""
     tables = {}
-    reference = (
-        thesis.TABLE_5_2 if domain == "ser" else thesis.TABLE_5_5_7[target]
-    )
+    reference = thesis.TABLE_5_2 if domain == "ser" else thesis.TABLE_5_5_7[target]
     for role, (names, imp) in importances(outcome, domain, target).items():
         ours = type_statistics(imp, names, domain)
         ref = reference.get(role, {})
@@ -73,8 +71,11 @@ def top_features(outcome: dict, domain: str, target: str, n: int = 20) -> dict[s
         value = dict(zip(names, imp, strict=True))
         chosen = [*order[:n], *order[-5:]] if len(order) > n + 5 else order
         tables[role] = pd.DataFrame(
-            {"rank": [order.index(f) + 1 for f in chosen], "feature": chosen,
-             "importance": [value[f] for f in chosen]}
+            {
+                "rank": [order.index(f) + 1 for f in chosen],
+                "feature": chosen,
+                "importance": [value[f] for f in chosen],
+            }
         )
     return tables
 
@@ -107,7 +108,10 @@ def dm_table(outcome: dict, domain: str) -> pd.DataFrame:
             continue
         row = {"a": f"{a[0]} {a[1]}", "b": f"{b[0]} {b[1]}"}
         for i, target in enumerate(targets):
-            loss = {k: losses(p, truth, target, domain == "ser") for k, p in (("a", pred_a), ("b", pred_b))}
+            loss = {
+                k: losses(p, truth, target, domain == "ser")
+                for k, p in (("a", pred_a), ("b", pred_b))
+            }
             test = dm_test(loss["a"], loss["b"])
             row[f"DM {target}"] = test["statistic"]
             row[f"p {target}"] = test["pvalue"]

@@ -76,7 +76,9 @@ class DeepNetwork(BaseEstimator):
         else:
             target = torch.as_tensor(np.asarray(y, dtype=np.float32)).reshape(-1, 1)
             loss_fn, n_out = torch.nn.MSELoss(), 1
-        self.network_ = _network(torch, features.shape[1], n_out, self.settings, self.classification)
+        self.network_ = _network(
+            torch, features.shape[1], n_out, self.settings, self.classification
+        )
         optimizer = torch.optim.Adam(self.network_.parameters(), lr=self.settings.learning_rate)
         self.network_.train()
         for _ in range(self.settings.epochs):

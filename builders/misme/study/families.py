@@ -148,7 +148,9 @@ def _classifier(model: str, seed: int, settings: Preset):
     if model == "dnn":
         return DeepNetwork(True, settings.dnn, seed)
     if model in ("dummy-stratified", "dummy-most-frequent"):
-        return DummyClassifier(strategy=model.removeprefix("dummy-").replace("-", "_"), random_state=seed)
+        return DummyClassifier(
+            strategy=model.removeprefix("dummy-").replace("-", "_"), random_state=seed
+        )
     raise UserError(f"model {model} is not a classifier")
 
 

@@ -131,7 +131,12 @@ def _run_fold(state: FitState, unit: tuple[int, int]) -> dict:
         with catch_warnings():
             simplefilter("ignore")  # convergence and small-batch notes of the MLPs
             model = _fit_estimator(
-                fit, target, train.x[rows][:, cols], y, derive_seed(seed, fit.model, target), state.preset
+                fit,
+                target,
+                train.x[rows][:, cols],
+                y,
+                derive_seed(seed, fit.model, target),
+                state.preset,
             )
         for view, (data, mask) in tests.items():
             x_test = data.x[mask][:, cols]

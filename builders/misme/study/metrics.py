@@ -78,8 +78,11 @@ def dm_test(loss_a: pd.Series, loss_b: pd.Series) -> dict:
     from benchmark.stats import diebold_mariano_from_losses
 
     common = loss_a.index.intersection(loss_b.index)
-    row = {"n": len(common), "mean_loss_a": float(loss_a.loc[common].mean()),
-           "mean_loss_b": float(loss_b.loc[common].mean())}
+    row = {
+        "n": len(common),
+        "mean_loss_a": float(loss_a.loc[common].mean()),
+        "mean_loss_b": float(loss_b.loc[common].mean()),
+    }
     try:
         result = diebold_mariano_from_losses(
             loss_a.loc[common].to_numpy(), loss_b.loc[common].to_numpy()

@@ -40,7 +40,9 @@ def load_study_data(out: Path, domains: dict[str, Domain], bss: str) -> StudyDat
     experiments C, E and F with a note; a missing single or mixed view is an error)."""
     sources, mixes = load_manifests(out)
     check_folds(sources, mixes)
-    data = StudyData(domains, mixes=mixes.sort_values("mix_id", kind="stable").reset_index(drop=True))
+    data = StudyData(
+        domains, mixes=mixes.sort_values("mix_id", kind="stable").reset_index(drop=True)
+    )
     for name, domain in domains.items():
         data.roles[name] = {}
         choice = bss_role(out, domain, bss)
@@ -71,7 +73,9 @@ def experiment_fits(data: StudyData, models: list[str], importance: str) -> list
         roles = data.roles[name]
         for model in models_for(name, models):
             for train in ROLES:
-                tests = [t for e in data.experiments(name) for r, t in [EXPERIMENTS[e]] if r == train]
+                tests = [
+                    t for e in data.experiments(name) for r, t in [EXPERIMENTS[e]] if r == train
+                ]
                 if not tests:
                     continue
                 fits.append(

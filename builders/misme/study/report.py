@@ -61,7 +61,9 @@ class Report:
         self.parts.append(f"## {number}: {title}\n\n{markdown(frame, percent)}")
 
     def figure(self, caption: str, path: Path) -> None:
-        self.parts.append(f"![{caption}]({path.relative_to(self.folder).as_posix()})\n\n*{caption}*\n")
+        self.parts.append(
+            f"![{caption}]({path.relative_to(self.folder).as_posix()})\n\n*{caption}*\n"
+        )
 
     def text(self, text: str) -> None:
         self.parts.append(text)
@@ -103,17 +105,44 @@ def write_report(folder: Path, outcome: dict) -> Path:
 
 
 def _speech(report: Report, outcome: dict) -> None:
-    report.table("Table 4.1", "speaker-dependent (SD) and -independent (SI) accuracy of the candidate models on speech", tables.table_4_1(outcome), _accuracy_column)
-    report.table("Table 4.2", "accuracy of every model on the six speech experiments", tables.table_4_2(outcome), _accuracy_column)
-    report.table("Table 4.3a", "precision per emotion (S = speech only, M = mixed, B = separated)", tables.table_4_3(outcome, "precision"))
+    report.table(
+        "Table 4.1",
+        "speaker-dependent (SD) and -independent (SI) accuracy of the candidate models on speech",
+        tables.table_4_1(outcome),
+        _accuracy_column,
+    )
+    report.table(
+        "Table 4.2",
+        "accuracy of every model on the six speech experiments",
+        tables.table_4_2(outcome),
+        _accuracy_column,
+    )
+    report.table(
+        "Table 4.3a",
+        "precision per emotion (S = speech only, M = mixed, B = separated)",
+        tables.table_4_3(outcome, "precision"),
+    )
     report.table("Table 4.3b", "recall per emotion", tables.table_4_3(outcome, "recall"))
-    report.table("Table 4.4", "accuracy with the top-N features of the forest's ranking (experiment F)", tables.table_4_4(outcome), _accuracy_column)
+    report.table(
+        "Table 4.4",
+        "accuracy with the top-N features of the forest's ranking (experiment F)",
+        tables.table_4_4(outcome),
+        _accuracy_column,
+    )
 
 
 def _music(report: Report, outcome: dict) -> None:
-    report.table("Table 4.5", "the candidate models on music-only audio (experiment A)", tables.table_4_5(outcome))
+    report.table(
+        "Table 4.5",
+        "the candidate models on music-only audio (experiment A)",
+        tables.table_4_5(outcome),
+    )
     report.table("Table 4.6", "every model on the six music experiments", tables.table_4_6(outcome))
-    report.table("Table 4.7", "RMSE with the top-N features of the forest's ranking (experiment F)", tables.table_4_7(outcome))
+    report.table(
+        "Table 4.7",
+        "RMSE with the top-N features of the forest's ranking (experiment F)",
+        tables.table_4_7(outcome),
+    )
 
 
 def _chapter_5(report: Report, outcome: dict) -> None:
@@ -122,12 +151,24 @@ def _chapter_5(report: Report, outcome: dict) -> None:
         if domain not in domains:
             continue
         number = analysis.SHARED_TABLES[domain, target]
-        report.table(f"Table {number}", f"features shared by the top-N rankings of the audio types ({target})", analysis.shared_table(outcome, domain, target))
+        report.table(
+            f"Table {number}",
+            f"features shared by the top-N rankings of the audio types ({target})",
+            analysis.shared_table(outcome, domain, target),
+        )
         stats_number = analysis.STAT_TABLES[domain, target]
         for role, frame in analysis.statistics_tables(outcome, domain, target).items():
-            report.table(f"Table {stats_number} ({analysis.AUDIO[role]})", f"importance statistics per feature type ({target}; top 250)", frame)
+            report.table(
+                f"Table {stats_number} ({analysis.AUDIO[role]})",
+                f"importance statistics per feature type ({target}; top 250)",
+                frame,
+            )
         if domain == "mer" and target == "valence":
-            report.table("Table 5.3", "RMSE of the six music experiments (a copy of Table 4.6)", tables.table_4_6(outcome, rmse_only=True))
+            report.table(
+                "Table 5.3",
+                "RMSE of the six music experiments (a copy of Table 4.6)",
+                tables.table_4_6(outcome, rmse_only=True),
+            )
 
 
 def _appendices(report: Report, outcome: dict) -> None:
@@ -141,7 +182,12 @@ def _appendices(report: Report, outcome: dict) -> None:
                 if pred is None:
                     continue
                 truth = tables._truth(outcome, "mer", experiment)
-                path = figures.mer_heatmap(pred, truth, f"{model} experiment {experiment}", figures_dir / f"A-mer-{model}-{experiment}.png")
+                path = figures.mer_heatmap(
+                    pred,
+                    truth,
+                    f"{model} experiment {experiment}",
+                    figures_dir / f"A-mer-{model}-{experiment}.png",
+                )
                 report.figure(f"Figure A: {model} on experiment {experiment}", path)
     if "ser" in data.domains:
         for model in [m for m in ("rf", "dnn") if m in outcome["models"]]:
@@ -149,18 +195,42 @@ def _appendices(report: Report, outcome: dict) -> None:
                 pred = outcome["experiments"].get(("ser", model, experiment))
                 if pred is not None:
                     truth = tables._truth(outcome, "ser", experiment)
-                    path = figures.ser_confusion(pred, truth, f"SER {model} {experiment}", figures_dir / f"A-ser-{model}-{experiment}.png")
-                    report.figure(f"Confusion matrix (not in the thesis): SER {model} on {experiment}", path)
-    for appendix, domain, target in (("B", "ser", "emotion"), ("C", "mer", "valence"), ("C", "mer", "arousal")):
+                    path = figures.ser_confusion(
+                        pred,
+                        truth,
+                        f"SER {model} {experiment}",
+                        figures_dir / f"A-ser-{model}-{experiment}.png",
+                    )
+                    report.figure(
+                        f"Confusion matrix (not in the thesis): SER {model} on {experiment}", path
+                    )
+    for appendix, domain, target in (
+        ("B", "ser", "emotion"),
+        ("C", "mer", "valence"),
+        ("C", "mer", "arousal"),
+    ):
         if domain not in data.domains:
             continue
         report.text(f"## Appendix {appendix}: the most important features ({target})\n")
         for role, frame in analysis.top_features(outcome, domain, target).items():
             name = f"{appendix}-{target}-{role}"
-            report.table(f"Appendix {appendix} ({target}, {analysis.AUDIO[role]})", "the 20 most and 5 least important features", frame)
-            report.figure(f"Figure {appendix}: {target}, {analysis.AUDIO[role]} audio", figures.importance_bars(frame, f"{target}: {analysis.AUDIO[role]}", figures_dir / f"{name}.png"))
+            report.table(
+                f"Appendix {appendix} ({target}, {analysis.AUDIO[role]})",
+                "the 20 most and 5 least important features",
+                frame,
+            )
+            report.figure(
+                f"Figure {appendix}: {target}, {analysis.AUDIO[role]} audio",
+                figures.importance_bars(
+                    frame, f"{target}: {analysis.AUDIO[role]}", figures_dir / f"{name}.png"
+                ),
+            )
     for domain in data.domains:
-        report.table(f"Table D.1 ({domain.upper()})", "Diebold-Mariano tests between models and experiments (per-clip loss on the mixes; A's predictions given to the mixes of its clips)", analysis.dm_table(outcome, domain))
+        report.table(
+            f"Table D.1 ({domain.upper()})",
+            "Diebold-Mariano tests between models and experiments (per-clip loss on the mixes; A's predictions given to the mixes of its clips)",
+            analysis.dm_table(outcome, domain),
+        )
     if "mer" in data.domains:
         for target in ("valence", "arousal"):
             ours = analysis.shared_by_all(outcome, target)

@@ -90,6 +90,6 @@ def run_fits(
             on_result=finished,
             progress=False,
         )
-        for j, i in enumerate(todo):
+        for i in todo:
             results[i] = pickle.loads((cache / f"{keys[i]}.pkl").read_bytes())
     return results, {"cached": len(fits) - len(todo), "fitted": len(todo)}

@@ -44,7 +44,11 @@ def table_4_1(outcome: dict) -> pd.DataFrame:
     for model in _models(outcome, "ser"):
         sd = outcome["speaker_dependent"].get(model)
         data = outcome["data"]
-        ours_sd = ser_scores(sd, data.views[data.roles["ser"]["single"]].labels) if sd is not None else None
+        ours_sd = (
+            ser_scores(sd, data.views[data.roles["ser"]["single"]].labels)
+            if sd is not None
+            else None
+        )
         ours_si = _ser(outcome, model, "A")
         ref = thesis.TABLE_4_1.get(model, (None, None))
         rows.append(
@@ -99,7 +103,9 @@ def _top_rows(outcome: dict, domain: str, score) -> list[tuple[int, dict]]:
     models = [m for m in ("rf", "dnn") if m in outcome["models"]]
     view = data.roles[domain].get("bss", data.roles[domain]["mixed"])
     truth = data.views[view].labels
-    rows = [(0, {m: score(outcome["experiments"].get((domain, m, experiment)), truth) for m in models})]
+    rows = [
+        (0, {m: score(outcome["experiments"].get((domain, m, experiment)), truth) for m in models})
+    ]
     for n in top_n_sizes(len(data.names[view])):
         rows.append((n, {m: score(outcome["top_n"].get((domain, m, n)), truth) for m in models}))
     return rows
@@ -157,7 +163,11 @@ def table_4_6(outcome: dict, rmse_only: bool = False) -> pd.DataFrame:
     for model in _models(outcome, "mer"):
         for experiment, (train, test) in EXPERIMENTS.items():
             ref = thesis.TABLE_4_6.get(model, {}).get(experiment)
-            row = {"model": THESIS_NAMES["mer"][model], "exp": experiment, "train → test": f"{train} → {test}"}
+            row = {
+                "model": THESIS_NAMES["mer"][model],
+                "exp": experiment,
+                "train → test": f"{train} → {test}",
+            }
             row |= _mer_row(_mer(outcome, model, experiment), ref)
             if rmse_only:
                 row = {k: v for k, v in row.items() if "R²" not in k and "PCC" not in k}

@@ -22,7 +22,9 @@ from builders.misme.study.metrics import mer_scores, ser_scores
 from tests.builders.misme.test_baselines import make_build
 
 SPEECH_SET = "speech-egemaps"
-MODELS = "rf,dummy-stratified,dummy-mean"  # the report's tables need the forest; the dummies are cheap
+MODELS = (
+    "rf,dummy-stratified,dummy-mean"  # the report's tables need the forest; the dummies are cheap
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,9 @@ def test_each_family_beats_its_dummy_on_single_source_audio(build: Path, model: 
         m: ser_scores(_cross_validate(speech, x_speech, m, True), speech)["accuracy"]
         for m in (model, "dummy-stratified", "dummy-most-frequent")
     }
-    assert accuracy[model] > max(accuracy["dummy-stratified"], accuracy["dummy-most-frequent"]) + 0.2
+    assert (
+        accuracy[model] > max(accuracy["dummy-stratified"], accuracy["dummy-most-frequent"]) + 0.2
+    )
     music, x_music = _view(build, "mer", "single", "music")
     rmse = {
         m: mer_scores(_cross_validate(music, x_music, m, False), music, ("valence", "arousal"))
@@ -101,7 +105,10 @@ def test_models_are_parsed_with_aliases_and_refused_when_unknown() -> None:
 def study(build: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     report = tmp_path_factory.mktemp("report") / "report"
     outcome = run_study(
-        build, report, models=MODELS, preset="fast",
+        build,
+        report,
+        models=MODELS,
+        preset="fast",
         speech_set=SPEECH_SET,
     )
     return report, outcome
@@ -110,8 +117,24 @@ def study(build: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 def test_the_report_has_every_thesis_table_and_the_figures(study) -> None:
     report, outcome = study
     text = (report / "report.md").read_text()
-    for number in ("4.1", "4.2", "4.3a", "4.3b", "4.4", "4.5", "4.6", "4.7", "5.1", "5.2",
-                   "5.3", "5.4", "5.5", "5.6", "5.7", "D.1"):
+    for number in (
+        "4.1",
+        "4.2",
+        "4.3a",
+        "4.3b",
+        "4.4",
+        "4.5",
+        "4.6",
+        "4.7",
+        "5.1",
+        "5.2",
+        "5.3",
+        "5.4",
+        "5.5",
+        "5.6",
+        "5.7",
+        "D.1",
+    ):
         assert f"## Table {number}" in text, number
     for appendix in ("A", "B", "C", "E"):
         assert f"## Appendix {appendix}" in text, appendix
@@ -127,7 +150,10 @@ def test_a_rerun_fits_nothing_and_a_lost_cache_entry_is_refit(study, build: Path
     report, first = study
     text = (report / "report.md").read_text()
     again = run_study(
-        build, report, models=MODELS, preset="fast",
+        build,
+        report,
+        models=MODELS,
+        preset="fast",
         speech_set=SPEECH_SET,
     )
     assert again["counts"] == {"cached": sum(first["counts"].values()), "fitted": 0}
@@ -135,7 +161,10 @@ def test_a_rerun_fits_nothing_and_a_lost_cache_entry_is_refit(study, build: Path
     assert "0 to run" in capsys.readouterr().err
     sorted(report.glob(".cache/*.pkl"))[0].unlink()
     third = run_study(
-        build, report, models=MODELS, preset="fast",
+        build,
+        report,
+        models=MODELS,
+        preset="fast",
         speech_set=SPEECH_SET,
     )
     assert third["counts"]["fitted"] == 1
