@@ -25,19 +25,6 @@ from pathlib import Path
 from builders.engine import Engine, engine_from_args
 from builders.engine import add_arguments as add_engine_arguments
 from builders.errors import UserError
-from builders.misme.baselines.runs import parse_list
-from builders.misme.baselines.settings import EXPERIMENTS, make_domains
-from builders.misme.study.families import check_preset, parse_models
-from builders.misme.study.plan import (
-    ROLES,
-    candidate_fits,
-    check_models_fit,
-    experiment_fits,
-    load_study_data,
-    rank_columns,
-    top_n_fits,
-)
-from builders.misme.study.runner import run_fits
 
 IMPORTANCE = {"thesis": "permutation", "fast": "impurity"}
 
@@ -56,7 +43,20 @@ def run_study(
     engine: Engine | None = None,
 ) -> dict:
     """Run every stage and write the report; returns the outcome (see ``report.write_report``)."""
+    # imported here: `misme-build` imports every dataset's steps, and these import sklearn
+    from builders.misme.baselines.runs import parse_list
+    from builders.misme.baselines.settings import make_domains
+    from builders.misme.study.families import check_preset, parse_models
+    from builders.misme.study.plan import (
+        candidate_fits,
+        check_models_fit,
+        experiment_fits,
+        load_study_data,
+        rank_columns,
+        top_n_fits,
+    )
     from builders.misme.study.report import write_report
+    from builders.misme.study.runner import run_fits
 
     started = time.perf_counter()
     out, report = Path(out), Path(report)
@@ -117,6 +117,9 @@ def run_study(
 
 def _collect_experiments(data, fits, results) -> dict:
     """Predictions per (domain, model, experiment) and importances per (domain, role)."""
+    from builders.misme.baselines.settings import EXPERIMENTS
+    from builders.misme.study.plan import ROLES
+
     predictions, importance = {}, {}
     for fit, result in zip(fits, results, strict=True):
         role_of = {view: role for role, view in data.roles[fit.domain].items()}

@@ -176,6 +176,7 @@ def _appendices(report: Report, outcome: dict) -> None:
     figures_dir = report.folder / "figures"
     if "mer" in data.domains:
         report.text("## Appendix A: predicted against true values\n")
+        _best_top_n_heatmap(report, outcome, figures_dir)
         for model in [m for m in ("rf", "dnn") if m in outcome["models"]]:
             for experiment in ("A", "D", "F"):
                 pred = outcome["experiments"].get(("mer", model, experiment))
@@ -239,3 +240,26 @@ def _appendices(report: Report, outcome: dict) -> None:
                 f"## Appendix E ({target}): features shared by the top 50 of all three audio types\n\n"
                 f"Ours ({len(ours)}): {', '.join(ours) or '–'}\n\nThesis ({len(theirs)}): {', '.join(theirs)}\n"
             )
+
+
+def _best_top_n_heatmap(report: Report, outcome: dict, figures_dir: Path) -> None:
+    """Figure A.1: the forest with the top-N features of lowest mean RMSE, on experiment F's
+    view (the thesis: top 50 for valence, top 100 for arousal; here one N for both)."""
+    from builders.misme.study.metrics import mer_scores
+
+    data = outcome["data"]
+    view = data.roles["mer"].get("bss", data.roles["mer"]["mixed"])
+    truth = data.views[view].labels
+    runs = {n: p for (d, m, n), p in outcome["top_n"].items() if d == "mer" and m == "rf"}
+    if not runs:
+        return
+
+    def mean_rmse(n: int) -> float:
+        scores = mer_scores(runs[n], truth, tables.TARGETS)
+        return sum(scores[t]["rmse"] for t in tables.TARGETS) / len(tables.TARGETS)
+
+    best = min(runs, key=lambda n: (mean_rmse(n), n))
+    path = figures.mer_heatmap(
+        runs[best], truth, f"rf, top {best} features, {view}", figures_dir / "A1-mer-rf-top.png"
+    )
+    report.figure(f"Figure A.1: the forest with its {best} most important features on {view}", path)

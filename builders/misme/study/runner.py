@@ -78,7 +78,8 @@ def run_fits(
                 done = assemble(state.fits[j], state, sorted(per_fit[j], key=lambda r: r["fold"]))
                 with atomic_file(cache / f"{keys[todo[j]]}.pkl") as tmp:
                     tmp.write_bytes(pickle.dumps(done))
-                _say(f"{stage}: fitted {state.fits[j].name}")
+                cpu = sum(r["cpu"] for r in per_fit[j])
+                _say(f"{stage}: fitted {state.fits[j].name} ({cpu:.1f} s CPU)")
 
         map_units(
             run_fold,
