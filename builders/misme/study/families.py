@@ -15,7 +15,7 @@
 ``fast`` (the demo's) keeps every family but shrinks it to what the demo corpus (tens of
 clips per fold) can train: SVMs with C = 10 (C = 1 predicts little but the mean from
 twenty-odd clips); forests of 200 trees over sqrt of the features; MLPs of 128
-units, 100 epochs without early stopping (its 10 % validation split would be a handful of
+units, 50 epochs without early stopping (its 10 % validation split would be a handful of
 clips) on batches of 16 at a learning rate of 0.01; a D-NN of three layers of 128 trained
 for 50 epochs on batches of 16 (25 epochs of batches of 32 are a few dozen steps on such a
 corpus).
@@ -67,9 +67,9 @@ PRESETS = {
     "fast": Preset(
         svm_c=10.0,
         mlp_ser_hidden=128,
-        mlp_ser_iterations=100,
+        mlp_ser_iterations=50,
         mlp_mer_hidden=128,
-        mlp_mer_iterations=100,
+        mlp_mer_iterations=50,
         rf_ser_trees=200,
         rf_mer_trees=200,
         rf_mer_max_features="sqrt",

@@ -53,7 +53,7 @@ def _cross_validate(frame: pd.DataFrame, x: np.ndarray, model: str, classificati
     return predictions
 
 
-@pytest.mark.parametrize("model", ["svm", "mlp", "rf", "dnn"])
+@pytest.mark.parametrize("model", ["svm", "mlp", "rf", pytest.param("dnn", marks=pytest.mark.slow)])
 def test_each_family_beats_its_dummy_on_single_source_audio(build: Path, model: str) -> None:
     speech, x_speech = _view(build, "ser", "single", "speech")
     accuracy = {
@@ -114,6 +114,7 @@ def study(build: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     return report, outcome
 
 
+@pytest.mark.slow
 def test_the_report_has_every_thesis_table_and_the_figures(study) -> None:
     report, outcome = study
     text = (report / "report.md").read_text()
@@ -138,6 +139,7 @@ def test_the_report_has_every_thesis_table_and_the_figures(study) -> None:
         assert f"## Table {number}" in text, number
     for appendix in ("A", "B", "C", "E"):
         assert f"## Appendix {appendix}" in text, appendix
+    assert "Figure A.1" in text
     # the thesis's own values stand beside ours: RFC 55.1 % on A, RFR RMSE .921 on A
     assert re.search(r"\| A \| single → single \|.*\| 55\.1 % \|", text)
     assert "| 0.921 |" in text
@@ -146,6 +148,7 @@ def test_the_report_has_every_thesis_table_and_the_figures(study) -> None:
     assert outcome["counts"]["fitted"] > 0
 
 
+@pytest.mark.slow
 def test_a_rerun_fits_nothing_and_a_lost_cache_entry_is_refit(study, build: Path, capsys) -> None:
     report, first = study
     text = (report / "report.md").read_text()
