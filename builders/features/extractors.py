@@ -63,6 +63,10 @@ FEATURE_SETS: dict[str, FeatureSet] = {
     "speech-is10": FeatureSet("speech-is10", "opensmile", "speech", "IS10"),
     "speech-egemaps": FeatureSet("speech-egemaps", "opensmile", "speech", "eGeMAPSv02"),
     "music-essentia": FeatureSet("music-essentia", "essentia", "music", "MusicExtractor"),
+    # openSMILE's ComParE 2016 (6,373 functionals), the successor of the IS13 ComParE set
+    # that seed 003 extracts from speech and music alike
+    "speech-compare": FeatureSet("speech-compare", "opensmile", "speech", "ComParE_2016"),
+    "music-compare": FeatureSet("music-compare", "opensmile", "music", "ComParE_2016"),
 }
 
 

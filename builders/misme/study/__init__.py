@@ -159,9 +159,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="separated views for C/E/F (auto: Spleeter's if they have features, else oracle)",
     )
     parser.add_argument(
-        "--speech-features", default="speech-is10", choices=("speech-is10", "speech-egemaps")
+        "--speech-features",
+        default="speech-is10",
+        choices=("speech-is10", "speech-egemaps", "speech-compare"),
     )
-    parser.add_argument("--music-features", default="music-essentia", choices=("music-essentia",))
+    parser.add_argument(
+        "--music-features", default="music-essentia", choices=("music-essentia", "music-compare")
+    )
     add_engine_arguments(parser)
 
 

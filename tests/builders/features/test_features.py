@@ -174,3 +174,14 @@ def test_a_folder_that_is_not_a_build_is_named(
 ) -> None:
     assert cli_main(["features", str(tmp_path), "--set", "speech-egemaps"]) == 2
     assert "is not a build folder" in capsys.readouterr().err
+
+
+def test_compare_2016_for_speech_and_music(build: Path) -> None:
+    [speech] = features.extract_features(build, SPEC, "speech-compare", ["speech"])
+    [music] = features.extract_features(build, SPEC, "music-compare", ["music"])
+    for path, ids in ((speech, ["ravdess-a", "ravdess-b"]), (music, ["deam-10", "deam-2"])):
+        table = features.read_table(path)
+        assert list(table["id"]) == ids
+        assert table.shape == (2, 1 + 6373)
+        assert "audspec_lengthL1norm_sma_range" in table.columns
+    assert features.table_info(music)["extractor"] == "ComParE_2016"
