@@ -1,4 +1,9 @@
-"""A view's feature table as a matrix in the order of given ids: what every baseline fits on."""
+"""A view's feature table as a matrix in the order of given ids: what every baseline fits on.
+
+A combination of sets is named by joining them with ``+`` (``music-essentia+music-compare``,
+the Essentia + ComParE set of seed 003): its matrix is the sets' matrices side by side, its
+columns each prefixed with its set's name.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,27 @@ from builders.errors import UserError
 from builders.features import extract as feats
 
 
+def set_parts(feature_set: str) -> list[str]:
+    """The sets a (possibly combined) feature set is made of."""
+    return [part for part in feature_set.split("+") if part]
+
+
+def has_table(out: Path, feature_set: str, view: str) -> bool:
+    """Whether every set of ``feature_set`` has a table for ``view``."""
+    return all(feats.table_path(out, part, view).is_file() for part in set_parts(feature_set))
+
+
+def feature_names(out: Path, feature_set: str, view: str) -> list[str]:
+    """The matrix's column names (prefixed with the set's name in a combination)."""
+    parts = set_parts(feature_set)
+    names = []
+    for part in parts:
+        columns = feats.read_table(feats.table_path(out, part, view)).columns
+        prefix = f"{part}:" if len(parts) > 1 else ""
+        names += [f"{prefix}{c}" for c in columns if c != "id"]
+    return names
+
+
 def feature_matrix(
     out: Path,
     feature_set: str,
@@ -21,12 +47,20 @@ def feature_matrix(
     missing_hint: str | None = None,
     exact: bool = True,
 ) -> np.ndarray:
-    """``OUT/features/<feature_set>/<view>.parquet`` as float64 rows in the order of ``ids``.
+    """``OUT/features/<feature_set>/<view>.parquet`` as float64 rows in the order of ``ids``
+    (a combination: its sets' matrices side by side).
 
     UserError naming the step to run when the table is missing (``missing_hint``, default:
     the features command) or lacks some of ``ids``; with ``exact`` also when it holds ids
     that ``ids`` does not name (features of another build).
     """
+    parts = set_parts(feature_set)
+    if len(parts) > 1:
+        matrices = [
+            feature_matrix(out, part, view, ids, missing_hint=missing_hint, exact=exact)
+            for part in parts
+        ]
+        return np.concatenate(matrices, axis=1)
     path = feats.table_path(out, feature_set, view)
     if not path.is_file():
         hint = missing_hint or f"run `misme-build features {out} --set {feature_set}`"

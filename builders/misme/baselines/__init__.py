@@ -191,10 +191,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speech-features",
         default="speech-is10",
-        choices=("speech-is10", "speech-egemaps", "speech-compare"),
+        choices=(
+            "speech-is10",
+            "speech-egemaps",
+            "speech-compare",
+            "speech-is10+speech-compare",
+        ),
     )
     parser.add_argument(
-        "--music-features", default="music-essentia", choices=("music-essentia", "music-compare")
+        "--music-features",
+        default="music-essentia",
+        choices=("music-essentia", "music-compare", "music-essentia+music-compare"),
     )
 
 

@@ -52,7 +52,8 @@ SHARED_N = (20, 50, 100, 250)
 
 
 def feature_type(name: str, domain: str) -> tuple[str, str]:
-    """(type, group) of a feature column."""
+    """(type, group) of a feature column (``set:column`` in a combination of sets)."""
+    name = name.rpartition(":")[2]
     if domain == "ser":
         for fragment, kind, group in SPEECH_TYPES:
             if fragment in name:

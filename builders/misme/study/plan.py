@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from builders.errors import UserError
-from builders.features import extract as feats
+from builders.features.matrix import feature_names
 from builders.misme.baselines.data import check_folds, labels, load_features, load_manifests
 from builders.misme.baselines.runs import bss_role
 from builders.misme.baselines.settings import EXPERIMENTS, Domain
@@ -58,8 +58,7 @@ def load_study_data(out: Path, domains: dict[str, Domain], bss: str) -> StudyDat
             frame = labels(domain, "single" if role == "single" else "mix", sources, data.mixes)
             x = load_features(out, domain, view, frame)
             data.views[view] = ViewData(frame, x)
-            columns = feats.read_table(feats.table_path(out, domain.feature_set, view)).columns
-            data.names[view] = [c for c in columns if c != "id"]
+            data.names[view] = feature_names(out, domain.feature_set, view)
             data.roles[name][role] = view
     return data
 
