@@ -110,8 +110,8 @@ def run_study(
     outcome["counts"] = {
         k: counts[k] + cand_counts[k] + top_counts[k] for k in ("cached", "fitted")
     }
-    outcome["seconds"] = time.perf_counter() - started
     outcome["report"] = write_report(report, outcome)
+    outcome["seconds"] = time.perf_counter() - started
     return outcome
 
 

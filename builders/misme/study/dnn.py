@@ -29,7 +29,8 @@ class DnnSettings:
     learning_rate: float = 0.001
 
 
-def _torch():
+def load_torch():
+    """torch, deterministic and on one thread."""
     import torch
 
     torch.use_deterministic_algorithms(True)
@@ -64,7 +65,7 @@ class DeepNetwork(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> DeepNetwork:
-        torch = _torch()
+        torch = load_torch()
         seed = int(self.random_state) % (2**63)
         generator = torch.Generator().manual_seed(seed)  # the batch order
         torch.manual_seed(seed)  # the weights, then the dropout masks
@@ -92,7 +93,7 @@ class DeepNetwork(BaseEstimator):
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        torch = _torch()
+        torch = load_torch()
         self.network_.eval()
         with torch.no_grad():
             output = self.network_(torch.as_tensor(np.asarray(x, dtype=np.float32))).numpy()

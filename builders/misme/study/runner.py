@@ -17,6 +17,7 @@ from pathlib import Path
 
 from builders.common.atomic import atomic_file
 from builders.engine import Engine, map_units
+from builders.misme.study.dnn import load_torch
 from builders.misme.study.fits import Fit, FitState, ViewData, assemble, fold_numbers, run_fold
 
 CACHE_VERSION = 1
@@ -81,6 +82,8 @@ def run_fits(
                 cpu = sum(r["cpu"] for r in per_fit[j])
                 _say(f"{stage}: fitted {state.fits[j].name} ({cpu:.1f} s CPU)")
 
+        if any(fit.model == "dnn" for fit in state.fits):
+            load_torch()  # once here, not once per forked worker and stage (~3 s of CPU each)
         map_units(
             run_fold,
             units,
