@@ -27,13 +27,21 @@ folds they are scored on, as the thesis did (optimistic by construction).
 {notes}"""
 
 
-def _cell(value, percent: bool) -> str:
+COUNTS = (
+    "features",
+    "n_top",
+    "n_top50",
+    "n",
+)  # columns of counts (floats where a value is missing)
+
+
+def _cell(value, percent: bool, count: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, str):
         return value
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int) or count:
+        return str(int(value))
     if percent:
         return f"{100 * value:.1f} %"
     return f"{value:.3g}" if abs(value) < 0.001 and value != 0 else f"{value:.3f}"
@@ -45,7 +53,10 @@ def markdown(frame: pd.DataFrame, percent: Callable[[str], bool] = lambda c: Fal
     columns = list(frame.columns)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for _, row in frame.iterrows():
-        cells = [_cell(row[c] if not pd.isna(row[c]) else None, percent(c)) for c in columns]
+        cells = [
+            _cell(row[c] if not pd.isna(row[c]) else None, percent(c), c.split()[-1] in COUNTS)
+            for c in columns
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
