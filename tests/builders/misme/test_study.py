@@ -184,3 +184,16 @@ def test_bad_arguments_are_one_line_errors(build: Path, tmp_path: Path, capsys) 
     assert "invalid choice" in capsys.readouterr().err
     with pytest.raises(UserError, match="not a MiSME build"):
         run_study(tmp_path, tmp_path / "r")
+
+
+@pytest.mark.slow
+def test_without_separated_audio_c_e_f_are_skipped_with_a_note(tmp_path: Path) -> None:
+    build = make_build(tmp_path / "OUT", bss=())
+    outcome = run_study(
+        build, tmp_path / "report", models="rf,dummy-mean", tasks="mer", preset="fast"
+    )
+    assert any("experiments C, E and F are skipped" in note for note in outcome["notes"])
+    assert {key[2] for key in outcome["experiments"]} == {"A", "B", "D"}
+    assert {key[2] for key in outcome["top_n"]} == {20}  # on D's view; 20 features in all
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Table 4.7" in text and "## Table 4.1" not in text
