@@ -193,7 +193,7 @@ def _appendices(report: Report, outcome: dict) -> None:
                 pred = outcome["experiments"].get(("mer", model, experiment))
                 if pred is None:
                     continue
-                truth = tables._truth(outcome, "mer", experiment)
+                truth = tables.truth_of(outcome, "mer", experiment)
                 path = figures.mer_heatmap(
                     pred,
                     truth,
@@ -206,7 +206,7 @@ def _appendices(report: Report, outcome: dict) -> None:
             for experiment in ("A", "D", "F"):
                 pred = outcome["experiments"].get(("ser", model, experiment))
                 if pred is not None:
-                    truth = tables._truth(outcome, "ser", experiment)
+                    truth = tables.truth_of(outcome, "ser", experiment)
                     path = figures.ser_confusion(
                         pred,
                         truth,

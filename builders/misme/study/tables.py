@@ -18,7 +18,8 @@ from builders.misme.study.plan import top_n_sizes
 TARGETS = ("valence", "arousal")
 
 
-def _truth(outcome: dict, domain: str, experiment: str) -> pd.DataFrame:
+def truth_of(outcome: dict, domain: str, experiment: str) -> pd.DataFrame:
+    """The labels of the experiment's test view (``id, fold`` + targets)."""
     from builders.misme.baselines.settings import EXPERIMENTS
 
     data = outcome["data"]
@@ -31,12 +32,12 @@ def _models(outcome: dict, domain: str) -> list[str]:
 
 def _ser(outcome: dict, model: str, experiment: str) -> dict | None:
     pred = outcome["experiments"].get(("ser", model, experiment))
-    return None if pred is None else ser_scores(pred, _truth(outcome, "ser", experiment))
+    return None if pred is None else ser_scores(pred, truth_of(outcome, "ser", experiment))
 
 
 def _mer(outcome: dict, model: str, experiment: str) -> dict | None:
     pred = outcome["experiments"].get(("mer", model, experiment))
-    return None if pred is None else mer_scores(pred, _truth(outcome, "mer", experiment), TARGETS)
+    return None if pred is None else mer_scores(pred, truth_of(outcome, "mer", experiment), TARGETS)
 
 
 def table_4_1(outcome: dict) -> pd.DataFrame:
