@@ -32,8 +32,10 @@ $(SPLEETER_VENV)/.installed: $(SPLEETER_LOCK)
 
 spleeter-env: $(SPLEETER_VENV)/.installed
 
+# The demo, then the thesis's study on its MiSME build (fast preset; report.md path printed).
 demo: install
 	$(BIN)/misme-build demo --out $(DEMO_OUT)
+	$(BIN)/misme-build misme experiments $(DEMO_OUT)/build --out $(DEMO_OUT)/experiments --preset fast --workers 2
 
 # The suite includes the Spleeter tests (they train a tiny model), so it needs that environment.
 # It runs on TEST_WORKERS pytest-xdist workers, one test file (or the Ray group) per worker at a

@@ -7,7 +7,7 @@ docs/architecture.md states it in prose; this is the one place it is written as 
 - ``leaderboard`` imports ``leaderboard``, ``benchmark`` and ``misme_console``;
 - ``builders`` imports ``builders`` and ``misme_console``; ``benchmark`` only from the
   dataset packages' baselines (they score their predictions with benchmark's tasks and
-  scorer), ``leaderboard`` only from ``builders.demo`` (the demo runs a challenge);
+  scorer) and MiSME's study (its Diebold-Mariano tables), ``leaderboard`` only from ``builders.demo`` (the demo runs a challenge);
 - ``bench`` (benchmark scripts) may import anything, the test helpers included; no package
   imports ``bench`` or ``tests``;
 - no import cycle anywhere (the builders' own layering: tests/builders/test_imports.py).
@@ -45,6 +45,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 ONLY_FROM: dict[tuple[str, str], tuple[str, ...]] = {
     ("builders", "benchmark"): (
         "builders.misme.baselines",
+        "builders.misme.study",
         "builders.instrumental_mer.baselines",
         "builders.muse_vad.baselines",
     ),

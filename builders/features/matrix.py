@@ -2,7 +2,9 @@
 
 A feature choice is one set (``music-essentia``), a named combination
 (``music-essentia-compare``, :data:`~builders.features.extractors.COMBINED_SETS`) or names
-joined by ``+`` (``music-essentia+music-compare``): the sets' columns side by side.
+joined by ``+`` (``music-essentia+music-compare``, the Essentia + ComParE set of seed 003):
+its matrix is the sets' matrices side by side, its column names each prefixed with its set's
+name.
 """
 
 from __future__ import annotations
@@ -39,8 +41,28 @@ def combined_matrix(
     out: Path, choice: str, view: str, ids: Sequence[str] | pd.Series, **options
 ) -> np.ndarray:
     """:func:`feature_matrix` of each set of ``choice``, columns side by side."""
-    ids = list(ids)
-    return np.hstack([feature_matrix(out, s, view, ids, **options) for s in feature_sets(choice)])
+    return feature_matrix(out, choice, view, list(ids), **options)
+
+
+def set_parts(feature_set: str) -> list[str]:
+    """The sets a feature choice is made of (:func:`feature_sets`)."""
+    return list(feature_sets(feature_set))
+
+
+def has_table(out: Path, feature_set: str, view: str) -> bool:
+    """Whether every set of ``feature_set`` has a table for ``view``."""
+    return all(feats.table_path(out, part, view).is_file() for part in set_parts(feature_set))
+
+
+def feature_names(out: Path, feature_set: str, view: str) -> list[str]:
+    """The matrix's column names (prefixed with the set's name in a combination)."""
+    parts = set_parts(feature_set)
+    names = []
+    for part in parts:
+        columns = feats.read_table(feats.table_path(out, part, view)).columns
+        prefix = f"{part}:" if len(parts) > 1 else ""
+        names += [f"{prefix}{c}" for c in columns if c != "id"]
+    return names
 
 
 def feature_matrix(
@@ -52,12 +74,20 @@ def feature_matrix(
     missing_hint: str | None = None,
     exact: bool = True,
 ) -> np.ndarray:
-    """``OUT/features/<feature_set>/<view>.parquet`` as float64 rows in the order of ``ids``.
+    """``OUT/features/<feature_set>/<view>.parquet`` as float64 rows in the order of ``ids``
+    (a combination: its sets' matrices side by side).
 
     UserError naming the step to run when the table is missing (``missing_hint``, default:
     the features command) or lacks some of ``ids``; with ``exact`` also when it holds ids
     that ``ids`` does not name (features of another build).
     """
+    parts = set_parts(feature_set)
+    if len(parts) > 1:
+        matrices = [
+            feature_matrix(out, part, view, ids, missing_hint=missing_hint, exact=exact)
+            for part in parts
+        ]
+        return np.concatenate(matrices, axis=1)
     path = feats.table_path(out, feature_set, view)
     if not path.is_file():
         hint = missing_hint or f"run `misme-build features {out} --set {feature_set}`"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builders.misme import baselines, cli, separation
+from builders.misme import baselines, cli, separation, study
 from builders.misme.recipe import MismeRecipe
 from builders.misme.render import render_dataset
 from builders.misme.spec import spec_for_build
@@ -31,6 +31,13 @@ DATASET = Dataset(
             "blind source separation copy of the mixes (bss variants)",
             separation.add_arguments,
             separation.run,
+        ),
+        Step(
+            "experiments",
+            "the thesis's experiments in full (model families, six experiments, feature "
+            "importance, top-N, Diebold-Mariano) as one report",
+            study.add_arguments,
+            study.run,
         ),
         Step(
             "secret-variant",

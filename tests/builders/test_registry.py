@@ -23,7 +23,7 @@ def test_every_built_in_dataset_implements_the_protocol(name: str) -> None:
 
 def test_misme_keeps_its_own_steps() -> None:
     steps = [s.name for s in dataset_command.dataset_steps(registry.dataset("misme"))]
-    assert steps == [*GENERIC, "separate", "secret-variant"]
+    assert steps == [*GENERIC, "separate", "experiments", "secret-variant"]
 
 
 @pytest.mark.parametrize("name", list(registry.BUILT_IN))

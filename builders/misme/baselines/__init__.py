@@ -189,9 +189,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "max_features 0.333) or demo (SER 300 trees, MER max_features sqrt; faster)",
     )
     parser.add_argument(
-        "--speech-features", default="speech-is10", choices=("speech-is10", "speech-egemaps")
+        "--speech-features",
+        default="speech-is10",
+        choices=(
+            "speech-is10",
+            "speech-egemaps",
+            "speech-compare",
+            "speech-is10+speech-compare",
+        ),
     )
-    parser.add_argument("--music-features", default="music-essentia", choices=("music-essentia",))
+    parser.add_argument(
+        "--music-features",
+        default="music-essentia",
+        choices=("music-essentia", "music-compare", "music-essentia+music-compare"),
+    )
 
 
 def run(args: argparse.Namespace) -> int:

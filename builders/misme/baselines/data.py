@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from builders.errors import UserError
-from builders.features import extract as feats
-from builders.features.matrix import feature_matrix
+from builders.features.matrix import feature_matrix, has_table, set_parts
 from builders.misme.baselines.settings import Domain
 from builders.misme.spec import SPEECH_CORPORA, made_by
 
@@ -100,11 +99,13 @@ def labels(domain: Domain, role: str, sources: pd.DataFrame, mixes: pd.DataFrame
 def feature_hint(out: Path, domain: Domain, view: str) -> str:
     if not (Path(out) / "audio" / view).is_dir():
         return f"the view '{view}' is made by {made_by(view)}, then `misme-build features`"
-    return f"run `misme-build features {out} --set {domain.feature_set} --views {view}`"
+    missing = [p for p in set_parts(domain.feature_set) if not has_table(out, p, view)]
+    sets = " and ".join(f"--set {p}" for p in missing or [domain.feature_set])
+    return f"run `misme-build features {out} {sets} --views {view}`"
 
 
 def has_features(out: Path, domain: Domain, view: str) -> bool:
-    return feats.table_path(out, domain.feature_set, view).is_file()
+    return has_table(out, domain.feature_set, view)
 
 
 def load_features(out: Path, domain: Domain, view: str, expected: pd.DataFrame) -> np.ndarray:

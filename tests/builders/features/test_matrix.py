@@ -10,7 +10,13 @@ import pytest
 
 from builders.errors import UserError
 from builders.features import extract as feats
-from builders.features.matrix import combined_matrix, feature_matrix, feature_sets
+from builders.features.matrix import (
+    combined_matrix,
+    feature_matrix,
+    feature_names,
+    feature_sets,
+    has_table,
+)
 
 
 def write_features(out: Path, ids: list[str]) -> None:
@@ -58,3 +64,22 @@ def test_a_combination_puts_the_sets_side_by_side(tmp_path: Path) -> None:
     write_features(tmp_path / "essentia-only", ["a"])
     with pytest.raises(UserError, match="--set music-compare"):
         combined_matrix(tmp_path / "essentia-only", "music-essentia-compare", "clips", ["a"])
+
+
+def test_a_combination_puts_its_sets_side_by_side(tmp_path: Path) -> None:
+    write_features(tmp_path, ["a", "b"])
+    combined = "music-essentia+music-compare"
+    assert not has_table(tmp_path, combined, "clips")
+    with pytest.raises(UserError, match="--set music-compare"):
+        feature_matrix(tmp_path, combined, "clips", ["a", "b"])
+    compare = pd.DataFrame({"id": ["b", "a"], "g": [5.0, 6.0]})
+    feats.write_table(compare, feats.table_path(tmp_path, "music-compare", "clips"), {})
+    assert has_table(tmp_path, combined, "clips")
+    x = feature_matrix(tmp_path, combined, "clips", ["b", "a"])
+    assert x.tolist() == [[1.0, 1.0, 5.0], [0.0, 1.0, 6.0]]
+    assert feature_names(tmp_path, combined, "clips") == [
+        "music-essentia:f0",
+        "music-essentia:f1",
+        "music-compare:g",
+    ]
+    assert feature_names(tmp_path, "music-compare", "clips") == ["g"]
