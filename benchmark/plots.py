@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from benchmark.errors import BenchmarkError
+from benchmark.pvalues import p_text
 
 LEADER_COLOUR = "#d62728"
 OTHER_COLOUR = "#1f77b4"
@@ -107,16 +108,6 @@ def draw_pvalue_heatmap(ax, names: Sequence[str], pvalues, *, alpha: float = 0.0
             if significant:
                 ax.add_patch(_frame(ax, i, j))
     ax.figure.colorbar(image, ax=ax, label=f"Holm-adjusted p (* : < {alpha:g})")
-
-
-def p_text(p: float | None) -> str:
-    """A p-value as read on a page: 3 decimals, or scientific below 0.001 ("3.2e-07"),
-    "< 1e-16" below double precision's resolution (never a bare 0), "" for a missing one."""
-    if p is None or not np.isfinite(p):
-        return ""
-    if p < 1e-16:
-        return "< 1e-16"
-    return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
 
 
 def heatmap_size(names: Sequence[str]) -> tuple[float, float]:

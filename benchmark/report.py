@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmark.bootstrap import resampled_unit
+from benchmark.pvalues import p_text
 from benchmark.scoring import ScoreReport
 
 
@@ -114,8 +115,8 @@ def _comparison_sections(report):
             t["test"],
             t["name"],
             _fmt(t.get("statistic")),
-            _fmt(t.get("pvalue")),
-            _fmt(t.get("pvalue_holm")),
+            p_text(t.get("pvalue")) or "n/a",
+            p_text(t.get("pvalue_holm")) or "n/a",
             t.get("error", ""),
         ]
         for t in report.tests

@@ -152,7 +152,7 @@ def board_columns(board: Board, frame: pd.DataFrame) -> dict:
         "rank_low": st.column_config.NumberColumn("rank CI low", format="%d"),
         "rank_high": st.column_config.NumberColumn("rank CI high", format="%d"),
         "submitted": st.column_config.DatetimeColumn("submitted (UTC)", format="YYYY-MM-DD HH:mm"),
-        "p_value": st.column_config.TextColumn("p (DM)"),  # text: benchmark.plots.p_text
+        "p_value": st.column_config.TextColumn("p (DM)"),  # text: benchmark.pvalues.p_text
         "p_holm": st.column_config.TextColumn("p (Holm)"),
     }
 
@@ -196,7 +196,7 @@ def board_frame(board: Board) -> pd.DataFrame:
     frame["submitted"] = frame["submitted"].dt.tz_convert("UTC").dt.tz_localize(None)
     hidden = [c for c in frame.columns if c.startswith("pearson_p")]
     frame = frame.drop(columns=hidden)
-    from benchmark.plots import p_text
+    from benchmark.pvalues import p_text
 
     for column in ("p_value", "p_holm"):  # 3 decimals, 3.2e-07 or "< 1e-16": never a bare 0
         frame[column] = [p_text(p) for p in frame[column]]

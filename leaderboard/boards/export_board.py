@@ -19,6 +19,7 @@ import re
 import pandas as pd
 from sqlalchemy import select
 
+from benchmark.pvalues import p_text
 from leaderboard.boards.board import Board
 from leaderboard.challenge.config import ChallengeConfig
 from leaderboard.store.models import SubsetResult
@@ -166,7 +167,7 @@ def to_markdown(config: ChallengeConfig, board: Board, rows: list[dict]) -> str:
             _pair(row["ci_low"], row["ci_high"]),
             _pair(row["rank_low"], row["rank_high"], "{:.0f}"),
             _md(row["top_group"]),
-            _md(row["p_holm"]),
+            p_text(row["p_holm"]),
             _md(row["significant"]),
             _md(row["submission"]),
             _md(row["scorer"]),

@@ -76,9 +76,9 @@ def pairwise_p_values(board: Board) -> pd.DataFrame:
 
 def pairwise_text_table(adjusted: pd.DataFrame) -> pd.DataFrame:
     """The p-value matrix as the page shows it: rows "k. team" and columns "k" numbered as in
-    the heatmap, each p as :func:`benchmark.plots.p_text` writes it (never a bare 0), the
+    the heatmap, each p as :func:`benchmark.pvalues.p_text` writes it (never a bare 0), the
     diagonal "-"."""
-    from benchmark.plots import p_text
+    from benchmark.pvalues import p_text
 
     numbers = [str(k) for k in range(1, len(adjusted) + 1)]
     cells = [

@@ -44,17 +44,22 @@ def test_heatmap_numbers_contrast_with_their_cells_and_names_are_whole() -> None
     plots.png_bytes(figure)  # renders
 
 
-@pytest.mark.parametrize("n_resamples", [50, 0])
-def test_comparison_names_its_files_and_fills_every_panel(
-    tmp_path, mer_solution, n_resamples
-) -> None:
+def _compared(tmp_path, mer_solution, n_resamples: int):
+    """A comparison of two MER prediction files a.csv and b.csv that differ in one row."""
     task = get_task("misme-mer")
     solution = read_solution(mer_solution, task, group_columns=True)
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text(MER_GOOD)
     b.write_text(MER_GOOD.replace("007,5.0,4.0", "007,1.0,8.0"))
     frames = [read_predictions(path, solution, task) for path in (a, b)]
-    result = compare(*frames, solution, task, n_resamples=n_resamples, seed=0)
+    return compare(*frames, solution, task, n_resamples=n_resamples, seed=0)
+
+
+@pytest.mark.parametrize("n_resamples", [50, 0])
+def test_comparison_names_its_files_and_fills_every_panel(
+    tmp_path, mer_solution, n_resamples
+) -> None:
+    result = _compared(tmp_path, mer_solution, n_resamples)
     figure = plots.comparison_figure(result, ("A: a.csv", "B: b.csv"))
     assert figure.get_suptitle() == "misme-mer: A: a.csv vs B: b.csv on rmse"
     assert len(figure.axes) == (2 if n_resamples else 1)
@@ -162,3 +167,16 @@ def test_score_plot_says_its_title_value_is_pooled(tmp_path, mer_solution, run_c
     assert code == 0, err
     svg = plot.read_text()
     assert "(pooled over all ids)" in svg and "fold mean " in svg and "pooled " in svg
+
+
+def test_compare_reports_never_print_a_p_value_of_zero(tmp_path, mer_solution) -> None:
+    import dataclasses
+
+    from benchmark.report import to_markdown, to_terminal
+
+    result = _compared(tmp_path, mer_solution, 0)
+    underflow = [{**t, "pvalue": 0.0, "pvalue_holm": 0.0} for t in result.tests]
+    assert underflow  # the comparison has tests to print
+    report = dataclasses.replace(result, tests=underflow)
+    for text in (to_terminal(report), to_markdown(report)):
+        assert "< 1e-16" in text and "0.0000" not in text
