@@ -56,7 +56,13 @@ from builders.misme.baselines.runs import (
     prediction_path,
     write_predictions,
 )
-from builders.misme.baselines.settings import EXPERIMENTS, MODELS, PRESETS, make_domains
+from builders.misme.baselines.settings import (
+    EXPERIMENTS,
+    MODELS,
+    PRESETS,
+    add_feature_arguments,
+    make_domains,
+)
 
 __all__ = [
     "add_arguments",
@@ -188,21 +194,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="random-forest sizes: thesis (default: SER 1000 trees, MER 100 trees with "
         "max_features 0.333) or demo (SER 300 trees, MER max_features sqrt; faster)",
     )
-    parser.add_argument(
-        "--speech-features",
-        default="speech-is10",
-        choices=(
-            "speech-is10",
-            "speech-egemaps",
-            "speech-compare",
-            "speech-is10+speech-compare",
-        ),
-    )
-    parser.add_argument(
-        "--music-features",
-        default="music-essentia",
-        choices=("music-essentia", "music-compare", "music-essentia+music-compare"),
-    )
+    add_feature_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 EXPERIMENTS: dict[str, tuple[str, str]] = {
@@ -84,3 +85,25 @@ def make_domains(
             "music_id",
         ),
     }
+
+
+def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--speech-features`` and ``--music-features``: the feature sets (or combinations)
+    the SER and MER models fit on, for the baselines and the study alike."""
+    parser.add_argument(
+        "--speech-features",
+        default="speech-is10",
+        choices=(
+            "speech-is10",
+            "speech-egemaps",
+            "speech-compare",
+            "speech-is10+speech-compare",
+        ),
+        help="the SER models' features (default speech-is10; run misme-build features first)",
+    )
+    parser.add_argument(
+        "--music-features",
+        default="music-essentia",
+        choices=("music-essentia", "music-compare", "music-essentia+music-compare"),
+        help="the MER models' features (default music-essentia)",
+    )

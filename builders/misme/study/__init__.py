@@ -25,6 +25,7 @@ from pathlib import Path
 from builders.engine import Engine, engine_from_args
 from builders.engine import add_arguments as add_engine_arguments
 from builders.errors import UserError
+from builders.misme.baselines.settings import add_feature_arguments
 
 IMPORTANCE = {"thesis": "permutation", "fast": "impurity"}
 
@@ -158,21 +159,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "spleeter", "oracle"),
         help="separated views for C/E/F (auto: Spleeter's if they have features, else oracle)",
     )
-    parser.add_argument(
-        "--speech-features",
-        default="speech-is10",
-        choices=(
-            "speech-is10",
-            "speech-egemaps",
-            "speech-compare",
-            "speech-is10+speech-compare",
-        ),
-    )
-    parser.add_argument(
-        "--music-features",
-        default="music-essentia",
-        choices=("music-essentia", "music-compare", "music-essentia+music-compare"),
-    )
+    add_feature_arguments(parser)
     add_engine_arguments(parser)
 
 

@@ -125,6 +125,20 @@ def make_estimator(classification: bool, model: str, seed: int, preset: str = "t
     )
 
 
+def _mlp_options(settings: Preset, hidden: int, iterations: int, seed: int) -> dict:
+    """What the thesis's MLPC and MLPR share: one logistic hidden layer, adaptive rate."""
+    return {
+        "hidden_layer_sizes": (hidden,),
+        "activation": "logistic",
+        "early_stopping": settings.mlp_early_stopping,
+        "max_iter": iterations,
+        "batch_size": settings.mlp_batch_size,
+        "learning_rate": "adaptive",
+        "learning_rate_init": settings.mlp_learning_rate_init,
+        "random_state": seed,
+    }
+
+
 def _classifier(model: str, seed: int, settings: Preset):
     from sklearn.dummy import DummyClassifier
     from sklearn.ensemble import RandomForestClassifier
@@ -135,14 +149,7 @@ def _classifier(model: str, seed: int, settings: Preset):
         return SVC(C=settings.svm_c)
     if model == "mlp":
         return MLPClassifier(
-            hidden_layer_sizes=(settings.mlp_ser_hidden,),
-            activation="logistic",
-            early_stopping=settings.mlp_early_stopping,
-            max_iter=settings.mlp_ser_iterations,
-            batch_size=settings.mlp_batch_size,
-            learning_rate="adaptive",
-            learning_rate_init=settings.mlp_learning_rate_init,
-            random_state=seed,
+            **_mlp_options(settings, settings.mlp_ser_hidden, settings.mlp_ser_iterations, seed)
         )
     if model == "rf":
         return RandomForestClassifier(
@@ -167,14 +174,7 @@ def _regressor(model: str, seed: int, settings: Preset):
         return SVR(C=settings.svm_c)
     if model == "mlp":
         return MLPRegressor(
-            hidden_layer_sizes=(settings.mlp_mer_hidden,),
-            activation="logistic",
-            early_stopping=settings.mlp_early_stopping,
-            max_iter=settings.mlp_mer_iterations,
-            batch_size=settings.mlp_batch_size,
-            learning_rate="adaptive",
-            learning_rate_init=settings.mlp_learning_rate_init,
-            random_state=seed,
+            **_mlp_options(settings, settings.mlp_mer_hidden, settings.mlp_mer_iterations, seed)
         )
     if model == "rf":
         return RandomForestRegressor(
