@@ -56,11 +56,15 @@ bench: install
 
 # Refresh both locks from pyproject.toml and the Spleeter requirements (newest allowed
 # versions, hashes of every file; needs the package index). Review the diff, run
-# `make test`, commit: a different lock can make different bytes.
+# `make test`, commit: a different lock can make different bytes. torch is locked as
+# PyTorch's CPU wheel (torch==2.13.0+cpu), found in TORCH_WHEELS: PyPI's Linux torch is a
+# CUDA build that pulls gigabytes of nvidia packages.
+TORCH_WHEELS ?= /opt/wheels
 lock:
 	$(PYTHON) -m venv .venv-tools
 	.venv-tools/bin/python -m pip install --quiet uv
-	.venv-tools/bin/uv pip compile pyproject.toml --extra test --extra ray --prerelease allow --upgrade $(LOCK_TARGET) -o $(LOCK)
+	.venv-tools/bin/uv pip compile pyproject.toml --extra test --extra ray --prerelease allow --upgrade \
+	  --find-links $(TORCH_WHEELS) $(LOCK_TARGET) -o $(LOCK)
 	.venv-tools/bin/uv pip compile builders/misme/spleeter-requirements.txt --upgrade $(LOCK_TARGET) -o $(SPLEETER_LOCK)
 
 clean-demo:
