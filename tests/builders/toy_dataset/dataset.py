@@ -34,6 +34,8 @@ def plan_from_args(args: argparse.Namespace) -> str:
         seed=args.seed,
         workers=args.workers,
         strict=args.strict,
+        wait=args.wait,
+        force=args.force,
     )
     return summarise(plan)
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from builders.common.build_state import write_build_state
 from builders.common.folds import deal_round_robin, require_every_fold
+from builders.common.lock import build_lock
 from builders.common.manifest_folder import write_manifest_folder
 from builders.common.versions import lock_sha256, package_versions
 from builders.errors import UserError
@@ -88,10 +89,25 @@ def plan_dataset(
     workers: int = 1,
     strict: bool = False,
     progress: bool = True,
+    wait: bool = False,
+    force: bool = False,
 ) -> Plan:
-    """Read the sources, plan every clip and write ``OUT/manifests`` as a whole."""
+    """Read the sources, plan every clip and write ``OUT/manifests`` as a whole.
+
+    One run at a time per OUT (``wait`` waits for the other); a changed plan over a rendered
+    build needs ``force`` (which deletes the old outputs).
+    """
     recipe, _ = load_recipe(recipe_path, seed=seed)
     audio, out = Path(audio).resolve(), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with build_lock(out, "plan", wait=wait):
+        plan = _plan(audio, recipe, workers, strict, progress)
+        write_plan(plan, out, recipe, force=force)
+        write_build_state(out, {CORPUS: audio})
+    return plan
+
+
+def _plan(audio: Path, recipe: ToyRecipe, workers: int, strict: bool, progress: bool) -> Plan:
     labels = read_labels(audio)
     paths = [str(audio / file) for file in labels["file"]]
     probes = probe_sources(paths, workers=workers, progress=progress)
@@ -109,22 +125,19 @@ def plan_dataset(
     sources = pd.DataFrame(source_rows, columns=list(SOURCE_COLUMNS))
     sources = sources.sort_values("source_id", kind="stable").reset_index(drop=True)
     counts = {"clips": len(clips), "by_fold": clips["fold"].value_counts().sort_index().to_dict()}
-    plan = Plan(clips, sources, {"counts": counts, "skipped": skipped})
-    out.mkdir(parents=True, exist_ok=True)
-    write_plan(plan, out, recipe)
-    write_build_state(out, {CORPUS: audio})
-    return plan
+    return Plan(clips, sources, {"counts": counts, "skipped": skipped})
 
 
-def write_plan(plan: Plan, out: Path, recipe: ToyRecipe) -> bool:
-    """Write the manifests folder as a whole; an unchanged plan keeps the existing folder."""
+def write_plan(plan: Plan, out: Path, recipe: ToyRecipe, *, force: bool = False) -> bool:
+    """Write the manifests folder as a whole; an unchanged plan keeps the existing folder (a
+    changed one over a rendered build needs ``force``)."""
     build = {"tool_versions": package_versions(("misme-toolkit",)), "lock_sha256": lock_sha256()}
     texts = {
         "audit.json": json.dumps(plan.audit, indent=2, sort_keys=True, default=str) + "\n",
         "recipe.toml": recipe.to_toml({"build": build}),
     }
     tables = {"clips.parquet": plan.clips, "sources.parquet": plan.sources}
-    return write_manifest_folder(Path(out) / "manifests", tables, texts)
+    return write_manifest_folder(Path(out) / "manifests", tables, texts, force=force)
 
 
 def summarise(plan: Plan) -> str:

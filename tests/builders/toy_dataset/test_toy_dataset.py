@@ -100,3 +100,13 @@ def test_build_is_plan_then_render_and_gives_the_same_digest(tmp_path: Path, toy
     assert (first / "digest.txt").read_bytes() == (second / "digest.txt").read_bytes()
     assert cli.main(["verify", str(first), "--against", str(second)]) == 0
     assert cli.main(["toy", "plan", "--audio", str(tones), "--out", str(second), "--strict"]) == 2
+
+
+def test_a_changed_plan_over_the_rendered_toy_needs_force(tmp_path: Path, toy: None, capsys):
+    tones, out = write_tones(tmp_path / "tones"), tmp_path / "toy"
+    assert cli.main(["toy", "build", "--audio", str(tones), "--out", str(out)]) == 0
+    replan = ["toy", "plan", "--audio", str(tones), "--out", str(out), "--seed", "8"]
+    assert cli.main(replan) == 2
+    assert "--force" in capsys.readouterr().err
+    assert cli.main([*replan, "--force"]) == 0
+    assert not (out / "digest.txt").exists()  # the old outputs went with the old plan
