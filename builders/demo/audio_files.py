@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
 import soundfile as sf
 
+from builders.common.ffmpeg import ffmpeg_executable
 from builders.demo.music import MUSIC_RATE
 from builders.errors import UserError
 
@@ -28,7 +28,7 @@ def write_music(path: Path, audio: np.ndarray, music_format: str) -> None:
     # ffmpeg's LAME at its fastest algorithm setting is ~5x faster than libsndfile's
     # MP3 writer; bitexact flags keep version strings out of the file.
     command = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
+        ffmpeg_executable(),
         "-nostdin",
         "-v",
         "error",
@@ -68,7 +68,7 @@ def write_music(path: Path, audio: np.ndarray, music_format: str) -> None:
 def music_format_available() -> str:
     """``mp3`` when the bundled ffmpeg runs here, else ``wav``."""
     try:
-        imageio_ffmpeg.get_ffmpeg_exe()
+        ffmpeg_executable()
     except RuntimeError:
         return "wav"
     return "mp3"
