@@ -33,13 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def measure_file(path: Path, meter: str, *, dual_mono: bool = False) -> tuple[float, float]:
     """(integrated loudness LUFS, true peak dBTP) of one file; UserError when it is unreadable."""
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError(_not_a_file(path))
     try:
         decoded = decode_source(path)
     except DecodeProblem as error:
         raise UserError(f"{path}: {error}") from None
     loudness = measure_loudness(path, meter, dual_mono=dual_mono, decoded=decoded)
     return loudness, bs1770.true_peak(decoded[0])
+
+
+def _not_a_file(path: Path) -> str:
+    return f"{path}: a folder, not an audio file" if path.is_dir() else f"{path}: no such file"
 
 
 def _figure(value: float, unit: str) -> str:
@@ -49,7 +53,7 @@ def _figure(value: float, unit: str) -> str:
 def run(args: argparse.Namespace) -> int:
     missing = [path for path in args.files if not path.is_file()]
     if missing:
-        raise UserError(f"{missing[0]}: no such file")
+        raise UserError(_not_a_file(missing[0]))
     print(f"meter: {args.meter} ({METERS[args.meter]}); true peak: BS.1770-4 Annex 2, 4x")
     for path in args.files:
         loudness, peak = measure_file(path, args.meter, dual_mono=args.dual_mono)

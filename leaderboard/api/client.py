@@ -21,6 +21,10 @@ class Client:
     """Calls to one server; every refusal becomes a LeaderboardError with the server's words."""
 
     def __init__(self, url: str, token: str | None = None):
+        if not url.startswith(("http://", "https://")):
+            raise LeaderboardError(
+                f"--url {url!r} is not a web address: give the server's, e.g. http://HOST:PORT"
+            )
         self.base = url.rstrip("/") + "/api/v1"
         self.token = token
 

@@ -104,3 +104,8 @@ def test_missing_or_unreadable_file_is_one_line_and_exit_2(
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and str(path) in error and "Traceback" not in error
     assert reason in error
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path, capsys):
+    assert main(["loudness", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"{tmp_path}: a folder, not an audio file")

@@ -50,6 +50,12 @@ def test_an_unreachable_server_is_one_line(capsys, monkeypatch) -> None:
     assert err.startswith("error: cannot reach http://127.0.0.1:9/api/v1") and err.count("\n") == 1
 
 
+def test_a_url_that_is_not_a_web_address_is_one_line(capsys) -> None:
+    assert main(["mine", "--url", "localhost:8000", "--token", "t"]) == 2
+    error = capsys.readouterr().err
+    assert "is not a web address" in error and error.count("\n") == 1
+
+
 def test_the_rate_limit_window_slides() -> None:
     now = [0.0]
     limiter = RateLimiter(2, clock=lambda: now[0])
