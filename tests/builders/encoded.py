@@ -6,16 +6,14 @@ common ones (LAME CBR 128k or VBR ``-q:a``, Vorbis ``-q:a 4``, Opus 96k, AAC 128
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from builders.common.ffmpeg import ffmpeg_executable
+from tests.builders.real_audio import espeak_or_skip
 
 CODECS: dict[str, list[str]] = {
     ".mp3": ["-c:a", "libmp3lame", "-b:a", "128k"],
@@ -95,11 +93,7 @@ def espeak_speech(
     """``text`` spoken by espeak-ng with its ``options`` (``-s 90``: slow; ``-a 30``: quiet) as
     mono float32 at 22.05 kHz; skips without espeak-ng unless MISME_REQUIRE_ESPEAK=1, when
     its absence fails the test."""
-    executable = shutil.which("espeak-ng")
-    if executable is None:
-        if os.environ.get("MISME_REQUIRE_ESPEAK") == "1":
-            pytest.fail("espeak-ng is not installed but MISME_REQUIRE_ESPEAK=1")
-        pytest.skip("espeak-ng is not installed (.ci/run installs it)")
+    executable = espeak_or_skip()
     path = Path(folder) / f"{name}.wav"
     subprocess.run([executable, *options, "-w", str(path), text], check=True, capture_output=True)
     data, rate = sf.read(path, dtype="float32", always_2d=True)
